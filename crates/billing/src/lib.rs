@@ -1,0 +1,8 @@
+//! What the vendor's Billing API offers and what the relay says about it.
+//!
+//! Pure: no I/O, so the same code runs in the relay, the emulator and the
+//! browser.
+
+pub mod api;
+
+pub use api::{Endpoint, Generation, ProfileSummary};

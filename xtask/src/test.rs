@@ -1,0 +1,147 @@
+//! `cargo xtask test`: every check in order, stopping at the first failure,
+//! ending with one line of passed and failed counts.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, ExitCode, Stdio},
+    time::Instant,
+};
+
+use anyhow::Context;
+
+use crate::{
+    cmd::workspace_root,
+    tools::{Needs, Toolchain},
+};
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+impl Tally {
+    /// Adds libtest's (and wasm-bindgen-test-runner's) `test result:` line.
+    fn count(&mut self, line: &str) {
+        let Some(result) = line.trim().strip_prefix("test result: ") else { return };
+        for part in result.split([';', '.']) {
+            let mut words = part.split_whitespace();
+            if let (Some(number), Some(kind)) = (words.next(), words.next())
+                && let Ok(number) = number.parse::<u64>()
+            {
+                match kind {
+                    "passed" => self.passed += number,
+                    "failed" => self.failed += number,
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+pub fn run() -> ExitCode {
+    let started = Instant::now();
+    let mut tally = Tally::default();
+    let outcome = run_steps(&mut tally);
+    if let Err(error) = &outcome {
+        eprintln!("xtask: {error:#}");
+        // A failing step that ran no counted test (fmt, clippy, a build) still fails.
+        tally.failed = tally.failed.max(1);
+    }
+    println!("xtask: finished in {:.0?}", started.elapsed());
+    println!("test: {} passed, {} failed", tally.passed, tally.failed);
+    if outcome.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn run_steps(tally: &mut Tally) -> anyhow::Result<()> {
+    let toolchain = Toolchain::ensure(Needs::BuildAndBrowser)?;
+    let cargo = |args: &[&str]| {
+        let mut command = toolchain.command("cargo");
+        command.args(args);
+        command
+    };
+
+    step("formatting", tally, cargo(&["fmt", "--all", "--check"]))?;
+    step(
+        "clippy, native",
+        tally,
+        cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+    )?;
+    step(
+        "clippy, wasm",
+        tally,
+        cargo(&[
+            "clippy",
+            "--package",
+            "billing-portal",
+            "--target",
+            WASM_TARGET,
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    step("native tests", tally, cargo(&["test", "--workspace", "--exclude", "billing-portal"]))?;
+    step(
+        "native tests of the app's pure code",
+        tally,
+        cargo(&["test", "--package", "billing-portal", "--lib"]),
+    )?;
+    // The runner drives headless Chromium through chromedriver on its own.
+    step(
+        "wasm-bindgen tests in headless Chromium",
+        tally,
+        cargo(&["test", "--package", "billing-portal", "--target", WASM_TARGET]),
+    )?;
+
+    toolchain.build_app()?;
+    step("relay binary", tally, cargo(&["build", "--package", "relay", "--bin", "billing-relay"]))?;
+    let root = workspace_root();
+    let mut end_to_end = cargo(&["test", "--package", "billing-portal", "--test", "e2e"]);
+    end_to_end
+        .env("BILLING_RELAY_BIN", root.join("target/debug/billing-relay"))
+        .env("BILLING_APP_DIR", root.join("dist"));
+    step("end-to-end tests in headless Chromium", tally, end_to_end)
+}
+
+/// Runs one step, echoing its output and counting the tests it reports.
+fn step(name: &str, tally: &mut Tally, mut command: Command) -> anyhow::Result<()> {
+    println!("xtask: ── {name}");
+    let started = Instant::now();
+    let mut child =
+        command.stdout(Stdio::piped()).spawn().with_context(|| format!("cannot start the {name} step"))?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    for line in BufReader::new(stdout).lines() {
+        let line = line.context("reading a step's output")?;
+        println!("{line}");
+        tally.count(&line);
+    }
+    let status = child.wait()?;
+    println!(
+        "xtask: ── {name}: {} in {:.1?}",
+        if status.success() { "ok" } else { "FAILED" },
+        started.elapsed()
+    );
+    anyhow::ensure!(status.success(), "{name} failed ({status})");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tally;
+
+    #[test]
+    fn counts_libtest_and_wasm_runner_result_lines() {
+        let mut tally = Tally::default();
+        tally.count(
+            "test result: ok. 4 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s",
+        );
+        tally.count("test result: FAILED. 2 passed; 3 failed; 1 ignored; 0 filtered out; finished in 0.20s");
+        tally.count("running 4 tests");
+        tally.count("test passed_and_failed_names ... ok");
+        assert_eq!((tally.passed, tally.failed), (6, 3));
+    }
+}

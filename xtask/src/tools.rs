@@ -1,0 +1,205 @@
+//! Installs the pinned toolchain when missing, idempotently: each tool is
+//! checked by its `--version` and only installed when that does not match.
+
+use std::{
+    ffi::OsString,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::{Context, bail};
+
+use crate::cmd::{self, first_line_of, workspace_root};
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// 0.22 needs a newer rustc than our machines have.
+const TRUNK_VERSION: &str = "0.21.14";
+/// Debian's binaryen (108) builds an app whose page stays blank.
+const BINARYEN_NPM: &str = "binaryen@132.0.0";
+const WASM_OPT_VERSION: &str = "version 132";
+
+/// What the task at hand needs installed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Building the app.
+    Build,
+    /// Building it and testing it in headless Chromium.
+    BuildAndBrowser,
+}
+
+/// The installed tools and the PATH that reaches them.
+pub struct Toolchain {
+    path: OsString,
+}
+
+impl Toolchain {
+    pub fn ensure(needs: Needs) -> anyhow::Result<Self> {
+        let toolchain = Self { path: search_path()? };
+        toolchain.ensure_wasm_target()?;
+        toolchain.ensure_trunk()?;
+        toolchain.ensure_wasm_bindgen()?;
+        toolchain.ensure_wasm_opt()?;
+        if needs == Needs::BuildAndBrowser {
+            toolchain.ensure_chromium()?;
+        }
+        Ok(toolchain)
+    }
+
+    /// A command run from the workspace root with the tools on its PATH.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command.current_dir(workspace_root()).env("PATH", &self.path);
+        command
+    }
+
+    fn version_of(&self, program: &str) -> Option<String> {
+        first_line_of(self.command(program).arg("--version"))
+    }
+
+    fn ensure_wasm_target(&self) -> anyhow::Result<()> {
+        let installed = self
+            .command("rustup")
+            .args(["target", "list", "--installed"])
+            .output()
+            .context("cannot run rustup: install Rust through rustup")?;
+        if String::from_utf8_lossy(&installed.stdout).lines().any(|line| line.trim() == WASM_TARGET) {
+            println!("xtask: ok   {WASM_TARGET} target");
+            return Ok(());
+        }
+        println!("xtask: installing the {WASM_TARGET} target (rustup, under a minute)");
+        cmd::run(self.command("rustup").args(["target", "add", WASM_TARGET]))
+    }
+
+    fn ensure_trunk(&self) -> anyhow::Result<()> {
+        let wanted = format!("trunk {TRUNK_VERSION}");
+        if self.version_of("trunk").as_deref() == Some(wanted.as_str()) {
+            println!("xtask: ok   {wanted}");
+            return Ok(());
+        }
+        println!("xtask: installing {wanted} (cargo install, about 10 minutes on a cold machine)");
+        cmd::run(self.command("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))
+    }
+
+    fn ensure_wasm_bindgen(&self) -> anyhow::Result<()> {
+        let version = locked_wasm_bindgen_version()?;
+        check_trunk_pin("wasm_bindgen", &version)?;
+        let matches = |program| {
+            self.version_of(program)
+                .is_some_and(|line| line.split_whitespace().nth(1) == Some(version.as_str()))
+        };
+        if matches("wasm-bindgen") && matches("wasm-bindgen-test-runner") {
+            println!("xtask: ok   wasm-bindgen-cli {version}");
+            return Ok(());
+        }
+        println!(
+            "xtask: installing wasm-bindgen-cli {version}, the version in Cargo.lock (cargo install, about 4 minutes)"
+        );
+        // Not --locked: one of its locked dependencies is missing from the registry mirror.
+        cmd::run(self.command("cargo").args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &version,
+            "--force",
+        ]))
+    }
+
+    fn ensure_wasm_opt(&self) -> anyhow::Result<()> {
+        if self.version_of("wasm-opt").is_some_and(|line| line.contains(WASM_OPT_VERSION)) {
+            println!("xtask: ok   wasm-opt {WASM_OPT_VERSION}");
+            return Ok(());
+        }
+        let dir = tools_dir()?;
+        println!("xtask: installing wasm-opt from npm's {BINARYEN_NPM} into {} (seconds)", dir.display());
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        cmd::run(
+            self.command("npm")
+                .args(["install", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&dir)
+                .arg(BINARYEN_NPM),
+        )
+        .context("wasm-opt comes from npm: install Node.js and npm (apt-get install nodejs npm)")?;
+        match self.version_of("wasm-opt") {
+            Some(line) if line.contains(WASM_OPT_VERSION) => Ok(()),
+            other => bail!("wasm-opt still reports {other:?} after installing {BINARYEN_NPM}"),
+        }
+    }
+
+    fn ensure_chromium(&self) -> anyhow::Result<()> {
+        if let (Some(browser), Some(driver)) = (self.version_of("chromium"), self.version_of("chromedriver"))
+        {
+            println!("xtask: ok   {browser}, {driver}");
+            return Ok(());
+        }
+        println!("xtask: installing Debian's chromium and chromium-driver (apt-get, about a minute)");
+        cmd::run(self.command("apt-get").arg("update")).context(
+            "installing Chromium needs root: run `apt-get update && apt-get install -y chromium chromium-driver`",
+        )?;
+        cmd::run(
+            self.command("apt-get")
+                .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )
+    }
+
+    /// `trunk build --release` into `dist/`, fully offline.
+    pub fn build_app(&self) -> anyhow::Result<()> {
+        // trunk builds with `cargo --offline`: every crate must be here first.
+        cmd::run(self.command("cargo").args(["fetch", "--quiet"]))?;
+        cmd::run(self.command("trunk").args(["build", "--release"]))
+    }
+}
+
+/// npm-installed tools live outside the clone, so fresh clones reuse them.
+fn tools_dir() -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("BILLING_TOOLS_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let home = std::env::var_os("HOME").context("HOME is not set; set BILLING_TOOLS_DIR instead")?;
+    Ok(Path::new(&home).join(".cache/billing-portal/tools"))
+}
+
+/// The caller's PATH with cargo's bin directory and our npm tools in front.
+fn search_path() -> anyhow::Result<OsString> {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+        .context("neither CARGO_HOME nor HOME is set")?;
+    let inherited = std::env::var_os("PATH").unwrap_or_default();
+    let entries = [tools_dir()?.join("node_modules/.bin"), cargo_home.join("bin")]
+        .into_iter()
+        .chain(std::env::split_paths(&inherited));
+    std::env::join_paths(entries).context("PATH cannot hold the tools directory")
+}
+
+/// wasm-bindgen's version in Cargo.lock: the CLI must match it exactly.
+fn locked_wasm_bindgen_version() -> anyhow::Result<String> {
+    let lock_path = workspace_root().join("Cargo.lock");
+    let lock = std::fs::read_to_string(&lock_path)
+        .with_context(|| format!("cannot read {}", lock_path.display()))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            let version = lines
+                .next()
+                .and_then(|line| line.strip_prefix("version = \""))
+                .and_then(|rest| rest.strip_suffix('"'));
+            if let Some(version) = version {
+                return Ok(version.to_owned());
+            }
+        }
+    }
+    bail!("Cargo.lock has no wasm-bindgen package")
+}
+
+/// Fails when Trunk.toml pins `tool` to anything but `version`, since trunk
+/// would otherwise try to download the pinned one.
+fn check_trunk_pin(tool: &str, version: &str) -> anyhow::Result<()> {
+    let trunk_toml =
+        std::fs::read_to_string(workspace_root().join("Trunk.toml")).context("cannot read Trunk.toml")?;
+    let expected = format!("{tool} = \"{version}\"");
+    if trunk_toml.lines().any(|line| line.trim() == expected) {
+        return Ok(());
+    }
+    bail!("Trunk.toml must pin `{expected}` under [tools] to match Cargo.lock")
+}
