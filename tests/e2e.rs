@@ -105,8 +105,8 @@ async fn start_browser() -> Browser {
             .await
         {
             Ok(client) => break client,
-            Err(error) if tokio::time::Instant::now() < deadline => {
-                let _ = error;
+            // chromedriver takes a moment to listen after it starts.
+            Err(_) if tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             Err(error) => panic!("chromedriver did not accept a session: {error}"),
