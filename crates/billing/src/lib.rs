@@ -4,5 +4,6 @@
 //! browser.
 
 pub mod api;
+pub mod scalars;
 
 pub use api::{Endpoint, Generation, ProfileSummary};
