@@ -4,6 +4,11 @@
 //! browser.
 
 pub mod api;
+pub mod error;
+pub mod json;
+pub mod model;
 pub mod scalars;
 
 pub use api::{Endpoint, Generation, ProfileSummary};
+pub use error::{Format, ParseError};
+pub use model::InvoiceDocument;

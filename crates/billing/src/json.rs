@@ -1,0 +1,206 @@
+//! The vendor's JSON: read exactly (amounts never pass through `f64`) with
+//! errors that say where, and written back in the same shape.
+
+use serde::Deserialize;
+
+use crate::{
+    error::{Format, Location, ParseError, require_utf8},
+    model::{Invoice, InvoiceDocument},
+};
+
+/// Reads an invoice document: an object with `Invoices`, or a bare list of
+/// invoices as some endpoints send it.
+pub fn parse_invoices(bytes: &[u8]) -> Result<InvoiceDocument, ParseError> {
+    let text = require_utf8(Format::Json, bytes)?;
+    check_nesting(text)?;
+    if text.trim_start().starts_with('[') {
+        Ok(InvoiceDocument { invoices: parse_with_path::<Vec<Invoice>>(text)? })
+    } else {
+        parse_with_path(text)
+    }
+}
+
+/// The vendor's documents nest about eight levels deep; far deeper is an
+/// attack or a broken writer, refused before any parsing.
+pub const MAX_NESTING: usize = 64;
+
+/// Refuses nesting past [`MAX_NESTING`], including inside unknown fields that
+/// serde would otherwise skip without looking.
+fn check_nesting(text: &str) -> Result<(), ParseError> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (offset, byte) in text.bytes().enumerate() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(ParseError {
+                        format: Format::Json,
+                        message: format!("nested more than {MAX_NESTING} levels deep"),
+                        location: Location::ByteOffset(offset),
+                        path: None,
+                    });
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Writes the document as the vendor's JSON.
+pub fn write_invoices(document: &InvoiceDocument) -> Vec<u8> {
+    serde_json::to_vec(document).expect("the model always serialises")
+}
+
+fn parse_with_path<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, ParseError> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        ParseError {
+            format: Format::Json,
+            message: strip_position(&inner),
+            location: Location::LineColumn { line: inner.line(), column: inner.column() },
+            path: (path != ".").then_some(path),
+        }
+    })?;
+    deserializer.end().map_err(|error| ParseError {
+        format: Format::Json,
+        message: strip_position(&error),
+        location: Location::LineColumn { line: error.line(), column: error.column() },
+        path: None,
+    })?;
+    Ok(value)
+}
+
+/// serde_json appends " at line L column C"; we report the position ourselves.
+fn strip_position(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    match message.rfind(" at line ") {
+        Some(index) => message[..index].to_owned(),
+        None => message,
+    }
+}
+
+/// serde adapters for the contract's leaf values, each accepting a JSON
+/// string or a bare number, `null` and `""` meaning absent.
+pub(crate) mod leaf {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+    use serde_json::value::RawValue;
+
+    /// A leaf's text: strings unescaped, numbers and booleans as written.
+    fn raw_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+        let raw = <&'de RawValue>::deserialize(deserializer)?.get();
+        let text = match raw.as_bytes().first() {
+            Some(b'n') => return Ok(None),
+            Some(b'"') => serde_json::from_str::<String>(raw).map_err(D::Error::custom)?,
+            Some(b'{' | b'[') => return Err(D::Error::custom("expected a value, found an object or a list")),
+            _ => raw.to_owned(),
+        };
+        Ok(if text.trim().is_empty() { None } else { Some(text) })
+    }
+
+    fn write_raw<S: Serializer>(text: String, serializer: S) -> Result<S::Ok, S::Error> {
+        let raw = RawValue::from_string(text).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_some(&raw)
+    }
+
+    pub mod text {
+        use super::*;
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+            raw_text(deserializer)
+        }
+
+        pub fn serialize<S: Serializer>(value: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.serialize_some(value)
+        }
+    }
+
+    pub mod amount {
+        use rust_decimal::Decimal;
+
+        use super::*;
+        use crate::scalars::parse_amount;
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Decimal>, D::Error> {
+            raw_text(deserializer)?.map(|text| parse_amount(&text).map_err(D::Error::custom)).transpose()
+        }
+
+        pub fn serialize<S: Serializer>(value: &Option<Decimal>, serializer: S) -> Result<S::Ok, S::Error> {
+            match value {
+                Some(amount) => write_raw(amount.to_string(), serializer),
+                None => serializer.serialize_none(),
+            }
+        }
+    }
+
+    pub mod date {
+        use chrono::NaiveDate;
+
+        use super::*;
+        use crate::scalars::{format_date, parse_date};
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<NaiveDate>, D::Error> {
+            raw_text(deserializer)?.map(|text| parse_date(&text).map_err(D::Error::custom)).transpose()
+        }
+
+        pub fn serialize<S: Serializer>(value: &Option<NaiveDate>, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.serialize_some(&value.map(format_date))
+        }
+    }
+
+    pub mod id {
+        use super::*;
+        use crate::scalars::Id;
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Id>, D::Error> {
+            let raw = <&'de RawValue>::deserialize(deserializer)?.get();
+            let is_number = raw.as_bytes().first().is_some_and(u8::is_ascii_digit);
+            let text = raw_text(&mut serde_json::Deserializer::from_str(raw)).map_err(D::Error::custom)?;
+            Ok(text.map(|text| match text.parse::<u64>() {
+                Ok(number) if is_number => Id::Number(number),
+                _ => Id::Text(text),
+            }))
+        }
+
+        pub fn serialize<S: Serializer>(value: &Option<Id>, serializer: S) -> Result<S::Ok, S::Error> {
+            match value {
+                Some(Id::Number(number)) => serializer.serialize_some(number),
+                Some(Id::Text(text)) => serializer.serialize_some(text),
+                None => serializer.serialize_none(),
+            }
+        }
+    }
+
+    pub mod flag {
+        use super::*;
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+            raw_text(deserializer)?
+                .map(|text| match text.trim().to_ascii_lowercase().as_str() {
+                    "true" | "1" => Ok(true),
+                    "false" | "0" => Ok(false),
+                    _ => Err(D::Error::custom(format!("`{text}` is not true or false"))),
+                })
+                .transpose()
+        }
+
+        pub fn serialize<S: Serializer>(value: &Option<bool>, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.serialize_some(value)
+        }
+    }
+}

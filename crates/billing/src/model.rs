@@ -1,0 +1,247 @@
+//! One model of the vendor's invoice-shaped documents, whatever the endpoint
+//! or format they came in. Field names follow the contract; every scalar is
+//! optional because the vendor may leave any of them out or empty.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::{json::leaf, scalars::Id};
+
+/// A whole answer of `invoices`, `customerinvoices`, `consolidatedinvoices`,
+/// or the current API's invoice-shaped endpoints.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceDocument {
+    #[serde(rename = "Invoices", default)]
+    pub invoices: Vec<Invoice>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Invoice {
+    pub header: Header,
+    pub sender: Sender,
+    pub receiver: Receiver,
+    pub customers: Vec<Customer>,
+    pub totals: Totals,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Header {
+    #[serde(rename = "InvoiceID", with = "leaf::id")]
+    pub invoice_id: Option<Id>,
+    #[serde(with = "leaf::date")]
+    pub date: Option<NaiveDate>,
+    #[serde(with = "leaf::date")]
+    pub expiration_date: Option<NaiveDate>,
+    #[serde(with = "leaf::text")]
+    pub currency: Option<String>,
+    #[serde(with = "leaf::amount")]
+    pub terms_of_payment_days: Option<Decimal>,
+    #[serde(with = "leaf::text")]
+    pub r#type: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub type_identifier: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub description: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub language_code: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub language: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Sender {
+    #[serde(rename = "AccountID", with = "leaf::id")]
+    pub account_id: Option<Id>,
+    #[serde(with = "leaf::text")]
+    pub company_name: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub address: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub postal_code: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub city: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub country_code: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub country: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub telephone: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub fax: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub chamber_of_commerce: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub bank_account: Option<String>,
+    #[serde(rename = "IBAN", with = "leaf::text")]
+    pub iban: Option<String>,
+    #[serde(rename = "BIC", with = "leaf::text")]
+    pub bic: Option<String>,
+    #[serde(rename = "VATNumber", with = "leaf::text")]
+    pub vat_number: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub website: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Receiver {
+    #[serde(rename = "AccountID", with = "leaf::id")]
+    pub account_id: Option<Id>,
+    #[serde(with = "leaf::id")]
+    pub customer_number: Option<Id>,
+    #[serde(with = "leaf::text")]
+    pub company_name: Option<String>,
+    #[serde(rename = "VATNumber", with = "leaf::text")]
+    pub vat_number: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub contact_first_name: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub contact_middle_name: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub contact_last_name: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub address: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub zip: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub city: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub country: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub country_code: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub telephone: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub fax: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub email: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub r#type: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Customer {
+    #[serde(rename = "AccountID", with = "leaf::id")]
+    pub account_id: Option<Id>,
+    #[serde(with = "leaf::id")]
+    pub customer_number: Option<Id>,
+    #[serde(with = "leaf::text")]
+    pub company_name: Option<String>,
+    /// `CustomerCostCenter` in `consolidatedinvoices`.
+    #[serde(alias = "CustomerCostCenter", with = "leaf::text")]
+    pub cost_center: Option<String>,
+    pub subscriptions: Vec<Subscription>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Subscription {
+    #[serde(rename = "SubscriptionID", with = "leaf::id")]
+    pub subscription_id: Option<Id>,
+    #[serde(with = "leaf::text")]
+    pub subscription_name: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub billing_model: Option<String>,
+    #[serde(rename = "PlanID", with = "leaf::id")]
+    pub plan_id: Option<Id>,
+    #[serde(with = "leaf::text")]
+    pub plan_name: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub plan_category_name: Option<String>,
+    #[serde(with = "leaf::date")]
+    pub start_date: Option<NaiveDate>,
+    #[serde(rename = "SubscriptionPONumber", with = "leaf::text")]
+    pub subscription_po_number: Option<String>,
+    pub subscription_details: Vec<SubscriptionDetail>,
+    pub price_lines: Vec<PriceLine>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct SubscriptionDetail {
+    #[serde(with = "leaf::text")]
+    pub attribute: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub attribute_value: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub attribute_description: Option<String>,
+    #[serde(rename = "noshow", with = "leaf::flag")]
+    pub no_show: Option<bool>,
+}
+
+/// One charge. `consolidatedinvoices` lines carry the purchase and sales
+/// price pairs instead of `UnitPrice` and `Discount`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct PriceLine {
+    #[serde(with = "leaf::id")]
+    pub line_id: Option<Id>,
+    #[serde(rename = "UID", with = "leaf::text")]
+    pub uid: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub description: Option<String>,
+    #[serde(with = "leaf::amount")]
+    pub quantity: Option<Decimal>,
+    #[serde(with = "leaf::text")]
+    pub quantity_type: Option<String>,
+    #[serde(with = "leaf::amount")]
+    pub unit_price: Option<Decimal>,
+    #[serde(with = "leaf::amount")]
+    pub discount: Option<Decimal>,
+    #[serde(with = "leaf::amount")]
+    pub duration: Option<Decimal>,
+    #[serde(with = "leaf::text")]
+    pub duration_type: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub billing_frequency: Option<String>,
+    #[serde(with = "leaf::amount")]
+    pub extended_price: Option<Decimal>,
+    #[serde(rename = "VAT", with = "leaf::amount")]
+    pub vat: Option<Decimal>,
+    #[serde(with = "leaf::amount")]
+    pub tax_percentage: Option<Decimal>,
+    #[serde(rename = "TaxZoneID", with = "leaf::id")]
+    pub tax_zone_id: Option<Id>,
+    #[serde(with = "leaf::date")]
+    pub start_date: Option<NaiveDate>,
+    #[serde(with = "leaf::date")]
+    pub end_date: Option<NaiveDate>,
+    #[serde(rename = "SKU", with = "leaf::text")]
+    pub sku: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub consumer_company_name: Option<String>,
+    #[serde(with = "leaf::id")]
+    pub consumer_company_number: Option<Id>,
+    #[serde(rename = "RatePeriodID", with = "leaf::id")]
+    pub rate_period_id: Option<Id>,
+    #[serde(rename = "SubPONumber", with = "leaf::text")]
+    pub sub_po_number: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub charge_type: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub invoice_row_hash: Option<String>,
+    #[serde(with = "leaf::amount")]
+    pub purchase_price: Option<Decimal>,
+    #[serde(with = "leaf::amount")]
+    pub purchase_discount: Option<Decimal>,
+    #[serde(with = "leaf::amount")]
+    pub sales_price: Option<Decimal>,
+    #[serde(with = "leaf::amount")]
+    pub sales_discount: Option<Decimal>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Totals {
+    #[serde(rename = "TotalExcludingVAT", with = "leaf::amount")]
+    pub total_excluding_vat: Option<Decimal>,
+    #[serde(rename = "TotalVAT", with = "leaf::amount")]
+    pub total_vat: Option<Decimal>,
+    #[serde(rename = "TotalIncludingVAT", with = "leaf::amount")]
+    pub total_including_vat: Option<Decimal>,
+}
