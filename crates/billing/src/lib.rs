@@ -8,6 +8,7 @@ pub mod error;
 pub mod json;
 pub mod model;
 pub mod scalars;
+pub mod totals;
 
 pub use api::{Endpoint, Generation, ProfileSummary};
 pub use error::{Format, ParseError};

@@ -1,0 +1,152 @@
+//! Totals computed from the price lines, and every place where the vendor's
+//! stated amounts disagree with them. Amounts in different currencies are
+//! never added together.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::model::{Invoice, InvoiceDocument, PriceLine};
+
+/// Sums of price lines in one currency.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sums {
+    pub excluding_vat: Decimal,
+    pub vat: Decimal,
+    pub lines: usize,
+}
+
+impl Sums {
+    pub fn including_vat(&self) -> Decimal {
+        self.excluding_vat + self.vat
+    }
+
+    fn add_line(&mut self, line: &PriceLine) {
+        self.excluding_vat += line.extended_price.unwrap_or_default();
+        self.vat += line.vat.unwrap_or_default();
+        self.lines += 1;
+    }
+}
+
+/// The currency an invoice is in, or `"?"` when the vendor left it out, so
+/// such amounts are still never mixed with a known currency.
+pub fn currency_of(invoice: &Invoice) -> &str {
+    invoice.header.currency.as_deref().unwrap_or("?")
+}
+
+fn lines_of(invoice: &Invoice) -> impl Iterator<Item = &PriceLine> {
+    invoice.customers.iter().flat_map(|customer| &customer.subscriptions).flat_map(|sub| &sub.price_lines)
+}
+
+/// One invoice's sums from its lines.
+pub fn invoice_sums(invoice: &Invoice) -> Sums {
+    let mut sums = Sums::default();
+    lines_of(invoice).for_each(|line| sums.add_line(line));
+    sums
+}
+
+/// Sums per currency over the whole document, with the number of invoices.
+pub fn totals_by_currency(document: &InvoiceDocument) -> BTreeMap<String, (usize, Sums)> {
+    let mut totals: BTreeMap<String, (usize, Sums)> = BTreeMap::new();
+    for invoice in &document.invoices {
+        let (invoices, sums) = totals.entry(currency_of(invoice).to_owned()).or_default();
+        *invoices += 1;
+        lines_of(invoice).for_each(|line| sums.add_line(line));
+    }
+    totals
+}
+
+/// Sums per customer (by company name) and currency.
+pub fn totals_by_customer(document: &InvoiceDocument) -> BTreeMap<(String, String), Sums> {
+    let mut totals: BTreeMap<(String, String), Sums> = BTreeMap::new();
+    for invoice in &document.invoices {
+        for customer in &invoice.customers {
+            let name = customer.company_name.clone().unwrap_or_default();
+            let sums = totals.entry((name, currency_of(invoice).to_owned())).or_default();
+            customer
+                .subscriptions
+                .iter()
+                .flat_map(|sub| &sub.price_lines)
+                .for_each(|line| sums.add_line(line));
+        }
+    }
+    totals
+}
+
+/// Where a price line sits in its document, by index at each level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinePosition {
+    pub invoice: usize,
+    pub customer: usize,
+    pub subscription: usize,
+    pub line: usize,
+}
+
+/// Which of an invoice's stated totals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TotalField {
+    ExcludingVat,
+    Vat,
+    IncludingVat,
+}
+
+/// A stated amount that its own lines contradict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Discrepancy {
+    /// `ExtendedPrice ≠ (Quantity × UnitPrice − Discount) × Duration`.
+    LinePrice { at: LinePosition, computed: Decimal, stated: Decimal },
+    /// An invoice's `Totals` field differs from the sum of its lines.
+    InvoiceTotal { invoice: usize, field: TotalField, computed: Decimal, stated: Decimal },
+}
+
+/// `(Quantity × UnitPrice − Discount) × Duration`, when the line states its
+/// quantity and unit price; a missing discount is 0 and a missing duration 1.
+pub fn expected_extended_price(line: &PriceLine) -> Option<Decimal> {
+    let gross = line.quantity?.checked_mul(line.unit_price?)?;
+    let net = gross.checked_sub(line.discount.unwrap_or_default())?;
+    net.checked_mul(line.duration.unwrap_or(Decimal::ONE))
+}
+
+/// Every discrepancy in the document, in document order. A line's stated
+/// price is compared with the computed one rounded to the stated precision
+/// (the vendor writes cents), the invoice totals exactly.
+pub fn check(document: &InvoiceDocument) -> Vec<Discrepancy> {
+    let mut found = Vec::new();
+    for (invoice_index, invoice) in document.invoices.iter().enumerate() {
+        for (customer_index, customer) in invoice.customers.iter().enumerate() {
+            for (subscription_index, subscription) in customer.subscriptions.iter().enumerate() {
+                for (line_index, line) in subscription.price_lines.iter().enumerate() {
+                    let (Some(computed), Some(stated)) = (expected_extended_price(line), line.extended_price)
+                    else {
+                        continue;
+                    };
+                    let rounded = computed
+                        .round_dp_with_strategy(stated.scale(), RoundingStrategy::MidpointAwayFromZero);
+                    if rounded != stated {
+                        let at = LinePosition {
+                            invoice: invoice_index,
+                            customer: customer_index,
+                            subscription: subscription_index,
+                            line: line_index,
+                        };
+                        found.push(Discrepancy::LinePrice { at, computed, stated });
+                    }
+                }
+            }
+        }
+        let sums = invoice_sums(invoice);
+        let totals = &invoice.totals;
+        for (field, computed, stated) in [
+            (TotalField::ExcludingVat, sums.excluding_vat, totals.total_excluding_vat),
+            (TotalField::Vat, sums.vat, totals.total_vat),
+            (TotalField::IncludingVat, sums.including_vat(), totals.total_including_vat),
+        ] {
+            if let Some(stated) = stated
+                && stated != computed
+            {
+                found.push(Discrepancy::InvoiceTotal { invoice: invoice_index, field, computed, stated });
+            }
+        }
+    }
+    found
+}
