@@ -4,8 +4,10 @@
 //! browser.
 
 pub mod api;
+pub mod csv_export;
 pub mod error;
 pub mod json;
+pub mod lines;
 pub mod model;
 pub mod scalars;
 pub mod totals;

@@ -1,0 +1,123 @@
+//! Price lines as CSV for spreadsheets: RFC 4180, `,` or `;`, an optional
+//! BOM so Excel reads UTF-8, and text cells made inert when a spreadsheet
+//! would take them for a formula.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::{lines::LineRow, scalars::Id};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CsvOptions {
+    /// `b','` or `b';'` (what European Excel expects).
+    pub delimiter: u8,
+    /// Write amounts as `12,50`, as a spreadsheet in a comma-decimal locale reads them.
+    pub decimal_comma: bool,
+    /// Start with a UTF-8 byte order mark, without which Excel guesses a legacy encoding.
+    pub excel_bom: bool,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        Self { delimiter: b',', decimal_comma: false, excel_bom: false }
+    }
+}
+
+const HEADER: [&str; 22] = [
+    "InvoiceID",
+    "InvoiceDate",
+    "Currency",
+    "CustomerNumber",
+    "Customer",
+    "CostCenter",
+    "SubscriptionID",
+    "Subscription",
+    "LineId",
+    "Description",
+    "ChargeType",
+    "StartDate",
+    "EndDate",
+    "Quantity",
+    "UnitPrice",
+    "Discount",
+    "Duration",
+    "ExtendedPrice",
+    "VAT",
+    "TaxPercentage",
+    "SKU",
+    "InvoiceRowHash",
+];
+
+/// Writes one CSV row per price line, after a header row.
+pub fn write_csv<'a>(rows: impl IntoIterator<Item = LineRow<'a>>, options: CsvOptions) -> Vec<u8> {
+    let mut output = Vec::new();
+    if options.excel_bom {
+        output.extend_from_slice("\u{feff}".as_bytes());
+    }
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(options.delimiter)
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(output);
+    let amount = |value: Option<Decimal>| {
+        value
+            .map(|value| {
+                let text = value.to_string();
+                if options.decimal_comma { text.replace('.', ",") } else { text }
+            })
+            .unwrap_or_default()
+    };
+    let date = |value: Option<NaiveDate>| value.map(|date| date.to_string()).unwrap_or_default();
+    let id = |value: &Option<Id>| inert(&value.as_ref().map(Id::to_string).unwrap_or_default());
+    let text = |value: &Option<String>| inert(value.as_deref().unwrap_or_default());
+    // Writing to a Vec cannot fail: csv's errors here are only I/O errors.
+    writer.write_record(HEADER).expect("writing to memory");
+    for LineRow { invoice, customer, subscription, line } in rows {
+        let record = [
+            id(&invoice.header.invoice_id),
+            date(invoice.header.date),
+            text(&invoice.header.currency),
+            id(&customer.customer_number),
+            text(&customer.company_name),
+            text(&customer.cost_center),
+            id(&subscription.subscription_id),
+            text(&subscription.subscription_name),
+            id(&line.line_id),
+            text(&line.description),
+            text(&line.charge_type),
+            date(line.start_date),
+            date(line.end_date),
+            amount(line.quantity),
+            amount(line.unit_price),
+            amount(line.discount),
+            amount(line.duration),
+            amount(line.extended_price),
+            amount(line.vat),
+            amount(line.tax_percentage),
+            text(&line.sku),
+            text(&line.invoice_row_hash),
+        ];
+        writer.write_record(&record).expect("writing to memory");
+    }
+    writer.into_inner().expect("flushing to memory")
+}
+
+/// A text cell a spreadsheet would evaluate (`=`, `+`, `-`, `@`, tab, CR)
+/// gets a leading apostrophe. Amounts never pass through here, so a
+/// negative amount stays a number.
+fn inert(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inert;
+
+    #[test]
+    fn formula_starts_are_neutralised_and_plain_text_is_not() {
+        for dangerous in ["=HYPERLINK(\"x\")", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(inert(dangerous), format!("'{dangerous}"));
+        }
+        assert_eq!(inert("Bakkerij de Vries"), "Bakkerij de Vries");
+        assert_eq!(inert("a=b"), "a=b");
+    }
+}
