@@ -63,7 +63,7 @@ pub fn write_invoices(document: &InvoiceDocument) -> Vec<u8> {
     serde_json::to_vec(document).expect("the model always serialises")
 }
 
-fn parse_with_path<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, ParseError> {
+pub(crate) fn parse_with_path<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, ParseError> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -167,12 +167,11 @@ pub(crate) mod leaf {
         use super::*;
         use crate::scalars::Id;
 
+        /// Canonical whatever the quoting: `12345` and `"12345"` are the same
+        /// number, while `"012345"` keeps its leading zero as text.
         pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Id>, D::Error> {
-            let raw = <&'de RawValue>::deserialize(deserializer)?.get();
-            let is_number = raw.as_bytes().first().is_some_and(u8::is_ascii_digit);
-            let text = raw_text(&mut serde_json::Deserializer::from_str(raw)).map_err(D::Error::custom)?;
-            Ok(text.map(|text| match text.parse::<u64>() {
-                Ok(number) if is_number => Id::Number(number),
+            Ok(raw_text(deserializer)?.map(|text| match text.parse::<u64>() {
+                Ok(number) if number.to_string() == text => Id::Number(number),
                 _ => Id::Text(text),
             }))
         }

@@ -11,6 +11,7 @@ pub mod lines;
 pub mod model;
 pub mod scalars;
 pub mod totals;
+pub mod xml;
 
 pub use api::{Endpoint, Generation, ProfileSummary};
 pub use error::{Format, ParseError};

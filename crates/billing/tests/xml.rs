@@ -1,0 +1,95 @@
+//! Reading the vendor's XML into the same model as its JSON, and every
+//! hostile input with what and where it went wrong.
+
+use billing::{Format, InvoiceDocument, error::Location, json, xml::parse_invoices};
+
+const FIXTURE: &[u8] = include_bytes!("fixtures/invoices.xml");
+
+#[test]
+fn the_xml_fixture_reads_to_the_same_model_as_the_json_fixture() {
+    let from_xml = parse_invoices(FIXTURE).unwrap();
+    let from_json = json::parse_invoices(include_bytes!("fixtures/invoices.json")).unwrap();
+    assert_eq!(from_xml, from_json);
+    assert_eq!(from_xml.invoices[0].receiver.company_name.as_deref(), Some("Reseller & Zonen B.V."));
+}
+
+#[test]
+fn xml_read_then_written_as_json_reads_back_the_same() {
+    let from_xml = parse_invoices(FIXTURE).unwrap();
+    assert_eq!(json::parse_invoices(&json::write_invoices(&from_xml)).unwrap(), from_xml);
+}
+
+fn error_of(xml: &str) -> billing::ParseError {
+    let error = parse_invoices(xml.as_bytes()).expect_err("must not parse");
+    assert_eq!(error.format, Format::Xml);
+    error
+}
+
+#[test]
+fn a_bad_leaf_names_its_element_path_and_line() {
+    let xml = "<InvoiceResponse>\n<Invoice/>\n<Invoice>\n<Customers>\n<Customer/>\n<Customer>\n<Subscriptions><Subscription><PriceLines><PriceLine>\n  <UnitPrice>1,50</UnitPrice>\n</PriceLine></PriceLines></Subscription></Subscriptions>\n</Customer></Customers></Invoice></InvoiceResponse>";
+    let error = error_of(xml);
+    assert_eq!(
+        error.path.as_deref(),
+        Some(
+            "Invoice[2]/Customers/Customer[2]/Subscriptions/Subscription[1]/PriceLines/PriceLine[1]/UnitPrice"
+        )
+    );
+    assert_eq!(error.location, Location::LineColumn { line: 8, column: 3 });
+    assert!(error.message.contains("`1,50` is not a decimal amount"), "{error}");
+}
+
+#[test]
+fn malformed_xml_says_where() {
+    let error =
+        error_of("<InvoiceResponse>\n  <Invoice>\n    <Header></Heder>\n  </Invoice>\n</InvoiceResponse>");
+    let Location::LineColumn { line, .. } = error.location else { panic!("{error}") };
+    assert_eq!(line, 3, "{error}");
+    assert_eq!(error.path.as_deref(), Some("InvoiceResponse/Invoice/Header"));
+}
+
+#[test]
+fn doctype_and_entities_are_refused_never_expanded() {
+    let billion_laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;\">]>\n<InvoiceResponse><Invoice><Header><Description>&lol2;</Description></Header></Invoice></InvoiceResponse>";
+    let error = error_of(billion_laughs);
+    assert!(error.message.contains("DOCTYPE"), "{error}");
+    assert_eq!(error.location, Location::LineColumn { line: 2, column: 1 });
+
+    let error = error_of(
+        "<InvoiceResponse><Invoice><Header><Description>&ext;</Description></Header></Invoice></InvoiceResponse>",
+    );
+    assert_eq!(error.message, "unknown entity `&ext;`");
+    assert_eq!(error.path.as_deref(), Some("InvoiceResponse/Invoice/Header/Description"));
+}
+
+#[test]
+fn absurd_nesting_is_refused() {
+    let xml = format!(
+        "<InvoiceResponse><Invoice>{}{}</Invoice></InvoiceResponse>",
+        "<a>".repeat(100),
+        "</a>".repeat(100)
+    );
+    assert_eq!(error_of(&xml).message, "nested more than 64 levels deep");
+}
+
+#[test]
+fn truncated_non_utf8_and_empty_documents_are_errors() {
+    let truncated = &FIXTURE[..FIXTURE.len() / 2];
+    let error = parse_invoices(truncated).unwrap_err();
+    assert!(error.message.contains("ends inside") || error.message.contains("not valid UTF-8"), "{error}");
+
+    let error = parse_invoices(b"<InvoiceResponse><Invoice><Header><Description>caf\xE9</Description></Header></Invoice></InvoiceResponse>").unwrap_err();
+    assert_eq!(error.location, Location::ByteOffset(50));
+
+    assert_eq!(error_of("").message, "no root element");
+    assert_eq!(error_of("<InvoiceResponse/><Other/>").message, "a second root element");
+    assert_eq!(parse_invoices(b"<InvoiceResponse/>").unwrap(), InvoiceDocument::default());
+}
+
+#[test]
+fn text_beside_child_elements_is_an_error() {
+    let error = error_of(
+        "<InvoiceResponse><Invoice><Header>stray<Currency>EUR</Currency></Header></Invoice></InvoiceResponse>",
+    );
+    assert!(error.message.contains("text `stray` beside child elements"), "{error}");
+}
