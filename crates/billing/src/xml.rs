@@ -277,3 +277,99 @@ fn xml_path(invoice_index: usize, json_path: Option<&str>) -> String {
     }
     path
 }
+
+const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
+const ROOT_OPEN: &str = "<InvoiceResponse xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" \
+                         xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n";
+
+/// Writes the document as the vendor's XML: `InvoiceResponse` with its
+/// namespace declarations, one `Invoice` child per invoice, plural wrappers
+/// with singular children, empty values as self-closing elements.
+pub fn write_invoices(document: &InvoiceDocument) -> Vec<u8> {
+    let mut xml = String::from(XML_DECLARATION);
+    xml.push_str(ROOT_OPEN);
+    for invoice in &document.invoices {
+        // The JSON form carries amounts exactly; it is walked, not re-parsed into floats.
+        let json = serde_json::to_string(invoice).expect("the model always serialises");
+        JsonWalker { json: json.as_bytes(), position: 0 }.element("Invoice", &mut xml);
+        xml.push('\n');
+    }
+    xml.push_str("</InvoiceResponse>\n");
+    xml.into_bytes()
+}
+
+/// Walks the compact JSON that serde_json wrote for the model and emits the
+/// same tree as XML.
+struct JsonWalker<'a> {
+    json: &'a [u8],
+    position: usize,
+}
+
+impl JsonWalker<'_> {
+    fn element(&mut self, name: &str, xml: &mut String) {
+        match self.json[self.position] {
+            b'{' => {
+                self.position += 1;
+                let mut children = String::new();
+                while self.json[self.position] != b'}' {
+                    let key = self.string();
+                    self.position += 1; // ':'
+                    self.element(&key, &mut children);
+                    if self.json[self.position] == b',' {
+                        self.position += 1;
+                    }
+                }
+                self.position += 1;
+                wrap(name, &children, xml);
+            }
+            b'[' => {
+                self.position += 1;
+                let item = name.strip_suffix('s').unwrap_or(name);
+                let mut children = String::new();
+                while self.json[self.position] != b']' {
+                    self.element(item, &mut children);
+                    if self.json[self.position] == b',' {
+                        self.position += 1;
+                    }
+                }
+                self.position += 1;
+                wrap(name, &children, xml);
+            }
+            b'"' => {
+                let text = self.string();
+                wrap(name, &quick_xml::escape::escape(text.as_str()), xml);
+            }
+            b'n' => {
+                self.position += "null".len();
+                wrap(name, "", xml);
+            }
+            _ => {
+                let start = self.position;
+                while !matches!(self.json[self.position], b',' | b'}' | b']') {
+                    self.position += 1;
+                }
+                let literal = std::str::from_utf8(&self.json[start..self.position]).expect("JSON is UTF-8");
+                wrap(name, literal, xml);
+            }
+        }
+    }
+
+    /// The JSON string at the cursor, unescaped.
+    fn string(&mut self) -> String {
+        let start = self.position;
+        self.position += 1;
+        while self.json[self.position] != b'"' {
+            self.position += if self.json[self.position] == b'\\' { 2 } else { 1 };
+        }
+        self.position += 1;
+        serde_json::from_slice(&self.json[start..self.position]).expect("serde_json wrote a valid string")
+    }
+}
+
+fn wrap(name: &str, content: &str, xml: &mut String) {
+    if content.is_empty() {
+        xml.push_str(&format!("<{name} />"));
+    } else {
+        xml.push_str(&format!("<{name}>{content}</{name}>"));
+    }
+}

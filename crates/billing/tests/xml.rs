@@ -93,3 +93,25 @@ fn text_beside_child_elements_is_an_error() {
     );
     assert!(error.message.contains("text `stray` beside child elements"), "{error}");
 }
+
+#[test]
+fn written_xml_has_the_vendor_shape_and_reads_back_the_same() {
+    let document = parse_invoices(FIXTURE).unwrap();
+    let written = billing::xml::write_invoices(&document);
+    assert_eq!(parse_invoices(&written).unwrap(), document);
+    let text = String::from_utf8(written).unwrap();
+    assert!(text.contains("<InvoiceResponse xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"));
+    assert!(text.contains("<Customers><Customer>"), "plural wrapper, singular children");
+    assert!(text.contains("<PriceLines><PriceLine>"));
+    assert!(text.contains("<Fax />"), "empty values self-close");
+    assert!(text.contains("<UnitPrice>12.345</UnitPrice>"), "amounts exact");
+    assert!(text.contains("<CompanyName>Reseller &amp; Zonen B.V.</CompanyName>"), "text escaped");
+    assert!(!text.contains("<InvoiceResponse>"), "no attribute-less root");
+}
+
+#[test]
+fn json_to_xml_to_json_keeps_the_model() {
+    let from_json = json::parse_invoices(include_bytes!("fixtures/invoices.json")).unwrap();
+    let through_xml = parse_invoices(&billing::xml::write_invoices(&from_json)).unwrap();
+    assert_eq!(json::parse_invoices(&json::write_invoices(&through_xml)).unwrap(), from_json);
+}
