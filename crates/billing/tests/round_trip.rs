@@ -1,0 +1,148 @@
+//! For any document: parse(write(doc)) == doc in both formats, and XML →
+//! model → JSON → model gives the same model.
+
+use billing::{
+    InvoiceDocument, json,
+    model::{
+        Customer, Header, Invoice, PriceLine, Receiver, Sender, Subscription, SubscriptionDetail, Totals,
+    },
+    scalars::Id,
+    xml,
+};
+use chrono::NaiveDate;
+use proptest::{collection::vec, option, prelude::*};
+use rust_decimal::Decimal;
+
+fn amount() -> impl Strategy<Value = Option<Decimal>> {
+    option::of(
+        (-10_000_000_000i64..10_000_000_000, 0u32..6)
+            .prop_map(|(mantissa, scale)| Decimal::new(mantissa, scale)),
+    )
+}
+
+fn date() -> impl Strategy<Value = Option<NaiveDate>> {
+    option::of(
+        (1990i32..2100, 1u32..=12, 1u32..=28).prop_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap()),
+    )
+}
+
+/// Text as the vendor writes it: markup characters and non-ASCII included,
+/// never empty or blank (those read as absent).
+fn text() -> impl Strategy<Value = Option<String>> {
+    option::of("[A-Za-z0-9&<>\"'é€ß., -]{0,12}[A-Za-z0-9&<>\"'é€ß]")
+}
+
+fn id() -> impl Strategy<Value = Option<Id>> {
+    option::of(prop_oneof![any::<u64>().prop_map(Id::Number), "[A-Z]{1,3}-[0-9]{1,6}".prop_map(Id::Text)])
+}
+
+fn price_line() -> impl Strategy<Value = PriceLine> {
+    (
+        (id(), text(), amount(), amount(), amount(), amount(), amount(), amount()),
+        (date(), date(), text(), text(), amount(), amount()),
+    )
+        .prop_map(
+            |(
+                (line_id, description, quantity, unit_price, discount, duration, extended_price, vat),
+                (start_date, end_date, charge_type, invoice_row_hash, purchase_price, sales_price),
+            )| PriceLine {
+                line_id,
+                description,
+                quantity,
+                unit_price,
+                discount,
+                duration,
+                extended_price,
+                vat,
+                start_date,
+                end_date,
+                charge_type,
+                invoice_row_hash,
+                purchase_price,
+                sales_price,
+                ..PriceLine::default()
+            },
+        )
+}
+
+fn subscription() -> impl Strategy<Value = Subscription> {
+    (id(), text(), date(), vec((text(), text(), option::of(any::<bool>())), 0..3), vec(price_line(), 0..4))
+        .prop_map(|(subscription_id, subscription_name, start_date, details, price_lines)| Subscription {
+            subscription_id,
+            subscription_name,
+            start_date,
+            subscription_details: details
+                .into_iter()
+                .map(|(attribute, attribute_value, no_show)| SubscriptionDetail {
+                    attribute,
+                    attribute_value,
+                    no_show,
+                    ..SubscriptionDetail::default()
+                })
+                .collect(),
+            price_lines,
+            ..Subscription::default()
+        })
+}
+
+fn invoice() -> impl Strategy<Value = Invoice> {
+    (
+        (id(), date(), text(), text()),
+        (id(), text()),
+        vec((id(), text(), text(), vec(subscription(), 0..3)), 0..3),
+        (amount(), amount(), amount()),
+    )
+        .prop_map(
+            |((invoice_id, date, currency, description), (receiver_id, receiver_name), customers, totals)| {
+                Invoice {
+                    header: Header { invoice_id, date, currency, description, ..Header::default() },
+                    sender: Sender::default(),
+                    receiver: Receiver {
+                        account_id: receiver_id,
+                        company_name: receiver_name,
+                        ..Receiver::default()
+                    },
+                    customers: customers
+                        .into_iter()
+                        .map(|(customer_number, company_name, cost_center, subscriptions)| Customer {
+                            customer_number,
+                            company_name,
+                            cost_center,
+                            subscriptions,
+                            ..Customer::default()
+                        })
+                        .collect(),
+                    totals: Totals {
+                        total_excluding_vat: totals.0,
+                        total_vat: totals.1,
+                        total_including_vat: totals.2,
+                    },
+                }
+            },
+        )
+}
+
+fn document() -> impl Strategy<Value = InvoiceDocument> {
+    vec(invoice(), 0..4).prop_map(|invoices| InvoiceDocument { invoices })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn json_round_trips(document in document()) {
+        prop_assert_eq!(json::parse_invoices(&json::write_invoices(&document)).unwrap(), document);
+    }
+
+    #[test]
+    fn xml_round_trips(document in document()) {
+        prop_assert_eq!(xml::parse_invoices(&xml::write_invoices(&document)).unwrap(), document);
+    }
+
+    #[test]
+    fn xml_to_model_to_json_to_model_is_the_same(document in document()) {
+        let from_xml = xml::parse_invoices(&xml::write_invoices(&document)).unwrap();
+        let through_json = json::parse_invoices(&json::write_invoices(&from_xml)).unwrap();
+        prop_assert_eq!(through_json, from_xml);
+    }
+}
