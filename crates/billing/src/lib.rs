@@ -8,6 +8,7 @@ pub mod csv_export;
 pub mod error;
 pub mod json;
 pub mod lines;
+pub mod matching;
 pub mod model;
 pub mod scalars;
 pub mod totals;
