@@ -1,6 +1,8 @@
 //! Price lines flattened with their invoice, customer and subscription: the
 //! rows of the app's table and of the CSV export.
 
+use chrono::NaiveDate;
+
 use crate::model::{Customer, Invoice, InvoiceDocument, PriceLine, Subscription};
 
 /// One price line in its context.
@@ -26,4 +28,104 @@ pub fn rows(document: &InvoiceDocument) -> impl Iterator<Item = LineRow<'_>> {
             })
         })
     })
+}
+
+/// What the table shows: every condition that is set must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineFilter {
+    /// Case-insensitive text found in the customer, the description or the
+    /// subscription (name or id).
+    pub text: String,
+    /// Exact customer company name.
+    pub customer: Option<String>,
+    /// Exact invoice id, as text.
+    pub invoice: Option<String>,
+    /// Exact charge type, e.g. `Correction`.
+    pub charge_type: Option<String>,
+    /// Invoice dated on or after.
+    pub from: Option<NaiveDate>,
+    /// Invoice dated on or before.
+    pub to: Option<NaiveDate>,
+}
+
+impl LineFilter {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    pub fn matches(&self, row: &LineRow<'_>) -> bool {
+        let equals = |wanted: &Option<String>, actual: Option<&str>| {
+            wanted.as_deref().is_none_or(|w| Some(w) == actual)
+        };
+        let date = row.invoice.header.date;
+        equals(&self.customer, row.customer.company_name.as_deref())
+            && equals(&self.charge_type, row.line.charge_type.as_deref())
+            && self.invoice.as_ref().is_none_or(|wanted| {
+                row.invoice.header.invoice_id.as_ref().is_some_and(|id| id.to_string() == *wanted)
+            })
+            && self.from.is_none_or(|from| date.is_some_and(|date| date >= from))
+            && self.to.is_none_or(|to| date.is_some_and(|date| date <= to))
+            && self.matches_text(row)
+    }
+
+    fn matches_text(&self, row: &LineRow<'_>) -> bool {
+        let needle = self.text.trim().to_lowercase();
+        if needle.is_empty() {
+            return true;
+        }
+        let found =
+            |haystack: Option<&str>| haystack.is_some_and(|text| text.to_lowercase().contains(&needle));
+        found(row.customer.company_name.as_deref())
+            || found(row.line.description.as_deref())
+            || found(row.subscription.subscription_name.as_deref())
+            || found(row.subscription.subscription_id.as_ref().map(ToString::to_string).as_deref())
+    }
+}
+
+/// The rows that pass `filter`, in document order.
+pub fn filtered<'a>(document: &'a InvoiceDocument, filter: &LineFilter) -> Vec<LineRow<'a>> {
+    rows(document).filter(|row| filter.matches(row)).collect()
+}
+
+/// A column of the lines table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortColumn {
+    Invoice,
+    InvoiceDate,
+    Customer,
+    Subscription,
+    Description,
+    ChargeType,
+    StartDate,
+    Quantity,
+    UnitPrice,
+    ExtendedPrice,
+    Vat,
+}
+
+/// Sorts by one column; missing values first, ties kept in their order.
+pub fn sort_rows(rows: &mut [LineRow<'_>], column: SortColumn, descending: bool) {
+    use std::cmp::Ordering;
+    let compare = |a: &LineRow<'_>, b: &LineRow<'_>| -> Ordering {
+        match column {
+            SortColumn::Invoice => a.invoice.header.invoice_id.cmp(&b.invoice.header.invoice_id),
+            SortColumn::InvoiceDate => a.invoice.header.date.cmp(&b.invoice.header.date),
+            SortColumn::Customer => a.customer.company_name.cmp(&b.customer.company_name),
+            SortColumn::Subscription => {
+                a.subscription.subscription_name.cmp(&b.subscription.subscription_name)
+            }
+            SortColumn::Description => a.line.description.cmp(&b.line.description),
+            SortColumn::ChargeType => a.line.charge_type.cmp(&b.line.charge_type),
+            SortColumn::StartDate => a.line.start_date.cmp(&b.line.start_date),
+            SortColumn::Quantity => a.line.quantity.cmp(&b.line.quantity),
+            SortColumn::UnitPrice => a.line.unit_price.cmp(&b.line.unit_price),
+            SortColumn::ExtendedPrice => a.line.extended_price.cmp(&b.line.extended_price),
+            SortColumn::Vat => a.line.vat.cmp(&b.line.vat),
+        }
+    };
+    if descending {
+        rows.sort_by(|a, b| compare(b, a));
+    } else {
+        rows.sort_by(compare);
+    }
 }
