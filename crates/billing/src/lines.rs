@@ -16,16 +16,14 @@ pub struct LineRow<'a> {
 
 /// Every price line of the document, in document order.
 pub fn rows(document: &InvoiceDocument) -> impl Iterator<Item = LineRow<'_>> {
-    document.invoices.iter().flat_map(|invoice| {
-        invoice.customers.iter().flat_map(move |customer| {
-            customer.subscriptions.iter().flat_map(move |subscription| {
-                subscription.price_lines.iter().map(move |line| LineRow {
-                    invoice,
-                    customer,
-                    subscription,
-                    line,
-                })
-            })
+    document.invoices.iter().flat_map(invoice_rows)
+}
+
+/// Every price line of one invoice, in document order.
+pub fn invoice_rows(invoice: &Invoice) -> impl Iterator<Item = LineRow<'_>> {
+    invoice.customers.iter().flat_map(move |customer| {
+        customer.subscriptions.iter().flat_map(move |subscription| {
+            subscription.price_lines.iter().map(move |line| LineRow { invoice, customer, subscription, line })
         })
     })
 }

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::model::{Invoice, InvoiceDocument, PriceLine};
+use crate::{
+    lines::{invoice_rows, rows},
+    model::{Invoice, InvoiceDocument, PriceLine},
+};
 
 /// Sums of price lines in one currency.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -34,14 +37,10 @@ pub fn currency_of(invoice: &Invoice) -> &str {
     invoice.header.currency.as_deref().unwrap_or("?")
 }
 
-fn lines_of(invoice: &Invoice) -> impl Iterator<Item = &PriceLine> {
-    invoice.customers.iter().flat_map(|customer| &customer.subscriptions).flat_map(|sub| &sub.price_lines)
-}
-
 /// One invoice's sums from its lines.
 pub fn invoice_sums(invoice: &Invoice) -> Sums {
     let mut sums = Sums::default();
-    lines_of(invoice).for_each(|line| sums.add_line(line));
+    invoice_rows(invoice).for_each(|row| sums.add_line(row.line));
     sums
 }
 
@@ -51,7 +50,7 @@ pub fn totals_by_currency(document: &InvoiceDocument) -> BTreeMap<String, (usize
     for invoice in &document.invoices {
         let (invoices, sums) = totals.entry(currency_of(invoice).to_owned()).or_default();
         *invoices += 1;
-        lines_of(invoice).for_each(|line| sums.add_line(line));
+        invoice_rows(invoice).for_each(|row| sums.add_line(row.line));
     }
     totals
 }
@@ -59,16 +58,9 @@ pub fn totals_by_currency(document: &InvoiceDocument) -> BTreeMap<String, (usize
 /// Sums per customer (by company name) and currency.
 pub fn totals_by_customer(document: &InvoiceDocument) -> BTreeMap<(String, String), Sums> {
     let mut totals: BTreeMap<(String, String), Sums> = BTreeMap::new();
-    for invoice in &document.invoices {
-        for customer in &invoice.customers {
-            let name = customer.company_name.clone().unwrap_or_default();
-            let sums = totals.entry((name, currency_of(invoice).to_owned())).or_default();
-            customer
-                .subscriptions
-                .iter()
-                .flat_map(|sub| &sub.price_lines)
-                .for_each(|line| sums.add_line(line));
-        }
+    for row in rows(document) {
+        let name = row.customer.company_name.clone().unwrap_or_default();
+        totals.entry((name, currency_of(row.invoice).to_owned())).or_default().add_line(row.line);
     }
     totals
 }
