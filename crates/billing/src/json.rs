@@ -67,21 +67,19 @@ pub(crate) fn parse_with_path<'de, T: Deserialize<'de>>(text: &'de str) -> Resul
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
-        let inner = error.into_inner();
-        ParseError {
-            format: Format::Json,
-            message: strip_position(&inner),
-            location: Location::LineColumn { line: inner.line(), column: inner.column() },
-            path: (path != ".").then_some(path),
-        }
+        located(&error.into_inner(), (path != ".").then_some(path))
     })?;
-    deserializer.end().map_err(|error| ParseError {
-        format: Format::Json,
-        message: strip_position(&error),
-        location: Location::LineColumn { line: error.line(), column: error.column() },
-        path: None,
-    })?;
+    deserializer.end().map_err(|error| located(&error, None))?;
     Ok(value)
+}
+
+fn located(error: &serde_json::Error, path: Option<String>) -> ParseError {
+    ParseError {
+        format: Format::Json,
+        message: strip_position(error),
+        location: Location::LineColumn { line: error.line(), column: error.column() },
+        path,
+    }
 }
 
 /// serde_json appends " at line L column C"; we report the position ourselves.

@@ -181,11 +181,7 @@ impl Transcoder {
         let parent = self.frames.last_mut().expect("the invoice frame stays open");
         if let Shape::Pending = parent.shape {
             if !parent.text.trim().is_empty() {
-                return Err(format!(
-                    "text `{}` beside child elements in <{}>",
-                    parent.text.trim(),
-                    parent.name
-                ));
+                return Err(mixed_content(&parent.text, &parent.name));
             }
             let list = LISTS.contains(&parent.name.as_str());
             self.json.push(if list { '[' } else { '{' });
@@ -216,7 +212,7 @@ impl Transcoder {
         match frame.shape {
             Shape::Pending => frame.text.push_str(content),
             _ if content.trim().is_empty() => {}
-            _ => return Err(format!("text `{}` beside child elements in <{}>", content.trim(), frame.name)),
+            _ => return Err(mixed_content(content, &frame.name)),
         }
         Ok(())
     }
@@ -254,6 +250,11 @@ impl Transcoder {
             }
         })
     }
+}
+
+/// The vendor's elements hold text or child elements, never both.
+fn mixed_content(text: &str, element: &str) -> String {
+    format!("text `{}` beside child elements in <{element}>", text.trim())
 }
 
 fn push_json_string(json: &mut String, value: &str) {
