@@ -52,6 +52,17 @@ impl LineFilter {
     }
 
     pub fn matches(&self, row: &LineRow<'_>) -> bool {
+        self.matches_with(row, &self.needle())
+    }
+
+    /// The search text as rows are compared with it.
+    fn needle(&self) -> String {
+        self.text.trim().to_lowercase()
+    }
+
+    /// [`Self::matches`] with the search text already folded, so filtering
+    /// many rows folds it once.
+    fn matches_with(&self, row: &LineRow<'_>, needle: &str) -> bool {
         let equals = |wanted: &Option<String>, actual: Option<&str>| {
             wanted.as_deref().is_none_or(|w| Some(w) == actual)
         };
@@ -63,26 +74,25 @@ impl LineFilter {
             })
             && self.from.is_none_or(|from| date.is_some_and(|date| date >= from))
             && self.to.is_none_or(|to| date.is_some_and(|date| date <= to))
-            && self.matches_text(row)
+            && matches_text(needle, row)
     }
+}
 
-    fn matches_text(&self, row: &LineRow<'_>) -> bool {
-        let needle = self.text.trim().to_lowercase();
-        if needle.is_empty() {
-            return true;
-        }
-        let found =
-            |haystack: Option<&str>| haystack.is_some_and(|text| text.to_lowercase().contains(&needle));
-        found(row.customer.company_name.as_deref())
-            || found(row.line.description.as_deref())
-            || found(row.subscription.subscription_name.as_deref())
-            || found(row.subscription.subscription_id.as_ref().map(ToString::to_string).as_deref())
+fn matches_text(needle: &str, row: &LineRow<'_>) -> bool {
+    if needle.is_empty() {
+        return true;
     }
+    let found = |haystack: Option<&str>| haystack.is_some_and(|text| text.to_lowercase().contains(needle));
+    found(row.customer.company_name.as_deref())
+        || found(row.line.description.as_deref())
+        || found(row.subscription.subscription_name.as_deref())
+        || found(row.subscription.subscription_id.as_ref().map(ToString::to_string).as_deref())
 }
 
 /// The rows that pass `filter`, in document order.
 pub fn filtered<'a>(document: &'a InvoiceDocument, filter: &LineFilter) -> Vec<LineRow<'a>> {
-    rows(document).filter(|row| filter.matches(row)).collect()
+    let needle = filter.needle();
+    rows(document).filter(|row| filter.matches_with(row, &needle)).collect()
 }
 
 /// A column of the lines table.
