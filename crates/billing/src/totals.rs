@@ -105,16 +105,13 @@ pub fn expected_extended_price(line: &PriceLine) -> Option<Decimal> {
 pub fn check(document: &InvoiceDocument) -> Vec<Discrepancy> {
     let mut found = Vec::new();
     for (invoice_index, invoice) in document.invoices.iter().enumerate() {
+        // The lines are summed in the same walk that checks them.
+        let mut sums = Sums::default();
         for (customer_index, customer) in invoice.customers.iter().enumerate() {
             for (subscription_index, subscription) in customer.subscriptions.iter().enumerate() {
                 for (line_index, line) in subscription.price_lines.iter().enumerate() {
-                    let (Some(computed), Some(stated)) = (expected_extended_price(line), line.extended_price)
-                    else {
-                        continue;
-                    };
-                    let rounded = computed
-                        .round_dp_with_strategy(stated.scale(), RoundingStrategy::MidpointAwayFromZero);
-                    if rounded != stated {
+                    sums.add_line(line);
+                    if let Some((computed, stated)) = mispriced(line) {
                         let at = LinePosition {
                             invoice: invoice_index,
                             customer: customer_index,
@@ -126,7 +123,6 @@ pub fn check(document: &InvoiceDocument) -> Vec<Discrepancy> {
                 }
             }
         }
-        let sums = invoice_sums(invoice);
         let totals = &invoice.totals;
         for (field, computed, stated) in [
             (TotalField::ExcludingVat, sums.excluding_vat, totals.total_excluding_vat),
@@ -141,4 +137,12 @@ pub fn check(document: &InvoiceDocument) -> Vec<Discrepancy> {
         }
     }
     found
+}
+
+/// The computed and stated price of a line whose stated price is not the
+/// computed one rounded to the stated precision.
+fn mispriced(line: &PriceLine) -> Option<(Decimal, Decimal)> {
+    let (computed, stated) = (expected_extended_price(line)?, line.extended_price?);
+    let rounded = computed.round_dp_with_strategy(stated.scale(), RoundingStrategy::MidpointAwayFromZero);
+    (rounded != stated).then_some((computed, stated))
 }
