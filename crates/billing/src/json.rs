@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::{
     error::{Format, Location, ParseError, require_utf8},
-    model::{Invoice, InvoiceDocument},
+    model::{Invoice, InvoiceDocument, SubscriptionDetails},
 };
 
 /// Reads an invoice document: an object with `Invoices`, or a bare list of
@@ -61,6 +61,18 @@ fn check_nesting(text: &str) -> Result<(), ParseError> {
 /// Writes the document as the vendor's JSON.
 pub fn write_invoices(document: &InvoiceDocument) -> Vec<u8> {
     serde_json::to_vec(document).expect("the model always serialises")
+}
+
+/// Reads a `subscriptiondetails` answer.
+pub fn parse_subscription_details(bytes: &[u8]) -> Result<SubscriptionDetails, ParseError> {
+    let text = require_utf8(Format::Json, bytes)?;
+    check_nesting(text)?;
+    parse_with_path(text)
+}
+
+/// Writes a `subscriptiondetails` answer as the vendor's JSON.
+pub fn write_subscription_details(details: &SubscriptionDetails) -> Vec<u8> {
+    serde_json::to_vec(details).expect("the model always serialises")
 }
 
 pub(crate) fn parse_with_path<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, ParseError> {

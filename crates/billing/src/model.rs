@@ -245,3 +245,160 @@ pub struct Totals {
     #[serde(rename = "TotalIncludingVAT", with = "leaf::amount")]
     pub total_including_vat: Option<Decimal>,
 }
+
+/// The answer of `subscriptiondetails`: one subscription's terms, plan,
+/// plan period and resources. Unlike the invoices it is one object, and it
+/// writes `SubscriptionId`/`PlanId` where invoices write `…ID`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct SubscriptionDetails {
+    pub subscription: SubscriptionTerms,
+    pub service_plan: ServicePlan,
+    pub service_plan_period: ServicePlanPeriod,
+    pub resources: Vec<Resource>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct SubscriptionTerms {
+    #[serde(with = "leaf::id")]
+    pub subscription_id: Option<Id>,
+    #[serde(with = "leaf::date")]
+    pub start_date: Option<NaiveDate>,
+    #[serde(with = "leaf::date")]
+    pub expiration_date: Option<NaiveDate>,
+    #[serde(with = "leaf::amount")]
+    pub period: Option<Decimal>,
+    #[serde(with = "leaf::text")]
+    pub period_type: Option<String>,
+    #[serde(with = "leaf::amount")]
+    pub billing_period: Option<Decimal>,
+    #[serde(with = "leaf::text")]
+    pub billing_period_type: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ServicePlan {
+    #[serde(with = "leaf::id")]
+    pub plan_id: Option<Id>,
+    pub plan_name: Localised,
+    #[serde(with = "leaf::id")]
+    pub plan_category_id: Option<Id>,
+    pub plan_category_name: Localised,
+}
+
+/// The plan's billing period and its fees **(our choice of fields: the
+/// contract names the object but not its content)**.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ServicePlanPeriod {
+    #[serde(with = "leaf::amount")]
+    pub period: Option<Decimal>,
+    #[serde(with = "leaf::text")]
+    pub period_type: Option<String>,
+    #[serde(with = "leaf::flag")]
+    pub trial: Option<bool>,
+    #[serde(with = "leaf::amount")]
+    pub setup_fee: Option<Decimal>,
+    #[serde(with = "leaf::amount")]
+    pub recurring_fee: Option<Decimal>,
+    #[serde(with = "leaf::amount")]
+    pub renewal_fee: Option<Decimal>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Resource {
+    #[serde(with = "leaf::id")]
+    pub resource_id: Option<Id>,
+    pub resource_name: Localised,
+    #[serde(with = "leaf::amount")]
+    pub included_value: Option<Decimal>,
+    #[serde(with = "leaf::amount")]
+    pub amount: Option<Decimal>,
+    #[serde(with = "leaf::text")]
+    pub manufacturer: Option<String>,
+    #[serde(rename = "MPNumber", with = "leaf::text")]
+    pub mp_number: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub measure_unit: Option<String>,
+    pub resource_rate: ResourceRate,
+}
+
+/// What one unit of a resource costs **(our choice of fields)**.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ResourceRate {
+    #[serde(with = "leaf::amount")]
+    pub setup_fee: Option<Decimal>,
+    #[serde(with = "leaf::amount")]
+    pub recurring_fee: Option<Decimal>,
+    #[serde(with = "leaf::amount")]
+    pub overuse_fee: Option<Decimal>,
+}
+
+/// A name in several languages, as `[{"Name": "nl", "Value": "…"}]`. A
+/// plain string is read too, as a name in no particular language.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Localised(pub Vec<LocalisedName>);
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct LocalisedName {
+    /// The language code.
+    #[serde(with = "leaf::text")]
+    pub name: Option<String>,
+    #[serde(with = "leaf::text")]
+    pub value: Option<String>,
+}
+
+impl Localised {
+    /// The name in `language` (`nl`, or `nl-BE` falling back to `nl`), else
+    /// in English, else the first one given.
+    pub fn best_for(&self, language: &str) -> Option<&str> {
+        let primary = language.split(['-', '_']).next().unwrap_or(language);
+        let in_language = |wanted: &str| {
+            self.0
+                .iter()
+                .find(|name| name.name.as_deref().is_some_and(|code| code.eq_ignore_ascii_case(wanted)))
+        };
+        in_language(language)
+            .or_else(|| in_language(primary))
+            .or_else(|| in_language("en"))
+            .or_else(|| self.0.first())
+            .and_then(|name| name.value.as_deref())
+    }
+}
+
+impl<'de> Deserialize<'de> for Localised {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(LocalisedVisitor)
+    }
+}
+
+struct LocalisedVisitor;
+
+impl<'de> serde::de::Visitor<'de> for LocalisedVisitor {
+    type Value = Localised;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a list of {Name, Value} or a plain name")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, list: A) -> Result<Localised, A::Error> {
+        Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(list)).map(Localised)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Localised, E> {
+        let value = (!value.trim().is_empty()).then(|| value.to_owned());
+        Ok(Localised(
+            value.map(|value| LocalisedName { name: None, value: Some(value) }).into_iter().collect(),
+        ))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Localised, E> {
+        Ok(Localised::default())
+    }
+}

@@ -93,9 +93,21 @@ pub enum Discrepancy {
 
 /// `(Quantity × UnitPrice − Discount) × Duration`, when the line states its
 /// quantity and unit price; a missing discount is 0 and a missing duration 1.
+/// A `consolidatedinvoices` line's `ExtendedPrice` is its purchase side, so
+/// `PurchasePrice`/`PurchaseDiscount` stand in for the price pair there.
 pub fn expected_extended_price(line: &PriceLine) -> Option<Decimal> {
-    let gross = line.quantity?.checked_mul(line.unit_price?)?;
-    let net = gross.checked_sub(line.discount.unwrap_or_default())?;
+    priced(line, line.unit_price.or(line.purchase_price)?, line.discount.or(line.purchase_discount))
+}
+
+/// What a `consolidatedinvoices` line sells for:
+/// `(Quantity × SalesPrice − SalesDiscount) × Duration`.
+pub fn sales_extended_price(line: &PriceLine) -> Option<Decimal> {
+    priced(line, line.sales_price?, line.sales_discount)
+}
+
+fn priced(line: &PriceLine, unit_price: Decimal, discount: Option<Decimal>) -> Option<Decimal> {
+    let gross = line.quantity?.checked_mul(unit_price)?;
+    let net = gross.checked_sub(discount.unwrap_or_default())?;
     net.checked_mul(line.duration.unwrap_or(Decimal::ONE))
 }
 

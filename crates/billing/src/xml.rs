@@ -1,32 +1,97 @@
 //! The vendor's XML, read into the same model as its JSON.
 //!
-//! Each `<Invoice>` is transcoded on the fly into the JSON shape the model
+//! Each `<Invoice>` (or the whole of a small document) is transcoded on the fly into the JSON shape the model
 //! already reads exactly, so both formats share one set of field rules; the
 //! transcoder remembers where each element started so errors point into the
 //! XML, not into the intermediate JSON. Entities beyond XML's five and
 //! character references are never expanded, and a DOCTYPE is refused.
 
 use quick_xml::{Reader, events::Event};
+use serde::de::DeserializeOwned;
 
 use crate::{
     error::{Format, Location, ParseError, require_utf8},
     json::{MAX_NESTING, parse_with_path},
-    model::{Invoice, InvoiceDocument},
+    model::{InvoiceDocument, SubscriptionDetails},
 };
 
-/// Elements whose children form a list; their children's names do not matter.
+/// Elements whose children form a list, each child named as the list
+/// without its final `s`.
 const LISTS: [&str; 5] = ["Customers", "Subscriptions", "SubscriptionDetails", "PriceLines", "Resources"];
+/// The item of any other list: a localised name **(our choice of element
+/// name; the contract gives only the JSON shape)**.
+const LOCALISED_ITEM: &str = "LocalizedName";
 /// Elements that are records even when written empty (`<Sender/>`); every
 /// list item is one too.
-const RECORDS: [&str; 4] = ["Header", "Sender", "Receiver", "Totals"];
+const RECORDS: [&str; 8] = [
+    "Header",
+    "Sender",
+    "Receiver",
+    "Totals",
+    "Subscription",
+    "ServicePlan",
+    "ServicePlanPeriod",
+    "ResourceRate",
+];
 
-/// Reads an `InvoiceResponse` document.
+/// The element name of one item of the list `list`.
+fn item_name(list: &str) -> &str {
+    if LISTS.contains(&list) { list.strip_suffix('s').unwrap_or(list) } else { LOCALISED_ITEM }
+}
+
+/// Reads an `InvoiceResponse` document, one `Invoice` at a time so a large
+/// document is never held twice.
 pub fn parse_invoices(bytes: &[u8]) -> Result<InvoiceDocument, ParseError> {
+    let mut document = InvoiceDocument::default();
+    read(bytes, Unit::RootChild("Invoice"), |invoice| document.invoices.push(invoice))?;
+    Ok(document)
+}
+
+/// Reads a `subscriptiondetails` answer: its root element is the object.
+pub fn parse_subscription_details(bytes: &[u8]) -> Result<SubscriptionDetails, ParseError> {
+    let mut details = None;
+    read(bytes, Unit::Root, |read| details = Some(read))?;
+    Ok(details.expect("a document with a root read its root"))
+}
+
+/// Which elements are each read into one value of the model.
+#[derive(Clone, Copy)]
+enum Unit {
+    Root,
+    /// Children of the root with this name; other children are ignored.
+    RootChild(&'static str),
+}
+
+impl Unit {
+    fn depth(self) -> usize {
+        match self {
+            Self::Root => 0,
+            Self::RootChild(_) => 1,
+        }
+    }
+
+    fn starts_at(self, depth: usize, name: &str) -> bool {
+        depth == self.depth()
+            && match self {
+                Self::Root => true,
+                Self::RootChild(wanted) => wanted == name,
+            }
+    }
+
+    fn label(self, name: &str, index: usize) -> String {
+        match self {
+            Self::Root => name.to_owned(),
+            Self::RootChild(_) => format!("{name}[{}]", index + 1),
+        }
+    }
+}
+
+fn read<T: DeserializeOwned>(bytes: &[u8], unit: Unit, mut found: impl FnMut(T)) -> Result<(), ParseError> {
     let text = require_utf8(Format::Xml, bytes)?;
     let mut reader = Reader::from_str(text);
-    let mut document = InvoiceDocument::default();
     let mut open: Vec<String> = Vec::new();
-    let mut invoice: Option<Transcoder> = None;
+    let mut current: Option<Transcoder> = None;
+    let mut units_read = 0;
     let mut seen_root = false;
     loop {
         let offset = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
@@ -40,12 +105,12 @@ pub fn parse_invoices(bytes: &[u8]) -> Result<InvoiceDocument, ParseError> {
             Event::End(_) => (None, true),
             Event::Text(ref content) => {
                 let content = &content[..];
-                feed_text(&mut invoice, content, text, offset, &open)?;
+                feed_text(&mut current, content, text, offset, &open)?;
                 continue;
             }
             Event::CData(ref content) => {
                 let content = &content[..];
-                feed_text(&mut invoice, content, text, offset, &open)?;
+                feed_text(&mut current, content, text, offset, &open)?;
                 continue;
             }
             Event::GeneralRef(ref reference) => {
@@ -58,7 +123,7 @@ pub fn parse_invoices(bytes: &[u8]) -> Result<InvoiceDocument, ParseError> {
                 let Some(resolved) = resolved else {
                     return Err(xml_error(text, offset, format!("unknown entity `&{name};`"), &open));
                 };
-                feed_text(&mut invoice, &resolved, text, offset, &open)?;
+                feed_text(&mut current, &resolved, text, offset, &open)?;
                 continue;
             }
             Event::DocType(_) => {
@@ -77,21 +142,24 @@ pub fn parse_invoices(bytes: &[u8]) -> Result<InvoiceDocument, ParseError> {
                 let message = format!("nested more than {MAX_NESTING} levels deep");
                 return Err(xml_error(text, offset, message, &open));
             }
-            match (&mut invoice, open.len()) {
-                (None, 1) if name == "Invoice" => invoice = Some(Transcoder::new(offset)),
-                (Some(transcoder), _) => transcoder
+            match &mut current {
+                Some(transcoder) => transcoder
                     .start(&name, offset)
                     .map_err(|message| xml_error(text, offset, message, &open))?,
-                _ => {}
+                None if unit.starts_at(open.len(), &name) => {
+                    current = Some(Transcoder::new(&name, unit.label(&name, units_read), offset));
+                }
+                None => {}
             }
             open.push(name);
         }
         if end {
             open.pop();
-            if let Some(transcoder) = &mut invoice {
-                if open.len() == 1 {
-                    let transcoder = invoice.take().expect("an invoice is open");
-                    document.invoices.push(transcoder.finish(text, document.invoices.len())?);
+            if let Some(transcoder) = &mut current {
+                if open.len() == unit.depth() {
+                    let transcoder = current.take().expect("a unit is open");
+                    found(transcoder.finish(text)?);
+                    units_read += 1;
                 } else {
                     transcoder.end();
                 }
@@ -104,7 +172,7 @@ pub fn parse_invoices(bytes: &[u8]) -> Result<InvoiceDocument, ParseError> {
     if !seen_root {
         return Err(xml_error(text, text.len(), "no root element".to_owned(), &open));
     }
-    Ok(document)
+    Ok(())
 }
 
 fn local_name(element: &quick_xml::events::BytesStart<'_>) -> String {
@@ -163,18 +231,20 @@ struct Transcoder {
     json: String,
     frames: Vec<Frame>,
     starts: Vec<(usize, usize)>,
+    /// How paths into this unit begin, e.g. `Invoice[3]`.
+    label: String,
 }
 
 impl Transcoder {
-    fn new(xml_offset: usize) -> Self {
+    fn new(name: &str, label: String, xml_offset: usize) -> Self {
         let root = Frame {
-            name: "Invoice".to_owned(),
+            name: name.to_owned(),
             shape: Shape::Object,
             text: String::new(),
             children: 0,
             in_list: true,
         };
-        Self { json: "{".to_owned(), frames: vec![root], starts: vec![(0, xml_offset)] }
+        Self { json: "{".to_owned(), frames: vec![root], starts: vec![(0, xml_offset)], label }
     }
 
     fn start(&mut self, name: &str, xml_offset: usize) -> Result<(), String> {
@@ -183,7 +253,7 @@ impl Transcoder {
             if !parent.text.trim().is_empty() {
                 return Err(mixed_content(&parent.text, &parent.name));
             }
-            let list = LISTS.contains(&parent.name.as_str());
+            let list = LISTS.contains(&parent.name.as_str()) || name == LOCALISED_ITEM;
             self.json.push(if list { '[' } else { '{' });
             parent.shape = if list { Shape::List } else { Shape::Object };
         }
@@ -233,9 +303,9 @@ impl Transcoder {
 
     /// Closes the invoice and reads it; a field error is reported at the
     /// XML element it came from.
-    fn finish(mut self, text: &str, index: usize) -> Result<Invoice, ParseError> {
+    fn finish<T: DeserializeOwned>(mut self, text: &str) -> Result<T, ParseError> {
         self.end();
-        parse_with_path::<Invoice>(&self.json).map_err(|error| {
+        parse_with_path::<T>(&self.json).map_err(|error| {
             let json_offset = match error.location {
                 Location::LineColumn { column, .. } => column.saturating_sub(1),
                 Location::ByteOffset(offset) => offset,
@@ -246,7 +316,7 @@ impl Transcoder {
                 format: Format::Xml,
                 message: error.message,
                 location: line_column(text, xml_offset),
-                path: Some(xml_path(index, error.path.as_deref())),
+                path: Some(xml_path(&self.label, error.path.as_deref())),
             }
         })
     }
@@ -261,17 +331,16 @@ fn push_json_string(json: &mut String, value: &str) {
     json.push_str(&serde_json::to_string(value).expect("a string always serialises"));
 }
 
-/// `Customers[1].PriceLines[0].UnitPrice` of invoice 2 as
+/// `Customers[1].PriceLines[0].UnitPrice` of `Invoice[3]` as
 /// `Invoice[3]/Customers/Customer[2]/PriceLines/PriceLine[1]/UnitPrice`.
-fn xml_path(invoice_index: usize, json_path: Option<&str>) -> String {
-    let mut path = format!("Invoice[{}]", invoice_index + 1);
+fn xml_path(unit: &str, json_path: Option<&str>) -> String {
+    let mut path = unit.to_owned();
     for segment in json_path.unwrap_or_default().split('.').filter(|segment| !segment.is_empty()) {
         path.push('/');
         match segment.split_once('[') {
             Some((list, index)) => {
                 let index: usize = index.trim_end_matches(']').parse().unwrap_or_default();
-                let item = list.strip_suffix('s').unwrap_or(list);
-                path.push_str(&format!("{list}/{item}[{}]", index + 1));
+                path.push_str(&format!("{list}/{}[{}]", item_name(list), index + 1));
             }
             None => path.push_str(segment),
         }
@@ -280,22 +349,39 @@ fn xml_path(invoice_index: usize, json_path: Option<&str>) -> String {
 }
 
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
-const ROOT_OPEN: &str = "<InvoiceResponse xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" \
-                         xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n";
+const NAMESPACES: &str = "xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" \
+                          xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"";
 
 /// Writes the document as the vendor's XML: `InvoiceResponse` with its
 /// namespace declarations, one `Invoice` child per invoice, plural wrappers
 /// with singular children, empty values as self-closing elements.
 pub fn write_invoices(document: &InvoiceDocument) -> Vec<u8> {
-    let mut xml = String::from(XML_DECLARATION);
-    xml.push_str(ROOT_OPEN);
+    let mut xml = open_root("InvoiceResponse");
     for invoice in &document.invoices {
         // The JSON form carries amounts exactly; it is walked, not re-parsed into floats.
         let json = serde_json::to_string(invoice).expect("the model always serialises");
         JsonWalker { json: json.as_bytes(), position: 0 }.element("Invoice", &mut xml);
         xml.push('\n');
     }
-    xml.push_str("</InvoiceResponse>\n");
+    close_root("InvoiceResponse", xml)
+}
+
+/// Writes a `subscriptiondetails` answer, its fields as children of a
+/// `SubscriptionDetailsResponse` root **(our choice of root name)**.
+pub fn write_subscription_details(details: &SubscriptionDetails) -> Vec<u8> {
+    let mut xml = open_root("SubscriptionDetailsResponse");
+    let json = serde_json::to_string(details).expect("the model always serialises");
+    xml.push_str(&JsonWalker { json: json.as_bytes(), position: 0 }.members());
+    xml.push('\n');
+    close_root("SubscriptionDetailsResponse", xml)
+}
+
+fn open_root(name: &str) -> String {
+    format!("{XML_DECLARATION}<{name} {NAMESPACES}>\n")
+}
+
+fn close_root(name: &str, mut xml: String) -> Vec<u8> {
+    xml.push_str(&format!("</{name}>\n"));
     xml.into_bytes()
 }
 
@@ -310,22 +396,12 @@ impl JsonWalker<'_> {
     fn element(&mut self, name: &str, xml: &mut String) {
         match self.json[self.position] {
             b'{' => {
-                self.position += 1;
-                let mut children = String::new();
-                while self.json[self.position] != b'}' {
-                    let key = self.string();
-                    self.position += 1; // ':'
-                    self.element(&key, &mut children);
-                    if self.json[self.position] == b',' {
-                        self.position += 1;
-                    }
-                }
-                self.position += 1;
+                let children = self.members();
                 wrap(name, &children, xml);
             }
             b'[' => {
                 self.position += 1;
-                let item = name.strip_suffix('s').unwrap_or(name);
+                let item = item_name(name);
                 let mut children = String::new();
                 while self.json[self.position] != b']' {
                     self.element(item, &mut children);
@@ -353,6 +429,22 @@ impl JsonWalker<'_> {
                 wrap(name, literal, xml);
             }
         }
+    }
+
+    /// The members of the JSON object at the cursor, as XML elements.
+    fn members(&mut self) -> String {
+        self.position += 1;
+        let mut children = String::new();
+        while self.json[self.position] != b'}' {
+            let key = self.string();
+            self.position += 1; // ':'
+            self.element(&key, &mut children);
+            if self.json[self.position] == b',' {
+                self.position += 1;
+            }
+        }
+        self.position += 1;
+        children
     }
 
     /// The JSON string at the cursor, unescaped.

@@ -4,7 +4,9 @@
 use billing::{
     InvoiceDocument, json,
     model::{
-        Customer, Header, Invoice, PriceLine, Receiver, Sender, Subscription, SubscriptionDetail, Totals,
+        Customer, Header, Invoice, Localised, LocalisedName, PriceLine, Receiver, Resource, ResourceRate,
+        Sender, ServicePlan, ServicePlanPeriod, Subscription, SubscriptionDetail, SubscriptionDetails,
+        SubscriptionTerms, Totals,
     },
     scalars::Id,
     xml,
@@ -126,6 +128,62 @@ fn document() -> impl Strategy<Value = InvoiceDocument> {
     vec(invoice(), 0..4).prop_map(|invoices| InvoiceDocument { invoices })
 }
 
+fn localised() -> impl Strategy<Value = Localised> {
+    vec((text(), text()), 0..3).prop_map(|names| {
+        Localised(names.into_iter().map(|(name, value)| LocalisedName { name, value }).collect())
+    })
+}
+
+fn resource() -> impl Strategy<Value = Resource> {
+    ((id(), localised(), amount(), amount(), text(), text()), (amount(), amount(), amount())).prop_map(
+        |((resource_id, resource_name, included_value, amount, manufacturer, measure_unit), rate)| Resource {
+            resource_id,
+            resource_name,
+            included_value,
+            amount,
+            manufacturer,
+            measure_unit,
+            resource_rate: ResourceRate { setup_fee: rate.0, recurring_fee: rate.1, overuse_fee: rate.2 },
+            ..Resource::default()
+        },
+    )
+}
+
+fn subscription_details() -> impl Strategy<Value = SubscriptionDetails> {
+    (
+        (id(), date(), date(), amount(), text()),
+        (id(), localised(), id(), localised()),
+        (amount(), text(), option::of(any::<bool>()), amount()),
+        vec(resource(), 0..4),
+    )
+        .prop_map(
+            |(
+                (subscription_id, start_date, expiration_date, period, period_type),
+                (plan_id, plan_name, plan_category_id, plan_category_name),
+                (plan_period, plan_period_type, trial, recurring_fee),
+                resources,
+            )| SubscriptionDetails {
+                subscription: SubscriptionTerms {
+                    subscription_id,
+                    start_date,
+                    expiration_date,
+                    period,
+                    period_type,
+                    ..SubscriptionTerms::default()
+                },
+                service_plan: ServicePlan { plan_id, plan_name, plan_category_id, plan_category_name },
+                service_plan_period: ServicePlanPeriod {
+                    period: plan_period,
+                    period_type: plan_period_type,
+                    trial,
+                    recurring_fee,
+                    ..ServicePlanPeriod::default()
+                },
+                resources,
+            },
+        )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -144,5 +202,13 @@ proptest! {
         let from_xml = xml::parse_invoices(&xml::write_invoices(&document)).unwrap();
         let through_json = json::parse_invoices(&json::write_invoices(&from_xml)).unwrap();
         prop_assert_eq!(through_json, from_xml);
+    }
+
+    #[test]
+    fn subscription_details_round_trip_in_both_formats(details in subscription_details()) {
+        let from_xml = xml::parse_subscription_details(&xml::write_subscription_details(&details)).unwrap();
+        prop_assert_eq!(&from_xml, &details);
+        let through_json = json::parse_subscription_details(&json::write_subscription_details(&from_xml)).unwrap();
+        prop_assert_eq!(through_json, details);
     }
 }
