@@ -1,18 +1,51 @@
-//! `cargo xtask bench`: what a first page load costs, per file and in all.
+//! `cargo xtask bench`: what a first page load costs, per file and in all,
+//! and how fast crates/billing parses a large document beside its floors.
 
 use std::{io::Write, path::Path};
 
 use anyhow::Context;
 
 use crate::{
-    cmd::workspace_root,
+    cmd::{self, workspace_root},
     tools::{Needs, Toolchain},
 };
 
 pub fn run() -> anyhow::Result<()> {
     let toolchain = Toolchain::ensure(Needs::Build)?;
     toolchain.build_app()?;
-    first_load_bytes(&workspace_root().join("dist"))
+    first_load_bytes(&workspace_root().join("dist"))?;
+    parse_throughput(&toolchain)
+}
+
+/// Runs the criterion benchmark and sets each parser beside its floor.
+fn parse_throughput(toolchain: &Toolchain) -> anyhow::Result<()> {
+    cmd::run(toolchain.command("cargo").args(["bench", "--package", "billing", "--bench", "parse"]))?;
+    let results = workspace_root().join("target/criterion/parse");
+    println!("\nparse throughput (criterion mean of 10 samples)");
+    println!("{:<6} {:>10} {:>14} {:>14} {:>8}", "format", "MB", "model MB/s", "floor MB/s", "ratio");
+    for format in ["xml", "json"] {
+        let (bytes, model) = throughput(&results.join(format!("{format}_model")))?;
+        let (_, floor) = throughput(&results.join(format!("{format}_floor")))?;
+        let megabytes = bytes as f64 / 1e6;
+        println!("{format:<6} {megabytes:>10.1} {model:>14.1} {floor:>14.1} {:>8.2}", model / floor);
+    }
+    Ok(())
+}
+
+/// The bytes one iteration read and the mean MB/s, from criterion's files.
+fn throughput(benchmark: &Path) -> anyhow::Result<(u64, f64)> {
+    let read = |file: &str| -> anyhow::Result<serde_json::Value> {
+        let path = benchmark.join("new").join(file);
+        let text =
+            std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(serde_json::from_str(&text)?)
+    };
+    let bytes = read("benchmark.json")?["throughput"]["Bytes"]
+        .as_u64()
+        .context("criterion recorded no byte throughput")?;
+    let nanoseconds =
+        read("estimates.json")?["mean"]["point_estimate"].as_f64().context("criterion recorded no mean")?;
+    Ok((bytes, bytes as f64 / nanoseconds * 1e3))
 }
 
 struct Sizes {

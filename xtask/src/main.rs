@@ -28,7 +28,7 @@ enum Task {
     /// Install what is missing and run every check and test, stopping at the
     /// first failure.
     Test,
-    /// Build the release app and report what a first page load costs.
+    /// Report what a first page load costs and how fast documents parse.
     Bench,
 }
 

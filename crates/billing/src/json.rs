@@ -27,19 +27,23 @@ pub const MAX_NESTING: usize = 64;
 /// Refuses nesting past [`MAX_NESTING`], including inside unknown fields that
 /// serde would otherwise skip without looking.
 fn check_nesting(text: &str) -> Result<(), ParseError> {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for (offset, byte) in text.bytes().enumerate() {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let bytes = text.as_bytes();
+    let (mut depth, mut offset) = (0usize, 0usize);
+    while let Some(&byte) = bytes.get(offset) {
         match byte {
-            b'"' => in_string = true,
+            // Strings are most of a document: jump from escape to escape.
+            b'"' => loop {
+                offset += 1;
+                match memchr::memchr2(b'"', b'\\', &bytes[offset..]) {
+                    Some(found) if bytes[offset + found] == b'\\' => offset += found + 1,
+                    Some(found) => {
+                        offset += found;
+                        break;
+                    }
+                    // Unterminated: the parser says so, with its position.
+                    None => return Ok(()),
+                }
+            },
             b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_NESTING {
@@ -54,6 +58,7 @@ fn check_nesting(text: &str) -> Result<(), ParseError> {
             b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        offset += 1;
     }
     Ok(())
 }
@@ -75,14 +80,18 @@ pub fn write_subscription_details(details: &SubscriptionDetails) -> Vec<u8> {
     serde_json::to_vec(details).expect("the model always serialises")
 }
 
+/// Reads `text` as a `T`; on failure, reads it again tracking the path,
+/// which costs a third of the speed and is only needed to say where.
 pub(crate) fn parse_with_path<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, ParseError> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        located(&error.into_inner(), (path != ".").then_some(path))
-    })?;
-    deserializer.end().map_err(|error| located(&error, None))?;
-    Ok(value)
+    serde_json::from_str(text).or_else(|_| {
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let path = error.path().to_string();
+            located(&error.into_inner(), (path != ".").then_some(path))
+        })?;
+        deserializer.end().map_err(|error| located(&error, None))?;
+        Ok(value)
+    })
 }
 
 fn located(error: &serde_json::Error, path: Option<String>) -> ParseError {
@@ -106,17 +115,21 @@ fn strip_position(error: &serde_json::Error) -> String {
 /// serde adapters for the contract's leaf values, each accepting a JSON
 /// string or a bare number, `null` and `""` meaning absent.
 pub(crate) mod leaf {
+    use std::borrow::Cow;
+
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
     use serde_json::value::RawValue;
 
     /// A leaf's text: strings unescaped, numbers and booleans as written.
-    fn raw_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    /// Borrowed from the document unless an escape had to be undone.
+    fn raw_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Cow<'de, str>>, D::Error> {
         let raw = <&'de RawValue>::deserialize(deserializer)?.get();
         let text = match raw.as_bytes().first() {
             Some(b'n') => return Ok(None),
-            Some(b'"') => serde_json::from_str::<String>(raw).map_err(D::Error::custom)?,
+            Some(b'"') if !raw.contains('\\') => Cow::Borrowed(&raw[1..raw.len() - 1]),
+            Some(b'"') => Cow::Owned(serde_json::from_str::<String>(raw).map_err(D::Error::custom)?),
             Some(b'{' | b'[') => return Err(D::Error::custom("expected a value, found an object or a list")),
-            _ => raw.to_owned(),
+            _ => Cow::Borrowed(raw),
         };
         Ok(if text.trim().is_empty() { None } else { Some(text) })
     }
@@ -130,7 +143,7 @@ pub(crate) mod leaf {
         use super::*;
 
         pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-            raw_text(deserializer)
+            Ok(raw_text(deserializer)?.map(Cow::into_owned))
         }
 
         pub fn serialize<S: Serializer>(value: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -180,9 +193,14 @@ pub(crate) mod leaf {
         /// Canonical whatever the quoting: `12345` and `"12345"` are the same
         /// number, while `"012345"` keeps its leading zero as text.
         pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Id>, D::Error> {
-            Ok(raw_text(deserializer)?.map(|text| match text.parse::<u64>() {
-                Ok(number) if number.to_string() == text => Id::Number(number),
-                _ => Id::Text(text),
+            Ok(raw_text(deserializer)?.map(|text| {
+                let canonical = !text.starts_with('0') || text.len() == 1;
+                match text.parse::<u64>() {
+                    Ok(number) if canonical && text.bytes().all(|byte| byte.is_ascii_digit()) => {
+                        Id::Number(number)
+                    }
+                    _ => Id::Text(text.into_owned()),
+                }
             }))
         }
 

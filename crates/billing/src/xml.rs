@@ -6,6 +6,8 @@
 //! XML, not into the intermediate JSON. Entities beyond XML's five and
 //! character references are never expanded, and a DOCTYPE is refused.
 
+use std::borrow::Cow;
+
 use quick_xml::{Reader, events::Event};
 use serde::de::DeserializeOwned;
 
@@ -89,7 +91,7 @@ impl Unit {
 fn read<T: DeserializeOwned>(bytes: &[u8], unit: Unit, mut found: impl FnMut(T)) -> Result<(), ParseError> {
     let text = require_utf8(Format::Xml, bytes)?;
     let mut reader = Reader::from_str(text);
-    let mut open: Vec<String> = Vec::new();
+    let mut open: Vec<Cow<'_, str>> = Vec::new();
     let mut current: Option<Transcoder> = None;
     let mut units_read = 0;
     let mut seen_root = false;
@@ -100,17 +102,15 @@ fn read<T: DeserializeOwned>(bytes: &[u8], unit: Unit, mut found: impl FnMut(T))
             xml_error(text, at, error.to_string(), &open)
         })?;
         let (start, end) = match event {
-            Event::Start(ref element) => (Some(local_name(element)), false),
-            Event::Empty(ref element) => (Some(local_name(element)), true),
+            Event::Start(ref element) => (Some(local_name(text, element)), false),
+            Event::Empty(ref element) => (Some(local_name(text, element)), true),
             Event::End(_) => (None, true),
             Event::Text(ref content) => {
-                let content = &content[..];
-                feed_text(&mut current, content, text, offset, &open)?;
+                feed_text(&mut current, within(text, content), text, offset, &open)?;
                 continue;
             }
             Event::CData(ref content) => {
-                let content = &content[..];
-                feed_text(&mut current, content, text, offset, &open)?;
+                feed_text(&mut current, within(text, content), text, offset, &open)?;
                 continue;
             }
             Event::GeneralRef(ref reference) => {
@@ -123,7 +123,7 @@ fn read<T: DeserializeOwned>(bytes: &[u8], unit: Unit, mut found: impl FnMut(T))
                 let Some(resolved) = resolved else {
                     return Err(xml_error(text, offset, format!("unknown entity `&{name};`"), &open));
                 };
-                feed_text(&mut current, &resolved, text, offset, &open)?;
+                feed_text(&mut current, Cow::Owned(resolved), text, offset, &open)?;
                 continue;
             }
             Event::DocType(_) => {
@@ -144,10 +144,10 @@ fn read<T: DeserializeOwned>(bytes: &[u8], unit: Unit, mut found: impl FnMut(T))
             }
             match &mut current {
                 Some(transcoder) => transcoder
-                    .start(&name, offset)
+                    .start(name.clone(), offset)
                     .map_err(|message| xml_error(text, offset, message, &open))?,
                 None if unit.starts_at(open.len(), &name) => {
-                    current = Some(Transcoder::new(&name, unit.label(&name, units_read), offset));
+                    current = Some(Transcoder::new(name.clone(), unit.label(&name, units_read), offset));
                 }
                 None => {}
             }
@@ -175,16 +175,27 @@ fn read<T: DeserializeOwned>(bytes: &[u8], unit: Unit, mut found: impl FnMut(T))
     Ok(())
 }
 
-fn local_name(element: &quick_xml::events::BytesStart<'_>) -> String {
-    element.local_name().into_inner().to_owned()
+fn local_name<'a>(text: &'a str, element: &quick_xml::events::BytesStart<'_>) -> Cow<'a, str> {
+    within(text, element.local_name().into_inner())
 }
 
-fn feed_text(
-    invoice: &mut Option<Transcoder>,
-    content: &str,
+/// `part` borrowed from the document for as long as the document lives, when
+/// the reader handed out a slice of it (it always does for names and plain
+/// text); a copy otherwise.
+fn within<'a>(text: &'a str, part: &str) -> Cow<'a, str> {
+    let start = (part.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    match start.checked_add(part.len()).and_then(|end| text.get(start..end)) {
+        Some(slice) if slice.as_ptr() == part.as_ptr() => Cow::Borrowed(slice),
+        _ => Cow::Owned(part.to_owned()),
+    }
+}
+
+fn feed_text<'a>(
+    invoice: &mut Option<Transcoder<'a>>,
+    content: Cow<'a, str>,
     text: &str,
     offset: usize,
-    open: &[String],
+    open: &[Cow<'_, str>],
 ) -> Result<(), ParseError> {
     match invoice {
         Some(transcoder) => {
@@ -194,12 +205,12 @@ fn feed_text(
     }
 }
 
-fn xml_error(text: &str, offset: usize, message: String, open: &[String]) -> ParseError {
+fn xml_error(text: &str, offset: usize, message: String, open: &[Cow<'_, str>]) -> ParseError {
     ParseError {
         format: Format::Xml,
         message,
         location: line_column(text, offset),
-        path: (!open.is_empty()).then(|| open.join("/")),
+        path: (!open.is_empty()).then(|| open.iter().map(|name| name.as_ref()).collect::<Vec<_>>().join("/")),
     }
 }
 
@@ -217,43 +228,37 @@ enum Shape {
     List,
 }
 
-struct Frame {
-    name: String,
+struct Frame<'a> {
+    name: Cow<'a, str>,
     shape: Shape,
-    text: String,
+    text: Cow<'a, str>,
     children: usize,
     in_list: bool,
 }
 
 /// Writes one invoice as JSON while remembering, for each element, where
 /// its JSON starts and where its XML started.
-struct Transcoder {
+struct Transcoder<'a> {
     json: String,
-    frames: Vec<Frame>,
+    frames: Vec<Frame<'a>>,
     starts: Vec<(usize, usize)>,
     /// How paths into this unit begin, e.g. `Invoice[3]`.
     label: String,
 }
 
-impl Transcoder {
-    fn new(name: &str, label: String, xml_offset: usize) -> Self {
-        let root = Frame {
-            name: name.to_owned(),
-            shape: Shape::Object,
-            text: String::new(),
-            children: 0,
-            in_list: true,
-        };
+impl<'a> Transcoder<'a> {
+    fn new(name: Cow<'a, str>, label: String, xml_offset: usize) -> Self {
+        let root = Frame { name, shape: Shape::Object, text: Cow::Borrowed(""), children: 0, in_list: true };
         Self { json: "{".to_owned(), frames: vec![root], starts: vec![(0, xml_offset)], label }
     }
 
-    fn start(&mut self, name: &str, xml_offset: usize) -> Result<(), String> {
+    fn start(&mut self, name: Cow<'a, str>, xml_offset: usize) -> Result<(), String> {
         let parent = self.frames.last_mut().expect("the invoice frame stays open");
         if let Shape::Pending = parent.shape {
             if !parent.text.trim().is_empty() {
                 return Err(mixed_content(&parent.text, &parent.name));
             }
-            let list = LISTS.contains(&parent.name.as_str()) || name == LOCALISED_ITEM;
+            let list = LISTS.contains(&parent.name.as_ref()) || name == LOCALISED_ITEM;
             self.json.push(if list { '[' } else { '{' });
             parent.shape = if list { Shape::List } else { Shape::Object };
         }
@@ -263,26 +268,27 @@ impl Transcoder {
         parent.children += 1;
         self.starts.push((self.json.len(), xml_offset));
         if let Shape::Object = parent.shape {
-            push_json_string(&mut self.json, name);
+            push_json_string(&mut self.json, &name);
             self.json.push(':');
         }
         let in_list = matches!(parent.shape, Shape::List);
         self.frames.push(Frame {
-            name: name.to_owned(),
+            name,
             shape: Shape::Pending,
-            text: String::new(),
+            text: Cow::Borrowed(""),
             children: 0,
             in_list,
         });
         Ok(())
     }
 
-    fn text(&mut self, content: &str) -> Result<(), String> {
+    fn text(&mut self, content: Cow<'a, str>) -> Result<(), String> {
         let frame = self.frames.last_mut().expect("the invoice frame stays open");
         match frame.shape {
-            Shape::Pending => frame.text.push_str(content),
+            Shape::Pending if frame.text.is_empty() => frame.text = content,
+            Shape::Pending => frame.text.to_mut().push_str(&content),
             _ if content.trim().is_empty() => {}
-            _ => return Err(mixed_content(content, &frame.name)),
+            _ => return Err(mixed_content(&content, &frame.name)),
         }
         Ok(())
     }
@@ -290,8 +296,8 @@ impl Transcoder {
     fn end(&mut self) {
         let frame = self.frames.pop().expect("every end has its start");
         match frame.shape {
-            Shape::Pending if LISTS.contains(&frame.name.as_str()) => self.json.push_str("[]"),
-            Shape::Pending if frame.in_list || RECORDS.contains(&frame.name.as_str()) => {
+            Shape::Pending if LISTS.contains(&frame.name.as_ref()) => self.json.push_str("[]"),
+            Shape::Pending if frame.in_list || RECORDS.contains(&frame.name.as_ref()) => {
                 self.json.push_str("{}")
             }
             Shape::Pending if frame.text.trim().is_empty() => self.json.push_str("null"),
@@ -328,7 +334,14 @@ fn mixed_content(text: &str, element: &str) -> String {
 }
 
 fn push_json_string(json: &mut String, value: &str) {
-    json.push_str(&serde_json::to_string(value).expect("a string always serialises"));
+    // Most of the vendor's text needs no escaping; it is copied as it is.
+    if value.bytes().all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\') {
+        json.push('"');
+        json.push_str(value);
+        json.push('"');
+    } else {
+        json.push_str(&serde_json::to_string(value).expect("a string always serialises"));
+    }
 }
 
 /// `Customers[1].PriceLines[0].UnitPrice` of `Invoice[3]` as

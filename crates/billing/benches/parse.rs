@@ -1,0 +1,143 @@
+//! Parse throughput on a document of at least 50 MB, XML and JSON, each
+//! beside its floor over the same bytes: the bare quick-xml event loop, and
+//! serde_json into `IgnoredAny`. `cargo xtask bench` reads the results and
+//! prints MB/s and the ratio to the floor.
+
+use billing::{
+    InvoiceDocument, json,
+    model::{Customer, Header, Invoice, PriceLine, Receiver, Sender, Subscription, Totals},
+    scalars::Id,
+    xml,
+};
+use chrono::NaiveDate;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rust_decimal::Decimal;
+
+const AT_LEAST_BYTES: usize = 50 * 1024 * 1024;
+const CHARGE_TYPES: [&str; 6] =
+    ["Purchase Fee", "Cycle Fee", "Correction", "Usage Fee", "One Time Fee", "Item Fee"];
+
+/// A synthetic but vendor-shaped invoice: every line field filled, amounts
+/// with cents, a correction now and then.
+fn invoice(number: u64) -> Invoice {
+    let date = NaiveDate::from_ymd_opt(2026, 1, 23).expect("a real date");
+    let customers = (0..20)
+        .map(|customer| {
+            let subscriptions = (0..5)
+                .map(|subscription| {
+                    let price_lines = (0..10u64)
+                        .map(|line| {
+                            let seed = number * 1000 + customer * 50 + subscription * 10 + line;
+                            let charge_type = CHARGE_TYPES[(seed % 6) as usize];
+                            let sign = if charge_type == "Correction" { -1 } else { 1 };
+                            let quantity = Decimal::from(1 + seed % 40);
+                            let unit_price = Decimal::new(sign * (150 + (seed * 37 % 9000) as i64), 2);
+                            let extended_price = quantity * unit_price;
+                            PriceLine {
+                                line_id: Some(Id::Number(line + 1)),
+                                uid: Some(format!("{seed:016x}")),
+                                description: Some(format!("Licence {line} of subscription {subscription}")),
+                                quantity: Some(quantity),
+                                quantity_type: Some("Licenses".to_owned()),
+                                unit_price: Some(unit_price),
+                                discount: Some(Decimal::ZERO),
+                                duration: Some(Decimal::ONE),
+                                duration_type: Some("Month".to_owned()),
+                                billing_frequency: Some("Monthly".to_owned()),
+                                extended_price: Some(extended_price),
+                                vat: Some((extended_price * Decimal::new(21, 2)).round_dp(2)),
+                                tax_percentage: Some(Decimal::from(21)),
+                                tax_zone_id: Some(Id::Number(1)),
+                                start_date: Some(date),
+                                end_date: Some(date),
+                                sku: Some(format!("CFQ7TTC0{:04}:0001", seed % 9999)),
+                                consumer_company_name: Some(format!("Klant {customer} B.V.")),
+                                consumer_company_number: Some(Id::Number(7000 + customer)),
+                                rate_period_id: Some(Id::Number(seed % 12)),
+                                sub_po_number: None,
+                                charge_type: Some(charge_type.to_owned()),
+                                invoice_row_hash: Some(format!(
+                                    "{:032x}",
+                                    u128::from(seed) * 0x9e37_79b9_7f4a_7c15
+                                )),
+                                ..PriceLine::default()
+                            }
+                        })
+                        .collect();
+                    Subscription {
+                        subscription_id: Some(Id::Number(90_000 + subscription)),
+                        subscription_name: Some("Microsoft 365 Business Standard".to_owned()),
+                        start_date: Some(date),
+                        price_lines,
+                        ..Subscription::default()
+                    }
+                })
+                .collect();
+            Customer {
+                account_id: Some(Id::Number(7000 + customer)),
+                customer_number: Some(Id::Number(7000 + customer)),
+                company_name: Some(format!("Klant {customer} B.V.")),
+                cost_center: Some("IT".to_owned()),
+                subscriptions,
+            }
+        })
+        .collect();
+    Invoice {
+        header: Header {
+            invoice_id: Some(Id::Number(20_260_000 + number)),
+            date: Some(date),
+            currency: Some("EUR".to_owned()),
+            ..Header::default()
+        },
+        sender: Sender { company_name: Some("Distributor B.V.".to_owned()), ..Sender::default() },
+        receiver: Receiver { company_name: Some("Reseller & Zonen B.V.".to_owned()), ..Receiver::default() },
+        customers,
+        totals: Totals::default(),
+    }
+}
+
+/// Enough invoices that the smaller of the two formats, JSON, passes the size.
+fn document() -> InvoiceDocument {
+    let mut document = InvoiceDocument::default();
+    let per_invoice = json::write_invoices(&InvoiceDocument { invoices: vec![invoice(0)] }).len();
+    let count = AT_LEAST_BYTES.div_ceil(per_invoice) as u64;
+    document.invoices = (0..count).map(invoice).collect();
+    document
+}
+
+fn quick_xml_events(text: &str) -> usize {
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut events = 0;
+    loop {
+        match reader.read_event().expect("the benchmark's XML is well formed") {
+            quick_xml::events::Event::Eof => return events,
+            _ => events += 1,
+        }
+    }
+}
+
+fn parse(criterion: &mut Criterion) {
+    let document = document();
+    let xml_bytes = xml::write_invoices(&document);
+    let json_bytes = json::write_invoices(&document);
+    assert!(json_bytes.len() >= AT_LEAST_BYTES && xml_bytes.len() >= AT_LEAST_BYTES);
+    drop(document);
+
+    let mut group = criterion.benchmark_group("parse");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(xml_bytes.len() as u64));
+    group.bench_function("xml_model", |bench| bench.iter(|| xml::parse_invoices(&xml_bytes).expect("valid")));
+    let xml_text = std::str::from_utf8(&xml_bytes).expect("UTF-8");
+    group.bench_function("xml_floor", |bench| bench.iter(|| quick_xml_events(xml_text)));
+    group.throughput(Throughput::Bytes(json_bytes.len() as u64));
+    group.bench_function("json_model", |bench| {
+        bench.iter(|| json::parse_invoices(&json_bytes).expect("valid"))
+    });
+    group.bench_function("json_floor", |bench| {
+        bench.iter(|| serde_json::from_slice::<serde::de::IgnoredAny>(&json_bytes).expect("valid"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, parse);
+criterion_main!(benches);
