@@ -6,6 +6,7 @@ use serde::Deserialize;
 use crate::{
     error::{Format, Location, ParseError, require_utf8},
     model::{Invoice, InvoiceDocument, SubscriptionDetails},
+    writer::write_document,
 };
 
 /// Reads an invoice document: an object with `Invoices`, or a bare list of
@@ -65,7 +66,7 @@ fn check_nesting(text: &str) -> Result<(), ParseError> {
 
 /// Writes the document as the vendor's JSON.
 pub fn write_invoices(document: &InvoiceDocument) -> Vec<u8> {
-    serde_json::to_vec(document).expect("the model always serialises")
+    write_document(Format::Json, document)
 }
 
 /// Reads a `subscriptiondetails` answer.

@@ -12,6 +12,7 @@ pub mod matching;
 pub mod model;
 pub mod scalars;
 pub mod totals;
+pub mod writer;
 pub mod xml;
 
 pub use api::{Endpoint, Generation, ProfileSummary};

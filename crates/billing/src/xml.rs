@@ -15,6 +15,7 @@ use crate::{
     error::{Format, Location, ParseError, require_utf8},
     json::{MAX_NESTING, parse_with_path},
     model::{InvoiceDocument, SubscriptionDetails},
+    writer::write_document,
 };
 
 /// Elements whose children form a list, each child named as the list
@@ -369,33 +370,33 @@ const NAMESPACES: &str = "xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" \
 /// namespace declarations, one `Invoice` child per invoice, plural wrappers
 /// with singular children, empty values as self-closing elements.
 pub fn write_invoices(document: &InvoiceDocument) -> Vec<u8> {
-    let mut xml = open_root("InvoiceResponse");
-    for invoice in &document.invoices {
-        // The JSON form carries amounts exactly; it is walked, not re-parsed into floats.
-        let json = serde_json::to_string(invoice).expect("the model always serialises");
-        JsonWalker { json: json.as_bytes(), position: 0 }.element("Invoice", &mut xml);
-        xml.push('\n');
-    }
-    close_root("InvoiceResponse", xml)
+    write_document(Format::Xml, document)
 }
 
 /// Writes a `subscriptiondetails` answer, its fields as children of a
 /// `SubscriptionDetailsResponse` root **(our choice of root name)**.
 pub fn write_subscription_details(details: &SubscriptionDetails) -> Vec<u8> {
-    let mut xml = open_root("SubscriptionDetailsResponse");
+    let mut xml = open_root_element("SubscriptionDetailsResponse");
     let json = serde_json::to_string(details).expect("the model always serialises");
     xml.push_str(&JsonWalker { json: json.as_bytes(), position: 0 }.members());
     xml.push('\n');
-    close_root("SubscriptionDetailsResponse", xml)
+    xml.push_str(&close_root_element("SubscriptionDetailsResponse"));
+    xml.into_bytes()
 }
 
-fn open_root(name: &str) -> String {
+pub(crate) fn open_root_element(name: &str) -> String {
     format!("{XML_DECLARATION}<{name} {NAMESPACES}>\n")
 }
 
-fn close_root(name: &str, mut xml: String) -> Vec<u8> {
-    xml.push_str(&format!("</{name}>\n"));
-    xml.into_bytes()
+pub(crate) fn close_root_element(name: &str) -> String {
+    format!("</{name}>\n")
+}
+
+/// `value` as the element `name`, written after `out`. The JSON form
+/// carries amounts exactly; it is walked, never re-parsed into floats.
+pub(crate) fn element(name: &str, value: &impl serde::Serialize, out: &mut String) {
+    let json = serde_json::to_string(value).expect("the model always serialises");
+    JsonWalker { json: json.as_bytes(), position: 0 }.element(name, out);
 }
 
 /// Walks the compact JSON that serde_json wrote for the model and emits the
