@@ -78,6 +78,7 @@ fn invoice(number: u64) -> Invoice {
                 customer_number: Some(Id::Number(7000 + customer)),
                 company_name: Some(format!("Klant {customer} B.V.")),
                 cost_center: Some("IT".to_owned()),
+                customer_cost_center: None,
                 subscriptions,
             }
         })

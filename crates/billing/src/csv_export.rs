@@ -68,22 +68,22 @@ pub fn write_csv<'a>(rows: impl IntoIterator<Item = LineRow<'a>>, options: CsvOp
     };
     let date = |value: Option<NaiveDate>| value.map(|date| date.to_string()).unwrap_or_default();
     let id = |value: &Option<Id>| inert(&value.as_ref().map(Id::to_string).unwrap_or_default());
-    let text = |value: &Option<String>| inert(value.as_deref().unwrap_or_default());
+    let text = |value: Option<&str>| inert(value.unwrap_or_default());
     // Writing to a Vec cannot fail: csv's errors here are only I/O errors.
     writer.write_record(HEADER).expect("writing to memory");
     for LineRow { invoice, customer, subscription, line } in rows {
         let record = [
             id(&invoice.header.invoice_id),
             date(invoice.header.date),
-            text(&invoice.header.currency),
+            text(invoice.header.currency.as_deref()),
             id(&customer.customer_number),
-            text(&customer.company_name),
-            text(&customer.cost_center),
+            text(customer.company_name.as_deref()),
+            text(customer.cost_centre()),
             id(&subscription.subscription_id),
-            text(&subscription.subscription_name),
+            text(subscription.subscription_name.as_deref()),
             id(&line.line_id),
-            text(&line.description),
-            text(&line.charge_type),
+            text(line.description.as_deref()),
+            text(line.charge_type.as_deref()),
             date(line.start_date),
             date(line.end_date),
             amount(line.quantity),
@@ -93,8 +93,8 @@ pub fn write_csv<'a>(rows: impl IntoIterator<Item = LineRow<'a>>, options: CsvOp
             amount(line.extended_price),
             amount(line.vat),
             amount(line.tax_percentage),
-            text(&line.sku),
-            text(&line.invoice_row_hash),
+            text(line.sku.as_deref()),
+            text(line.invoice_row_hash.as_deref()),
         ];
         writer.write_record(&record).expect("writing to memory");
     }

@@ -132,10 +132,19 @@ pub struct Customer {
     pub customer_number: Option<Id>,
     #[serde(with = "leaf::text")]
     pub company_name: Option<String>,
-    /// `CustomerCostCenter` in `consolidatedinvoices`.
-    #[serde(alias = "CustomerCostCenter", with = "leaf::text")]
+    #[serde(with = "leaf::text")]
     pub cost_center: Option<String>,
+    /// What `consolidatedinvoices` calls the cost centre; written only there.
+    #[serde(rename = "CustomerCostCenter", with = "leaf::text", skip_serializing_if = "Option::is_none")]
+    pub customer_cost_center: Option<String>,
     pub subscriptions: Vec<Subscription>,
+}
+
+impl Customer {
+    /// The cost centre, whichever of its two names the document used.
+    pub fn cost_centre(&self) -> Option<&str> {
+        self.cost_center.as_deref().or(self.customer_cost_center.as_deref())
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -175,7 +184,8 @@ pub struct SubscriptionDetail {
 }
 
 /// One charge. `consolidatedinvoices` lines carry the purchase and sales
-/// price pairs instead of `UnitPrice` and `Discount`.
+/// price pairs instead of `UnitPrice` and `Discount`; other documents do not
+/// write them at all.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct PriceLine {
@@ -225,13 +235,13 @@ pub struct PriceLine {
     pub charge_type: Option<String>,
     #[serde(with = "leaf::text")]
     pub invoice_row_hash: Option<String>,
-    #[serde(with = "leaf::amount")]
+    #[serde(with = "leaf::amount", skip_serializing_if = "Option::is_none")]
     pub purchase_price: Option<Decimal>,
-    #[serde(with = "leaf::amount")]
+    #[serde(with = "leaf::amount", skip_serializing_if = "Option::is_none")]
     pub purchase_discount: Option<Decimal>,
-    #[serde(with = "leaf::amount")]
+    #[serde(with = "leaf::amount", skip_serializing_if = "Option::is_none")]
     pub sales_price: Option<Decimal>,
-    #[serde(with = "leaf::amount")]
+    #[serde(with = "leaf::amount", skip_serializing_if = "Option::is_none")]
     pub sales_discount: Option<Decimal>,
 }
 

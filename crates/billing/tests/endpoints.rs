@@ -84,7 +84,10 @@ fn consolidatedinvoices_pairs_purchase_and_sales_prices_and_its_duplicates_show(
         include_bytes!("fixtures/consolidatedinvoices.xml"),
     );
     let customer = &document.invoices[0].customers[0];
-    assert_eq!(customer.cost_center.as_deref(), Some("IT"), "CustomerCostCenter is the cost centre");
+    assert_eq!(customer.cost_centre(), Some("IT"), "CustomerCostCenter is the cost centre");
+    assert!(
+        String::from_utf8(json::write_invoices(&document)).unwrap().contains(r#""CustomerCostCenter":"IT""#)
+    );
     let line = &customer.subscriptions[0].price_lines[0];
     assert_eq!((line.purchase_price, line.sales_price), (Some(decimal("10.00")), Some(decimal("12.00"))));
     assert_eq!(line.unit_price, None);
