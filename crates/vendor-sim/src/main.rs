@@ -1,9 +1,15 @@
 use std::net::SocketAddr;
 
+use anyhow::Context;
+use axum::http::HeaderName;
+use billing::Endpoint;
+use chrono::NaiveDate;
 use clap::Parser;
+use ipnet::IpNet;
 use secrecy::SecretString;
+use vendor_sim::{ApiKey, Config, DataSpec, Fault, Permission, config::loopback};
 
-/// Serve the emulated vendor Billing API.
+/// Serve the emulated vendor Billing API with one API key.
 #[derive(Parser)]
 struct Args {
     /// Address to listen on; port 0 picks a free port.
@@ -12,13 +18,55 @@ struct Args {
     /// The API key the emulator accepts.
     #[arg(long, env = "VENDOR_SIM_KEY", hide_env_values = true)]
     key: SecretString,
+    /// The request header the key arrives in.
+    #[arg(long, default_value = vendor_sim::DEFAULT_KEY_HEADER)]
+    key_header: HeaderName,
+    /// Networks allowed to use the key (repeatable); loopback by default.
+    #[arg(long = "whitelist")]
+    whitelist: Vec<IpNet>,
+    /// The one endpoint the key may read, e.g. `invoices`; all by default.
+    #[arg(long, value_parser = parse_endpoint)]
+    only: Option<Endpoint>,
+    /// The last day the key works, YYYY-MM-DD.
+    #[arg(long)]
+    expires: Option<NaiveDate>,
+    /// Seed of the invented reseller: the same seed gives the same documents.
+    #[arg(long, default_value_t = DataSpec::default().seed)]
+    seed: u64,
+    /// Number of end customers; documents grow in proportion.
+    #[arg(long, default_value_t = DataSpec::default().customers)]
+    customers: usize,
+    /// The vendor's today, YYYY-MM-DD; the real date by default.
+    #[arg(long)]
+    today: Option<NaiveDate>,
+    /// Faults on every answer (repeatable): latency=MS, drip=BYTES:MS, drop,
+    /// status500, html200, truncate, malformed.
+    #[arg(long = "fault")]
+    faults: Vec<Fault>,
+}
+
+fn parse_endpoint(path: &str) -> Result<Endpoint, String> {
+    Endpoint::from_path(path).ok_or_else(|| format!("unknown endpoint `{path}`"))
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().with_writer(std::io::stderr).init();
     let args = Args::parse();
-    let vendor = vendor_sim::spawn(args.listen, vendor_sim::Config::single_key("cli", args.key)).await?;
+    let key = ApiKey {
+        expires: args.expires,
+        permission: args.only.map_or(Permission::All, Permission::Only),
+        whitelist: if args.whitelist.is_empty() { loopback() } else { args.whitelist },
+        faults: args.faults,
+        ..ApiKey::new("cli", args.key)
+    };
+    let config = Config {
+        keys: vec![key],
+        key_header: args.key_header,
+        data: DataSpec { seed: args.seed, customers: args.customers },
+        today: args.today,
+    };
+    let vendor = vendor_sim::spawn(args.listen, config).await.context("cannot listen")?;
     println!("vendor-sim listening on {}", vendor.base_url());
     tokio::signal::ctrl_c().await?;
     Ok(())
