@@ -1,5 +1,6 @@
 //! `cargo xtask bench`: what a first page load costs, per file and in all,
-//! and how fast crates/billing parses a large document beside its floors.
+//! how fast crates/billing parses a large document beside its floors, and
+//! how fast the emulator streams one.
 
 use std::{io::Write, path::Path};
 
@@ -14,7 +15,17 @@ pub fn run() -> anyhow::Result<()> {
     let toolchain = Toolchain::ensure(Needs::Build)?;
     toolchain.build_app()?;
     first_load_bytes(&workspace_root().join("dist"))?;
-    parse_throughput(&toolchain)
+    parse_throughput(&toolchain)?;
+    emulator_throughput(&toolchain)
+}
+
+/// Runs the emulator's streaming benchmark: a document of more than 100 MB
+/// over loopback. The benchmark itself prints the peak memory.
+fn emulator_throughput(toolchain: &Toolchain) -> anyhow::Result<()> {
+    cmd::run(toolchain.command("cargo").args(["bench", "--package", "vendor-sim", "--bench", "stream"]))?;
+    let (bytes, speed) = throughput(&workspace_root().join("target/criterion/emulator/stream_xml"))?;
+    println!("\nemulator streams a {:.1} MB XML document at {speed:.1} MB/s", bytes as f64 / 1e6);
+    Ok(())
 }
 
 /// Runs the criterion benchmark and sets each parser beside its floor.
