@@ -1,15 +1,37 @@
-//! What the relay serves and on whose behalf.
+//! What the relay serves and on whose behalf: settings layered from a TOML
+//! file and `BILLING_*` environment variables, keys read from the
+//! environment or a file and held as secrets.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
+use anyhow::{Context, bail};
 use billing::{Endpoint, Generation, ProfileSummary};
+use figment::{
+    Figment,
+    providers::{Env, Format, Toml},
+};
+use ipnet::IpNet;
 use secrecy::SecretString;
+use serde::Deserialize;
 
+/// The relay's configuration, ready to serve with.
 pub struct RelayConfig {
     pub listen: SocketAddr,
     /// The built web app (trunk's `dist/`).
     pub app_dir: PathBuf,
     pub profiles: Vec<Profile>,
+    /// Clients allowed in. Empty admits nobody, as at the vendor.
+    pub allowlist: Vec<IpNet>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    pub timeouts: Timeouts,
+    pub rate_limit: RateLimit,
+    /// How long running downloads may go on after SIGTERM.
+    pub shutdown_grace: Duration,
 }
 
 /// One vendor API key and how to reach the vendor with it.
@@ -34,5 +56,210 @@ impl Profile {
             versions: self.versions.clone(),
             endpoints: self.endpoints.clone(),
         }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Timeouts {
+    /// Connecting to the vendor.
+    #[serde(with = "seconds")]
+    pub connect: Duration,
+    /// From sending the request to the vendor's status line.
+    #[serde(with = "seconds")]
+    pub response: Duration,
+    /// The longest pause between two pieces of a body.
+    #[serde(with = "seconds")]
+    pub idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(5),
+            response: Duration::from_secs(60),
+            idle: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Requests per client address, refilled steadily, with a burst allowance.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimit {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self { per_minute: 120, burst: 30 }
+    }
+}
+
+mod seconds {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        f64::deserialize(deserializer).and_then(|seconds| {
+            Duration::try_from_secs_f64(seconds)
+                .map_err(|_| serde::de::Error::custom("not a number of seconds"))
+        })
+    }
+}
+
+/// The settings as written in the file and the environment.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    #[serde(default = "default_listen")]
+    listen: SocketAddr,
+    #[serde(default = "default_app_dir")]
+    app_dir: PathBuf,
+    #[serde(default)]
+    allowlist: Vec<IpNet>,
+    #[serde(default)]
+    trusted_proxies: Vec<IpNet>,
+    #[serde(default)]
+    timeouts: Timeouts,
+    #[serde(default)]
+    rate_limit: RateLimit,
+    #[serde(default = "default_grace")]
+    shutdown_grace_seconds: u64,
+    #[serde(default)]
+    profiles: Vec<ProfileSettings>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileSettings {
+    name: String,
+    environment: String,
+    generation: Generation,
+    base_url: String,
+    /// Defaults to every version of the generation.
+    versions: Option<Vec<String>>,
+    /// Defaults to every endpoint of the generation.
+    endpoints: Option<Vec<Endpoint>>,
+    /// The environment variable holding the key.
+    key_env: Option<String>,
+    /// A file holding the key (e.g. a mounted secret).
+    key_file: Option<PathBuf>,
+    #[serde(default = "default_key_header")]
+    key_header: String,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+fn default_app_dir() -> PathBuf {
+    PathBuf::from("dist")
+}
+
+fn default_grace() -> u64 {
+    30
+}
+
+fn default_key_header() -> String {
+    vendor_sim::DEFAULT_KEY_HEADER.to_owned()
+}
+
+/// The settings the environment may set, as `BILLING_<NAME>`; nested ones
+/// with `__`, e.g. `BILLING_TIMEOUTS__RESPONSE=120`. Other `BILLING_*`
+/// variables (such as the ones holding keys) are not settings.
+const ENVIRONMENT_SETTINGS: [&str; 8] = [
+    "listen",
+    "app_dir",
+    "allowlist",
+    "trusted_proxies",
+    "timeouts",
+    "rate_limit",
+    "shutdown_grace_seconds",
+    "profiles",
+];
+
+impl RelayConfig {
+    /// Reads `file` (if any), then `BILLING_*` environment variables over it,
+    /// then each profile's key.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            anyhow::ensure!(file.is_file(), "the configuration file {} does not exist", file.display());
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let environment = Env::prefixed("BILLING_")
+            .filter(|key| ENVIRONMENT_SETTINGS.iter().any(|setting| key.as_str().starts_with(setting)))
+            .split("__");
+        let settings: Settings =
+            figment.merge(environment).extract().context("invalid relay configuration")?;
+        let profiles =
+            settings.profiles.into_iter().map(ProfileSettings::into_profile).collect::<Result<_, _>>()?;
+        Ok(Self {
+            listen: settings.listen,
+            app_dir: settings.app_dir,
+            profiles,
+            allowlist: settings.allowlist,
+            trusted_proxies: settings.trusted_proxies,
+            timeouts: settings.timeouts,
+            rate_limit: settings.rate_limit,
+            shutdown_grace: Duration::from_secs(settings.shutdown_grace_seconds),
+        })
+    }
+
+    pub fn profile(&self, name: &str) -> Option<&Profile> {
+        self.profiles.iter().find(|profile| profile.name == name)
+    }
+}
+
+impl ProfileSettings {
+    fn into_profile(self) -> anyhow::Result<Profile> {
+        let name = self.name;
+        let key = match (self.key_env, self.key_file) {
+            (Some(variable), None) => std::env::var(&variable).with_context(|| {
+                format!("profile {name}: the environment variable {variable} holds no key")
+            })?,
+            (None, Some(file)) => std::fs::read_to_string(&file)
+                .with_context(|| format!("profile {name}: cannot read the key file {}", file.display()))?
+                .trim()
+                .to_owned(),
+            _ => bail!("profile {name}: give exactly one of key_env and key_file"),
+        };
+        anyhow::ensure!(!key.is_empty(), "profile {name}: the key is empty");
+        let generation = self.generation;
+        let versions =
+            self.versions.unwrap_or_else(|| generation.versions().iter().map(|v| (*v).to_owned()).collect());
+        if let Some(unknown) =
+            versions.iter().find(|version| !generation.versions().contains(&version.as_str()))
+        {
+            bail!("profile {name}: the {} API has no version {unknown}", generation.label());
+        }
+        let endpoints = self.endpoints.unwrap_or_else(|| generation.endpoints().to_vec());
+        if let Some(unknown) = endpoints.iter().find(|endpoint| !generation.endpoints().contains(endpoint)) {
+            bail!("profile {name}: the {} API has no endpoint {}", generation.label(), unknown.path());
+        }
+        let base_url = self.base_url.trim_end_matches('/').to_owned();
+        let parsed =
+            reqwest::Url::parse(&base_url).with_context(|| format!("profile {name}: bad base_url"))?;
+        anyhow::ensure!(
+            matches!(parsed.scheme(), "http" | "https") && parsed.query().is_none(),
+            "profile {name}: base_url must be an http(s) URL without a query"
+        );
+        anyhow::ensure!(
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')),
+            "profile name `{name}` may use only letters, digits, `-` and `_`"
+        );
+        Ok(Profile {
+            name,
+            environment: self.environment,
+            generation,
+            base_url,
+            versions,
+            endpoints,
+            key: SecretString::from(key),
+            key_header: self.key_header,
+        })
     }
 }

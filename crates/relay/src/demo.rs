@@ -9,8 +9,9 @@ use vendor_sim::RunningVendor;
 
 use crate::Profile;
 
-/// Starts the emulator on an ephemeral loopback port and returns the demo
-/// profile that reaches it; the emulator stops when the handle is dropped.
+/// Starts the emulator on an ephemeral loopback port and returns a profile
+/// for each API generation that reaches it; the emulator stops when the
+/// handle is dropped.
 pub async fn start_vendor() -> std::io::Result<(RunningVendor, Vec<Profile>)> {
     let key = SecretString::from(demo_key());
     let vendor = vendor_sim::spawn(
@@ -18,18 +19,18 @@ pub async fn start_vendor() -> std::io::Result<(RunningVendor, Vec<Profile>)> {
         vendor_sim::Config::single_key("demo", key.clone()),
     )
     .await?;
-    let generation = Generation::Legacy;
-    let profile = Profile {
-        name: "demo".to_owned(),
+    let profile = |name: &str, generation: Generation| Profile {
+        name: name.to_owned(),
         environment: "DEMO".to_owned(),
         generation,
         base_url: vendor.base_url(),
         versions: generation.versions().iter().map(|v| (*v).to_owned()).collect(),
         endpoints: generation.endpoints().to_vec(),
-        key,
+        key: key.clone(),
         key_header: vendor_sim::DEFAULT_KEY_HEADER.to_owned(),
     };
-    Ok((vendor, vec![profile]))
+    let profiles = vec![profile("demo", Generation::Legacy), profile("demo-current", Generation::Current)];
+    Ok((vendor, profiles))
 }
 
 /// A fresh key per run, so nothing comes to depend on a well-known demo key.

@@ -1,17 +1,22 @@
 //! billing-relay: the one place the vendor keys live and the one address the
 //! vendor whitelists. Browsers talk only to it.
 
+mod admission;
 pub mod config;
 pub mod demo;
+mod documents;
 mod error;
+mod openapi;
 mod routes;
+mod security;
 
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::watch};
 
-pub use config::{Profile, RelayConfig};
+pub use admission::client_address;
+pub use config::{Profile, RateLimit, RelayConfig, Timeouts};
 pub use error::RelayError;
 pub use routes::app;
 
@@ -19,6 +24,7 @@ pub use routes::app;
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    grace: std::time::Duration,
 }
 
 impl Application {
@@ -32,19 +38,41 @@ impl Application {
              (or `trunk build --release`) or point --app-dir at a built one",
             config.app_dir.display()
         );
+        if config.allowlist.is_empty() {
+            tracing::warn!("the allowlist is empty: every client will be refused");
+        }
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        Ok(Self { listener, router: app(config) })
+        let grace = config.shutdown_grace;
+        Ok(Self { listener, router: app(config)?, grace })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then lets running requests finish.
+    /// Serves until Ctrl-C or SIGTERM, then lets running downloads finish
+    /// for up to the grace period.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await
+        let (stopping, mut stopped) = watch::channel(false);
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let serving = axum::serve(self.listener, service).with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stopping.send(true);
+        });
+        let grace = self.grace;
+        let deadline = async move {
+            let _ = stopped.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            served = serving => served,
+            () = deadline => {
+                tracing::warn!(seconds = grace.as_secs(), "the grace period is over: closing the downloads still running");
+                Ok(())
+            }
+        }
     }
 }
 
@@ -73,5 +101,5 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down");
+    tracing::info!("shutting down: no new connections, running downloads may finish");
 }

@@ -4,18 +4,25 @@ use clap::Parser;
 use relay::{Application, RelayConfig};
 
 /// The whitelisted relay between browsers and the vendor Billing API.
+///
+/// Settings come from the TOML file, then `BILLING_*` environment
+/// variables, then these flags.
 #[derive(Parser)]
 #[command(version)]
 struct Args {
-    /// Run against an embedded vendor emulator with a demo profile.
+    /// The TOML configuration file (see relay.example.toml).
+    #[arg(long, env = "BILLING_CONFIG")]
+    config: Option<PathBuf>,
+    /// Add an embedded vendor emulator with a demo profile per API
+    /// generation, and admit loopback clients.
     #[arg(long)]
     demo: bool,
     /// Address to listen on; port 0 picks a free port.
-    #[arg(long, env = "BILLING_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    #[arg(long)]
+    listen: Option<SocketAddr>,
     /// The built web app to serve (trunk's dist directory).
-    #[arg(long, env = "BILLING_APP_DIR", default_value = "dist")]
-    app_dir: PathBuf,
+    #[arg(long)]
+    app_dir: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -28,13 +35,24 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    let mut config = RelayConfig::load(args.config.as_deref())?;
+    config.listen = args.listen.unwrap_or(config.listen);
+    config.app_dir = args.app_dir.unwrap_or(config.app_dir);
+    // Kept alive for as long as the relay serves.
+    let _vendor = if args.demo {
+        let (vendor, profiles) = relay::demo::start_vendor().await?;
+        config.profiles.extend(profiles);
+        config.allowlist.extend(vendor_sim::config::loopback());
+        Some(vendor)
+    } else {
+        None
+    };
     anyhow::ensure!(
-        args.demo,
-        "no vendor profiles are configured: run `billing-relay --demo` to use the embedded emulator"
+        !config.profiles.is_empty(),
+        "no vendor profiles are configured: pass --config FILE (see relay.example.toml), \
+         or run `billing-relay --demo` to use the embedded emulator"
     );
-    let (_vendor, profiles) = relay::demo::start_vendor().await?;
-    let application =
-        Application::build(RelayConfig { listen: args.listen, app_dir: args.app_dir, profiles }).await?;
+    let application = Application::build(config).await?;
     let addr = application.local_addr()?;
     // Scripts and tests read the address from this line.
     println!("billing-relay listening on http://{addr}/");

@@ -206,11 +206,15 @@ async fn answer(
         _ => None,
     });
     let (sender, receiver) = mpsc::channel(4);
+    // A small document's length is known before it is sent, as the vendor
+    // sends it for files; a generated one streams without.
+    let mut content_length = None;
     if endpoint == Endpoint::SubscriptionDetails {
         let document = match subscription_details(vendor, query, format) {
             Ok(document) => document,
             Err(refusal) => return refusal.into_response(),
         };
+        content_length = cut.is_none().then_some(document.len());
         tokio::task::spawn_blocking(move || {
             let mut chunks = Chunker::new(sender);
             let _ = send_with_cut(&mut chunks, document, cut, format);
@@ -241,6 +245,9 @@ async fn answer(
     let content_type = format!("{}; charset=utf-8", media_type(format));
     let mut response = Body::from_stream(body(receiver, drip)).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_str(&content_type).expect("ASCII"));
+    if let Some(length) = content_length {
+        response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
     response
 }
 
@@ -432,8 +439,11 @@ fn body(
                 };
                 stream::iter(pieces)
             })
-            .then(move |piece| async move {
-                tokio::time::sleep(every).await;
+            .enumerate()
+            .then(move |(index, piece)| async move {
+                if index > 0 {
+                    tokio::time::sleep(every).await;
+                }
                 piece
             })
             .right_stream(),

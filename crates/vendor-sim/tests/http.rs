@@ -358,7 +358,10 @@ async fn subscriptiondetails_needs_a_known_subscription_id() {
         panic!("legacy ids are numbers")
     };
     let response = get(&vendor, &format!("/v3/subscriptiondetails?subscriptionId={id}"), &[]).await;
-    let details = xml::parse_subscription_details(&response.bytes().await.unwrap()).unwrap();
+    let length = response.content_length().expect("a small document states its length");
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(bytes.len() as u64, length);
+    let details = xml::parse_subscription_details(&bytes).unwrap();
     assert_eq!(details.subscription.subscription_id, Some(Id::Number(id)));
     assert!(details.service_plan.plan_name.best_for("nl").unwrap().contains("maandelijks"));
     let response = get(

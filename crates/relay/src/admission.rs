@@ -1,0 +1,133 @@
+//! Who the client is and whether it may come in: the socket peer, or behind
+//! a trusted proxy the rightmost `X-Forwarded-For` hop that is not one;
+//! then the allowlist and the per-client rate limit.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    num::NonZeroU32,
+    sync::Arc,
+};
+
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::HeaderMap,
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
+use ipnet::IpNet;
+
+use crate::{RelayError, config::RateLimit, routes::RelayState};
+
+/// The client's address as the relay decided it.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub IpAddr);
+
+/// The client behind `peer`. `None` when a trusted proxy forwarded a hop
+/// that is not an address.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpNet]) -> Option<IpAddr> {
+    let trusted = |address: &IpAddr| trusted_proxies.iter().any(|net| net.contains(address));
+    let peer = peer.to_canonical();
+    if !trusted(&peer) {
+        return Some(peer);
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .flat_map(|value| value.to_str().unwrap_or("?").split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        client = hop.parse::<IpAddr>().ok()?.to_canonical();
+        if !trusted(&client) {
+            break;
+        }
+    }
+    Some(client)
+}
+
+/// Refuses clients outside the allowlist; every other route sees
+/// [`ClientAddr`].
+pub async fn admit(State(state): State<Arc<RelayState>>, mut request: Request, next: Next) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+    let client = peer.and_then(|peer| client_address(peer, request.headers(), &state.config.trusted_proxies));
+    let Some(client) = client.filter(|client| state.config.allowlist.iter().any(|net| net.contains(client)))
+    else {
+        let seen = client
+            .map_or_else(|| "an address the relay could not read".to_owned(), |client| client.to_string());
+        tracing::warn!(client = %seen, path = request.uri().path(), "refused: not on the allowlist");
+        return RelayError::NotAllowlisted { client: seen }.into_response();
+    };
+    tracing::Span::current().record("client", tracing::field::display(client));
+    request.extensions_mut().insert(ClientAddr(client));
+    next.run(request).await
+}
+
+pub struct Limiter(DefaultKeyedRateLimiter<IpAddr>);
+
+impl Limiter {
+    pub fn new(limit: RateLimit) -> Self {
+        let per_minute = NonZeroU32::new(limit.per_minute.max(1)).expect("at least one");
+        let burst = NonZeroU32::new(limit.burst.max(1)).expect("at least one");
+        Self(RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)))
+    }
+}
+
+/// Refuses a client that exceeds its rate, saying when to come back.
+pub async fn limit(State(state): State<Arc<RelayState>>, request: Request, next: Next) -> Response {
+    let Some(ClientAddr(client)) = request.extensions().get::<ClientAddr>().copied() else {
+        return next.run(request).await;
+    };
+    if let Err(not_until) = state.limiter.0.check_key(&client) {
+        let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+        tracing::warn!(%client, "refused: rate limit");
+        return RelayError::RateLimited { retry_after_seconds: wait.as_secs().max(1) }.into_response();
+    }
+    // Idle clients' counters are dropped now and then so the map stays small.
+    if state.limiter.0.len() > 10_000 {
+        state.limiter.0.retain_recent();
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn forwarded(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn an_untrusted_peer_is_the_client_whatever_it_forwards() {
+        let trusted = ["10.0.0.0/8".parse().unwrap()];
+        assert_eq!(client_address(ip("192.0.2.7"), &forwarded("127.0.0.1"), &trusted), Some(ip("192.0.2.7")));
+    }
+
+    #[test]
+    fn behind_trusted_proxies_the_rightmost_untrusted_hop_is_the_client() {
+        let trusted = ["10.0.0.0/8".parse().unwrap()];
+        let headers = forwarded("127.0.0.1, 198.51.100.4, 10.0.0.3");
+        assert_eq!(client_address(ip("10.0.0.2"), &headers, &trusted), Some(ip("198.51.100.4")));
+        assert_eq!(client_address(ip("10.0.0.2"), &forwarded("10.0.0.9, garbage, 10.0.0.3"), &trusted), None);
+        assert_eq!(client_address(ip("10.0.0.2"), &HeaderMap::new(), &trusted), Some(ip("10.0.0.2")));
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_are_their_ipv4_address() {
+        let trusted = ["10.0.0.0/8".parse().unwrap()];
+        assert_eq!(
+            client_address(ip("::ffff:10.0.0.2"), &forwarded("::ffff:203.0.113.9"), &trusted),
+            Some(ip("203.0.113.9"))
+        );
+    }
+}

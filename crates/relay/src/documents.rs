@@ -1,0 +1,379 @@
+//! `GET /api/documents/{profile}/{version}/{endpoint}`: the one route that
+//! reaches the vendor. The upstream URL is built from the profile's
+//! configuration and validated parameters only; the upstream request
+//! carries only the key header and Accept; the answer streams through.
+
+use std::{io, sync::Arc, time::Instant};
+
+use axum::{
+    Extension,
+    body::Body,
+    extract::{Path, Query, RawQuery, State, rejection::QueryRejection},
+    http::{HeaderValue, StatusCode, header},
+    response::Response,
+};
+use billing::{Endpoint, Format, Generation};
+use bytes::Bytes;
+use chrono::{Months, NaiveDate};
+use futures_util::{Stream, StreamExt, stream};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+
+use crate::{Profile, RelayError, admission::ClientAddr, routes::RelayState};
+
+/// Longer query strings are refused before they are read.
+const MAX_QUERY_BYTES: usize = 256;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentQuery {
+    start: Option<String>,
+    end: Option<String>,
+    format: Option<String>,
+    subscription: Option<String>,
+    download: Option<String>,
+}
+
+/// A request the relay has checked and may forward.
+struct Checked<'a> {
+    profile: &'a Profile,
+    version: String,
+    endpoint: Endpoint,
+    format: Format,
+    window: Option<(NaiveDate, NaiveDate)>,
+    subscription: Option<u64>,
+    download: bool,
+}
+
+pub async fn document(
+    State(state): State<Arc<RelayState>>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
+    Path((profile, version, endpoint)): Path<(String, String, String)>,
+    RawQuery(raw_query): RawQuery,
+    query: Result<Query<DocumentQuery>, QueryRejection>,
+) -> Result<Response, RelayError> {
+    if raw_query.as_ref().is_some_and(|raw| raw.len() > MAX_QUERY_BYTES) {
+        return Err(bad(format!("the query is longer than {MAX_QUERY_BYTES} bytes")));
+    }
+    let Query(query) = query.map_err(|rejection| bad(rejection.body_text()))?;
+    let today = chrono::Local::now().date_naive();
+    let checked = check(&state.config, &profile, version, &endpoint, query, today)?;
+    tracing::info!(%client, profile = %checked.profile.name, endpoint = checked.endpoint.path(), "forwarding");
+    forward(&state, checked).await
+}
+
+fn bad(detail: String) -> RelayError {
+    RelayError::BadParameter { detail }
+}
+
+/// Names echoed back in errors are cut short: they come from the client.
+fn shown(text: &str) -> String {
+    text.chars().take(64).collect()
+}
+
+fn check<'a>(
+    config: &'a crate::RelayConfig,
+    profile: &str,
+    version: String,
+    endpoint: &str,
+    query: DocumentQuery,
+    today: NaiveDate,
+) -> Result<Checked<'a>, RelayError> {
+    let Some(profile) = config.profile(profile) else {
+        return Err(RelayError::UnknownProfile { profile: shown(profile) });
+    };
+    if !profile.versions.contains(&version) {
+        return Err(RelayError::UnknownVersion { profile: profile.name.clone(), version: shown(&version) });
+    }
+    let Some(endpoint) =
+        Endpoint::from_path(endpoint).filter(|endpoint| profile.endpoints.contains(endpoint))
+    else {
+        return Err(RelayError::UnknownEndpoint { profile: profile.name.clone(), endpoint: shown(endpoint) });
+    };
+    let format = match (query.format.as_deref(), profile.generation) {
+        (None, Generation::Legacy) | (Some("xml"), Generation::Legacy) => Format::Xml,
+        (None | Some("json"), _) => Format::Json,
+        (Some("xml"), Generation::Current) => {
+            return Err(bad("format: the current API answers in JSON only".to_owned()));
+        }
+        (Some(other), _) => return Err(bad(format!("format must be xml or json, not `{}`", shown(other)))),
+    };
+    let download = match query.download.as_deref() {
+        None | Some("0") => false,
+        Some("1") => true,
+        Some(other) => return Err(bad(format!("download must be 1 or 0, not `{}`", shown(other)))),
+    };
+    if endpoint == Endpoint::SubscriptionDetails {
+        if query.start.is_some() || query.end.is_some() {
+            return Err(bad("subscriptiondetails takes a subscription, not dates".to_owned()));
+        }
+        let Some(subscription) = query.subscription else {
+            return Err(bad("subscription: subscriptiondetails needs a subscription id".to_owned()));
+        };
+        let id = subscription
+            .parse::<u64>()
+            .ok()
+            .filter(|_| subscription.len() <= 20 && subscription.bytes().all(|byte| byte.is_ascii_digit()))
+            .ok_or_else(|| bad(format!("subscription must be a number, not `{}`", shown(&subscription))))?;
+        return Ok(Checked {
+            profile,
+            version,
+            endpoint,
+            format,
+            window: None,
+            subscription: Some(id),
+            download,
+        });
+    }
+    if query.subscription.is_some() {
+        return Err(bad(format!("{} takes no subscription", endpoint.path())));
+    }
+    let date = |name: &str, value: Option<String>| -> Result<Option<NaiveDate>, RelayError> {
+        value
+            .map(|text| {
+                NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok().filter(|_| text.len() == 10).ok_or_else(
+                    || bad(format!("{name} must be a date written YYYY-MM-DD, not `{}`", shown(&text))),
+                )
+            })
+            .transpose()
+    };
+    let (start, end) = (date("start", query.start)?, date("end", query.end)?);
+    let end = end.unwrap_or(today);
+    let start = start.unwrap_or_else(|| end.checked_sub_months(Months::new(3)).unwrap_or(end));
+    if start > end {
+        return Err(bad(format!("start {start} is after end {end}")));
+    }
+    Ok(Checked {
+        profile,
+        version,
+        endpoint,
+        format,
+        window: Some((start, end)),
+        subscription: None,
+        download,
+    })
+}
+
+impl Checked<'_> {
+    /// The vendor's URL for this request, from configuration and checked
+    /// values only.
+    fn upstream_url(&self) -> reqwest::Url {
+        let path = match self.profile.generation {
+            Generation::Legacy => {
+                format!("{}/{}/{}", self.profile.base_url, self.version, self.endpoint.path())
+            }
+            Generation::Current => format!("{}/api/v1/{}", self.profile.base_url, self.endpoint.path()),
+        };
+        let mut url =
+            reqwest::Url::parse(&path).expect("a base URL checked at start-up and known path segments");
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some((start, end)) = self.window {
+                query.append_pair("startDate", &start.format("%Y%m%d").to_string());
+                query.append_pair("endDate", &end.format("%Y%m%d").to_string());
+            }
+            if let Some(subscription) = self.subscription {
+                query.append_pair("subscriptionId", &subscription.to_string());
+            }
+        }
+        url
+    }
+
+    /// `invoices_v3_2026-01-01_2026-03-31.xml`, `subscriptiondetails_v3_123456.json`.
+    fn file_name(&self) -> String {
+        let extension = match self.format {
+            Format::Xml => "xml",
+            Format::Json => "json",
+        };
+        let what = match (self.window, self.subscription) {
+            (Some((start, end)), _) => format!("{start}_{end}"),
+            (None, Some(subscription)) => subscription.to_string(),
+            (None, None) => String::new(),
+        };
+        format!("{}_{}_{what}.{extension}", self.endpoint.path(), self.version)
+    }
+}
+
+fn media_type(format: Format) -> &'static str {
+    match format {
+        Format::Xml => "application/xml",
+        Format::Json => "application/json",
+    }
+}
+
+async fn forward(state: &RelayState, checked: Checked<'_>) -> Result<Response, RelayError> {
+    let profile = checked.profile;
+    let timeouts = state.config.timeouts;
+    let mut key = HeaderValue::from_str(profile.key.expose_secret())
+        .map_err(|_| RelayError::VendorRejectedKey { profile: profile.name.clone() })?;
+    key.set_sensitive(true);
+    let request = state
+        .client
+        .get(checked.upstream_url())
+        .header(profile.key_header.as_str(), key)
+        .header(header::ACCEPT, media_type(checked.format));
+    let started = Instant::now();
+    let too_slow = || RelayError::VendorTooSlow { profile: profile.name.clone(), waited: timeouts.response };
+    let response = match tokio::time::timeout(timeouts.response, request.send()).await {
+        Err(_) => return Err(too_slow()),
+        Ok(Err(error)) if error.is_timeout() => return Err(too_slow()),
+        Ok(Err(error)) => {
+            tracing::warn!(profile = %profile.name, error = %error.without_url(), "vendor unreachable");
+            return Err(RelayError::VendorUnreachable { profile: profile.name.clone() });
+        }
+        Ok(Ok(response)) => response,
+    };
+    let status = response.status();
+    match status {
+        StatusCode::UNAUTHORIZED => {
+            return Err(RelayError::VendorRejectedKey { profile: profile.name.clone() });
+        }
+        StatusCode::FORBIDDEN => {
+            return Err(RelayError::VendorRefusedRelay {
+                profile: profile.name.clone(),
+                endpoint: checked.endpoint.path().to_owned(),
+            });
+        }
+        status if !status.is_success() => {
+            let said = vendor_message(response).await;
+            return Err(RelayError::VendorFailed {
+                status,
+                detail: format!("the vendor answered {status}{said}; try again later"),
+            });
+        }
+        _ => {}
+    }
+    let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
+    let content_length = response.content_length();
+    let wrong_format = |what: String| RelayError::VendorWrongFormat {
+        status,
+        detail: format!("the vendor answered {status} with {what} instead of {}", checked.format),
+    };
+    let declared = content_type.as_ref().and_then(|value| value.to_str().ok()).unwrap_or("no content type");
+    if !declares(declared, checked.format) {
+        return Err(wrong_format(declared.to_owned()));
+    }
+    let mut body = response.bytes_stream();
+    let first = match tokio::time::timeout(timeouts.idle, body.next()).await {
+        Err(_) => return Err(too_slow()),
+        Ok(None) => return Err(wrong_format("an empty body".to_owned())),
+        Ok(Some(Err(error))) => {
+            tracing::warn!(profile = %profile.name, error = %error.without_url(), "vendor broke off the body");
+            return Err(RelayError::VendorUnreachable { profile: profile.name.clone() });
+        }
+        Ok(Some(Ok(first))) => first,
+    };
+    if !looks_like(&first, checked.format) {
+        return Err(wrong_format("something else".to_owned()));
+    }
+    let passed = relay_body(first, body, timeouts.idle, profile.name.clone(), started);
+    let mut response = Response::new(Body::from_stream(passed));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, content_type.expect("checked above"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(length) = content_length {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    if checked.download {
+        let disposition = format!("attachment; filename=\"{}\"", checked.file_name());
+        headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).expect("ASCII"));
+    }
+    Ok(response)
+}
+
+/// The vendor's own `{"error"}` message, briefly, when it sent one.
+async fn vendor_message(response: reqwest::Response) -> String {
+    let Ok(bytes) = response.bytes().await else { return String::new() };
+    let said = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|body| body.get("error").and_then(|error| error.as_str()).map(shown));
+    said.map(|said| format!(" (\"{said}\")")).unwrap_or_default()
+}
+
+fn declares(content_type: &str, format: Format) -> bool {
+    let media = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    match format {
+        Format::Xml => matches!(media.as_str(), "application/xml" | "text/xml"),
+        Format::Json => media == "application/json",
+    }
+}
+
+/// Whether the body starts as a document of the format does: not an HTML
+/// page with the right content type.
+fn looks_like(first: &[u8], format: Format) -> bool {
+    let text = first.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(first);
+    let start = text.iter().position(|byte| !byte.is_ascii_whitespace()).map_or(&[][..], |at| &text[at..]);
+    let lowercase: Vec<u8> = start.iter().take(16).map(u8::to_ascii_lowercase).collect();
+    match format {
+        Format::Xml => {
+            start.first() == Some(&b'<')
+                && !lowercase.starts_with(b"<!doctype html")
+                && !lowercase.starts_with(b"<html")
+        }
+        Format::Json => matches!(start.first(), Some(b'{' | b'[')),
+    }
+}
+
+/// The vendor's body as it arrives; a stall longer than `idle` or a broken
+/// connection ends the client's body in an error too, never in a clean end.
+fn relay_body(
+    first: Bytes,
+    rest: impl Stream<Item = reqwest::Result<Bytes>> + Send + Unpin + 'static,
+    idle: std::time::Duration,
+    profile: String,
+    started: Instant,
+) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+    let state = (Some(first), rest, 0u64, false);
+    stream::unfold(state, move |(first, mut rest, sent, done)| {
+        let profile = profile.clone();
+        async move {
+            if done {
+                return None;
+            }
+            if let Some(first) = first {
+                let sent = sent + first.len() as u64;
+                return Some((Ok(first), (None, rest, sent, false)));
+            }
+            match tokio::time::timeout(idle, rest.next()).await {
+                Ok(Some(Ok(chunk))) => {
+                    let sent = sent + chunk.len() as u64;
+                    Some((Ok(chunk), (None, rest, sent, false)))
+                }
+                Ok(None) => {
+                    tracing::info!(%profile, bytes = sent, seconds = started.elapsed().as_secs_f64(), "document sent");
+                    None
+                }
+                Ok(Some(Err(error))) => {
+                    tracing::warn!(%profile, bytes = sent, error = %error.without_url(), "vendor broke off the body");
+                    Some((
+                        Err(io::Error::other("the vendor broke off the document")),
+                        (None, rest, sent, true),
+                    ))
+                }
+                Err(_) => {
+                    tracing::warn!(%profile, bytes = sent, "vendor stalled mid-body");
+                    Some((
+                        Err(io::Error::new(io::ErrorKind::TimedOut, "the vendor stalled")),
+                        (None, rest, sent, true),
+                    ))
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_is_not_xml_even_with_an_xml_content_type() {
+        assert!(looks_like(b"\xEF\xBB\xBF  <?xml version=\"1.0\"?><InvoiceResponse>", Format::Xml));
+        assert!(!looks_like(b"<!DOCTYPE html><html>", Format::Xml));
+        assert!(!looks_like(b"\n<HTML><body>", Format::Xml));
+        assert!(looks_like(b" {\"Invoices\":[]}", Format::Json));
+        assert!(!looks_like(b"<html>", Format::Json));
+        assert!(declares("application/xml; charset=utf-8", Format::Xml));
+        assert!(!declares("text/html", Format::Xml));
+    }
+}
