@@ -191,7 +191,10 @@ impl RelayConfig {
             figment = figment.merge(Toml::file_exact(file));
         }
         let environment = Env::prefixed("BILLING_")
-            .filter(|key| ENVIRONMENT_SETTINGS.iter().any(|setting| key.as_str().starts_with(setting)))
+            .filter(|key| {
+                let key = key.as_str().to_ascii_lowercase();
+                ENVIRONMENT_SETTINGS.iter().any(|setting| key.starts_with(setting))
+            })
             .split("__");
         let settings: Settings =
             figment.merge(environment).extract().context("invalid relay configuration")?;
@@ -261,5 +264,90 @@ impl ProfileSettings {
             key: SecretString::from(key),
             key_header: self.key_header,
         })
+    }
+}
+
+#[cfg(test)]
+// figment's test jail fixes the closures' error type.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = r#"
+        listen = "127.0.0.1:9000"
+        allowlist = ["10.0.0.0/8"]
+
+        [timeouts]
+        response = 90
+
+        [[profiles]]
+        name = "main"
+        environment = "PRODUCTION"
+        generation = "current"
+        base_url = "https://vendor.example/"
+        key_file = "key.txt"
+    "#;
+
+    #[test]
+    fn the_environment_overrides_the_file_and_keys_come_from_files_or_variables() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("relay.toml", FILE)?;
+            jail.create_file("key.txt", "  secret-from-file\n")?;
+            jail.set_env("BILLING_LISTEN", "127.0.0.1:9100");
+            jail.set_env("BILLING_TIMEOUTS__IDLE", "15");
+            jail.set_env("BILLING_KEY_NOT_A_SETTING", "ignored");
+            let config =
+                RelayConfig::load(Some(Path::new("relay.toml"))).map_err(|error| format!("{error:#}"))?;
+            assert_eq!(config.listen, "127.0.0.1:9100".parse().unwrap());
+            assert_eq!(config.allowlist, vec!["10.0.0.0/8".parse::<IpNet>().unwrap()]);
+            assert_eq!(config.timeouts.response, Duration::from_secs(90));
+            assert_eq!(config.timeouts.idle, Duration::from_secs(15));
+            assert_eq!(config.timeouts.connect, Timeouts::default().connect);
+            let profile = &config.profiles[0];
+            assert_eq!(profile.base_url, "https://vendor.example");
+            assert_eq!(profile.versions, ["v1"]);
+            assert_eq!(profile.endpoints, Generation::Current.endpoints());
+            assert_eq!(secrecy::ExposeSecret::expose_secret(&profile.key), "secret-from-file");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_profile_asking_for_what_its_generation_lacks_is_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("key.txt", "k")?;
+            jail.create_file(
+                "relay.toml",
+                &FILE.replace("generation = \"current\"", "generation = \"current\"\nversions = [\"v3\"]"),
+            )?;
+            let error = RelayConfig::load(Some(Path::new("relay.toml"))).err().expect("refused");
+            assert_eq!(error.to_string(), "profile main: the current API has no version v3");
+            jail.create_file(
+                "relay.toml",
+                &FILE.replace("key_file = \"key.txt\"", "key_file = \"key.txt\"\nkey_env = \"K\""),
+            )?;
+            let error = RelayConfig::load(Some(Path::new("relay.toml"))).err().expect("refused");
+            assert_eq!(error.to_string(), "profile main: give exactly one of key_env and key_file");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_documented_example_loads() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("relay.toml", include_str!("../relay.example.toml"))?;
+            jail.set_env("BILLING_KEY_PRODUCTION", "k1");
+            let key_file = jail.directory().join("key");
+            jail.create_file("key", "k2")?;
+            let example = include_str!("../relay.example.toml")
+                .replace("/run/secrets/billing-key-current", &key_file.display().to_string());
+            jail.create_file("relay.toml", &example)?;
+            let config =
+                RelayConfig::load(Some(Path::new("relay.toml"))).map_err(|error| format!("{error:#}"))?;
+            let names: Vec<_> = config.profiles.iter().map(|profile| profile.name.as_str()).collect();
+            assert_eq!(names, ["production", "production-current"]);
+            assert_eq!(config.rate_limit.burst, 30);
+            Ok(())
+        });
     }
 }

@@ -1,4 +1,6 @@
 //! A relay in front of the real emulator, both on loopback ports.
+// Each test binary uses a different part of this module.
+#![allow(dead_code)]
 
 use std::{net::SocketAddr, path::Path, time::Duration};
 
