@@ -16,7 +16,8 @@ pub fn run() -> anyhow::Result<()> {
     toolchain.build_app()?;
     first_load_bytes(&workspace_root().join("dist"))?;
     parse_throughput(&toolchain)?;
-    emulator_throughput(&toolchain)
+    emulator_throughput(&toolchain)?;
+    crate::relay_bench::run(&toolchain)
 }
 
 /// Runs the emulator's streaming benchmark: a document of more than 100 MB

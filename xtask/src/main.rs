@@ -3,6 +3,7 @@
 
 mod bench;
 mod cmd;
+mod relay_bench;
 mod test;
 mod tools;
 

@@ -131,13 +131,39 @@ impl Toolchain {
             println!("xtask: ok   {browser}, {driver}");
             return Ok(());
         }
-        println!("xtask: installing Debian's chromium and chromium-driver (apt-get, about a minute)");
-        cmd::run(self.command("apt-get").arg("update")).context(
-            "installing Chromium needs root: run `apt-get update && apt-get install -y chromium chromium-driver`",
-        )?;
+        self.install_debian_packages(&["chromium", "chromium-driver"])
+    }
+
+    /// Installs the Debian packages providing `programs` (program, package)
+    /// that are not on PATH.
+    pub fn ensure_debian_programs(&self, programs: &[(&str, &str)]) -> anyhow::Result<()> {
+        let missing: Vec<&str> = programs
+            .iter()
+            .filter(|(program, _)| !self.on_path(program))
+            .map(|(_, package)| *package)
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        self.install_debian_packages(&missing)
+    }
+
+    fn on_path(&self, program: &str) -> bool {
+        std::env::split_paths(&self.path)
+            .chain(["/usr/sbin".into(), "/sbin".into()])
+            .any(|dir| dir.join(program).is_file())
+    }
+
+    fn install_debian_packages(&self, packages: &[&str]) -> anyhow::Result<()> {
+        let list = packages.join(" ");
+        println!("xtask: installing Debian's {list} (apt-get, about a minute)");
+        cmd::run(self.command("apt-get").arg("update")).with_context(|| {
+            format!("installing {list} needs root: run `apt-get update && apt-get install -y {list}`")
+        })?;
         cmd::run(
             self.command("apt-get")
-                .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
+                .args(["install", "-y", "--no-install-recommends"])
+                .args(packages)
                 .env("DEBIAN_FRONTEND", "noninteractive"),
         )
     }

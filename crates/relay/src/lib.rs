@@ -13,6 +13,7 @@ mod security;
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use tokio::{net::TcpListener, sync::watch};
 
 pub use admission::client_address;
@@ -57,7 +58,13 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stopping, mut stopped) = watch::channel(false);
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let serving = axum::serve(self.listener, service).with_graceful_shutdown(async move {
+        // Without TCP_NODELAY a small answer's body waits for a delayed ACK.
+        let listener = self.listener.tap_io(|stream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::warn!(%error, "cannot set TCP_NODELAY");
+            }
+        });
+        let serving = axum::serve(listener, service).with_graceful_shutdown(async move {
             shutdown_signal().await;
             let _ = stopping.send(true);
         });

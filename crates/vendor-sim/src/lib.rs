@@ -12,7 +12,7 @@ mod serve;
 
 use std::{net::SocketAddr, sync::Arc};
 
-use axum::{Router, middleware, routing::get};
+use axum::{Router, middleware, routing::get, serve::ListenerExt};
 pub use config::{ApiKey, Config, DEFAULT_KEY_HEADER, DataSpec, Fault, Permission};
 use tokio::{net::TcpListener, task::JoinHandle};
 
@@ -53,6 +53,12 @@ impl Drop for RunningVendor {
 pub async fn spawn(addr: SocketAddr, config: Config) -> std::io::Result<RunningVendor> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
+    // Without TCP_NODELAY a small answer's body waits for a delayed ACK.
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::warn!(%error, "cannot set TCP_NODELAY");
+        }
+    });
     let service = app(config).into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, service).await {

@@ -1,0 +1,337 @@
+//! The relay beside nginx configured as the same relay, both in front of the
+//! emulator, under the same load tool (wrk): throughput and latency for a
+//! small and a 50 MB document, and the relay's memory while it streams a
+//! 500 MB one.
+
+use std::{
+    io::{BufRead, BufReader},
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use anyhow::{Context, bail};
+
+use crate::{
+    cmd::{self, workspace_root},
+    tools::Toolchain,
+};
+
+const KEY: &str = "bench-key-7f3a";
+const SMALL_SECONDS: u32 = 10;
+const LARGE_SECONDS: u32 = 20;
+/// Customers of the invented reseller: a year of their purchase invoices is
+/// about 62 MB of XML.
+const CUSTOMERS: usize = 1300;
+/// A reseller whose customer invoices since 2017 pass 500 MB.
+const HUGE_CUSTOMERS: usize = 2000;
+const YEAR: (&str, &str) = ("20251125", "20261124");
+
+/// A child process that is killed when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Running {
+    fn peak_resident_megabytes(&self) -> anyhow::Result<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id()))?;
+        let line = status.lines().find(|line| line.starts_with("VmHWM:")).context("no VmHWM")?;
+        let kilobytes: f64 = line.split_whitespace().nth(1).context("no value")?.parse()?;
+        Ok(kilobytes / 1024.0)
+    }
+}
+
+/// Starts `command` and waits for the line starting with `prefix` on its
+/// stdout, returning what follows it.
+fn start_announcing(mut command: Command, prefix: &str) -> anyhow::Result<(Running, String)> {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().context("cannot start")?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let running = Running(child);
+    for line in BufReader::new(stdout).lines() {
+        if let Some(rest) = line?.strip_prefix(prefix) {
+            return Ok((running, rest.trim_end_matches('/').to_owned()));
+        }
+    }
+    bail!("the process ended without printing `{prefix}`")
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+pub fn run(toolchain: &Toolchain) -> anyhow::Result<()> {
+    toolchain.ensure_debian_programs(&[("nginx", "nginx"), ("wrk", "wrk"), ("curl", "curl")])?;
+    cmd::run(toolchain.command("cargo").args([
+        "build",
+        "--release",
+        "--package",
+        "vendor-sim",
+        "--package",
+        "relay",
+        "--bin",
+        "vendor-sim",
+        "--bin",
+        "billing-relay",
+    ]))?;
+    let root = workspace_root();
+    let binaries = root.join("target/release");
+    let scratch = tempdir(&root)?;
+
+    let start_vendor = |customers: usize| {
+        let mut vendor = Command::new(binaries.join("vendor-sim"));
+        vendor.args(["--key", KEY, "--listen", "127.0.0.1:0", "--today", "2026-11-25"]);
+        vendor.args(["--customers", &customers.to_string()]);
+        start_announcing(vendor, "vendor-sim listening on ")
+    };
+    let (_vendor, vendor_url) = start_vendor(CUSTOMERS)?;
+    let (_huge_vendor, huge_vendor_url) = start_vendor(HUGE_CUSTOMERS)?;
+
+    let config = scratch.join("relay.toml");
+    std::fs::write(&config, relay_config(&vendor_url, &huge_vendor_url, &root.join("dist")))?;
+    let mut relay = Command::new(binaries.join("billing-relay"));
+    relay.arg("--config").arg(&config).env("BENCH_KEY", KEY).env("RUST_LOG", "warn");
+    let (relay, relay_url) = start_announcing(relay, "billing-relay listening on ")?;
+
+    let nginx_port = free_port()?;
+    let nginx_dir = scratch.join("nginx");
+    std::fs::create_dir_all(&nginx_dir)?;
+    std::fs::write(nginx_dir.join("nginx.conf"), nginx_config(&nginx_dir, nginx_port, &vendor_url))?;
+    let _nginx = Running(
+        toolchain
+            .command("nginx")
+            .arg("-p")
+            .arg(&nginx_dir)
+            .arg("-c")
+            .arg(nginx_dir.join("nginx.conf"))
+            .args(["-g", "daemon off;"])
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start nginx")?,
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let nginx_url = format!("http://127.0.0.1:{nginx_port}");
+
+    let subscription = first_subscription_id(&vendor_url)?;
+    let small = Routes {
+        direct: format!("{vendor_url}/v3/subscriptiondetails?subscriptionId={subscription}"),
+        relay: format!("{relay_url}/api/documents/bench/v3/subscriptiondetails?subscription={subscription}"),
+        nginx: format!("{nginx_url}/v3/subscriptiondetails?subscriptionId={subscription}"),
+    };
+    let (start, end) = YEAR;
+    let dashed = |date: &str| format!("{}-{}-{}", &date[..4], &date[4..6], &date[6..]);
+    let large = Routes {
+        direct: format!("{vendor_url}/v3/invoices?startDate={start}&endDate={end}"),
+        relay: format!(
+            "{relay_url}/api/documents/bench/v3/invoices?start={}&end={}",
+            dashed(start),
+            dashed(end)
+        ),
+        nginx: format!("{nginx_url}/v3/invoices?startDate={start}&endDate={end}"),
+    };
+    let small_bytes = download_bytes(&small.relay)?;
+    let large_bytes = download_bytes(&large.relay)?;
+    anyhow::ensure!(
+        download_bytes(&large.nginx)? == large_bytes,
+        "nginx and the relay sent different documents"
+    );
+
+    println!("\nrelay beside nginx (wrk; relay logging at warn, nginx access log off)");
+    println!("{:<26} {:>10} {:>12} {:>10} {:>10}", "route", "req/s", "MB/s", "p50 ms", "p99 ms");
+    let mut table = Vec::new();
+    for (label, routes, connections, seconds, bytes) in
+        [("small", &small, 32, SMALL_SECONDS, small_bytes), ("50 MB", &large, 2, LARGE_SECONDS, large_bytes)]
+    {
+        for (via, url) in [("direct", &routes.direct), ("relay", &routes.relay), ("nginx", &routes.nginx)] {
+            let result = wrk(url, connections, seconds)?;
+            println!(
+                "{:<26} {:>10.1} {:>12.1} {:>10.2} {:>10.2}",
+                format!("{label} ({bytes} B) {via}"),
+                result.requests_per_second,
+                result.requests_per_second * bytes as f64 / 1e6,
+                result.p50_ms,
+                result.p99_ms
+            );
+            table.push((label, via, result));
+        }
+    }
+    for label in ["small", "50 MB"] {
+        let find = |via: &str| table.iter().find(|(l, v, _)| *l == label && *v == via).map(|(_, _, r)| *r);
+        let (Some(relay), Some(nginx)) = (find("relay"), find("nginx")) else { continue };
+        println!(
+            "{label}: relay/nginx throughput {:.2}, p99 relay − nginx {:+.2} ms",
+            relay.requests_per_second / nginx.requests_per_second,
+            relay.p99_ms - nginx.p99_ms
+        );
+    }
+
+    let before = relay.peak_resident_megabytes()?;
+    let huge = format!("{relay_url}/api/documents/huge/v3/customerinvoices?start=2017-01-01&end=2026-11-24");
+    let huge_bytes = download_bytes(&huge)?;
+    anyhow::ensure!(huge_bytes >= 500_000_000, "the huge document is only {huge_bytes} bytes");
+    let after = relay.peak_resident_megabytes()?;
+    println!(
+        "\nrelay peak resident memory: {before:.1} MB before, {after:.1} MB after streaming {:.1} MB",
+        huge_bytes as f64 / 1e6
+    );
+    Ok(())
+}
+
+struct Routes {
+    direct: String,
+    relay: String,
+    nginx: String,
+}
+
+#[derive(Clone, Copy)]
+struct WrkResult {
+    requests_per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn wrk(url: &str, connections: u32, seconds: u32) -> anyhow::Result<WrkResult> {
+    let output = Command::new("wrk")
+        .args(["--threads", "2", "--connections", &connections.to_string()])
+        .args(["--duration", &format!("{seconds}s"), "--timeout", "30s", "--latency"])
+        .args(["--header", &format!("X-Api-Key: {KEY}"), url])
+        .output()
+        .context("cannot run wrk")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(output.status.success(), "wrk failed: {text}");
+    anyhow::ensure!(!text.contains("Non-2xx"), "wrk saw errors for {url}: {text}");
+    let number_after = |label: &str| -> anyhow::Result<&str> {
+        text.lines()
+            .find_map(|line| line.trim().strip_prefix(label))
+            .map(str::trim)
+            .with_context(|| format!("no `{label}` in wrk's output: {text}"))
+    };
+    Ok(WrkResult {
+        requests_per_second: number_after("Requests/sec:")?.parse()?,
+        p50_ms: milliseconds(number_after("50%")?)?,
+        p99_ms: milliseconds(number_after("99%")?)?,
+    })
+}
+
+/// wrk's `812.00us`, `1.23ms`, `2.50s` in milliseconds.
+fn milliseconds(text: &str) -> anyhow::Result<f64> {
+    let (number, factor) = if let Some(number) = text.strip_suffix("us") {
+        (number, 0.001)
+    } else if let Some(number) = text.strip_suffix("ms") {
+        (number, 1.0)
+    } else if let Some(number) = text.strip_suffix('m') {
+        (number, 60_000.0)
+    } else if let Some(number) = text.strip_suffix('s') {
+        (number, 1000.0)
+    } else {
+        bail!("`{text}` is not a wrk duration")
+    };
+    Ok(number.parse::<f64>()? * factor)
+}
+
+/// Bytes of one download, through curl so the figure is independent of us.
+fn download_bytes(url: &str) -> anyhow::Result<u64> {
+    let output = Command::new("curl")
+        .args([
+            "--silent",
+            "--show-error",
+            "--fail",
+            "--output",
+            "/dev/null",
+            "--write-out",
+            "%{size_download}",
+        ])
+        .args(["--header", &format!("X-Api-Key: {KEY}"), url])
+        .output()
+        .context("cannot run curl")?;
+    anyhow::ensure!(output.status.success(), "curl {url}: {}", String::from_utf8_lossy(&output.stderr));
+    Ok(String::from_utf8_lossy(&output.stdout).trim().parse()?)
+}
+
+fn first_subscription_id(vendor_url: &str) -> anyhow::Result<String> {
+    let output = Command::new("curl")
+        .args(["--silent", "--fail", "--header", &format!("X-Api-Key: {KEY}")])
+        .arg(format!("{vendor_url}/v3/invoices?startDate=20261001&endDate=20261031"))
+        .output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let start = text.find("<SubscriptionID>").context("no subscription in the vendor's invoices")? + 16;
+    let end = text[start..].find('<').context("an unclosed SubscriptionID")?;
+    Ok(text[start..start + end].to_owned())
+}
+
+fn tempdir(root: &Path) -> anyhow::Result<PathBuf> {
+    let dir = root.join("target/relay-bench");
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn relay_config(vendor_url: &str, huge_vendor_url: &str, app_dir: &Path) -> String {
+    format!(
+        r#"listen = "127.0.0.1:0"
+app_dir = "{}"
+allowlist = ["127.0.0.0/8"]
+
+[rate_limit]
+per_minute = 100000000
+burst = 100000000
+
+[[profiles]]
+name = "bench"
+environment = "BENCH"
+generation = "legacy"
+base_url = "{vendor_url}"
+key_env = "BENCH_KEY"
+
+[[profiles]]
+name = "huge"
+environment = "BENCH"
+generation = "legacy"
+base_url = "{huge_vendor_url}"
+key_env = "BENCH_KEY"
+"#,
+        app_dir.display()
+    )
+}
+
+/// nginx as the same relay: the allowlist, the key header injected, the
+/// client's headers dropped, proxy_pass without buffering.
+fn nginx_config(dir: &Path, port: u16, vendor_url: &str) -> String {
+    let dir = dir.display();
+    let upstream = vendor_url.trim_start_matches("http://");
+    format!(
+        r#"worker_processes 2;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    upstream vendor {{ server {upstream}; keepalive 64; }}
+    server {{
+        listen 127.0.0.1:{port};
+        allow 127.0.0.0/8;
+        deny all;
+        location /v3/ {{
+            proxy_pass http://vendor;
+            proxy_http_version 1.1;
+            proxy_pass_request_headers off;
+            proxy_set_header Connection "";
+            proxy_set_header Host {upstream};
+            proxy_set_header X-Api-Key "{KEY}";
+            proxy_set_header Accept "application/xml";
+            proxy_buffering off;
+        }}
+    }}
+}}
+"#
+    )
+}
