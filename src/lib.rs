@@ -3,5 +3,9 @@
 
 pub mod api;
 pub mod components;
+pub mod fetch;
+pub mod format;
+pub mod loaded;
+pub mod query;
 
 pub use components::app::App;

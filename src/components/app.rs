@@ -1,8 +1,11 @@
 use leptos::prelude::*;
 
-use crate::{api, components::profile_list::ProfileList};
+use crate::{
+    api,
+    components::{portal::Portal, problem_view::ProblemView},
+};
 
-/// The page: loads the relay's profiles and lists them.
+/// The page: loads the relay's profiles, then the portal on them.
 #[component]
 pub fn App() -> impl IntoView {
     let profiles = LocalResource::new(api::fetch_profiles);
@@ -12,22 +15,16 @@ pub fn App() -> impl IntoView {
             <p class="tagline">"Your vendor invoices, readable, totalled and downloadable."</p>
         </header>
         <main>
-            <section aria-labelledby="profiles-heading">
-                <h2 id="profiles-heading">"API profiles"</h2>
-                <Transition fallback=|| view! { <p class="loading">"Loading profiles…"</p> }>
-                    {move || {
-                        profiles
-                            .get()
-                            .map(|result| match result {
-                                Ok(profiles) => view! { <ProfileList profiles /> }.into_any(),
-                                Err(error) => {
-                                    view! { <p class="error" role="alert">{error.to_string()}</p> }
-                                        .into_any()
-                                }
-                            })
-                    }}
-                </Transition>
-            </section>
+            <Transition fallback=|| view! { <p class="loading">"Loading profiles…"</p> }>
+                {move || {
+                    profiles
+                        .get()
+                        .map(|result| match result {
+                            Ok(profiles) => view! { <Portal profiles /> }.into_any(),
+                            Err(problem) => view! { <ProblemView problem /> }.into_any(),
+                        })
+                }}
+            </Transition>
         </main>
     }
 }

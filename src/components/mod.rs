@@ -1,2 +1,12 @@
 pub mod app;
-pub mod profile_list;
+pub mod downloads;
+pub mod invoice_detail;
+pub mod invoice_list;
+pub mod portal;
+pub mod problem_view;
+pub mod query_panel;
+pub mod request_link;
+pub mod results;
+pub mod subscription_details_view;
+pub mod summary;
+pub mod transfer_status;

@@ -314,6 +314,29 @@ fn looks_like(first: &[u8], format: Format) -> bool {
     }
 }
 
+/// How far a document got; when the client goes away first, the log says so.
+struct Passage {
+    profile: String,
+    sent: u64,
+    started: Instant,
+    ended: bool,
+}
+
+impl Passage {
+    /// The transfer ended on its own terms, well or badly.
+    fn end(&mut self) {
+        self.ended = true;
+    }
+}
+
+impl Drop for Passage {
+    fn drop(&mut self) {
+        if !self.ended {
+            tracing::info!(profile = %self.profile, bytes = self.sent, "client went away; transfer stopped");
+        }
+    }
+}
+
 /// The vendor's body as it arrives; a stall longer than `idle` or a broken
 /// connection ends the client's body in an error too, never in a clean end.
 fn relay_body(
@@ -323,42 +346,39 @@ fn relay_body(
     profile: String,
     started: Instant,
 ) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
-    let state = (Some(first), rest, 0u64, false);
-    stream::unfold(state, move |(first, mut rest, sent, done)| {
-        let profile = profile.clone();
-        async move {
-            if done {
+    let passage = Passage { profile, sent: 0, started, ended: false };
+    stream::unfold((Some(first), rest, passage), move |(first, mut rest, mut passage)| async move {
+        if passage.ended {
+            return None;
+        }
+        if let Some(first) = first {
+            passage.sent += first.len() as u64;
+            return Some((Ok(first), (None, rest, passage)));
+        }
+        let item = match tokio::time::timeout(idle, rest.next()).await {
+            Ok(Some(Ok(chunk))) => {
+                passage.sent += chunk.len() as u64;
+                Ok(chunk)
+            }
+            Ok(None) => {
+                let seconds = passage.started.elapsed().as_secs_f64();
+                tracing::info!(profile = %passage.profile, bytes = passage.sent, seconds, "document sent");
+                passage.end();
                 return None;
             }
-            if let Some(first) = first {
-                let sent = sent + first.len() as u64;
-                return Some((Ok(first), (None, rest, sent, false)));
+            Ok(Some(Err(error))) => {
+                let (profile, bytes) = (&passage.profile, passage.sent);
+                tracing::warn!(%profile, bytes, error = %error.without_url(), "vendor broke off the body");
+                passage.end();
+                Err(io::Error::other("the vendor broke off the document"))
             }
-            match tokio::time::timeout(idle, rest.next()).await {
-                Ok(Some(Ok(chunk))) => {
-                    let sent = sent + chunk.len() as u64;
-                    Some((Ok(chunk), (None, rest, sent, false)))
-                }
-                Ok(None) => {
-                    tracing::info!(%profile, bytes = sent, seconds = started.elapsed().as_secs_f64(), "document sent");
-                    None
-                }
-                Ok(Some(Err(error))) => {
-                    tracing::warn!(%profile, bytes = sent, error = %error.without_url(), "vendor broke off the body");
-                    Some((
-                        Err(io::Error::other("the vendor broke off the document")),
-                        (None, rest, sent, true),
-                    ))
-                }
-                Err(_) => {
-                    tracing::warn!(%profile, bytes = sent, "vendor stalled mid-body");
-                    Some((
-                        Err(io::Error::new(io::ErrorKind::TimedOut, "the vendor stalled")),
-                        (None, rest, sent, true),
-                    ))
-                }
+            Err(_) => {
+                tracing::warn!(profile = %passage.profile, bytes = passage.sent, "vendor stalled mid-body");
+                passage.end();
+                Err(io::Error::new(io::ErrorKind::TimedOut, "the vendor stalled"))
             }
-        }
+        };
+        Some((item, (None, rest, passage)))
     })
 }
 

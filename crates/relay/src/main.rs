@@ -17,6 +17,10 @@ struct Args {
     /// generation, and admit loopback clients.
     #[arg(long)]
     demo: bool,
+    /// With --demo: also a profile for each way the vendor can fail, and a
+    /// customer named with markup (for the browser tests).
+    #[arg(long, requires = "demo")]
+    demo_faults: bool,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long)]
     listen: Option<SocketAddr>,
@@ -40,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
     config.app_dir = args.app_dir.unwrap_or(config.app_dir);
     // Kept alive for as long as the relay serves.
     let _vendor = if args.demo {
-        let (vendor, profiles) = relay::demo::start_vendor().await?;
+        let (vendor, profiles) = relay::demo::start_vendor(args.demo_faults).await?;
         config.profiles.extend(profiles);
         config.allowlist.extend(vendor_sim::config::loopback());
         Some(vendor)

@@ -16,7 +16,7 @@ const PATH: &str = "/v3/invoices?startDate=20251125&endDate=20261124";
 
 async fn start() -> RunningVendor {
     let config = Config {
-        data: DataSpec { seed: 2026, customers: CUSTOMERS },
+        data: DataSpec { seed: 2026, customers: CUSTOMERS, hostile_names: false },
         today: NaiveDate::from_ymd_opt(2026, 11, 25),
         ..Config::single_key("bench", KEY.to_owned().into())
     };

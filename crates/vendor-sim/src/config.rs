@@ -101,11 +101,14 @@ pub struct DataSpec {
     pub seed: u64,
     /// End customers of the reseller; documents grow in proportion.
     pub customers: usize,
+    /// Gives the first customer a name full of markup, to test that
+    /// clients show it as text.
+    pub hostile_names: bool,
 }
 
 impl Default for DataSpec {
     fn default() -> Self {
-        Self { seed: 2026, customers: 40 }
+        Self { seed: 2026, customers: 40, hostile_names: false }
     }
 }
 

@@ -63,7 +63,7 @@ async fn main() -> anyhow::Result<()> {
     let config = Config {
         keys: vec![key],
         key_header: args.key_header,
-        data: DataSpec { seed: args.seed, customers: args.customers },
+        data: DataSpec { seed: args.seed, customers: args.customers, hostile_names: false },
         today: args.today,
     };
     let vendor = vendor_sim::spawn(args.listen, config).await.context("cannot listen")?;

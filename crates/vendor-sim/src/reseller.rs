@@ -57,6 +57,10 @@ impl Sub {
     }
 }
 
+/// A company name that runs script wherever it is not treated as text.
+pub const HOSTILE_NAME: &str =
+    "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\"> & Zonen B.V.";
+
 /// Subscriptions start between these months, so any window from 2021 on
 /// finds a business that grew over the years.
 const FIRST_START: NaiveDate = NaiveDate::from_ymd_opt(2021, 1, 1).expect("a real date");
@@ -83,7 +87,11 @@ impl Reseller {
                     (false, 0) => "V.O.F.",
                     (false, _) => "B.V.",
                 };
-                let name = format!("{trade} {surname} {legal_form}");
+                let name = if spec.hostile_names && index == 0 {
+                    HOSTILE_NAME.to_owned()
+                } else {
+                    format!("{trade} {surname} {legal_form}")
+                };
                 let number = 10_000 + index;
                 let vat_number = if belgian {
                     format!("BE0{:09}", rng.random_range(100_000_000..999_999_999u64))

@@ -28,7 +28,7 @@ use crate::{
 /// The header a test sets to make one request misbehave.
 pub const FAULT_HEADER: &str = "x-sim-fault";
 /// The example reseller behind `example-invoices`: small and fixed.
-const EXAMPLES: DataSpec = DataSpec { seed: 1, customers: 3 };
+const EXAMPLES: DataSpec = DataSpec { seed: 1, customers: 3, hostile_names: false };
 /// Pieces are gathered into chunks of about this size before sending.
 const CHUNK_BYTES: usize = 64 * 1024;
 

@@ -28,7 +28,7 @@ fn config(keys: Vec<ApiKey>, seed: u64) -> Config {
     Config {
         keys,
         today: Some(today()),
-        data: DataSpec { seed, customers: 12 },
+        data: DataSpec { seed, customers: 12, hostile_names: false },
         ..Config::single_key("unused", String::new().into())
     }
 }

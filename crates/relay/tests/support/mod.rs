@@ -17,7 +17,7 @@ pub async fn vendor_with(keys: Vec<ApiKey>) -> RunningVendor {
     let config = Config {
         keys,
         today: NaiveDate::from_ymd_opt(2026, 11, 25),
-        data: DataSpec { seed: 11, customers: 10 },
+        data: DataSpec { seed: 11, customers: 10, hostile_names: false },
         ..Config::single_key("unused", String::new().into())
     };
     vendor_sim::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), config).await.unwrap()

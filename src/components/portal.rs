@@ -1,0 +1,139 @@
+use std::sync::Arc;
+
+use billing::ProfileSummary;
+use chrono::NaiveDate;
+use leptos::{prelude::*, task::spawn_local};
+use web_sys::AbortController;
+
+use crate::{
+    api::RelayProblem,
+    components::{
+        query_panel::QueryPanel, request_link::RequestLink, results::Results, transfer_status::TransferStatus,
+    },
+    fetch::{FetchError, fetch_document},
+    loaded::Loaded,
+    query::Query,
+};
+
+/// Where a fetch stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Transfer {
+    Idle,
+    Running { received: u64, total: Option<u64>, started_ms: f64 },
+    Cancelled { received: u64 },
+    Broken { received: u64, message: String },
+    Refused(RelayProblem),
+    Unreadable { message: String },
+    Done(Arc<Loaded>),
+}
+
+const LAST_QUERY: &str = "billing-portal.last-query";
+
+/// The query panel, the transfer and the results, around one query that
+/// lives in the page's URL.
+#[component]
+pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
+    if profiles.is_empty() {
+        return view! {
+            <p class="empty" role="status">
+                "This relay offers no API profiles. Ask its administrator to configure a vendor API key."
+            </p>
+        }
+        .into_any();
+    }
+    let today = today();
+    let window = web_sys::window().expect("a browser window");
+    let search = window.location().search().unwrap_or_default();
+    let from_link = Query::from_search(&search, &profiles, today);
+    let remembered = storage()
+        .and_then(|storage| storage.get_item(LAST_QUERY).ok().flatten())
+        .and_then(|search| Query::from_search(&search, &profiles, today));
+    let fetch_at_once = from_link.is_some();
+    let initial = from_link.or(remembered).unwrap_or_else(|| Query::default_for(&profiles[0], today));
+    let query = RwSignal::new(initial);
+    let transfer = RwSignal::new(Transfer::Idle);
+    let controller = StoredValue::new_local(None::<AbortController>);
+    let generation = StoredValue::new(0u64);
+
+    // The URL and the remembered query follow every change of the query.
+    Effect::new(move |_| {
+        let search = query.with(Query::to_search);
+        if let Some(history) = web_sys::window().and_then(|window| window.history().ok()) {
+            let _ =
+                history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("?{search}")));
+        }
+        if let Some(storage) = storage() {
+            let _ = storage.set_item(LAST_QUERY, &search);
+        }
+    });
+
+    let cancel = move || {
+        controller.update_value(|controller| {
+            if let Some(controller) = controller.take() {
+                controller.abort();
+            }
+        });
+    };
+    let fetch = move || {
+        cancel();
+        let Ok(abort) = AbortController::new() else { return };
+        let signal = abort.signal();
+        controller.set_value(Some(abort));
+        generation.update_value(|generation| *generation += 1);
+        let this_fetch = generation.get_value();
+        let current = move || generation.get_value() == this_fetch;
+        let asked = query.get_untracked();
+        let url = asked.relay_path(false);
+        transfer.set(Transfer::Running { received: 0, total: None, started_ms: js_sys::Date::now() });
+        spawn_local(async move {
+            let progress = move |received, total| {
+                if current() {
+                    transfer.update(|transfer| {
+                        if let Transfer::Running { received: seen, total: known, .. } = transfer {
+                            *seen = received;
+                            *known = total;
+                        }
+                    });
+                }
+            };
+            let result = fetch_document(&url, &signal, progress).await;
+            if !current() {
+                return;
+            }
+            transfer.set(match result {
+                Err(FetchError::Cancelled { received }) => Transfer::Cancelled { received },
+                Err(FetchError::Broken { received, message }) => Transfer::Broken { received, message },
+                Err(FetchError::Relay(problem)) => Transfer::Refused(problem),
+                Ok(bytes) => match Loaded::read(asked, bytes) {
+                    Ok(loaded) => Transfer::Done(Arc::new(loaded)),
+                    Err(error) => Transfer::Unreadable { message: error.to_string() },
+                },
+            });
+            controller.set_value(None);
+        });
+    };
+    if fetch_at_once && query.with_untracked(|query| query.problems(today).is_empty()) {
+        fetch();
+    }
+    let on_cancel = move || {
+        cancel();
+    };
+    view! {
+        <QueryPanel profiles query today on_fetch=fetch />
+        <RequestLink query />
+        <TransferStatus transfer on_cancel />
+        <Results transfer />
+    }
+    .into_any()
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// Today in the browser's time zone.
+fn today() -> NaiveDate {
+    let now = js_sys::Date::new_0();
+    NaiveDate::from_ymd_opt(now.get_full_year() as i32, now.get_month() + 1, now.get_date())
+        .unwrap_or(NaiveDate::MIN)
+}

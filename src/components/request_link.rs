@@ -1,0 +1,34 @@
+use leptos::prelude::*;
+
+use crate::query::Query;
+
+/// The relay URL of the query, as the vendor's page shows its own: opening
+/// it downloads the raw file.
+#[component]
+pub fn RequestLink(query: RwSignal<Query>) -> impl IntoView {
+    let url = move || {
+        let origin = web_sys::window().and_then(|window| window.location().origin().ok()).unwrap_or_default();
+        format!("{origin}{}", query.with(|query| query.relay_path(true)))
+    };
+    let copied = RwSignal::new(false);
+    Effect::new(move |_| {
+        query.track();
+        copied.set(false);
+    });
+    let copy = move |_| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.navigator().clipboard().write_text(&url());
+            copied.set(true);
+        }
+    };
+    view! {
+        <section class="request-link" aria-label="Request link">
+            <label for="request-url">"Request link"</label>
+            <div class="link-row">
+                <input id="request-url" readonly prop:value=url />
+                <button type="button" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+                <a class="button" href=url>"Download raw file"</a>
+            </div>
+        </section>
+    }
+}

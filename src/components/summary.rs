@@ -1,0 +1,51 @@
+use std::sync::Arc;
+
+use billing::InvoiceDocument;
+use leptos::prelude::*;
+
+use crate::{format, loaded::summary};
+
+/// How many invoices, customers and lines, and the totals per currency.
+#[component]
+pub fn SummaryView(document: Arc<InvoiceDocument>) -> impl IntoView {
+    let summary = summary(&document);
+    view! {
+        <section class="summary" aria-labelledby="summary-heading">
+            <h2 id="summary-heading">"Summary"</h2>
+            <dl class="counts">
+                <div><dt>"Invoices"</dt><dd class="invoice-count">{summary.invoices}</dd></div>
+                <div><dt>"Customers"</dt><dd class="customer-count">{summary.customers}</dd></div>
+                <div><dt>"Lines"</dt><dd class="line-count">{summary.lines}</dd></div>
+            </dl>
+            <table class="totals">
+                <thead>
+                    <tr>
+                        <th scope="col">"Currency"</th>
+                        <th scope="col" class="number">"Invoices"</th>
+                        <th scope="col" class="number">"Excl. VAT"</th>
+                        <th scope="col" class="number">"VAT"</th>
+                        <th scope="col" class="number">"Incl. VAT"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {summary
+                        .per_currency
+                        .into_iter()
+                        .map(|(currency, invoices, sums)| {
+                            view! {
+                                <tr class="currency-total" data-currency=currency.clone()
+                                    data-excluding=sums.excluding_vat.to_string() data-vat=sums.vat.to_string()>
+                                    <th scope="row">{currency.clone()}</th>
+                                    <td class="number">{invoices}</td>
+                                    <td class="number">{format::amount(sums.excluding_vat, &currency)}</td>
+                                    <td class="number">{format::amount(sums.vat, &currency)}</td>
+                                    <td class="number">{format::amount(sums.including_vat(), &currency)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}

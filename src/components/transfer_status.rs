@@ -1,0 +1,46 @@
+use leptos::prelude::*;
+
+use crate::{components::portal::Transfer, format};
+
+/// Bytes received, percent when the length is known, elapsed time, and a
+/// cancel button that aborts the request.
+#[component]
+pub fn TransferStatus(
+    transfer: RwSignal<Transfer>,
+    on_cancel: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let now = RwSignal::new(js_sys::Date::now());
+    let ticker =
+        set_interval_with_handle(move || now.set(js_sys::Date::now()), std::time::Duration::from_millis(200))
+            .ok();
+    on_cleanup(move || {
+        if let Some(ticker) = ticker {
+            ticker.clear();
+        }
+    });
+    view! {
+        <div class="transfer" role="status" aria-live="polite">
+            {move || match transfer.get() {
+                Transfer::Running { received, total, started_ms } => {
+                    let seconds = ((now.get() - started_ms) / 1000.0).max(0.0);
+                    let percent = total.filter(|total| *total > 0).map(|total| received as f64 * 100.0 / total as f64);
+                    let of_total = total.map(|total| format!(" of {}", format::bytes(total))).unwrap_or_default();
+                    view! {
+                        <div class="progress-line">
+                            <progress max="100" value=percent.map(|percent| format!("{percent:.0}"))></progress>
+                            <span class="received">{format!("{}{of_total}", format::bytes(received))}</span>
+                            {percent.map(|percent| view! { <span class="percent">{format!("{percent:.0} %")}</span> })}
+                            <span class="elapsed">{format!("{seconds:.1} s")}</span>
+                            <button type="button" class="cancel" on:click=move |_| on_cancel()>"Cancel"</button>
+                        </div>
+                    }
+                    .into_any()
+                }
+                Transfer::Cancelled { received } => {
+                    view! { <p class="cancelled">{format!("Cancelled after {}.", format::bytes(received))}</p> }.into_any()
+                }
+                _ => ().into_any(),
+            }}
+        </div>
+    }
+}

@@ -1,0 +1,63 @@
+//! Amounts and dates in the reader's own locale. Amounts go to
+//! `Intl.NumberFormat` as decimal strings, which it formats exactly; they
+//! never pass through a float.
+
+use std::{cell::RefCell, collections::HashMap};
+
+use rust_decimal::Decimal;
+
+thread_local! {
+    static FORMATS: RefCell<HashMap<String, js_sys::Intl::NumberFormat>> = RefCell::new(HashMap::new());
+}
+
+/// `1234.5` in `EUR` as the browser's locale writes it, e.g. `€ 1.234,50`.
+pub fn amount(value: Decimal, currency: &str) -> String {
+    if !cfg!(target_arch = "wasm32") {
+        return format!("{currency} {value}");
+    }
+    let text = value.to_string();
+    FORMATS.with(|formats| {
+        let mut formats = formats.borrow_mut();
+        let format = formats.entry(currency.to_owned()).or_insert_with(|| number_format(currency));
+        format
+            .format()
+            .call1(&wasm_bindgen::JsValue::NULL, &wasm_bindgen::JsValue::from_str(&text))
+            .ok()
+            .and_then(|formatted| formatted.as_string())
+            .unwrap_or(text)
+    })
+}
+
+/// A plain decimal (quantity, rate) in the browser's locale, all digits kept.
+pub fn number(value: Decimal) -> String {
+    amount(value, "")
+}
+
+fn number_format(currency: &str) -> js_sys::Intl::NumberFormat {
+    let options = js_sys::Object::new();
+    let set = |key: &str, value: wasm_bindgen::JsValue| {
+        let _ = js_sys::Reflect::set(&options, &key.into(), &value);
+    };
+    // Intl refuses a malformed currency code; such amounts are shown as numbers.
+    if currency.len() == 3 && currency.bytes().all(|byte| byte.is_ascii_uppercase()) {
+        set("style", "currency".into());
+        set("currency", currency.into());
+    } else {
+        set("maximumFractionDigits", 20.into());
+    }
+    js_sys::Intl::NumberFormat::new(&js_sys::Array::new(), &options)
+}
+
+/// The browser's preferred language, e.g. `nl-BE`.
+pub fn language() -> String {
+    web_sys::window().and_then(|window| window.navigator().language()).unwrap_or_else(|| "en".to_owned())
+}
+
+/// Bytes as a person reads them.
+pub fn bytes(count: u64) -> String {
+    match count {
+        0..1_000 => format!("{count} B"),
+        1_000..1_000_000 => format!("{:.1} kB", count as f64 / 1e3),
+        _ => format!("{:.1} MB", count as f64 / 1e6),
+    }
+}

@@ -1,0 +1,394 @@
+//! What the user asks for: the query panel's choices, their validation, the
+//! date presets, and the relay URL and file name they lead to. Pure, so it
+//! is tested natively.
+
+use billing::{Endpoint, Format, Generation, ProfileSummary};
+use chrono::{Datelike, Months, NaiveDate};
+
+/// Everything the query panel chooses. It lives in the page's URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Query {
+    pub profile: String,
+    pub version: String,
+    pub endpoint: Endpoint,
+    pub format: Format,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    /// Only for `subscriptiondetails`; kept as typed so it can be checked.
+    pub subscription: String,
+}
+
+impl Query {
+    /// The vendor's own default: the three months up to today, purchase
+    /// invoices, XML on the legacy API.
+    pub fn default_for(profile: &ProfileSummary, today: NaiveDate) -> Self {
+        let (start, end) = Preset::LastThreeMonths.window(today);
+        let generation = profile.generation;
+        Self {
+            profile: profile.name.clone(),
+            version: profile.versions.last().cloned().unwrap_or_default(),
+            endpoint: profile.endpoints.first().copied().unwrap_or(Endpoint::Invoices),
+            format: default_format(generation),
+            start,
+            end,
+            subscription: String::new(),
+        }
+    }
+
+    /// The query string of the page's own URL and of the relay's document
+    /// route share these names.
+    pub fn to_search(&self) -> String {
+        let mut pairs = vec![
+            ("profile", self.profile.clone()),
+            ("version", self.version.clone()),
+            ("endpoint", self.endpoint.path().to_owned()),
+            ("format", format_name(self.format).to_owned()),
+        ];
+        if self.endpoint == Endpoint::SubscriptionDetails {
+            pairs.push(("subscription", self.subscription.clone()));
+        } else {
+            pairs.push(("start", self.start.to_string()));
+            pairs.push(("end", self.end.to_string()));
+        }
+        encode_pairs(&pairs)
+    }
+
+    /// Reads a query back from a URL's search string; missing or bad parts
+    /// are `None`, so a shared link with a typo still opens the page.
+    pub fn from_search(search: &str, profiles: &[ProfileSummary], today: NaiveDate) -> Option<Self> {
+        let pairs = decode_pairs(search);
+        let get = |name: &str| pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
+        let profile = profiles.iter().find(|profile| Some(profile.name.as_str()) == get("profile"))?;
+        let mut query = Self::default_for(profile, today);
+        if let Some(version) = get("version").filter(|version| profile.versions.iter().any(|v| v == version))
+        {
+            query.version = version.to_owned();
+        }
+        if let Some(endpoint) =
+            get("endpoint").and_then(Endpoint::from_path).filter(|e| profile.endpoints.contains(e))
+        {
+            query.endpoint = endpoint;
+        }
+        query.format = match get("format") {
+            Some("json") => Format::Json,
+            Some("xml") if profile.generation == Generation::Legacy => Format::Xml,
+            _ => query.format,
+        };
+        let date = |name: &str| get(name).and_then(|text| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok());
+        query.start = date("start").unwrap_or(query.start);
+        query.end = date("end").unwrap_or(query.end);
+        query.subscription = get("subscription").unwrap_or_default().to_owned();
+        Some(query)
+    }
+
+    /// The relay URL that answers this query; `download` asks for a file.
+    pub fn relay_path(&self, download: bool) -> String {
+        let mut pairs = vec![("format", format_name(self.format).to_owned())];
+        if self.endpoint == Endpoint::SubscriptionDetails {
+            pairs.push(("subscription", self.subscription.trim().to_owned()));
+        } else {
+            pairs.push(("start", self.start.to_string()));
+            pairs.push(("end", self.end.to_string()));
+        }
+        if download {
+            pairs.push(("download", "1".to_owned()));
+        }
+        format!(
+            "/api/documents/{}/{}/{}?{}",
+            encode(&self.profile),
+            encode(&self.version),
+            self.endpoint.path(),
+            encode_pairs(&pairs)
+        )
+    }
+
+    /// The name the relay gives the raw file, and the stem of every other
+    /// download: `invoices_v3_2026-01-01_2026-03-31`.
+    pub fn file_stem(&self) -> String {
+        let what = if self.endpoint == Endpoint::SubscriptionDetails {
+            self.subscription.trim().to_owned()
+        } else {
+            format!("{}_{}", self.start, self.end)
+        };
+        format!("{}_{}_{what}", self.endpoint.path(), self.version)
+    }
+
+    /// Why the query cannot be fetched as it is, in the order a person
+    /// would fix them; empty when it can.
+    pub fn problems(&self, today: NaiveDate) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.endpoint == Endpoint::SubscriptionDetails {
+            let id = self.subscription.trim();
+            if id.is_empty() {
+                problems.push("Enter the subscription id.".to_owned());
+            } else if id.len() > 20 || !id.bytes().all(|byte| byte.is_ascii_digit()) {
+                problems.push(format!("A subscription id is a number, not “{id}”."));
+            }
+            return problems;
+        }
+        if self.start > self.end {
+            problems.push(format!("The start date {} is after the end date {}.", self.start, self.end));
+        }
+        if self.start > today {
+            problems.push(format!(
+                "The window starts in the future ({}): the vendor has no invoices dated after today.",
+                self.start
+            ));
+        }
+        problems
+    }
+}
+
+pub fn default_format(generation: Generation) -> Format {
+    match generation {
+        Generation::Legacy => Format::Xml,
+        Generation::Current => Format::Json,
+    }
+}
+
+pub fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Xml => "xml",
+        Format::Json => "json",
+    }
+}
+
+/// The date windows a finance person asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preset {
+    LastMonth,
+    LastThreeMonths,
+    ThisQuarter,
+    LastQuarter,
+    ThisYear,
+    LastYear,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 6] = [
+        Self::LastMonth,
+        Self::LastThreeMonths,
+        Self::ThisQuarter,
+        Self::LastQuarter,
+        Self::ThisYear,
+        Self::LastYear,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::LastMonth => "Last month",
+            Self::LastThreeMonths => "Last three months",
+            Self::ThisQuarter => "This quarter",
+            Self::LastQuarter => "Last quarter",
+            Self::ThisYear => "This year",
+            Self::LastYear => "Last year",
+        }
+    }
+
+    /// The inclusive window on `today`. "Last three months" is the vendor's
+    /// default window: the three months up to today.
+    pub fn window(self, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let month_start = first_of_month(today);
+        let quarter_start = first_of_month(
+            NaiveDate::from_ymd_opt(today.year(), (today.month0() / 3) * 3 + 1, 1).expect("a real date"),
+        );
+        match self {
+            Self::LastMonth => {
+                let start = month_start.checked_sub_months(Months::new(1)).expect("in range");
+                (start, last_of_month(start))
+            }
+            Self::LastThreeMonths => (today.checked_sub_months(Months::new(3)).expect("in range"), today),
+            Self::ThisQuarter => (quarter_start, today),
+            Self::LastQuarter => {
+                let start = quarter_start.checked_sub_months(Months::new(3)).expect("in range");
+                (start, quarter_start.pred_opt().expect("in range"))
+            }
+            Self::ThisYear => (NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("a real date"), today),
+            Self::LastYear => (
+                NaiveDate::from_ymd_opt(today.year() - 1, 1, 1).expect("a real date"),
+                NaiveDate::from_ymd_opt(today.year() - 1, 12, 31).expect("a real date"),
+            ),
+        }
+    }
+}
+
+/// The window that holds the invoices for service month `month` (its first
+/// day): the vendor dates them around the 23rd of the next month, so the
+/// window is the 16th to the last day of that month.
+pub fn invoice_run_window(month: NaiveDate) -> (NaiveDate, NaiveDate, String) {
+    let next = first_of_month(month).checked_add_months(Months::new(1)).expect("in range");
+    let start = next.with_day(16).expect("every month has a 16th");
+    let reason = format!(
+        "Invoices for {} are dated around the 23rd of {}, so this window covers {} to {}.",
+        month.format("%B %Y"),
+        next.format("%B %Y"),
+        start,
+        last_of_month(next)
+    );
+    (start, last_of_month(next), reason)
+}
+
+fn first_of_month(date: NaiveDate) -> NaiveDate {
+    date.with_day(1).expect("every month has a first day")
+}
+
+fn last_of_month(date: NaiveDate) -> NaiveDate {
+    first_of_month(date).checked_add_months(Months::new(1)).expect("in range").pred_opt().expect("in range")
+}
+
+/// Percent-encodes everything but unreserved characters.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+fn encode_pairs(pairs: &[(&str, String)]) -> String {
+    pairs.iter().map(|(key, value)| format!("{key}={}", encode(value))).collect::<Vec<_>>().join("&")
+}
+
+fn decode_pairs(search: &str) -> Vec<(String, String)> {
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(key, value)| (decode(key), decode(value)))
+        .collect()
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'%' if index + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).ok();
+                match hex.and_then(|hex| u8::from_str_radix(hex, 16).ok()) {
+                    Some(byte) => {
+                        out.push(byte);
+                        index += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            byte => out.push(byte),
+        }
+        index += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn legacy() -> ProfileSummary {
+        ProfileSummary {
+            name: "demo prod".to_owned(),
+            environment: "DEMO".to_owned(),
+            generation: Generation::Legacy,
+            versions: vec!["v1".into(), "v2".into(), "v3".into()],
+            endpoints: Generation::Legacy.endpoints().to_vec(),
+        }
+    }
+
+    #[test]
+    fn presets_give_the_windows_a_finance_person_means() {
+        let today = date("2026-11-25");
+        let windows: Vec<_> = Preset::ALL.iter().map(|preset| preset.window(today)).collect();
+        assert_eq!(
+            windows,
+            [
+                (date("2026-10-01"), date("2026-10-31")),
+                (date("2026-08-25"), date("2026-11-25")),
+                (date("2026-10-01"), date("2026-11-25")),
+                (date("2026-07-01"), date("2026-09-30")),
+                (date("2026-01-01"), date("2026-11-25")),
+                (date("2025-01-01"), date("2025-12-31")),
+            ]
+        );
+        assert_eq!(Preset::LastQuarter.window(date("2026-01-15")), (date("2025-10-01"), date("2025-12-31")));
+        assert_eq!(Preset::LastMonth.window(date("2026-03-31")), (date("2026-02-01"), date("2026-02-28")));
+    }
+
+    #[test]
+    fn an_invoice_run_window_surrounds_the_23rd_of_the_next_month_and_says_why() {
+        let (start, end, reason) = invoice_run_window(date("2026-12-01"));
+        assert_eq!((start, end), (date("2027-01-16"), date("2027-01-31")));
+        assert!(reason.contains("December 2026") && reason.contains("23rd of January 2027"), "{reason}");
+    }
+
+    #[test]
+    fn the_query_survives_the_url_and_builds_the_relay_path() {
+        let profile = legacy();
+        let mut query = Query::default_for(&profile, date("2026-11-25"));
+        assert_eq!(
+            (query.version.as_str(), query.format, query.endpoint),
+            ("v3", Format::Xml, Endpoint::Invoices)
+        );
+        query.format = Format::Json;
+        query.endpoint = Endpoint::CustomerInvoices;
+        let search = query.to_search();
+        assert_eq!(
+            search,
+            "profile=demo%20prod&version=v3&endpoint=customerinvoices&format=json&start=2026-08-25&end=2026-11-25"
+        );
+        assert_eq!(
+            Query::from_search(&format!("?{search}"), std::slice::from_ref(&profile), date("2026-11-25")),
+            Some(query.clone())
+        );
+        assert_eq!(
+            query.relay_path(true),
+            "/api/documents/demo%20prod/v3/customerinvoices?format=json&start=2026-08-25&end=2026-11-25&download=1"
+        );
+        assert_eq!(query.file_stem(), "customerinvoices_v3_2026-08-25_2026-11-25");
+        assert_eq!(Query::from_search("profile=nobody", &[profile], date("2026-11-25")), None);
+    }
+
+    #[test]
+    fn a_link_with_bad_parts_keeps_the_good_ones() {
+        let search =
+            "profile=demo%20prod&version=v9&endpoint=nothing&format=csv&start=2026-02-30&end=2026-03-31";
+        let query = Query::from_search(search, &[legacy()], date("2026-11-25")).unwrap();
+        assert_eq!(
+            (query.version.as_str(), query.endpoint, query.format),
+            ("v3", Endpoint::Invoices, Format::Xml)
+        );
+        assert_eq!((query.start, query.end), (date("2026-08-25"), date("2026-03-31")));
+    }
+
+    #[test]
+    fn problems_name_reversed_and_future_windows_and_bad_ids() {
+        let today = date("2026-11-25");
+        let mut query = Query::default_for(&legacy(), today);
+        assert!(query.problems(today).is_empty());
+        (query.start, query.end) = (date("2026-12-01"), date("2026-11-01"));
+        assert_eq!(
+            query.problems(today),
+            [
+                "The start date 2026-12-01 is after the end date 2026-11-01.",
+                "The window starts in the future (2026-12-01): the vendor has no invoices dated after today."
+            ]
+        );
+        query.endpoint = Endpoint::SubscriptionDetails;
+        assert_eq!(query.problems(today), ["Enter the subscription id."]);
+        query.subscription = "12a".to_owned();
+        assert_eq!(query.problems(today), ["A subscription id is a number, not “12a”."]);
+        query.subscription = " 123456 ".to_owned();
+        assert!(query.problems(today).is_empty());
+        assert_eq!(
+            query.relay_path(false),
+            "/api/documents/demo%20prod/v3/subscriptiondetails?format=xml&subscription=123456"
+        );
+    }
+}

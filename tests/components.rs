@@ -1,0 +1,111 @@
+#![cfg(target_arch = "wasm32")]
+//! Components mounted in a real browser DOM.
+
+use std::sync::Arc;
+
+use billing::{Generation, ProfileSummary, json};
+use billing_portal::{
+    api::relay_problem,
+    components::{portal::Portal, problem_view::ProblemView, query_panel::QueryPanel, summary::SummaryView},
+    query::Query,
+};
+use chrono::NaiveDate;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn fresh_container() -> web_sys::HtmlElement {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let container = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&container).unwrap();
+    container.unchecked_into()
+}
+
+fn profile(name: &str, generation: Generation) -> ProfileSummary {
+    ProfileSummary {
+        name: name.to_owned(),
+        environment: "DEMO".to_owned(),
+        generation,
+        versions: generation.versions().iter().map(|v| (*v).to_owned()).collect(),
+        endpoints: generation.endpoints().to_vec(),
+    }
+}
+
+fn texts(container: &web_sys::HtmlElement, selector: &str) -> Vec<String> {
+    let nodes = container.query_selector_all(selector).unwrap();
+    (0..nodes.length()).map(|index| nodes.item(index).unwrap().text_content().unwrap_or_default()).collect()
+}
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn the_query_panel_offers_the_profiles_versions_and_marks_end_of_life() {
+    let container = fresh_container();
+    let profiles = vec![profile("demo", Generation::Legacy), profile("demo-current", Generation::Current)];
+    let query = RwSignal::new(Query::default_for(&profiles[0], today()));
+    let _mounted = leptos::mount::mount_to(container.clone(), move || {
+        view! { <QueryPanel profiles=profiles.clone() query today=today() on_fetch=|| {} /> }
+    });
+    assert_eq!(texts(&container, "#profile option"), ["demo — DEMO", "demo-current — DEMO"]);
+    assert_eq!(texts(&container, "#version option"), ["v1 (end-of-life)", "v2 (end-of-life)", "v3"]);
+    assert_eq!(texts(&container, "#endpoint option").len(), 4);
+    assert_eq!(texts(&container, ".presets .preset").len(), 6);
+}
+
+#[wasm_bindgen_test]
+fn reversed_dates_disable_fetch_and_say_why() {
+    let container = fresh_container();
+    let profiles = vec![profile("demo", Generation::Legacy)];
+    let mut reversed = Query::default_for(&profiles[0], today());
+    (reversed.start, reversed.end) = (reversed.end, reversed.start);
+    let query = RwSignal::new(reversed);
+    let _mounted = leptos::mount::mount_to(container.clone(), move || {
+        view! { <QueryPanel profiles=profiles.clone() query today=today() on_fetch=|| {} /> }
+    });
+    let button: web_sys::HtmlButtonElement =
+        container.query_selector(".fetch").unwrap().unwrap().unchecked_into();
+    assert!(button.disabled());
+    assert_eq!(
+        texts(&container, ".problems li"),
+        ["The start date 2026-11-25 is after the end date 2026-08-25."]
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_summary_counts_and_totals_per_currency() {
+    let container = fresh_container();
+    let document =
+        json::parse_invoices(include_bytes!("../crates/billing/tests/fixtures/invoices.json")).unwrap();
+    let document = Arc::new(document);
+    let _mounted = leptos::mount::mount_to(
+        container.clone(),
+        move || view! { <SummaryView document=document.clone() /> },
+    );
+    assert_eq!(texts(&container, ".invoice-count"), ["2"]);
+    assert_eq!(texts(&container, ".line-count"), ["3"]);
+    assert_eq!(texts(&container, ".currency-total th"), ["EUR", "GBP"]);
+}
+
+#[wasm_bindgen_test]
+fn a_relay_problem_shows_title_detail_and_advice() {
+    let container = fresh_container();
+    let problem =
+        relay_problem(502, r#"{"error":"the vendor is too slow","detail":"no answer within 60.0 s"}"#);
+    let _mounted =
+        leptos::mount::mount_to(container.clone(), move || view! { <ProblemView problem=problem.clone() /> });
+    assert_eq!(texts(&container, ".problem-title"), ["The vendor took too long to answer"]);
+    assert_eq!(texts(&container, ".problem-detail"), ["no answer within 60.0 s"]);
+}
+
+#[wasm_bindgen_test]
+fn a_relay_without_profiles_says_so_instead_of_rendering_nothing() {
+    let container = fresh_container();
+    let _mounted = leptos::mount::mount_to(container.clone(), || view! { <Portal profiles=Vec::new() /> });
+    let message = texts(&container, ".empty");
+    assert_eq!(message.len(), 1);
+    assert!(message[0].contains("offers no API profiles"), "{message:?}");
+}
