@@ -1,6 +1,7 @@
 #![cfg(not(target_arch = "wasm32"))]
-//! The whole product in real headless Chromium: the `billing-relay --demo`
-//! binary serving the release build of the app.
+//! The whole product in real headless Chromium: the `billing-relay --demo
+//! --demo-faults` binary serving the release build of the app, checked
+//! against direct downloads and crates/billing's own computations.
 //!
 //! `cargo xtask test` builds both and sets `BILLING_RELAY_BIN` and
 //! `BILLING_APP_DIR`; run alone, the test looks in `target/debug` and `dist`.
@@ -9,6 +10,7 @@ use std::{
     net::TcpListener,
     path::{Path, PathBuf},
     process::Stdio,
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -22,6 +24,8 @@ const STARTUP: Duration = Duration::from_secs(30);
 
 struct Relay {
     url: String,
+    /// Everything the relay logged so far.
+    logs: Arc<Mutex<String>>,
     _process: Child,
 }
 
@@ -45,12 +49,23 @@ async fn start_relay() -> Relay {
         app_dir.display()
     );
     let mut process = Command::new(&binary)
-        .args(["--demo", "--listen", "127.0.0.1:0", "--app-dir"])
+        .args(["--demo", "--demo-faults", "--listen", "127.0.0.1:0", "--app-dir"])
         .arg(&app_dir)
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .expect("the relay binary starts");
+    let logs = Arc::new(Mutex::new(String::new()));
+    let mut log_lines = BufReader::new(process.stderr.take().unwrap()).lines();
+    let collected = logs.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = log_lines.next_line().await {
+            let mut logs = collected.lock().unwrap();
+            logs.push_str(&line);
+            logs.push('\n');
+        }
+    });
     let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
     let url = tokio::time::timeout(STARTUP, async {
         while let Some(line) = lines.next_line().await.unwrap() {
@@ -62,11 +77,13 @@ async fn start_relay() -> Relay {
     })
     .await
     .expect("the relay prints its address");
-    Relay { url, _process: process }
+    Relay { url: url.trim_end_matches('/').to_owned(), logs, _process: process }
 }
 
 struct Browser {
     client: Client,
+    /// Where Chromium saves downloads.
+    downloads: tempfile::TempDir,
     _driver: Child,
 }
 
@@ -85,10 +102,15 @@ async fn start_browser() -> Browser {
         .unwrap_or_else(|error| {
             panic!("cannot start {chromedriver} ({error}): run `cargo xtask test`, which installs it")
         });
+    let downloads = tempfile::tempdir().unwrap();
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".to_owned(),
         serde_json::json!({
+            "prefs": {
+                "download.default_directory": downloads.path(),
+                "download.prompt_for_download": false,
+            },
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -112,26 +134,243 @@ async fn start_browser() -> Browser {
             Err(error) => panic!("chromedriver did not accept a session: {error}"),
         }
     };
-    Browser { client, _driver: driver }
+    Browser { client, downloads, _driver: driver }
+}
+
+/// Waits for the first element matching `css`.
+async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(STARTUP)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("no `{css}` appeared: {error}"))
+}
+
+async fn text_of(client: &Client, css: &str) -> String {
+    wait_for(client, css).await.text().await.unwrap()
+}
+
+async fn choose(client: &Client, select: &str, value: &str) {
+    wait_for(client, &format!("{select} option[value='{value}']")).await.click().await.unwrap();
+}
+
+async fn click_button(client: &Client, label: &str) {
+    let xpath = format!("//button[normalize-space(.)='{label}']");
+    client.wait().at_most(STARTUP).for_element(Locator::XPath(&xpath)).await.unwrap().click().await.unwrap();
+}
+
+/// Waits until the previous results are gone and new ones, or a problem,
+/// have appeared.
+async fn fetch(client: &Client) {
+    client
+        .execute(
+            "document.querySelectorAll('.results, .problem').forEach(e => e.classList.add('stale'))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    wait_for(client, ".fetch").await.click().await.unwrap();
+    wait_for(client, ".results:not(.stale), .problem:not(.stale)").await;
+}
+
+/// Clicks the download link and returns the file Chromium saved.
+async fn download(browser: &Browser, css: &str) -> Vec<u8> {
+    let link = wait_for(&browser.client, css).await;
+    let name = link.attr("download").await.unwrap().expect("a download link names its file");
+    let path = browser.downloads.path().join(&name);
+    let _ = std::fs::remove_file(&path);
+    link.click().await.unwrap();
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    loop {
+        let partial = browser.downloads.path().join(format!("{name}.crdownload"));
+        if path.is_file() && !partial.exists() {
+            return std::fs::read(&path).unwrap();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{name} was not downloaded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Per currency: (excluding VAT, VAT) as the page shows them in its data.
+async fn page_totals(client: &Client) -> Vec<(String, String, String)> {
+    let rows = client.find_all(Locator::Css(".currency-total")).await.unwrap();
+    let mut totals = Vec::new();
+    for row in rows {
+        let attribute = |name: &'static str| {
+            let row = row.clone();
+            async move { row.attr(name).await.unwrap().unwrap() }
+        };
+        totals.push((
+            attribute("data-currency").await,
+            attribute("data-excluding").await,
+            attribute("data-vat").await,
+        ));
+    }
+    totals
+}
+
+fn expected_totals(document: &billing::InvoiceDocument) -> Vec<(String, String, String)> {
+    billing::totals::totals_by_currency(document)
+        .into_iter()
+        .map(|(currency, (_, sums))| (currency, sums.excluding_vat.to_string(), sums.vat.to_string()))
+        .collect()
+}
+
+async fn direct(relay: &Relay, path: &str) -> Vec<u8> {
+    let response = reqwest::get(format!("{}{path}", relay.url)).await.unwrap();
+    assert!(response.status().is_success(), "{path}: {}", response.status());
+    response.bytes().await.unwrap().to_vec()
 }
 
 #[tokio::test]
-async fn the_page_lists_the_demo_profile() {
+async fn a_preset_fetch_renders_totals_and_downloads_that_match_the_source() {
     let relay = start_relay().await;
     let browser = start_browser().await;
     let client = &browser.client;
     client.goto(&relay.url).await.unwrap();
-
-    let profile = client
-        .wait()
-        .at_most(STARTUP)
-        .for_element(Locator::Css(".profile-name"))
-        .await
-        .expect("the app renders a profile");
-    assert_eq!(profile.text().await.unwrap(), "demo");
-    let environment = client.find(Locator::Css(".profile .environment")).await.unwrap();
-    assert_eq!(environment.text().await.unwrap(), "DEMO");
     assert_eq!(client.title().await.unwrap(), "Billing portal");
+    choose(client, "#profile", "demo").await;
+    click_button(client, "Last quarter").await;
+    fetch(client).await;
 
-    browser.client.clone().close().await.unwrap();
+    let today = chrono::Local::now().date_naive();
+    let (start, end) = billing_portal::query::Preset::LastQuarter.window(today);
+    let window = format!("start={start}&end={end}");
+    let xml = direct(&relay, &format!("/api/documents/demo/v3/invoices?format=xml&{window}")).await;
+    let document = billing::xml::parse_invoices(&xml).unwrap();
+    assert!(!document.invoices.is_empty(), "the demo has invoices last quarter");
+    assert_eq!(page_totals(client).await, expected_totals(&document), "the summary is crates/billing's");
+    assert_eq!(text_of(client, ".invoice-count").await, document.invoices.len().to_string());
+
+    let raw = download(&browser, "a.download[data-file$='.xml']").await;
+    assert_eq!(raw, xml, "the raw file is byte for byte what the relay sent");
+    let csv = download(&browser, "a.download[data-file$='.csv']").await;
+    let records = csv::Reader::from_reader(csv.as_slice()).records().count();
+    assert_eq!(records, billing::lines::rows(&document).count(), "one CSV row per price line");
+    let converted = download(&browser, "a.download[data-file$='.json']").await;
+    assert_eq!(
+        billing::json::parse_invoices(&converted).unwrap(),
+        document,
+        "the conversion keeps the model"
+    );
+
+    let link = wait_for(client, "#request-url").await.prop("value").await.unwrap().unwrap();
+    assert_eq!(link, format!("{}/api/documents/demo/v3/invoices?format=xml&{window}&download=1", relay.url));
+
+    let xml_totals = page_totals(client).await;
+    wait_for(client, "input[name='format']:not(:checked):not([disabled])").await.click().await.unwrap();
+    fetch(client).await;
+    wait_for(client, "a.download[data-file$='.json'][data-file^='invoices']").await;
+    assert_eq!(page_totals(client).await, xml_totals, "JSON and XML of the same window agree");
+    let json_raw = download(&browser, "a.download[data-file^='invoices'][data-file$='.json']").await;
+    assert_eq!(
+        json_raw,
+        direct(&relay, &format!("/api/documents/demo/v3/invoices?format=json&{window}")).await
+    );
+
+    client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn each_failure_says_what_happened_and_what_to_do() {
+    let relay = start_relay().await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    client.goto(&relay.url).await.unwrap();
+    let cases = [
+        ("demo-revoked", "The vendor rejected this profile's API key"),
+        ("demo-unwhitelisted", "The vendor refused the relay"),
+        ("demo-failing", "The vendor's service failed"),
+        ("demo-maintenance", "The vendor sent something other than the document"),
+        ("demo-down", "The vendor cannot be reached"),
+        ("demo-malformed", "The document could not be read"),
+    ];
+    for (profile, title) in cases {
+        choose(client, "#profile", profile).await;
+        fetch(client).await;
+        assert_eq!(text_of(client, ".problem:not(.stale) .problem-title").await, title, "{profile}");
+        let advice = text_of(client, ".problem:not(.stale) .problem-advice").await;
+        assert!(!advice.is_empty(), "{profile} gives advice");
+    }
+    let detail = text_of(client, ".problem:not(.stale) .problem-detail").await;
+    assert!(detail.starts_with("XML line"), "a broken document says where: {detail}");
+
+    client
+        .goto(&format!(
+            "{}/?profile=demo&version=v3&endpoint=invoices&format=xml&start=2026-11-01&end=2026-11-10",
+            relay.url
+        ))
+        .await
+        .unwrap();
+    let empty = text_of(client, ".results .empty").await;
+    assert!(empty.contains("around the 23rd of month M+1"), "{empty}");
+
+    choose(client, "#endpoint", "subscriptiondetails").await;
+    assert!(wait_for(client, ".fetch").await.attr("disabled").await.unwrap().is_some());
+    assert_eq!(text_of(client, ".problems li").await, "Enter the subscription id.");
+    client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn markup_in_company_names_is_shown_as_text_and_runs_nothing() {
+    let relay = start_relay().await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    let today = chrono::Local::now().date_naive();
+    let (start, end) = billing_portal::query::Preset::LastThreeMonths.window(today);
+    let link = format!(
+        "{}/?profile=demo&version=v3&endpoint=customerinvoices&format=xml&start={start}&end={end}",
+        relay.url
+    );
+    client.goto(&link).await.unwrap();
+    wait_for(client, ".invoice-table").await;
+    let receivers = client.find_all(Locator::Css(".invoice-row td:nth-child(5)")).await.unwrap();
+    let mut shown = Vec::new();
+    for receiver in receivers {
+        shown.push(receiver.text().await.unwrap());
+    }
+    assert!(
+        shown.iter().any(|name| name.starts_with("<script>window.__pwned = 1</script><img src=x")),
+        "{shown:?}"
+    );
+    let pwned = client
+        .execute("return window.__pwned === undefined && !document.querySelector('img[src=\"x\"]')", vec![])
+        .await
+        .unwrap();
+    assert_eq!(pwned, serde_json::json!(true), "the markup ran or became elements");
+    client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn cancel_stops_the_transfer() {
+    let relay = start_relay().await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    client.goto(&relay.url).await.unwrap();
+    choose(client, "#profile", "demo-slow").await;
+    click_button(client, "This year").await;
+    wait_for(client, ".fetch").await.click().await.unwrap();
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    loop {
+        let received = text_of(client, ".received").await;
+        if received != "0 B" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no bytes arrived");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_for(client, ".cancel").await.click().await.unwrap();
+    assert!(text_of(client, ".cancelled").await.starts_with("Cancelled after"));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !relay.logs.lock().unwrap().contains("client went away; transfer stopped") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the relay kept sending: {}",
+            relay.logs.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(client.find(Locator::Css(".results")).await.is_err(), "nothing partial is shown");
+    client.clone().close().await.unwrap();
 }
