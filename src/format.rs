@@ -61,3 +61,10 @@ pub fn bytes(count: u64) -> String {
         _ => format!("{:.1} MB", count as f64 / 1e6),
     }
 }
+
+/// A `performance.mark`, so benchmarks can time the page from outside.
+pub fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
+        let _ = performance.mark(name);
+    }
+}

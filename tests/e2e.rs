@@ -7,20 +7,20 @@
 //! `BILLING_APP_DIR`; run alone, the test looks in `target/debug` and `dist`.
 
 use std::{
-    net::TcpListener,
     path::{Path, PathBuf},
     process::Stdio,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
-use fantoccini::{Client, ClientBuilder, Locator};
+mod support;
+
+use fantoccini::{Client, Locator};
+use support::*;
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::{Child, Command},
 };
-
-const STARTUP: Duration = Duration::from_secs(30);
 
 struct Relay {
     url: String,
@@ -78,118 +78,6 @@ async fn start_relay() -> Relay {
     .await
     .expect("the relay prints its address");
     Relay { url: url.trim_end_matches('/').to_owned(), logs, _process: process }
-}
-
-struct Browser {
-    client: Client,
-    /// Where Chromium saves downloads.
-    downloads: tempfile::TempDir,
-    _driver: Child,
-}
-
-fn free_loopback_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn start_browser() -> Browser {
-    let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
-    let port = free_loopback_port();
-    let driver = Command::new(&chromedriver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|error| {
-            panic!("cannot start {chromedriver} ({error}): run `cargo xtask test`, which installs it")
-        });
-    let downloads = tempfile::tempdir().unwrap();
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".to_owned(),
-        serde_json::json!({
-            "prefs": {
-                "download.default_directory": downloads.path(),
-                "download.prompt_for_download": false,
-            },
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-            ]
-        }),
-    );
-    let webdriver_url = format!("http://127.0.0.1:{port}");
-    let deadline = tokio::time::Instant::now() + STARTUP;
-    let client = loop {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities.clone())
-            .connect(&webdriver_url)
-            .await
-        {
-            Ok(client) => break client,
-            // chromedriver takes a moment to listen after it starts.
-            Err(_) if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(error) => panic!("chromedriver did not accept a session: {error}"),
-        }
-    };
-    Browser { client, downloads, _driver: driver }
-}
-
-/// Waits for the first element matching `css`.
-async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
-    client
-        .wait()
-        .at_most(STARTUP)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("no `{css}` appeared: {error}"))
-}
-
-async fn text_of(client: &Client, css: &str) -> String {
-    wait_for(client, css).await.text().await.unwrap()
-}
-
-async fn choose(client: &Client, select: &str, value: &str) {
-    wait_for(client, &format!("{select} option[value='{value}']")).await.click().await.unwrap();
-}
-
-async fn click_button(client: &Client, label: &str) {
-    let xpath = format!("//button[normalize-space(.)='{label}']");
-    client.wait().at_most(STARTUP).for_element(Locator::XPath(&xpath)).await.unwrap().click().await.unwrap();
-}
-
-/// Waits until the previous results are gone and new ones, or a problem,
-/// have appeared.
-async fn fetch(client: &Client) {
-    client
-        .execute(
-            "document.querySelectorAll('.results, .problem').forEach(e => e.classList.add('stale'))",
-            vec![],
-        )
-        .await
-        .unwrap();
-    wait_for(client, ".fetch").await.click().await.unwrap();
-    wait_for(client, ".results:not(.stale), .problem:not(.stale)").await;
-}
-
-/// Clicks the download link and returns the file Chromium saved.
-async fn download(browser: &Browser, css: &str) -> Vec<u8> {
-    let link = wait_for(&browser.client, css).await;
-    let name = link.attr("download").await.unwrap().expect("a download link names its file");
-    let path = browser.downloads.path().join(&name);
-    let _ = std::fs::remove_file(&path);
-    link.click().await.unwrap();
-    let deadline = tokio::time::Instant::now() + STARTUP;
-    loop {
-        let partial = browser.downloads.path().join(format!("{name}.crdownload"));
-        if path.is_file() && !partial.exists() {
-            return std::fs::read(&path).unwrap();
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{name} was not downloaded");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Per currency: (excluding VAT, VAT) as the page shows them in its data.

@@ -100,6 +100,7 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
             if !current() {
                 return;
             }
+            crate::format::mark("billing:received");
             transfer.set(match result {
                 Err(FetchError::Cancelled { received }) => Transfer::Cancelled { received },
                 Err(FetchError::Broken { received, message }) => Transfer::Broken { received, message },

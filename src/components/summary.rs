@@ -9,6 +9,8 @@ use crate::{format, loaded::summary};
 #[component]
 pub fn SummaryView(document: Arc<InvoiceDocument>) -> impl IntoView {
     let summary = summary(&document);
+    // The frame after this one shows the summary.
+    request_animation_frame(|| format::mark("billing:summary-shown"));
     view! {
         <section class="summary" aria-labelledby="summary-heading">
             <h2 id="summary-heading">"Summary"</h2>

@@ -179,7 +179,19 @@ pub fn run(toolchain: &Toolchain) -> anyhow::Result<()> {
         "\nrelay peak resident memory: {before:.1} MB before, {after:.1} MB after streaming {:.1} MB",
         huge_bytes as f64 / 1e6
     );
-    Ok(())
+    browser_figures(toolchain, &relay_url)
+}
+
+/// The app in headless Chromium on a document of about 20 MB, through the
+/// relay started above (`tests/measure.rs`).
+fn browser_figures(toolchain: &Toolchain, relay_url: &str) -> anyhow::Result<()> {
+    cmd::run(
+        toolchain
+            .command("cargo")
+            .args(["test", "--package", "billing-portal", "--test", "measure"])
+            .args(["--", "--ignored", "--nocapture"])
+            .env("BILLING_MEASURE_URL", relay_url),
+    )
 }
 
 struct Routes {
