@@ -53,18 +53,32 @@ pub fn language() -> String {
     web_sys::window().and_then(|window| window.navigator().language()).unwrap_or_else(|| "en".to_owned())
 }
 
-/// Bytes as a person reads them.
+/// Bytes as a person reads them, one decimal (integer arithmetic: float
+/// formatting would add its tables to the app).
 pub fn bytes(count: u64) -> String {
-    match count {
-        0..1_000 => format!("{count} B"),
-        1_000..1_000_000 => format!("{:.1} kB", count as f64 / 1e3),
-        _ => format!("{:.1} MB", count as f64 / 1e6),
-    }
+    let (unit, scale) = match count {
+        0..1_000 => return format!("{count} B"),
+        1_000..1_000_000 => ("kB", 100),
+        _ => ("MB", 100_000),
+    };
+    let tenths = (count + scale / 2) / scale;
+    format!("{}.{} {unit}", tenths / 10, tenths % 10)
 }
 
 /// A `performance.mark`, so benchmarks can time the page from outside.
 pub fn mark(name: &str) {
     if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
         let _ = performance.mark(name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn byte_counts_read_like_a_person_writes_them() {
+        assert_eq!(super::bytes(999), "999 B");
+        assert_eq!(super::bytes(467_940), "467.9 kB");
+        assert_eq!(super::bytes(21_349_999), "21.3 MB");
+        assert_eq!(super::bytes(1_000), "1.0 kB");
     }
 }

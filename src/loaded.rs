@@ -12,7 +12,7 @@ use billing::{
     xml,
 };
 
-use crate::query::{Query, format_name};
+use crate::query::{Query, format_name, month_label};
 
 /// What a document held.
 #[derive(Clone, Debug, PartialEq)]
@@ -159,7 +159,7 @@ pub fn empty_window_advice(query: &Query) -> String {
          for the invoices of {}, choose a window that includes the 23rd of the month after.",
         query.start,
         query.end,
-        query.start.format("%B %Y")
+        month_label(query.start)
     )
 }
 

@@ -74,7 +74,7 @@ impl Query {
             Some("xml") if profile.generation == Generation::Legacy => Format::Xml,
             _ => query.format,
         };
-        let date = |name: &str| get(name).and_then(|text| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok());
+        let date = |name: &str| get(name).and_then(parse_iso_date);
         query.start = date("start").unwrap_or(query.start);
         query.end = date("end").unwrap_or(query.end);
         query.subscription = get("subscription").unwrap_or_default().to_owned();
@@ -220,12 +220,45 @@ pub fn invoice_run_window(month: NaiveDate) -> (NaiveDate, NaiveDate, String) {
     let start = next.with_day(16).expect("every month has a 16th");
     let reason = format!(
         "Invoices for {} are dated around the 23rd of {}, so this window covers {} to {}.",
-        month.format("%B %Y"),
-        next.format("%B %Y"),
+        month_label(month),
+        month_label(next),
         start,
         last_of_month(next)
     );
     (start, last_of_month(next), reason)
+}
+
+/// `2026-03-31` as the browser's date inputs write it; chrono's own parser
+/// would add its whole format machinery to the app.
+pub fn parse_iso_date(text: &str) -> Option<NaiveDate> {
+    let mut parts = text.splitn(3, '-');
+    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits =
+        |part: &str, length: usize| part.len() == length && part.bytes().all(|byte| byte.is_ascii_digit());
+    if !(digits(year, 4) && digits(month, 2) && digits(day, 2)) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// `December 2026`.
+pub fn month_label(date: NaiveDate) -> String {
+    format!("{} {}", MONTHS[date.month0() as usize], date.year())
 }
 
 fn first_of_month(date: NaiveDate) -> NaiveDate {
@@ -365,6 +398,15 @@ mod tests {
             ("v3", Endpoint::Invoices, Format::Xml)
         );
         assert_eq!((query.start, query.end), (date("2026-08-25"), date("2026-03-31")));
+    }
+
+    #[test]
+    fn iso_dates_are_read_strictly() {
+        assert_eq!(parse_iso_date("2026-02-28"), Some(date("2026-02-28")));
+        for bad in ["2026-02-30", "2026-2-28", "20260228", "2026-02-28x", "", "2026-02"] {
+            assert_eq!(parse_iso_date(bad), None, "{bad}");
+        }
+        assert_eq!(month_label(date("2026-12-05")), "December 2026");
     }
 
     #[test]

@@ -172,6 +172,7 @@ async fn each_failure_says_what_happened_and_what_to_do() {
         ("demo-failing", "The vendor's service failed"),
         ("demo-maintenance", "The vendor sent something other than the document"),
         ("demo-down", "The vendor cannot be reached"),
+        ("demo-unresponsive", "The vendor took too long to answer"),
         ("demo-malformed", "The document could not be read"),
     ];
     for (profile, title) in cases {

@@ -2,7 +2,7 @@ use billing::{Endpoint, Format, Generation, ProfileSummary};
 use chrono::{Datelike, Months, NaiveDate};
 use leptos::prelude::*;
 
-use crate::query::{Preset, Query, invoice_run_window};
+use crate::query::{Preset, Query, invoice_run_window, month_label, parse_iso_date};
 
 /// The choices of the vendor's own page, with presets and inline checks;
 /// the fetch button says why it is disabled.
@@ -31,7 +31,7 @@ pub fn QueryPanel(
         }
     };
     let set_date = move |which: &'static str, text: String| {
-        if let Ok(date) = NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+        if let Some(date) = parse_iso_date(&text) {
             run_reason.set(None);
             query.update(|query| if which == "start" { query.start = date } else { query.end = date });
         }
@@ -179,7 +179,7 @@ pub fn QueryPanel(
                             <label class="run">
                                 "Invoice run for "
                                 <select on:change=move |event| {
-                                    if let Ok(month) = NaiveDate::parse_from_str(&format!("{}-01", event_target_value(&event)), "%Y-%m-%d") {
+                                    if let Some(month) = parse_iso_date(&event_target_value(&event)) {
                                         let (start, end, reason) = invoice_run_window(month);
                                         run_reason.set(Some(reason));
                                         query.update(|query| {
@@ -191,7 +191,7 @@ pub fn QueryPanel(
                                     <option value="">"month…"</option>
                                     {run_months
                                         .iter()
-                                        .map(|month| view! { <option value=month.format("%Y-%m").to_string()>{month.format("%B %Y").to_string()}</option> })
+                                        .map(|month| view! { <option value=month.to_string()>{month_label(*month)}</option> })
                                         .collect_view()}
                                 </select>
                             </label>

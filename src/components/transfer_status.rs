@@ -22,15 +22,15 @@ pub fn TransferStatus(
         <div class="transfer" role="status" aria-live="polite">
             {move || match transfer.get() {
                 Transfer::Running { received, total, started_ms } => {
-                    let seconds = ((now.get() - started_ms) / 1000.0).max(0.0);
-                    let percent = total.filter(|total| *total > 0).map(|total| received as f64 * 100.0 / total as f64);
+                    let tenths = ((now.get() - started_ms) / 100.0).max(0.0) as u64;
+                    let percent = total.filter(|total| *total > 0).map(|total| received * 100 / total);
                     let of_total = total.map(|total| format!(" of {}", format::bytes(total))).unwrap_or_default();
                     view! {
                         <div class="progress-line">
-                            <progress max="100" value=percent.map(|percent| format!("{percent:.0}"))></progress>
+                            <progress max="100" value=percent.map(|percent| percent.to_string())></progress>
                             <span class="received">{format!("{}{of_total}", format::bytes(received))}</span>
-                            {percent.map(|percent| view! { <span class="percent">{format!("{percent:.0} %")}</span> })}
-                            <span class="elapsed">{format!("{seconds:.1} s")}</span>
+                            {percent.map(|percent| view! { <span class="percent">{format!("{percent} %")}</span> })}
+                            <span class="elapsed">{format!("{}.{} s", tenths / 10, tenths % 10)}</span>
                             <button type="button" class="cancel" on:click=move |_| on_cancel()>"Cancel"</button>
                         </div>
                     }

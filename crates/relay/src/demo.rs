@@ -34,12 +34,14 @@ pub async fn start_vendor(faults: bool) -> std::io::Result<(RunningVendor, Vec<P
             with_faults("slow", &["drip=2048:100"]),
             with_faults("maintenance", &["html200"]),
             with_faults("malformed", &["malformed"]),
+            with_faults("unresponsive", &["latency=5000"]),
         ] {
             let profile = match vendor_key.name.as_str() {
                 "far" => "demo-unwhitelisted",
                 "failing" => "demo-failing",
                 "slow" => "demo-slow",
                 "maintenance" => "demo-maintenance",
+                "unresponsive" => "demo-unresponsive",
                 _ => "demo-malformed",
             };
             failing.push((profile, vendor_key.secret.clone()));

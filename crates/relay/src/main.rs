@@ -47,6 +47,10 @@ async fn main() -> anyhow::Result<()> {
         let (vendor, profiles) = relay::demo::start_vendor(args.demo_faults).await?;
         config.profiles.extend(profiles);
         config.allowlist.extend(vendor_sim::config::loopback());
+        if args.demo_faults {
+            // demo-unresponsive answers after 5 s; the tests should not wait a minute.
+            config.timeouts.response = std::time::Duration::from_secs(2);
+        }
         Some(vendor)
     } else {
         None
