@@ -63,6 +63,9 @@ async fn time_from_last_byte_to_summary() {
             number("heap") / 1e6,
         );
     }
+    client.set_window_size(1280, 1500).await.unwrap();
+    client.find(Locator::Css(".invoice-row button")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::Css(".invoice-detail")).await.unwrap();
     let screenshot = client.screenshot().await.unwrap();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/main-screen.png");
     std::fs::write(&path, screenshot).unwrap();
