@@ -47,6 +47,27 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// A profile offering every version and endpoint of its generation, with
+    /// the key in the vendor's default header.
+    pub fn whole_generation(
+        name: &str,
+        environment: &str,
+        generation: Generation,
+        base_url: String,
+        key: SecretString,
+    ) -> Self {
+        Self {
+            name: name.to_owned(),
+            environment: environment.to_owned(),
+            generation,
+            base_url,
+            versions: generation.versions().iter().map(|version| (*version).to_owned()).collect(),
+            endpoints: generation.endpoints().to_vec(),
+            key,
+            key_header: vendor_sim::DEFAULT_KEY_HEADER.to_owned(),
+        }
+    }
+
     /// What a browser may know about this profile: never the key or URL.
     pub fn summary(&self) -> ProfileSummary {
         ProfileSummary {

@@ -55,15 +55,8 @@ pub async fn start_vendor(faults: bool) -> std::io::Result<(RunningVendor, Vec<P
         ..vendor_sim::Config::single_key("unused", SecretString::from(String::new()))
     };
     let vendor = vendor_sim::spawn(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).await?;
-    let profile = |name: &str, generation: Generation, base_url: String, key: SecretString| Profile {
-        name: name.to_owned(),
-        environment: "DEMO".to_owned(),
-        generation,
-        base_url,
-        versions: generation.versions().iter().map(|v| (*v).to_owned()).collect(),
-        endpoints: generation.endpoints().to_vec(),
-        key,
-        key_header: vendor_sim::DEFAULT_KEY_HEADER.to_owned(),
+    let profile = |name: &str, generation: Generation, base_url: String, key: SecretString| {
+        Profile::whole_generation(name, "DEMO", generation, base_url, key)
     };
     let mut profiles = vec![
         profile("demo", Generation::Legacy, vendor.base_url(), demo_key.clone()),

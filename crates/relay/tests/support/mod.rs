@@ -28,16 +28,7 @@ pub async fn vendor() -> RunningVendor {
 }
 
 pub fn profile(name: &str, generation: Generation, base_url: String, key: &str) -> Profile {
-    Profile {
-        name: name.to_owned(),
-        environment: "TEST".to_owned(),
-        generation,
-        base_url,
-        versions: generation.versions().iter().map(|v| (*v).to_owned()).collect(),
-        endpoints: generation.endpoints().to_vec(),
-        key: key.to_owned().into(),
-        key_header: vendor_sim::DEFAULT_KEY_HEADER.to_owned(),
-    }
+    Profile::whole_generation(name, "TEST", generation, base_url, key.to_owned().into())
 }
 
 pub fn write_app(dir: &Path) {
