@@ -1,9 +1,14 @@
 //! Price lines flattened with their invoice, customer and subscription: the
 //! rows of the app's table and of the CSV export.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 
-use crate::model::{Customer, Invoice, InvoiceDocument, PriceLine, Subscription};
+use crate::{
+    model::{Customer, Invoice, InvoiceDocument, PriceLine, Subscription},
+    totals::{Sums, currency_of},
+};
 
 /// One price line in its context.
 #[derive(Clone, Copy, Debug)]
@@ -55,9 +60,10 @@ impl LineFilter {
         self.matches_with(row, &self.needle())
     }
 
-    /// The search text as rows are compared with it.
+    /// The search text as rows are compared with it; control characters
+    /// are dropped, so it cannot contain the field separator.
     fn needle(&self) -> String {
-        self.text.trim().to_lowercase()
+        self.text.trim().chars().filter(|c| !c.is_control()).collect::<String>().to_lowercase()
     }
 
     /// [`Self::matches`] with the search text already folded, so filtering
@@ -78,21 +84,106 @@ impl LineFilter {
     }
 }
 
+/// What the text search looks at in a row, lowercased: customer,
+/// description, subscription name and id, kept apart so a match cannot span
+/// two fields.
+fn search_text(row: &LineRow<'_>) -> String {
+    let id = row.subscription.subscription_id.as_ref().map(ToString::to_string);
+    [
+        row.customer.company_name.as_deref(),
+        row.line.description.as_deref(),
+        row.subscription.subscription_name.as_deref(),
+        id.as_deref(),
+    ]
+    .iter()
+    .flatten()
+    .map(|field| field.to_lowercase())
+    .collect::<Vec<_>>()
+    .join("\u{1f}")
+}
+
 fn matches_text(needle: &str, row: &LineRow<'_>) -> bool {
-    if needle.is_empty() {
-        return true;
-    }
-    let found = |haystack: Option<&str>| haystack.is_some_and(|text| text.to_lowercase().contains(needle));
-    found(row.customer.company_name.as_deref())
-        || found(row.line.description.as_deref())
-        || found(row.subscription.subscription_name.as_deref())
-        || found(row.subscription.subscription_id.as_ref().map(ToString::to_string).as_deref())
+    needle.is_empty() || search_text(row).contains(needle)
 }
 
 /// The rows that pass `filter`, in document order.
 pub fn filtered<'a>(document: &'a InvoiceDocument, filter: &LineFilter) -> Vec<LineRow<'a>> {
     let needle = filter.needle();
     rows(document).filter(|row| filter.matches_with(row, &needle)).collect()
+}
+
+/// A document's rows with their search text folded once, so that searching
+/// a hundred thousand lines as the user types compares prepared text only.
+pub struct LineIndex<'a> {
+    rows: Vec<LineRow<'a>>,
+    folded: Vec<String>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(document: &'a InvoiceDocument) -> Self {
+        let rows: Vec<_> = rows(document).collect();
+        let folded = rows.iter().map(search_text).collect();
+        Self { rows, folded }
+    }
+
+    pub fn rows(&self) -> &[LineRow<'a>] {
+        &self.rows
+    }
+
+    /// Positions of the rows that pass `filter`, in document order.
+    pub fn filter(&self, filter: &LineFilter) -> Vec<usize> {
+        let needle = filter.needle();
+        let text_only = LineFilter { text: String::new(), ..filter.clone() };
+        (0..self.rows.len())
+            .filter(|&index| {
+                (needle.is_empty() || self.folded[index].contains(&needle))
+                    && text_only.matches_with(&self.rows[index], "")
+            })
+            .collect()
+    }
+}
+
+/// What the table can group its rows by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupBy {
+    Customer,
+    Subscription,
+    ChargeType,
+}
+
+/// Rows sharing one key, with their subtotals per currency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    pub key: String,
+    /// Positions into the rows given, in their order.
+    pub rows: Vec<usize>,
+    pub subtotals: BTreeMap<String, Sums>,
+}
+
+/// Groups the rows at `positions` by `by`, groups ordered by key; amounts
+/// in different currencies stay in separate subtotals.
+pub fn group(rows: &[LineRow<'_>], positions: &[usize], by: GroupBy) -> Vec<Group> {
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    for &position in positions {
+        let row = &rows[position];
+        let key = match by {
+            GroupBy::Customer => row.customer.company_name.clone(),
+            GroupBy::Subscription => row.subscription.subscription_id.as_ref().map(|id| {
+                let name = row.subscription.subscription_name.as_deref().unwrap_or_default();
+                format!("{id} {name}").trim_end().to_owned()
+            }),
+            GroupBy::ChargeType => row.line.charge_type.clone(),
+        }
+        .unwrap_or_default();
+        let group = groups.entry(key.clone()).or_insert_with(|| Group {
+            key,
+            rows: Vec::new(),
+            subtotals: BTreeMap::new(),
+        });
+        group.rows.push(position);
+        group.subtotals.entry(currency_of(row.invoice).to_owned()).or_default().add_line(row.line);
+    }
+    groups.into_values().collect()
 }
 
 /// A column of the lines table.

@@ -24,7 +24,7 @@ impl Sums {
         self.excluding_vat + self.vat
     }
 
-    fn add_line(&mut self, line: &PriceLine) {
+    pub(crate) fn add_line(&mut self, line: &PriceLine) {
         self.excluding_vat += line.extended_price.unwrap_or_default();
         self.vat += line.vat.unwrap_or_default();
         self.lines += 1;

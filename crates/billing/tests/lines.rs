@@ -67,3 +67,72 @@ fn sorting_by_amount_handles_negatives_and_direction() {
     // Ties keep their current order, here the amount sort's: the correction first.
     assert_eq!(descriptions(&all[1..]), ["Cancelled seat, pro-rated", "Business Standard, December"]);
 }
+
+#[test]
+fn the_index_finds_what_filtered_finds() {
+    let document = fixture();
+    let index = billing::lines::LineIndex::new(&document);
+    for filter in [
+        LineFilter { text: "SEAT".to_owned(), ..LineFilter::default() },
+        LineFilter { text: "9001".to_owned(), ..LineFilter::default() },
+        LineFilter { charge_type: Some("Usage Fee".to_owned()), ..LineFilter::default() },
+        LineFilter::default(),
+    ] {
+        let through_index: Vec<String> = index
+            .filter(&filter)
+            .into_iter()
+            .map(|position| index.rows()[position].line.description.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(through_index, descriptions(&filtered(&document, &filter)), "{filter:?}");
+    }
+    for spanning in ["vries business", "vries\u{1f}business"] {
+        let filter = LineFilter { text: spanning.to_owned(), ..LineFilter::default() };
+        assert!(index.filter(&filter).is_empty(), "a match never spans two fields: {spanning:?}");
+    }
+}
+
+/// Currency, excluding VAT and VAT, as text.
+type Subtotal = (String, String, String);
+
+#[test]
+fn groups_carry_subtotals_per_currency() {
+    use billing::lines::{GroupBy, group};
+    let document = fixture();
+    let index = billing::lines::LineIndex::new(&document);
+    let all: Vec<usize> = (0..index.rows().len()).collect();
+    let summary = |by| -> Vec<(String, usize, Vec<Subtotal>)> {
+        group(index.rows(), &all, by)
+            .into_iter()
+            .map(|group| {
+                let subtotals = group
+                    .subtotals
+                    .iter()
+                    .map(|(currency, sums)| {
+                        (currency.clone(), sums.excluding_vat.to_string(), sums.vat.to_string())
+                    })
+                    .collect();
+                (group.key, group.rows.len(), subtotals)
+            })
+            .collect()
+    };
+    let eur = |excluding: &str, vat: &str| vec![("EUR".to_owned(), excluding.to_owned(), vat.to_owned())];
+    let gbp = |excluding: &str, vat: &str| vec![("GBP".to_owned(), excluding.to_owned(), vat.to_owned())];
+    assert_eq!(
+        summary(GroupBy::Customer),
+        [
+            ("Bakkerij de Vries".to_owned(), 2, eur("90.00", "21.00")),
+            ("Telecom Ltd".to_owned(), 1, gbp("24.00", "0"))
+        ]
+    );
+    assert_eq!(
+        summary(GroupBy::ChargeType),
+        [
+            ("Correction".to_owned(), 1, eur("-10.00", "0")),
+            ("Cycle Fee".to_owned(), 1, eur("100.00", "21.00")),
+            ("Usage Fee".to_owned(), 1, gbp("24.00", "0")),
+        ]
+    );
+    let subscriptions: Vec<String> =
+        summary(GroupBy::Subscription).into_iter().map(|(key, ..)| key).collect();
+    assert_eq!(subscriptions, ["9001 Microsoft 365 Business Standard", "S-1"]);
+}
