@@ -41,23 +41,34 @@ fn parse_throughput(toolchain: &Toolchain) -> anyhow::Result<()> {
         let megabytes = bytes as f64 / 1e6;
         println!("{format:<6} {megabytes:>10.1} {model:>14.1} {floor:>14.1} {:>8.2}", model / floor);
     }
+    println!("\nlines table at 100,000 lines, natively (criterion mean)");
+    for step in ["index", "search", "sort", "group"] {
+        let milliseconds =
+            mean_nanoseconds(&workspace_root().join("target/criterion/lines_100k").join(step))? / 1e6;
+        println!("{step:<8} {milliseconds:>10.2} ms");
+    }
     Ok(())
+}
+
+/// A criterion result file of `benchmark`'s latest run.
+fn criterion_file(benchmark: &Path, file: &str) -> anyhow::Result<serde_json::Value> {
+    let path = benchmark.join("new").join(file);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+fn mean_nanoseconds(benchmark: &Path) -> anyhow::Result<f64> {
+    criterion_file(benchmark, "estimates.json")?["mean"]["point_estimate"]
+        .as_f64()
+        .context("criterion recorded no mean")
 }
 
 /// The bytes one iteration read and the mean MB/s, from criterion's files.
 fn throughput(benchmark: &Path) -> anyhow::Result<(u64, f64)> {
-    let read = |file: &str| -> anyhow::Result<serde_json::Value> {
-        let path = benchmark.join("new").join(file);
-        let text =
-            std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        Ok(serde_json::from_str(&text)?)
-    };
-    let bytes = read("benchmark.json")?["throughput"]["Bytes"]
+    let bytes = criterion_file(benchmark, "benchmark.json")?["throughput"]["Bytes"]
         .as_u64()
         .context("criterion recorded no byte throughput")?;
-    let nanoseconds =
-        read("estimates.json")?["mean"]["point_estimate"].as_f64().context("criterion recorded no mean")?;
-    Ok((bytes, bytes as f64 / nanoseconds * 1e3))
+    Ok((bytes, bytes as f64 / mean_nanoseconds(benchmark)? * 1e3))
 }
 
 /// swagger-ui-dist 5.35's bundle, standalone preset and CSS, gzipped: what

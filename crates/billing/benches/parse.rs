@@ -1,10 +1,12 @@
 //! Parse throughput on a document of at least 50 MB, XML and JSON, each
 //! beside its floor over the same bytes: the bare quick-xml event loop, and
 //! serde_json into `IgnoredAny`. `cargo xtask bench` reads the results and
-//! prints MB/s and the ratio to the floor.
+//! prints MB/s and the ratio to the floor. A second group times the lines
+//! table's index, search, sort and grouping at 100,000 lines.
 
 use billing::{
     InvoiceDocument, json,
+    lines::{GroupBy, LineFilter, LineIndex, SortColumn, group as group_rows, sort_rows},
     model::{Customer, Header, Invoice, PriceLine, Receiver, Sender, Subscription, Totals},
     scalars::Id,
     xml,
@@ -140,5 +142,30 @@ fn parse(criterion: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse);
+/// The table's work at 100,000 lines: indexing once, then each keystroke's
+/// search, a sort and a grouping.
+fn lines(criterion: &mut Criterion) {
+    let document = InvoiceDocument { invoices: (0..100).map(invoice).collect() };
+    let mut group = criterion.benchmark_group("lines_100k");
+    group.sample_size(10);
+    group.bench_function("index", |bench| bench.iter(|| LineIndex::new(&document).rows().len()));
+    let index = LineIndex::new(&document);
+    assert_eq!(index.rows().len(), 100_000);
+    let search = LineFilter { text: "klant 7 b.v.".to_owned(), ..LineFilter::default() };
+    group.bench_function("search", |bench| bench.iter(|| index.filter(&search).len()));
+    group.bench_function("sort", |bench| {
+        bench.iter(|| {
+            let mut rows = index.rows().to_vec();
+            sort_rows(&mut rows, SortColumn::ExtendedPrice, true);
+            rows.len()
+        })
+    });
+    let all: Vec<usize> = (0..index.rows().len()).collect();
+    group.bench_function("group", |bench| {
+        bench.iter(|| group_rows(index.rows(), &all, GroupBy::Customer).len())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, parse, lines);
 criterion_main!(benches);
