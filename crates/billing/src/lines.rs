@@ -1,9 +1,9 @@
 //! Price lines flattened with their invoice, customer and subscription: the
 //! rows of the app's table and of the CSV export.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use crate::{
     model::{Customer, Invoice, InvoiceDocument, PriceLine, Subscription},
@@ -49,6 +49,8 @@ pub struct LineFilter {
     pub from: Option<NaiveDate>,
     /// Invoice dated on or before.
     pub to: Option<NaiveDate>,
+    /// The first day of a month the line's service period overlaps.
+    pub service_month: Option<NaiveDate>,
 }
 
 impl LineFilter {
@@ -80,7 +82,17 @@ impl LineFilter {
             })
             && self.from.is_none_or(|from| date.is_some_and(|date| date >= from))
             && self.to.is_none_or(|to| date.is_some_and(|date| date <= to))
+            && self.service_month.is_none_or(|month| serves_in(row.line, month))
             && matches_text(needle, row)
+    }
+}
+
+/// Whether the line's service period overlaps the month starting `month`.
+fn serves_in(line: &PriceLine, month: NaiveDate) -> bool {
+    let month_end = month.checked_add_months(chrono::Months::new(1)).and_then(|next| next.pred_opt());
+    match (line.start_date, line.end_date.or(line.start_date), month_end) {
+        (Some(start), Some(end), Some(month_end)) => start <= month_end && end >= month,
+        _ => false,
     }
 }
 
@@ -112,34 +124,111 @@ pub fn filtered<'a>(document: &'a InvoiceDocument, filter: &LineFilter) -> Vec<L
     rows(document).filter(|row| filter.matches_with(row, &needle)).collect()
 }
 
-/// A document's rows with their search text folded once, so that searching
-/// a hundred thousand lines as the user types compares prepared text only.
-pub struct LineIndex<'a> {
-    rows: Vec<LineRow<'a>>,
+/// A document's rows as the app's table holds them: owning the document,
+/// with each row's search text folded once, so that searching a hundred
+/// thousand lines as the user types compares prepared text only.
+pub struct LineTable {
+    document: Arc<InvoiceDocument>,
+    /// Invoice, customer, subscription and line index of each row.
+    positions: Vec<[u32; 4]>,
     folded: Vec<String>,
 }
 
-impl<'a> LineIndex<'a> {
-    pub fn new(document: &'a InvoiceDocument) -> Self {
-        let rows: Vec<_> = rows(document).collect();
-        let folded = rows.iter().map(search_text).collect();
-        Self { rows, folded }
+impl LineTable {
+    pub fn new(document: Arc<InvoiceDocument>) -> Self {
+        let mut positions = Vec::new();
+        let mut folded = Vec::new();
+        for (i, invoice) in document.invoices.iter().enumerate() {
+            for (c, customer) in invoice.customers.iter().enumerate() {
+                for (s, subscription) in customer.subscriptions.iter().enumerate() {
+                    for (l, line) in subscription.price_lines.iter().enumerate() {
+                        positions.push([i, c, s, l].map(|index| index as u32));
+                        folded.push(search_text(&LineRow { invoice, customer, subscription, line }));
+                    }
+                }
+            }
+        }
+        Self { document, positions, folded }
     }
 
-    pub fn rows(&self) -> &[LineRow<'a>] {
-        &self.rows
+    pub fn len(&self) -> usize {
+        self.positions.len()
     }
 
-    /// Positions of the rows that pass `filter`, in document order.
+    pub fn is_empty(&self) -> bool {
+        self.positions.is_empty()
+    }
+
+    /// The row at `index`, in document order.
+    pub fn row(&self, index: usize) -> LineRow<'_> {
+        let [i, c, s, l] = self.positions[index].map(|index| index as usize);
+        let invoice = &self.document.invoices[i];
+        let customer = &invoice.customers[c];
+        let subscription = &customer.subscriptions[s];
+        LineRow { invoice, customer, subscription, line: &subscription.price_lines[l] }
+    }
+
+    /// Indexes of the rows that pass `filter`, in document order.
     pub fn filter(&self, filter: &LineFilter) -> Vec<usize> {
         let needle = filter.needle();
-        let text_only = LineFilter { text: String::new(), ..filter.clone() };
-        (0..self.rows.len())
+        let without_text = LineFilter { text: String::new(), ..filter.clone() };
+        (0..self.len())
             .filter(|&index| {
                 (needle.is_empty() || self.folded[index].contains(&needle))
-                    && text_only.matches_with(&self.rows[index], "")
+                    && without_text.matches_with(&self.row(index), "")
             })
             .collect()
+    }
+
+    /// Sorts row indexes by one column; missing values first, ties kept in
+    /// their order.
+    pub fn sort(&self, indexes: &mut [usize], column: SortColumn, descending: bool) {
+        indexes.sort_by(|&a, &b| {
+            let order = compare(&self.row(a), &self.row(b), column);
+            if descending { order.reverse() } else { order }
+        });
+    }
+
+    /// Groups the rows at `indexes` by `by`, groups ordered by key; amounts
+    /// in different currencies stay in separate subtotals.
+    pub fn group(&self, indexes: &[usize], by: GroupBy) -> Vec<Group> {
+        let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+        for &index in indexes {
+            let row = self.row(index);
+            let key = match by {
+                GroupBy::Customer => row.customer.company_name.clone(),
+                GroupBy::Subscription => row.subscription.subscription_id.as_ref().map(|id| {
+                    let name = row.subscription.subscription_name.as_deref().unwrap_or_default();
+                    format!("{id} {name}").trim_end().to_owned()
+                }),
+                GroupBy::ChargeType => row.line.charge_type.clone(),
+            }
+            .unwrap_or_default();
+            let group = groups.entry(key.clone()).or_insert_with(|| Group {
+                key,
+                rows: Vec::new(),
+                subtotals: BTreeMap::new(),
+            });
+            group.rows.push(index);
+            group.subtotals.entry(currency_of(row.invoice).to_owned()).or_default().add_line(row.line);
+        }
+        groups.into_values().collect()
+    }
+
+    /// The distinct values of one text field of the rows, sorted, for the
+    /// table's filter choices.
+    pub fn distinct(&self, field: impl Fn(&LineRow<'_>) -> Option<String>) -> Vec<String> {
+        let values: std::collections::BTreeSet<String> =
+            (0..self.len()).filter_map(|index| field(&self.row(index))).collect();
+        values.into_iter().collect()
+    }
+
+    /// The first days of the months the lines' service periods start in.
+    pub fn service_months(&self) -> Vec<NaiveDate> {
+        let months: std::collections::BTreeSet<NaiveDate> = (0..self.len())
+            .filter_map(|index| self.row(index).line.start_date.and_then(|date| date.with_day(1)))
+            .collect();
+        months.into_iter().collect()
     }
 }
 
@@ -155,35 +244,9 @@ pub enum GroupBy {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Group {
     pub key: String,
-    /// Positions into the rows given, in their order.
+    /// Indexes of the rows, in the order given.
     pub rows: Vec<usize>,
     pub subtotals: BTreeMap<String, Sums>,
-}
-
-/// Groups the rows at `positions` by `by`, groups ordered by key; amounts
-/// in different currencies stay in separate subtotals.
-pub fn group(rows: &[LineRow<'_>], positions: &[usize], by: GroupBy) -> Vec<Group> {
-    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    for &position in positions {
-        let row = &rows[position];
-        let key = match by {
-            GroupBy::Customer => row.customer.company_name.clone(),
-            GroupBy::Subscription => row.subscription.subscription_id.as_ref().map(|id| {
-                let name = row.subscription.subscription_name.as_deref().unwrap_or_default();
-                format!("{id} {name}").trim_end().to_owned()
-            }),
-            GroupBy::ChargeType => row.line.charge_type.clone(),
-        }
-        .unwrap_or_default();
-        let group = groups.entry(key.clone()).or_insert_with(|| Group {
-            key,
-            rows: Vec::new(),
-            subtotals: BTreeMap::new(),
-        });
-        group.rows.push(position);
-        group.subtotals.entry(currency_of(row.invoice).to_owned()).or_default().add_line(row.line);
-    }
-    groups.into_values().collect()
 }
 
 /// A column of the lines table.
@@ -202,29 +265,27 @@ pub enum SortColumn {
     Vat,
 }
 
+/// How two rows order by one column; missing values first.
+fn compare(a: &LineRow<'_>, b: &LineRow<'_>, column: SortColumn) -> std::cmp::Ordering {
+    match column {
+        SortColumn::Invoice => a.invoice.header.invoice_id.cmp(&b.invoice.header.invoice_id),
+        SortColumn::InvoiceDate => a.invoice.header.date.cmp(&b.invoice.header.date),
+        SortColumn::Customer => a.customer.company_name.cmp(&b.customer.company_name),
+        SortColumn::Subscription => a.subscription.subscription_name.cmp(&b.subscription.subscription_name),
+        SortColumn::Description => a.line.description.cmp(&b.line.description),
+        SortColumn::ChargeType => a.line.charge_type.cmp(&b.line.charge_type),
+        SortColumn::StartDate => a.line.start_date.cmp(&b.line.start_date),
+        SortColumn::Quantity => a.line.quantity.cmp(&b.line.quantity),
+        SortColumn::UnitPrice => a.line.unit_price.cmp(&b.line.unit_price),
+        SortColumn::ExtendedPrice => a.line.extended_price.cmp(&b.line.extended_price),
+        SortColumn::Vat => a.line.vat.cmp(&b.line.vat),
+    }
+}
+
 /// Sorts by one column; missing values first, ties kept in their order.
 pub fn sort_rows(rows: &mut [LineRow<'_>], column: SortColumn, descending: bool) {
-    use std::cmp::Ordering;
-    let compare = |a: &LineRow<'_>, b: &LineRow<'_>| -> Ordering {
-        match column {
-            SortColumn::Invoice => a.invoice.header.invoice_id.cmp(&b.invoice.header.invoice_id),
-            SortColumn::InvoiceDate => a.invoice.header.date.cmp(&b.invoice.header.date),
-            SortColumn::Customer => a.customer.company_name.cmp(&b.customer.company_name),
-            SortColumn::Subscription => {
-                a.subscription.subscription_name.cmp(&b.subscription.subscription_name)
-            }
-            SortColumn::Description => a.line.description.cmp(&b.line.description),
-            SortColumn::ChargeType => a.line.charge_type.cmp(&b.line.charge_type),
-            SortColumn::StartDate => a.line.start_date.cmp(&b.line.start_date),
-            SortColumn::Quantity => a.line.quantity.cmp(&b.line.quantity),
-            SortColumn::UnitPrice => a.line.unit_price.cmp(&b.line.unit_price),
-            SortColumn::ExtendedPrice => a.line.extended_price.cmp(&b.line.extended_price),
-            SortColumn::Vat => a.line.vat.cmp(&b.line.vat),
-        }
-    };
-    if descending {
-        rows.sort_by(|a, b| compare(b, a));
-    } else {
-        rows.sort_by(compare);
-    }
+    rows.sort_by(|a, b| {
+        let order = compare(a, b, column);
+        if descending { order.reverse() } else { order }
+    });
 }

@@ -1,10 +1,10 @@
 //! Search, filter and sort over the fixture's price lines.
 
-use std::str::FromStr;
+use std::{str::FromStr, sync::Arc};
 
 use billing::{
     json::parse_invoices,
-    lines::{LineFilter, SortColumn, filtered, rows, sort_rows},
+    lines::{LineFilter, LineTable, SortColumn, filtered, rows, sort_rows},
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -68,27 +68,66 @@ fn sorting_by_amount_handles_negatives_and_direction() {
     assert_eq!(descriptions(&all[1..]), ["Cancelled seat, pro-rated", "Business Standard, December"]);
 }
 
+fn table() -> LineTable {
+    LineTable::new(Arc::new(fixture()))
+}
+
+fn described(table: &LineTable, indexes: &[usize]) -> Vec<String> {
+    indexes.iter().map(|&index| table.row(index).line.description.clone().unwrap_or_default()).collect()
+}
+
 #[test]
-fn the_index_finds_what_filtered_finds() {
+fn the_table_finds_what_filtered_finds() {
     let document = fixture();
-    let index = billing::lines::LineIndex::new(&document);
+    let table = table();
+    assert_eq!(table.len(), 3);
     for filter in [
         LineFilter { text: "SEAT".to_owned(), ..LineFilter::default() },
         LineFilter { text: "9001".to_owned(), ..LineFilter::default() },
         LineFilter { charge_type: Some("Usage Fee".to_owned()), ..LineFilter::default() },
         LineFilter::default(),
     ] {
-        let through_index: Vec<String> = index
-            .filter(&filter)
-            .into_iter()
-            .map(|position| index.rows()[position].line.description.clone().unwrap_or_default())
-            .collect();
-        assert_eq!(through_index, descriptions(&filtered(&document, &filter)), "{filter:?}");
+        assert_eq!(
+            described(&table, &table.filter(&filter)),
+            descriptions(&filtered(&document, &filter)),
+            "{filter:?}"
+        );
     }
     for spanning in ["vries business", "vries\u{1f}business"] {
         let filter = LineFilter { text: spanning.to_owned(), ..LineFilter::default() };
-        assert!(index.filter(&filter).is_empty(), "a match never spans two fields: {spanning:?}");
+        assert!(table.filter(&filter).is_empty(), "a match never spans two fields: {spanning:?}");
     }
+}
+
+#[test]
+fn the_table_sorts_indexes_like_rows_and_lists_filter_choices() {
+    let table = table();
+    let mut indexes: Vec<usize> = (0..table.len()).collect();
+    table.sort(&mut indexes, SortColumn::ExtendedPrice, true);
+    assert_eq!(
+        described(&table, &indexes),
+        ["Business Standard, December", "SIP trunk", "Cancelled seat, pro-rated"]
+    );
+    assert_eq!(table.distinct(|row| row.line.charge_type.clone()), ["Correction", "Cycle Fee", "Usage Fee"]);
+    assert_eq!(table.distinct(|row| row.customer.company_name.clone()), ["Bakkerij de Vries", "Telecom Ltd"]);
+}
+
+#[test]
+fn a_service_month_keeps_the_lines_whose_period_overlaps_it() {
+    let mut document = fixture();
+    let lines = &mut document.invoices[0].customers[0].subscriptions[0].price_lines;
+    let date = |text: &str| NaiveDate::from_str(text).unwrap();
+    (lines[0].start_date, lines[0].end_date) = (Some(date("2025-12-01")), Some(date("2025-12-31")));
+    (lines[1].start_date, lines[1].end_date) = (Some(date("2025-11-15")), Some(date("2025-12-14")));
+    let table = LineTable::new(Arc::new(document));
+    let in_month = |month: &str| {
+        let filter = LineFilter { service_month: Some(date(month)), ..LineFilter::default() };
+        described(&table, &table.filter(&filter))
+    };
+    assert_eq!(in_month("2025-12-01"), ["Business Standard, December", "Cancelled seat, pro-rated"]);
+    assert_eq!(in_month("2025-11-01"), ["Cancelled seat, pro-rated"]);
+    assert!(in_month("2026-01-01").is_empty());
+    assert_eq!(table.service_months(), [date("2025-11-01"), date("2025-12-01")]);
 }
 
 /// Currency, excluding VAT and VAT, as text.
@@ -96,12 +135,12 @@ type Subtotal = (String, String, String);
 
 #[test]
 fn groups_carry_subtotals_per_currency() {
-    use billing::lines::{GroupBy, group};
-    let document = fixture();
-    let index = billing::lines::LineIndex::new(&document);
-    let all: Vec<usize> = (0..index.rows().len()).collect();
+    use billing::lines::GroupBy;
+    let table = table();
+    let all: Vec<usize> = (0..table.len()).collect();
     let summary = |by| -> Vec<(String, usize, Vec<Subtotal>)> {
-        group(index.rows(), &all, by)
+        table
+            .group(&all, by)
             .into_iter()
             .map(|group| {
                 let subtotals = group
