@@ -183,10 +183,15 @@ impl LineTable {
     /// Sorts row indexes by one column; missing values first, ties kept in
     /// their order.
     pub fn sort(&self, indexes: &mut [usize], column: SortColumn, descending: bool) {
-        indexes.sort_by(|&a, &b| {
-            let order = compare(&self.row(a), &self.row(b), column);
+        // Rows are resolved once, not at every comparison.
+        let mut rows: Vec<(LineRow<'_>, usize)> = indexes.iter().map(|&index| (self.row(index), index)).collect();
+        rows.sort_by(|(a, _), (b, _)| {
+            let order = compare(a, b, column);
             if descending { order.reverse() } else { order }
         });
+        for (slot, (_, index)) in indexes.iter_mut().zip(rows) {
+            *slot = index;
+        }
     }
 
     /// Groups the rows at `indexes` by `by`, groups ordered by key; amounts
