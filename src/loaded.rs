@@ -1,7 +1,7 @@
 //! A fetched document: its bytes exactly as received, read into the model,
 //! summarised and offered in other shapes. Pure, so it is tested natively.
 
-use std::collections::BTreeSet;
+use std::{collections::BTreeSet, sync::Arc};
 
 use billing::{
     Endpoint, Format, InvoiceDocument, ParseError, json,
@@ -17,7 +17,7 @@ use crate::query::{Query, format_name, month_label};
 /// What a document held.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Contents {
-    Invoices(InvoiceDocument),
+    Invoices(Arc<InvoiceDocument>),
     SubscriptionDetails(Box<SubscriptionDetails>),
 }
 
@@ -40,8 +40,8 @@ impl Loaded {
             (Endpoint::SubscriptionDetails, Format::Json) => {
                 Contents::SubscriptionDetails(Box::new(json::parse_subscription_details(&bytes)?))
             }
-            (_, Format::Xml) => Contents::Invoices(xml::parse_invoices(&bytes)?),
-            (_, Format::Json) => Contents::Invoices(json::parse_invoices(&bytes)?),
+            (_, Format::Xml) => Contents::Invoices(Arc::new(xml::parse_invoices(&bytes)?)),
+            (_, Format::Json) => Contents::Invoices(Arc::new(json::parse_invoices(&bytes)?)),
         };
         let discrepancies = match &contents {
             Contents::Invoices(document) => check(document),

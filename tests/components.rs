@@ -109,3 +109,28 @@ fn a_relay_without_profiles_says_so_instead_of_rendering_nothing() {
     assert_eq!(message.len(), 1);
     assert!(message[0].contains("offers no API profiles"), "{message:?}");
 }
+
+#[wasm_bindgen_test]
+async fn the_lines_table_searches_as_the_user_types() {
+    use billing::lines::LineTable;
+    use billing_portal::components::lines_table::LinesTable;
+    let container = fresh_container();
+    let document =
+        json::parse_invoices(include_bytes!("../crates/billing/tests/fixtures/invoices.json")).unwrap();
+    let table = Arc::new(LineTable::new(Arc::new(document)));
+    let _mounted = leptos::mount::mount_to(container.clone(), move || {
+        view! { <LinesTable table=table.clone() file_stem="invoices".to_owned() /> }
+    });
+    assert_eq!(texts(&container, ".lines-shown"), ["3 of 3 lines"]);
+    assert_eq!(texts(&container, ".line-row").len(), 3);
+    let search: web_sys::HtmlInputElement =
+        container.query_selector("#line-search").unwrap().unwrap().unchecked_into();
+    search.set_value("SEAT");
+    search.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    // Effects run after the event; give them a turn.
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&wasm_bindgen::JsValue::NULL))
+        .await
+        .unwrap();
+    assert_eq!(texts(&container, ".lines-shown"), ["1 of 3 lines"]);
+    assert_eq!(texts(&container, ".chips .chip").first().map(String::as_str), Some("Search: SEAT ×"));
+}

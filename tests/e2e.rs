@@ -263,3 +263,101 @@ async fn cancel_stops_the_transfer() {
     assert!(client.find(Locator::Css(".results")).await.is_err(), "nothing partial is shown");
     client.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn filtering_lines_by_a_customer_agrees_with_its_subtotals_its_csv_and_crates_billing() {
+    let relay = start_relay().await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    let today = chrono::Local::now().date_naive();
+    let (start, end) = billing_portal::query::Preset::LastThreeMonths.window(today);
+    let window = format!("start={start}&end={end}");
+    client
+        .goto(&format!("{}/?profile=demo&version=v3&endpoint=invoices&format=xml&{window}", relay.url))
+        .await
+        .unwrap();
+    wait_for(client, ".line-table").await;
+    let document = billing::xml::parse_invoices(
+        &direct(&relay, &format!("/api/documents/demo/v3/invoices?format=xml&{window}")).await,
+    )
+    .unwrap();
+    let total = billing::lines::rows(&document).count();
+    assert_eq!(text_of(client, ".lines-shown").await, format!("{total} of {total} lines"));
+
+    // A customer without markup in its name, chosen by the page's own list.
+    let customer = client
+        .execute(
+            "return [...document.querySelectorAll('#line-customer option')].map(o => o.value).find(v => v && !v.includes('<'))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let customer = customer.as_str().unwrap().to_owned();
+    client
+        .execute(
+            "const select = document.querySelector('#line-customer'); select.value = arguments[0]; select.dispatchEvent(new Event('change'));",
+            vec![serde_json::json!(customer)],
+        )
+        .await
+        .unwrap();
+    let theirs: Vec<_> = billing::lines::rows(&document)
+        .filter(|row| row.customer.company_name.as_deref() == Some(customer.as_str()))
+        .collect();
+    assert!(!theirs.is_empty());
+    let expected_count = format!("{} of {total} lines", theirs.len());
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    while text_of(client, ".lines-shown").await != expected_count {
+        assert!(tokio::time::Instant::now() < deadline, "the table did not filter to {expected_count}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        text_of(client, ".chips").await.contains(&format!("Customer: {customer}")),
+        "the filter is shown"
+    );
+
+    let mut expected: std::collections::BTreeMap<String, rust_decimal::Decimal> = Default::default();
+    for row in &theirs {
+        *expected.entry(billing::totals::currency_of(row.invoice).to_owned()).or_default() +=
+            row.line.extended_price.unwrap_or_default();
+    }
+    choose(client, "#line-group", "customer").await;
+    wait_for(client, ".group-row").await;
+    let mut subtotals = std::collections::BTreeMap::new();
+    for row in client.find_all(Locator::Css(".group-row")).await.unwrap() {
+        assert_eq!(row.attr("data-group").await.unwrap().as_deref(), Some(customer.as_str()));
+        let currency = row.attr("data-currency").await.unwrap().unwrap();
+        let excluding: rust_decimal::Decimal =
+            row.attr("data-excluding").await.unwrap().unwrap().parse().unwrap();
+        subtotals.insert(currency, excluding);
+    }
+    assert_eq!(subtotals, expected, "the subtotals are crates/billing's");
+
+    wait_for(client, ".prepare-csv").await.click().await.unwrap();
+    let csv = download(&browser, "a.download[data-file$='_lines.csv']").await;
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|header| header == name).unwrap();
+    let (customer_column, amount_column, currency_column) =
+        (column("Customer"), column("ExtendedPrice"), column("Currency"));
+    let mut from_csv: std::collections::BTreeMap<String, rust_decimal::Decimal> = Default::default();
+    let mut records = 0;
+    for record in reader.records() {
+        let record = record.unwrap();
+        assert_eq!(&record[customer_column], customer);
+        *from_csv.entry(record[currency_column].to_owned()).or_default() +=
+            record[amount_column].parse::<rust_decimal::Decimal>().unwrap();
+        records += 1;
+    }
+    assert_eq!(records, theirs.len(), "the CSV holds exactly the table's rows");
+    assert_eq!(from_csv, expected, "and the same amounts");
+
+    wait_for(client, ".clear-all").await.click().await.unwrap();
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    while text_of(client, ".lines-shown").await != format!("{total} of {total} lines") {
+        assert!(tokio::time::Instant::now() < deadline, "clearing did not restore every line");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rendered = client.find_all(Locator::Css(".line-row")).await.unwrap().len();
+    assert!(rendered < total.min(60), "only the rows in view are in the page: {rendered} of {total}");
+    client.clone().close().await.unwrap();
+}

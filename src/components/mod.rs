@@ -2,6 +2,7 @@ pub mod app;
 pub mod downloads;
 pub mod invoice_detail;
 pub mod invoice_list;
+pub mod lines_table;
 pub mod portal;
 pub mod problem_view;
 pub mod query_panel;

@@ -1,9 +1,10 @@
+use billing::lines::LineTable;
 use leptos::prelude::*;
 
 use crate::{
     components::{
-        downloads::Downloads, invoice_list::InvoiceList, portal::Transfer, problem_view::ProblemView,
-        subscription_details_view::SubscriptionDetailsView, summary::SummaryView,
+        downloads::Downloads, invoice_list::InvoiceList, lines_table::LinesTable, portal::Transfer,
+        problem_view::ProblemView, subscription_details_view::SubscriptionDetailsView, summary::SummaryView,
     },
     format,
     loaded::{Contents, empty_window_advice},
@@ -22,10 +23,11 @@ pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
                 }
                 .into_any(),
                 Contents::Invoices(document) => {
-                    let document = std::sync::Arc::new(document.clone());
+                    let table = std::sync::Arc::new(LineTable::new(document.clone()));
                     view! {
                         <SummaryView document=document.clone() />
-                        <InvoiceList loaded=loaded.clone() document />
+                        <InvoiceList loaded=loaded.clone() document=document.clone() />
+                        <LinesTable table file_stem=loaded.query.file_stem() />
                     }
                     .into_any()
                 }

@@ -184,7 +184,8 @@ impl LineTable {
     /// their order.
     pub fn sort(&self, indexes: &mut [usize], column: SortColumn, descending: bool) {
         // Rows are resolved once, not at every comparison.
-        let mut rows: Vec<(LineRow<'_>, usize)> = indexes.iter().map(|&index| (self.row(index), index)).collect();
+        let mut rows: Vec<(LineRow<'_>, usize)> =
+            indexes.iter().map(|&index| (self.row(index), index)).collect();
         rows.sort_by(|(a, _), (b, _)| {
             let order = compare(a, b, column);
             if descending { order.reverse() } else { order }
