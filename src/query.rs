@@ -139,6 +139,19 @@ impl Query {
     }
 }
 
+/// The query for the other side of the margin, in the same window: the
+/// customer document for purchase invoices and the other way round, as far
+/// as the profile offers it.
+pub fn other_side(query: &Query, offered: &[Endpoint]) -> Option<Query> {
+    let candidates: &[Endpoint] = match query.endpoint {
+        Endpoint::Invoices => &[Endpoint::CustomerInvoices, Endpoint::CustomerSpecifications],
+        Endpoint::CustomerInvoices | Endpoint::CustomerSpecifications => &[Endpoint::Invoices],
+        _ => &[],
+    };
+    let endpoint = candidates.iter().copied().find(|endpoint| offered.contains(endpoint))?;
+    Some(Query { endpoint, ..query.clone() })
+}
+
 pub fn default_format(generation: Generation) -> Format {
     match generation {
         Generation::Legacy => Format::Xml,
@@ -398,6 +411,22 @@ mod tests {
             ("v3", Endpoint::Invoices, Format::Xml)
         );
         assert_eq!((query.start, query.end), (date("2026-08-25"), date("2026-03-31")));
+    }
+
+    #[test]
+    fn the_other_side_of_the_margin_is_what_the_generation_offers() {
+        let today = date("2026-11-25");
+        let legacy_query = Query::default_for(&legacy(), today);
+        let other = other_side(&legacy_query, Generation::Legacy.endpoints()).unwrap();
+        assert_eq!(
+            (other.endpoint, other.start, other.end),
+            (Endpoint::CustomerInvoices, legacy_query.start, legacy_query.end)
+        );
+        let current = other_side(&legacy_query, Generation::Current.endpoints()).unwrap();
+        assert_eq!(current.endpoint, Endpoint::CustomerSpecifications);
+        assert_eq!(other_side(&other, Generation::Legacy.endpoints()).unwrap().endpoint, Endpoint::Invoices);
+        let consolidated = Query { endpoint: Endpoint::ConsolidatedInvoices, ..legacy_query };
+        assert_eq!(other_side(&consolidated, Generation::Legacy.endpoints()), None);
     }
 
     #[test]

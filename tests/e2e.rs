@@ -361,3 +361,51 @@ async fn filtering_lines_by_a_customer_agrees_with_its_subtotals_its_csv_and_cra
     assert!(rendered < total.min(60), "only the rows in view are in the page: {rendered} of {total}");
     client.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_margin_view_matches_a_join_computed_here() {
+    let relay = start_relay().await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    let today = chrono::Local::now().date_naive();
+    let (start, end) = billing_portal::query::Preset::LastThreeMonths.window(today);
+    let window = format!("start={start}&end={end}");
+    client
+        .goto(&format!("{}/?profile=demo&version=v3&endpoint=invoices&format=json&{window}", relay.url))
+        .await
+        .unwrap();
+    wait_for(client, ".load-other").await.click().await.unwrap();
+    wait_for(client, ".margin-row").await;
+
+    let purchases = direct(&relay, &format!("/api/documents/demo/v3/invoices?format=json&{window}")).await;
+    let sales =
+        direct(&relay, &format!("/api/documents/demo/v3/customerinvoices?format=json&{window}")).await;
+    let (purchases, sales) =
+        (billing::json::parse_invoices(&purchases).unwrap(), billing::json::parse_invoices(&sales).unwrap());
+    let report = billing::matching::match_documents(&purchases, &sales);
+    assert!(!report.matched.is_empty());
+    let expected: Vec<(String, String, String, String)> = report
+        .per_customer
+        .iter()
+        .map(|((customer, currency), margin)| {
+            (customer.clone(), currency.clone(), margin.cost.to_string(), margin.sale.to_string())
+        })
+        .collect();
+    let mut shown = Vec::new();
+    for row in client.find_all(Locator::Css(".margin-row")).await.unwrap() {
+        let attribute = |name: &'static str| {
+            let row = row.clone();
+            async move { row.attr(name).await.unwrap().unwrap() }
+        };
+        shown.push((
+            attribute("data-customer").await,
+            attribute("data-currency").await,
+            attribute("data-cost").await,
+            attribute("data-sale").await,
+        ));
+    }
+    assert_eq!(shown, expected, "per customer, the page's margin is the join's");
+    let counts = text_of(client, ".margin-counts").await;
+    assert!(counts.starts_with(&format!("{} lines matched", report.matched.len())), "{counts}");
+    client.clone().close().await.unwrap();
+}

@@ -3,6 +3,7 @@ pub mod downloads;
 pub mod invoice_detail;
 pub mod invoice_list;
 pub mod lines_table;
+pub mod margin_panel;
 pub mod portal;
 pub mod problem_view;
 pub mod query_panel;

@@ -42,6 +42,7 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
         .into_any();
     }
     let today = today();
+    provide_context(profiles.clone());
     let window = web_sys::window().expect("a browser window");
     let search = window.location().search().unwrap_or_default();
     let from_link = Query::from_search(&search, &profiles, today);

@@ -3,8 +3,9 @@ use leptos::prelude::*;
 
 use crate::{
     components::{
-        downloads::Downloads, invoice_list::InvoiceList, lines_table::LinesTable, portal::Transfer,
-        problem_view::ProblemView, subscription_details_view::SubscriptionDetailsView, summary::SummaryView,
+        downloads::Downloads, invoice_list::InvoiceList, lines_table::LinesTable, margin_panel::MarginPanel,
+        portal::Transfer, problem_view::ProblemView, subscription_details_view::SubscriptionDetailsView,
+        summary::SummaryView,
     },
     format,
     loaded::{Contents, empty_window_advice},
@@ -27,6 +28,7 @@ pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
                     view! {
                         <SummaryView document=document.clone() />
                         <InvoiceList loaded=loaded.clone() document=document.clone() />
+                        <MarginPanel loaded=loaded.clone() document=document.clone() />
                         <LinesTable table file_stem=loaded.query.file_stem() />
                     }
                     .into_any()
