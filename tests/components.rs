@@ -134,3 +134,23 @@ async fn the_lines_table_searches_as_the_user_types() {
     assert_eq!(texts(&container, ".lines-shown"), ["1 of 3 lines"]);
     assert_eq!(texts(&container, ".chips .chip").first().map(String::as_str), Some("Search: SEAT ×"));
 }
+
+#[wasm_bindgen_test]
+async fn the_colour_choice_applies_to_the_page_and_is_remembered() {
+    use billing_portal::components::theme_toggle::ThemeToggle;
+    let container = fresh_container();
+    let _mounted = leptos::mount::mount_to(container.clone(), || view! { <ThemeToggle /> });
+    let select: web_sys::HtmlSelectElement =
+        container.query_selector(".theme select").unwrap().unwrap().unchecked_into();
+    let root = web_sys::window().unwrap().document().unwrap().document_element().unwrap();
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    for (choice, attribute) in [("dark", Some("dark")), ("light", Some("light")), ("", None)] {
+        select.set_value(choice);
+        select.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+        wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&wasm_bindgen::JsValue::NULL))
+            .await
+            .unwrap();
+        assert_eq!(root.get_attribute("data-theme").as_deref(), attribute, "{choice:?}");
+        assert_eq!(storage.get_item("billing-portal.theme").unwrap().as_deref(), attribute, "{choice:?}");
+    }
+}

@@ -11,4 +11,5 @@ pub mod request_link;
 pub mod results;
 pub mod subscription_details_view;
 pub mod summary;
+pub mod theme_toggle;
 pub mod transfer_status;
