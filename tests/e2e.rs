@@ -409,3 +409,48 @@ async fn the_margin_view_matches_a_join_computed_here() {
     assert!(counts.starts_with(&format!("{} lines matched", report.matched.len())), "{counts}");
     client.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn clicking_a_customer_bar_filters_the_lines_table() {
+    let relay = start_relay().await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    let today = chrono::Local::now().date_naive();
+    let (start, end) = billing_portal::query::Preset::LastThreeMonths.window(today);
+    let window = format!("start={start}&end={end}");
+    client
+        .goto(&format!("{}/?profile=demo&version=v3&endpoint=invoices&format=xml&{window}", relay.url))
+        .await
+        .unwrap();
+    wait_for(client, ".chart .bar").await;
+    let bars = client.find_all(Locator::Css(".chart:nth-of-type(2) .bar")).await.unwrap();
+    let mut chosen = None;
+    for bar in bars {
+        let label = bar.attr("data-label").await.unwrap().unwrap();
+        if !label.contains('<') && label != billing::charts::REST {
+            chosen = Some((bar, label));
+            break;
+        }
+    }
+    let (bar, customer) = chosen.expect("a customer bar");
+    bar.click().await.unwrap();
+    let document = billing::xml::parse_invoices(
+        &direct(&relay, &format!("/api/documents/demo/v3/invoices?format=xml&{window}")).await,
+    )
+    .unwrap();
+    let total = billing::lines::rows(&document).count();
+    let theirs = billing::lines::rows(&document)
+        .filter(|row| row.customer.company_name.as_deref() == Some(customer.as_str()))
+        .count();
+    let expected = format!("{theirs} of {total} lines");
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    while text_of(client, ".lines-shown").await != expected {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the bar for {customer} did not filter to {expected}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(text_of(client, ".chips").await.contains(&format!("Customer: {customer}")));
+    client.clone().close().await.unwrap();
+}

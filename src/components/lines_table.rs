@@ -21,9 +21,15 @@ type ClearFilter = fn(&mut LineFilter);
 /// Every price line, searchable, filterable, sortable and groupable, with
 /// only the rows in view in the page.
 #[component]
-pub fn LinesTable(table: Arc<LineTable>, file_stem: String) -> impl IntoView {
+pub fn LinesTable(
+    table: Arc<LineTable>,
+    file_stem: String,
+    /// Shared with the charts, whose bars set it.
+    #[prop(optional)]
+    filter: Option<RwSignal<LineFilter>>,
+) -> impl IntoView {
     let table = StoredValue::new(table);
-    let filter = RwSignal::new(LineFilter::default());
+    let filter = filter.unwrap_or_else(|| RwSignal::new(LineFilter::default()));
     let sort = RwSignal::new(None::<(SortColumn, bool)>);
     let grouping = RwSignal::new(None::<GroupBy>);
     let scroll_top = RwSignal::new(0.0_f64);
@@ -87,6 +93,16 @@ pub fn LinesTable(table: Arc<LineTable>, file_stem: String) -> impl IntoView {
         }
         if let Some(charge_type) = &current.charge_type {
             chips.push((format!("Charge: {charge_type}"), |filter| filter.charge_type = None));
+        }
+        if current.from.is_some() || current.to.is_some() {
+            let shown = |date: Option<NaiveDate>| date.map(|date| date.to_string()).unwrap_or_default();
+            chips.push((
+                format!("Invoice dates: {} – {}", shown(current.from), shown(current.to)),
+                |filter| {
+                    filter.from = None;
+                    filter.to = None;
+                },
+            ));
         }
         if let Some(month) = current.service_month {
             chips.push((format!("Service period: {}", month_label(month)), |filter| {

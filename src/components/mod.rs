@@ -1,4 +1,5 @@
 pub mod app;
+pub mod charts;
 pub mod downloads;
 pub mod invoice_detail;
 pub mod invoice_list;

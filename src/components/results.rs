@@ -1,11 +1,11 @@
-use billing::lines::LineTable;
+use billing::lines::{LineFilter, LineTable};
 use leptos::prelude::*;
 
 use crate::{
     components::{
-        downloads::Downloads, invoice_list::InvoiceList, lines_table::LinesTable, margin_panel::MarginPanel,
-        portal::Transfer, problem_view::ProblemView, subscription_details_view::SubscriptionDetailsView,
-        summary::SummaryView,
+        charts::Charts, downloads::Downloads, invoice_list::InvoiceList, lines_table::LinesTable,
+        margin_panel::MarginPanel, portal::Transfer, problem_view::ProblemView,
+        subscription_details_view::SubscriptionDetailsView, summary::SummaryView,
     },
     format,
     loaded::{Contents, empty_window_advice},
@@ -25,11 +25,13 @@ pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
                 .into_any(),
                 Contents::Invoices(document) => {
                     let table = std::sync::Arc::new(LineTable::new(document.clone()));
+                    let filter = RwSignal::new(LineFilter::default());
                     view! {
                         <SummaryView document=document.clone() />
                         <InvoiceList loaded=loaded.clone() document=document.clone() />
                         <MarginPanel loaded=loaded.clone() document=document.clone() />
-                        <LinesTable table file_stem=loaded.query.file_stem() />
+                        <Charts table=table.clone() filter />
+                        <LinesTable table file_stem=loaded.query.file_stem() filter />
                     }
                     .into_any()
                 }

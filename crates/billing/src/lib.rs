@@ -4,6 +4,7 @@
 //! browser.
 
 pub mod api;
+pub mod charts;
 pub mod csv_export;
 pub mod error;
 pub mod json;

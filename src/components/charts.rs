@@ -1,0 +1,131 @@
+use std::sync::Arc;
+
+use billing::{
+    charts::{Bar, REST, by_charge_type, by_invoice_month, main_currency, month_window, top_customers},
+    lines::{LineFilter, LineTable},
+};
+use leptos::prelude::*;
+use rust_decimal::prelude::ToPrimitive;
+
+use crate::format;
+
+/// Totals by invoice month, the top ten customers and the split by charge
+/// type, in one currency at a time; choosing a bar filters the lines table.
+#[component]
+pub fn Charts(table: Arc<LineTable>, filter: RwSignal<LineFilter>) -> impl IntoView {
+    let all: Vec<usize> = (0..table.len()).collect();
+    let currencies = table.distinct(|row| Some(billing::totals::currency_of(row.invoice).to_owned()));
+    let currency = RwSignal::new(main_currency(&table, &all).unwrap_or_default());
+    let table = StoredValue::new(table);
+    let all = StoredValue::new(all);
+    let charts = move || {
+        let currency = currency.get();
+        let (months, customers, charges) = table.with_value(|table| {
+            all.with_value(|all| {
+                (
+                    by_invoice_month(table, all, &currency),
+                    top_customers(table, all, &currency, 10),
+                    by_charge_type(table, all, &currency),
+                )
+            })
+        });
+        view! {
+            <BarChart title="Per invoice month" bars=months currency=currency.clone()
+                choose=move |label: String| {
+                    if let Some((from, to)) = month_window(&label) {
+                        filter.update(|filter| { filter.from = Some(from); filter.to = Some(to); });
+                    }
+                } />
+            <BarChart title="Top ten customers and the rest" bars=customers currency=currency.clone()
+                choose=move |label: String| {
+                    if label != REST {
+                        filter.update(|filter| filter.customer = Some(label));
+                    }
+                } />
+            <BarChart title="Per charge type" bars=charges currency=currency.clone()
+                choose=move |label: String| filter.update(|filter| filter.charge_type = Some(label)) />
+        }
+    };
+    view! {
+        <section class="charts" aria-labelledby="charts-heading">
+            <h2 id="charts-heading">"Charts"</h2>
+            <label class="choice">
+                "Currency "
+                <select on:change=move |event| currency.set(event_target_value(&event))>
+                    {currencies
+                        .into_iter()
+                        .map(|code| {
+                            let selected = { let code = code.clone(); move || currency.with(|currency| *currency == code) };
+                            view! { <option value=code.clone() selected=selected>{code.clone()}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <div class="chart-grid">{charts}</div>
+        </section>
+    }
+}
+
+const LABEL_WIDTH: f64 = 200.0;
+const BAR_SPACE: f64 = 300.0;
+const ROW_HEIGHT: f64 = 24.0;
+
+/// Horizontal bars as inline SVG, each a button; a table says the same for
+/// screen readers.
+#[component]
+fn BarChart(
+    title: &'static str,
+    bars: Vec<Bar>,
+    currency: String,
+    choose: impl Fn(String) + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    // Pixels only: the amounts themselves are never computed in floats.
+    let largest =
+        bars.iter().filter_map(|bar| bar.amount.abs().to_f64()).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+    let height = ROW_HEIGHT * bars.len().max(1) as f64;
+    let shapes = bars
+        .iter()
+        .enumerate()
+        .map(|(index, bar)| {
+            let y = index as f64 * ROW_HEIGHT;
+            let width = bar.amount.abs().to_f64().unwrap_or_default() / largest * BAR_SPACE;
+            let amount = format::amount(bar.amount, &currency);
+            let label = bar.label.clone();
+            let short: String = if label.chars().count() > 28 { format!("{}…", label.chars().take(27).collect::<String>()) } else { label.clone() };
+            let chosen = label.clone();
+            let keyed = label.clone();
+            let described = format!("{label}: {amount}. Filter the lines.");
+            let tip = format!("{label}: {amount}");
+            view! {
+                <g class="bar" tabindex="0" role="button" aria-label=described
+                    data-label=label.clone()
+                    on:click=move |_| choose(chosen.clone())
+                    on:keydown=move |event| if event.key() == "Enter" || event.key() == " " { choose(keyed.clone()) }>
+                    <title>{tip}</title>
+                    // The whole row answers to the pointer, not only the ink.
+                    <rect class="hit" x="0" y=y width=LABEL_WIDTH + BAR_SPACE + 130.0 height=ROW_HEIGHT />
+                    <text x="0" y=y + 16.0 class="bar-label">{short}</text>
+                    <rect x=LABEL_WIDTH y=y + 4.0 width=width.max(1.0) height=ROW_HEIGHT - 8.0
+                        class:negative=bar.amount.is_sign_negative() />
+                    <text x=LABEL_WIDTH + width + 6.0 y=y + 16.0 class="bar-amount">{amount}</text>
+                </g>
+            }
+        })
+        .collect_view();
+    let rows = bars
+        .iter()
+        .map(|bar| view! { <tr><th scope="row">{bar.label.clone()}</th><td>{format::amount(bar.amount, &currency)}</td></tr> })
+        .collect_view();
+    view! {
+        <figure class="chart">
+            <figcaption>{title}</figcaption>
+            <svg viewBox=format!("0 0 {} {height}", LABEL_WIDTH + BAR_SPACE + 130.0) aria-hidden="false" role="group" aria-label=title>
+                {shapes}
+            </svg>
+            <table class="visually-hidden">
+                <caption>{title}</caption>
+                <tbody>{rows}</tbody>
+            </table>
+        </figure>
+    }
+}
