@@ -111,6 +111,17 @@ async fn direct(relay: &Relay, path: &str) -> Vec<u8> {
     response.bytes().await.unwrap().to_vec()
 }
 
+/// Opens the page on the demo's last three months of `endpoint`, which it
+/// fetches at once; returns the relay query string of the same window.
+async fn open_last_three_months(relay: &Relay, client: &Client, endpoint: &str, format: &str) -> String {
+    let today = chrono::Local::now().date_naive();
+    let (start, end) = billing_portal::query::Preset::LastThreeMonths.window(today);
+    let window = format!("start={start}&end={end}");
+    let page = format!("{}/?profile=demo&version=v3&endpoint={endpoint}&format={format}&{window}", relay.url);
+    client.goto(&page).await.unwrap();
+    window
+}
+
 #[tokio::test]
 async fn a_preset_fetch_renders_totals_and_downloads_that_match_the_source() {
     let relay = start_relay().await;
@@ -206,13 +217,7 @@ async fn markup_in_company_names_is_shown_as_text_and_runs_nothing() {
     let relay = start_relay().await;
     let browser = start_browser().await;
     let client = &browser.client;
-    let today = chrono::Local::now().date_naive();
-    let (start, end) = billing_portal::query::Preset::LastThreeMonths.window(today);
-    let link = format!(
-        "{}/?profile=demo&version=v3&endpoint=customerinvoices&format=xml&start={start}&end={end}",
-        relay.url
-    );
-    client.goto(&link).await.unwrap();
+    open_last_three_months(&relay, client, "customerinvoices", "xml").await;
     wait_for(client, ".invoice-table").await;
     let receivers = client.find_all(Locator::Css(".invoice-row td:nth-child(5)")).await.unwrap();
     let mut shown = Vec::new();
@@ -269,13 +274,7 @@ async fn filtering_lines_by_a_customer_agrees_with_its_subtotals_its_csv_and_cra
     let relay = start_relay().await;
     let browser = start_browser().await;
     let client = &browser.client;
-    let today = chrono::Local::now().date_naive();
-    let (start, end) = billing_portal::query::Preset::LastThreeMonths.window(today);
-    let window = format!("start={start}&end={end}");
-    client
-        .goto(&format!("{}/?profile=demo&version=v3&endpoint=invoices&format=xml&{window}", relay.url))
-        .await
-        .unwrap();
+    let window = open_last_three_months(&relay, client, "invoices", "xml").await;
     wait_for(client, ".line-table").await;
     let document = billing::xml::parse_invoices(
         &direct(&relay, &format!("/api/documents/demo/v3/invoices?format=xml&{window}")).await,
@@ -367,13 +366,7 @@ async fn the_margin_view_matches_a_join_computed_here() {
     let relay = start_relay().await;
     let browser = start_browser().await;
     let client = &browser.client;
-    let today = chrono::Local::now().date_naive();
-    let (start, end) = billing_portal::query::Preset::LastThreeMonths.window(today);
-    let window = format!("start={start}&end={end}");
-    client
-        .goto(&format!("{}/?profile=demo&version=v3&endpoint=invoices&format=json&{window}", relay.url))
-        .await
-        .unwrap();
+    let window = open_last_three_months(&relay, client, "invoices", "json").await;
     wait_for(client, ".load-other").await.click().await.unwrap();
     wait_for(client, ".margin-row").await;
 
@@ -415,13 +408,7 @@ async fn clicking_a_customer_bar_filters_the_lines_table() {
     let relay = start_relay().await;
     let browser = start_browser().await;
     let client = &browser.client;
-    let today = chrono::Local::now().date_naive();
-    let (start, end) = billing_portal::query::Preset::LastThreeMonths.window(today);
-    let window = format!("start={start}&end={end}");
-    client
-        .goto(&format!("{}/?profile=demo&version=v3&endpoint=invoices&format=xml&{window}", relay.url))
-        .await
-        .unwrap();
+    let window = open_last_three_months(&relay, client, "invoices", "xml").await;
     wait_for(client, ".chart .bar").await;
     let bars = client.find_all(Locator::Css(".chart:nth-of-type(2) .bar")).await.unwrap();
     let mut chosen = None;
