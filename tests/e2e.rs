@@ -398,6 +398,8 @@ async fn the_margin_view_matches_a_join_computed_here() {
         ));
     }
     assert_eq!(shown, expected, "per customer, the page's margin is the join's");
+    let subscriptions = client.find_all(Locator::Css(".subscription-margin-row")).await.unwrap().len();
+    assert_eq!(subscriptions, report.per_subscription.len(), "one row per subscription and currency");
     let counts = text_of(client, ".margin-counts").await;
     assert!(counts.starts_with(&format!("{} lines matched", report.matched.len())), "{counts}");
     client.clone().close().await.unwrap();

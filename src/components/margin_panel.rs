@@ -10,6 +10,23 @@ use crate::{
     query::other_side,
 };
 
+/// At most this many one-sided lines are listed; the count says the rest.
+const ONE_SIDE_LISTED: usize = 50;
+
+/// A list of lines found on one side only, or nothing when there are none.
+fn one_side(title: &'static str, (listed, total): (Vec<String>, usize)) -> impl IntoView {
+    (total > 0).then(|| {
+        let more = total.saturating_sub(listed.len());
+        view! {
+            <h3>{format!("{title} ({total})")}</h3>
+            <ul class="one-side">
+                {listed.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+                {(more > 0).then(|| view! { <li class="muted">{format!("and {more} more")}</li> })}
+            </ul>
+        }
+    })
+}
+
 enum Side {
     Idle,
     Loading,
@@ -83,6 +100,45 @@ pub fn MarginPanel(loaded: Arc<Loaded>, document: Arc<InvoiceDocument>) -> impl 
                         }
                     })
                     .collect_view();
+                let subscription_rows = report
+                    .per_subscription
+                    .iter()
+                    .map(|((customer, subscription, currency), margin)| {
+                        view! {
+                            <tr class="subscription-margin-row">
+                                <td>{customer.clone()}</td>
+                                <th scope="row">{subscription.clone()}</th>
+                                <td>{currency.clone()}</td>
+                                <td class="number">{format::amount(margin.cost, currency)}</td>
+                                <td class="number">{format::amount(margin.sale, currency)}</td>
+                                <td class="number">{format::amount(margin.margin(), currency)}</td>
+                                <td class="number">{margin.percent().map(|percent| format!("{} %", percent.round_dp(1)))}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view();
+                let describe = |rows: &[billing::lines::LineRow<'_>]| -> (Vec<String>, usize) {
+                    let listed = rows
+                        .iter()
+                        .take(ONE_SIDE_LISTED)
+                        .map(|row| {
+                            let amount = row
+                                .line
+                                .extended_price
+                                .map(|amount| format::amount(amount, billing::totals::currency_of(row.invoice)))
+                                .unwrap_or_default();
+                            format!(
+                                "Invoice {} · {} · {} · {amount}",
+                                row.invoice.header.invoice_id.as_ref().map(ToString::to_string).unwrap_or_default(),
+                                row.customer.company_name.as_deref().unwrap_or_default(),
+                                row.line.description.as_deref().unwrap_or_default(),
+                            )
+                        })
+                        .collect();
+                    (listed, rows.len())
+                };
+                let unmatched_purchases = describe(&report.purchase_only);
+                let unmatched_sales = describe(&report.sale_only);
                 view! {
                     <p class="margin-counts">
                         {format!(
@@ -105,6 +161,21 @@ pub fn MarginPanel(loaded: Arc<Loaded>, document: Arc<InvoiceDocument>) -> impl 
                             <tbody>{rows}</tbody>
                         </table>
                     </div>
+                    <h3>"Per subscription"</h3>
+                    <div class="table-scroll">
+                        <table class="margins">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Customer"</th><th scope="col">"Subscription"</th><th scope="col">"Currency"</th>
+                                    <th scope="col" class="number">"Cost"</th><th scope="col" class="number">"Sale"</th>
+                                    <th scope="col" class="number">"Margin"</th><th scope="col" class="number">"Margin %"</th>
+                                </tr>
+                            </thead>
+                            <tbody>{subscription_rows}</tbody>
+                        </table>
+                    </div>
+                    {one_side("Purchase lines without a customer line", unmatched_purchases)}
+                    {one_side("Customer lines without a purchase line", unmatched_sales)}
                 }
                 .into_any()
             }
