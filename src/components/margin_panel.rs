@@ -1,6 +1,9 @@
 use std::sync::Arc;
 
-use billing::{Endpoint, InvoiceDocument, ProfileSummary, matching::match_documents};
+use billing::{
+    Endpoint, InvoiceDocument, ProfileSummary,
+    matching::{Margin, match_documents},
+};
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
@@ -9,6 +12,16 @@ use crate::{
     loaded::{Contents, Loaded},
     query::other_side,
 };
+
+/// Cost, sale, margin and margin % as table cells.
+fn margin_cells(margin: &Margin, currency: &str) -> impl IntoView + use<> {
+    view! {
+        <td class="number">{format::amount(margin.cost, currency)}</td>
+        <td class="number">{format::amount(margin.sale, currency)}</td>
+        <td class="number">{format::amount(margin.margin(), currency)}</td>
+        <td class="number">{margin.percent().map(|percent| format!("{} %", percent.round_dp(1)))}</td>
+    }
+}
 
 /// At most this many one-sided lines are listed; the count says the rest.
 const ONE_SIDE_LISTED: usize = 50;
@@ -92,10 +105,7 @@ pub fn MarginPanel(loaded: Arc<Loaded>, document: Arc<InvoiceDocument>) -> impl 
                                 data-cost=margin.cost.to_string() data-sale=margin.sale.to_string()>
                                 <th scope="row">{customer.clone()}</th>
                                 <td>{currency.clone()}</td>
-                                <td class="number">{format::amount(margin.cost, currency)}</td>
-                                <td class="number">{format::amount(margin.sale, currency)}</td>
-                                <td class="number">{format::amount(margin.margin(), currency)}</td>
-                                <td class="number">{margin.percent().map(|percent| format!("{} %", percent.round_dp(1)))}</td>
+                                {margin_cells(margin, currency)}
                             </tr>
                         }
                     })
@@ -109,10 +119,7 @@ pub fn MarginPanel(loaded: Arc<Loaded>, document: Arc<InvoiceDocument>) -> impl 
                                 <td>{customer.clone()}</td>
                                 <th scope="row">{subscription.clone()}</th>
                                 <td>{currency.clone()}</td>
-                                <td class="number">{format::amount(margin.cost, currency)}</td>
-                                <td class="number">{format::amount(margin.sale, currency)}</td>
-                                <td class="number">{format::amount(margin.margin(), currency)}</td>
-                                <td class="number">{margin.percent().map(|percent| format!("{} %", percent.round_dp(1)))}</td>
+                                {margin_cells(margin, currency)}
                             </tr>
                         }
                     })
