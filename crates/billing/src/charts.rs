@@ -1,13 +1,16 @@
 //! The figures behind the app's charts: amounts excluding VAT of a set of
 //! rows, in one currency, by invoice month, by customer (the top ones plus
-//! the rest) and by charge type.
+//! the rest), by charge type and by vendor.
 
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
-use crate::{lines::LineTable, totals::currency_of};
+use crate::{
+    lines::{LineTable, vendor_of},
+    totals::currency_of,
+};
 
 /// One bar: what it stands for and its amount.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,10 +77,16 @@ pub const REST: &str = "All other customers";
 
 /// Per charge type, largest first.
 pub fn by_charge_type(table: &LineTable, indexes: &[usize], currency: &str) -> Vec<Bar> {
-    let mut bars: Vec<Bar> = sums_by(table, indexes, currency, |row| row.line.charge_type.clone())
-        .into_iter()
-        .map(|(label, amount)| Bar { label, amount })
-        .collect();
+    largest_first(sums_by(table, indexes, currency, |row| row.line.charge_type.clone()))
+}
+
+/// Per vendor, largest first.
+pub fn by_vendor(table: &LineTable, indexes: &[usize], currency: &str) -> Vec<Bar> {
+    largest_first(sums_by(table, indexes, currency, |row| vendor_of(row.invoice).map(str::to_owned)))
+}
+
+fn largest_first(sums: BTreeMap<String, Decimal>) -> Vec<Bar> {
+    let mut bars: Vec<Bar> = sums.into_iter().map(|(label, amount)| Bar { label, amount }).collect();
     bars.sort_by_key(|bar| std::cmp::Reverse(bar.amount));
     bars
 }

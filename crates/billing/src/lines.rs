@@ -19,6 +19,16 @@ pub struct LineRow<'a> {
     pub line: &'a PriceLine,
 }
 
+/// The vendor an invoice bills for. The contract has no vendor field, but
+/// the API never merges vendors into one invoice, and its description names
+/// the run, e.g. `Microsoft, October 2026`: the vendor is the description up
+/// to its first comma.
+pub fn vendor_of(invoice: &Invoice) -> Option<&str> {
+    let description = invoice.header.description.as_deref()?;
+    let vendor = description.split(',').next().unwrap_or(description).trim();
+    (!vendor.is_empty()).then_some(vendor)
+}
+
 /// Every price line of the document, in document order.
 pub fn rows(document: &InvoiceDocument) -> impl Iterator<Item = LineRow<'_>> {
     document.invoices.iter().flat_map(invoice_rows)
@@ -43,6 +53,8 @@ pub struct LineFilter {
     pub customer: Option<String>,
     /// Exact invoice id, as text.
     pub invoice: Option<String>,
+    /// Exact vendor, as [`vendor_of`] names it.
+    pub vendor: Option<String>,
     /// Exact charge type, e.g. `Correction`.
     pub charge_type: Option<String>,
     /// Invoice dated on or after.
@@ -76,6 +88,7 @@ impl LineFilter {
         };
         let date = row.invoice.header.date;
         equals(&self.customer, row.customer.company_name.as_deref())
+            && equals(&self.vendor, vendor_of(row.invoice))
             && equals(&self.charge_type, row.line.charge_type.as_deref())
             && self.invoice.as_ref().is_none_or(|wanted| {
                 row.invoice.header.invoice_id.as_ref().is_some_and(|id| id.to_string() == *wanted)
@@ -208,6 +221,7 @@ impl LineTable {
                     format!("{id} {name}").trim_end().to_owned()
                 }),
                 GroupBy::ChargeType => row.line.charge_type.clone(),
+                GroupBy::Vendor => vendor_of(row.invoice).map(str::to_owned),
             }
             .unwrap_or_default();
             let group = groups.entry(key.clone()).or_insert_with(|| Group {
@@ -244,6 +258,7 @@ pub enum GroupBy {
     Customer,
     Subscription,
     ChargeType,
+    Vendor,
 }
 
 /// Rows sharing one key, with their subtotals per currency.
@@ -260,6 +275,7 @@ pub struct Group {
 pub enum SortColumn {
     Invoice,
     InvoiceDate,
+    Vendor,
     Customer,
     Subscription,
     Description,
@@ -276,6 +292,7 @@ fn compare(a: &LineRow<'_>, b: &LineRow<'_>, column: SortColumn) -> std::cmp::Or
     match column {
         SortColumn::Invoice => a.invoice.header.invoice_id.cmp(&b.invoice.header.invoice_id),
         SortColumn::InvoiceDate => a.invoice.header.date.cmp(&b.invoice.header.date),
+        SortColumn::Vendor => vendor_of(a.invoice).cmp(&vendor_of(b.invoice)),
         SortColumn::Customer => a.customer.company_name.cmp(&b.customer.company_name),
         SortColumn::Subscription => a.subscription.subscription_name.cmp(&b.subscription.subscription_name),
         SortColumn::Description => a.line.description.cmp(&b.line.description),

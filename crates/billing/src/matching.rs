@@ -106,3 +106,118 @@ fn add(total: &mut Margin, line: Margin) {
     total.cost += line.cost;
     total.sale += line.sale;
 }
+
+/// A line found on one side of the join only, as the app lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OneSidedLine {
+    pub invoice: String,
+    pub customer: String,
+    pub description: String,
+    pub amount: Option<Decimal>,
+    pub currency: String,
+}
+
+impl From<&LineRow<'_>> for OneSidedLine {
+    fn from(row: &LineRow<'_>) -> Self {
+        Self {
+            invoice: row.invoice.header.invoice_id.as_ref().map(ToString::to_string).unwrap_or_default(),
+            customer: row.customer.company_name.clone().unwrap_or_default(),
+            description: row.line.description.clone().unwrap_or_default(),
+            amount: row.line.extended_price,
+            currency: currency_of(row.invoice).to_owned(),
+        }
+    }
+}
+
+/// What the app keeps of a join: owned, so it outlives the two documents'
+/// borrow, and computed once for the panel, the table and the chart.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct MarginSummary {
+    pub matched: usize,
+    pub currency_mismatches: usize,
+    pub per_customer: BTreeMap<(String, String), Margin>,
+    pub per_subscription: BTreeMap<(String, String, String), Margin>,
+    /// Each matched line's cost and sale by its hash; a hash matched more
+    /// than once is left out, since it cannot name one line.
+    pub by_hash: HashMap<String, Margin>,
+    pub purchase_only: Vec<OneSidedLine>,
+    pub sale_only: Vec<OneSidedLine>,
+}
+
+impl From<MatchReport<'_>> for MarginSummary {
+    fn from(report: MatchReport<'_>) -> Self {
+        let mut by_hash: HashMap<String, Option<Margin>> = HashMap::new();
+        for line in &report.matched {
+            if let Some(hash) = &line.purchase.line.invoice_row_hash {
+                by_hash.entry(hash.clone()).and_modify(|seen| *seen = None).or_insert(Some(line.margin));
+            }
+        }
+        Self {
+            matched: report.matched.len(),
+            currency_mismatches: report.currency_mismatches.len(),
+            by_hash: by_hash.into_iter().filter_map(|(hash, margin)| Some((hash, margin?))).collect(),
+            purchase_only: report.purchase_only.iter().map(OneSidedLine::from).collect(),
+            sale_only: report.sale_only.iter().map(OneSidedLine::from).collect(),
+            per_customer: report.per_customer,
+            per_subscription: report.per_subscription,
+        }
+    }
+}
+
+/// Where the vendor's best-effort `consolidatedinvoices` disagrees with the
+/// exact join.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ConsolidatedComparison {
+    /// Consolidated lines whose cost and sale equal the join's.
+    pub agreeing: usize,
+    /// Hashes of joined lines the consolidated view leaves out.
+    pub missing: Vec<String>,
+    /// Hashes the consolidated view lists more than once, with the count.
+    pub duplicated: Vec<(String, usize)>,
+    /// Hashes whose cost or sale differ: the join's, then the vendor's.
+    pub differing: Vec<(String, Margin, Margin)>,
+    /// Consolidated lines with no hash, or a hash the join did not match.
+    pub unknown: usize,
+}
+
+/// Compares each consolidated line (cost from its purchase side, sale from
+/// `SalesPrice`/`SalesDiscount`, rounded to cents as the vendor writes
+/// amounts) with the exact join's line of the same hash.
+pub fn compare_consolidated(exact: &MarginSummary, consolidated: &InvoiceDocument) -> ConsolidatedComparison {
+    let mut comparison = ConsolidatedComparison::default();
+    let mut seen: BTreeMap<&str, (usize, Margin)> = BTreeMap::new();
+    for row in rows(consolidated) {
+        let Some(hash) = row.line.invoice_row_hash.as_deref() else {
+            comparison.unknown += 1;
+            continue;
+        };
+        let vendor = Margin {
+            cost: row.line.extended_price.unwrap_or_default(),
+            sale: crate::totals::sales_extended_price(row.line)
+                .map(|sale| {
+                    sale.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+                })
+                .unwrap_or_default(),
+        };
+        seen.entry(hash).and_modify(|(count, _)| *count += 1).or_insert((1, vendor));
+    }
+    for (hash, (count, vendor)) in &seen {
+        let Some(exact) = exact.by_hash.get(*hash) else {
+            comparison.unknown += count;
+            continue;
+        };
+        if *count > 1 {
+            comparison.duplicated.push(((*hash).to_owned(), *count));
+        }
+        if exact == vendor {
+            comparison.agreeing += 1;
+        } else {
+            comparison.differing.push(((*hash).to_owned(), *exact, *vendor));
+        }
+    }
+    let mut missing: Vec<String> =
+        exact.by_hash.keys().filter(|hash| !seen.contains_key(hash.as_str())).cloned().collect();
+    missing.sort();
+    comparison.missing = missing;
+    comparison
+}

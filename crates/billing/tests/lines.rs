@@ -4,7 +4,7 @@ use std::{str::FromStr, sync::Arc};
 
 use billing::{
     json::parse_invoices,
-    lines::{LineFilter, LineTable, SortColumn, filtered, rows, sort_rows},
+    lines::{LineFilter, LineTable, SortColumn, filtered, rows, sort_rows, vendor_of},
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -100,6 +100,29 @@ fn the_table_finds_what_filtered_finds() {
 }
 
 #[test]
+fn the_vendor_is_the_invoice_description_up_to_its_first_comma() {
+    let document = fixture();
+    let vendors: Vec<_> = document.invoices.iter().map(vendor_of).collect();
+    assert_eq!(vendors, [Some("Microsoft CSP"), Some("KPN Zakelijk")]);
+    let mut invoice = document.invoices[0].clone();
+    for (description, vendor) in [
+        (None, None),
+        (Some(" , December 2025"), None),
+        (Some("Dropbox"), Some("Dropbox")),
+        (Some(" Acronis , a, b"), Some("Acronis")),
+    ] {
+        invoice.header.description = description.map(str::to_owned);
+        assert_eq!(vendor_of(&invoice), vendor, "{description:?}");
+    }
+    let table = table();
+    let telecom = LineFilter { vendor: Some("KPN Zakelijk".to_owned()), ..LineFilter::default() };
+    assert_eq!(described(&table, &table.filter(&telecom)), ["SIP trunk"]);
+    let mut indexes: Vec<usize> = (0..table.len()).collect();
+    table.sort(&mut indexes, SortColumn::Vendor, false);
+    assert_eq!(described(&table, &indexes)[0], "SIP trunk", "KPN sorts before Microsoft");
+}
+
+#[test]
 fn the_table_sorts_indexes_like_rows_and_lists_filter_choices() {
     let table = table();
     let mut indexes: Vec<usize> = (0..table.len()).collect();
@@ -169,6 +192,13 @@ fn groups_carry_subtotals_per_currency() {
             ("Correction".to_owned(), 1, eur("-10.00", "0")),
             ("Cycle Fee".to_owned(), 1, eur("100.00", "21.00")),
             ("Usage Fee".to_owned(), 1, gbp("24.00", "0")),
+        ]
+    );
+    assert_eq!(
+        summary(GroupBy::Vendor),
+        [
+            ("KPN Zakelijk".to_owned(), 1, gbp("24.00", "0")),
+            ("Microsoft CSP".to_owned(), 2, eur("90.00", "21.00")),
         ]
     );
     let subscriptions: Vec<String> =
