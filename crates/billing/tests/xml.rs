@@ -76,7 +76,8 @@ fn absurd_nesting_is_refused() {
 fn truncated_non_utf8_and_empty_documents_are_errors() {
     let truncated = &FIXTURE[..FIXTURE.len() / 2];
     let error = parse_invoices(truncated).unwrap_err();
-    assert!(error.message.contains("ends inside") || error.message.contains("not valid UTF-8"), "{error}");
+    let says_it_ended = ["ends inside", "end of input", "not valid UTF-8"];
+    assert!(says_it_ended.iter().any(|said| error.message.contains(said)), "{error}");
 
     let error = parse_invoices(b"<InvoiceResponse><Invoice><Header><Description>caf\xE9</Description></Header></Invoice></InvoiceResponse>").unwrap_err();
     assert_eq!(error.location, Location::ByteOffset(50));
