@@ -78,3 +78,23 @@ fn describe(error: &JsValue) -> String {
         .or_else(|| error.as_string())
         .unwrap_or_else(|| "the connection failed".to_owned())
 }
+
+/// Fetches and reads an invoice-shaped document, for the margin's other
+/// side and the vendor's consolidated view; the error is said in words.
+pub async fn fetch_invoices(
+    query: crate::query::Query,
+) -> Result<std::sync::Arc<billing::InvoiceDocument>, String> {
+    let controller = web_sys::AbortController::new().map_err(|error| describe(&error))?;
+    match fetch_document(&query.relay_path(false), &controller.signal(), |_, _| {}).await {
+        Ok(bytes) => match crate::loaded::Loaded::read(query, bytes) {
+            Ok(crate::loaded::Loaded { contents: crate::loaded::Contents::Invoices(document), .. }) => {
+                Ok(document)
+            }
+            Ok(_) => Err("the answer is not an invoice document".to_owned()),
+            Err(error) => Err(error.to_string()),
+        },
+        Err(FetchError::Relay(problem)) => Err(format!("{}: {}", problem.title, problem.detail)),
+        Err(FetchError::Broken { message, .. }) => Err(message),
+        Err(FetchError::Cancelled { .. }) => Err("the transfer was cancelled".to_owned()),
+    }
+}

@@ -2,10 +2,12 @@
 //! crates/billing's model.
 
 pub mod api;
+pub mod columns;
 pub mod components;
 pub mod fetch;
 pub mod format;
 pub mod loaded;
 pub mod query;
+pub mod storage;
 
 pub use components::app::App;

@@ -25,8 +25,9 @@ pub enum Contents {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Loaded {
     pub query: Query,
-    /// The raw bytes, kept to download exactly as received.
-    pub bytes: Vec<u8>,
+    /// The raw bytes, kept to download exactly as received; shared with the
+    /// download link rather than copied, since they may be 100 MB.
+    pub bytes: Arc<Vec<u8>>,
     pub contents: Contents,
     pub discrepancies: Vec<Discrepancy>,
 }
@@ -47,7 +48,7 @@ impl Loaded {
             Contents::Invoices(document) => check(document),
             Contents::SubscriptionDetails(_) => Vec::new(),
         };
-        Ok(Self { query, bytes, contents, discrepancies })
+        Ok(Self { query, bytes: Arc::new(bytes), contents, discrepancies })
     }
 
     pub fn raw_file_name(&self) -> String {
@@ -62,17 +63,19 @@ impl Loaded {
         }
     }
 
+    pub fn converted_file_name(&self) -> String {
+        format!("{}.{}", self.query.file_stem(), format_name(self.other_format()))
+    }
+
     /// The whole document written in the other format.
-    pub fn converted(&self) -> (String, Vec<u8>) {
-        let format = self.other_format();
-        let bytes = match (&self.contents, format) {
+    pub fn converted(&self) -> Vec<u8> {
+        match (&self.contents, self.other_format()) {
             (Contents::Invoices(document), format) => write_document(format, document),
             (Contents::SubscriptionDetails(details), Format::Xml) => xml::write_subscription_details(details),
             (Contents::SubscriptionDetails(details), Format::Json) => {
                 json::write_subscription_details(details)
             }
-        };
-        (format!("{}.{}", self.query.file_stem(), format_name(format)), bytes)
+        }
     }
 }
 
@@ -189,7 +192,7 @@ mod tests {
     #[test]
     fn a_document_is_read_summarised_and_converted_both_ways() {
         let loaded = Loaded::read(query(Format::Xml), XML.to_vec()).unwrap();
-        assert_eq!(loaded.bytes, XML, "the raw bytes are kept as received");
+        assert_eq!(*loaded.bytes, XML, "the raw bytes are kept as received");
         let Contents::Invoices(document) = &loaded.contents else { panic!("invoices") };
         let summary = summary(document);
         assert_eq!((summary.invoices, summary.customers, summary.lines), (2, 2, 3));
@@ -199,7 +202,7 @@ mod tests {
             (sums.excluding_vat.to_string(), sums.vat.to_string()),
             ("128.00".to_owned(), "22.68".to_owned())
         );
-        let (name, json_bytes) = loaded.converted();
+        let (name, json_bytes) = (loaded.converted_file_name(), loaded.converted());
         assert_eq!(name, "customerinvoices_v3_2025-12-31_2026-03-31.json");
         let back = Loaded::read(query(Format::Json), json_bytes).unwrap();
         assert_eq!(back.contents, loaded.contents);

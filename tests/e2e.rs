@@ -122,6 +122,21 @@ async fn open_last_three_months(relay: &Relay, client: &Client, endpoint: &str, 
     window
 }
 
+/// Waits until the table's status line counts `shown` of `total` lines
+/// (whatever it says next of the sort and grouping).
+async fn wait_for_line_count(client: &Client, shown: usize, total: usize) {
+    let expected = format!("{shown} of {total} lines");
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    loop {
+        let status = text_of(client, ".lines-shown").await;
+        if status == expected || status.starts_with(&format!("{expected},")) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the table shows {status:?}, not {expected:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_preset_fetch_renders_totals_and_downloads_that_match_the_source() {
     let relay = start_relay().await;
@@ -142,12 +157,12 @@ async fn a_preset_fetch_renders_totals_and_downloads_that_match_the_source() {
     assert_eq!(page_totals(client).await, expected_totals(&document), "the summary is crates/billing's");
     assert_eq!(text_of(client, ".invoice-count").await, document.invoices.len().to_string());
 
-    let raw = download(&browser, "a.download[data-file$='.xml']").await;
+    let raw = download(&browser, ".download[data-file$='.xml']").await;
     assert_eq!(raw, xml, "the raw file is byte for byte what the relay sent");
-    let csv = download(&browser, "a.download[data-file$='.csv']").await;
+    let csv = download(&browser, ".download[data-file$='.csv']").await;
     let records = csv::Reader::from_reader(csv.as_slice()).records().count();
     assert_eq!(records, billing::lines::rows(&document).count(), "one CSV row per price line");
-    let converted = download(&browser, "a.download[data-file$='.json']").await;
+    let converted = download(&browser, ".download[data-file$='.json']").await;
     assert_eq!(
         billing::json::parse_invoices(&converted).unwrap(),
         document,
@@ -160,9 +175,9 @@ async fn a_preset_fetch_renders_totals_and_downloads_that_match_the_source() {
     let xml_totals = page_totals(client).await;
     wait_for(client, "input[name='format']:not(:checked):not([disabled])").await.click().await.unwrap();
     fetch(client).await;
-    wait_for(client, "a.download[data-file$='.json'][data-file^='invoices']").await;
+    wait_for(client, ".download[data-file$='.json'][data-file^='invoices']").await;
     assert_eq!(page_totals(client).await, xml_totals, "JSON and XML of the same window agree");
-    let json_raw = download(&browser, "a.download[data-file^='invoices'][data-file$='.json']").await;
+    let json_raw = download(&browser, ".download[data-file^='invoices'][data-file$='.json']").await;
     assert_eq!(
         json_raw,
         direct(&relay, &format!("/api/documents/demo/v3/invoices?format=json&{window}")).await
@@ -303,12 +318,7 @@ async fn filtering_lines_by_a_customer_agrees_with_its_subtotals_its_csv_and_cra
         .filter(|row| row.customer.company_name.as_deref() == Some(customer.as_str()))
         .collect();
     assert!(!theirs.is_empty());
-    let expected_count = format!("{} of {total} lines", theirs.len());
-    let deadline = tokio::time::Instant::now() + STARTUP;
-    while text_of(client, ".lines-shown").await != expected_count {
-        assert!(tokio::time::Instant::now() < deadline, "the table did not filter to {expected_count}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_line_count(client, theirs.len(), total).await;
     assert!(
         text_of(client, ".chips").await.contains(&format!("Customer: {customer}")),
         "the filter is shown"
@@ -331,8 +341,7 @@ async fn filtering_lines_by_a_customer_agrees_with_its_subtotals_its_csv_and_cra
     }
     assert_eq!(subtotals, expected, "the subtotals are crates/billing's");
 
-    wait_for(client, ".prepare-csv").await.click().await.unwrap();
-    let csv = download(&browser, "a.download[data-file$='_lines.csv']").await;
+    let csv = download(&browser, ".download[data-file$='_lines.csv']").await;
     let mut reader = csv::Reader::from_reader(csv.as_slice());
     let headers = reader.headers().unwrap().clone();
     let column = |name: &str| headers.iter().position(|header| header == name).unwrap();
@@ -351,13 +360,32 @@ async fn filtering_lines_by_a_customer_agrees_with_its_subtotals_its_csv_and_cra
     assert_eq!(from_csv, expected, "and the same amounts");
 
     wait_for(client, ".clear-all").await.click().await.unwrap();
-    let deadline = tokio::time::Instant::now() + STARTUP;
-    while text_of(client, ".lines-shown").await != format!("{total} of {total} lines") {
-        assert!(tokio::time::Instant::now() < deadline, "clearing did not restore every line");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_line_count(client, total, total).await;
     let rendered = client.find_all(Locator::Css(".line-row")).await.unwrap().len();
     assert!(rendered < total.min(60), "only the rows in view are in the page: {rendered} of {total}");
+
+    // Hiding a column takes it out of the table, and the choice outlives a reload.
+    let headers = |client: &Client| {
+        let client = client.clone();
+        async move {
+            let mut labels = Vec::new();
+            for header in client.find_all(Locator::Css(".line-table thead th")).await.unwrap() {
+                labels.push(header.text().await.unwrap());
+            }
+            labels
+        }
+    };
+    assert!(headers(client).await.contains(&"VAT".to_owned()));
+    wait_for(client, ".column-choice summary").await.click().await.unwrap();
+    wait_for(client, ".column-choice input[data-column='VAT']").await.click().await.unwrap();
+    assert!(!headers(client).await.contains(&"VAT".to_owned()), "the VAT column is hidden");
+    let first_row = wait_for(client, ".line-row").await;
+    let cells = first_row.find_all(Locator::Css("td")).await.unwrap().len();
+    assert_eq!(cells, headers(client).await.len(), "rows have a cell per shown column");
+    open_last_three_months(&relay, client, "invoices", "xml").await;
+    wait_for(client, ".line-table").await;
+    let after_reload = headers(client).await;
+    assert!(!after_reload.is_empty() && !after_reload.contains(&"VAT".to_owned()), "{after_reload:?}");
     client.clone().close().await.unwrap();
 }
 
@@ -402,6 +430,37 @@ async fn the_margin_view_matches_a_join_computed_here() {
     assert_eq!(subscriptions, report.per_subscription.len(), "one row per subscription and currency");
     let counts = text_of(client, ".margin-counts").await;
     assert!(counts.starts_with(&format!("{} lines matched", report.matched.len())), "{counts}");
+
+    // Each line's cost, sale and margin become columns of the lines table.
+    let mut headers = Vec::new();
+    for header in client.find_all(Locator::Css(".line-table thead th")).await.unwrap() {
+        headers.push(header.text().await.unwrap());
+    }
+    for column in ["Cost", "Sale", "Margin", "Margin %"] {
+        assert!(headers.iter().any(|header| header == column), "{column} in {headers:?}");
+    }
+
+    // The vendor's consolidated view, against the join computed here.
+    let consolidated = billing::json::parse_invoices(
+        &direct(&relay, &format!("/api/documents/demo/v3/consolidatedinvoices?format=json&{window}")).await,
+    )
+    .unwrap();
+    let exact = billing::matching::MarginSummary::from(report);
+    let comparison = billing::matching::compare_consolidated(&exact, &consolidated);
+    assert!(
+        !comparison.missing.is_empty() || !comparison.duplicated.is_empty(),
+        "the demo's consolidated view is imperfect on purpose"
+    );
+    wait_for(client, ".load-consolidated").await.click().await.unwrap();
+    let said = text_of(client, ".consolidated-counts").await;
+    let expected = format!(
+        "{} lines agree. {} joined lines are missing from it, {} are listed more than once, {} differ in cost or sale",
+        comparison.agreeing,
+        comparison.missing.len(),
+        comparison.duplicated.len(),
+        comparison.differing.len()
+    );
+    assert!(said.starts_with(&expected), "{said:?} against {expected:?}");
     client.clone().close().await.unwrap();
 }
 
@@ -431,15 +490,77 @@ async fn clicking_a_customer_bar_filters_the_lines_table() {
     let theirs = billing::lines::rows(&document)
         .filter(|row| row.customer.company_name.as_deref() == Some(customer.as_str()))
         .count();
-    let expected = format!("{theirs} of {total} lines");
-    let deadline = tokio::time::Instant::now() + STARTUP;
-    while text_of(client, ".lines-shown").await != expected {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the bar for {customer} did not filter to {expected}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_line_count(client, theirs, total).await;
     assert!(text_of(client, ".chips").await.contains(&format!("Customer: {customer}")));
+
+    wait_for(client, ".clear-all").await.click().await.unwrap();
+    let vendor_bar = wait_for(client, ".chart:nth-of-type(4) .bar").await;
+    let vendor = vendor_bar.attr("data-label").await.unwrap().unwrap();
+    vendor_bar.click().await.unwrap();
+    let theirs = billing::lines::rows(&document)
+        .filter(|row| billing::lines::vendor_of(row.invoice) == Some(vendor.as_str()))
+        .count();
+    assert!(theirs > 0 && theirs < total, "{vendor} has some of the lines");
+    wait_for_line_count(client, theirs, total).await;
+    assert!(text_of(client, ".chips").await.contains(&format!("Vendor: {vendor}")));
+    client.clone().close().await.unwrap();
+}
+
+/// Runs axe-core's audit in the page and fails with every violation.
+async fn assert_no_axe_violations(client: &Client, state: &str) {
+    let script_path = std::env::var_os("BILLING_AXE_SCRIPT").map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(&std::env::var("HOME").unwrap())
+            .join(".cache/billing-portal/tools/node_modules/axe-core/axe.min.js")
+    });
+    let axe = std::fs::read_to_string(&script_path).unwrap_or_else(|error| {
+        panic!("{}: {error}: run `cargo xtask test`, which installs axe-core", script_path.display())
+    });
+    client.execute(&axe, vec![]).await.unwrap();
+    let result = client
+        .execute_async(
+            "const done = arguments[0];
+             axe.run(document, { resultTypes: ['violations'] })
+                .then(result => done(result.violations.map(v => ({ id: v.id, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')) }))))
+                .catch(error => done([{ id: 'axe failed', help: String(error), nodes: [] }]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let violations = result.as_array().expect("axe answers a list");
+    assert!(
+        violations.is_empty(),
+        "axe-core finds violations {state}: {}",
+        serde_json::to_string_pretty(&result).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn the_page_passes_an_axe_core_audit_in_light_and_dark() {
+    let relay = start_relay().await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    client.goto(&relay.url).await.unwrap();
+    wait_for(client, ".fetch").await;
+    assert_no_axe_violations(client, "on the empty form").await;
+
+    open_last_three_months(&relay, client, "invoices", "xml").await;
+    wait_for(client, ".line-row").await;
+    wait_for(client, ".load-other").await.click().await.unwrap();
+    wait_for(client, ".margin-row").await;
+    wait_for(client, ".load-consolidated").await.click().await.unwrap();
+    wait_for(client, ".consolidated-counts").await;
+    wait_for(client, ".column-choice summary").await.click().await.unwrap();
+    choose(client, "#line-group", "vendor").await;
+    wait_for(client, ".group-row").await;
+    wait_for(client, ".invoice-row button").await.click().await.unwrap();
+    wait_for(client, ".invoice-detail").await;
+    for theme in ["light", "dark"] {
+        choose(client, ".theme select", theme).await;
+        assert_no_axe_violations(
+            client,
+            &format!("with results, the margin and groups shown, in {theme} colours"),
+        )
+        .await;
+    }
     client.clone().close().await.unwrap();
 }

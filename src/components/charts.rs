@@ -1,18 +1,27 @@
 use std::sync::Arc;
 
 use billing::{
-    charts::{Bar, REST, by_charge_type, by_invoice_month, main_currency, month_window, top_customers},
+    charts::{
+        Bar, REST, by_charge_type, by_invoice_month, by_vendor, main_currency, month_window, top_customers,
+        top_margins,
+    },
     lines::{LineFilter, LineTable},
+    matching::MarginSummary,
 };
 use leptos::prelude::*;
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::format;
 
-/// Totals by invoice month, the top ten customers and the split by charge
-/// type, in one currency at a time; choosing a bar filters the lines table.
+/// Totals by invoice month, the top ten customers, the split by charge type
+/// and by vendor, and the margin per customer once both sides are loaded;
+/// in one currency at a time, and choosing a bar filters the lines table.
 #[component]
-pub fn Charts(table: Arc<LineTable>, filter: RwSignal<LineFilter>) -> impl IntoView {
+pub fn Charts(
+    table: Arc<LineTable>,
+    filter: RwSignal<LineFilter>,
+    #[prop(into)] margins: Signal<Option<Arc<MarginSummary>>>,
+) -> impl IntoView {
     let all: Vec<usize> = (0..table.len()).collect();
     let currencies = table.distinct(|row| Some(billing::totals::currency_of(row.invoice).to_owned()));
     let currency = RwSignal::new(main_currency(&table, &all).unwrap_or_default());
@@ -20,14 +29,26 @@ pub fn Charts(table: Arc<LineTable>, filter: RwSignal<LineFilter>) -> impl IntoV
     let all = StoredValue::new(all);
     let charts = move || {
         let currency = currency.get();
-        let (months, customers, charges) = table.with_value(|table| {
+        let (months, customers, charges, vendors) = table.with_value(|table| {
             all.with_value(|all| {
                 (
                     by_invoice_month(table, all, &currency),
                     top_customers(table, all, &currency, 10),
                     by_charge_type(table, all, &currency),
+                    by_vendor(table, all, &currency),
                 )
             })
+        });
+        let choose_customer = move |label: String| {
+            if label != REST {
+                filter.update(|filter| filter.customer = Some(label));
+            }
+        };
+        let margin_chart = margins.get().map(|summary| {
+            view! {
+                <BarChart title="Margin: top ten customers and the rest" bars=top_margins(&summary, &currency, 10)
+                    currency=currency.clone() choose=choose_customer />
+            }
         });
         view! {
             <BarChart title="Per invoice month" bars=months currency=currency.clone()
@@ -37,13 +58,12 @@ pub fn Charts(table: Arc<LineTable>, filter: RwSignal<LineFilter>) -> impl IntoV
                     }
                 } />
             <BarChart title="Top ten customers and the rest" bars=customers currency=currency.clone()
-                choose=move |label: String| {
-                    if label != REST {
-                        filter.update(|filter| filter.customer = Some(label));
-                    }
-                } />
+                choose=choose_customer />
             <BarChart title="Per charge type" bars=charges currency=currency.clone()
                 choose=move |label: String| filter.update(|filter| filter.charge_type = Some(label)) />
+            <BarChart title="Per vendor" bars=vendors currency=currency.clone()
+                choose=move |label: String| filter.update(|filter| filter.vendor = Some(label)) />
+            {margin_chart}
         }
     };
     view! {
@@ -83,6 +103,10 @@ fn BarChart(
     let largest =
         bars.iter().filter_map(|bar| bar.amount.abs().to_f64()).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
     let height = ROW_HEIGHT * bars.len().max(1) as f64;
+    // Long names are cut by a clip, not shortened, so the text a reader sees
+    // is the start of the name a screen reader says.
+    let clip_id =
+        format!("labels-{}", title.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
     let shapes = bars
         .iter()
         .enumerate()
@@ -91,7 +115,6 @@ fn BarChart(
             let width = bar.amount.abs().to_f64().unwrap_or_default() / largest * BAR_SPACE;
             let amount = format::amount(bar.amount, &currency);
             let label = bar.label.clone();
-            let short: String = if label.chars().count() > 28 { format!("{}…", label.chars().take(27).collect::<String>()) } else { label.clone() };
             let chosen = label.clone();
             let keyed = label.clone();
             let described = format!("{label}: {amount}. Filter the lines.");
@@ -104,7 +127,7 @@ fn BarChart(
                     <title>{tip}</title>
                     // The whole row answers to the pointer, not only the ink.
                     <rect class="hit" x="0" y=y width=LABEL_WIDTH + BAR_SPACE + 130.0 height=ROW_HEIGHT />
-                    <text x="0" y=y + 16.0 class="bar-label">{short}</text>
+                    <text x="0" y=y + 16.0 class="bar-label" clip-path=format!("url(#{clip_id})")>{label.clone()}</text>
                     <rect x=LABEL_WIDTH y=y + 4.0 width=width.max(1.0) height=ROW_HEIGHT - 8.0
                         class:negative=bar.amount.is_sign_negative() />
                     <text x=LABEL_WIDTH + width + 6.0 y=y + 16.0 class="bar-amount">{amount}</text>
@@ -120,6 +143,11 @@ fn BarChart(
         <figure class="chart">
             <figcaption>{title}</figcaption>
             <svg viewBox=format!("0 0 {} {height}", LABEL_WIDTH + BAR_SPACE + 130.0) aria-hidden="false" role="group" aria-label=title>
+                <defs>
+                    <clipPath id=clip_id.clone()>
+                        <rect x="0" y="0" width=LABEL_WIDTH - 8.0 height=height />
+                    </clipPath>
+                </defs>
                 {shapes}
             </svg>
             <table class="visually-hidden">

@@ -123,6 +123,12 @@ fn subscription_view(
     };
     let lines =
         subscription.price_lines.iter().map(|line| line_view(line, currency, consolidated)).collect_view();
+    // Each scrolling region needs a name of its own.
+    let region = format!(
+        "Lines of subscription {} {}",
+        subscription.subscription_id.as_ref().map(ToString::to_string).unwrap_or_default(),
+        subscription.subscription_name.as_deref().unwrap_or_default()
+    );
     view! {
         <div class="subscription">
             <h5>
@@ -133,7 +139,7 @@ fn subscription_view(
                 </span>
             </h5>
             <ul class="attributes">{details}</ul>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label=region>
                 <table class="lines"><thead>{head}</thead><tbody>{lines}</tbody></table>
             </div>
         </div>

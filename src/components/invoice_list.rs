@@ -57,7 +57,7 @@ pub fn InvoiceList(loaded: Arc<Loaded>, document: Arc<InvoiceDocument>) -> impl 
     view! {
         <section class="invoices" aria-labelledby="invoices-heading">
             <h2 id="invoices-heading">"Invoices"</h2>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Invoice table">
                 <table class="invoice-table">
                     <thead>
                         <tr>

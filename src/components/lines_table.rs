@@ -2,17 +2,25 @@ use std::sync::Arc;
 
 use billing::{
     csv_export::{CsvOptions, write_csv},
-    lines::{GroupBy, LineFilter, LineTable, SortColumn},
+    lines::{GroupBy, LineFilter, LineRow, LineTable, SortColumn, vendor_of},
+    matching::MarginSummary,
     totals::currency_of,
 };
 use chrono::NaiveDate;
 use leptos::prelude::*;
 
-use crate::{components::downloads::BlobLink, format, query::month_label};
+use crate::{
+    columns::{Column, HIDDEN_COLUMNS, parse_hidden, write_hidden},
+    components::downloads::GeneratedDownload,
+    format,
+    query::month_label,
+    storage,
+};
 
 /// Rows are this tall (CSS keeps them so); only those in view are rendered.
 const ROW_PIXELS: f64 = 32.0;
-const VIEWPORT_PIXELS: f64 = 480.0;
+/// The viewport's height until it is measured, as the CSS sets it.
+const FIRST_VIEWPORT_PIXELS: f64 = 480.0;
 const OVERSCAN: usize = 8;
 
 /// Takes one condition off the filter.
@@ -27,13 +35,44 @@ pub fn LinesTable(
     /// Shared with the charts, whose bars set it.
     #[prop(optional)]
     filter: Option<RwSignal<LineFilter>>,
+    /// Each line's cost and sale once both sides are loaded.
+    #[prop(optional, into)]
+    margins: Option<Signal<Option<Arc<MarginSummary>>>>,
 ) -> impl IntoView {
+    let margins = margins.unwrap_or_else(|| Signal::derive(|| None));
+    let hidden =
+        RwSignal::new(storage::recall(HIDDEN_COLUMNS).map(|text| parse_hidden(&text)).unwrap_or_default());
+    let shown_columns = Memo::new(move |_| {
+        let joined = margins.with(Option::is_some);
+        hidden.with(|hidden| {
+            Column::ALL
+                .into_iter()
+                .filter(|column| !hidden.contains(column) && (joined || !column.needs_margin()))
+                .collect::<Vec<_>>()
+        })
+    });
     let table = StoredValue::new(table);
     let filter = filter.unwrap_or_else(|| RwSignal::new(LineFilter::default()));
     let sort = RwSignal::new(None::<(SortColumn, bool)>);
     let grouping = RwSignal::new(None::<GroupBy>);
     let scroll_top = RwSignal::new(0.0_f64);
-    let exported = RwSignal::new(None::<Arc<Vec<u8>>>);
+    let viewport = NodeRef::<leptos::html::Div>::new();
+    let viewport_pixels = RwSignal::new(FIRST_VIEWPORT_PIXELS);
+    let measure = move || {
+        if let Some(element) = viewport.get_untracked() {
+            scroll_top.set(f64::from(element.scroll_top()));
+            viewport_pixels.set(f64::from(element.client_height()));
+        }
+    };
+    Effect::new(move |_| {
+        if viewport.get().is_some() {
+            measure();
+            // The frame after the first rows are laid out shows them.
+            request_animation_frame(|| format::mark("billing:lines-shown"));
+        }
+    });
+    let resizing = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || resizing.remove());
     let shown = Memo::new(move |_| {
         table.with_value(|table| {
             let mut indexes = filter.with(|filter| table.filter(filter));
@@ -43,12 +82,9 @@ pub fn LinesTable(
             indexes
         })
     });
-    Effect::new(move |_| {
-        shown.track();
-        exported.set(None);
-    });
     let total = table.with_value(|table| table.len());
     let customers = table.with_value(|table| table.distinct(|row| row.customer.company_name.clone()));
+    let vendors = table.with_value(|table| table.distinct(|row| vendor_of(row.invoice).map(str::to_owned)));
     let charge_types = table.with_value(|table| table.distinct(|row| row.line.charge_type.clone()));
     let invoices = table.with_value(|table| {
         table.distinct(|row| row.invoice.header.invoice_id.as_ref().map(ToString::to_string))
@@ -87,6 +123,9 @@ pub fn LinesTable(
         }
         if let Some(customer) = &current.customer {
             chips.push((format!("Customer: {customer}"), |filter| filter.customer = None));
+        }
+        if let Some(vendor) = &current.vendor {
+            chips.push((format!("Vendor: {vendor}"), |filter| filter.vendor = None));
         }
         if let Some(invoice) = &current.invoice {
             chips.push((format!("Invoice: {invoice}"), |filter| filter.invoice = None));
@@ -129,20 +168,24 @@ pub fn LinesTable(
             }
         })
     };
-    let header = move |label: &'static str, column: SortColumn, numeric: bool| {
+    let header = move |column: Column| {
+        let label = column.label();
+        let Some(sorts_by) = column.sort() else {
+            return view! { <th scope="col" class:number=column.numeric()>{label}</th> }.into_any();
+        };
         let state =
-            move || sort.get().filter(|(sorted, _)| *sorted == column).map(|(_, descending)| descending);
+            move || sort.get().filter(|(sorted, _)| *sorted == sorts_by).map(|(_, descending)| descending);
         view! {
-            <th scope="col" class:number=numeric aria-sort=move || match state() {
+            <th scope="col" class:number=column.numeric() aria-sort=move || match state() {
                 Some(true) => "descending",
                 Some(false) => "ascending",
                 None => "none",
             }>
                 <button type="button" class="sort" on:click=move |_| sort.update(|sort| {
                     *sort = match *sort {
-                        Some((sorted, false)) if sorted == column => Some((column, true)),
-                        Some((sorted, true)) if sorted == column => None,
-                        _ => Some((column, false)),
+                        Some((sorted, false)) if sorted == sorts_by => Some((sorts_by, true)),
+                        Some((sorted, true)) if sorted == sorts_by => None,
+                        _ => Some((sorts_by, false)),
                     }
                 })>
                     {label}
@@ -150,38 +193,26 @@ pub fn LinesTable(
                 </button>
             </th>
         }
+        .into_any()
     };
     let rows = move || {
         let indexes = shown.get();
         let first = ((scroll_top.get() / ROW_PIXELS) as usize).saturating_sub(OVERSCAN).min(indexes.len());
-        let count = (VIEWPORT_PIXELS / ROW_PIXELS) as usize + 2 * OVERSCAN;
+        let count = (viewport_pixels.get() / ROW_PIXELS).ceil() as usize + 2 * OVERSCAN;
         let last = (first + count).min(indexes.len());
         let above = first as f64 * ROW_PIXELS;
         let below = (indexes.len() - last) as f64 * ROW_PIXELS;
+        let columns = shown_columns.get();
+        let margins = margins.get();
         let visible = table.with_value(|table| {
             indexes[first..last]
                 .iter()
                 .map(|&index| {
                     let row = table.row(index);
-                    let currency = currency_of(row.invoice).to_owned();
-                    let money = |value: Option<rust_decimal::Decimal>| value.map(|value| format::amount(value, &currency)).unwrap_or_default();
-                    let text = |value: &Option<String>| value.clone().unwrap_or_default();
-                    let period = row.line.start_date.map(|start| {
-                        let end = row.line.end_date.map(|end| end.to_string()).unwrap_or_default();
-                        format!("{start} – {end}")
-                    });
+                    let cells = columns.iter().map(|&column| cell(&row, column, margins.as_deref())).collect_view();
                     view! {
                         <tr class="line-row" class:negative=row.line.extended_price.is_some_and(|price| price.is_sign_negative())>
-                            <td>{row.invoice.header.invoice_id.as_ref().map(ToString::to_string)}</td>
-                            <td>{text(&row.customer.company_name)}</td>
-                            <td>{text(&row.subscription.subscription_name)}</td>
-                            <td>{text(&row.line.description)}</td>
-                            <td>{text(&row.line.charge_type)}</td>
-                            <td>{period}</td>
-                            <td class="number">{row.line.quantity.map(format::number)}</td>
-                            <td class="number">{money(row.line.unit_price)}</td>
-                            <td class="number">{money(row.line.extended_price)}</td>
-                            <td class="number">{money(row.line.vat)}</td>
+                            {cells}
                         </tr>
                     }
                 })
@@ -243,6 +274,7 @@ pub fn LinesTable(
                         on:input=move |event| filter.update(|filter| filter.text = event_target_value(&event)) />
                 </div>
                 {choice("line-customer", "Customer", customers, |filter, value| filter.customer = value, |filter| filter.customer.clone())}
+                {choice("line-vendor", "Vendor", vendors, |filter, value| filter.vendor = value, |filter| filter.vendor.clone())}
                 {choice("line-invoice", "Invoice", invoices, |filter, value| filter.invoice = value, |filter| filter.invoice.clone())}
                 {choice("line-charge", "Charge type", charge_types, |filter, value| filter.charge_type = value, |filter| filter.charge_type.clone())}
                 {choice(
@@ -258,53 +290,121 @@ pub fn LinesTable(
                         "customer" => Some(GroupBy::Customer),
                         "subscription" => Some(GroupBy::Subscription),
                         "charge" => Some(GroupBy::ChargeType),
+                        "vendor" => Some(GroupBy::Vendor),
                         _ => None,
                     })>
                         <option value="">"Nothing"</option>
                         <option value="customer">"Customer"</option>
                         <option value="subscription">"Subscription"</option>
                         <option value="charge">"Charge type"</option>
+                        <option value="vendor">"Vendor"</option>
                     </select>
                 </div>
             </div>
             {chips}
-            <p class="lines-shown" role="status" aria-live="polite">{move || format!("{} of {total} lines", shown.with(Vec::len))}</p>
+            <details class="column-choice">
+                <summary>"Columns"</summary>
+                <fieldset>
+                    <legend>"Show these columns"</legend>
+                    {Column::ALL
+                        .into_iter()
+                        .map(|column| {
+                            let available = move || !column.needs_margin() || margins.with(Option::is_some);
+                            view! {
+                                <label class="choice" class:muted=move || !available()>
+                                    <input type="checkbox" data-column=column.label()
+                                        prop:checked=move || hidden.with(|hidden| !hidden.contains(&column))
+                                        on:change=move |event| {
+                                            let show = event_target_checked(&event);
+                                            hidden.update(|hidden| {
+                                                if show { hidden.remove(&column); } else { hidden.insert(column); }
+                                            });
+                                            hidden.with_untracked(|hidden| storage::remember(HIDDEN_COLUMNS, &write_hidden(hidden)));
+                                        } />
+                                    {column.label()}
+                                    {column.needs_margin().then_some(" (with the margin)")}
+                                </label>
+                            }
+                        })
+                        .collect_view()}
+                </fieldset>
+            </details>
+            <p class="lines-shown" role="status" aria-live="polite">{move || status_line(shown.with(Vec::len), total, sort.get(), grouping.get())}</p>
             <div class="line-export">
-                {move || match exported.get() {
-                    Some(bytes) => view! { <BlobLink bytes media="text/csv" file_name=csv_name.clone() label="Download these lines as CSV".to_owned() /> }.into_any(),
-                    None => view! {
-                        <button type="button" class="prepare-csv" on:click=move |_| {
-                            let bytes = table.with_value(|table| shown.with(|indexes| {
-                                write_csv(indexes.iter().map(|&index| table.row(index)), CsvOptions::default())
-                            }));
-                            exported.set(Some(Arc::new(bytes)));
-                        }>"Export these lines as CSV"</button>
-                    }.into_any(),
-                }}
+                <GeneratedDownload media="text/csv" file_name=csv_name label="Download these lines as CSV".to_owned()
+                    generate=move || table.with_value(|table| shown.with_untracked(|indexes| {
+                        write_csv(indexes.iter().map(|&index| table.row(index)), CsvOptions::default())
+                    })) />
             </div>
             {groups}
-            <div class="viewport" tabindex="0" aria-label="Price lines" on:scroll=move |event| {
-                let target: web_sys::Element = event_target(&event);
-                scroll_top.set(f64::from(target.scroll_top()));
-            }>
+            <div class="viewport" tabindex="0" aria-label="Price lines" node_ref=viewport on:scroll=move |_| measure()>
                 <table class="line-table">
                     <thead>
-                        <tr>
-                            {header("Invoice", SortColumn::Invoice, false)}
-                            {header("Customer", SortColumn::Customer, false)}
-                            {header("Subscription", SortColumn::Subscription, false)}
-                            {header("Description", SortColumn::Description, false)}
-                            {header("Charge", SortColumn::ChargeType, false)}
-                            {header("Period", SortColumn::StartDate, false)}
-                            {header("Qty", SortColumn::Quantity, true)}
-                            {header("Unit price", SortColumn::UnitPrice, true)}
-                            {header("Amount", SortColumn::ExtendedPrice, true)}
-                            {header("VAT", SortColumn::Vat, true)}
-                        </tr>
+                        <tr>{move || shown_columns.get().into_iter().map(header).collect_view()}</tr>
                     </thead>
                     <tbody>{rows}</tbody>
                 </table>
             </div>
         </section>
     }
+}
+
+/// One cell of a line's row.
+fn cell(row: &LineRow<'_>, column: Column, margins: Option<&MarginSummary>) -> AnyView {
+    let currency = currency_of(row.invoice);
+    let money = |value: Option<rust_decimal::Decimal>| value.map(|value| format::amount(value, currency));
+    let text = |value: Option<&str>| value.map(str::to_owned);
+    let margin = || {
+        let hash = row.line.invoice_row_hash.as_deref()?;
+        margins?.by_hash.get(hash).copied()
+    };
+    let content = match column {
+        Column::Invoice => row.invoice.header.invoice_id.as_ref().map(ToString::to_string),
+        Column::Vendor => text(vendor_of(row.invoice)),
+        Column::Customer => text(row.customer.company_name.as_deref()),
+        Column::Subscription => text(row.subscription.subscription_name.as_deref()),
+        Column::Description => text(row.line.description.as_deref()),
+        Column::ChargeType => text(row.line.charge_type.as_deref()),
+        Column::Period => row.line.start_date.map(|start| {
+            let end = row.line.end_date.map(|end| end.to_string()).unwrap_or_default();
+            format!("{start} – {end}")
+        }),
+        Column::Quantity => row.line.quantity.map(format::number),
+        Column::UnitPrice => money(row.line.unit_price),
+        Column::Amount => money(row.line.extended_price),
+        Column::Vat => money(row.line.vat),
+        Column::Cost => money(margin().map(|margin| margin.cost)),
+        Column::Sale => money(margin().map(|margin| margin.sale)),
+        Column::Margin => money(margin().map(|margin| margin.margin())),
+        Column::MarginPercent => {
+            margin().and_then(|margin| margin.percent()).map(|percent| format!("{} %", percent.round_dp(1)))
+        }
+    };
+    view! { <td class:number=column.numeric()>{content}</td> }.into_any()
+}
+
+/// What the live status line says: the count, and how the rows are ordered
+/// and grouped, so a screen reader hears every change of them.
+fn status_line(
+    shown: usize,
+    total: usize,
+    sort: Option<(SortColumn, bool)>,
+    grouping: Option<GroupBy>,
+) -> String {
+    let mut status = format!("{shown} of {total} lines");
+    if let Some((sorted, descending)) = sort {
+        let label = Column::ALL.into_iter().find(|column| column.sort() == Some(sorted)).map(Column::label);
+        let direction = if descending { "descending" } else { "ascending" };
+        status.push_str(&format!(", sorted by {}, {direction}", label.unwrap_or_default()));
+    }
+    if let Some(by) = grouping {
+        let by = match by {
+            GroupBy::Customer => "customer",
+            GroupBy::Subscription => "subscription",
+            GroupBy::ChargeType => "charge type",
+            GroupBy::Vendor => "vendor",
+        };
+        status.push_str(&format!(", grouped by {by}"));
+    }
+    status
 }

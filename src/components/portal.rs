@@ -13,6 +13,7 @@ use crate::{
     fetch::{FetchError, fetch_document},
     loaded::Loaded,
     query::Query,
+    storage,
 };
 
 /// Where a fetch stands.
@@ -46,9 +47,8 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
     let window = web_sys::window().expect("a browser window");
     let search = window.location().search().unwrap_or_default();
     let from_link = Query::from_search(&search, &profiles, today);
-    let remembered = storage()
-        .and_then(|storage| storage.get_item(LAST_QUERY).ok().flatten())
-        .and_then(|search| Query::from_search(&search, &profiles, today));
+    let remembered =
+        storage::recall(LAST_QUERY).and_then(|search| Query::from_search(&search, &profiles, today));
     let fetch_at_once = from_link.is_some();
     let initial = from_link.or(remembered).unwrap_or_else(|| Query::default_for(&profiles[0], today));
     let query = RwSignal::new(initial);
@@ -63,9 +63,7 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
             let _ =
                 history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("?{search}")));
         }
-        if let Some(storage) = storage() {
-            let _ = storage.set_item(LAST_QUERY, &search);
-        }
+        storage::remember(LAST_QUERY, &search);
     });
 
     let cancel = move || {
@@ -107,7 +105,10 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
                 Err(FetchError::Broken { received, message }) => Transfer::Broken { received, message },
                 Err(FetchError::Relay(problem)) => Transfer::Refused(problem),
                 Ok(bytes) => match Loaded::read(asked, bytes) {
-                    Ok(loaded) => Transfer::Done(Arc::new(loaded)),
+                    Ok(loaded) => {
+                        crate::format::mark("billing:parsed");
+                        Transfer::Done(Arc::new(loaded))
+                    }
                     Err(error) => Transfer::Unreadable { message: error.to_string() },
                 },
             });
@@ -127,10 +128,6 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
         <Results transfer />
     }
     .into_any()
-}
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
 }
 
 /// Today in the browser's time zone.

@@ -1,11 +1,23 @@
-use billing::lines::{LineFilter, LineTable};
+use std::sync::Arc;
+
+use billing::{
+    Endpoint, InvoiceDocument,
+    lines::{LineFilter, LineTable},
+    matching::{MarginSummary, match_documents},
+};
 use leptos::prelude::*;
 
 use crate::{
     components::{
-        charts::Charts, downloads::Downloads, invoice_list::InvoiceList, lines_table::LinesTable,
-        margin_panel::MarginPanel, portal::Transfer, problem_view::ProblemView,
-        subscription_details_view::SubscriptionDetailsView, summary::SummaryView,
+        charts::Charts,
+        downloads::Downloads,
+        invoice_list::InvoiceList,
+        lines_table::LinesTable,
+        margin_panel::{Fetched, MarginPanel},
+        portal::Transfer,
+        problem_view::ProblemView,
+        subscription_details_view::SubscriptionDetailsView,
+        summary::SummaryView,
     },
     format,
     loaded::{Contents, empty_window_advice},
@@ -24,14 +36,16 @@ pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
                 }
                 .into_any(),
                 Contents::Invoices(document) => {
-                    let table = std::sync::Arc::new(LineTable::new(document.clone()));
+                    let table = Arc::new(LineTable::new(document.clone()));
                     let filter = RwSignal::new(LineFilter::default());
+                    let other = RwSignal::new(Fetched::Idle);
+                    let margins = join(other, document.clone(), loaded.query.endpoint == Endpoint::Invoices);
                     view! {
                         <SummaryView document=document.clone() />
                         <InvoiceList loaded=loaded.clone() document=document.clone() />
-                        <MarginPanel loaded=loaded.clone() document=document.clone() />
-                        <Charts table=table.clone() filter />
-                        <LinesTable table file_stem=loaded.query.file_stem() filter />
+                        <MarginPanel loaded=loaded.clone() other margins />
+                        <Charts table=table.clone() filter margins />
+                        <LinesTable table file_stem=loaded.query.file_stem() filter margins />
                     }
                     .into_any()
                 }
@@ -61,4 +75,30 @@ pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
         _ => ().into_any(),
     }
     }
+}
+
+/// The exact join of the loaded document with its other side, once that is
+/// loaded: computed once for the margin panel, the table and the charts.
+fn join(
+    other: RwSignal<Fetched>,
+    document: Arc<InvoiceDocument>,
+    purchases_loaded: bool,
+) -> Memo<Option<Arc<MarginSummary>>> {
+    Memo::new_with_compare(
+        move |_| {
+            other.with(|side| match side {
+                Fetched::Loaded(other) => {
+                    let (purchases, sales) =
+                        if purchases_loaded { (&*document, &**other) } else { (&**other, &*document) };
+                    Some(Arc::new(MarginSummary::from(match_documents(purchases, sales))))
+                }
+                _ => None,
+            })
+        },
+        // A new join is a new answer; comparing a hundred thousand lines
+        // to find out would cost more than it saves.
+        |old, new| {
+            old.map(|old| old.as_ref().map(Arc::as_ptr)) != new.map(|new| new.as_ref().map(Arc::as_ptr))
+        },
+    )
 }

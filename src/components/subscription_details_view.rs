@@ -50,7 +50,7 @@ pub fn SubscriptionDetailsView(details: SubscriptionDetails) -> impl IntoView {
                 <dd>{format!("{}{} · setup {} · recurring {} · renewal {}", every(period.period, &period.period_type), if period.trial == Some(true) { " (trial)" } else { "" }, money(period.setup_fee), money(period.recurring_fee), money(period.renewal_fee))}</dd>
             </dl>
             <h3>"Resources"</h3>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Resources">
                 <table>
                     <thead>
                         <tr>

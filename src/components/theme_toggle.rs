@@ -1,13 +1,14 @@
 use leptos::prelude::*;
 
+use crate::storage;
+
 const THEME: &str = "billing-portal.theme";
 
 /// Light or dark colours: the system's choice until the reader picks one,
 /// which is remembered.
 #[component]
 pub fn ThemeToggle() -> impl IntoView {
-    let storage = || web_sys::window().and_then(|window| window.local_storage().ok().flatten());
-    let stored = storage().and_then(|storage| storage.get_item(THEME).ok().flatten());
+    let stored = storage::recall(THEME);
     let theme = RwSignal::new(stored.filter(|theme| theme == "light" || theme == "dark").unwrap_or_default());
     Effect::new(move |_| {
         let chosen = theme.get();
@@ -21,10 +22,7 @@ pub fn ThemeToggle() -> impl IntoView {
                 root.set_attribute("data-theme", &chosen)
             };
         }
-        if let Some(storage) = storage() {
-            let _ =
-                if chosen.is_empty() { storage.remove_item(THEME) } else { storage.set_item(THEME, &chosen) };
-        }
+        if chosen.is_empty() { storage::forget(THEME) } else { storage::remember(THEME, &chosen) }
     });
     view! {
         <label class="theme">

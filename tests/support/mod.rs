@@ -104,10 +104,10 @@ pub async fn fetch(client: &Client) {
     wait_for(client, ".results:not(.stale), .problem:not(.stale)").await;
 }
 
-/// Clicks the download link and returns the file Chromium saved.
+/// Clicks the download link or button and returns the file Chromium saved.
 pub async fn download(browser: &Browser, css: &str) -> Vec<u8> {
     let link = wait_for(&browser.client, css).await;
-    let name = link.attr("download").await.unwrap().expect("a download link names its file");
+    let name = link.attr("data-file").await.unwrap().expect("a download names its file");
     let path = browser.downloads.path().join(&name);
     let _ = std::fs::remove_file(&path);
     link.click().await.unwrap();

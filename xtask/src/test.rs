@@ -103,7 +103,8 @@ fn run_steps(tally: &mut Tally) -> anyhow::Result<()> {
     let mut end_to_end = cargo(&["test", "--package", "billing-portal", "--test", "e2e"]);
     end_to_end
         .env("BILLING_RELAY_BIN", root.join("target/debug/billing-relay"))
-        .env("BILLING_APP_DIR", root.join("dist"));
+        .env("BILLING_APP_DIR", root.join("dist"))
+        .env("BILLING_AXE_SCRIPT", crate::tools::axe_core_script()?);
     step("end-to-end tests in headless Chromium", tally, end_to_end)
 }
 

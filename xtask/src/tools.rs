@@ -16,6 +16,8 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const TRUNK_VERSION: &str = "0.21.14";
 /// Debian's binaryen (108) builds an app whose page stays blank.
 const BINARYEN_NPM: &str = "binaryen@132.0.0";
+/// The accessibility rules the browser tests audit the page with.
+const AXE_CORE_NPM: &str = "axe-core@4.14.1";
 const WASM_OPT_VERSION: &str = "version 132";
 
 /// What the task at hand needs installed.
@@ -41,6 +43,7 @@ impl Toolchain {
         toolchain.ensure_wasm_opt()?;
         if needs == Needs::BuildAndBrowser {
             toolchain.ensure_chromium()?;
+            toolchain.ensure_axe_core()?;
         }
         Ok(toolchain)
     }
@@ -125,6 +128,26 @@ impl Toolchain {
         }
     }
 
+    fn ensure_axe_core(&self) -> anyhow::Result<()> {
+        let script = axe_core_script()?;
+        let version = AXE_CORE_NPM.trim_start_matches("axe-core@");
+        let installed = std::fs::read_to_string(tools_dir()?.join("node_modules/axe-core/package.json"))
+            .is_ok_and(|manifest| manifest.contains(&format!("\"version\": \"{version}\"")));
+        if installed && script.exists() {
+            println!("xtask: ok   {AXE_CORE_NPM}");
+            return Ok(());
+        }
+        let dir = tools_dir()?;
+        println!("xtask: installing {AXE_CORE_NPM} from npm into {} (seconds)", dir.display());
+        cmd::run(
+            self.command("npm")
+                .args(["install", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&dir)
+                .arg(AXE_CORE_NPM),
+        )
+        .context("axe-core comes from npm: install Node.js and npm (apt-get install nodejs npm)")
+    }
+
     fn ensure_chromium(&self) -> anyhow::Result<()> {
         if let (Some(browser), Some(driver)) = (self.version_of("chromium"), self.version_of("chromedriver"))
         {
@@ -183,6 +206,11 @@ fn tools_dir() -> anyhow::Result<PathBuf> {
     }
     let home = std::env::var_os("HOME").context("HOME is not set; set BILLING_TOOLS_DIR instead")?;
     Ok(Path::new(&home).join(".cache/billing-portal/tools"))
+}
+
+/// axe-core's browser build, which the browser tests inject into the page.
+pub fn axe_core_script() -> anyhow::Result<PathBuf> {
+    Ok(tools_dir()?.join("node_modules/axe-core/axe.min.js"))
 }
 
 /// The caller's PATH with cargo's bin directory and our npm tools in front.

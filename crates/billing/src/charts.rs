@@ -1,6 +1,6 @@
 //! The figures behind the app's charts: amounts excluding VAT of a set of
 //! rows, in one currency, by invoice month, by customer (the top ones plus
-//! the rest), by charge type and by vendor.
+//! the rest), by charge type and by vendor; and the margin per customer.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 
 use crate::{
     lines::{LineTable, vendor_of},
+    matching::MarginSummary,
     totals::currency_of,
 };
 
@@ -60,10 +61,23 @@ pub fn by_invoice_month(table: &LineTable, indexes: &[usize], currency: &str) ->
 
 /// The `top` customers by amount, then one bar for all the others.
 pub fn top_customers(table: &LineTable, indexes: &[usize], currency: &str, top: usize) -> Vec<Bar> {
-    let mut bars: Vec<Bar> = sums_by(table, indexes, currency, |row| row.customer.company_name.clone())
-        .into_iter()
-        .map(|(label, amount)| Bar { label, amount })
+    top_and_rest(sums_by(table, indexes, currency, |row| row.customer.company_name.clone()), top)
+}
+
+/// The `top` customers by margin (sale − cost) in `currency`, then one bar
+/// for all the others.
+pub fn top_margins(summary: &MarginSummary, currency: &str, top: usize) -> Vec<Bar> {
+    let margins = summary
+        .per_customer
+        .iter()
+        .filter(|((_, in_currency), _)| in_currency == currency)
+        .map(|((customer, _), margin)| (customer.clone(), margin.margin()))
         .collect();
+    top_and_rest(margins, top)
+}
+
+fn top_and_rest(sums: BTreeMap<String, Decimal>, top: usize) -> Vec<Bar> {
+    let mut bars: Vec<Bar> = sums.into_iter().map(|(label, amount)| Bar { label, amount }).collect();
     bars.sort_by(|a, b| b.amount.cmp(&a.amount).then_with(|| a.label.cmp(&b.label)));
     if bars.len() > top {
         let rest: Decimal = bars.drain(top..).map(|bar| bar.amount).sum();

@@ -57,6 +57,23 @@ fn the_summary_keeps_each_lines_margin_by_hash_and_the_one_sided_lines() {
 }
 
 #[test]
+fn the_margin_chart_ranks_customers_by_margin_in_one_currency() {
+    use billing::charts::{Bar, REST, top_margins};
+    let mut summary = summary();
+    let bar = |label: &str, amount: &str| Bar { label: label.to_owned(), amount: amount.parse().unwrap() };
+    assert_eq!(top_margins(&summary, "EUR", 10), [bar("Bakkerij de Vries", "18.0")]);
+    assert!(top_margins(&summary, "GBP", 10).is_empty());
+    summary.per_customer.insert(("Brouwerij Van Damme BV".to_owned(), "EUR".to_owned()), margin("10", "15"));
+    summary.per_customer.insert(("Café Het Anker".to_owned(), "EUR".to_owned()), margin("10", "9"));
+    summary.per_customer.insert(("Telecom Ltd".to_owned(), "GBP".to_owned()), margin("10", "99"));
+    assert_eq!(
+        top_margins(&summary, "EUR", 1),
+        [bar("Bakkerij de Vries", "18.0"), bar(REST, "4")],
+        "the brewery's 5 and the café's −1 are the rest"
+    );
+}
+
+#[test]
 fn the_consolidated_fixture_duplicates_the_correction_and_otherwise_agrees() {
     assert_eq!(
         compare_consolidated(&summary(), &consolidated()),

@@ -1,0 +1,158 @@
+//! The columns of the all-lines table, which ones the user hides, and how
+//! that choice is remembered.
+
+use std::collections::BTreeSet;
+
+use billing::lines::SortColumn;
+
+/// A column of the all-lines table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Column {
+    Invoice,
+    Vendor,
+    Customer,
+    Subscription,
+    Description,
+    ChargeType,
+    Period,
+    Quantity,
+    UnitPrice,
+    Amount,
+    Vat,
+    Cost,
+    Sale,
+    Margin,
+    MarginPercent,
+}
+
+impl Column {
+    pub const ALL: [Column; 15] = [
+        Column::Invoice,
+        Column::Vendor,
+        Column::Customer,
+        Column::Subscription,
+        Column::Description,
+        Column::ChargeType,
+        Column::Period,
+        Column::Quantity,
+        Column::UnitPrice,
+        Column::Amount,
+        Column::Vat,
+        Column::Cost,
+        Column::Sale,
+        Column::Margin,
+        Column::MarginPercent,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Column::Invoice => "Invoice",
+            Column::Vendor => "Vendor",
+            Column::Customer => "Customer",
+            Column::Subscription => "Subscription",
+            Column::Description => "Description",
+            Column::ChargeType => "Charge",
+            Column::Period => "Period",
+            Column::Quantity => "Qty",
+            Column::UnitPrice => "Unit price",
+            Column::Amount => "Amount",
+            Column::Vat => "VAT",
+            Column::Cost => "Cost",
+            Column::Sale => "Sale",
+            Column::Margin => "Margin",
+            Column::MarginPercent => "Margin %",
+        }
+    }
+
+    /// The name the choice is remembered by: stable across label changes.
+    fn key(self) -> &'static str {
+        match self {
+            Column::Invoice => "invoice",
+            Column::Vendor => "vendor",
+            Column::Customer => "customer",
+            Column::Subscription => "subscription",
+            Column::Description => "description",
+            Column::ChargeType => "charge",
+            Column::Period => "period",
+            Column::Quantity => "quantity",
+            Column::UnitPrice => "unit-price",
+            Column::Amount => "amount",
+            Column::Vat => "vat",
+            Column::Cost => "cost",
+            Column::Sale => "sale",
+            Column::Margin => "margin",
+            Column::MarginPercent => "margin-percent",
+        }
+    }
+
+    /// How the table sorts by this column; the margin columns come from the
+    /// other document and do not sort.
+    pub fn sort(self) -> Option<SortColumn> {
+        Some(match self {
+            Column::Invoice => SortColumn::Invoice,
+            Column::Vendor => SortColumn::Vendor,
+            Column::Customer => SortColumn::Customer,
+            Column::Subscription => SortColumn::Subscription,
+            Column::Description => SortColumn::Description,
+            Column::ChargeType => SortColumn::ChargeType,
+            Column::Period => SortColumn::StartDate,
+            Column::Quantity => SortColumn::Quantity,
+            Column::UnitPrice => SortColumn::UnitPrice,
+            Column::Amount => SortColumn::ExtendedPrice,
+            Column::Vat => SortColumn::Vat,
+            Column::Cost | Column::Sale | Column::Margin | Column::MarginPercent => return None,
+        })
+    }
+
+    pub fn numeric(self) -> bool {
+        self >= Column::Quantity
+    }
+
+    /// Shown only once both sides of the margin are loaded.
+    pub fn needs_margin(self) -> bool {
+        self >= Column::Cost
+    }
+}
+
+/// The localStorage key of the hidden columns.
+pub const HIDDEN_COLUMNS: &str = "billing-portal.hidden-columns";
+
+/// Reads the remembered hidden columns; names it does not know (from an
+/// older or newer app) are ignored.
+pub fn parse_hidden(text: &str) -> BTreeSet<Column> {
+    text.split(',')
+        .filter_map(|name| Column::ALL.into_iter().find(|column| column.key() == name.trim()))
+        .collect()
+}
+
+pub fn write_hidden(hidden: &BTreeSet<Column>) -> String {
+    hidden.iter().map(|column| column.key()).collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_columns_survive_being_written_and_read() {
+        let hidden: BTreeSet<Column> = [Column::Vat, Column::Invoice, Column::MarginPercent].into();
+        let written = write_hidden(&hidden);
+        assert_eq!(written, "invoice,vat,margin-percent");
+        assert_eq!(parse_hidden(&written), hidden);
+        assert_eq!(parse_hidden(""), BTreeSet::new());
+        assert_eq!(parse_hidden("vat, no-such-column,,vendor"), [Column::Vendor, Column::Vat].into());
+    }
+
+    #[test]
+    fn every_column_has_its_own_key_and_the_kinds_split_where_expected() {
+        let keys: BTreeSet<&str> = Column::ALL.iter().map(|column| column.key()).collect();
+        assert_eq!(keys.len(), Column::ALL.len());
+        let numeric: Vec<Column> = Column::ALL.into_iter().filter(|column| column.numeric()).collect();
+        assert_eq!(numeric.first(), Some(&Column::Quantity));
+        assert_eq!(numeric.len(), 8);
+        let margin: Vec<Column> = Column::ALL.into_iter().filter(|column| column.needs_margin()).collect();
+        assert_eq!(margin, [Column::Cost, Column::Sale, Column::Margin, Column::MarginPercent]);
+        assert!(margin.iter().all(|column| column.sort().is_none()));
+        assert_eq!(Column::Amount.sort(), Some(SortColumn::ExtendedPrice));
+    }
+}
