@@ -1,9 +1,12 @@
 #![cfg(not(target_arch = "wasm32"))]
-//! Figures for `cargo xtask bench`, not a test: it asserts no time. Against
-//! a relay at `BILLING_MEASURE_URL` with a profile `bench`, it opens a
-//! document of about 20 MB in each format and prints the time from the last
-//! byte to the summary on screen beside the browser's own `JSON.parse` and
-//! `DOMParser` of the same bytes, then saves a screenshot of the main screen.
+//! Figures for `cargo xtask bench`, not tests: they assert no time. Against
+//! a relay at `BILLING_MEASURE_URL` with the profiles `bench` and `huge`:
+//! - a document of about 20 MB in each format: the time from the last byte
+//!   to the summary on screen beside the browser's own `JSON.parse` and
+//!   `DOMParser` of the same bytes, then a screenshot of the main screen;
+//! - a document of 100,000 lines: parse, first rows, keystrokes, sorts,
+//!   frames while scrolling and memory, virtualised and with every row in
+//!   the page.
 
 mod support;
 
@@ -187,6 +190,13 @@ async fn large_document_pass(client: &fantoccini::Client, url: &str, every_row: 
          return await bench.timed(() => amount.click());",
     )
     .await;
+    figures["resort"] = step(
+        client,
+        every_row,
+        "const amount = [...document.querySelectorAll('button.sort')].find(b => b.textContent.startsWith('Amount'));
+         return await bench.timed(() => amount.click());",
+    )
+    .await;
     figures["scrolling"] =
         step(client, every_row, &format!("return await bench.scroll({SCROLL_STEPS});")).await;
     let memory = step(client, every_row, "return await bench.memory();").await;
@@ -215,7 +225,7 @@ async fn hundred_thousand_lines() {
         LARGE_WINDOW.0, LARGE_WINDOW.1
     );
     println!(
-        "{:<14} {:>8} {:>8} {:>9} {:>8} {:>12} {:>8} {:>8} {:>9} {:>9} {:>7} {:>8} {:>8}",
+        "{:<14} {:>8} {:>8} {:>9} {:>8} {:>12} {:>8} {:>8} {:>8} {:>9} {:>9} {:>7} {:>8} {:>8}",
         "rows in DOM",
         "lines",
         "parse",
@@ -224,6 +234,7 @@ async fn hundred_thousand_lines() {
         "keystroke",
         "clear",
         "sort",
+        "re-sort",
         "frame max",
         "median",
         ">17.5",
@@ -238,7 +249,7 @@ async fn hundred_thousand_lines() {
             figures["typing"].as_array().unwrap().iter().map(|ms| ms.as_f64().unwrap()).collect();
         let scrolling = |name: &str| figures["scrolling"][name].as_f64().unwrap_or(f64::NAN);
         println!(
-            "{:<14} {:>8} {:>8.0} {:>9.0} {:>8} {:>5.0}–{:<6.0} {:>8.0} {:>8.0} {:>9.1} {:>9.1} {:>7} {:>8.1} {:>8.1}",
+            "{:<14} {:>8} {:>8.0} {:>9.0} {:>8} {:>5.0}–{:<6.0} {:>8.0} {:>8.0} {:>8.0} {:>9.1} {:>9.1} {:>7} {:>8.1} {:>8.1}",
             if every_row { "all" } else { "virtualised" },
             number("total"),
             number("parse"),
@@ -248,6 +259,7 @@ async fn hundred_thousand_lines() {
             typing.iter().copied().fold(0.0, f64::max),
             number("clear"),
             number("sort"),
+            number("resort"),
             scrolling("longest"),
             scrolling("median"),
             scrolling("over16"),

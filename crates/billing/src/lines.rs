@@ -1,7 +1,10 @@
 //! Price lines flattened with their invoice, customer and subscription: the
 //! rows of the app's table and of the CSV export.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, OnceLock},
+};
 
 use chrono::{Datelike, NaiveDate};
 
@@ -145,6 +148,8 @@ pub struct LineTable {
     /// Invoice, customer, subscription and line index of each row.
     positions: Vec<[u32; 4]>,
     folded: Vec<String>,
+    /// Per [`SortColumn`], each row's rank, made at its first sort.
+    ranks: [OnceLock<Vec<u32>>; SortColumn::COUNT],
 }
 
 impl LineTable {
@@ -161,7 +166,7 @@ impl LineTable {
                 }
             }
         }
-        Self { document, positions, folded }
+        Self { document, positions, folded, ranks: Default::default() }
     }
 
     pub fn len(&self) -> usize {
@@ -185,27 +190,42 @@ impl LineTable {
     pub fn filter(&self, filter: &LineFilter) -> Vec<usize> {
         let needle = filter.needle();
         let without_text = LineFilter { text: String::new(), ..filter.clone() };
+        // Most searches set nothing else: then rows need not be resolved.
+        let text_only = without_text.is_empty();
         (0..self.len())
             .filter(|&index| {
                 (needle.is_empty() || self.folded[index].contains(&needle))
-                    && without_text.matches_with(&self.row(index), "")
+                    && (text_only || without_text.matches_with(&self.row(index), ""))
             })
             .collect()
     }
 
     /// Sorts row indexes by one column; missing values first, ties kept in
-    /// their order.
+    /// their order. The first sort by a column ranks every row once; later
+    /// sorts by it, of any subset, compare ranks only.
     pub fn sort(&self, indexes: &mut [usize], column: SortColumn, descending: bool) {
-        // Rows are resolved once, not at every comparison.
-        let mut rows: Vec<(LineRow<'_>, usize)> =
-            indexes.iter().map(|&index| (self.row(index), index)).collect();
-        rows.sort_by(|(a, _), (b, _)| {
-            let order = compare(a, b, column);
-            if descending { order.reverse() } else { order }
-        });
-        for (slot, (_, index)) in indexes.iter_mut().zip(rows) {
-            *slot = index;
+        let ranks = self.ranks[column as usize].get_or_init(|| self.rank(column));
+        if descending {
+            indexes.sort_by_key(|&index| std::cmp::Reverse(ranks[index]));
+        } else {
+            indexes.sort_by_key(|&index| ranks[index]);
         }
+    }
+
+    /// Each row's place in the order of `column`; equal values share one.
+    fn rank(&self, column: SortColumn) -> Vec<u32> {
+        let mut order: Vec<(LineRow<'_>, usize)> =
+            (0..self.len()).map(|index| (self.row(index), index)).collect();
+        order.sort_by(|(a, _), (b, _)| compare(a, b, column));
+        let mut ranks = vec![0; self.len()];
+        let mut rank = 0;
+        for (position, (row, index)) in order.iter().enumerate() {
+            if position > 0 && compare(&order[position - 1].0, row, column).is_ne() {
+                rank += 1;
+            }
+            ranks[*index] = rank;
+        }
+        ranks
     }
 
     /// Groups the rows at `indexes` by `by`, groups ordered by key; amounts
@@ -272,6 +292,7 @@ pub struct Group {
 
 /// A column of the lines table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
 pub enum SortColumn {
     Invoice,
     InvoiceDate,
@@ -285,6 +306,10 @@ pub enum SortColumn {
     UnitPrice,
     ExtendedPrice,
     Vat,
+}
+
+impl SortColumn {
+    const COUNT: usize = SortColumn::Vat as usize + 1;
 }
 
 /// How two rows order by one column; missing values first.

@@ -131,6 +131,22 @@ fn the_table_sorts_indexes_like_rows_and_lists_filter_choices() {
         described(&table, &indexes),
         ["Business Standard, December", "SIP trunk", "Cancelled seat, pro-rated"]
     );
+    // Sorting again by another column keeps ties in their current order,
+    // ascending and descending alike, as sort_rows does.
+    table.sort(&mut indexes, SortColumn::Customer, false);
+    assert_eq!(
+        described(&table, &indexes),
+        ["Business Standard, December", "Cancelled seat, pro-rated", "SIP trunk"]
+    );
+    table.sort(&mut indexes, SortColumn::ExtendedPrice, false);
+    table.sort(&mut indexes, SortColumn::Customer, true);
+    assert_eq!(
+        described(&table, &indexes),
+        ["SIP trunk", "Cancelled seat, pro-rated", "Business Standard, December"]
+    );
+    let mut subset = vec![2, 0];
+    table.sort(&mut subset, SortColumn::ExtendedPrice, false);
+    assert_eq!(described(&table, &subset), ["SIP trunk", "Business Standard, December"]);
     assert_eq!(table.distinct(|row| row.line.charge_type.clone()), ["Correction", "Cycle Fee", "Usage Fee"]);
     assert_eq!(table.distinct(|row| row.customer.company_name.clone()), ["Bakkerij de Vries", "Telecom Ltd"]);
 }
