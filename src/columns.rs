@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use billing::lines::SortColumn;
+use billing::lines::{GroupBy, SortColumn};
 
 /// A column of the all-lines table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -129,9 +129,48 @@ pub fn write_hidden(hidden: &BTreeSet<Column>) -> String {
     hidden.iter().map(|column| column.key()).collect::<Vec<_>>().join(",")
 }
 
+/// What the live status line says: the count, and how the rows are ordered
+/// and grouped, so a screen reader hears every change of them.
+pub fn status_line(
+    shown: usize,
+    total: usize,
+    sort: Option<(SortColumn, bool)>,
+    grouping: Option<GroupBy>,
+) -> String {
+    let mut status = format!("{shown} of {total} lines");
+    if let Some((sorted, descending)) = sort {
+        let label = Column::ALL.into_iter().find(|column| column.sort() == Some(sorted)).map(Column::label);
+        let direction = if descending { "descending" } else { "ascending" };
+        status.push_str(&format!(", sorted by {}, {direction}", label.unwrap_or_default()));
+    }
+    if let Some(by) = grouping {
+        let by = match by {
+            GroupBy::Customer => "customer",
+            GroupBy::Subscription => "subscription",
+            GroupBy::ChargeType => "charge type",
+            GroupBy::Vendor => "vendor",
+        };
+        status.push_str(&format!(", grouped by {by}"));
+    }
+    status
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_status_line_says_the_count_the_order_and_the_grouping() {
+        assert_eq!(status_line(3, 10, None, None), "3 of 10 lines");
+        assert_eq!(
+            status_line(3, 10, Some((SortColumn::ExtendedPrice, true)), Some(GroupBy::Vendor)),
+            "3 of 10 lines, sorted by Amount, descending, grouped by vendor"
+        );
+        assert_eq!(
+            status_line(0, 0, Some((SortColumn::StartDate, false)), None),
+            "0 of 0 lines, sorted by Period, ascending"
+        );
+    }
 
     #[test]
     fn hidden_columns_survive_being_written_and_read() {

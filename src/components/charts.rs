@@ -123,7 +123,11 @@ fn BarChart(
                 <g class="bar" tabindex="0" role="button" aria-label=described
                     data-label=label.clone()
                     on:click=move |_| choose(chosen.clone())
-                    on:keydown=move |event| if event.key() == "Enter" || event.key() == " " { choose(keyed.clone()) }>
+                    on:keydown=move |event| if event.key() == "Enter" || event.key() == " " {
+                        // Space would also scroll the page.
+                        event.prevent_default();
+                        choose(keyed.clone())
+                    }>
                     <title>{tip}</title>
                     // The whole row answers to the pointer, not only the ink.
                     <rect class="hit" x="0" y=y width=LABEL_WIDTH + BAR_SPACE + 130.0 height=ROW_HEIGHT />

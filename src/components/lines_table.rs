@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use leptos::prelude::*;
 
 use crate::{
-    columns::{Column, HIDDEN_COLUMNS, parse_hidden, write_hidden},
+    columns::{Column, HIDDEN_COLUMNS, parse_hidden, status_line, write_hidden},
     components::downloads::GeneratedDownload,
     format,
     query::month_label,
@@ -381,30 +381,4 @@ fn cell(row: &LineRow<'_>, column: Column, margins: Option<&MarginSummary>) -> A
         }
     };
     view! { <td class:number=column.numeric()>{content}</td> }.into_any()
-}
-
-/// What the live status line says: the count, and how the rows are ordered
-/// and grouped, so a screen reader hears every change of them.
-fn status_line(
-    shown: usize,
-    total: usize,
-    sort: Option<(SortColumn, bool)>,
-    grouping: Option<GroupBy>,
-) -> String {
-    let mut status = format!("{shown} of {total} lines");
-    if let Some((sorted, descending)) = sort {
-        let label = Column::ALL.into_iter().find(|column| column.sort() == Some(sorted)).map(Column::label);
-        let direction = if descending { "descending" } else { "ascending" };
-        status.push_str(&format!(", sorted by {}, {direction}", label.unwrap_or_default()));
-    }
-    if let Some(by) = grouping {
-        let by = match by {
-            GroupBy::Customer => "customer",
-            GroupBy::Subscription => "subscription",
-            GroupBy::ChargeType => "charge type",
-            GroupBy::Vendor => "vendor",
-        };
-        status.push_str(&format!(", grouped by {by}"));
-    }
-    status
 }
