@@ -189,7 +189,8 @@ fn browser_figures(toolchain: &Toolchain, relay_url: &str) -> anyhow::Result<()>
         toolchain
             .command("cargo")
             .args(["test", "--package", "billing-portal", "--test", "measure"])
-            .args(["--", "--ignored", "--nocapture"])
+            // One browser at a time, so neither run's frames pay for the other's.
+            .args(["--", "--ignored", "--nocapture", "--test-threads=1"])
             .env("BILLING_MEASURE_URL", relay_url),
     )
 }

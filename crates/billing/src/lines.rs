@@ -212,18 +212,38 @@ impl LineTable {
         }
     }
 
-    /// Each row's place in the order of `column`; equal values share one.
+    /// Each row's place in the order of `column`, missing values first;
+    /// equal values share one.
     fn rank(&self, column: SortColumn) -> Vec<u32> {
-        let mut order: Vec<(LineRow<'_>, usize)> =
-            (0..self.len()).map(|index| (self.row(index), index)).collect();
-        order.sort_by(|(a, _), (b, _)| compare(a, b, column));
+        match column {
+            SortColumn::Invoice => self.rank_by(|row| row.invoice.header.invoice_id.as_ref()),
+            SortColumn::InvoiceDate => self.rank_by(|row| row.invoice.header.date),
+            SortColumn::Vendor => self.rank_by(|row| vendor_of(row.invoice)),
+            SortColumn::Customer => self.rank_by(|row| row.customer.company_name.as_deref()),
+            SortColumn::Subscription => self.rank_by(|row| row.subscription.subscription_name.as_deref()),
+            SortColumn::Description => self.rank_by(|row| row.line.description.as_deref()),
+            SortColumn::ChargeType => self.rank_by(|row| row.line.charge_type.as_deref()),
+            SortColumn::StartDate => self.rank_by(|row| row.line.start_date),
+            SortColumn::Quantity => self.rank_by(|row| row.line.quantity),
+            SortColumn::UnitPrice => self.rank_by(|row| row.line.unit_price),
+            SortColumn::ExtendedPrice => self.rank_by(|row| row.line.extended_price),
+            SortColumn::Vat => self.rank_by(|row| row.line.vat),
+        }
+    }
+
+    /// Ranks rows by a key taken from each once, so the sort compares keys
+    /// side by side in memory rather than following each row's pointers.
+    fn rank_by<'a, K: Ord>(&'a self, key: impl Fn(LineRow<'a>) -> K) -> Vec<u32> {
+        let mut keyed: Vec<(K, u32)> =
+            (0..self.len()).map(|index| (key(self.row(index)), index as u32)).collect();
+        keyed.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
         let mut ranks = vec![0; self.len()];
         let mut rank = 0;
-        for (position, (row, index)) in order.iter().enumerate() {
-            if position > 0 && compare(&order[position - 1].0, row, column).is_ne() {
+        for position in 0..keyed.len() {
+            if position > 0 && keyed[position - 1].0 != keyed[position].0 {
                 rank += 1;
             }
-            ranks[*index] = rank;
+            ranks[keyed[position].1 as usize] = rank;
         }
         ranks
     }
@@ -310,30 +330,4 @@ pub enum SortColumn {
 
 impl SortColumn {
     const COUNT: usize = SortColumn::Vat as usize + 1;
-}
-
-/// How two rows order by one column; missing values first.
-fn compare(a: &LineRow<'_>, b: &LineRow<'_>, column: SortColumn) -> std::cmp::Ordering {
-    match column {
-        SortColumn::Invoice => a.invoice.header.invoice_id.cmp(&b.invoice.header.invoice_id),
-        SortColumn::InvoiceDate => a.invoice.header.date.cmp(&b.invoice.header.date),
-        SortColumn::Vendor => vendor_of(a.invoice).cmp(&vendor_of(b.invoice)),
-        SortColumn::Customer => a.customer.company_name.cmp(&b.customer.company_name),
-        SortColumn::Subscription => a.subscription.subscription_name.cmp(&b.subscription.subscription_name),
-        SortColumn::Description => a.line.description.cmp(&b.line.description),
-        SortColumn::ChargeType => a.line.charge_type.cmp(&b.line.charge_type),
-        SortColumn::StartDate => a.line.start_date.cmp(&b.line.start_date),
-        SortColumn::Quantity => a.line.quantity.cmp(&b.line.quantity),
-        SortColumn::UnitPrice => a.line.unit_price.cmp(&b.line.unit_price),
-        SortColumn::ExtendedPrice => a.line.extended_price.cmp(&b.line.extended_price),
-        SortColumn::Vat => a.line.vat.cmp(&b.line.vat),
-    }
-}
-
-/// Sorts by one column; missing values first, ties kept in their order.
-pub fn sort_rows(rows: &mut [LineRow<'_>], column: SortColumn, descending: bool) {
-    rows.sort_by(|a, b| {
-        let order = compare(a, b, column);
-        if descending { order.reverse() } else { order }
-    });
 }

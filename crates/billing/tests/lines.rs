@@ -4,7 +4,7 @@ use std::{str::FromStr, sync::Arc};
 
 use billing::{
     json::parse_invoices,
-    lines::{LineFilter, LineTable, SortColumn, filtered, rows, sort_rows, vendor_of},
+    lines::{LineFilter, LineTable, SortColumn, filtered, vendor_of},
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -55,17 +55,21 @@ fn filters_combine() {
 
 #[test]
 fn sorting_by_amount_handles_negatives_and_direction() {
-    let document = fixture();
-    let mut all: Vec<_> = rows(&document).collect();
-    sort_rows(&mut all, SortColumn::ExtendedPrice, false);
-    let amounts: Vec<_> = all.iter().map(|row| row.line.extended_price.unwrap()).collect();
+    let table = table();
+    let mut indexes: Vec<usize> = (0..table.len()).collect();
+    table.sort(&mut indexes, SortColumn::ExtendedPrice, false);
+    let amounts: Vec<_> =
+        indexes.iter().map(|&index| table.row(index).line.extended_price.unwrap()).collect();
     let expected: Vec<_> =
         ["-10.00", "24.00", "100.00"].iter().map(|a| Decimal::from_str(a).unwrap()).collect();
     assert_eq!(amounts, expected);
-    sort_rows(&mut all, SortColumn::Customer, true);
-    assert_eq!(all[0].customer.company_name.as_deref(), Some("Telecom Ltd"));
+    table.sort(&mut indexes, SortColumn::Customer, true);
+    assert_eq!(table.row(indexes[0]).customer.company_name.as_deref(), Some("Telecom Ltd"));
     // Ties keep their current order, here the amount sort's: the correction first.
-    assert_eq!(descriptions(&all[1..]), ["Cancelled seat, pro-rated", "Business Standard, December"]);
+    assert_eq!(
+        described(&table, &indexes[1..]),
+        ["Cancelled seat, pro-rated", "Business Standard, December"]
+    );
 }
 
 fn table() -> LineTable {
@@ -132,7 +136,7 @@ fn the_table_sorts_indexes_like_rows_and_lists_filter_choices() {
         ["Business Standard, December", "SIP trunk", "Cancelled seat, pro-rated"]
     );
     // Sorting again by another column keeps ties in their current order,
-    // ascending and descending alike, as sort_rows does.
+    // ascending and descending alike.
     table.sort(&mut indexes, SortColumn::Customer, false);
     assert_eq!(
         described(&table, &indexes),
