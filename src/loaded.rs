@@ -99,6 +99,24 @@ pub struct Summary {
     pub per_currency: Vec<(String, usize, Sums)>,
 }
 
+/// What a screen reader is told once a document has been read.
+pub fn announcement(loaded: &Loaded) -> String {
+    match &loaded.contents {
+        Contents::Invoices(document) => {
+            let lines = rows(document).count();
+            let plural = |count: usize, one: &str, many: &str| {
+                format!("{count} {}", if count == 1 { one } else { many })
+            };
+            format!(
+                "Loaded {} with {}.",
+                plural(document.invoices.len(), "invoice", "invoices"),
+                plural(lines, "line", "lines")
+            )
+        }
+        Contents::SubscriptionDetails(_) => "Loaded the subscription details.".to_owned(),
+    }
+}
+
 pub fn summary(document: &InvoiceDocument) -> Summary {
     let customers: BTreeSet<String> = rows(document)
         .map(|row| {
@@ -202,6 +220,7 @@ mod tests {
             (sums.excluding_vat.to_string(), sums.vat.to_string()),
             ("128.00".to_owned(), "22.68".to_owned())
         );
+        assert_eq!(announcement(&loaded), "Loaded 2 invoices with 3 lines.");
         let (name, json_bytes) = (loaded.converted_file_name(), loaded.converted());
         assert_eq!(name, "customerinvoices_v3_2025-12-31_2026-03-31.json");
         let back = Loaded::read(query(Format::Json), json_bytes).unwrap();

@@ -133,6 +133,11 @@ window.billingBench = {
 };
 "#;
 
+/// Clicks the Amount header: ascending at first, then descending.
+const SORT_BY_AMOUNT: &str = "
+    const amount = [...document.querySelectorAll('button.sort')].find(b => b.textContent.startsWith('Amount'));
+    return await bench.timed(() => amount.click());";
+
 /// Runs `script` as the body of an async function in the page, with
 /// `everyRow` and `bench` in scope, and gives what it returns.
 async fn step(client: &fantoccini::Client, every_row: bool, script: &str) -> serde_json::Value {
@@ -183,20 +188,8 @@ async fn large_document_pass(client: &fantoccini::Client, url: &str, every_row: 
         "return await bench.timed(() => document.querySelector('.chip.clear-all').click());",
     )
     .await;
-    figures["sort"] = step(
-        client,
-        every_row,
-        "const amount = [...document.querySelectorAll('button.sort')].find(b => b.textContent.startsWith('Amount'));
-         return await bench.timed(() => amount.click());",
-    )
-    .await;
-    figures["resort"] = step(
-        client,
-        every_row,
-        "const amount = [...document.querySelectorAll('button.sort')].find(b => b.textContent.startsWith('Amount'));
-         return await bench.timed(() => amount.click());",
-    )
-    .await;
+    figures["sort"] = step(client, every_row, SORT_BY_AMOUNT).await;
+    figures["resort"] = step(client, every_row, SORT_BY_AMOUNT).await;
     figures["scrolling"] =
         step(client, every_row, &format!("return await bench.scroll({SCROLL_STEPS});")).await;
     let memory = step(client, every_row, "return await bench.memory();").await;

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::{components::portal::Transfer, format};
+use crate::{components::portal::Transfer, format, loaded::announcement};
 
 /// Bytes received, percent when the length is known, elapsed time, and a
 /// cancel button that aborts the request.
@@ -18,8 +18,17 @@ pub fn TransferStatus(
             ticker.clear();
         }
     });
+    // The progress line changes five times a second; a screen reader is
+    // told only when the transfer starts, ends or is cancelled.
+    let announced = Memo::new(move |_| match transfer.get() {
+        Transfer::Running { .. } => "Fetching the document…".to_owned(),
+        Transfer::Done(loaded) => announcement(&loaded),
+        Transfer::Cancelled { received } => format!("Cancelled after {}.", format::bytes(received)),
+        _ => String::new(),
+    });
     view! {
-        <div class="transfer" role="status" aria-live="polite">
+        <p class="visually-hidden" role="status">{announced}</p>
+        <div class="transfer">
             {move || match transfer.get() {
                 Transfer::Running { received, total, started_ms } => {
                     let tenths = ((now.get() - started_ms) / 100.0).max(0.0) as u64;
