@@ -3,7 +3,11 @@
 
 use std::collections::BTreeSet;
 
-use billing::lines::{GroupBy, SortColumn};
+use billing::{
+    lines::{GroupBy, SortColumn},
+    matching::Margin,
+};
+use rust_decimal::Decimal;
 
 /// A column of the all-lines table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -86,7 +90,7 @@ impl Column {
     }
 
     /// How the table sorts by this column; the margin columns come from the
-    /// other document and do not sort.
+    /// other document and sort by [`Column::margin_figure`] instead.
     pub fn sort(self) -> Option<SortColumn> {
         Some(match self {
             Column::Invoice => SortColumn::Invoice,
@@ -112,6 +116,17 @@ impl Column {
     pub fn needs_margin(self) -> bool {
         self >= Column::Cost
     }
+
+    /// What a margin column shows of a line's cost and sale.
+    pub fn margin_figure(self, margin: Margin) -> Option<Decimal> {
+        match self {
+            Column::Cost => Some(margin.cost),
+            Column::Sale => Some(margin.sale),
+            Column::Margin => Some(margin.margin()),
+            Column::MarginPercent => margin.percent(),
+            _ => None,
+        }
+    }
 }
 
 /// The localStorage key of the hidden columns.
@@ -134,14 +149,13 @@ pub fn write_hidden(hidden: &BTreeSet<Column>) -> String {
 pub fn status_line(
     shown: usize,
     total: usize,
-    sort: Option<(SortColumn, bool)>,
+    sort: Option<(Column, bool)>,
     grouping: Option<GroupBy>,
 ) -> String {
     let mut status = format!("{shown} of {total} lines");
     if let Some((sorted, descending)) = sort {
-        let label = Column::ALL.into_iter().find(|column| column.sort() == Some(sorted)).map(Column::label);
         let direction = if descending { "descending" } else { "ascending" };
-        status.push_str(&format!(", sorted by {}, {direction}", label.unwrap_or_default()));
+        status.push_str(&format!(", sorted by {}, {direction}", sorted.label()));
     }
     if let Some(by) = grouping {
         let by = match by {
@@ -163,12 +177,12 @@ mod tests {
     fn the_status_line_says_the_count_the_order_and_the_grouping() {
         assert_eq!(status_line(3, 10, None, None), "3 of 10 lines");
         assert_eq!(
-            status_line(3, 10, Some((SortColumn::ExtendedPrice, true)), Some(GroupBy::Vendor)),
+            status_line(3, 10, Some((Column::Amount, true)), Some(GroupBy::Vendor)),
             "3 of 10 lines, sorted by Amount, descending, grouped by vendor"
         );
         assert_eq!(
-            status_line(0, 0, Some((SortColumn::StartDate, false)), None),
-            "0 of 0 lines, sorted by Period, ascending"
+            status_line(0, 0, Some((Column::Margin, false)), None),
+            "0 of 0 lines, sorted by Margin, ascending"
         );
     }
 
@@ -192,6 +206,19 @@ mod tests {
         let margin: Vec<Column> = Column::ALL.into_iter().filter(|column| column.needs_margin()).collect();
         assert_eq!(margin, [Column::Cost, Column::Sale, Column::Margin, Column::MarginPercent]);
         assert!(margin.iter().all(|column| column.sort().is_none()));
+        let line = Margin { cost: Decimal::new(9000, 2), sale: Decimal::new(10800, 2) };
+        let figures: Vec<_> = margin.iter().map(|column| column.margin_figure(line)).collect();
+        assert_eq!(
+            figures,
+            [
+                Some(Decimal::new(9000, 2)),
+                Some(Decimal::new(10800, 2)),
+                Some(Decimal::new(1800, 2)),
+                Some(Decimal::new(1667, 2))
+            ]
+        );
+        assert_eq!(Column::Amount.margin_figure(line), None);
+        assert_eq!(Column::MarginPercent.margin_figure(Margin::default()), None, "no sale, no percentage");
         assert_eq!(Column::Amount.sort(), Some(SortColumn::ExtendedPrice));
     }
 }

@@ -389,6 +389,17 @@ async fn filtering_lines_by_a_customer_agrees_with_its_subtotals_its_csv_and_cra
     client.clone().close().await.unwrap();
 }
 
+/// The descriptions of the matched lines whose margin is the smallest.
+fn exact_smallest_margin_descriptions(report: &billing::matching::MatchReport<'_>) -> Vec<String> {
+    let smallest = report.matched.iter().map(|line| line.margin.margin()).min().expect("matched lines");
+    report
+        .matched
+        .iter()
+        .filter(|line| line.margin.margin() == smallest)
+        .map(|line| line.purchase.line.description.clone().unwrap_or_default())
+        .collect()
+}
+
 #[tokio::test]
 async fn the_margin_view_matches_a_join_computed_here() {
     let relay = start_relay().await;
@@ -439,6 +450,22 @@ async fn the_margin_view_matches_a_join_computed_here() {
     for column in ["Cost", "Sale", "Margin", "Margin %"] {
         assert!(headers.iter().any(|header| header == column), "{column} in {headers:?}");
     }
+
+    // Sorting by margin puts a line with the smallest margin first.
+    let smallest = exact_smallest_margin_descriptions(&report);
+    let margin_header = client
+        .find(Locator::XPath(
+            "//table[contains(@class,'line-table')]//th/button[normalize-space(.)='Margin']",
+        ))
+        .await
+        .unwrap();
+    margin_header.click().await.unwrap();
+    wait_for(client, "th[aria-sort='ascending']").await;
+    let description_column = headers.iter().position(|header| header == "Description").unwrap();
+    let first_row = wait_for(client, ".line-row").await;
+    let first_description =
+        first_row.find_all(Locator::Css("td")).await.unwrap()[description_column].text().await.unwrap();
+    assert!(smallest.contains(&first_description), "{first_description:?} is not among {smallest:?}");
 
     // The vendor's consolidated view, against the join computed here.
     let consolidated = billing::json::parse_invoices(

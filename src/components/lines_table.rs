@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use billing::{
     csv_export::{CsvOptions, write_csv},
-    lines::{GroupBy, LineFilter, LineRow, LineTable, SortColumn, vendor_of},
-    matching::MarginSummary,
+    lines::{GroupBy, LineFilter, LineRow, LineTable, vendor_of},
+    matching::{Margin, MarginSummary},
     totals::currency_of,
 };
 use chrono::NaiveDate;
@@ -53,7 +53,7 @@ pub fn LinesTable(
     });
     let table = StoredValue::new(table);
     let filter = filter.unwrap_or_else(|| RwSignal::new(LineFilter::default()));
-    let sort = RwSignal::new(None::<(SortColumn, bool)>);
+    let sort = RwSignal::new(None::<(Column, bool)>);
     let grouping = RwSignal::new(None::<GroupBy>);
     let scroll_top = RwSignal::new(0.0_f64);
     let viewport = NodeRef::<leptos::html::Div>::new();
@@ -77,7 +77,15 @@ pub fn LinesTable(
         table.with_value(|table| {
             let mut indexes = filter.with(|filter| table.filter(filter));
             if let Some((column, descending)) = sort.get() {
-                table.sort(&mut indexes, column, descending);
+                match (column.sort(), margins.get()) {
+                    (Some(by), _) => table.sort(&mut indexes, by, descending),
+                    (None, Some(margins)) => table.sort_by_key(
+                        &mut indexes,
+                        |row| line_margin(&row, &margins).and_then(|margin| column.margin_figure(margin)),
+                        descending,
+                    ),
+                    (None, None) => {}
+                }
             }
             indexes
         })
@@ -169,12 +177,8 @@ pub fn LinesTable(
         })
     };
     let header = move |column: Column| {
-        let label = column.label();
-        let Some(sorts_by) = column.sort() else {
-            return view! { <th scope="col" class:number=column.numeric()>{label}</th> }.into_any();
-        };
         let state =
-            move || sort.get().filter(|(sorted, _)| *sorted == sorts_by).map(|(_, descending)| descending);
+            move || sort.get().filter(|(sorted, _)| *sorted == column).map(|(_, descending)| descending);
         view! {
             <th scope="col" class:number=column.numeric() aria-sort=move || match state() {
                 Some(true) => "descending",
@@ -183,17 +187,16 @@ pub fn LinesTable(
             }>
                 <button type="button" class="sort" on:click=move |_| sort.update(|sort| {
                     *sort = match *sort {
-                        Some((sorted, false)) if sorted == sorts_by => Some((sorts_by, true)),
-                        Some((sorted, true)) if sorted == sorts_by => None,
-                        _ => Some((sorts_by, false)),
+                        Some((sorted, false)) if sorted == column => Some((column, true)),
+                        Some((sorted, true)) if sorted == column => None,
+                        _ => Some((column, false)),
                     }
                 })>
-                    {label}
+                    {column.label()}
                     {move || match state() { Some(true) => " ▼", Some(false) => " ▲", None => "" }}
                 </button>
             </th>
         }
-        .into_any()
     };
     let rows = move || {
         let indexes = shown.get();
@@ -354,10 +357,7 @@ fn cell(row: &LineRow<'_>, column: Column, margins: Option<&MarginSummary>) -> A
     let currency = currency_of(row.invoice);
     let money = |value: Option<rust_decimal::Decimal>| value.map(|value| format::amount(value, currency));
     let text = |value: Option<&str>| value.map(str::to_owned);
-    let margin = || {
-        let hash = row.line.invoice_row_hash.as_deref()?;
-        margins?.by_hash.get(hash).copied()
-    };
+    let margin = || margins.and_then(|margins| line_margin(row, margins));
     let content = match column {
         Column::Invoice => row.invoice.header.invoice_id.as_ref().map(ToString::to_string),
         Column::Vendor => text(vendor_of(row.invoice)),
@@ -381,4 +381,9 @@ fn cell(row: &LineRow<'_>, column: Column, margins: Option<&MarginSummary>) -> A
         }
     };
     view! { <td class:number=column.numeric()>{content}</td> }.into_any()
+}
+
+/// The line's cost and sale from the join, by its InvoiceRowHash.
+fn line_margin(row: &LineRow<'_>, margins: &MarginSummary) -> Option<Margin> {
+    margins.by_hash.get(row.line.invoice_row_hash.as_deref()?).copied()
 }

@@ -42,7 +42,7 @@ fn parse_throughput(toolchain: &Toolchain) -> anyhow::Result<()> {
         println!("{format:<6} {megabytes:>10.1} {model:>14.1} {floor:>14.1} {:>8.2}", model / floor);
     }
     println!("\nlines table at 100,000 lines, natively (criterion mean)");
-    for step in ["index", "first sort by a column", "sort again", "search", "group"] {
+    for step in ["index", "first sort by a column", "sort again", "search", "group", "charts"] {
         let milliseconds =
             mean_nanoseconds(&workspace_root().join("target/criterion/lines_100k").join(step))? / 1e6;
         println!("{step:<24} {milliseconds:>10.2} ms");

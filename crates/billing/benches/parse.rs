@@ -5,7 +5,7 @@
 //! table's index, search, sort and grouping at 100,000 lines.
 
 use billing::{
-    InvoiceDocument, json,
+    InvoiceDocument, charts, json,
     lines::{GroupBy, LineFilter, LineTable, SortColumn},
     model::{Customer, Header, Invoice, PriceLine, Receiver, Sender, Subscription, Totals},
     scalars::Id,
@@ -175,6 +175,15 @@ fn lines(criterion: &mut Criterion) {
         })
     });
     group.bench_function("group", |bench| bench.iter(|| table.group(&all, GroupBy::Customer).len()));
+    group.bench_function("charts", |bench| {
+        bench.iter(|| {
+            let currency = charts::main_currency(&table, &all).unwrap_or_default();
+            charts::by_invoice_month(&table, &all, &currency).len()
+                + charts::top_customers(&table, &all, &currency, 10).len()
+                + charts::by_charge_type(&table, &all, &currency).len()
+                + charts::by_vendor(&table, &all, &currency).len()
+        })
+    });
     group.finish();
 }
 

@@ -212,6 +212,21 @@ impl LineTable {
         }
     }
 
+    /// Sorts row indexes by a key the caller computes for each row, such as
+    /// a figure from another document; ties kept in their order.
+    pub fn sort_by_key<K: Ord>(
+        &self,
+        indexes: &mut [usize],
+        key: impl Fn(LineRow<'_>) -> K,
+        descending: bool,
+    ) {
+        if descending {
+            indexes.sort_by_cached_key(|&index| std::cmp::Reverse(key(self.row(index))));
+        } else {
+            indexes.sort_by_cached_key(|&index| key(self.row(index)));
+        }
+    }
+
     /// Each row's place in the order of `column`, missing values first;
     /// equal values share one.
     fn rank(&self, column: SortColumn) -> Vec<u32> {

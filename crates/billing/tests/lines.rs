@@ -148,6 +148,13 @@ fn the_table_sorts_indexes_like_rows_and_lists_filter_choices() {
         described(&table, &indexes),
         ["SIP trunk", "Cancelled seat, pro-rated", "Business Standard, December"]
     );
+    // A key from elsewhere, here the description's length: missing first.
+    table.sort_by_key(&mut indexes, |row| row.line.description.as_ref().map(String::len), true);
+    assert_eq!(
+        described(&table, &indexes),
+        ["Business Standard, December", "Cancelled seat, pro-rated", "SIP trunk"],
+        "27, 25 and 9 characters"
+    );
     let mut subset = vec![2, 0];
     table.sort(&mut subset, SortColumn::ExtendedPrice, false);
     assert_eq!(described(&table, &subset), ["SIP trunk", "Business Standard, December"]);
