@@ -467,6 +467,29 @@ async fn the_margin_view_matches_a_join_computed_here() {
         first_row.find_all(Locator::Css("td")).await.unwrap()[description_column].text().await.unwrap();
     assert!(smallest.contains(&first_description), "{first_description:?} is not among {smallest:?}");
 
+    // The lines CSV carries each line's cost and sale; summed per customer
+    // they are the join's.
+    let csv = download(&browser, ".download[data-file$='_lines.csv']").await;
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let csv_headers = reader.headers().unwrap().clone();
+    let at = |name: &str| csv_headers.iter().position(|header| header == name).unwrap();
+    let (customer_at, currency_at, cost_at, sale_at) =
+        (at("Customer"), at("Currency"), at("Cost"), at("Sale"));
+    let mut from_csv: std::collections::BTreeMap<
+        (String, String),
+        (rust_decimal::Decimal, rust_decimal::Decimal),
+    > = Default::default();
+    for record in reader.records() {
+        let record = record.unwrap();
+        let sums =
+            from_csv.entry((record[customer_at].to_owned(), record[currency_at].to_owned())).or_default();
+        sums.0 += record[cost_at].parse::<rust_decimal::Decimal>().unwrap();
+        sums.1 += record[sale_at].parse::<rust_decimal::Decimal>().unwrap();
+    }
+    let from_join: std::collections::BTreeMap<_, _> =
+        report.per_customer.iter().map(|(key, margin)| (key.clone(), (margin.cost, margin.sale))).collect();
+    assert_eq!(from_csv, from_join, "the CSV's cost and sale per customer are the join's");
+
     // The vendor's consolidated view, against the join computed here.
     let consolidated = billing::json::parse_invoices(
         &direct(&relay, &format!("/api/documents/demo/v3/consolidatedinvoices?format=json&{window}")).await,

@@ -1,9 +1,9 @@
 use std::sync::Arc;
 
 use billing::{
-    csv_export::{CsvOptions, write_csv},
+    csv_export::{CsvOptions, write_csv, write_csv_with_margins},
     lines::{GroupBy, LineFilter, LineRow, LineTable, vendor_of},
-    matching::{Margin, MarginSummary},
+    matching::MarginSummary,
     totals::currency_of,
 };
 use chrono::NaiveDate;
@@ -81,7 +81,7 @@ pub fn LinesTable(
                     (Some(by), _) => table.sort(&mut indexes, by, descending),
                     (None, Some(margins)) => table.sort_by_key(
                         &mut indexes,
-                        |row| line_margin(&row, &margins).and_then(|margin| column.margin_figure(margin)),
+                        |row| margins.of_line(row.line).and_then(|margin| column.margin_figure(margin)),
                         descending,
                     ),
                     (None, None) => {}
@@ -336,7 +336,11 @@ pub fn LinesTable(
             <div class="line-export">
                 <GeneratedDownload media="text/csv" file_name=csv_name label="Download these lines as CSV".to_owned()
                     generate=move || table.with_value(|table| shown.with_untracked(|indexes| {
-                        write_csv(indexes.iter().map(|&index| table.row(index)), CsvOptions::default())
+                        let rows = indexes.iter().map(|&index| table.row(index));
+                        match margins.get_untracked() {
+                            Some(margins) => write_csv_with_margins(rows, CsvOptions::default(), &margins),
+                            None => write_csv(rows, CsvOptions::default()),
+                        }
                     })) />
             </div>
             {groups}
@@ -357,7 +361,7 @@ fn cell(row: &LineRow<'_>, column: Column, margins: Option<&MarginSummary>) -> A
     let currency = currency_of(row.invoice);
     let money = |value: Option<rust_decimal::Decimal>| value.map(|value| format::amount(value, currency));
     let text = |value: Option<&str>| value.map(str::to_owned);
-    let margin = || margins.and_then(|margins| line_margin(row, margins));
+    let margin = || margins.and_then(|margins| margins.of_line(row.line));
     let content = match column {
         Column::Invoice => row.invoice.header.invoice_id.as_ref().map(ToString::to_string),
         Column::Vendor => text(vendor_of(row.invoice)),
@@ -381,9 +385,4 @@ fn cell(row: &LineRow<'_>, column: Column, margins: Option<&MarginSummary>) -> A
         }
     };
     view! { <td class:number=column.numeric()>{content}</td> }.into_any()
-}
-
-/// The line's cost and sale from the join, by its InvoiceRowHash.
-fn line_margin(row: &LineRow<'_>, margins: &MarginSummary) -> Option<Margin> {
-    margins.by_hash.get(row.line.invoice_row_hash.as_deref()?).copied()
 }

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::{lines::LineRow, scalars::Id};
+use crate::{lines::LineRow, matching::MarginSummary, scalars::Id};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CsvOptions {
@@ -48,8 +48,30 @@ const HEADER: [&str; 22] = [
     "InvoiceRowHash",
 ];
 
+/// The columns added when the exact join is known.
+const MARGIN_HEADER: [&str; 4] = ["Cost", "Sale", "Margin", "MarginPercent"];
+
 /// Writes one CSV row per price line, after a header row.
 pub fn write_csv<'a>(rows: impl IntoIterator<Item = LineRow<'a>>, options: CsvOptions) -> Vec<u8> {
+    write(rows, options, None)
+}
+
+/// As [`write_csv`], followed on each row by the line's cost, sale, margin
+/// and margin percent from the exact join; blank where the line has no
+/// other side.
+pub fn write_csv_with_margins<'a>(
+    rows: impl IntoIterator<Item = LineRow<'a>>,
+    options: CsvOptions,
+    margins: &MarginSummary,
+) -> Vec<u8> {
+    write(rows, options, Some(margins))
+}
+
+fn write<'a>(
+    rows: impl IntoIterator<Item = LineRow<'a>>,
+    options: CsvOptions,
+    margins: Option<&MarginSummary>,
+) -> Vec<u8> {
     let mut output = Vec::new();
     if options.excel_bom {
         output.extend_from_slice("\u{feff}".as_bytes());
@@ -70,7 +92,8 @@ pub fn write_csv<'a>(rows: impl IntoIterator<Item = LineRow<'a>>, options: CsvOp
     let id = |value: &Option<Id>| inert(&value.as_ref().map(Id::to_string).unwrap_or_default());
     let text = |value: Option<&str>| inert(value.unwrap_or_default());
     // Writing to a Vec cannot fail: csv's errors here are only I/O errors.
-    writer.write_record(HEADER).expect("writing to memory");
+    let margin_header = margins.map(|_| MARGIN_HEADER).into_iter().flatten();
+    writer.write_record(HEADER.into_iter().chain(margin_header)).expect("writing to memory");
     for LineRow { invoice, customer, subscription, line } in rows {
         let record = [
             id(&invoice.header.invoice_id),
@@ -96,7 +119,16 @@ pub fn write_csv<'a>(rows: impl IntoIterator<Item = LineRow<'a>>, options: CsvOp
             text(line.sku.as_deref()),
             text(line.invoice_row_hash.as_deref()),
         ];
-        writer.write_record(&record).expect("writing to memory");
+        let margin_cells = margins.map(|margins| {
+            let margin = margins.of_line(line);
+            [
+                amount(margin.map(|margin| margin.cost)),
+                amount(margin.map(|margin| margin.sale)),
+                amount(margin.map(|margin| margin.margin())),
+                amount(margin.and_then(|margin| margin.percent())),
+            ]
+        });
+        writer.write_record(record.iter().chain(margin_cells.iter().flatten())).expect("writing to memory");
     }
     writer.into_inner().expect("flushing to memory")
 }

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 
 use crate::{
     lines::{LineRow, rows},
-    model::InvoiceDocument,
+    model::{InvoiceDocument, PriceLine},
     totals::currency_of,
 };
 
@@ -142,6 +142,13 @@ pub struct MarginSummary {
     pub by_hash: HashMap<String, Margin>,
     pub purchase_only: Vec<OneSidedLine>,
     pub sale_only: Vec<OneSidedLine>,
+}
+
+impl MarginSummary {
+    /// A line's cost and sale, by its InvoiceRowHash, when it was matched.
+    pub fn of_line(&self, line: &PriceLine) -> Option<Margin> {
+        self.by_hash.get(line.invoice_row_hash.as_deref()?).copied()
+    }
 }
 
 impl From<MatchReport<'_>> for MarginSummary {

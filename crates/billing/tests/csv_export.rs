@@ -1,9 +1,10 @@
 //! The CSV export read back with a CSV reader, as a spreadsheet would.
 
 use billing::{
-    csv_export::{CsvOptions, write_csv},
+    csv_export::{CsvOptions, write_csv, write_csv_with_margins},
     json::parse_invoices,
     lines::rows,
+    matching::{MarginSummary, match_documents},
 };
 
 fn fixture() -> billing::InvoiceDocument {
@@ -40,6 +41,22 @@ fn one_row_per_line_with_its_context() {
         "negative amounts stay numbers"
     );
     assert!(bytes.windows(2).any(|pair| pair == b"\r\n"), "RFC 4180 line ends");
+}
+
+#[test]
+fn with_the_join_each_row_ends_with_its_cost_sale_and_margin() {
+    let purchases = fixture();
+    let sales = parse_invoices(include_bytes!("fixtures/customerinvoices.json")).unwrap();
+    let margins = MarginSummary::from(match_documents(&purchases, &sales));
+    let plain = read_back(&write_csv(rows(&purchases), CsvOptions::default()), b',');
+    let options = CsvOptions { delimiter: b';', decimal_comma: true, excel_bom: false };
+    let table = read_back(&write_csv_with_margins(rows(&purchases), options, &margins), b';');
+    assert_eq!(table[0][..plain[0].len()], plain[0], "the usual columns come first");
+    assert_eq!(table[0][plain[0].len()..], ["Cost", "Sale", "Margin", "MarginPercent"]);
+    assert_eq!(column(&table, "Cost"), ["100,00", "-10,00", ""], "the GBP line has no other side");
+    assert_eq!(column(&table, "Sale"), ["120,00", "-12,00", ""]);
+    assert_eq!(column(&table, "Margin"), ["20,00", "-2,00", ""]);
+    assert_eq!(column(&table, "MarginPercent"), ["16,67", "16,67", ""]);
 }
 
 #[test]
