@@ -7,6 +7,7 @@ use billing::{
     Endpoint, Format, InvoiceDocument, ParseError, json,
     lines::rows,
     model::SubscriptionDetails,
+    scalars::Id,
     totals::{Discrepancy, Sums, TotalField, check, totals_by_currency},
     writer::write_document,
     xml,
@@ -118,15 +119,12 @@ pub fn announcement(loaded: &Loaded) -> String {
 }
 
 pub fn summary(document: &InvoiceDocument) -> Summary {
-    let customers: BTreeSet<String> = rows(document)
-        .map(|row| {
-            let customer = row.customer;
-            customer
-                .customer_number
-                .as_ref()
-                .map(ToString::to_string)
-                .or_else(|| customer.company_name.clone())
-                .unwrap_or_default()
+    // A customer is its number, or its name when it has none; borrowed, as
+    // a large document repeats each on thousands of lines.
+    let customers: BTreeSet<(Option<&Id>, Option<&str>)> = rows(document)
+        .map(|row| match &row.customer.customer_number {
+            Some(number) => (Some(number), None),
+            None => (None, row.customer.company_name.as_deref()),
         })
         .collect();
     Summary {

@@ -23,7 +23,7 @@ pub fn Charts(
     #[prop(into)] margins: Signal<Option<Arc<MarginSummary>>>,
 ) -> impl IntoView {
     let all: Vec<usize> = (0..table.len()).collect();
-    let currencies = table.distinct(|row| Some(billing::totals::currency_of(row.invoice).to_owned()));
+    let currencies = table.distinct(|row| Some(billing::totals::currency_of(row.invoice)));
     let currency = RwSignal::new(main_currency(&table, &all).unwrap_or_default());
     let table = StoredValue::new(table);
     let all = StoredValue::new(all);

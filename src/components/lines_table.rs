@@ -91,12 +91,10 @@ pub fn LinesTable(
         })
     });
     let total = table.with_value(|table| table.len());
-    let customers = table.with_value(|table| table.distinct(|row| row.customer.company_name.clone()));
-    let vendors = table.with_value(|table| table.distinct(|row| vendor_of(row.invoice).map(str::to_owned)));
-    let charge_types = table.with_value(|table| table.distinct(|row| row.line.charge_type.clone()));
-    let invoices = table.with_value(|table| {
-        table.distinct(|row| row.invoice.header.invoice_id.as_ref().map(ToString::to_string))
-    });
+    let customers = table.with_value(|table| table.distinct(|row| row.customer.company_name.as_deref()));
+    let vendors = table.with_value(|table| table.distinct(|row| vendor_of(row.invoice)));
+    let charge_types = table.with_value(|table| table.distinct(|row| row.line.charge_type.as_deref()));
+    let invoices = table.with_value(|table| table.distinct(|row| row.invoice.header.invoice_id.as_ref()));
     let months = table.with_value(|table| table.service_months());
 
     let choice = move |id: &'static str,

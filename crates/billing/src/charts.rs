@@ -30,12 +30,14 @@ pub fn main_currency(table: &LineTable, indexes: &[usize]) -> Option<String> {
     counts.into_iter().max_by_key(|(_, count)| *count).map(|(currency, _)| currency.to_owned())
 }
 
-fn sums_by(
-    table: &LineTable,
+/// Amounts of the rows in `currency` summed per key; keys borrow from the
+/// rows, so only the distinct ones are ever made into labels.
+fn sums_by<'a, K: Ord>(
+    table: &'a LineTable,
     indexes: &[usize],
     currency: &str,
-    key: impl Fn(&crate::lines::LineRow<'_>) -> Option<String>,
-) -> BTreeMap<String, Decimal> {
+    key: impl Fn(&crate::lines::LineRow<'a>) -> Option<K>,
+) -> BTreeMap<K, Decimal> {
     let mut sums = BTreeMap::new();
     for &index in indexes {
         let row = table.row(index);
@@ -49,19 +51,21 @@ fn sums_by(
     sums
 }
 
+fn labelled<K: ToString>(sums: BTreeMap<K, Decimal>) -> BTreeMap<String, Decimal> {
+    sums.into_iter().map(|(key, amount)| (key.to_string(), amount)).collect()
+}
+
 /// Per month of the invoice date (`2026-03`), in date order.
 pub fn by_invoice_month(table: &LineTable, indexes: &[usize], currency: &str) -> Vec<Bar> {
-    sums_by(table, indexes, currency, |row| {
-        row.invoice.header.date.map(|date| format!("{:04}-{:02}", date.year(), date.month()))
-    })
-    .into_iter()
-    .map(|(label, amount)| Bar { label, amount })
-    .collect()
+    sums_by(table, indexes, currency, |row| row.invoice.header.date.map(|date| (date.year(), date.month())))
+        .into_iter()
+        .map(|((year, month), amount)| Bar { label: format!("{year:04}-{month:02}"), amount })
+        .collect()
 }
 
 /// The `top` customers by amount, then one bar for all the others.
 pub fn top_customers(table: &LineTable, indexes: &[usize], currency: &str, top: usize) -> Vec<Bar> {
-    top_and_rest(sums_by(table, indexes, currency, |row| row.customer.company_name.clone()), top)
+    top_and_rest(labelled(sums_by(table, indexes, currency, |row| row.customer.company_name.as_deref())), top)
 }
 
 /// The `top` customers by margin (sale − cost) in `currency`, then one bar
@@ -91,12 +95,12 @@ pub const REST: &str = "All other customers";
 
 /// Per charge type, largest first.
 pub fn by_charge_type(table: &LineTable, indexes: &[usize], currency: &str) -> Vec<Bar> {
-    largest_first(sums_by(table, indexes, currency, |row| row.line.charge_type.clone()))
+    largest_first(labelled(sums_by(table, indexes, currency, |row| row.line.charge_type.as_deref())))
 }
 
 /// Per vendor, largest first.
 pub fn by_vendor(table: &LineTable, indexes: &[usize], currency: &str) -> Vec<Bar> {
-    largest_first(sums_by(table, indexes, currency, |row| vendor_of(row.invoice).map(str::to_owned)))
+    largest_first(labelled(sums_by(table, indexes, currency, |row| vendor_of(row.invoice))))
 }
 
 fn largest_first(sums: BTreeMap<String, Decimal>) -> Vec<Bar> {

@@ -158,8 +158,15 @@ fn the_table_sorts_indexes_like_rows_and_lists_filter_choices() {
     let mut subset = vec![2, 0];
     table.sort(&mut subset, SortColumn::ExtendedPrice, false);
     assert_eq!(described(&table, &subset), ["SIP trunk", "Business Standard, December"]);
-    assert_eq!(table.distinct(|row| row.line.charge_type.clone()), ["Correction", "Cycle Fee", "Usage Fee"]);
-    assert_eq!(table.distinct(|row| row.customer.company_name.clone()), ["Bakkerij de Vries", "Telecom Ltd"]);
+    assert_eq!(
+        table.distinct(|row| row.line.charge_type.as_deref()),
+        ["Correction", "Cycle Fee", "Usage Fee"]
+    );
+    assert_eq!(
+        table.distinct(|row| row.customer.company_name.as_deref()),
+        ["Bakkerij de Vries", "Telecom Ltd"]
+    );
+    assert_eq!(table.distinct(|row| row.invoice.header.invoice_id.as_ref()), ["20260101", "INV-GBP-7"]);
 }
 
 #[test]
@@ -231,4 +238,15 @@ fn groups_carry_subtotals_per_currency() {
     let subscriptions: Vec<String> =
         summary(GroupBy::Subscription).into_iter().map(|(key, ..)| key).collect();
     assert_eq!(subscriptions, ["9001 Microsoft 365 Business Standard", "S-1"]);
+}
+
+#[test]
+fn search_folds_case_beyond_ascii() {
+    let mut document = fixture();
+    document.invoices[1].customers[0].company_name = Some("CAFÉ ÇAĞ Ürün".to_owned());
+    let table = LineTable::new(Arc::new(document));
+    for text in ["café", "çağ ü", "CAFÉ ÇAĞ ÜRÜN"] {
+        let filter = LineFilter { text: text.to_owned(), ..LineFilter::default() };
+        assert_eq!(described(&table, &table.filter(&filter)), ["SIP trunk"], "{text:?}");
+    }
 }
