@@ -1,12 +1,19 @@
 //! Fetching a document from the relay with progress and a real abort, by
 //! reading the response body as a stream.
 
+use std::sync::Arc;
+
+use billing::InvoiceDocument;
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
+use web_sys::{AbortController, AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
 
-use crate::api::{RelayProblem, relay_problem};
+use crate::{
+    api::{RelayProblem, relay_problem},
+    loaded::{Contents, Loaded},
+    query::Query,
+};
 
 /// Why a document did not arrive whole.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,15 +88,11 @@ fn describe(error: &JsValue) -> String {
 
 /// Fetches and reads an invoice-shaped document, for the margin's other
 /// side and the vendor's consolidated view; the error is said in words.
-pub async fn fetch_invoices(
-    query: crate::query::Query,
-) -> Result<std::sync::Arc<billing::InvoiceDocument>, String> {
-    let controller = web_sys::AbortController::new().map_err(|error| describe(&error))?;
+pub async fn fetch_invoices(query: Query) -> Result<Arc<InvoiceDocument>, String> {
+    let controller = AbortController::new().map_err(|error| describe(&error))?;
     match fetch_document(&query.relay_path(false), &controller.signal(), |_, _| {}).await {
-        Ok(bytes) => match crate::loaded::Loaded::read(query, bytes) {
-            Ok(crate::loaded::Loaded { contents: crate::loaded::Contents::Invoices(document), .. }) => {
-                Ok(document)
-            }
+        Ok(bytes) => match Loaded::read(query, bytes) {
+            Ok(Loaded { contents: Contents::Invoices(document), .. }) => Ok(document),
             Ok(_) => Err("the answer is not an invoice document".to_owned()),
             Err(error) => Err(error.to_string()),
         },

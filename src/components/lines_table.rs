@@ -77,14 +77,17 @@ pub fn LinesTable(
         table.with_value(|table| {
             let mut indexes = filter.with(|filter| table.filter(filter));
             if let Some((column, descending)) = sort.get() {
-                match (column.sort(), margins.get()) {
-                    (Some(by), _) => table.sort(&mut indexes, by, descending),
-                    (None, Some(margins)) => table.sort_by_key(
-                        &mut indexes,
-                        |row| margins.of_line(row.line).and_then(|margin| column.margin_figure(margin)),
-                        descending,
-                    ),
-                    (None, None) => {}
+                match column.sort() {
+                    Some(by) => table.sort(&mut indexes, by, descending),
+                    // A margin column: its figures come from the join.
+                    None => {
+                        if let Some(margins) = margins.get() {
+                            let figure = |row: LineRow<'_>| {
+                                margins.of_line(row.line).and_then(|margin| column.margin_figure(margin))
+                            };
+                            table.sort_by_key(&mut indexes, figure, descending);
+                        }
+                    }
                 }
             }
             indexes
