@@ -11,7 +11,7 @@ use web_sys::{AbortController, AbortSignal, ReadableStreamDefaultReader, Request
 
 use crate::{
     api::{RelayProblem, relay_problem},
-    loaded::{Contents, Loaded},
+    loaded::{Contents, read_contents},
     query::Query,
 };
 
@@ -88,11 +88,12 @@ fn describe(error: &JsValue) -> String {
 
 /// Fetches and reads an invoice-shaped document, for the margin's other
 /// side and the vendor's consolidated view; the error is said in words.
+/// Only the model is kept: neither the raw bytes nor a totals check.
 pub async fn fetch_invoices(query: Query) -> Result<Arc<InvoiceDocument>, String> {
     let controller = AbortController::new().map_err(|error| describe(&error))?;
     match fetch_document(&query.relay_path(false), &controller.signal(), |_, _| {}).await {
-        Ok(bytes) => match Loaded::read(query, bytes) {
-            Ok(Loaded { contents: Contents::Invoices(document), .. }) => Ok(document),
+        Ok(bytes) => match read_contents(&query, &bytes) {
+            Ok(Contents::Invoices(document)) => Ok(document),
             Ok(_) => Err("the answer is not an invoice document".to_owned()),
             Err(error) => Err(error.to_string()),
         },

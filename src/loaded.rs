@@ -33,18 +33,24 @@ pub struct Loaded {
     pub discrepancies: Vec<Discrepancy>,
 }
 
+/// Reads the bytes `query` asked for into the model, by its endpoint and
+/// format.
+pub fn read_contents(query: &Query, bytes: &[u8]) -> Result<Contents, ParseError> {
+    Ok(match (query.endpoint, query.format) {
+        (Endpoint::SubscriptionDetails, Format::Xml) => {
+            Contents::SubscriptionDetails(Box::new(xml::parse_subscription_details(bytes)?))
+        }
+        (Endpoint::SubscriptionDetails, Format::Json) => {
+            Contents::SubscriptionDetails(Box::new(json::parse_subscription_details(bytes)?))
+        }
+        (_, Format::Xml) => Contents::Invoices(Arc::new(xml::parse_invoices(bytes)?)),
+        (_, Format::Json) => Contents::Invoices(Arc::new(json::parse_invoices(bytes)?)),
+    })
+}
+
 impl Loaded {
     pub fn read(query: Query, bytes: Vec<u8>) -> Result<Self, ParseError> {
-        let contents = match (query.endpoint, query.format) {
-            (Endpoint::SubscriptionDetails, Format::Xml) => {
-                Contents::SubscriptionDetails(Box::new(xml::parse_subscription_details(&bytes)?))
-            }
-            (Endpoint::SubscriptionDetails, Format::Json) => {
-                Contents::SubscriptionDetails(Box::new(json::parse_subscription_details(&bytes)?))
-            }
-            (_, Format::Xml) => Contents::Invoices(Arc::new(xml::parse_invoices(&bytes)?)),
-            (_, Format::Json) => Contents::Invoices(Arc::new(json::parse_invoices(&bytes)?)),
-        };
+        let contents = read_contents(&query, &bytes)?;
         let discrepancies = match &contents {
             Contents::Invoices(document) => check(document),
             Contents::SubscriptionDetails(_) => Vec::new(),

@@ -18,6 +18,14 @@ pub enum Fetched {
     Loaded(Arc<InvoiceDocument>),
 }
 
+/// The column headings over [`margin_cells`].
+fn margin_headings() -> impl IntoView {
+    view! {
+        <th scope="col" class="number">"Cost"</th><th scope="col" class="number">"Sale"</th>
+        <th scope="col" class="number">"Margin"</th><th scope="col" class="number">"Margin %"</th>
+    }
+}
+
 /// Cost, sale, margin and margin % as table cells.
 fn margin_cells(margin: &Margin, currency: &str) -> impl IntoView + use<> {
     view! {
@@ -149,8 +157,7 @@ pub fn MarginPanel(
                         <thead>
                             <tr>
                                 <th scope="col">"Customer"</th><th scope="col">"Currency"</th>
-                                <th scope="col" class="number">"Cost"</th><th scope="col" class="number">"Sale"</th>
-                                <th scope="col" class="number">"Margin"</th><th scope="col" class="number">"Margin %"</th>
+                                {margin_headings()}
                             </tr>
                         </thead>
                         <tbody>{rows}</tbody>
@@ -163,8 +170,7 @@ pub fn MarginPanel(
                         <thead>
                             <tr>
                                 <th scope="col">"Customer"</th><th scope="col">"Subscription"</th><th scope="col">"Currency"</th>
-                                <th scope="col" class="number">"Cost"</th><th scope="col" class="number">"Sale"</th>
-                                <th scope="col" class="number">"Margin"</th><th scope="col" class="number">"Margin %"</th>
+                                {margin_headings()}
                             </tr>
                         </thead>
                         <tbody>{subscription_rows}</tbody>
