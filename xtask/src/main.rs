@@ -4,6 +4,7 @@
 mod bench;
 mod cmd;
 mod relay_bench;
+mod sign_in_demo;
 mod test;
 mod tools;
 
@@ -25,6 +26,10 @@ enum Task {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Also start a local OpenID Connect provider and sign in through
+        /// it: alice may use both demo profiles, bob only demo-current.
+        #[arg(long)]
+        sign_in: bool,
     },
     /// Install what is missing and run every check and test, stopping at the
     /// first failure.
@@ -36,7 +41,7 @@ enum Task {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.task {
-        Task::Serve { listen } => serve(listen),
+        Task::Serve { listen, sign_in } => serve(listen, sign_in),
         Task::Test => return test::run(),
         Task::Bench => bench::run(),
     };
@@ -49,8 +54,11 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn serve(listen: SocketAddr) -> anyhow::Result<()> {
+fn serve(listen: SocketAddr, sign_in: bool) -> anyhow::Result<()> {
     let toolchain = tools::Toolchain::ensure(tools::Needs::Build)?;
+    if sign_in {
+        toolchain.ensure_oidc_provider()?;
+    }
     toolchain.build_app()?;
     cmd::run(toolchain.command("cargo").args([
         "build",
@@ -69,5 +77,8 @@ fn serve(listen: SocketAddr) -> anyhow::Result<()> {
         .arg(listen.to_string())
         .arg("--app-dir")
         .arg(cmd::workspace_root().join("dist"));
+    if sign_in {
+        sign_in_demo::configure(&toolchain, listen, &mut command)?;
+    }
     cmd::replace_process(command)
 }

@@ -57,9 +57,11 @@ pub fn run() -> ExitCode {
 
 fn run_steps(tally: &mut Tally) -> anyhow::Result<()> {
     let toolchain = Toolchain::ensure(Needs::BuildAndBrowser)?;
+    toolchain.ensure_oidc_provider()?;
+    let node_modules = crate::tools::node_modules()?;
     let cargo = |args: &[&str]| {
         let mut command = toolchain.command("cargo");
-        command.args(args);
+        command.args(args).env("BILLING_OIDC_PROVIDER_MODULES", &node_modules);
         command
     };
 

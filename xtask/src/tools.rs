@@ -18,6 +18,8 @@ const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_NPM: &str = "binaryen@132.0.0";
 /// The accessibility rules the browser tests audit the page with.
 const AXE_CORE_NPM: &str = "axe-core@4.14.1";
+/// The OpenID Connect provider of `serve --sign-in` and the sign-in tests.
+const OIDC_PROVIDER_NPM: &str = "oidc-provider@9.13.3";
 const WASM_OPT_VERSION: &str = "version 132";
 
 /// What the task at hand needs installed.
@@ -43,9 +45,14 @@ impl Toolchain {
         toolchain.ensure_wasm_opt()?;
         if needs == Needs::BuildAndBrowser {
             toolchain.ensure_chromium()?;
-            toolchain.ensure_axe_core()?;
+            toolchain.ensure_npm_package(AXE_CORE_NPM)?;
         }
         Ok(toolchain)
+    }
+
+    /// oidc-provider from npm, for a real sign-in on loopback.
+    pub fn ensure_oidc_provider(&self) -> anyhow::Result<()> {
+        self.ensure_npm_package(OIDC_PROVIDER_NPM)
     }
 
     /// A command run from the workspace root with the tools on its PATH.
@@ -128,24 +135,31 @@ impl Toolchain {
         }
     }
 
-    fn ensure_axe_core(&self) -> anyhow::Result<()> {
-        let script = axe_core_script()?;
-        let version = AXE_CORE_NPM.trim_start_matches("axe-core@");
-        let installed = std::fs::read_to_string(tools_dir()?.join("node_modules/axe-core/package.json"))
-            .is_ok_and(|manifest| manifest.contains(&format!("\"version\": \"{version}\"")));
-        if installed && script.exists() {
-            println!("xtask: ok   {AXE_CORE_NPM}");
+    /// Installs `package@version` from npm into the tools directory unless
+    /// that version is there.
+    fn ensure_npm_package(&self, package: &str) -> anyhow::Result<()> {
+        let (name, version) = package.rsplit_once('@').expect("name@version");
+        let manifest = tools_dir()?.join("node_modules").join(name).join("package.json");
+        let installed = std::fs::read_to_string(&manifest)
+            .ok()
+            .and_then(|manifest| serde_json::from_str::<serde_json::Value>(&manifest).ok())
+            .is_some_and(|manifest| manifest["version"] == version);
+        if installed {
+            println!("xtask: ok   {package}");
             return Ok(());
         }
         let dir = tools_dir()?;
-        println!("xtask: installing {AXE_CORE_NPM} from npm into {} (seconds)", dir.display());
+        println!("xtask: installing {package} from npm into {} (seconds)", dir.display());
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         cmd::run(
             self.command("npm")
                 .args(["install", "--no-audit", "--no-fund", "--prefix"])
                 .arg(&dir)
-                .arg(AXE_CORE_NPM),
+                .arg(package),
         )
-        .context("axe-core comes from npm: install Node.js and npm (apt-get install nodejs npm)")
+        .with_context(|| {
+            format!("{name} comes from npm: install Node.js and npm (apt-get install nodejs npm)")
+        })
     }
 
     fn ensure_chromium(&self) -> anyhow::Result<()> {
@@ -206,6 +220,11 @@ fn tools_dir() -> anyhow::Result<PathBuf> {
     }
     let home = std::env::var_os("HOME").context("HOME is not set; set BILLING_TOOLS_DIR instead")?;
     Ok(Path::new(&home).join(".cache/billing-portal/tools"))
+}
+
+/// Where npm put oidc-provider; `xtask/oidc/provider.mjs` loads it from there.
+pub fn node_modules() -> anyhow::Result<PathBuf> {
+    Ok(tools_dir()?.join("node_modules"))
 }
 
 /// axe-core's browser build, which the browser tests inject into the page.

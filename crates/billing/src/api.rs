@@ -1,5 +1,6 @@
-//! The vendor's two API generations, their endpoints, and the relay's
-//! public description of a profile.
+//! The vendor's two API generations, their endpoints, and the contract
+//! between the relay and the app: routes, error codes and bodies, and what
+//! the relay says about a profile and the person signed in.
 
 use serde::{Deserialize, Serialize};
 
@@ -124,6 +125,100 @@ pub struct ProfileSummary {
     pub endpoints: Vec<Endpoint>,
 }
 
+/// The relay's routes that the app calls or links to.
+pub mod routes {
+    pub const PROFILES: &str = "/api/profiles";
+    pub const ME: &str = "/api/me";
+    pub const DOCUMENTS: &str = "/api/documents";
+    /// `GET ?return=PATH`: starts signing in, then comes back to PATH.
+    pub const SIGN_IN: &str = "/auth/login";
+    /// The provider sends the browser back here.
+    pub const SIGN_IN_CALLBACK: &str = "/auth/callback";
+    /// `POST`, from the relay's own pages only.
+    pub const SIGN_OUT: &str = "/auth/logout";
+
+    /// The sign-in link that brings the browser back to `return_path`, a
+    /// path on the relay (with its query) such as `/?profile=demo`.
+    pub fn sign_in_returning_to(return_path: &str) -> String {
+        let mut encoded = String::with_capacity(return_path.len() + 16);
+        for byte in return_path.bytes() {
+            if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+                encoded.push(byte as char);
+            } else {
+                encoded.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        format!("{SIGN_IN}?return={encoded}")
+    }
+}
+
+/// Why the relay refused or failed a request: stable, machine-readable,
+/// sent as `code` beside the English `error` and `detail`. The app matches
+/// on these, never on the wording.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    UnknownRoute,
+    NotAllowlisted,
+    RateLimited,
+    /// Sign-in is on and the request has no valid session (or it expired).
+    SignInRequired,
+    /// The signed-in person's access rules do not name this profile.
+    ProfileForbidden,
+    /// A state-changing request came from another site.
+    CrossSiteRequest,
+    UnknownProfile,
+    UnknownVersion,
+    UnknownEndpoint,
+    BadParameter,
+    VendorRejectedKey,
+    VendorRefusedRelay,
+    VendorFailed,
+    VendorWrongFormat,
+    VendorUnreachable,
+    VendorTooSlow,
+}
+
+/// The body of every error the relay answers with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    /// What happened, in a few words.
+    pub error: String,
+    /// The specifics, and what a person can do about them.
+    pub detail: String,
+    /// With [`ErrorCode::SignInRequired`]: where to sign in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_url: Option<String>,
+}
+
+/// `GET /api/me`: whether the relay asks people to sign in, who is signed
+/// in, and the profiles they may use.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub sign_in_enabled: bool,
+    /// `None` when sign-in is off: the relay serves one person on loopback.
+    pub person: Option<Person>,
+    /// The names of the profiles this person may use.
+    pub profiles: Vec<String>,
+    /// Whom to ask for access, from the relay's configuration.
+    pub access_contact: Option<String>,
+}
+
+/// The signed-in person as the provider named them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+impl Person {
+    /// The name, else the e-mail, else a neutral word.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().or(self.email.as_deref()).unwrap_or("signed in")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +272,25 @@ mod tests {
         );
         let back: ProfileSummary = serde_json::from_value(json).unwrap();
         assert_eq!(back, summary);
+    }
+
+    #[test]
+    fn error_codes_are_snake_case_on_the_wire_and_sign_in_links_are_encoded() {
+        let body = ErrorBody {
+            code: ErrorCode::SignInRequired,
+            error: "sign-in required".into(),
+            detail: "d".into(),
+            sign_in_url: Some(routes::SIGN_IN.into()),
+        };
+        let json = serde_json::to_value(&body).unwrap();
+        assert_eq!(json["code"], "sign_in_required");
+        assert_eq!(serde_json::from_value::<ErrorBody>(json).unwrap(), body);
+        let plain: ErrorBody =
+            serde_json::from_str(r#"{"code":"vendor_too_slow","error":"e","detail":"d"}"#).unwrap();
+        assert_eq!((plain.code, plain.sign_in_url), (ErrorCode::VendorTooSlow, None));
+        assert_eq!(
+            routes::sign_in_returning_to("/?profile=demo&start=2026-01-01"),
+            "/auth/login?return=/%3Fprofile%3Ddemo%26start%3D2026-01-01"
+        );
     }
 }

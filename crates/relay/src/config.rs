@@ -32,6 +32,63 @@ pub struct RelayConfig {
     pub rate_limit: RateLimit,
     /// How long running downloads may go on after SIGTERM.
     pub shutdown_grace: Duration,
+    /// Single sign-on; without it the relay serves whoever the allowlist
+    /// admits, which is meant for one person on loopback.
+    pub sign_in: Option<SignInConfig>,
+    /// Who may use which profile once signed in; nobody unless a rule says so.
+    pub access: Vec<AccessRule>,
+    /// Listening beyond loopback without sign-in must be asked for.
+    pub allow_remote_without_sign_in: bool,
+    /// Where the audit log goes as JSON lines; without it, to the log on
+    /// stderr under the `audit` target.
+    pub audit_log: Option<PathBuf>,
+}
+
+/// OpenID Connect sign-in: the provider, this relay as its client, and the
+/// session's lifetimes.
+pub struct SignInConfig {
+    /// Discovery is at `{issuer_url}/.well-known/openid-configuration`.
+    pub issuer_url: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// The relay as browsers reach it, e.g. `https://billing.example.com`;
+    /// the provider sends them back to `{public_url}/auth/callback`.
+    pub public_url: reqwest::Url,
+    /// The ID token or userinfo claim listing the person's groups.
+    pub groups_claim: String,
+    pub scopes: Vec<String>,
+    /// A session unused this long ends.
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in, however busy.
+    pub session_absolute: Duration,
+    /// Whom a refused person should ask, e.g. `finance-it@example.com`.
+    pub access_contact: Option<String>,
+}
+
+impl SignInConfig {
+    /// Whether the session cookie must be Secure (and `__Host-` prefixed).
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The public URL's origin, as browsers send it in `Origin`.
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+}
+
+/// One `[[access]]` rule: who may use `profile`. A deny wins over an allow.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRule {
+    pub profile: String,
+    #[serde(default)]
+    pub allow_groups: Vec<String>,
+    /// Counted only when the provider says the e-mail is verified.
+    #[serde(default)]
+    pub allow_emails: Vec<String>,
+    #[serde(default)]
+    pub deny_groups: Vec<String>,
 }
 
 /// One vendor API key and how to reach the vendor with it.
@@ -151,6 +208,101 @@ struct Settings {
     shutdown_grace_seconds: u64,
     #[serde(default)]
     profiles: Vec<ProfileSettings>,
+    sign_in: Option<SignInSettings>,
+    #[serde(default)]
+    access: Vec<AccessRule>,
+    #[serde(default)]
+    allow_remote_without_sign_in: bool,
+    audit_log: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignInSettings {
+    issuer_url: String,
+    client_id: String,
+    /// The environment variable holding the client secret.
+    client_secret_env: Option<String>,
+    /// A file holding the client secret.
+    client_secret_file: Option<PathBuf>,
+    public_url: String,
+    #[serde(default = "default_groups_claim")]
+    groups_claim: String,
+    #[serde(default = "default_scopes")]
+    scopes: Vec<String>,
+    #[serde(default = "default_session_idle", with = "seconds")]
+    session_idle_seconds: Duration,
+    #[serde(default = "default_session_absolute", with = "seconds")]
+    session_absolute_seconds: Duration,
+    access_contact: Option<String>,
+}
+
+fn default_groups_claim() -> String {
+    "groups".to_owned()
+}
+
+fn default_scopes() -> Vec<String> {
+    ["openid", "email", "profile"].map(str::to_owned).to_vec()
+}
+
+fn default_session_idle() -> Duration {
+    Duration::from_secs(8 * 3600)
+}
+
+fn default_session_absolute() -> Duration {
+    Duration::from_secs(12 * 3600)
+}
+
+impl SignInSettings {
+    fn into_config(self) -> anyhow::Result<SignInConfig> {
+        let client_secret =
+            read_secret("sign_in", "client_secret", self.client_secret_env, self.client_secret_file)?;
+        let public_url = reqwest::Url::parse(self.public_url.trim_end_matches('/'))
+            .context("sign_in: public_url is not a URL")?;
+        anyhow::ensure!(
+            matches!(public_url.scheme(), "http" | "https")
+                && public_url.path() == "/"
+                && public_url.query().is_none(),
+            "sign_in: public_url must be the relay's http(s) origin, without a path or query"
+        );
+        reqwest::Url::parse(&self.issuer_url).context("sign_in: issuer_url is not a URL")?;
+        anyhow::ensure!(
+            self.session_idle_seconds <= self.session_absolute_seconds,
+            "sign_in: session_idle_seconds must not exceed session_absolute_seconds"
+        );
+        Ok(SignInConfig {
+            issuer_url: self.issuer_url,
+            client_id: self.client_id,
+            client_secret,
+            public_url,
+            groups_claim: self.groups_claim,
+            scopes: self.scopes,
+            session_idle: self.session_idle_seconds,
+            session_absolute: self.session_absolute_seconds,
+            access_contact: self.access_contact,
+        })
+    }
+}
+
+/// A secret from exactly one of an environment variable and a file;
+/// `setting` names the pair, e.g. `key` for `key_env` and `key_file`.
+fn read_secret(
+    owner: &str,
+    setting: &str,
+    variable: Option<String>,
+    file: Option<PathBuf>,
+) -> anyhow::Result<SecretString> {
+    let secret = match (variable, file) {
+        (Some(variable), None) => std::env::var(&variable)
+            .with_context(|| format!("{owner}: the environment variable {variable} holds no {setting}"))?,
+        (None, Some(file)) => std::fs::read_to_string(&file)
+            .with_context(|| format!("{owner}: cannot read the {setting} file {}", file.display()))?
+            .trim()
+            .to_owned(),
+        _ => bail!("{owner}: give exactly one of {setting}_env and {setting}_file"),
+    };
+    anyhow::ensure!(!secret.is_empty(), "{owner}: the {setting} is empty");
+    Ok(SecretString::from(secret))
 }
 
 #[derive(Deserialize)]
@@ -191,7 +343,7 @@ fn default_key_header() -> String {
 /// The settings the environment may set, as `BILLING_<NAME>`; nested ones
 /// with `__`, e.g. `BILLING_TIMEOUTS__RESPONSE=120`. Other `BILLING_*`
 /// variables (such as the ones holding keys) are not settings.
-const ENVIRONMENT_SETTINGS: [&str; 8] = [
+const ENVIRONMENT_SETTINGS: [&str; 12] = [
     "listen",
     "app_dir",
     "allowlist",
@@ -200,9 +352,32 @@ const ENVIRONMENT_SETTINGS: [&str; 8] = [
     "rate_limit",
     "shutdown_grace_seconds",
     "profiles",
+    "sign_in",
+    "access",
+    "allow_remote_without_sign_in",
+    "audit_log",
 ];
 
 impl RelayConfig {
+    /// Every setting at its default, serving the app in `app_dir` with no
+    /// profiles, nobody on the allowlist and no sign-in.
+    pub fn defaults(app_dir: PathBuf) -> Self {
+        Self {
+            listen: default_listen(),
+            app_dir,
+            profiles: Vec::new(),
+            allowlist: Vec::new(),
+            trusted_proxies: Vec::new(),
+            timeouts: Timeouts::default(),
+            rate_limit: RateLimit::default(),
+            shutdown_grace: Duration::from_secs(default_grace()),
+            sign_in: None,
+            access: Vec::new(),
+            allow_remote_without_sign_in: false,
+            audit_log: None,
+        }
+    }
+
     /// Reads `file` (if any), then `BILLING_*` environment variables over it,
     /// then each profile's key.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
@@ -214,7 +389,10 @@ impl RelayConfig {
         let environment = Env::prefixed("BILLING_")
             .filter(|key| {
                 let key = key.as_str().to_ascii_lowercase();
-                ENVIRONMENT_SETTINGS.iter().any(|setting| key.starts_with(setting))
+                // `BILLING_SIGN_IN_SECRET` holding a secret is not the setting `sign_in`.
+                ENVIRONMENT_SETTINGS.iter().any(|setting| {
+                    key.strip_prefix(setting).is_some_and(|rest| rest.is_empty() || rest.starts_with("__"))
+                })
             })
             .split("__");
         let settings: Settings =
@@ -230,6 +408,10 @@ impl RelayConfig {
             timeouts: settings.timeouts,
             rate_limit: settings.rate_limit,
             shutdown_grace: Duration::from_secs(settings.shutdown_grace_seconds),
+            sign_in: settings.sign_in.map(SignInSettings::into_config).transpose()?,
+            access: settings.access,
+            allow_remote_without_sign_in: settings.allow_remote_without_sign_in,
+            audit_log: settings.audit_log,
         })
     }
 
@@ -241,17 +423,7 @@ impl RelayConfig {
 impl ProfileSettings {
     fn into_profile(self) -> anyhow::Result<Profile> {
         let name = self.name;
-        let key = match (self.key_env, self.key_file) {
-            (Some(variable), None) => std::env::var(&variable).with_context(|| {
-                format!("profile {name}: the environment variable {variable} holds no key")
-            })?,
-            (None, Some(file)) => std::fs::read_to_string(&file)
-                .with_context(|| format!("profile {name}: cannot read the key file {}", file.display()))?
-                .trim()
-                .to_owned(),
-            _ => bail!("profile {name}: give exactly one of key_env and key_file"),
-        };
-        anyhow::ensure!(!key.is_empty(), "profile {name}: the key is empty");
+        let key = read_secret(&format!("profile {name}"), "key", self.key_env, self.key_file)?;
         let generation = self.generation;
         let versions =
             self.versions.unwrap_or_else(|| generation.versions().iter().map(|v| (*v).to_owned()).collect());
@@ -282,7 +454,7 @@ impl ProfileSettings {
             base_url,
             versions,
             endpoints,
-            key: SecretString::from(key),
+            key,
             key_header: self.key_header,
         })
     }

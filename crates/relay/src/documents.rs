@@ -19,7 +19,14 @@ use futures_util::{Stream, StreamExt, stream};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-use crate::{Profile, RelayError, admission::ClientAddr, routes::RelayState};
+use crate::{
+    Profile, RelayError,
+    access::Caller,
+    admission::ClientAddr,
+    audit::{self, DocumentRequest, RequestId, TransferOutcome},
+    routes::RelayState,
+    sign_in::check_access,
+};
 
 /// Longer query strings are refused before they are read.
 const MAX_QUERY_BYTES: usize = 256;
@@ -48,10 +55,19 @@ struct Checked<'a> {
 pub async fn document(
     State(state): State<Arc<RelayState>>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
+    Extension(caller): Extension<Caller>,
+    Extension(request_id): Extension<RequestId>,
     Path((profile, version, endpoint)): Path<(String, String, String)>,
     RawQuery(raw_query): RawQuery,
     query: Result<Query<DocumentQuery>, QueryRejection>,
 ) -> Result<Response, RelayError> {
+    // The profile named by the path is the one checked and the one used:
+    // nothing in the query or headers can name another.
+    if let Err(refused) = check_access(&state, &caller, &profile) {
+        let path = format!("/api/documents/{profile}/{version}/{endpoint}");
+        audit::refused(request_id, caller.user(), refused.code(), &path, Some(&shown(&profile)));
+        return Err(refused);
+    }
     if raw_query.as_ref().is_some_and(|raw| raw.len() > MAX_QUERY_BYTES) {
         return Err(bad(format!("the query is longer than {MAX_QUERY_BYTES} bytes")));
     }
@@ -59,7 +75,11 @@ pub async fn document(
     let today = chrono::Local::now().date_naive();
     let checked = check(&state.config, &profile, version, &endpoint, query, today)?;
     tracing::info!(%client, profile = %checked.profile.name, endpoint = checked.endpoint.path(), "forwarding");
-    forward(&state, checked).await
+    let asked = checked.audit_record(request_id, &caller);
+    let started = Instant::now();
+    forward(&state, checked, asked.clone(), started).await.inspect_err(|error| {
+        audit::document_failed(&asked, error.code(), started.elapsed());
+    })
 }
 
 fn bad(detail: String) -> RelayError {
@@ -155,6 +175,25 @@ fn check<'a>(
 }
 
 impl Checked<'_> {
+    fn audit_record(&self, request: RequestId, caller: &Caller) -> DocumentRequest {
+        let window = match (self.window, self.subscription) {
+            (Some((start, end)), _) => format!("{start}..{end}"),
+            (None, Some(subscription)) => format!("subscription {subscription}"),
+            (None, None) => String::new(),
+        };
+        DocumentRequest {
+            request,
+            user: match caller {
+                Caller::SignedIn(user) => Some(user.clone()),
+                Caller::Admitted => None,
+            },
+            profile: self.profile.name.clone(),
+            endpoint: self.endpoint.path(),
+            window,
+            format: media_type(self.format),
+        }
+    }
+
     /// The vendor's URL for this request, from configuration and checked
     /// values only.
     fn upstream_url(&self) -> reqwest::Url {
@@ -201,7 +240,12 @@ fn media_type(format: Format) -> &'static str {
     }
 }
 
-async fn forward(state: &RelayState, checked: Checked<'_>) -> Result<Response, RelayError> {
+async fn forward(
+    state: &RelayState,
+    checked: Checked<'_>,
+    asked: DocumentRequest,
+    started: Instant,
+) -> Result<Response, RelayError> {
     let profile = checked.profile;
     let timeouts = state.config.timeouts;
     let mut key = HeaderValue::from_str(profile.key.expose_secret())
@@ -212,7 +256,6 @@ async fn forward(state: &RelayState, checked: Checked<'_>) -> Result<Response, R
         .get(checked.upstream_url())
         .header(profile.key_header.as_str(), key)
         .header(header::ACCEPT, media_type(checked.format));
-    let started = Instant::now();
     let too_slow = || RelayError::VendorTooSlow { profile: profile.name.clone(), waited: timeouts.response };
     let response = match tokio::time::timeout(timeouts.response, request.send()).await {
         Err(_) => return Err(too_slow()),
@@ -266,7 +309,8 @@ async fn forward(state: &RelayState, checked: Checked<'_>) -> Result<Response, R
     if !looks_like(&first, checked.format) {
         return Err(wrong_format("something else".to_owned()));
     }
-    let passed = relay_body(first, body, timeouts.idle, profile.name.clone(), started);
+    let passage = Passage { asked, expected: content_length, sent: 0, started, ended: false };
+    let passed = relay_body(first, body, timeouts.idle, passage);
     let mut response = Response::new(Body::from_stream(passed));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, content_type.expect("checked above"));
@@ -314,26 +358,37 @@ fn looks_like(first: &[u8], format: Format) -> bool {
     }
 }
 
-/// How far a document got; when the client goes away first, the log says so.
+/// How far a document got. It ends complete, broken by the vendor, or
+/// abandoned by the client, and the audit log says which, once.
 struct Passage {
-    profile: String,
+    asked: DocumentRequest,
+    /// The vendor's Content-Length: once that many bytes have passed, the
+    /// document is whole even if the server stops reading the body there.
+    expected: Option<u64>,
     sent: u64,
     started: Instant,
     ended: bool,
 }
 
 impl Passage {
-    /// The transfer ended on its own terms, well or badly.
-    fn end(&mut self) {
-        self.ended = true;
+    fn add(&mut self, chunk: &Bytes) {
+        self.sent += chunk.len() as u64;
+        if self.expected == Some(self.sent) {
+            self.end(TransferOutcome::Complete);
+        }
+    }
+
+    fn end(&mut self, outcome: TransferOutcome) {
+        if !self.ended {
+            self.ended = true;
+            audit::transfer(&self.asked, outcome, self.sent, self.started.elapsed());
+        }
     }
 }
 
 impl Drop for Passage {
     fn drop(&mut self) {
-        if !self.ended {
-            tracing::info!(profile = %self.profile, bytes = self.sent, "client went away; transfer stopped");
-        }
+        self.end(TransferOutcome::AbandonedByClient);
     }
 }
 
@@ -343,43 +398,43 @@ fn relay_body(
     first: Bytes,
     rest: impl Stream<Item = reqwest::Result<Bytes>> + Send + Unpin + 'static,
     idle: std::time::Duration,
-    profile: String,
-    started: Instant,
+    passage: Passage,
 ) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
-    let passage = Passage { profile, sent: 0, started, ended: false };
-    stream::unfold((Some(first), rest, passage), move |(first, mut rest, mut passage)| async move {
-        if passage.ended {
-            return None;
-        }
-        if let Some(first) = first {
-            passage.sent += first.len() as u64;
-            return Some((Ok(first), (None, rest, passage)));
-        }
-        let item = match tokio::time::timeout(idle, rest.next()).await {
-            Ok(Some(Ok(chunk))) => {
-                passage.sent += chunk.len() as u64;
-                Ok(chunk)
-            }
-            Ok(None) => {
-                let seconds = passage.started.elapsed().as_secs_f64();
-                tracing::info!(profile = %passage.profile, bytes = passage.sent, seconds, "document sent");
-                passage.end();
+    stream::unfold(
+        (Some(first), rest, passage, false),
+        move |(first, mut rest, mut passage, failed)| async move {
+            if failed {
                 return None;
             }
-            Ok(Some(Err(error))) => {
-                let (profile, bytes) = (&passage.profile, passage.sent);
-                tracing::warn!(%profile, bytes, error = %error.without_url(), "vendor broke off the body");
-                passage.end();
-                Err(io::Error::other("the vendor broke off the document"))
+            if let Some(first) = first {
+                passage.add(&first);
+                return Some((Ok(first), (None, rest, passage, false)));
             }
-            Err(_) => {
-                tracing::warn!(profile = %passage.profile, bytes = passage.sent, "vendor stalled mid-body");
-                passage.end();
-                Err(io::Error::new(io::ErrorKind::TimedOut, "the vendor stalled"))
-            }
-        };
-        Some((item, (None, rest, passage)))
-    })
+            let item = match tokio::time::timeout(idle, rest.next()).await {
+                Ok(Some(Ok(chunk))) => {
+                    passage.add(&chunk);
+                    Ok(chunk)
+                }
+                Ok(None) => {
+                    passage.end(TransferOutcome::Complete);
+                    return None;
+                }
+                Ok(Some(Err(error))) => {
+                    let (profile, bytes) = (&passage.asked.profile, passage.sent);
+                    tracing::warn!(%profile, bytes, error = %error.without_url(), "vendor broke off the body");
+                    passage.end(TransferOutcome::BrokenByVendor);
+                    Err(io::Error::other("the vendor broke off the document"))
+                }
+                Err(_) => {
+                    tracing::warn!(profile = %passage.asked.profile, bytes = passage.sent, "vendor stalled mid-body");
+                    passage.end(TransferOutcome::BrokenByVendor);
+                    Err(io::Error::new(io::ErrorKind::TimedOut, "the vendor stalled"))
+                }
+            };
+            let failed = item.is_err();
+            Some((item, (None, rest, passage, failed)))
+        },
+    )
 }
 
 #[cfg(test)]

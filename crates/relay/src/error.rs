@@ -1,13 +1,13 @@
 use axum::{
     Json,
     http::{HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
+    response::{Html, IntoResponse, Response},
 };
-use serde_json::json;
+use billing::api::{ErrorBody, ErrorCode, routes};
 
-/// Everything the relay answers with an error, as `{"error", "detail"}`:
-/// what happened, and what a person can do about it. Internal causes are
-/// logged where they happen, never echoed.
+/// Everything the relay answers with an error, as `{"code", "error",
+/// "detail"}`: what happened, and what a person can do about it. Internal
+/// causes are logged where they happen, never echoed.
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
     #[error("no such API route")]
@@ -16,6 +16,19 @@ pub enum RelayError {
     NotAllowlisted { client: String },
     #[error("too many requests")]
     RateLimited { retry_after_seconds: u64 },
+    #[error("sign-in required")]
+    SignInRequired,
+    #[error("no access to this profile")]
+    ProfileForbidden { profile: String, account: String, contact: String },
+    #[error("refused: the request came from another site")]
+    CrossSiteRequest,
+    /// The browser came back from the provider, but not with a sign-in the
+    /// relay can accept; answered as a page, since a person is looking.
+    #[error("sign-in failed")]
+    SignInFailed { reason: String },
+    /// The provider could not be reached or described itself wrongly.
+    #[error("sign-in is unavailable")]
+    SignInUnavailable,
     #[error("unknown profile")]
     UnknownProfile { profile: String },
     #[error("unknown API version")]
@@ -39,8 +52,35 @@ pub enum RelayError {
 }
 
 impl RelayError {
-    fn status(&self) -> StatusCode {
+    pub fn code(&self) -> ErrorCode {
         match self {
+            Self::UnknownRoute { .. } => ErrorCode::UnknownRoute,
+            Self::NotAllowlisted { .. } => ErrorCode::NotAllowlisted,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::SignInRequired | Self::SignInFailed { .. } | Self::SignInUnavailable => {
+                ErrorCode::SignInRequired
+            }
+            Self::ProfileForbidden { .. } => ErrorCode::ProfileForbidden,
+            Self::CrossSiteRequest => ErrorCode::CrossSiteRequest,
+            Self::UnknownProfile { .. } => ErrorCode::UnknownProfile,
+            Self::UnknownVersion { .. } => ErrorCode::UnknownVersion,
+            Self::UnknownEndpoint { .. } => ErrorCode::UnknownEndpoint,
+            Self::BadParameter { .. } => ErrorCode::BadParameter,
+            Self::VendorRejectedKey { .. } => ErrorCode::VendorRejectedKey,
+            Self::VendorRefusedRelay { .. } => ErrorCode::VendorRefusedRelay,
+            Self::VendorFailed { .. } => ErrorCode::VendorFailed,
+            Self::VendorWrongFormat { .. } => ErrorCode::VendorWrongFormat,
+            Self::VendorUnreachable { .. } => ErrorCode::VendorUnreachable,
+            Self::VendorTooSlow { .. } => ErrorCode::VendorTooSlow,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::SignInRequired => StatusCode::UNAUTHORIZED,
+            Self::ProfileForbidden { .. } | Self::CrossSiteRequest => StatusCode::FORBIDDEN,
+            Self::SignInFailed { .. } => StatusCode::BAD_REQUEST,
+            Self::SignInUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::UnknownRoute { .. }
             | Self::UnknownProfile { .. }
             | Self::UnknownVersion { .. }
@@ -65,6 +105,25 @@ impl RelayError {
             ),
             Self::RateLimited { retry_after_seconds } => {
                 format!("this address sent too many requests; try again in {retry_after_seconds} s")
+            }
+            Self::SignInRequired => {
+                "sign in to use the relay; a session ends after a while unused, or at the latest \
+                 some hours after signing in"
+                    .to_owned()
+            }
+            Self::ProfileForbidden { profile, account, contact } => format!(
+                "your account ({account}) has no access to profile {profile}; ask {contact} to add you \
+                 to its access rules"
+            ),
+            Self::CrossSiteRequest => {
+                "this action is only taken from the relay's own pages; go back to the portal and try again"
+                    .to_owned()
+            }
+            Self::SignInFailed { reason } => {
+                format!("{reason}; sign in again, and if it keeps failing tell the relay's administrator")
+            }
+            Self::SignInUnavailable => {
+                "the relay cannot reach the sign-in provider right now; try again in a few minutes".to_owned()
             }
             Self::UnknownProfile { profile } => format!("the relay has no profile named `{profile}`"),
             Self::UnknownVersion { profile, version } => {
@@ -97,11 +156,35 @@ impl RelayError {
 
 impl IntoResponse for RelayError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": self.to_string(), "detail": self.detail() });
+        if matches!(self, Self::SignInFailed { .. } | Self::SignInUnavailable) {
+            return (self.status(), sign_in_problem_page(&self.to_string(), &self.detail())).into_response();
+        }
+        let body = ErrorBody {
+            code: self.code(),
+            error: self.to_string(),
+            detail: self.detail(),
+            sign_in_url: matches!(self, Self::SignInRequired).then(|| routes::SIGN_IN.to_owned()),
+        };
         let mut response = (self.status(), Json(body)).into_response();
         if let Self::RateLimited { retry_after_seconds } = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
         }
         response
     }
+}
+
+/// A plain page for a failed sign-in: the person arrived by navigation,
+/// not through the app, and needs a way back in.
+fn sign_in_problem_page(title: &str, detail: &str) -> Html<String> {
+    let escape = |text: &str| {
+        text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    };
+    Html(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Billing portal: {title}</title>\
+         </head><body><main><h1>{title}</h1><p>{detail}</p><p><a href=\"{sign_in}\">Sign in again</a></p>\
+         </main></body></html>",
+        title = escape(title),
+        detail = escape(detail),
+        sign_in = routes::SIGN_IN,
+    ))
 }

@@ -1,7 +1,9 @@
 //! billing-relay: the one place the vendor keys live and the one address the
 //! vendor whitelists. Browsers talk only to it.
 
+mod access;
 mod admission;
+pub mod audit;
 pub mod config;
 pub mod demo;
 mod documents;
@@ -9,6 +11,8 @@ mod error;
 mod openapi;
 mod routes;
 mod security;
+mod sessions;
+mod sign_in;
 
 use std::net::SocketAddr;
 
@@ -17,9 +21,10 @@ use axum::serve::ListenerExt;
 use tokio::{net::TcpListener, sync::watch};
 
 pub use admission::client_address;
-pub use config::{Profile, RateLimit, RelayConfig, Timeouts};
+pub use config::{AccessRule, Profile, RateLimit, RelayConfig, SignInConfig, Timeouts};
 pub use error::RelayError;
 pub use routes::app;
+pub use sign_in::safe_return_path;
 
 /// A relay bound to its address, ready to serve.
 pub struct Application {
@@ -42,11 +47,13 @@ impl Application {
         if config.allowlist.is_empty() {
             tracing::warn!("the allowlist is empty: every client will be refused");
         }
+        check_access_settings(&config)?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let grace = config.shutdown_grace;
-        Ok(Self { listener, router: app(config)?, grace })
+        let router = app(config)?;
+        Ok(Self { listener, router, grace })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -81,6 +88,42 @@ impl Application {
             }
         }
     }
+}
+
+/// Sign-in, the access rules and the listening address fit together: a
+/// relay reachable beyond loopback has sign-in unless explicitly not, and
+/// every rule names a profile that exists.
+fn check_access_settings(config: &RelayConfig) -> anyhow::Result<()> {
+    if config.sign_in.is_none() {
+        anyhow::ensure!(
+            config.access.is_empty(),
+            "[[access]] rules need [sign_in]: without sign-in the relay cannot tell people apart"
+        );
+        if !config.listen.ip().is_loopback() {
+            anyhow::ensure!(
+                config.allow_remote_without_sign_in,
+                "refusing to listen on {} without sign-in: everyone the allowlist admits could read every \
+                 profile. Configure [sign_in], listen on loopback, or set allow_remote_without_sign_in = true",
+                config.listen
+            );
+            tracing::warn!(
+                listen = %config.listen,
+                "listening beyond loopback WITHOUT sign-in: everyone the allowlist admits can read every profile"
+            );
+        }
+        return Ok(());
+    }
+    for rule in &config.access {
+        anyhow::ensure!(
+            config.profile(&rule.profile).is_some(),
+            "an [[access]] rule names the profile `{}`, which is not configured",
+            rule.profile
+        );
+    }
+    if config.access.is_empty() {
+        tracing::warn!("sign-in is on but no [[access]] rule exists: nobody may use any profile");
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -1,7 +1,15 @@
-use std::{io::Write, net::SocketAddr, path::PathBuf};
+use std::{
+    io::{IsTerminal, Write},
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
 
+use anyhow::Context;
 use clap::Parser;
-use relay::{Application, RelayConfig};
+use relay::{Application, RelayConfig, audit};
+use tracing_subscriber::{
+    EnvFilter, Layer, filter::filter_fn, fmt, layer::SubscriberExt, util::SubscriberInitExt,
+};
 
 /// The whitelisted relay between browsers and the vendor Billing API.
 ///
@@ -29,17 +37,43 @@ struct Args {
     app_dir: Option<PathBuf>,
 }
 
+/// The log on stderr; the audit log too, unless it has a file of its own,
+/// where it goes as JSON lines.
+fn init_logging(audit_log: Option<&Path>) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=info".into());
+    let audit_file = audit_log
+        .map(|path| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open the audit log {}", path.display()))
+        })
+        .transpose()?;
+    let separate_audit = audit_file.is_some();
+    let stderr = fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_filter(filter)
+        .with_filter(filter_fn(move |metadata| !(separate_audit && metadata.target() == audit::TARGET)));
+    let audit = audit_file.map(|file| {
+        fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .with_filter(filter_fn(|metadata| metadata.target() == audit::TARGET))
+    });
+    tracing_subscriber::registry().with(stderr).with(audit).init();
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let args = Args::parse();
     let mut config = RelayConfig::load(args.config.as_deref())?;
+    init_logging(config.audit_log.as_deref())?;
     config.listen = args.listen.unwrap_or(config.listen);
     config.app_dir = args.app_dir.unwrap_or(config.app_dir);
     // Kept alive for as long as the relay serves.

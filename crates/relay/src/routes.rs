@@ -1,20 +1,14 @@
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use axum::{
-    Json, Router,
+    Extension, Json, Router,
     extract::{OriginalUri, State},
     http::{Request, StatusCode},
     middleware,
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
 };
-use billing::ProfileSummary;
+use billing::{ProfileSummary, api::routes};
 use serde_json::json;
 use tower_http::{
     compression::CompressionLayer,
@@ -22,9 +16,18 @@ use tower_http::{
     set_header::SetResponseHeaderLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tracing::Level;
 
-use crate::{RelayConfig, RelayError, admission, documents, openapi, security};
+use crate::{
+    RelayConfig, RelayError,
+    access::Caller,
+    admission,
+    audit::{self, RequestId},
+    documents, openapi, security,
+    sessions::MemorySessions,
+    sign_in::{self, SignIn},
+};
 
 /// What every handler shares.
 pub struct RelayState {
@@ -33,12 +36,20 @@ pub struct RelayState {
     /// redirects (a redirect could carry the key elsewhere).
     pub client: reqwest::Client,
     pub limiter: admission::Limiter,
+    pub sign_in: Option<SignIn>,
 }
 
 /// The relay's routes: health outside the allowlist, its JSON API under
-/// `/api`, the app everywhere else; every answer with the security headers.
-pub fn app(config: RelayConfig) -> anyhow::Result<Router> {
-    let security_headers = security::headers(&config.app_dir)?;
+/// `/api` (behind sign-in when configured), sign-in under `/auth`, the app
+/// everywhere else; every answer with the security headers.
+pub fn app(mut config: RelayConfig) -> anyhow::Result<Router> {
+    let form_targets: Vec<String> = config
+        .sign_in
+        .iter()
+        .filter_map(|sign_in| reqwest::Url::parse(&sign_in.issuer_url).ok())
+        .map(|issuer| issuer.origin().ascii_serialization())
+        .collect();
+    let security_headers = security::headers(&config.app_dir, &form_targets)?;
     let client = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
@@ -47,15 +58,50 @@ pub fn app(config: RelayConfig) -> anyhow::Result<Router> {
     let app_files =
         ServeDir::new(&config.app_dir).fallback(ServeFile::new(config.app_dir.join("index.html")));
     let limiter = admission::Limiter::new(config.rate_limit);
-    let state = Arc::new(RelayState { config, client, limiter });
+    let sign_in =
+        config.sign_in.take().map(|sign_in| SignIn::new(sign_in, config.timeouts.connect)).transpose()?;
+    let sessions = sign_in.as_ref().map(|sign_in| session_layer(&sign_in.config));
+    let state = Arc::new(RelayState { config, client, limiter, sign_in });
+    if state.sign_in.is_some()
+        && let Ok(runtime) = tokio::runtime::Handle::try_current()
+    {
+        // A wrong issuer shows in the log at start, not at the first sign-in.
+        let state = state.clone();
+        runtime.spawn(async move {
+            if let Some(sign_in) = &state.sign_in {
+                sign_in.check_provider().await;
+            }
+        });
+    }
     let api = Router::new()
         .route("/profiles", get(profiles))
+        .route("/me", get(sign_in::me))
         .route("/documents/{profile}/{version}/{endpoint}", get(documents::document))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
-        .fallback(unknown_api_route)
-        .layer(middleware::from_fn_with_state(state.clone(), admission::limit));
+        .fallback(unknown_api_route);
+    let (api, auth) = match sessions {
+        Some(sessions) => (
+            api.layer(middleware::from_fn_with_state(state.clone(), sign_in::require_session))
+                .layer(sessions.clone()),
+            Router::new()
+                .route(routes::SIGN_IN, get(sign_in::start))
+                .route(routes::SIGN_IN_CALLBACK, get(sign_in::finish))
+                .route(routes::SIGN_OUT, post(sign_in::sign_out))
+                .layer(sessions),
+        ),
+        None => (api.layer(middleware::from_fn(sign_in::admit_without_sign_in)), Router::new()),
+    };
+    let limited = |router: Router<Arc<RelayState>>| {
+        router
+            .layer(middleware::from_fn(sign_in::no_store))
+            .layer(middleware::from_fn_with_state(state.clone(), admission::limit))
+    };
+    let api = limited(api);
     let admitted = Router::new()
+        // `nest` leaves `/api/` itself to the app; it is an API path like the rest.
+        .route_service("/api/", api.clone().with_state(state.clone()))
         .nest("/api", api)
+        .merge(limited(auth))
         .fallback_service(Router::new().fallback_service(app_files).layer(CompressionLayer::new()))
         .layer(middleware::from_fn_with_state(state.clone(), admission::admit));
     let mut router = Router::new()
@@ -66,25 +112,54 @@ pub fn app(config: RelayConfig) -> anyhow::Result<Router> {
     for (name, value) in security_headers {
         router = router.layer(SetResponseHeaderLayer::overriding(name, value));
     }
-    let request_ids = Arc::new(AtomicU64::new(1));
-    Ok(router.layer(
-        TraceLayer::new_for_http()
-            .make_span_with(move |request: &Request<_>| {
-                let id = request_ids.fetch_add(1, Ordering::Relaxed);
-                tracing::info_span!(
-                    "request",
-                    id,
-                    method = %request.method(),
-                    path = request.uri().path(),
-                    client = tracing::field::Empty,
-                )
-            })
-            .on_response(DefaultOnResponse::new().level(Level::INFO)),
-    ))
+    Ok(router
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    let id = request.extensions().get::<RequestId>().map_or(0, |id| id.0);
+                    tracing::info_span!(
+                        "request",
+                        id,
+                        method = %request.method(),
+                        path = request.uri().path(),
+                        client = tracing::field::Empty,
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(middleware::from_fn(audit::number_requests)))
 }
 
-async fn profiles(State(state): State<Arc<RelayState>>) -> Json<Vec<ProfileSummary>> {
-    Json(state.config.profiles.iter().map(|profile| profile.summary()).collect())
+/// The session cookie: a signed random id, HttpOnly, Lax (Strict would
+/// drop it on the way back from the provider), Secure and `__Host-` on https.
+fn session_layer(
+    sign_in: &crate::config::SignInConfig,
+) -> SessionManagerLayer<MemorySessions, tower_sessions::service::SignedCookie> {
+    let secure = sign_in.is_https();
+    let idle = time::Duration::try_from(sign_in.session_idle).unwrap_or(time::Duration::hours(8));
+    SessionManagerLayer::new(MemorySessions::default())
+        .with_name(if secure { "__Host-billing_session" } else { "billing_session" })
+        .with_secure(secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle))
+        // Saved on every request, so the idle lifetime counts from the last one.
+        .with_always_save(true)
+        .with_signed(tower_sessions::cookie::Key::generate())
+}
+
+/// The profiles the caller may use.
+async fn profiles(
+    State(state): State<Arc<RelayState>>,
+    Extension(caller): Extension<Caller>,
+) -> Json<Vec<ProfileSummary>> {
+    let allowed = state
+        .config
+        .profiles
+        .iter()
+        .filter(|profile| sign_in::check_access(&state, &caller, &profile.name).is_ok());
+    Json(allowed.map(|profile| profile.summary()).collect())
 }
 
 async fn unknown_api_route(OriginalUri(uri): OriginalUri) -> RelayError {

@@ -8,10 +8,12 @@ use axum::http::{HeaderName, HeaderValue, header};
 use base64::{Engine, engine::general_purpose::STANDARD};
 use sha2::{Digest, Sha256};
 
-/// Every header the relay adds to every answer.
-pub fn headers(app_dir: &Path) -> anyhow::Result<Vec<(HeaderName, HeaderValue)>> {
+/// Every header the relay adds to every answer; `form_targets` are the
+/// origins a form may lead to besides the relay (the sign-in provider,
+/// where signing out ends).
+pub fn headers(app_dir: &Path, form_targets: &[String]) -> anyhow::Result<Vec<(HeaderName, HeaderValue)>> {
     let index = std::fs::read_to_string(app_dir.join("index.html"))?;
-    let policy = content_security_policy(&index);
+    let policy = content_security_policy(&index, form_targets);
     Ok(vec![
         (header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&policy)?),
         (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
@@ -24,13 +26,14 @@ pub fn headers(app_dir: &Path) -> anyhow::Result<Vec<(HeaderName, HeaderValue)>>
 /// Scripts from the relay itself or inline ones whose exact text is in
 /// `index.html`; wasm compiled from the relay's own files; nothing framed,
 /// nothing posted elsewhere.
-pub fn content_security_policy(index_html: &str) -> String {
+pub fn content_security_policy(index_html: &str, form_targets: &[String]) -> String {
     let hashes: String = inline_scripts(index_html)
         .map(|script| format!(" 'sha256-{}'", STANDARD.encode(Sha256::digest(script))))
         .collect();
+    let form_targets: String = form_targets.iter().map(|origin| format!(" {origin}")).collect();
     format!(
         "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; img-src 'self' data: blob:; \
-         connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; \
+         connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'{form_targets}; \
          frame-ancestors 'none'"
     )
 }
@@ -51,7 +54,7 @@ mod tests {
     #[test]
     fn inline_scripts_are_allowed_by_hash_and_external_ones_by_origin() {
         let html = "<script type=\"module\">init();\n</script><script src=\"/x.js\"></script>";
-        let policy = content_security_policy(html);
+        let policy = content_security_policy(html, &["https://id.example".to_owned()]);
         let expected = STANDARD.encode(Sha256::digest("init();\n"));
         assert!(
             policy.contains(&format!("script-src 'self' 'wasm-unsafe-eval' 'sha256-{expected}';")),
@@ -59,5 +62,6 @@ mod tests {
         );
         assert_eq!(policy.matches("'sha256-").count(), 1, "{policy}");
         assert!(policy.contains("frame-ancestors 'none'"));
+        assert!(policy.contains("form-action 'self' https://id.example;"), "{policy}");
     }
 }

@@ -22,12 +22,17 @@ const WRONG_KEY: &str = "revoked-key-9d2e61b0";
 struct RunningRelay {
     url: String,
     process: Child,
-    _dir: tempfile::TempDir,
+    /// Holds the configuration, the app and the audit log.
+    dir: tempfile::TempDir,
 }
 
 /// Starts the binary with `config` (TOML, `{app_dir}` filled in) and the
 /// keys in its environment, as an operator would.
 async fn start_binary(config: &str) -> RunningRelay {
+    start_binary_on(config, "127.0.0.1:0").await
+}
+
+async fn start_binary_on(config: &str, listen: &str) -> RunningRelay {
     let dir = tempfile::tempdir().unwrap();
     write_app(dir.path());
     let file = dir.path().join("relay.toml");
@@ -37,8 +42,9 @@ async fn start_binary(config: &str) -> RunningRelay {
         .arg(&file)
         .env("RELAY_TEST_KEY", KEY)
         .env("RELAY_TEST_WRONG_KEY", WRONG_KEY)
+        .env("RELAY_TEST_CLIENT_SECRET", support::oidc::CLIENT_SECRET)
         .env("RUST_LOG", "debug")
-        .env("BILLING_LISTEN", "127.0.0.1:0")
+        .env("BILLING_LISTEN", listen)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -55,7 +61,7 @@ async fn start_binary(config: &str) -> RunningRelay {
     })
     .await
     .expect("the relay prints its address");
-    RunningRelay { url, process, _dir: dir }
+    RunningRelay { url, process, dir }
 }
 
 fn config_for(vendor_url: &str) -> String {
@@ -124,7 +130,10 @@ async fn the_key_reaches_the_vendor_and_no_answer_or_log_line() {
     assert!(seen.contains("the vendor rejected the API key"), "the wrong key was sent and refused");
     send_sigterm(&relay.process);
     let logs = all_output(relay.process).await;
-    assert!(logs.contains("forwarding") && logs.contains("document sent"), "the logs were captured: {logs}");
+    assert!(
+        logs.contains("forwarding") && logs.contains(r#"outcome="complete""#),
+        "the logs were captured: {logs}"
+    );
     for secret in [KEY, WRONG_KEY] {
         assert!(!seen.contains(secret), "a key is in an answer");
         assert!(!logs.contains(secret), "a key is in the logs");
@@ -182,4 +191,235 @@ async fn run_to_end(config: &Path) -> String {
         .unwrap();
     assert!(!output.status.success());
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The emulator behind a layer that answers with the whole body and its
+/// Content-Length, as a .NET service does.
+async fn vendor_sending_content_length() -> (String, tokio::task::JoinHandle<()>) {
+    let config = vendor_sim::Config {
+        keys: vec![ApiKey::new("relay", KEY.to_owned().into())],
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 25),
+        data: vendor_sim::DataSpec { seed: 11, customers: 10, hostile_names: false },
+        ..vendor_sim::Config::single_key("unused", String::new().into())
+    };
+    let app = vendor_sim::app(config).layer(axum::middleware::from_fn(
+        |request: axum::extract::Request, next: axum::middleware::Next| async move {
+            let (parts, body) = next.run(request).await.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+            let mut response =
+                axum::response::Response::from_parts(parts, axum::body::Body::from(bytes.clone()));
+            response.headers_mut().insert(reqwest::header::CONTENT_LENGTH, bytes.len().into());
+            response
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .await
+            .unwrap();
+    });
+    (url, task)
+}
+
+fn signed_in_config(whole: &str, faulty: &str, issuer: &str, public_url: &str) -> String {
+    format!(
+        r#"
+app_dir = "{{app_dir}}"
+allowlist = ["127.0.0.0/8", "::1/128"]
+audit_log = "{{app_dir}}/audit.jsonl"
+
+[sign_in]
+issuer_url = "{issuer}"
+client_id = "{client_id}"
+client_secret_env = "RELAY_TEST_CLIENT_SECRET"
+public_url = "{public_url}"
+access_contact = "finance-it@corp.example"
+
+[[access]]
+profile = "production"
+allow_groups = ["finance"]
+
+[[access]]
+profile = "broken"
+allow_groups = ["finance"]
+
+[[access]]
+profile = "slow"
+allow_groups = ["finance"]
+
+[[profiles]]
+name = "production"
+environment = "PRODUCTION"
+generation = "legacy"
+base_url = "{whole}"
+key_env = "RELAY_TEST_KEY"
+
+[[profiles]]
+name = "broken"
+environment = "PRODUCTION"
+generation = "legacy"
+base_url = "{faulty}"
+key_env = "RELAY_TEST_WRONG_KEY"
+
+[[profiles]]
+name = "slow"
+environment = "PRODUCTION"
+generation = "legacy"
+base_url = "{faulty}"
+key_env = "RELAY_TEST_KEY"
+"#,
+        client_id = support::oidc::CLIENT_ID,
+    )
+}
+
+/// Every audit line of the run, as JSON.
+fn audit_lines(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("audit.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect()
+}
+
+#[tokio::test]
+async fn sign_in_keeps_every_secret_out_of_answers_and_logs_and_audits_what_happened() {
+    use support::oidc::{Browser, OidcProvider, query_value};
+
+    let (whole, _whole_vendor) = vendor_sending_content_length().await;
+    // On the faulty vendor the "broken" profile's key drops every answer
+    // midway and the "slow" one's trickles.
+    let faulty = vendor_with(vec![
+        ApiKey { faults: vec!["drop".parse().unwrap()], ..ApiKey::new("drop", WRONG_KEY.to_owned().into()) },
+        ApiKey {
+            faults: vec!["drip=4096:200".parse().unwrap()],
+            ..ApiKey::new("slow", KEY.to_owned().into())
+        },
+    ])
+    .await;
+    let port = free_port();
+    let public_url = format!("http://localhost:{port}");
+    let provider = OidcProvider::start(&public_url).await;
+    let config = signed_in_config(&whole, &faulty.base_url(), &provider.issuer, &public_url);
+    let relay = start_binary_on(&config, &format!("127.0.0.1:{port}")).await;
+    let at = |path: &str| format!("{public_url}{path}");
+
+    // Everything the relay says is collected and searched at the end.
+    let mut seen = String::new();
+    let record = |response: reqwest::Response| async {
+        let mut text = format!("{}\n", response.status());
+        // Set-Cookie is where the cookie belongs; anywhere else it would leak.
+        for (name, value) in
+            response.headers().iter().filter(|(name, _)| *name != reqwest::header::SET_COOKIE)
+        {
+            text.push_str(&format!("{name}: {}\n", value.to_str().unwrap_or_default()));
+        }
+        let body = response.bytes().await.unwrap_or_default();
+        text.push_str(&String::from_utf8_lossy(&body));
+        (text, body.len())
+    };
+
+    let unsigned = Browser::default();
+    let (text, _) = record(unsigned.get(&at("/api/profiles")).await).await;
+    seen.push_str(&text);
+    let forged = unsigned.get(&at("/auth/callback?code=forged-code&state=forged-state")).await;
+    seen.push_str(&record(forged).await.0);
+
+    let alice = Browser::default();
+    let authorization = alice.start_sign_in(&public_url, "/").await;
+    let callback = alice.log_in_at_provider(&authorization, "alice").await;
+    let code = query_value(&callback, "code").unwrap();
+    seen.push_str(&record(alice.get(&callback).await).await.0);
+    let cookie = {
+        use reqwest::cookie::CookieStore;
+        let header = alice.jar.cookies(&public_url.parse().unwrap()).unwrap();
+        header.to_str().unwrap().split_once('=').unwrap().1.to_owned()
+    };
+    let window = "start=2026-06-01&end=2026-09-30";
+    let (text, complete_bytes) =
+        record(alice.get(&at(&format!("/api/documents/production/v3/invoices?{window}"))).await).await;
+    seen.push_str(&text);
+    assert!(complete_bytes > 1000, "a whole document came through");
+    let broken = alice.get(&at(&format!("/api/documents/broken/v3/invoices?{window}"))).await;
+    assert_eq!(broken.status(), StatusCode::OK);
+    assert!(broken.bytes().await.is_err(), "the client sees the break");
+    let slow = alice.get(&at(&format!("/api/documents/slow/v3/invoices?{window}"))).await;
+    let mut slow = slow.bytes_stream();
+    futures_util::StreamExt::next(&mut slow).await.unwrap().unwrap();
+    drop(slow);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let bob = Browser::default();
+    bob.sign_in(&public_url, "bob", "/").await;
+    seen.push_str(
+        &record(bob.get(&at(&format!("/api/documents/production/v3/invoices?{window}"))).await).await.0,
+    );
+    let signed_out = alice
+        .client
+        .post(at("/auth/logout"))
+        .header(reqwest::header::ORIGIN, &public_url)
+        .send()
+        .await
+        .unwrap();
+    seen.push_str(&record(signed_out).await.0);
+    seen.push_str(&record(alice.get(&at("/api/me")).await).await.0);
+
+    send_sigterm(&relay.process);
+    let dir = relay.dir.path().to_owned();
+    let logs = all_output(relay.process).await;
+    let audit = std::fs::read_to_string(dir.join("audit.jsonl")).unwrap();
+    for (what, secret) in [
+        ("the vendor key", KEY),
+        ("the other vendor key", WRONG_KEY),
+        ("the client secret", support::oidc::CLIENT_SECRET),
+        ("the session cookie", cookie.as_str()),
+        ("the authorization code", code.as_str()),
+        ("a JWT (ID or access token)", "eyJ"),
+    ] {
+        assert!(!seen.contains(secret), "{what} is in an answer");
+        assert!(!logs.contains(secret), "{what} is in the log");
+        assert!(!audit.contains(secret), "{what} is in the audit log");
+    }
+    assert!(logs.contains("forwarding"), "the debug log was captured: {logs}");
+    assert!(!logs.contains(r#"event="sign_in""#), "the audit log has its own file");
+
+    let lines = audit_lines(&dir);
+    let find = |event: &str, outcome: &str| {
+        lines
+            .iter()
+            .find(|line| {
+                line["event"] == event && line["outcome"].as_str().is_some_and(|o| o.starts_with(outcome))
+            })
+            .unwrap_or_else(|| panic!("no {event} {outcome} in {lines:#?}"))
+    };
+    let signed_in = find("sign_in", "signed_in");
+    assert_eq!(signed_in["email"], "alice@corp.example");
+    assert_eq!(signed_in["subject"], "alice");
+    assert_eq!(signed_in["issuer"], provider.issuer.as_str());
+    find("sign_in", "failed");
+    assert_eq!(find("sign_out", "signed_out")["email"], "alice@corp.example");
+    let unsigned = find("refusal", "sign_in_required");
+    assert_eq!(unsigned["path"], "/api/profiles");
+    let forbidden = find("refusal", "profile_forbidden");
+    assert_eq!(
+        (forbidden["email"].as_str(), forbidden["profile"].as_str()),
+        (Some("bob@corp.example"), Some("production"))
+    );
+    let complete = find("document", "complete");
+    assert_eq!(
+        complete["bytes"], complete_bytes as u64,
+        "a complete transfer with Content-Length is complete"
+    );
+    assert_eq!(
+        (complete["profile"].as_str(), complete["endpoint"].as_str(), complete["window"].as_str()),
+        (Some("production"), Some("invoices"), Some("2026-06-01..2026-09-30"))
+    );
+    assert_eq!(complete["email"], "alice@corp.example");
+    assert!(complete["request_id"].as_u64().is_some() && complete["duration_ms"].as_u64().is_some());
+    assert_eq!(find("document", "broken_by_vendor")["profile"], "broken");
+    assert_eq!(find("document", "abandoned_by_client")["profile"], "slow");
+    assert!(
+        !lines.iter().any(|line| line["profile"] == "production" && line["outcome"] == "abandoned_by_client"),
+        "no complete transfer is logged as abandoned"
+    );
 }

@@ -392,13 +392,7 @@ async fn an_app_dir_without_index_is_refused_at_build() {
     let empty = tempfile::tempdir().unwrap();
     let config = relay::RelayConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
-        app_dir: empty.path().to_owned(),
-        profiles: Vec::new(),
-        allowlist: Vec::new(),
-        trusted_proxies: Vec::new(),
-        timeouts: relay::Timeouts::default(),
-        rate_limit: relay::RateLimit::default(),
-        shutdown_grace: Duration::from_secs(1),
+        ..relay::RelayConfig::defaults(empty.path().to_owned())
     };
     let message = relay::Application::build(config).await.err().expect("build must fail").to_string();
     assert!(message.contains("has no index.html"), "{message}");

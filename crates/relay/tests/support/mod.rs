@@ -2,11 +2,14 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod hostile_provider;
+pub mod oidc;
+
 use std::{net::SocketAddr, path::Path, time::Duration};
 
 use billing::Generation;
 use chrono::NaiveDate;
-use relay::{Application, Profile, RateLimit, RelayConfig, Timeouts};
+use relay::{Application, Profile, RateLimit, RelayConfig};
 use vendor_sim::{ApiKey, Config, DataSpec, RunningVendor};
 
 pub const KEY: &str = "relay-test-key-5f1c9a77e2";
@@ -52,13 +55,11 @@ pub async fn relay_with(profiles: Vec<Profile>, adjust: impl FnOnce(&mut RelayCo
     write_app(app_dir.path());
     let mut config = RelayConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
-        app_dir: app_dir.path().to_owned(),
         profiles,
         allowlist: vendor_sim::config::loopback(),
-        trusted_proxies: Vec::new(),
-        timeouts: Timeouts::default(),
         rate_limit: RateLimit { per_minute: 10_000, burst: 10_000 },
         shutdown_grace: Duration::from_secs(1),
+        ..RelayConfig::defaults(app_dir.path().to_owned())
     };
     adjust(&mut config);
     let application = Application::build(config).await.unwrap();
@@ -73,4 +74,43 @@ pub async fn error_of(response: reqwest::Response) -> (reqwest::StatusCode, Stri
     let body: serde_json::Value = response.json().await.expect("a JSON error");
     let field = |name: &str| body[name].as_str().unwrap_or_else(|| panic!("no {name} in {body}")).to_owned();
     (status, field("error"), field("detail"))
+}
+
+/// A loopback port free a moment ago, for a relay whose address the
+/// provider must know before the relay starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Sign-in against `issuer` for a relay browsers reach at `public_url`.
+pub fn sign_in_config(issuer: &str, public_url: &str) -> relay::SignInConfig {
+    relay::SignInConfig {
+        issuer_url: issuer.to_owned(),
+        client_id: oidc::CLIENT_ID.to_owned(),
+        client_secret: oidc::CLIENT_SECRET.to_owned().into(),
+        public_url: public_url.parse().unwrap(),
+        groups_claim: "groups".to_owned(),
+        scopes: vec!["openid".into(), "email".into(), "profile".into()],
+        session_idle: Duration::from_secs(3600),
+        session_absolute: Duration::from_secs(7200),
+        access_contact: Some("finance-it@corp.example".to_owned()),
+    }
+}
+
+/// `production` to finance (not contractors) and to frank's verified
+/// e-mail and carol's unverified one; `sandbox` to finance and account managers.
+pub fn access_rules() -> Vec<relay::AccessRule> {
+    vec![
+        relay::AccessRule {
+            profile: "production".into(),
+            allow_groups: vec!["finance".into()],
+            allow_emails: vec!["frank@corp.example".into(), "carol@corp.example".into()],
+            deny_groups: vec!["contractors".into()],
+        },
+        relay::AccessRule {
+            profile: "sandbox".into(),
+            allow_groups: vec!["finance".into(), "account-managers".into()],
+            ..Default::default()
+        },
+    ]
 }

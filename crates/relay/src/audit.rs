@@ -1,0 +1,156 @@
+//! The audit log: one structured line under the `audit` target for each
+//! sign-in, failed sign-in, sign-out, refusal and document transfer, naming
+//! the person by issuer, subject and e-mail. Never a token, cookie or key.
+
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
+
+use axum::{
+    extract::Request,
+    http::{HeaderName, HeaderValue},
+    middleware::Next,
+    response::Response,
+};
+use billing::api::ErrorCode;
+
+use crate::access::User;
+
+/// The tracing target of every audit line, so it can be routed apart.
+pub const TARGET: &str = "audit";
+
+static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
+
+/// The number a request is known by in the log, the audit log and its
+/// `X-Request-Id` answer header.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestId(pub u64);
+
+/// Gives each request its id before anything else sees it.
+pub async fn number_requests(mut request: Request, next: Next) -> Response {
+    let id = RequestId(NEXT_REQUEST.fetch_add(1, Ordering::Relaxed));
+    request.extensions_mut().insert(id);
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(HeaderName::from_static("x-request-id"), HeaderValue::from(id.0));
+    response
+}
+
+/// The code's wire name, e.g. `profile_forbidden`.
+fn code_name(code: ErrorCode) -> String {
+    serde_json::to_value(code).ok().and_then(|name| name.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn identity(user: Option<&User>) -> (&str, &str, &str) {
+    user.map_or(("", "", ""), |user| {
+        (user.issuer.as_str(), user.subject.as_str(), user.email.as_deref().unwrap_or(""))
+    })
+}
+
+pub fn signed_in(request: RequestId, user: &User) {
+    let (issuer, subject, email) = identity(Some(user));
+    tracing::info!(
+        target: TARGET,
+        event = "sign_in",
+        outcome = "signed_in",
+        request_id = request.0,
+        issuer,
+        subject,
+        email,
+        groups = user.groups.join(","),
+    );
+}
+
+pub fn sign_in_failed(request: RequestId, reason: &str) {
+    tracing::info!(target: TARGET, event = "sign_in", outcome = "failed", request_id = request.0, reason);
+}
+
+pub fn signed_out(request: RequestId, user: Option<&User>) {
+    let (issuer, subject, email) = identity(user);
+    tracing::info!(
+        target: TARGET,
+        event = "sign_out",
+        outcome = if user.is_some() { "signed_out" } else { "no_session" },
+        request_id = request.0,
+        issuer,
+        subject,
+        email,
+    );
+}
+
+pub fn refused(request: RequestId, user: Option<&User>, code: ErrorCode, path: &str, profile: Option<&str>) {
+    let (issuer, subject, email) = identity(user);
+    let path: String = path.chars().take(200).collect();
+    tracing::info!(
+        target: TARGET,
+        event = "refusal",
+        outcome = code_name(code),
+        request_id = request.0,
+        issuer,
+        subject,
+        email,
+        path,
+        profile = profile.unwrap_or(""),
+    );
+}
+
+/// What a document request asked for, for its audit line.
+#[derive(Clone, Debug)]
+pub struct DocumentRequest {
+    pub request: RequestId,
+    pub user: Option<std::sync::Arc<User>>,
+    pub profile: String,
+    pub endpoint: &'static str,
+    /// `2026-01-01..2026-03-31`, or `subscription 123`.
+    pub window: String,
+    pub format: &'static str,
+}
+
+/// How a document transfer ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferOutcome {
+    /// Every byte the vendor sent reached the client.
+    Complete,
+    /// The vendor broke off or stalled mid-document.
+    BrokenByVendor,
+    /// The client went away before the end.
+    AbandonedByClient,
+}
+
+impl TransferOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Complete => "complete",
+            Self::BrokenByVendor => "broken_by_vendor",
+            Self::AbandonedByClient => "abandoned_by_client",
+        }
+    }
+}
+
+pub fn transfer(asked: &DocumentRequest, outcome: TransferOutcome, bytes: u64, duration: Duration) {
+    document_line(asked, outcome.as_str(), bytes, duration);
+}
+
+/// A document request the vendor or the relay refused before any byte.
+pub fn document_failed(asked: &DocumentRequest, code: ErrorCode, duration: Duration) {
+    document_line(asked, &format!("failed: {}", code_name(code)), 0, duration);
+}
+
+fn document_line(asked: &DocumentRequest, outcome: &str, bytes: u64, duration: Duration) {
+    let (issuer, subject, email) = identity(asked.user.as_deref());
+    tracing::info!(
+        target: TARGET,
+        event = "document",
+        outcome,
+        request_id = asked.request.0,
+        issuer,
+        subject,
+        email,
+        profile = asked.profile,
+        endpoint = asked.endpoint,
+        window = asked.window,
+        format = asked.format,
+        bytes,
+        duration_ms = duration.as_millis() as u64,
+    );
+}

@@ -1,0 +1,600 @@
+//! Single sign-on with OpenID Connect: the authorization code flow with
+//! PKCE (S256), state and nonce, against a provider found by discovery.
+//! The session cookie holds only a signed id; the person lives in the
+//! relay's session store.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use axum::{
+    Extension, Json,
+    extract::{Query, Request, State, rejection::QueryRejection},
+    http::{HeaderMap, HeaderValue, header},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use billing::api::{Me, Person};
+use openidconnect::{
+    AdditionalProviderMetadata, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    ProviderMetadata, RedirectUrl, Scope, TokenResponse,
+    core::{
+        CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
+        CoreClientAuthMethod, CoreGrantType, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm,
+        CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType,
+        CoreSubjectIdentifierType,
+    },
+};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::RwLock;
+use tower_sessions::Session;
+
+use crate::{
+    RelayError,
+    access::{Caller, User, may_use},
+    audit::{self, RequestId},
+    config::SignInConfig,
+    routes::RelayState,
+};
+
+/// Where the signed-in person is kept in the session.
+const USER: &str = "user";
+/// Sign-ins started in this browser and not yet finished, one per tab.
+const PENDING: &str = "pending_sign_ins";
+/// Tabs signing in at once; the oldest is forgotten past this.
+const MAX_PENDING: usize = 8;
+/// A sign-in left at the provider longer than this must start again.
+const PENDING_LIFETIME: Duration = Duration::from_secs(15 * 60);
+/// Provider metadata and keys are fetched again after this long.
+const METADATA_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
+/// Only signatures with the provider's published keys: never `none`, and
+/// never HMAC, which would make the shared client secret a signing key.
+const ACCEPTED_ALGORITHMS: [CoreJwsSigningAlgorithm; 8] = [
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha384,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha512,
+    CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+    CoreJwsSigningAlgorithm::EcdsaP384Sha384,
+];
+
+/// Discovery's `end_session_endpoint`, which the core metadata lacks.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+struct LogoutMetadata {
+    end_session_endpoint: Option<String>,
+}
+
+impl AdditionalProviderMetadata for LogoutMetadata {}
+
+type Metadata = ProviderMetadata<
+    LogoutMetadata,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+type OidcClient = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// The provider as discovery described it.
+struct Provider {
+    client: OidcClient,
+    end_session: Option<reqwest::Url>,
+    fetched: Instant,
+}
+
+/// Sign-in as configured, with the provider's metadata fetched when first
+/// needed and again when it grows old.
+pub struct SignIn {
+    pub config: SignInConfig,
+    /// Never follows redirects: a provider's answer must come from itself.
+    http: reqwest::Client,
+    provider: RwLock<Option<Arc<Provider>>>,
+}
+
+/// One sign-in on its way through the provider.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Pending {
+    state: String,
+    nonce: String,
+    pkce_verifier: String,
+    return_to: String,
+    /// Unix seconds.
+    started_at: i64,
+}
+
+fn now_seconds() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl SignIn {
+    pub fn new(config: SignInConfig, connect_timeout: Duration) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(connect_timeout)
+            .timeout(Duration::from_secs(20))
+            .build()?;
+        Ok(Self { config, http, provider: RwLock::new(None) })
+    }
+
+    /// The provider's metadata and keys, fetched again when old.
+    async fn provider(&self) -> Result<Arc<Provider>, RelayError> {
+        if let Some(provider) = self.provider.read().await.as_ref()
+            && provider.fetched.elapsed() < METADATA_LIFETIME
+        {
+            return Ok(provider.clone());
+        }
+        let mut cached = self.provider.write().await;
+        match self.discover().await {
+            Ok(provider) => {
+                let provider = Arc::new(provider);
+                *cached = Some(provider.clone());
+                Ok(provider)
+            }
+            Err(error) => {
+                tracing::error!(issuer = %self.config.issuer_url, error = %format!("{error:#}"), "OpenID discovery failed");
+                // A provider that was reachable a moment ago is still better than none.
+                cached.clone().ok_or(RelayError::SignInUnavailable)
+            }
+        }
+    }
+
+    /// Reads the provider's metadata and keys now; the relay calls this at
+    /// start so a wrong issuer shows in the log at once.
+    pub async fn check_provider(&self) {
+        if self.provider().await.is_ok() {
+            tracing::info!(issuer = %self.config.issuer_url, "sign-in provider discovered");
+        }
+    }
+
+    async fn discover(&self) -> anyhow::Result<Provider> {
+        let issuer = IssuerUrl::new(self.config.issuer_url.clone())?;
+        let metadata = Metadata::discover_async(issuer, &self.http).await?;
+        let end_session = metadata
+            .additional_metadata()
+            .end_session_endpoint
+            .as_deref()
+            .map(reqwest::Url::parse)
+            .transpose()?;
+        let redirect = format!("{}auth/callback", self.config.public_url);
+        let client = CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(self.config.client_id.clone()),
+            Some(ClientSecret::new(self.config.client_secret.expose_secret().to_owned())),
+        )
+        .set_redirect_uri(RedirectUrl::new(redirect)?);
+        Ok(Provider { client, end_session, fetched: Instant::now() })
+    }
+}
+
+/// `return`: where to go once signed in.
+#[derive(Deserialize)]
+pub struct SignInQuery {
+    #[serde(rename = "return")]
+    return_to: Option<String>,
+}
+
+/// `GET /auth/login?return=PATH`: sends the browser to the provider.
+pub async fn start(
+    State(state): State<Arc<RelayState>>,
+    session: Session,
+    query: Result<Query<SignInQuery>, QueryRejection>,
+) -> Result<Response, RelayError> {
+    let sign_in = configured(&state)?;
+    let return_to = safe_return_path(query.ok().and_then(|Query(query)| query.return_to).as_deref());
+    let provider = sign_in.provider().await?;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut request = provider
+        .client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .set_pkce_challenge(challenge);
+    for scope in sign_in.config.scopes.iter().filter(|scope| *scope != "openid") {
+        request = request.add_scope(Scope::new(scope.clone()));
+    }
+    let (url, state_token, nonce) = request.url();
+    let mut pending: Vec<Pending> = session.get(PENDING).await.map_err(store_failed)?.unwrap_or_default();
+    pending.retain(|pending| now_seconds() - pending.started_at < PENDING_LIFETIME.as_secs() as i64);
+    if pending.len() >= MAX_PENDING {
+        pending.remove(0);
+    }
+    pending.push(Pending {
+        state: state_token.secret().clone(),
+        nonce: nonce.secret().clone(),
+        pkce_verifier: verifier.secret().clone(),
+        return_to,
+        started_at: now_seconds(),
+    });
+    session.insert(PENDING, pending).await.map_err(store_failed)?;
+    Ok(Redirect::to(url.as_str()).into_response())
+}
+
+/// What the provider sends back.
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /auth/callback`: checks state, exchanges the code with the PKCE
+/// verifier, verifies the ID token and its nonce, and starts a new session.
+pub async fn finish(
+    State(state): State<Arc<RelayState>>,
+    Extension(request_id): Extension<RequestId>,
+    session: Session,
+    query: Result<Query<CallbackQuery>, QueryRejection>,
+) -> Result<Response, RelayError> {
+    let sign_in = configured(&state)?;
+    let outcome = complete_sign_in(sign_in, &session, query.ok().map(|Query(query)| query)).await;
+    match outcome {
+        Ok((user, return_to)) => {
+            // A new id at sign-in: an id planted before it is worth nothing after.
+            session.cycle_id().await.map_err(store_failed)?;
+            session.insert(USER, &user).await.map_err(store_failed)?;
+            audit::signed_in(request_id, &user);
+            Ok(Redirect::to(&return_to).into_response())
+        }
+        Err(Failure { shown, logged }) => {
+            audit::sign_in_failed(request_id, &logged);
+            Err(RelayError::SignInFailed { reason: shown.to_owned() })
+        }
+    }
+}
+
+/// A failed sign-in: what the person is told, and the specifics for the log.
+struct Failure {
+    shown: &'static str,
+    logged: String,
+}
+
+fn failure(shown: &'static str, logged: impl Into<String>) -> Failure {
+    Failure { shown, logged: logged.into() }
+}
+
+async fn complete_sign_in(
+    sign_in: &SignIn,
+    session: &Session,
+    query: Option<CallbackQuery>,
+) -> Result<(User, String), Failure> {
+    const NOT_STARTED: &str =
+        "this sign-in was not started in this browser, was already used, or took too long";
+    let query = query
+        .ok_or_else(|| failure("the provider's answer could not be read", "unreadable callback query"))?;
+    let Some(state_token) = query.state else {
+        return Err(failure(NOT_STARTED, "no state in the callback"));
+    };
+    let stored: Vec<Pending> = session
+        .get(PENDING)
+        .await
+        .map_err(|error| failure("the relay could not read its session", format!("session store: {error}")))?
+        .unwrap_or_default();
+    let (matching, others): (Vec<_>, Vec<_>) =
+        stored.into_iter().partition(|pending| constant_time_eq(&pending.state, &state_token));
+    // Spent whatever happens next, so neither the state nor its code can be replayed.
+    session.insert(PENDING, &others).await.map_err(|error| {
+        failure("the relay could not write its session", format!("session store: {error}"))
+    })?;
+    let Some(pending) = matching.into_iter().next() else {
+        return Err(failure(NOT_STARTED, "unknown, spent or foreign state"));
+    };
+    if now_seconds() - pending.started_at >= PENDING_LIFETIME.as_secs() as i64 {
+        return Err(failure(NOT_STARTED, "the sign-in took too long"));
+    }
+    if let Some(error) = query.error {
+        let error: String = error.chars().take(64).collect();
+        return Err(failure("the provider did not sign you in", format!("provider error: {error}")));
+    }
+    let code = query.code.ok_or_else(|| failure("the provider's answer had no code", "no code"))?;
+    let provider = sign_in
+        .provider()
+        .await
+        .map_err(|_| failure("the sign-in provider cannot be reached", "discovery failed"))?;
+    let exchange = provider
+        .client
+        .exchange_code(AuthorizationCode::new(code))
+        .map_err(|error| failure("the sign-in provider has no token endpoint", error.to_string()))?
+        .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier));
+    let tokens = exchange.request_async(&sign_in.http).await.map_err(|error| {
+        failure(
+            "the provider did not accept the sign-in code",
+            format!("code exchange: {}", describe(&error)),
+        )
+    })?;
+    let id_token =
+        tokens.id_token().ok_or_else(|| failure("the provider sent no ID token", "no ID token"))?;
+    let verifier = provider.client.id_token_verifier().set_allowed_algs(ACCEPTED_ALGORITHMS);
+    let claims = id_token
+        .claims(&verifier, &Nonce::new(pending.nonce))
+        .map_err(|error| failure("the provider's ID token did not verify", format!("ID token: {error}")))?;
+    let issuer = claims.issuer().as_str().to_owned();
+    let subject = claims.subject().as_str().to_owned();
+    // The signature was verified above, so the payload's other claims are the provider's.
+    let token_claims = payload_of(&id_token.to_string()).unwrap_or(Value::Null);
+    let userinfo = match provider.client.user_info_url() {
+        Some(url) => userinfo(&sign_in.http, url.url(), tokens.access_token().secret(), &subject).await,
+        None => None,
+    };
+    let claim = |name: &str| {
+        token_claims
+            .get(name)
+            .filter(|value| !value.is_null())
+            .or_else(|| userinfo.as_ref().and_then(|info| info.get(name)).filter(|value| !value.is_null()))
+    };
+    let text = |name: &str| claim(name).and_then(Value::as_str).map(str::to_owned);
+    let user = User {
+        issuer,
+        subject,
+        name: text("name").or_else(|| text("preferred_username")),
+        email: text("email"),
+        email_verified: claim("email_verified")
+            .is_some_and(|verified| verified.as_bool() == Some(true) || verified.as_str() == Some("true")),
+        groups: groups_of(claim(&sign_in.config.groups_claim)),
+        signed_in_at: now_seconds(),
+    };
+    Ok((user, pending.return_to))
+}
+
+/// The error's kind and the provider's own words, never a request's secrets.
+fn describe<E: std::error::Error>(error: &E) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text.chars().take(300).collect()
+}
+
+/// The claims of the userinfo endpoint, when it answers for the same subject.
+async fn userinfo(
+    http: &reqwest::Client,
+    url: &reqwest::Url,
+    access_token: &str,
+    subject: &str,
+) -> Option<Value> {
+    let response = http.get(url.clone()).bearer_auth(access_token).send().await.ok()?;
+    if !response.status().is_success() {
+        tracing::warn!(status = %response.status(), "the provider's userinfo endpoint refused");
+        return None;
+    }
+    let claims: Value = response.json().await.ok()?;
+    (claims.get("sub").and_then(Value::as_str) == Some(subject)).then_some(claims)
+}
+
+/// A JWT's payload as JSON.
+fn payload_of(jwt: &str) -> Option<Value> {
+    let payload = jwt.split('.').nth(1)?;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?).ok()
+}
+
+/// A groups claim as a list, whether the provider sends a list or one name.
+fn groups_of(claim: Option<&Value>) -> Vec<String> {
+    match claim {
+        Some(Value::Array(groups)) => groups.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Some(Value::String(group)) => vec![group.clone()],
+        _ => Vec::new(),
+    }
+}
+
+fn constant_time_eq(left: &str, right: &str) -> bool {
+    left.len() == right.len() && left.bytes().zip(right.bytes()).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
+}
+
+fn store_failed(error: tower_sessions::session::Error) -> RelayError {
+    tracing::error!(%error, "the session store failed");
+    RelayError::SignInUnavailable
+}
+
+fn configured(state: &RelayState) -> Result<&SignIn, RelayError> {
+    state.sign_in.as_ref().ok_or(RelayError::UnknownRoute { path: "/auth".to_owned() })
+}
+
+/// `POST /auth/logout`, from the relay's own pages only: ends the session,
+/// then signs out at the provider when it offers that.
+pub async fn sign_out(
+    State(state): State<Arc<RelayState>>,
+    Extension(request_id): Extension<RequestId>,
+    session: Session,
+    headers: HeaderMap,
+) -> Result<Response, RelayError> {
+    let sign_in = configured(&state)?;
+    if !same_origin(&headers, &sign_in.config.public_origin()) {
+        audit::refused(request_id, None, billing::api::ErrorCode::CrossSiteRequest, "/auth/logout", None);
+        return Err(RelayError::CrossSiteRequest);
+    }
+    let user: Option<User> = session.get(USER).await.ok().flatten();
+    session.flush().await.map_err(store_failed)?;
+    audit::signed_out(request_id, user.as_ref());
+    let provider = sign_in.provider().await.ok();
+    let destination = match provider.as_ref().and_then(|provider| provider.end_session.clone()) {
+        Some(mut end_session) => {
+            end_session
+                .query_pairs_mut()
+                .append_pair("client_id", &sign_in.config.client_id)
+                .append_pair("post_logout_redirect_uri", sign_in.config.public_url.as_str());
+            end_session.to_string()
+        }
+        None => "/".to_owned(),
+    };
+    Ok(Redirect::to(&destination).into_response())
+}
+
+/// Whether a state-changing request comes from the relay's own pages.
+fn same_origin(headers: &HeaderMap, origin: &str) -> bool {
+    let sent = headers.get(header::ORIGIN).and_then(|value| value.to_str().ok());
+    let fetch_site = headers.get("sec-fetch-site").and_then(|value| value.to_str().ok());
+    sent == Some(origin) && fetch_site.is_none_or(|site| site == "same-origin")
+}
+
+/// `return` is only ever a path on the relay: anything a browser could
+/// read as another host, or with control characters, becomes `/`.
+pub fn safe_return_path(asked: Option<&str>) -> String {
+    let Some(asked) = asked.filter(|asked| asked.len() <= 2048) else { return "/".to_owned() };
+    let decoded = percent_encoding::percent_decode_str(asked).decode_utf8_lossy();
+    let safe = |path: &str| {
+        path.starts_with('/')
+            && !path.starts_with("//")
+            && !path.contains('\\')
+            && !path.chars().any(char::is_control)
+    };
+    if safe(asked) && safe(&decoded) { asked.to_owned() } else { "/".to_owned() }
+}
+
+/// Without sign-in, whoever the allowlist admitted may use every profile.
+pub async fn admit_without_sign_in(mut request: Request, next: Next) -> Response {
+    request.extensions_mut().insert(Caller::Admitted);
+    next.run(request).await
+}
+
+/// Admits a request under `/api` only with a live session, and tells every
+/// handler who the caller is.
+pub async fn require_session(
+    State(state): State<Arc<RelayState>>,
+    Extension(request_id): Extension<RequestId>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(sign_in) = state.sign_in.as_ref() else {
+        return admit_without_sign_in(request, next).await;
+    };
+    // Under `nest`, the request's own URI has lost its `/api` prefix.
+    let path = request
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| request.uri().path().to_owned(), |original| original.path().to_owned());
+    let user = match session.get::<User>(USER).await {
+        Ok(user) => user,
+        Err(error) => return store_failed(error).into_response(),
+    };
+    match user {
+        Some(user)
+            if now_seconds() - user.signed_in_at < sign_in.config.session_absolute.as_secs() as i64 =>
+        {
+            request.extensions_mut().insert(Caller::SignedIn(Arc::new(user)));
+            next.run(request).await
+        }
+        expired => {
+            if expired.is_some() {
+                let _ = session.flush().await;
+            }
+            audit::refused(request_id, None, billing::api::ErrorCode::SignInRequired, &path, None);
+            RelayError::SignInRequired.into_response()
+        }
+    }
+}
+
+/// Refuses `profile` to a caller whose rules do not name it, with the same
+/// answer whether or not the profile exists.
+pub fn check_access(state: &RelayState, caller: &Caller, profile: &str) -> Result<(), RelayError> {
+    let Caller::SignedIn(user) = caller else { return Ok(()) };
+    if may_use(&state.config.access, user, profile) {
+        return Ok(());
+    }
+    let contact = state
+        .sign_in
+        .as_ref()
+        .and_then(|sign_in| sign_in.config.access_contact.clone())
+        .unwrap_or_else(|| "the relay's administrator".to_owned());
+    Err(RelayError::ProfileForbidden {
+        profile: profile.chars().take(64).collect(),
+        account: user.account().to_owned(),
+        contact,
+    })
+}
+
+/// `GET /api/me`.
+pub async fn me(State(state): State<Arc<RelayState>>, Extension(caller): Extension<Caller>) -> Json<Me> {
+    let profiles = state
+        .config
+        .profiles
+        .iter()
+        .filter(|profile| check_access(&state, &caller, &profile.name).is_ok())
+        .map(|profile| profile.name.clone())
+        .collect();
+    Json(Me {
+        sign_in_enabled: state.sign_in.is_some(),
+        person: caller.user().map(|user| Person { name: user.name.clone(), email: user.email.clone() }),
+        profiles,
+        access_contact: state.sign_in.as_ref().and_then(|sign_in| sign_in.config.access_contact.clone()),
+    })
+}
+
+/// Sign-in answers and documents must not be kept by any cache.
+pub async fn no_store(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_paths_stay_on_the_relay() {
+        for hostile in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/%09/evil.example",
+            "/%2F/evil.example",
+            "/%5Cevil.example",
+            "/\r\nSet-Cookie: x=1",
+            "/%0d%0aLocation: https://evil.example",
+            "evil",
+            "",
+        ] {
+            assert_eq!(safe_return_path(Some(hostile)), "/", "{hostile:?}");
+        }
+        assert_eq!(safe_return_path(None), "/");
+        assert_eq!(
+            safe_return_path(Some("/?profile=demo&start=2026-01-01")),
+            "/?profile=demo&start=2026-01-01"
+        );
+        assert_eq!(safe_return_path(Some("/")), "/");
+    }
+
+    #[test]
+    fn logout_needs_the_relays_own_origin() {
+        let mut headers = HeaderMap::new();
+        assert!(!same_origin(&headers, "https://billing.example"), "no Origin, no logout");
+        headers.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        assert!(!same_origin(&headers, "https://billing.example"));
+        headers.insert(header::ORIGIN, HeaderValue::from_static("https://billing.example"));
+        assert!(same_origin(&headers, "https://billing.example"));
+        headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(!same_origin(&headers, "https://billing.example"));
+    }
+
+    #[test]
+    fn groups_come_as_a_list_or_a_single_name() {
+        assert_eq!(groups_of(Some(&serde_json::json!(["a", "b", 3]))), ["a", "b"]);
+        assert_eq!(groups_of(Some(&serde_json::json!("a"))), ["a"]);
+        assert!(groups_of(None).is_empty());
+    }
+}

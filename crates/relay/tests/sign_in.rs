@@ -1,0 +1,524 @@
+//! Sign-in and per-profile access over real loopback HTTP: the relay in
+//! front of the real emulator, people signing in at a real OpenID Connect
+//! provider (npm's oidc-provider) on 127.0.0.1 while the relay is reached
+//! as `localhost`, so the flow is cross-site as in production; and a
+//! hostile provider for the ID tokens a real one never issues.
+
+mod support;
+
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use axum::{extract::Request, middleware::Next};
+use billing::{
+    Generation::{Current, Legacy},
+    api::{ErrorBody, ErrorCode, Me},
+};
+use relay::RelayConfig;
+use reqwest::{StatusCode, cookie::CookieStore, header};
+use support::{
+    hostile_provider::{Forgery, HostileProvider},
+    oidc::{Browser, OidcProvider, location, query_value},
+    *,
+};
+
+const PRODUCTION: &str = "/api/documents/production/v3/invoices?start=2026-06-01&end=2026-07-31";
+const SANDBOX: &str = "/api/documents/sandbox/v1/invoices?start=2026-06-01&end=2026-07-31";
+
+/// The emulator, counting the requests that reach it.
+async fn counting_vendor() -> (String, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let config = vendor_sim::Config {
+        keys: vec![vendor_sim::ApiKey::new("relay", KEY.to_owned().into())],
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 25),
+        data: vendor_sim::DataSpec { seed: 11, customers: 4, hostile_names: false },
+        ..vendor_sim::Config::single_key("unused", String::new().into())
+    };
+    let app =
+        vendor_sim::app(config).layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            next.run(request)
+        }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    (url, calls, task)
+}
+
+struct Portal {
+    /// The relay as browsers reach it: `http://localhost:PORT`.
+    url: String,
+    vendor_calls: Arc<AtomicUsize>,
+    _relay: TestRelay,
+    _provider: OidcProvider,
+    _vendor: tokio::task::JoinHandle<()>,
+}
+
+impl Portal {
+    fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+}
+
+async fn portal_with(adjust: impl FnOnce(&mut RelayConfig)) -> Portal {
+    let (vendor_url, vendor_calls, vendor) = counting_vendor().await;
+    let port = free_port();
+    let url = format!("http://localhost:{port}");
+    let provider = OidcProvider::start(&url).await;
+    let profiles = vec![
+        profile("production", Legacy, vendor_url.clone(), KEY),
+        profile("sandbox", Current, vendor_url, KEY),
+    ];
+    let relay = relay_with(profiles, |config| {
+        config.listen = SocketAddr::from(([127, 0, 0, 1], port));
+        config.sign_in = Some(sign_in_config(&provider.issuer, &url));
+        config.access = access_rules();
+        adjust(config);
+    })
+    .await;
+    Portal { url, vendor_calls, _relay: relay, _provider: provider, _vendor: vendor }
+}
+
+async fn portal() -> Portal {
+    portal_with(|_| {}).await
+}
+
+async fn error_body(response: reqwest::Response) -> (StatusCode, ErrorBody) {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not a relay error: {text}")))
+}
+
+async fn me(browser: &Browser, portal: &Portal) -> Me {
+    let response = browser.get(&portal.at("/api/me")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn each_person_gets_exactly_the_profiles_their_rules_name() {
+    let portal = portal().await;
+    // (login, profiles listed, production allowed, sandbox allowed)
+    let cases = [
+        ("alice", vec!["production", "sandbox"]),
+        ("bob", vec!["sandbox"]),
+        ("carol", vec![]),
+        ("dave", vec![]),
+        ("erin", vec!["sandbox"]),
+        ("frank", vec!["production"]),
+    ];
+    for (login, expected) in cases {
+        let browser = Browser::default();
+        assert_eq!(browser.sign_in(&portal.url, login, "/").await, "/");
+        let me = me(&browser, &portal).await;
+        assert_eq!(me.profiles, expected, "{login}: /api/me");
+        assert!(me.sign_in_enabled);
+        assert_eq!(
+            me.person.as_ref().unwrap().email.as_deref(),
+            Some(format!("{login}@corp.example").as_str())
+        );
+        let listed: Vec<billing::ProfileSummary> =
+            browser.get(&portal.at("/api/profiles")).await.json().await.unwrap();
+        let listed: Vec<_> = listed.iter().map(|profile| profile.name.as_str()).collect();
+        assert_eq!(listed, expected, "{login}: /api/profiles");
+        for (name, path) in [("production", PRODUCTION), ("sandbox", SANDBOX)] {
+            let response = browser.get(&portal.at(path)).await;
+            if expected.contains(&name) {
+                assert_eq!(response.status(), StatusCode::OK, "{login} may use {name}");
+                assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+                assert!(!response.bytes().await.unwrap().is_empty());
+            } else {
+                let (status, body) = error_body(response).await;
+                assert_eq!(
+                    (status, body.code),
+                    (StatusCode::FORBIDDEN, ErrorCode::ProfileForbidden),
+                    "{login}: {name}"
+                );
+                assert!(body.detail.contains(&format!("has no access to profile {name}")), "{}", body.detail);
+                assert!(body.detail.contains("finance-it@corp.example"), "says whom to ask: {}", body.detail);
+                assert!(
+                    body.detail.contains(&format!("{login}@corp.example")),
+                    "names the account: {}",
+                    body.detail
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn without_a_session_every_api_route_is_401_and_the_vendor_is_never_called() {
+    let portal = portal().await;
+    let browser = Browser::default();
+    for path in [
+        "/api/profiles",
+        "/api/me",
+        PRODUCTION,
+        SANDBOX,
+        "/api/documents/nope/v3/invoices",
+        "/api/openapi.json",
+        "/api/unknown",
+        "/api/",
+    ] {
+        let response = browser
+            .client
+            .get(portal.at(path))
+            .header("X-Forwarded-User", "alice")
+            .header("X-Forwarded-Email", "alice@corp.example")
+            .header("X-Auth-Request-Email", "alice@corp.example")
+            .header("Remote-User", "alice")
+            .header(header::AUTHORIZATION, "Basic YWxpY2U6eA==")
+            .send()
+            .await
+            .unwrap();
+        let cache =
+            response.headers().get(header::CACHE_CONTROL).map(|value| value.to_str().unwrap().to_owned());
+        assert_eq!(cache.as_deref(), Some("no-store"), "{path}: {}", response.status());
+        let (status, body) = error_body(response).await;
+        assert_eq!((status, body.code), (StatusCode::UNAUTHORIZED, ErrorCode::SignInRequired), "{path}");
+        assert_eq!(body.sign_in_url.as_deref(), Some("/auth/login"));
+    }
+    assert_eq!(portal.vendor_calls.load(Ordering::SeqCst), 0, "no request reached the vendor");
+    assert_eq!(browser.get(&portal.at("/healthz")).await.status(), StatusCode::OK);
+    assert_eq!(browser.get(&portal.at("/")).await.status(), StatusCode::OK, "the app shell is public");
+}
+
+#[tokio::test]
+async fn another_profile_cannot_be_reached_through_the_path_query_or_headers() {
+    let portal = portal().await;
+    let bob = Browser::default();
+    bob.sign_in(&portal.url, "bob", "/").await;
+    let refused = |path: &'static str| {
+        let bob = &bob;
+        let portal = &portal;
+        async move {
+            let response = bob
+                .client
+                .get(portal.at(path))
+                .header("X-Forwarded-User", "alice")
+                .header("X-Forwarded-Email", "alice@corp.example")
+                .header("X-Auth-Request-Email", "alice@corp.example")
+                .header("X-Profile", "production")
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let body = response.text().await.unwrap();
+            assert_ne!(status, StatusCode::OK, "{path}: {body}");
+            (status, body)
+        }
+    };
+    for path in [
+        PRODUCTION,
+        "/api/documents/%70roduction/v3/invoices?start=2026-06-01&end=2026-07-31",
+        "/api/documents/PRODUCTION/v3/invoices",
+        "/api/documents/production%2Fv3/invoices",
+    ] {
+        let (status, _) = refused(path).await;
+        assert!(matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{path}: {status}");
+    }
+    let (status, body) =
+        refused("/api/documents/sandbox/v1/invoices?start=2026-06-01&end=2026-07-31&profile=production")
+            .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _) = refused("/api/documents/production/v3/invoices?profile=sandbox").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The identity headers were ignored: bob still reaches his own profile.
+    assert_eq!(bob.get(&portal.at(SANDBOX)).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_session_id_changes_at_sign_in_and_the_cookie_holds_only_a_signed_id() {
+    let portal = portal().await;
+    let browser = Browser::default();
+    let started = browser.get(&portal.at("/auth/login?return=/")).await;
+    let before = set_cookie(&started);
+    assert!(
+        before.contains("HttpOnly") && before.contains("SameSite=Lax") && before.contains("Path=/"),
+        "{before}"
+    );
+    assert!(!before.contains("Secure"), "the public URL is http: {before}");
+    assert!(before.starts_with("billing_session="), "{before}");
+    assert_eq!(started.headers()[header::CACHE_CONTROL], "no-store");
+    let callback = browser.log_in_at_provider(&location(&started), "alice").await;
+    let finished = browser.get(&callback).await;
+    let after = set_cookie(&finished);
+    let value = |cookie: &str| cookie.split(';').next().unwrap().to_owned();
+    assert_ne!(value(&before), value(&after), "a new session id at sign-in");
+    for personal in ["alice", "Alice", "finance", "corp.example"] {
+        assert!(!after.contains(personal), "the cookie holds no user data: {after}");
+    }
+    assert_eq!(me(&browser, &portal).await.profiles, ["production", "sandbox"]);
+
+    // The id from before sign-in is worth nothing after it.
+    let planted = reqwest::Client::new()
+        .get(portal.at("/api/me"))
+        .header(header::COOKIE, value(&before))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(planted.status(), StatusCode::UNAUTHORIZED);
+    // Nor is a cookie changed by one character.
+    let good = value(&after);
+    let mut tampered = good.clone().into_bytes();
+    let last = tampered.len() - 1;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    for cookie in [tampered, good.replacen('=', "=x", 1)] {
+        let response = reqwest::Client::new()
+            .get(portal.at("/api/me"))
+            .header(header::COOKIE, cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let response =
+        reqwest::Client::new().get(portal.at("/api/me")).header(header::COOKIE, good).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "the untouched cookie still works");
+}
+
+#[tokio::test]
+async fn a_cookie_signed_by_another_relay_is_refused() {
+    let first = portal().await;
+    let second = portal().await;
+    let browser = Browser::default();
+    let callback = {
+        let authorization = browser.start_sign_in(&first.url, "/").await;
+        browser.log_in_at_provider(&authorization, "alice").await
+    };
+    let cookie = set_cookie(&browser.get(&callback).await);
+    let value = cookie.split(';').next().unwrap().to_owned();
+    let response = reqwest::Client::new()
+        .get(second.at("/api/me"))
+        .header(header::COOKIE, value.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "another relay's key");
+    let response =
+        reqwest::Client::new().get(first.at("/api/me")).header(header::COOKIE, value).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+fn set_cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|value| value.to_str().unwrap().to_owned())
+        .find(|cookie| cookie.contains("billing_session="))
+        .unwrap_or_else(|| panic!("no session cookie set: {:?}", response.headers()))
+}
+
+#[tokio::test]
+async fn state_must_be_this_browsers_unspent_and_the_code_and_verifier_must_match() {
+    let portal = portal().await;
+    let browser = Browser::default();
+
+    // No state, and a state never issued.
+    let authorization = browser.start_sign_in(&portal.url, "/").await;
+    let callback = browser.log_in_at_provider(&authorization, "alice").await;
+    let code = query_value(&callback, "code").unwrap();
+    for bad in [format!("/auth/callback?code={code}"), format!("/auth/callback?code={code}&state=forged")] {
+        let response = browser.get(&portal.at(&bad)).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
+        assert!(response.text().await.unwrap().contains("Sign in again"));
+    }
+    // Another browser cannot finish this browser's sign-in (login CSRF).
+    let stranger = Browser::default();
+    assert_eq!(stranger.get(&callback).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(browser.get(&portal.at("/api/me")).await.status(), StatusCode::UNAUTHORIZED);
+
+    // The genuine answer signs in once; replayed, its state is spent.
+    assert_eq!(browser.get(&callback).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(browser.get(&portal.at("/api/me")).await.status(), StatusCode::OK);
+    assert_eq!(browser.get(&callback).await.status(), StatusCode::BAD_REQUEST, "replayed state");
+
+    // A code already used, under a fresh state of this browser.
+    let fresh = browser.start_sign_in(&portal.url, "/").await;
+    let state = query_value(&fresh, "state").unwrap();
+    let reused = browser.get(&portal.at(&format!("/auth/callback?code={code}&state={state}"))).await;
+    assert_eq!(reused.status(), StatusCode::BAD_REQUEST, "a code used twice");
+
+    // A genuine unused code under another sign-in's state: its PKCE verifier is wrong.
+    let first = Browser::default();
+    let tab_a = first.start_sign_in(&portal.url, "/a").await;
+    let tab_b = first.start_sign_in(&portal.url, "/b").await;
+    let answer_a = first.log_in_at_provider(&tab_a, "alice").await;
+    let code_a = query_value(&answer_a, "code").unwrap();
+    let state_b = query_value(&tab_b, "state").unwrap();
+    let crossed = first.get(&portal.at(&format!("/auth/callback?code={code_a}&state={state_b}"))).await;
+    assert_eq!(crossed.status(), StatusCode::BAD_REQUEST, "wrong PKCE verifier");
+    assert_eq!(first.get(&portal.at("/api/me")).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn several_tabs_can_sign_in_at_once() {
+    let portal = portal().await;
+    let browser = Browser::default();
+    let tab_a = browser.start_sign_in(&portal.url, "/?tab=a").await;
+    let tab_b = browser.start_sign_in(&portal.url, "/?tab=b").await;
+    let answer_b = browser.log_in_at_provider(&tab_b, "alice").await;
+    let answer_a = browser.log_in_at_provider(&tab_a, "alice").await;
+    assert_eq!(location(&browser.get(&answer_b).await), "/?tab=b");
+    assert_eq!(location(&browser.get(&answer_a).await), "/?tab=a", "tab a's sign-in survived tab b's");
+    assert_eq!(me(&browser, &portal).await.person.unwrap().name.as_deref(), Some("Alice Finance"));
+}
+
+#[tokio::test]
+async fn the_return_address_is_only_ever_a_path_on_the_relay() {
+    let portal = portal().await;
+    for hostile in
+        ["//evil.example/", "/\\evil.example", "https://evil.example/", "/%09/evil.example", "/\r\nX: y"]
+    {
+        let browser = Browser::default();
+        assert_eq!(browser.sign_in(&portal.url, "alice", hostile).await, "/", "{hostile:?}");
+    }
+    let browser = Browser::default();
+    let query = "/?profile=production&version=v3&endpoint=invoices&start=2026-06-01";
+    assert_eq!(browser.sign_in(&portal.url, "alice", query).await, query);
+}
+
+#[tokio::test]
+async fn a_session_ends_when_idle_and_at_its_absolute_lifetime() {
+    let idle = portal_with(|config| {
+        let sign_in = config.sign_in.as_mut().unwrap();
+        sign_in.session_idle = Duration::from_secs(2);
+    })
+    .await;
+    let browser = Browser::default();
+    browser.sign_in(&idle.url, "alice", "/").await;
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert_eq!(browser.get(&idle.at("/api/me")).await.status(), StatusCode::OK, "kept alive by use");
+    }
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    assert_eq!(browser.get(&idle.at("/api/me")).await.status(), StatusCode::UNAUTHORIZED, "idle too long");
+
+    let absolute = portal_with(|config| {
+        let sign_in = config.sign_in.as_mut().unwrap();
+        sign_in.session_idle = Duration::from_secs(2);
+        sign_in.session_absolute = Duration::from_secs(3);
+    })
+    .await;
+    let browser = Browser::default();
+    browser.sign_in(&absolute.url, "alice", "/").await;
+    let mut statuses = Vec::new();
+    for _ in 0..9 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        statuses.push(browser.get(&absolute.at("/api/me")).await.status());
+    }
+    assert_eq!(statuses[0], StatusCode::OK);
+    assert_eq!(statuses[8], StatusCode::UNAUTHORIZED, "past the absolute lifetime though busy: {statuses:?}");
+    assert!(statuses.windows(2).all(|pair| pair[0] == StatusCode::OK || pair[1] == StatusCode::UNAUTHORIZED));
+}
+
+#[tokio::test]
+async fn sign_out_is_a_post_from_the_relays_own_pages_only() {
+    let portal = portal().await;
+    let browser = Browser::default();
+    browser.sign_in(&portal.url, "alice", "/").await;
+    let logout = portal.at("/auth/logout");
+    assert_eq!(browser.get(&logout).await.status(), StatusCode::METHOD_NOT_ALLOWED);
+    for origin in [Some("https://evil.example"), Some("http://localhost:1"), Some("null"), None] {
+        let mut request = browser.client.post(&logout);
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        let (status, body) = error_body(request.send().await.unwrap()).await;
+        assert_eq!((status, body.code), (StatusCode::FORBIDDEN, ErrorCode::CrossSiteRequest), "{origin:?}");
+    }
+    let cross_site = browser
+        .client
+        .post(&logout)
+        .header(header::ORIGIN, &portal.url)
+        .header("Sec-Fetch-Site", "cross-site");
+    assert_eq!(cross_site.send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(browser.get(&portal.at("/api/me")).await.status(), StatusCode::OK, "still signed in");
+
+    let cookie = browser.jar.cookies(&portal.url.parse().unwrap()).unwrap();
+    let response = browser.client.post(&logout).header(header::ORIGIN, &portal.url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let end_session = location(&response);
+    assert!(end_session.contains("/session/end?"), "{end_session}");
+    assert_eq!(
+        query_value(&end_session, "post_logout_redirect_uri").as_deref(),
+        Some(format!("{}/", portal.url).as_str())
+    );
+    assert_eq!(browser.get(&portal.at("/api/me")).await.status(), StatusCode::UNAUTHORIZED);
+    let replayed = reqwest::Client::new()
+        .get(portal.at(PRODUCTION))
+        .header(header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED, "the old cookie is dead on the server");
+}
+
+/// The relay in front of the hostile provider; returns the relay's public URL.
+async fn relay_trusting(provider: &HostileProvider) -> (String, TestRelay) {
+    let vendor = vendor().await;
+    let port = free_port();
+    let url = format!("http://localhost:{port}");
+    let relay = relay_with(vec![profile("production", Legacy, vendor.base_url(), KEY)], |config| {
+        config.listen = SocketAddr::from(([127, 0, 0, 1], port));
+        config.sign_in = Some(sign_in_config(&provider.issuer, &url));
+        config.access = access_rules().into_iter().filter(|rule| rule.profile == "production").collect();
+    })
+    .await;
+    std::mem::forget(vendor);
+    (url, relay)
+}
+
+#[tokio::test]
+async fn forged_id_tokens_are_refused() {
+    let provider = HostileProvider::start(support::oidc::CLIENT_ID, support::oidc::CLIENT_SECRET).await;
+    let (url, _relay) = relay_trusting(&provider).await;
+    let attempt = |forgery: Forgery| {
+        let url = url.clone();
+        let provider = &provider;
+        async move {
+            let browser = Browser::default();
+            let authorization = browser.start_sign_in(&url, "/").await;
+            let nonce = query_value(&authorization, "nonce").expect("the relay sends a nonce");
+            let state = query_value(&authorization, "state").expect("the relay sends a state");
+            assert_eq!(query_value(&authorization, "code_challenge_method").as_deref(), Some("S256"));
+            provider.forge_next(forgery, &nonce);
+            let response = browser.get(&format!("{url}/auth/callback?code=any&state={state}")).await;
+            let status = response.status();
+            let me = browser.get(&format!("{url}/api/me")).await.status();
+            (status, me)
+        }
+    };
+    assert_eq!(
+        attempt(Forgery::None).await,
+        (StatusCode::SEE_OTHER, StatusCode::OK),
+        "the control case signs in"
+    );
+    for forgery in [
+        Forgery::WrongNonce,
+        Forgery::WrongIssuer,
+        Forgery::WrongAudience,
+        Forgery::Expired,
+        Forgery::UnsignedAlgNone,
+        Forgery::Hs256WithClientSecret,
+        Forgery::UnknownKey,
+        Forgery::ForeignKeyUnderPublishedId,
+    ] {
+        assert_eq!(
+            attempt(forgery).await,
+            (StatusCode::BAD_REQUEST, StatusCode::UNAUTHORIZED),
+            "{forgery:?} must not sign in"
+        );
+    }
+}

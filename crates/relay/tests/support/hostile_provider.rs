@@ -1,0 +1,160 @@
+//! A provider that lies: discovery and keys like a real one, but its token
+//! endpoint answers with whichever forged ID token the test asks for. The
+//! real provider never issues these; an attacker or a broken provider might.
+
+use std::sync::{Arc, Mutex};
+
+use axum::{Json, Router, extract::State, routing::get, routing::post};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
+use rsa::{
+    RsaPrivateKey, RsaPublicKey,
+    pkcs1v15::SigningKey,
+    pkcs8::DecodePrivateKey,
+    signature::{SignatureEncoding, Signer},
+    traits::PublicKeyParts,
+};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use tokio::net::TcpListener;
+
+/// What the next ID token gets wrong.
+#[derive(Clone, Copy, Debug)]
+pub enum Forgery {
+    /// Nothing: the control case, which must sign in.
+    None,
+    WrongNonce,
+    WrongIssuer,
+    WrongAudience,
+    Expired,
+    UnsignedAlgNone,
+    /// HMAC with the client secret as the key.
+    Hs256WithClientSecret,
+    /// Signed with a key the provider never published.
+    UnknownKey,
+    /// Signed with another key under the published key's id.
+    ForeignKeyUnderPublishedId,
+}
+
+struct Forger {
+    issuer: String,
+    client_id: String,
+    client_secret: String,
+    published: RsaPrivateKey,
+    unpublished: RsaPrivateKey,
+    next: Mutex<(Forgery, String)>,
+}
+
+pub struct HostileProvider {
+    pub issuer: String,
+    forger: Arc<Forger>,
+}
+
+const PUBLISHED_KID: &str = "published-1";
+
+fn key(pem: &str) -> RsaPrivateKey {
+    RsaPrivateKey::from_pkcs8_pem(pem).expect("a test key")
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl HostileProvider {
+    pub async fn start(client_id: &str, client_secret: &str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let issuer = format!("http://{}", listener.local_addr().unwrap());
+        let forger = Arc::new(Forger {
+            issuer: issuer.clone(),
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.to_owned(),
+            published: key(include_str!("hostile-provider-key-1.pem")),
+            unpublished: key(include_str!("hostile-provider-key-2.pem")),
+            next: Mutex::new((Forgery::None, String::new())),
+        });
+        let app = Router::new()
+            .route("/.well-known/openid-configuration", get(discovery))
+            .route("/jwks", get(jwks))
+            .route("/token", post(token))
+            .with_state(forger.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { issuer, forger }
+    }
+
+    /// The next token answers `nonce` (as the relay sent it) with `forgery`.
+    pub fn forge_next(&self, forgery: Forgery, nonce: &str) {
+        *self.forger.next.lock().unwrap() = (forgery, nonce.to_owned());
+    }
+}
+
+async fn discovery(State(forger): State<Arc<Forger>>) -> Json<Value> {
+    let issuer = &forger.issuer;
+    Json(json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/jwks"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        // Advertising HS256 and none must not make the relay accept them.
+        "id_token_signing_alg_values_supported": ["RS256", "HS256", "none"],
+    }))
+}
+
+async fn jwks(State(forger): State<Arc<Forger>>) -> Json<Value> {
+    let public = RsaPublicKey::from(&forger.published);
+    Json(json!({ "keys": [{
+        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": PUBLISHED_KID,
+        "n": b64(&public.n().to_bytes_be()), "e": b64(&public.e().to_bytes_be()),
+    }]}))
+}
+
+async fn token(State(forger): State<Arc<Forger>>) -> Json<Value> {
+    let (forgery, nonce) = forger.next.lock().unwrap().clone();
+    let now = chrono::Utc::now().timestamp();
+    let mut claims = json!({
+        "iss": forger.issuer, "sub": "mallory", "aud": forger.client_id,
+        "iat": now, "exp": now + 300, "nonce": nonce,
+        "email": "alice@corp.example", "email_verified": true, "groups": ["finance"],
+    });
+    match forgery {
+        Forgery::WrongNonce => claims["nonce"] = json!("not-the-relays-nonce"),
+        Forgery::WrongIssuer => claims["iss"] = json!("https://issuer.evil.example"),
+        Forgery::WrongAudience => claims["aud"] = json!("another-client"),
+        Forgery::Expired => {
+            claims["iat"] = json!(now - 7200);
+            claims["exp"] = json!(now - 3600);
+        }
+        _ => {}
+    }
+    let (alg, kid) = match forgery {
+        Forgery::UnsignedAlgNone => ("none", None),
+        Forgery::Hs256WithClientSecret => ("HS256", None),
+        Forgery::UnknownKey => ("RS256", Some("never-published")),
+        _ => ("RS256", Some(PUBLISHED_KID)),
+    };
+    let mut header = json!({ "alg": alg, "typ": "JWT" });
+    if let Some(kid) = kid {
+        header["kid"] = json!(kid);
+    }
+    let signing_input =
+        format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
+    let signature = match forgery {
+        Forgery::UnsignedAlgNone => Vec::new(),
+        Forgery::Hs256WithClientSecret => {
+            let mut mac = Hmac::<Sha256>::new_from_slice(forger.client_secret.as_bytes()).unwrap();
+            mac.update(signing_input.as_bytes());
+            mac.finalize().into_bytes().to_vec()
+        }
+        Forgery::UnknownKey | Forgery::ForeignKeyUnderPublishedId => {
+            SigningKey::<Sha256>::new(forger.unpublished.clone()).sign(signing_input.as_bytes()).to_vec()
+        }
+        _ => SigningKey::<Sha256>::new(forger.published.clone()).sign(signing_input.as_bytes()).to_vec(),
+    };
+    Json(json!({
+        "access_token": "hostile-access-token",
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "id_token": format!("{signing_input}.{}", b64(&signature)),
+    }))
+}

@@ -1,0 +1,204 @@
+//! A real OpenID Connect provider (npm's oidc-provider, through
+//! `xtask/oidc/provider.mjs`) on 127.0.0.1, and a person signing in through
+//! it with a cookie jar, one redirect at a time.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::Arc,
+    time::Duration,
+};
+
+use reqwest::{StatusCode, Url, cookie::Jar, header};
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+
+pub const CLIENT_ID: &str = "billing-relay-test";
+pub const CLIENT_SECRET: &str = "relay-client-secret-6c1e0f9b3a";
+
+pub struct OidcProvider {
+    pub issuer: String,
+    _process: Child,
+}
+
+fn node_modules() -> PathBuf {
+    if let Some(dir) = std::env::var_os("BILLING_OIDC_PROVIDER_MODULES") {
+        return dir.into();
+    }
+    let home = std::env::var_os("HOME").expect("HOME or BILLING_OIDC_PROVIDER_MODULES");
+    Path::new(&home).join(".cache/billing-portal/tools/node_modules")
+}
+
+/// The test users: who they are at the provider.
+pub fn users() -> Value {
+    json!({
+        "alice": { "name": "Alice Finance", "email": "alice@corp.example", "email_verified": true, "groups": ["finance"] },
+        "bob": { "name": "Bob Accounts", "email": "bob@corp.example", "email_verified": true, "groups": ["account-managers"] },
+        "carol": { "name": "Carol Unverified", "email": "carol@corp.example", "email_verified": false, "groups": [] },
+        "dave": { "name": "Dave Nogroups", "email": "dave@corp.example", "email_verified": true },
+        "erin": { "name": "Erin Contractor", "email": "erin@corp.example", "email_verified": true, "groups": ["finance", "contractors"] },
+        "frank": { "name": "Frank Verified", "email": "frank@corp.example", "email_verified": true, "groups": [] },
+    })
+}
+
+impl OidcProvider {
+    /// Starts the provider with the relay at `relay_public_url` as its one
+    /// client. Node now and then stalls at start on a busy machine (once in
+    /// some dozens of starts, inside its crypto); such a start is abandoned
+    /// for a new one.
+    pub async fn start(relay_public_url: &str) -> Self {
+        let mut said = String::new();
+        for _ in 0..3 {
+            match Self::try_start(relay_public_url).await {
+                Ok(provider) => return provider,
+                Err(stalled) => said.push_str(&stalled),
+            }
+        }
+        panic!("the provider did not start three times: {said}");
+    }
+
+    async fn try_start(relay_public_url: &str) -> Result<Self, String> {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../xtask/oidc/provider.mjs");
+        let modules = node_modules();
+        assert!(
+            modules.join("oidc-provider").is_dir(),
+            "oidc-provider is not installed in {}: run `cargo xtask test`",
+            modules.display()
+        );
+        let config = json!({
+            "clients": [{
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "redirect_uris": [format!("{relay_public_url}/auth/callback")],
+                "post_logout_redirect_uris": [format!("{relay_public_url}/")],
+            }],
+            "users": users(),
+        });
+        let mut process = Command::new("node")
+            .arg(&script)
+            .env("OIDC_PROVIDER_MODULES", &modules)
+            .env("OIDC_PROVIDER_CONFIG", config.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node runs the provider");
+        let said = Arc::new(std::sync::Mutex::new(String::new()));
+        let mut errors = BufReader::new(process.stderr.take().unwrap()).lines();
+        let heard = said.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = errors.next_line().await {
+                heard.lock().unwrap().push_str(&format!("{line}\n"));
+            }
+        });
+        let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
+        let issuer = tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Some(issuer) = line.strip_prefix("oidc-provider listening on ") {
+                    return Some(issuer.to_owned());
+                }
+            }
+            None
+        })
+        .await;
+        let Ok(Some(issuer)) = issuer else {
+            return Err(said.lock().unwrap().clone());
+        };
+        Ok(Self { issuer, _process: process })
+    }
+}
+
+/// A browser: a cookie jar and no automatic redirects.
+pub struct Browser {
+    pub jar: Arc<Jar>,
+    pub client: reqwest::Client,
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        let jar = Arc::new(Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .unwrap();
+        Self { jar, client }
+    }
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    assert!(response.status().is_redirection(), "expected a redirect, got {}", response.status());
+    response.headers()[header::LOCATION].to_str().unwrap().to_owned()
+}
+
+pub fn query_value(url: &str, name: &str) -> Option<String> {
+    let url = Url::parse(url).ok()?;
+    url.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
+}
+
+impl Browser {
+    pub async fn get(&self, url: &str) -> reqwest::Response {
+        self.client.get(url).send().await.unwrap()
+    }
+
+    /// Starts signing in at the relay; returns the provider's authorization URL.
+    pub async fn start_sign_in(&self, relay: &str, return_to: &str) -> String {
+        let url = format!("{relay}/auth/login?return={}", urlencode(return_to));
+        let response = self.get(&url).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        location(&response)
+    }
+
+    /// Signs in at the provider as `login`; returns the relay callback URL
+    /// the provider sends the browser back to, not yet visited.
+    pub async fn log_in_at_provider(&self, authorization: &str, login: &str) -> String {
+        let base = Url::parse(authorization).unwrap();
+        let mut url = authorization.to_owned();
+        let mut submitted = false;
+        for _ in 0..10 {
+            let response = self.get(&url).await;
+            if response.status().is_redirection() {
+                let next = base.join(&location(&response)).unwrap().to_string();
+                if next.contains("/auth/callback") {
+                    return next;
+                }
+                url = next;
+                continue;
+            }
+            assert_eq!(response.status(), StatusCode::OK, "at {url}");
+            assert!(!submitted, "the provider showed its form twice: {}", response.text().await.unwrap());
+            let form = base.join(&format!("{}/login", Url::parse(&url).unwrap().path())).unwrap();
+            let posted = self.client.post(form).form(&[("login", login)]).send().await.unwrap();
+            submitted = true;
+            url = base.join(&location(&posted)).unwrap().to_string();
+        }
+        panic!("the provider never sent the browser back");
+    }
+
+    /// Signs in as `login` and comes back to `return_to`; returns where the
+    /// relay sent the browser at the end.
+    pub async fn sign_in(&self, relay: &str, login: &str, return_to: &str) -> String {
+        let authorization = self.start_sign_in(relay, return_to).await;
+        let callback = self.log_in_at_provider(&authorization, login).await;
+        let response = self.get(&callback).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}", response.text().await.unwrap());
+        location(&response)
+    }
+}
+
+pub fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+                (byte as char).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,124 @@
+// A real OpenID Connect provider (npm's oidc-provider) on loopback, for
+// `cargo xtask serve --sign-in` and the sign-in tests: authorization code
+// flow with PKCE required, discovery, JWKS, userinfo and RP-initiated
+// logout, with a plain login page that asks only for the account name.
+//
+// Configured by the JSON in OIDC_PROVIDER_CONFIG:
+//   { "port": 0, "clients": [{ client_id, client_secret, redirect_uris,
+//     post_logout_redirect_uris }], "users": { "alice": { name, email,
+//     email_verified, groups } } }
+// and told where oidc-provider is installed by OIDC_PROVIDER_MODULES (a
+// node_modules directory). Prints `oidc-provider listening on URL` once
+// it serves.
+
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+// stdout carries only the "listening" line; oidc-provider's notices go to stderr.
+console.log = console.info = console.error;
+
+const settings = JSON.parse(process.env.OIDC_PROVIDER_CONFIG ?? '{}');
+const modules = process.env.OIDC_PROVIDER_MODULES;
+if (!modules) throw new Error('OIDC_PROVIDER_MODULES must name the node_modules holding oidc-provider');
+const { default: Provider } = await import(pathToFileURL(join(modules, 'oidc-provider', 'lib', 'index.js')).href);
+
+const users = settings.users ?? {};
+// A fresh signing key per run: nothing comes to trust a well-known one.
+// P-256 rather than RSA: an RSA key's prime search now and then stalled
+// the start for half a minute on a busy two-core machine.
+const signingKey = {
+  ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }),
+  kid: `run-${randomBytes(6).toString('hex')}`,
+  alg: 'ES256',
+  use: 'sig',
+};
+
+const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const page = (title, body) => `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>${escape(title)}</title></head><body><main><h1>${escape(title)}</h1>${body}</main></body></html>`;
+const loginForm = (uid, problem) => page('Sign in to the demo provider', `
+${problem ? `<p role="alert">${escape(problem)}</p>` : ''}
+<p>Demo accounts: ${Object.keys(users).map(escape).join(', ')}. No password.</p>
+<form method="post" action="/interaction/${escape(uid)}/login">
+<label>Account <input name="login" autocomplete="username" autofocus></label>
+<button type="submit">Sign in</button>
+</form>`);
+
+async function readForm(request) {
+  let body = '';
+  for await (const chunk of request) {
+    body += chunk;
+    if (body.length > 10_000) throw new Error('form too large');
+  }
+  return new URLSearchParams(body);
+}
+
+let provider;
+const server = createServer(async (request, response) => {
+  try {
+    const path = new URL(request.url, 'http://x').pathname;
+    const interaction = path.match(/^\/interaction\/([^/]+)(\/login)?$/);
+    if (!interaction) return provider.callback()(request, response);
+    const details = await provider.interactionDetails(request, response);
+    if (request.method === 'POST' && interaction[2]) {
+      const login = (await readForm(request)).get('login') ?? '';
+      if (!Object.hasOwn(users, login)) {
+        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        return response.end(loginForm(details.uid, `There is no account named "${login}".`));
+      }
+      return await provider.interactionFinished(request, response, { login: { accountId: login } }, {
+        mergeWithLastSubmission: false,
+      });
+    }
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end(loginForm(details.uid));
+  } catch (error) {
+    response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+    response.end(`interaction failed: ${error.message}`);
+  }
+});
+
+server.listen(settings.port ?? 0, '127.0.0.1', () => {
+  const issuer = `http://127.0.0.1:${server.address().port}`;
+  provider = new Provider(issuer, {
+    clients: (settings.clients ?? []).map((client) => ({ id_token_signed_response_alg: 'ES256', ...client })),
+    jwks: { keys: [signingKey] },
+    cookies: { keys: [randomBytes(32).toString('hex')] },
+    pkce: { required: () => true },
+    // Groups come with the openid scope, as Entra ID and Keycloak send them.
+    claims: { openid: ['sub', 'groups'], email: ['email', 'email_verified'], profile: ['name'] },
+    // Claims in the ID token too, not only at the userinfo endpoint.
+    conformIdTokenClaims: false,
+    enabledJWA: { idTokenSigningAlgValues: ['ES256'] },
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: { enabled: true },
+      clientCredentials: { enabled: true },
+    },
+    interactions: { url: (_, interaction) => `/interaction/${interaction.uid}` },
+    async findAccount(_, id) {
+      const user = users[id];
+      if (!user) return undefined;
+      return { accountId: id, claims: async () => ({ sub: id, ...user }) };
+    },
+    // First-party clients: no consent screen, every requested scope granted.
+    async loadExistingGrant(ctx) {
+      const existing = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+      if (existing) return ctx.oidc.provider.Grant.find(existing);
+      const grant = new ctx.oidc.provider.Grant({
+        clientId: ctx.oidc.client.clientId,
+        accountId: ctx.oidc.session.accountId,
+      });
+      grant.addOIDCScope(ctx.oidc.params.scope ?? 'openid');
+      grant.addOIDCClaims(['sub', 'groups', 'email', 'email_verified', 'name']);
+      await grant.save();
+      return grant;
+    },
+  });
+  provider.on('server_error', (_, error) => console.error('oidc-provider error:', error));
+  process.stdout.write(`oidc-provider listening on ${issuer}\n`);
+});
+
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(0));
