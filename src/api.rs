@@ -1,88 +1,137 @@
 //! HTTP calls to the relay that served this page, and what its errors mean
 //! to a person.
 
-use billing::ProfileSummary;
+use billing::{
+    ProfileSummary,
+    api::{ErrorBody, ErrorCode, Me, routes},
+};
 use gloo_net::http::Request;
-use serde::Deserialize;
 
 /// Why a call to the relay failed, in words a person can act on.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RelayProblem {
     pub status: u16,
+    /// `None` when the relay sent something other than its own error.
+    pub code: Option<ErrorCode>,
     pub title: String,
     /// The relay's own detail, e.g. the address it saw.
     pub detail: String,
     pub advice: String,
 }
 
-/// The relay's JSON error body.
-#[derive(Deserialize)]
-struct RelayErrorBody {
-    error: String,
-    #[serde(default)]
-    detail: String,
+impl RelayProblem {
+    /// Whether signing in (again) is the way on.
+    pub fn needs_sign_in(&self) -> bool {
+        self.code == Some(ErrorCode::SignInRequired)
+    }
 }
 
-/// Reads the relay's `{"error","detail"}` answer into a problem with
+/// A title and advice for each of the relay's error codes.
+fn explain(code: ErrorCode) -> (&'static str, &'static str) {
+    match code {
+        ErrorCode::NotAllowlisted => (
+            "Your address is not allowed to use this relay",
+            "Ask the relay's administrator to add your address (shown above) to its allowlist.",
+        ),
+        ErrorCode::SignInRequired => (
+            "Please sign in",
+            "Your session has ended, or you have not signed in yet. Sign in to carry on where you were.",
+        ),
+        ErrorCode::ProfileForbidden => (
+            "Your account has no access to this profile",
+            "Choose another profile, or ask for access as the message above says.",
+        ),
+        ErrorCode::CrossSiteRequest => (
+            "The relay refused a request from another site",
+            "Go back to the portal and try again from there.",
+        ),
+        ErrorCode::UnknownRoute
+        | ErrorCode::UnknownProfile
+        | ErrorCode::UnknownVersion
+        | ErrorCode::UnknownEndpoint => (
+            "The relay no longer offers this choice",
+            "Reload the page to see the profiles, versions and endpoints it offers now.",
+        ),
+        ErrorCode::BadParameter => ("The relay refused the query", "Correct the query and fetch again."),
+        ErrorCode::VendorRejectedKey => (
+            "The vendor rejected this profile's API key",
+            "The key may have expired or been revoked. Ask the administrator to generate a new key in the vendor's portal and put it in the relay's configuration.",
+        ),
+        ErrorCode::VendorRefusedRelay => (
+            "The vendor refused the relay",
+            "The relay's IP address is not on the key's whitelist, or the key lacks permission for this endpoint. The administrator can check both in the vendor's portal.",
+        ),
+        ErrorCode::VendorFailed => {
+            ("The vendor's service failed", "This is on the vendor's side; try again in a few minutes.")
+        }
+        ErrorCode::VendorWrongFormat => (
+            "The vendor sent something other than the document",
+            "Often a maintenance page; try again later.",
+        ),
+        ErrorCode::VendorUnreachable => (
+            "The vendor cannot be reached",
+            "The vendor's service is down or unreachable from the relay; try again later.",
+        ),
+        ErrorCode::VendorTooSlow => {
+            ("The vendor took too long to answer", "Try a shorter date range, or try again later.")
+        }
+        ErrorCode::RateLimited => ("Too many requests from your address", "Wait a moment, then fetch again."),
+    }
+}
+
+/// Reads the relay's `{"code","error","detail"}` answer into a problem with
 /// advice; any other body is shown as the relay sent it.
 pub fn relay_problem(status: u16, body: &str) -> RelayProblem {
-    let Ok(RelayErrorBody { error, detail }) = serde_json::from_str::<RelayErrorBody>(body) else {
+    let Ok(ErrorBody { code, detail, .. }) = serde_json::from_str::<ErrorBody>(body) else {
         let shown: String = body.chars().take(300).collect();
         return RelayProblem {
             status,
+            code: None,
             title: format!("The relay answered {status}"),
             detail: shown,
             advice: "Try again; if it persists, tell the relay's administrator.".to_owned(),
         };
     };
-    let (title, advice) = match error.as_str() {
-        "this address is not on the relay's allowlist" => (
-            "Your address is not allowed to use this relay",
-            "Ask the relay's administrator to add your address (shown above) to its allowlist.",
-        ),
-        "unknown profile" | "unknown API version" | "unknown endpoint" => (
-            "The relay no longer offers this choice",
-            "Reload the page to see the profiles, versions and endpoints it offers now.",
-        ),
-        "bad request parameter" => ("The relay refused the query", "Correct the query and fetch again."),
-        "the vendor rejected the API key" => (
-            "The vendor rejected this profile's API key",
-            "The key may have expired or been revoked. Ask the administrator to generate a new key in the vendor's portal and put it in the relay's configuration.",
-        ),
-        "the vendor refused the relay" => (
-            "The vendor refused the relay",
-            "The relay's IP address is not on the key's whitelist, or the key lacks permission for this endpoint. The administrator can check both in the vendor's portal.",
-        ),
-        "the vendor failed" => {
-            ("The vendor's service failed", "This is on the vendor's side; try again in a few minutes.")
-        }
-        "the vendor answered in the wrong format" => (
-            "The vendor sent something other than the document",
-            "Often a maintenance page; try again later.",
-        ),
-        "the vendor cannot be reached" => (
-            "The vendor cannot be reached",
-            "The vendor's service is down or unreachable from the relay; try again later.",
-        ),
-        "the vendor is too slow" => {
-            ("The vendor took too long to answer", "Try a shorter date range, or try again later.")
-        }
-        "too many requests" => ("Too many requests from your address", "Wait a moment, then fetch again."),
-        _ => ("The relay could not answer", "Try again; if it persists, tell the relay's administrator."),
-    };
-    RelayProblem { status, title: title.to_owned(), detail, advice: advice.to_owned() }
+    let (title, advice) = explain(code);
+    RelayProblem { status, code: Some(code), title: title.to_owned(), detail, advice: advice.to_owned() }
+}
+
+/// The sign-in link that brings the browser back to the page as it is now,
+/// query and all.
+pub fn sign_in_here() -> String {
+    let location = web_sys::window().map(|window| window.location());
+    let here = location
+        .map(|location| {
+            format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default())
+        })
+        .unwrap_or_else(|| "/".to_owned());
+    routes::sign_in_returning_to(&here)
+}
+
+fn unreachable(message: String) -> RelayProblem {
+    RelayProblem {
+        status: 0,
+        code: None,
+        title: "The relay cannot be reached".to_owned(),
+        detail: message,
+        advice: "Check your connection and reload the page.".to_owned(),
+    }
+}
+
+/// Who is signed in and which profiles they may use.
+pub async fn fetch_me() -> Result<Me, RelayProblem> {
+    let response = Request::get(routes::ME).send().await.map_err(|error| unreachable(error.to_string()))?;
+    if !response.ok() {
+        let body = response.text().await.unwrap_or_default();
+        return Err(relay_problem(response.status(), &body));
+    }
+    response.json().await.map_err(|error| unreachable(error.to_string()))
 }
 
 /// The vendor API keys the relay offers, described without the keys.
 pub async fn fetch_profiles() -> Result<Vec<ProfileSummary>, RelayProblem> {
-    let unreachable = |message: String| RelayProblem {
-        status: 0,
-        title: "The relay cannot be reached".to_owned(),
-        detail: message,
-        advice: "Check your connection and reload the page.".to_owned(),
-    };
     let response =
-        Request::get("/api/profiles").send().await.map_err(|error| unreachable(error.to_string()))?;
+        Request::get(routes::PROFILES).send().await.map_err(|error| unreachable(error.to_string()))?;
     if !response.ok() {
         let body = response.text().await.unwrap_or_default();
         return Err(relay_problem(response.status(), &body));
@@ -98,16 +147,22 @@ mod tests {
     fn relay_errors_become_a_title_the_relays_detail_and_advice() {
         let problem = relay_problem(
             502,
-            r#"{"error":"the vendor rejected the API key","detail":"the vendor answered 401 to profile p's API key"}"#,
+            r#"{"code":"vendor_rejected_key","error":"reworded freely","detail":"the vendor answered 401 to profile p's API key"}"#,
         );
         assert_eq!(problem.title, "The vendor rejected this profile's API key");
         assert_eq!(problem.detail, "the vendor answered 401 to profile p's API key");
         assert!(problem.advice.contains("expired or been revoked"));
         let refused = relay_problem(
             403,
-            r#"{"error":"this address is not on the relay's allowlist","detail":"the relay saw your address as 192.0.2.1"}"#,
+            r#"{"code":"not_allowlisted","error":"e","detail":"the relay saw your address as 192.0.2.1"}"#,
         );
         assert!(refused.advice.contains("allowlist") && refused.detail.contains("192.0.2.1"));
+        let expired = relay_problem(
+            401,
+            r#"{"code":"sign_in_required","error":"e","detail":"d","sign_in_url":"/auth/login"}"#,
+        );
+        assert!(expired.needs_sign_in());
+        assert!(!refused.needs_sign_in());
     }
 
     #[test]
@@ -115,5 +170,7 @@ mod tests {
         let problem = relay_problem(500, "<html>proxy error</html>");
         assert_eq!(problem.title, "The relay answered 500");
         assert_eq!(problem.detail, "<html>proxy error</html>");
+        let unknown_code = relay_problem(500, r#"{"code":"from_a_newer_relay","error":"e","detail":"d"}"#);
+        assert_eq!(unknown_code.code, None, "an unknown code is shown as sent, not guessed at");
     }
 }

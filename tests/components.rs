@@ -94,7 +94,7 @@ fn the_summary_counts_and_totals_per_currency() {
 fn a_relay_problem_shows_title_detail_and_advice() {
     let container = fresh_container();
     let problem =
-        relay_problem(502, r#"{"error":"the vendor is too slow","detail":"no answer within 60.0 s"}"#);
+        relay_problem(502, r#"{"code":"vendor_too_slow","error":"e","detail":"no answer within 60.0 s"}"#);
     let _mounted =
         leptos::mount::mount_to(container.clone(), move || view! { <ProblemView problem=problem.clone() /> });
     assert_eq!(texts(&container, ".problem-title"), ["The vendor took too long to answer"]);

@@ -8,8 +8,6 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::Stdio,
-    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -17,67 +15,9 @@ mod support;
 
 use fantoccini::{Client, Locator};
 use support::*;
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-};
-
-struct Relay {
-    url: String,
-    /// Everything the relay logged so far.
-    logs: Arc<Mutex<String>>,
-    _process: Child,
-}
-
-fn workspace_path(variable: &str, default: &str) -> PathBuf {
-    std::env::var_os(variable)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(default))
-}
 
 async fn start_relay() -> Relay {
-    let binary = workspace_path("BILLING_RELAY_BIN", "target/debug/billing-relay");
-    let app_dir = workspace_path("BILLING_APP_DIR", "dist");
-    assert!(
-        binary.is_file(),
-        "{} is missing: run `cargo xtask test`, or `cargo build -p relay` first",
-        binary.display()
-    );
-    assert!(
-        app_dir.join("index.html").is_file(),
-        "{} has no built app: run `cargo xtask test`, or `trunk build --release` first",
-        app_dir.display()
-    );
-    let mut process = Command::new(&binary)
-        .args(["--demo", "--demo-faults", "--listen", "127.0.0.1:0", "--app-dir"])
-        .arg(&app_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the relay binary starts");
-    let logs = Arc::new(Mutex::new(String::new()));
-    let mut log_lines = BufReader::new(process.stderr.take().unwrap()).lines();
-    let collected = logs.clone();
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = log_lines.next_line().await {
-            let mut logs = collected.lock().unwrap();
-            logs.push_str(&line);
-            logs.push('\n');
-        }
-    });
-    let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
-    let url = tokio::time::timeout(STARTUP, async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(url) = line.strip_prefix("billing-relay listening on ") {
-                return url.to_owned();
-            }
-        }
-        panic!("the relay exited without printing its address");
-    })
-    .await
-    .expect("the relay prints its address");
-    Relay { url: url.trim_end_matches('/').to_owned(), logs, _process: process }
+    start_relay_with(&["--demo", "--demo-faults", "--listen", "127.0.0.1:0"], &[]).await
 }
 
 /// Per currency: (excluding VAT, VAT) as the page shows them in its data.

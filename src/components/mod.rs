@@ -1,3 +1,4 @@
+pub mod account;
 pub mod app;
 pub mod charts;
 pub mod downloads;
@@ -5,11 +6,13 @@ pub mod invoice_detail;
 pub mod invoice_list;
 pub mod lines_table;
 pub mod margin_panel;
+pub mod no_access;
 pub mod portal;
 pub mod problem_view;
 pub mod query_panel;
 pub mod request_link;
 pub mod results;
+pub mod sign_in_prompt;
 pub mod subscription_details_view;
 pub mod summary;
 pub mod theme_toggle;

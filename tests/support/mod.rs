@@ -3,12 +3,92 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
-use std::{net::TcpListener, process::Stdio, time::Duration};
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use tokio::process::{Child, Command};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
 
 pub const STARTUP: Duration = Duration::from_secs(30);
+
+/// The `billing-relay` binary serving the release build of the app.
+pub struct Relay {
+    pub url: String,
+    /// Everything the relay logged so far.
+    pub logs: Arc<Mutex<String>>,
+    _process: Child,
+}
+
+impl Relay {
+    /// The relay as browsers reach it, e.g. by name rather than address.
+    pub fn reached_at(mut self, url: String) -> Self {
+        self.url = url;
+        self
+    }
+}
+
+pub fn workspace_path(variable: &str, default: &str) -> PathBuf {
+    std::env::var_os(variable)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(default))
+}
+
+/// Starts `billing-relay ARGS --app-dir dist` with `environment` added,
+/// and waits for the address it prints.
+pub async fn start_relay_with(args: &[&str], environment: &[(&str, &str)]) -> Relay {
+    let binary = workspace_path("BILLING_RELAY_BIN", "target/debug/billing-relay");
+    let app_dir = workspace_path("BILLING_APP_DIR", "dist");
+    assert!(
+        binary.is_file(),
+        "{} is missing: run `cargo xtask test`, or `cargo build -p relay` first",
+        binary.display()
+    );
+    assert!(
+        app_dir.join("index.html").is_file(),
+        "{} has no built app: run `cargo xtask test`, or `trunk build --release` first",
+        app_dir.display()
+    );
+    let mut process = Command::new(&binary)
+        .args(args)
+        .arg("--app-dir")
+        .arg(&app_dir)
+        .envs(environment.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the relay binary starts");
+    let logs = Arc::new(Mutex::new(String::new()));
+    let mut log_lines = BufReader::new(process.stderr.take().unwrap()).lines();
+    let collected = logs.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = log_lines.next_line().await {
+            let mut logs = collected.lock().unwrap();
+            logs.push_str(&line);
+            logs.push('\n');
+        }
+    });
+    let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
+    let url = tokio::time::timeout(STARTUP, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.strip_prefix("billing-relay listening on ") {
+                return url.to_owned();
+            }
+        }
+        panic!("the relay exited without printing its address: {}", logs.lock().unwrap());
+    })
+    .await
+    .expect("the relay prints its address");
+    Relay { url: url.trim_end_matches('/').to_owned(), logs, _process: process }
+}
 
 pub struct Browser {
     pub client: Client,

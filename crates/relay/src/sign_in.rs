@@ -443,11 +443,19 @@ pub async fn sign_out(
     Ok(Redirect::to(&destination).into_response())
 }
 
-/// Whether a state-changing request comes from the relay's own pages.
+/// Whether a state-changing request comes from the relay's own pages: its
+/// origin, or (as browsers send a form's `Origin: null` under the relay's
+/// `Referrer-Policy: no-referrer`) the browser's own word that it is
+/// same-origin. Pages cannot set `Sec-Fetch-Site`.
 fn same_origin(headers: &HeaderMap, origin: &str) -> bool {
     let sent = headers.get(header::ORIGIN).and_then(|value| value.to_str().ok());
     let fetch_site = headers.get("sec-fetch-site").and_then(|value| value.to_str().ok());
-    sent == Some(origin) && fetch_site.is_none_or(|site| site == "same-origin")
+    match (sent, fetch_site) {
+        (_, Some(site)) if site != "same-origin" => false,
+        (Some(sent), _) if sent == origin => true,
+        (Some("null"), Some("same-origin")) => true,
+        _ => false,
+    }
 }
 
 /// `return` is only ever a path on the relay: anything a browser could
@@ -589,6 +597,12 @@ mod tests {
         assert!(same_origin(&headers, "https://billing.example"));
         headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
         assert!(!same_origin(&headers, "https://billing.example"));
+        headers.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(!same_origin(&headers, "https://billing.example"), "a sandboxed page elsewhere");
+        headers.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert!(same_origin(&headers, "https://billing.example"), "a form under no-referrer");
+        headers.remove("sec-fetch-site");
+        assert!(!same_origin(&headers, "https://billing.example"), "null alone proves nothing");
     }
 
     #[test]

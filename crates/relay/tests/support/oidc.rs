@@ -61,7 +61,12 @@ impl OidcProvider {
     }
 
     async fn try_start(relay_public_url: &str) -> Result<Self, String> {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../xtask/oidc/provider.mjs");
+        // The relay's tests and the app's browser tests both use this file.
+        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .map(|dir| dir.join("xtask/oidc/provider.mjs"))
+            .find(|script| script.is_file())
+            .expect("xtask/oidc/provider.mjs in the workspace");
         let modules = node_modules();
         assert!(
             modules.join("oidc-provider").is_dir(),
