@@ -179,6 +179,27 @@ pub enum ErrorCode {
     VendorTooSlow,
 }
 
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 16] = [
+        Self::UnknownRoute,
+        Self::NotAllowlisted,
+        Self::RateLimited,
+        Self::SignInRequired,
+        Self::ProfileForbidden,
+        Self::CrossSiteRequest,
+        Self::UnknownProfile,
+        Self::UnknownVersion,
+        Self::UnknownEndpoint,
+        Self::BadParameter,
+        Self::VendorRejectedKey,
+        Self::VendorRefusedRelay,
+        Self::VendorFailed,
+        Self::VendorWrongFormat,
+        Self::VendorUnreachable,
+        Self::VendorTooSlow,
+    ];
+}
+
 /// The body of every error the relay answers with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -288,6 +309,9 @@ mod tests {
         let plain: ErrorBody =
             serde_json::from_str(r#"{"code":"vendor_too_slow","error":"e","detail":"d"}"#).unwrap();
         assert_eq!((plain.code, plain.sign_in_url), (ErrorCode::VendorTooSlow, None));
+        let names: std::collections::HashSet<String> =
+            ErrorCode::ALL.iter().map(|code| serde_json::to_string(code).unwrap()).collect();
+        assert_eq!(names.len(), ErrorCode::ALL.len(), "every code once");
         assert_eq!(
             routes::sign_in_returning_to("/?profile=demo&start=2026-01-01"),
             "/auth/login?return=/%3Fprofile%3Ddemo%26start%3D2026-01-01"

@@ -2,11 +2,12 @@
 //! `/api/openapi.json`. Its enumerations come from crates/billing, so they
 //! follow the code.
 
-use billing::Endpoint;
+use billing::{Endpoint, api::ErrorCode};
 use serde_json::{Value, json};
 
 pub fn document() -> Value {
     let endpoints: Vec<&str> = Endpoint::ALL.iter().map(|endpoint| endpoint.path()).collect();
+    let codes: Vec<Value> = ErrorCode::ALL.iter().map(|code| json!(code)).collect();
     let error = json!({ "$ref": "#/components/schemas/Error" });
     let error_response = |description: &str| json!({ "description": description, "content": { "application/json": { "schema": error } } });
     let query = |name: &str, description: &str, schema: Value| json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema });
@@ -20,9 +21,20 @@ pub fn document() -> Value {
         "paths": {
             "/api/profiles": {
                 "get": {
-                    "summary": "The configured profiles: name, environment, generation, versions and endpoints",
+                    "summary": "The profiles the caller may use: name, environment, generation, versions and endpoints",
                     "responses": {
                         "200": { "description": "The profiles", "content": { "application/json": { "schema": { "type": "array", "items": { "$ref": "#/components/schemas/Profile" } } } } },
+                        "401": error_response("Sign-in is on and the request has no live session (code sign_in_required)"),
+                        "403": error_response("The client is not on the allowlist")
+                    }
+                }
+            },
+            "/api/me": {
+                "get": {
+                    "summary": "Whether sign-in is on, who is signed in, and the names of the profiles they may use",
+                    "responses": {
+                        "200": { "description": "The caller", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Me" } } } },
+                        "401": error_response("Sign-in is on and the request has no live session (code sign_in_required)"),
                         "403": error_response("The client is not on the allowlist")
                     }
                 }
@@ -43,7 +55,8 @@ pub fn document() -> Value {
                     "responses": {
                         "200": { "description": "The document, byte for byte as the vendor sent it", "content": { "application/xml": {}, "application/json": {} } },
                         "400": error_response("A bad or reversed date, or another bad parameter"),
-                        "403": error_response("The client is not on the allowlist"),
+                        "401": error_response("Sign-in is on and the request has no live session (code sign_in_required)"),
+                        "403": error_response("The client is not on the allowlist, or the signed-in person has no access to the profile (code profile_forbidden)"),
                         "404": error_response("Unknown profile, version or endpoint"),
                         "429": error_response("Too many requests from this client"),
                         "502": error_response("The vendor rejected the key, refused the relay, failed, answered in the wrong format or could not be reached"),
@@ -57,8 +70,23 @@ pub fn document() -> Value {
             "schemas": {
                 "Error": {
                     "type": "object",
-                    "required": ["error", "detail"],
-                    "properties": { "error": { "type": "string" }, "detail": { "type": "string" } }
+                    "required": ["code", "error", "detail"],
+                    "properties": {
+                        "code": { "type": "string", "enum": codes, "description": "Stable and machine-readable; match on this, not on the wording" },
+                        "error": { "type": "string" },
+                        "detail": { "type": "string" },
+                        "sign_in_url": { "type": "string", "description": "With sign_in_required: where to sign in" }
+                    }
+                },
+                "Me": {
+                    "type": "object",
+                    "required": ["sign_in_enabled", "profiles"],
+                    "properties": {
+                        "sign_in_enabled": { "type": "boolean" },
+                        "person": { "type": ["object", "null"], "properties": { "name": { "type": ["string", "null"] }, "email": { "type": ["string", "null"] } } },
+                        "profiles": { "type": "array", "items": { "type": "string" } },
+                        "access_contact": { "type": ["string", "null"] }
+                    }
                 },
                 "Profile": {
                     "type": "object",
