@@ -153,3 +153,22 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down: no new connections, running downloads may finish");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beyond_loopback_without_sign_in_only_when_asked_for() {
+        let remote = RelayConfig {
+            listen: "192.0.2.10:8080".parse().unwrap(),
+            ..RelayConfig::defaults("dist".into())
+        };
+        assert!(check_access_settings(&remote).is_err());
+        let asked = RelayConfig { allow_remote_without_sign_in: true, ..remote };
+        assert!(check_access_settings(&asked).is_ok());
+        let local =
+            RelayConfig { listen: "[::1]:8080".parse().unwrap(), ..RelayConfig::defaults("dist".into()) };
+        assert!(check_access_settings(&local).is_ok());
+    }
+}

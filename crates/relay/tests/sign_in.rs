@@ -522,3 +522,56 @@ async fn forged_id_tokens_are_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn on_https_the_cookie_is_secure_and_host_prefixed() {
+    let provider = HostileProvider::start(support::oidc::CLIENT_ID, support::oidc::CLIENT_SECRET).await;
+    let vendor = vendor().await;
+    let relay = relay_with(vec![profile("production", Legacy, vendor.base_url(), KEY)], |config| {
+        config.sign_in = Some(sign_in_config(&provider.issuer, "https://billing.example"));
+    })
+    .await;
+    let response = Browser::default().get(&relay.url("/auth/login?return=/")).await;
+    let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("__Host-billing_session="), "{cookie}");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{attribute}: {cookie}");
+    }
+    assert!(!cookie.contains("Domain"), "a __Host- cookie has no Domain: {cookie}");
+    let redirect = location(&response);
+    assert_eq!(
+        query_value(&redirect, "redirect_uri").as_deref(),
+        Some("https://billing.example/auth/callback"),
+        "the provider sends the browser back to the public URL"
+    );
+}
+
+#[tokio::test]
+async fn a_relay_beyond_loopback_needs_sign_in_or_an_explicit_override() {
+    let app_dir = tempfile::tempdir().unwrap();
+    write_app(app_dir.path());
+    let config = || RelayConfig {
+        listen: "0.0.0.0:0".parse().unwrap(),
+        allowlist: vendor_sim::config::loopback(),
+        ..RelayConfig::defaults(app_dir.path().to_owned())
+    };
+    // Refused before anything is bound; the override is checked in the unit tests.
+    let refused = relay::Application::build(config()).await.err().expect("refused without sign-in");
+    assert!(refused.to_string().contains("without sign-in"), "{refused}");
+
+    let typo = RelayConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        sign_in: Some(sign_in_config("http://127.0.0.1:9", "http://localhost:1")),
+        access: vec![relay::AccessRule { profile: "prodution".into(), ..Default::default() }],
+        ..RelayConfig::defaults(app_dir.path().to_owned())
+    };
+    let refused = relay::Application::build(typo).await.err().expect("a rule for no profile");
+    assert!(refused.to_string().contains("`prodution`, which is not configured"), "{refused}");
+    let rules_without_sign_in = RelayConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        access: access_rules(),
+        ..RelayConfig::defaults(app_dir.path().to_owned())
+    };
+    let refused = relay::Application::build(rules_without_sign_in).await.err().expect("rules need sign-in");
+    assert!(refused.to_string().contains("need [sign_in]"), "{refused}");
+}
