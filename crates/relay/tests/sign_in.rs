@@ -155,6 +155,16 @@ async fn each_person_gets_exactly_the_profiles_their_rules_name() {
     }
 }
 
+/// The headers an authenticating proxy would set, as any client can.
+fn claiming_to_be_alice(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    request
+        .header("X-Forwarded-User", "alice")
+        .header("X-Forwarded-Email", "alice@corp.example")
+        .header("X-Auth-Request-Email", "alice@corp.example")
+        .header("Remote-User", "alice")
+        .header(header::AUTHORIZATION, "Basic YWxpY2U6eA==")
+}
+
 #[tokio::test]
 async fn without_a_session_every_api_route_is_401_and_the_vendor_is_never_called() {
     let portal = portal().await;
@@ -169,17 +179,7 @@ async fn without_a_session_every_api_route_is_401_and_the_vendor_is_never_called
         "/api/unknown",
         "/api/",
     ] {
-        let response = browser
-            .client
-            .get(portal.at(path))
-            .header("X-Forwarded-User", "alice")
-            .header("X-Forwarded-Email", "alice@corp.example")
-            .header("X-Auth-Request-Email", "alice@corp.example")
-            .header("Remote-User", "alice")
-            .header(header::AUTHORIZATION, "Basic YWxpY2U6eA==")
-            .send()
-            .await
-            .unwrap();
+        let response = claiming_to_be_alice(browser.client.get(portal.at(path))).send().await.unwrap();
         let cache =
             response.headers().get(header::CACHE_CONTROL).map(|value| value.to_str().unwrap().to_owned());
         assert_eq!(cache.as_deref(), Some("no-store"), "{path}: {}", response.status());
@@ -201,12 +201,7 @@ async fn another_profile_cannot_be_reached_through_the_path_query_or_headers() {
         let bob = &bob;
         let portal = &portal;
         async move {
-            let response = bob
-                .client
-                .get(portal.at(path))
-                .header("X-Forwarded-User", "alice")
-                .header("X-Forwarded-Email", "alice@corp.example")
-                .header("X-Auth-Request-Email", "alice@corp.example")
+            let response = claiming_to_be_alice(bob.client.get(portal.at(path)))
                 .header("X-Profile", "production")
                 .send()
                 .await
