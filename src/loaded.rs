@@ -5,8 +5,8 @@ use std::{collections::BTreeSet, sync::Arc};
 
 use billing::{
     Endpoint, Format, InvoiceDocument, ParseError, json,
-    lines::rows,
     model::SubscriptionDetails,
+    rows::rows,
     scalars::Id,
     totals::{Discrepancy, Sums, TotalField, check, totals_by_currency},
     writer::write_document,

@@ -101,7 +101,7 @@ async fn a_preset_fetch_renders_totals_and_downloads_that_match_the_source() {
     assert_eq!(raw, xml, "the raw file is byte for byte what the relay sent");
     let csv = download(&browser, ".download[data-file$='.csv']").await;
     let records = csv::Reader::from_reader(csv.as_slice()).records().count();
-    assert_eq!(records, billing::lines::rows(&document).count(), "one CSV row per price line");
+    assert_eq!(records, billing::rows::rows(&document).count(), "one CSV row per price line");
     let converted = download(&browser, ".download[data-file$='.json']").await;
     assert_eq!(
         billing::json::parse_invoices(&converted).unwrap(),
@@ -235,7 +235,7 @@ async fn filtering_lines_by_a_customer_agrees_with_its_subtotals_its_csv_and_cra
         &direct(&relay, &format!("/api/documents/demo/v3/invoices?format=xml&{window}")).await,
     )
     .unwrap();
-    let total = billing::lines::rows(&document).count();
+    let total = billing::rows::rows(&document).count();
     assert_eq!(text_of(client, ".lines-shown").await, format!("{total} of {total} lines"));
 
     // A customer without markup in its name, chosen by the page's own list.
@@ -254,7 +254,7 @@ async fn filtering_lines_by_a_customer_agrees_with_its_subtotals_its_csv_and_cra
         )
         .await
         .unwrap();
-    let theirs: Vec<_> = billing::lines::rows(&document)
+    let theirs: Vec<_> = billing::rows::rows(&document)
         .filter(|row| row.customer.company_name.as_deref() == Some(customer.as_str()))
         .collect();
     assert!(!theirs.is_empty());
@@ -476,8 +476,8 @@ async fn clicking_a_customer_bar_filters_the_lines_table() {
         &direct(&relay, &format!("/api/documents/demo/v3/invoices?format=xml&{window}")).await,
     )
     .unwrap();
-    let total = billing::lines::rows(&document).count();
-    let theirs = billing::lines::rows(&document)
+    let total = billing::rows::rows(&document).count();
+    let theirs = billing::rows::rows(&document)
         .filter(|row| row.customer.company_name.as_deref() == Some(customer.as_str()))
         .count();
     wait_for_line_count(client, theirs, total).await;
@@ -487,7 +487,7 @@ async fn clicking_a_customer_bar_filters_the_lines_table() {
     let vendor_bar = wait_for(client, ".chart:nth-of-type(4) .bar").await;
     let vendor = vendor_bar.attr("data-label").await.unwrap().unwrap();
     vendor_bar.click().await.unwrap();
-    let theirs = billing::lines::rows(&document)
+    let theirs = billing::rows::rows(&document)
         .filter(|row| billing::lines::vendor_of(row.invoice) == Some(vendor.as_str()))
         .count();
     assert!(theirs > 0 && theirs < total, "{vendor} has some of the lines");

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use billing::{
     csv_export::{CsvOptions, write_csv},
-    lines::rows,
+    rows::rows,
 };
 use leptos::prelude::*;
 

@@ -2,8 +2,9 @@ use std::sync::Arc;
 
 use billing::{
     csv_export::{CsvOptions, write_csv, write_csv_with_margins},
-    lines::{GroupBy, LineFilter, LineRow, LineTable, vendor_of},
+    lines::{GroupBy, LineFilter, LineTable, vendor_of},
     matching::MarginSummary,
+    rows::LineRow,
     totals::currency_of,
 };
 use chrono::NaiveDate;

@@ -36,7 +36,7 @@ fn sums_by<'a, K: Ord>(
     table: &'a LineTable,
     indexes: &[usize],
     currency: &str,
-    key: impl Fn(&crate::lines::LineRow<'a>) -> Option<K>,
+    key: impl Fn(&crate::rows::LineRow<'a>) -> Option<K>,
 ) -> BTreeMap<K, Decimal> {
     let mut sums = BTreeMap::new();
     for &index in indexes {

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::{lines::LineRow, matching::MarginSummary, scalars::Id};
+use crate::{matching::MarginSummary, rows::LineRow, scalars::Id};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CsvOptions {

@@ -6,15 +6,19 @@
 pub mod api;
 pub mod charts;
 pub mod csv_export;
+mod decode;
 pub mod error;
 pub mod json;
+mod leaf;
 pub mod lines;
 pub mod matching;
 pub mod model;
+pub mod rows;
 pub mod scalars;
 pub mod totals;
 pub mod writer;
 pub mod xml;
+mod xml_out;
 
 pub use api::{Endpoint, Generation, ProfileSummary};
 pub use error::{Format, ParseError};

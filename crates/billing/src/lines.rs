@@ -1,5 +1,5 @@
-//! Price lines flattened with their invoice, customer and subscription: the
-//! rows of the app's table and of the CSV export.
+//! The app's table of price lines: search, filters, sort, grouping with
+//! subtotals, and the choices its filters offer.
 
 use std::{
     collections::BTreeMap,
@@ -9,18 +9,10 @@ use std::{
 use chrono::{Datelike, NaiveDate};
 
 use crate::{
-    model::{Customer, Invoice, InvoiceDocument, PriceLine, Subscription},
+    model::{Invoice, InvoiceDocument, PriceLine},
+    rows::{LineRow, rows},
     totals::{Sums, currency_of},
 };
-
-/// One price line in its context.
-#[derive(Clone, Copy, Debug)]
-pub struct LineRow<'a> {
-    pub invoice: &'a Invoice,
-    pub customer: &'a Customer,
-    pub subscription: &'a Subscription,
-    pub line: &'a PriceLine,
-}
 
 /// The vendor an invoice bills for. The contract has no vendor field, but
 /// the API never merges vendors into one invoice, and its description names
@@ -30,20 +22,6 @@ pub fn vendor_of(invoice: &Invoice) -> Option<&str> {
     let description = invoice.header.description.as_deref()?;
     let vendor = description.split(',').next().unwrap_or(description).trim();
     (!vendor.is_empty()).then_some(vendor)
-}
-
-/// Every price line of the document, in document order.
-pub fn rows(document: &InvoiceDocument) -> impl Iterator<Item = LineRow<'_>> {
-    document.invoices.iter().flat_map(invoice_rows)
-}
-
-/// Every price line of one invoice, in document order.
-pub fn invoice_rows(invoice: &Invoice) -> impl Iterator<Item = LineRow<'_>> {
-    invoice.customers.iter().flat_map(move |customer| {
-        customer.subscriptions.iter().flat_map(move |subscription| {
-            subscription.price_lines.iter().map(move |line| LineRow { invoice, customer, subscription, line })
-        })
-    })
 }
 
 /// What the table shows: every condition that is set must hold.

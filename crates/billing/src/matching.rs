@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use rust_decimal::Decimal;
 
 use crate::{
-    lines::{LineRow, rows},
     model::{InvoiceDocument, PriceLine},
+    rows::{LineRow, rows},
     totals::currency_of,
 };
 

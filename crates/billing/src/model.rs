@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::{json::leaf, scalars::Id};
+use crate::{leaf, scalars::Id};
 
 /// A whole answer of `invoices`, `customerinvoices`, `consolidatedinvoices`,
 /// or the current API's invoice-shaped endpoints.

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::{
-    lines::{invoice_rows, rows},
     model::{Invoice, InvoiceDocument, PriceLine},
+    rows::{invoice_rows, rows},
 };
 
 /// Sums of price lines in one currency.

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::{
     error::Format,
     model::{Customer, Header, Invoice, InvoiceDocument, Receiver, Sender, Totals},
-    xml::{close_root_element, element, open_root_element},
+    xml_out::{close_root_element, element, open_root_element},
 };
 
 const XML_ROOT: &str = "InvoiceResponse";

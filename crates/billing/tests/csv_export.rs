@@ -3,8 +3,8 @@
 use billing::{
     csv_export::{CsvOptions, write_csv, write_csv_with_margins},
     json::parse_invoices,
-    lines::rows,
     matching::{MarginSummary, match_documents},
+    rows::rows,
 };
 
 fn fixture() -> billing::InvoiceDocument {

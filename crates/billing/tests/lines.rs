@@ -13,7 +13,7 @@ fn fixture() -> billing::InvoiceDocument {
     parse_invoices(include_bytes!("fixtures/invoices.json")).unwrap()
 }
 
-fn descriptions(rows: &[billing::lines::LineRow<'_>]) -> Vec<String> {
+fn descriptions(rows: &[billing::rows::LineRow<'_>]) -> Vec<String> {
     rows.iter().map(|row| row.line.description.clone().unwrap_or_default()).collect()
 }
 

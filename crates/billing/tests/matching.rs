@@ -63,7 +63,7 @@ fn margins_per_line_subscription_and_customer_with_unmatched_lines_listed() {
         decimal("18")
     );
 
-    let hashes = |rows: &[billing::lines::LineRow<'_>]| -> Vec<String> {
+    let hashes = |rows: &[billing::rows::LineRow<'_>]| -> Vec<String> {
         rows.iter().map(|row| row.line.invoice_row_hash.clone().unwrap()).collect()
     };
     assert_eq!(hashes(&report.purchase_only), ["only-bought"]);

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use billing::{
     InvoiceDocument, json,
-    lines::rows,
     matching::match_documents,
+    rows::rows,
     scalars::Id,
     totals::{check, currency_of},
     xml,
