@@ -9,5 +9,6 @@ pub mod format;
 pub mod loaded;
 pub mod query;
 pub mod storage;
+mod worker_client;
 
 pub use components::app::App;

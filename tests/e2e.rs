@@ -86,7 +86,12 @@ async fn a_preset_fetch_renders_totals_and_downloads_that_match_the_source() {
     assert_eq!(client.title().await.unwrap(), "Billing portal");
     choose(client, "#profile", "demo").await;
     click_button(client, "Last quarter").await;
+    let worker_loaded = || relay.logs.lock().unwrap().contains(r#"path="/worker_bg.wasm""#);
+    assert!(!worker_loaded(), "the worker is not part of the first load");
     fetch(client).await;
+    assert!(worker_loaded(), "the background worker made the transfer");
+    let loader = reqwest::get(format!("{}/worker_loader.js", relay.url)).await.unwrap();
+    assert_eq!(loader.headers()["cache-control"], "no-cache", "the worker's unhashed files are revalidated");
 
     let today = chrono::Local::now().date_naive();
     let (start, end) = billing_portal::query::Preset::LastQuarter.window(today);

@@ -78,6 +78,8 @@ fn run_steps(tally: &mut Tally) -> anyhow::Result<()> {
             "clippy",
             "--package",
             "billing-portal",
+            "--package",
+            "worker",
             "--target",
             WASM_TARGET,
             "--all-targets",
@@ -86,7 +88,11 @@ fn run_steps(tally: &mut Tally) -> anyhow::Result<()> {
             "warnings",
         ]),
     )?;
-    step("native tests", tally, cargo(&["test", "--workspace", "--exclude", "billing-portal"]))?;
+    step(
+        "native tests",
+        tally,
+        cargo(&["test", "--workspace", "--exclude", "billing-portal", "--exclude", "worker"]),
+    )?;
     step(
         "native tests of the app's pure code",
         tally,

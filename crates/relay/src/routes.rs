@@ -102,7 +102,12 @@ pub fn app(mut config: RelayConfig) -> anyhow::Result<Router> {
         .route_service("/api/", api.clone().with_state(state.clone()))
         .nest("/api", api)
         .merge(limited(auth))
-        .fallback_service(Router::new().fallback_service(app_files).layer(CompressionLayer::new()))
+        .fallback_service(
+            Router::new()
+                .fallback_service(app_files)
+                .layer(CompressionLayer::new())
+                .layer(middleware::from_fn(revalidate_unhashed_files)),
+        )
         .layer(middleware::from_fn_with_state(state.clone(), admission::admit));
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -147,6 +152,19 @@ fn session_layer(
         // Saved on every request, so the idle lifetime counts from the last one.
         .with_always_save(true)
         .with_signed(tower_sessions::cookie::Key::generate())
+}
+
+/// trunk names the worker's files without a content hash, so a browser
+/// must ask each time whether they changed; the page's own files are hashed.
+async fn revalidate_unhashed_files(request: axum::extract::Request, next: middleware::Next) -> Response {
+    let unhashed = request.uri().path().starts_with("/worker");
+    let mut response = next.run(request).await;
+    if unhashed {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-cache"));
+    }
+    response
 }
 
 /// The profiles the caller may use.
