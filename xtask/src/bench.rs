@@ -90,11 +90,21 @@ fn compressed_sizes(bytes: &[u8]) -> anyhow::Result<Sizes> {
     Ok(Sizes { raw: bytes.len(), gzip, brotli: brotli.len() })
 }
 
+/// index.html and the files it names: what a browser loads before any
+/// fetch. The worker's files, which nothing in index.html names, come later.
 fn first_load_bytes(dist: &Path) -> anyhow::Result<()> {
+    let index = std::fs::read_to_string(dist.join("index.html"))
+        .with_context(|| format!("cannot read {}/index.html: build the app first", dist.display()))?;
     let mut files: Vec<_> = std::fs::read_dir(dist)
         .with_context(|| format!("cannot read {}", dist.display()))?
         .map(|entry| entry.map(|entry| entry.path()))
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .filter(|file| {
+            let name = file.file_name().unwrap_or_default().to_string_lossy();
+            name == "index.html" || index.contains(&format!("/{name}"))
+        })
+        .collect();
     files.sort();
     println!("first-load bytes of {}", dist.display());
     println!("{:<48} {:>10} {:>10} {:>10}", "file", "raw", "gzip -9", "brotli");
