@@ -13,6 +13,13 @@ use crate::{
     query::Query,
 };
 
+/// A document as it arrived: as a Blob outside wasm memory, for the
+/// download exactly as received, and its bytes, to read.
+pub struct Received {
+    pub blob: web_sys::Blob,
+    pub bytes: Vec<u8>,
+}
+
 /// Why a document did not arrive whole.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FetchError {
@@ -30,7 +37,7 @@ pub async fn fetch_document(
     url: &str,
     signal: &AbortSignal,
     progress: impl Fn(u64, Option<u64>) + 'static,
-) -> Result<Vec<u8>, FetchError> {
+) -> Result<Received, FetchError> {
     crate::worker_client::fetch_through_worker(url, signal, progress).await
 }
 
@@ -48,7 +55,7 @@ fn describe(error: &JsValue) -> String {
 pub async fn fetch_invoices(query: Query) -> Result<Arc<InvoiceDocument>, String> {
     let controller = AbortController::new().map_err(|error| describe(&error))?;
     match fetch_document(&query.relay_path(false), &controller.signal(), |_, _| {}).await {
-        Ok(bytes) => match read_contents(&query, &bytes) {
+        Ok(received) => match read_contents(&query, &received.bytes) {
             Ok(Contents::Invoices(document)) => Ok(document),
             Ok(_) => Err("the answer is not an invoice document".to_owned()),
             Err(error) => Err(error.to_string()),

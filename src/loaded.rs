@@ -22,13 +22,13 @@ pub enum Contents {
     SubscriptionDetails(Box<SubscriptionDetails>),
 }
 
-/// A document as received and as read.
+/// A document as read. Its raw bytes are not kept here: the worker holds
+/// them as a Blob outside wasm memory, for the download as received.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Loaded {
     pub query: Query,
-    /// The raw bytes, kept to download exactly as received; shared with the
-    /// download link rather than copied, since they may be 100 MB.
-    pub bytes: Arc<Vec<u8>>,
+    /// How many bytes came.
+    pub raw_size: u64,
     pub contents: Contents,
     pub discrepancies: Vec<Discrepancy>,
 }
@@ -49,13 +49,13 @@ pub fn read_contents(query: &Query, bytes: &[u8]) -> Result<Contents, ParseError
 }
 
 impl Loaded {
-    pub fn read(query: Query, bytes: Vec<u8>) -> Result<Self, ParseError> {
-        let contents = read_contents(&query, &bytes)?;
+    pub fn read(query: Query, bytes: &[u8]) -> Result<Self, ParseError> {
+        let contents = read_contents(&query, bytes)?;
         let discrepancies = match &contents {
             Contents::Invoices(document) => check(document),
             Contents::SubscriptionDetails(_) => Vec::new(),
         };
-        Ok(Self { query, bytes: Arc::new(bytes), contents, discrepancies })
+        Ok(Self { query, raw_size: bytes.len() as u64, contents, discrepancies })
     }
 
     pub fn raw_file_name(&self) -> String {
@@ -213,8 +213,8 @@ mod tests {
 
     #[test]
     fn a_document_is_read_summarised_and_converted_both_ways() {
-        let loaded = Loaded::read(query(Format::Xml), XML.to_vec()).unwrap();
-        assert_eq!(*loaded.bytes, XML, "the raw bytes are kept as received");
+        let loaded = Loaded::read(query(Format::Xml), XML).unwrap();
+        assert_eq!(loaded.raw_size, XML.len() as u64);
         let Contents::Invoices(document) = &loaded.contents else { panic!("invoices") };
         let summary = summary(document);
         assert_eq!((summary.invoices, summary.customers, summary.lines), (2, 2, 3));
@@ -227,7 +227,7 @@ mod tests {
         assert_eq!(announcement(&loaded), "Loaded 2 invoices with 3 lines.");
         let (name, json_bytes) = (loaded.converted_file_name(), loaded.converted());
         assert_eq!(name, "customerinvoices_v3_2025-12-31_2026-03-31.json");
-        let back = Loaded::read(query(Format::Json), json_bytes).unwrap();
+        let back = Loaded::read(query(Format::Json), &json_bytes).unwrap();
         assert_eq!(back.contents, loaded.contents);
         let (single_name, single) = single_invoice(&loaded, document, 1);
         assert_eq!(single_name, "invoice_880002.xml");
@@ -237,7 +237,7 @@ mod tests {
     #[test]
     fn a_broken_document_says_where() {
         let broken = &XML[..XML.len() / 2];
-        let error = Loaded::read(query(Format::Xml), broken.to_vec()).unwrap_err();
+        let error = Loaded::read(query(Format::Xml), broken).unwrap_err();
         assert!(error.to_string().starts_with("XML line"), "{error}");
     }
 
@@ -246,7 +246,7 @@ mod tests {
         let mut consolidated = query(Format::Xml);
         consolidated.endpoint = Endpoint::ConsolidatedInvoices;
         let bytes = include_bytes!("../crates/billing/tests/fixtures/consolidatedinvoices.xml").to_vec();
-        let loaded = Loaded::read(consolidated, bytes).unwrap();
+        let loaded = Loaded::read(consolidated, &bytes).unwrap();
         let Contents::Invoices(document) = &loaded.contents else { panic!("invoices") };
         assert_eq!(
             discrepancy_notes(document, &loaded.discrepancies, 0),

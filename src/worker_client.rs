@@ -14,7 +14,10 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Blob, ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 use worker_protocol::{FromWorker, ToWorker, VERSION, decode, encode};
 
-use crate::{api::relay_problem, fetch::FetchError};
+use crate::{
+    api::relay_problem,
+    fetch::{FetchError, Received},
+};
 
 /// trunk's loader for the worker's wasm; not content-hashed.
 const WORKER_SCRIPT: &str = "/worker_loader.js";
@@ -148,7 +151,7 @@ pub async fn fetch_through_worker(
     url: &str,
     signal: &AbortSignal,
     progress: impl Fn(u64, Option<u64>) + 'static,
-) -> Result<Vec<u8>, FetchError> {
+) -> Result<Received, FetchError> {
     let connection = connection().map_err(|message| FetchError::Broken { received: 0, message })?;
     let generation = NEXT_GENERATION.replace(NEXT_GENERATION.get() + 1);
     let mut finish = None;
@@ -174,7 +177,7 @@ pub async fn fetch_through_worker(
             let buffer = JsFuture::from(blob.array_buffer())
                 .await
                 .map_err(|error| broken(received, describe(&error)))?;
-            Ok(Uint8Array::new(&buffer).to_vec())
+            Ok(Received { bytes: Uint8Array::new(&buffer).to_vec(), blob })
         }
         FromWorker::Refused { status, body, .. } => Err(FetchError::Relay(relay_problem(status, &body))),
         FromWorker::Cancelled { received, .. } => Err(FetchError::Cancelled { received }),

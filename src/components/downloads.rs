@@ -15,8 +15,7 @@ use crate::{
 /// The raw file exactly as received, the price lines as CSV, and the
 /// document in the other format.
 #[component]
-pub fn Downloads(loaded: Arc<Loaded>) -> impl IntoView {
-    let raw_media = media_type(format_name(loaded.query.format));
+pub fn Downloads(loaded: Arc<Loaded>, raw: web_sys::Blob) -> impl IntoView {
     let converted_media = media_type(format_name(loaded.other_format()));
     let converted_name = loaded.converted_file_name();
     let semicolon = RwSignal::new(false);
@@ -35,8 +34,8 @@ pub fn Downloads(loaded: Arc<Loaded>) -> impl IntoView {
     };
     view! {
         <section class="downloads" aria-label="Downloads">
-            <BlobLink bytes=converting.bytes.clone() media=raw_media file_name=converting.raw_file_name()
-                label=format!("Raw file as received ({})", format::bytes(converting.bytes.len() as u64)) />
+            <BlobLink blob=raw file_name=converting.raw_file_name()
+                label=format!("Raw file as received ({})", format::bytes(converting.raw_size)) />
             <GeneratedDownload media=converted_media file_name=converted_name
                 label=format!("As {}", format_name(converting.other_format()).to_uppercase())
                 generate={
@@ -105,11 +104,11 @@ fn media_type(format: &str) -> &'static str {
     }
 }
 
-/// A real `<a download>` to a Blob of `bytes`; the object URL is revoked
-/// when the link is no longer shown.
+/// A real `<a download>` to `blob`; the object URL is revoked when the
+/// link is no longer shown.
 #[component]
-pub fn BlobLink(bytes: Arc<Vec<u8>>, media: &'static str, file_name: String, label: String) -> impl IntoView {
-    let url = object_url(&bytes, media);
+pub fn BlobLink(blob: web_sys::Blob, file_name: String, label: String) -> impl IntoView {
+    let url = web_sys::Url::create_object_url_with_blob(&blob).ok();
     let revoked = url.clone();
     on_cleanup(move || {
         if let Some(url) = revoked {
@@ -121,10 +120,14 @@ pub fn BlobLink(bytes: Arc<Vec<u8>>, media: &'static str, file_name: String, lab
     }
 }
 
-fn object_url(bytes: &[u8], media: &str) -> Option<String> {
+/// `bytes` as a Blob of type `media`.
+pub fn blob_of(bytes: &[u8], media: &str) -> Option<web_sys::Blob> {
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(media);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
-    web_sys::Url::create_object_url_with_blob(&blob).ok()
+    web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()
+}
+
+fn object_url(bytes: &[u8], media: &str) -> Option<String> {
+    web_sys::Url::create_object_url_with_blob(&blob_of(bytes, media)?).ok()
 }

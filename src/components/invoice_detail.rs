@@ -8,7 +8,7 @@ use billing::{
 use leptos::prelude::*;
 
 use crate::{
-    components::downloads::BlobLink,
+    components::downloads::{BlobLink, blob_of},
     format,
     loaded::{Loaded, discrepancy_notes, single_invoice},
 };
@@ -26,6 +26,9 @@ pub fn InvoiceDetail(loaded: Arc<Loaded>, document: Arc<InvoiceDocument>, index:
         billing::Format::Xml => "application/xml",
         billing::Format::Json => "application/json",
     };
+    let single = blob_of(&bytes, media).map(|blob| {
+        view! { <BlobLink blob file_name label="Download this invoice".to_owned() /> }
+    });
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let header = &invoice.header;
     let totals = &invoice.totals;
@@ -80,7 +83,7 @@ pub fn InvoiceDetail(loaded: Arc<Loaded>, document: Arc<InvoiceDocument>, index:
                     <dd>{text(&invoice.receiver.company_name)}<br />{text(&invoice.receiver.address)}" "{text(&invoice.receiver.zip)}" "{text(&invoice.receiver.city)}<br />{text(&invoice.receiver.vat_number)}</dd>
                 </dl>
             </div>
-            <BlobLink bytes=Arc::new(bytes) media file_name label="Download this invoice".to_owned() />
+            {single}
             {customers}
         </article>
     }

@@ -20,12 +20,24 @@ use crate::{
 #[derive(Clone, Debug, PartialEq)]
 pub enum Transfer {
     Idle,
-    Running { received: u64, total: Option<u64>, started_ms: f64 },
-    Cancelled { received: u64 },
-    Broken { received: u64, message: String },
+    Running {
+        received: u64,
+        total: Option<u64>,
+        started_ms: f64,
+    },
+    Cancelled {
+        received: u64,
+    },
+    Broken {
+        received: u64,
+        message: String,
+    },
     Refused(RelayProblem),
-    Unreadable { message: String },
-    Done(Arc<Loaded>),
+    Unreadable {
+        message: String,
+    },
+    /// The document as read, and as received for the raw download.
+    Done(Arc<Loaded>, web_sys::Blob),
 }
 
 const LAST_QUERY: &str = "billing-portal.last-query";
@@ -104,10 +116,10 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
                 Err(FetchError::Cancelled { received }) => Transfer::Cancelled { received },
                 Err(FetchError::Broken { received, message }) => Transfer::Broken { received, message },
                 Err(FetchError::Relay(problem)) => Transfer::Refused(problem),
-                Ok(bytes) => match Loaded::read(asked, bytes) {
+                Ok(received) => match Loaded::read(asked, &received.bytes) {
                     Ok(loaded) => {
                         crate::format::mark("billing:parsed");
-                        Transfer::Done(Arc::new(loaded))
+                        Transfer::Done(Arc::new(loaded), received.blob)
                     }
                     Err(error) => Transfer::Unreadable { message: error.to_string() },
                 },

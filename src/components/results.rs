@@ -28,8 +28,8 @@ use crate::{
 pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
     move || {
         match transfer.get() {
-        Transfer::Done(loaded) => {
-            let downloads = view! { <Downloads loaded=loaded.clone() /> };
+        Transfer::Done(loaded, raw) => {
+            let downloads = view! { <Downloads loaded=loaded.clone() raw /> };
             let body = match &loaded.contents {
                 Contents::Invoices(document) if document.invoices.is_empty() => view! {
                     <p class="empty" role="status">{empty_window_advice(&loaded.query)}</p>

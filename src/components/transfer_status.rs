@@ -22,7 +22,7 @@ pub fn TransferStatus(
     // told only when the transfer starts, ends or is cancelled.
     let announced = Memo::new(move |_| match transfer.get() {
         Transfer::Running { .. } => "Fetching the document…".to_owned(),
-        Transfer::Done(loaded) => announcement(&loaded),
+        Transfer::Done(loaded, _) => announcement(&loaded),
         Transfer::Cancelled { received } => format!("Cancelled after {}.", format::bytes(received)),
         _ => String::new(),
     });

@@ -8,8 +8,8 @@ use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{
-    AbortController, Blob, DedicatedWorkerGlobalScope, MessageEvent, ReadableStreamDefaultReader,
-    RequestInit, Response,
+    AbortController, Blob, BlobPropertyBag, DedicatedWorkerGlobalScope, MessageEvent,
+    ReadableStreamDefaultReader, RequestInit, Response,
 };
 use worker_protocol::{FromWorker, ToWorker, VERSION, decode, encode};
 
@@ -124,6 +124,9 @@ async fn transfer(
             post(scope, &FromWorker::Progress { generation, received, total }, None);
         }
     }
-    let blob = Blob::new_with_u8_array_sequence(&chunks).map_err(broken(received))?;
+    // Typed as the relay sent it, so the download opens as what it is.
+    let options = BlobPropertyBag::new();
+    options.set_type(&response.headers().get("content-type").ok().flatten().unwrap_or_default());
+    let blob = Blob::new_with_u8_array_sequence_and_options(&chunks, &options).map_err(broken(received))?;
     Ok((received, blob))
 }
