@@ -41,12 +41,13 @@ pub async fn fetch_document(
     crate::worker_client::fetch_through_worker(url, signal, progress).await
 }
 
-fn describe(error: &JsValue) -> String {
+/// A JavaScript error in words.
+pub(crate) fn describe(error: &JsValue) -> String {
     error
         .dyn_ref::<js_sys::Error>()
         .map(|error| String::from(error.message()))
         .or_else(|| error.as_string())
-        .unwrap_or_else(|| "the connection failed".to_owned())
+        .unwrap_or_else(|| "an error the browser did not explain".to_owned())
 }
 
 /// Fetches and reads an invoice-shaped document, for the margin's other

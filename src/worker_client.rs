@@ -16,7 +16,7 @@ use worker_protocol::{FromWorker, ToWorker, VERSION, decode, encode};
 
 use crate::{
     api::relay_problem,
-    fetch::{FetchError, Received},
+    fetch::{FetchError, Received, describe},
 };
 
 /// trunk's loader for the worker's wasm; not content-hashed.
@@ -40,14 +40,6 @@ struct Connection {
 thread_local! {
     static CONNECTION: RefCell<Option<Rc<Connection>>> = const { RefCell::new(None) };
     static NEXT_GENERATION: Cell<u64> = const { Cell::new(1) };
-}
-
-fn describe(error: &JsValue) -> String {
-    error
-        .dyn_ref::<js_sys::Error>()
-        .map(|error| String::from(error.message()))
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| "unknown error".to_owned())
 }
 
 impl Connection {
