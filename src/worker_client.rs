@@ -124,7 +124,8 @@ fn connection() -> Result<Rc<Connection>, String> {
     let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
         if let Some(connection) = failing.upgrade() {
             let said = event.message();
-            let said = if said.is_empty() { "it stopped, perhaps out of memory".to_owned() } else { said };
+            let said =
+                if said.is_empty() { "it could not load, or ran out of memory".to_owned() } else { said };
             connection.fail_all(&format!("the background worker failed: {said}"));
         }
     });

@@ -154,3 +154,19 @@ async fn the_colour_choice_applies_to_the_page_and_is_remembered() {
         assert_eq!(storage.get_item("billing-portal.theme").unwrap().as_deref(), attribute, "{choice:?}");
     }
 }
+
+#[wasm_bindgen_test]
+async fn a_worker_that_cannot_run_fails_the_fetch_in_words() {
+    use billing_portal::fetch::{FetchError, fetch_document};
+    // The test runner serves no worker: starting it fails, as a worker
+    // that dies or runs out of memory does.
+    let controller = web_sys::AbortController::new().unwrap();
+    let result = fetch_document("/api/documents/demo/v3/invoices", &controller.signal(), |_, _| {}).await;
+    match result {
+        Err(FetchError::Broken { message, .. }) => {
+            assert!(message.starts_with("the background worker failed"), "{message}");
+        }
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("a document came without a worker"),
+    }
+}
