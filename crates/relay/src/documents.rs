@@ -314,7 +314,6 @@ async fn forward(
     let mut response = Response::new(Body::from_stream(passed));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, content_type.expect("checked above"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Some(length) = content_length {
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     }

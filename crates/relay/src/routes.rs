@@ -172,12 +172,7 @@ async fn profiles(
     State(state): State<Arc<RelayState>>,
     Extension(caller): Extension<Caller>,
 ) -> Json<Vec<ProfileSummary>> {
-    let allowed = state
-        .config
-        .profiles
-        .iter()
-        .filter(|profile| sign_in::check_access(&state, &caller, &profile.name).is_ok());
-    Json(allowed.map(|profile| profile.summary()).collect())
+    Json(sign_in::allowed_profiles(&state, &caller).map(|profile| profile.summary()).collect())
 }
 
 async fn unknown_api_route(OriginalUri(uri): OriginalUri) -> RelayError {

@@ -35,7 +35,7 @@ use tokio::sync::RwLock;
 use tower_sessions::Session;
 
 use crate::{
-    RelayError,
+    Profile, RelayError,
     access::{Caller, User, may_use},
     audit::{self, RequestId},
     config::SignInConfig,
@@ -148,6 +148,12 @@ impl SignIn {
             return Ok(provider.clone());
         }
         let mut cached = self.provider.write().await;
+        // Another request may have fetched it while this one waited.
+        if let Some(provider) = cached.as_ref()
+            && provider.fetched.elapsed() < METADATA_LIFETIME
+        {
+            return Ok(provider.clone());
+        }
         match self.discover().await {
             Ok(provider) => {
                 let provider = Arc::new(provider);
@@ -535,15 +541,17 @@ pub fn check_access(state: &RelayState, caller: &Caller, profile: &str) -> Resul
     })
 }
 
+/// The profiles `caller` may use, in the configured order.
+pub fn allowed_profiles<'a>(state: &'a RelayState, caller: &'a Caller) -> impl Iterator<Item = &'a Profile> {
+    state.config.profiles.iter().filter(move |profile| match caller {
+        Caller::Admitted => true,
+        Caller::SignedIn(user) => may_use(&state.config.access, user, &profile.name),
+    })
+}
+
 /// `GET /api/me`.
 pub async fn me(State(state): State<Arc<RelayState>>, Extension(caller): Extension<Caller>) -> Json<Me> {
-    let profiles = state
-        .config
-        .profiles
-        .iter()
-        .filter(|profile| check_access(&state, &caller, &profile.name).is_ok())
-        .map(|profile| profile.name.clone())
-        .collect();
+    let profiles = allowed_profiles(&state, &caller).map(|profile| profile.name.clone()).collect();
     Json(Me {
         sign_in_enabled: state.sign_in.is_some(),
         person: caller.user().map(|user| Person { name: user.name.clone(), email: user.email.clone() }),
