@@ -118,9 +118,9 @@ fn unreachable(message: String) -> RelayProblem {
     }
 }
 
-/// Who is signed in and which profiles they may use.
-pub async fn fetch_me() -> Result<Me, RelayProblem> {
-    let response = Request::get(routes::ME).send().await.map_err(|error| unreachable(error.to_string()))?;
+/// GETs one of the relay's JSON answers.
+async fn get_json<T: serde::de::DeserializeOwned>(path: &str) -> Result<T, RelayProblem> {
+    let response = Request::get(path).send().await.map_err(|error| unreachable(error.to_string()))?;
     if !response.ok() {
         let body = response.text().await.unwrap_or_default();
         return Err(relay_problem(response.status(), &body));
@@ -128,15 +128,14 @@ pub async fn fetch_me() -> Result<Me, RelayProblem> {
     response.json().await.map_err(|error| unreachable(error.to_string()))
 }
 
+/// Who is signed in and which profiles they may use.
+pub async fn fetch_me() -> Result<Me, RelayProblem> {
+    get_json(routes::ME).await
+}
+
 /// The vendor API keys the relay offers, described without the keys.
 pub async fn fetch_profiles() -> Result<Vec<ProfileSummary>, RelayProblem> {
-    let response =
-        Request::get(routes::PROFILES).send().await.map_err(|error| unreachable(error.to_string()))?;
-    if !response.ok() {
-        let body = response.text().await.unwrap_or_default();
-        return Err(relay_problem(response.status(), &body));
-    }
-    response.json().await.map_err(|error| unreachable(error.to_string()))
+    get_json(routes::PROFILES).await
 }
 
 #[cfg(test)]
