@@ -55,7 +55,13 @@ fn post(scope: &DedicatedWorkerGlobalScope, message: &FromWorker, blob: Option<&
 }
 
 async fn fetch(scope: DedicatedWorkerGlobalScope, running: Running, generation: u64, url: String) {
-    let Ok(controller) = AbortController::new() else { return };
+    let controller = match AbortController::new() {
+        Ok(controller) => controller,
+        Err(error) => {
+            let message = format!("the transfer cannot start: {}", describe(&error));
+            return post(&scope, &FromWorker::Broken { generation, received: 0, message }, None);
+        }
+    };
     let signal = controller.signal();
     running.borrow_mut().insert(generation, controller);
     let ended = transfer(&scope, generation, &url, &signal).await;
