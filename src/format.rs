@@ -4,18 +4,17 @@
 
 use std::{cell::RefCell, collections::HashMap};
 
-use rust_decimal::Decimal;
-
 thread_local! {
     static FORMATS: RefCell<HashMap<String, js_sys::Intl::NumberFormat>> = RefCell::new(HashMap::new());
 }
 
 /// `1234.5` in `EUR` as the browser's locale writes it, e.g. `€ 1.234,50`.
-pub fn amount(value: Decimal, currency: &str) -> String {
+/// `value` is exact decimal text, as the worker sends amounts.
+pub fn amount(value: &str, currency: &str) -> String {
     if !cfg!(target_arch = "wasm32") {
         return format!("{currency} {value}");
     }
-    let text = value.to_string();
+    let text = value.to_owned();
     FORMATS.with(|formats| {
         let mut formats = formats.borrow_mut();
         let format = formats.entry(currency.to_owned()).or_insert_with(|| number_format(currency));
@@ -29,7 +28,7 @@ pub fn amount(value: Decimal, currency: &str) -> String {
 }
 
 /// A plain decimal (quantity, rate) in the browser's locale, all digits kept.
-pub fn number(value: Decimal) -> String {
+pub fn number(value: &str) -> String {
     amount(value, "")
 }
 
@@ -51,6 +50,16 @@ fn number_format(currency: &str) -> js_sys::Intl::NumberFormat {
 /// The browser's preferred language, e.g. `nl-BE`.
 pub fn language() -> String {
     web_sys::window().and_then(|window| window.navigator().language()).unwrap_or_else(|| "en".to_owned())
+}
+
+/// A cell of the worker's as text: amounts in `currency`.
+pub fn cell(cell: &worker_protocol::Cell, currency: &str) -> String {
+    match cell {
+        worker_protocol::Cell::Empty => String::new(),
+        worker_protocol::Cell::Text(text) => text.clone(),
+        worker_protocol::Cell::Number(value) => number(value),
+        worker_protocol::Cell::Money(value) => amount(value, currency),
+    }
 }
 
 /// Bytes as a person reads them, one decimal (integer arithmetic: float

@@ -42,7 +42,7 @@ impl Query {
             ("profile", self.profile.clone()),
             ("version", self.version.clone()),
             ("endpoint", self.endpoint.path().to_owned()),
-            ("format", format_name(self.format).to_owned()),
+            ("format", self.format.extension().to_owned()),
         ];
         if self.endpoint == Endpoint::SubscriptionDetails {
             pairs.push(("subscription", self.subscription.clone()));
@@ -83,7 +83,7 @@ impl Query {
 
     /// The relay URL that answers this query; `download` asks for a file.
     pub fn relay_path(&self, download: bool) -> String {
-        let mut pairs = vec![("format", format_name(self.format).to_owned())];
+        let mut pairs = vec![("format", self.format.extension().to_owned())];
         if self.endpoint == Endpoint::SubscriptionDetails {
             pairs.push(("subscription", self.subscription.trim().to_owned()));
         } else {
@@ -156,13 +156,6 @@ pub fn default_format(generation: Generation) -> Format {
     match generation {
         Generation::Legacy => Format::Xml,
         Generation::Current => Format::Json,
-    }
-}
-
-pub fn format_name(format: Format) -> &'static str {
-    match format {
-        Format::Xml => "xml",
-        Format::Json => "json",
     }
 }
 

@@ -12,18 +12,35 @@ use js_sys::{Array, Function, Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Blob, ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
-use worker_protocol::{FromWorker, ToWorker, VERSION, decode, encode};
+use worker_protocol::{Answer, FromWorker, Opened, Question, Slot, ToWorker, VERSION, decode, encode};
 
 use crate::{
     api::relay_problem,
-    fetch::{FetchError, Received, describe},
+    fetch::{FetchError, describe},
+    query::Query,
 };
 
 /// trunk's loader for the worker's wasm; not content-hashed.
 const WORKER_SCRIPT: &str = "/worker_loader.js";
 
+/// Where an opening document stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Receiving {
+        received: u64,
+        total: Option<u64>,
+    },
+    /// Every byte came; the worker reads them.
+    Reading {
+        received: u64,
+    },
+}
+
 struct Request {
-    progress: Rc<dyn Fn(u64, Option<u64>)>,
+    progress: Rc<dyn Fn(Stage)>,
+    /// Set once the worker reads the document: cancelling then stops the
+    /// worker itself, since it reads without pausing for messages.
+    reading: Cell<Option<u64>>,
     /// Resolves the request's promise with the worker's final message.
     finish: Function,
 }
@@ -33,7 +50,7 @@ struct Connection {
     /// Messages posted before the worker's wasm runs are lost, so they
     /// wait for its `Ready`.
     ready: Cell<bool>,
-    waiting: RefCell<Vec<String>>,
+    waiting: RefCell<Vec<Vec<u8>>>,
     requests: RefCell<HashMap<u64, Request>>,
 }
 
@@ -42,21 +59,41 @@ thread_local! {
     static NEXT_GENERATION: Cell<u64> = const { Cell::new(1) };
 }
 
+/// A message as the worker posts it: its bytes, with nothing beside.
+fn parts_of(message: &FromWorker) -> Array {
+    Array::of1(&Uint8Array::from(encode(message).as_slice()))
+}
+
+fn finish(request: &Request, message: &FromWorker) {
+    let _ = request.finish.call1(&JsValue::NULL, &parts_of(message));
+}
+
+/// The message at the head of what the worker posted.
+fn message_in(parts: &Array) -> Result<FromWorker, String> {
+    let bytes = parts.get(0).dyn_into::<Uint8Array>().map_err(|_| "the background worker gave no answer")?;
+    decode::<FromWorker>(&bytes.to_vec())
+}
+
 impl Connection {
     fn send(&self, message: &ToWorker) {
-        let text = encode(message);
+        let bytes = encode(message);
         if self.ready.get() {
-            let _ = self.worker.post_message(&JsValue::from_str(&text));
+            self.post(&bytes);
         } else {
-            self.waiting.borrow_mut().push(text);
+            self.waiting.borrow_mut().push(bytes);
         }
+    }
+
+    /// Posts a message's bytes, their buffer transferred rather than copied.
+    fn post(&self, bytes: &[u8]) {
+        let message = Uint8Array::from(bytes);
+        let _ = self.worker.post_message_with_transfer(&message, &Array::of1(&message.buffer()));
     }
 
     fn receive(&self, data: JsValue) {
         let parts: Array = data.unchecked_into();
-        let message = match parts.get(0).as_string().map(|text| decode::<FromWorker>(&text)) {
-            Some(Ok(message)) => message,
-            _ => return self.fail_all("the background worker sent a message the page cannot read"),
+        let Ok(message) = message_in(&parts) else {
+            return self.fail_all("the background worker sent a message the page cannot read");
         };
         match &message {
             FromWorker::Ready { version } if *version != VERSION => {
@@ -66,15 +103,18 @@ impl Connection {
             }
             FromWorker::Ready { .. } => {
                 self.ready.set(true);
-                for text in self.waiting.take() {
-                    let _ = self.worker.post_message(&JsValue::from_str(&text));
+                for bytes in self.waiting.take() {
+                    self.post(&bytes);
                 }
             }
             FromWorker::Progress { generation, received, total } => {
-                let progress = self.requests.borrow().get(generation).map(|request| request.progress.clone());
-                if let Some(progress) = progress {
-                    progress(*received, *total);
+                self.report(*generation, Stage::Receiving { received: *received, total: *total });
+            }
+            FromWorker::Reading { generation, received } => {
+                if let Some(request) = self.requests.borrow().get(generation) {
+                    request.reading.set(Some(*received));
                 }
+                self.report(*generation, Stage::Reading { received: *received });
             }
             ended => {
                 let finished =
@@ -86,15 +126,43 @@ impl Connection {
         }
     }
 
-    /// Ends every request with `message` and forgets this worker, so the
-    /// next fetch starts a fresh one.
-    fn fail_all(&self, message: &str) {
+    fn report(&self, generation: u64, stage: Stage) {
+        let progress = self.requests.borrow().get(&generation).map(|request| request.progress.clone());
+        if let Some(progress) = progress {
+            progress(stage);
+        }
+    }
+
+    /// Stops the worker and forgets it, so the next request starts a fresh
+    /// one; each request it held ends with `ending(generation)`.
+    fn stop(&self, ending: impl Fn(u64) -> FromWorker) {
         CONNECTION.with_borrow_mut(|connection| *connection = None);
         self.worker.terminate();
         for (generation, request) in self.requests.take() {
-            let broken = FromWorker::Broken { generation, received: 0, message: message.to_owned() };
-            let parts = Array::of1(&JsValue::from_str(&encode(&broken)));
-            let _ = request.finish.call1(&JsValue::NULL, &parts);
+            finish(&request, &ending(generation));
+        }
+    }
+
+    fn fail_all(&self, message: &str) {
+        self.stop(|generation| FromWorker::Broken { generation, received: 0, message: message.to_owned() });
+    }
+
+    /// Cancels `generation`: a transfer is aborted; a document being read
+    /// is stopped with the worker, whose other questions fail.
+    fn cancel(&self, generation: u64) {
+        let reading = self.requests.borrow().get(&generation).and_then(|request| request.reading.get());
+        match reading {
+            Some(received) => self.stop(|other| {
+                if other == generation {
+                    FromWorker::Cancelled { generation, received }
+                } else {
+                    FromWorker::Failed {
+                        generation: other,
+                        message: "the background worker was stopped to cancel a document".to_owned(),
+                    }
+                }
+            }),
+            None => self.send(&ToWorker::Cancel { generation }),
         }
     }
 }
@@ -138,45 +206,91 @@ fn connection() -> Result<Rc<Connection>, String> {
     Ok(connection)
 }
 
-/// GETs `url` through the worker, calling `progress(received, total)` as
-/// bytes arrive; the transfer stops when `signal` is aborted.
-pub async fn fetch_through_worker(
-    url: &str,
-    signal: &AbortSignal,
-    progress: impl Fn(u64, Option<u64>) + 'static,
-) -> Result<Received, FetchError> {
-    let connection = connection().map_err(|message| FetchError::Broken { received: 0, message })?;
+/// Sends the request `message(generation)` and waits for its last word,
+/// with the Blob beside it if any; `signal` cancels it.
+async fn request(
+    message: impl FnOnce(u64) -> ToWorker,
+    progress: impl Fn(Stage) + 'static,
+    signal: Option<&AbortSignal>,
+) -> Result<(FromWorker, Option<Blob>), String> {
+    let connection = connection()?;
     let generation = NEXT_GENERATION.replace(NEXT_GENERATION.get() + 1);
-    let mut finish = None;
-    let ended = Promise::new(&mut |resolve, _| finish = Some(resolve));
-    let finish = finish.expect("a promise calls its executor at once");
-    connection.requests.borrow_mut().insert(generation, Request { progress: Rc::new(progress), finish });
-    connection.send(&ToWorker::Fetch { generation, url: url.to_owned() });
-    let cancelling = connection.clone();
-    let on_abort = Closure::<dyn FnMut()>::new(move || cancelling.send(&ToWorker::Cancel { generation }));
-    let _ = signal.add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
-    let parts: Array = JsFuture::from(ended).await.unwrap_or_default().unchecked_into();
-    let _ = signal.remove_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
-    let broken = |received, message: String| FetchError::Broken { received, message };
-    let message = parts
-        .get(0)
-        .as_string()
-        .ok_or_else(|| broken(0, "the background worker gave no answer".to_owned()))
-        .and_then(|text| decode::<FromWorker>(&text).map_err(|message| broken(0, message)))?;
-    match message {
-        FromWorker::Done { received, .. } => {
-            let blob: Blob =
-                parts.get(1).dyn_into().map_err(|_| broken(received, "no document came".to_owned()))?;
-            let buffer = JsFuture::from(blob.array_buffer())
-                .await
-                .map_err(|error| broken(received, describe(&error)))?;
-            Ok(Received { bytes: Uint8Array::new(&buffer).to_vec(), blob })
+    let mut resolve = None;
+    let ended = Promise::new(&mut |done, _| resolve = Some(done));
+    let finish = resolve.expect("a promise calls its executor at once");
+    connection
+        .requests
+        .borrow_mut()
+        .insert(generation, Request { progress: Rc::new(progress), reading: Cell::new(None), finish });
+    connection.send(&message(generation));
+    let cancelling = Rc::downgrade(&connection);
+    let on_abort = Closure::<dyn FnMut()>::new(move || {
+        if let Some(connection) = cancelling.upgrade() {
+            connection.cancel(generation);
         }
+    });
+    if let Some(signal) = signal {
+        let _ = signal.add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
+    }
+    let parts: Array = JsFuture::from(ended).await.unwrap_or_default().unchecked_into();
+    if let Some(signal) = signal {
+        let _ = signal.remove_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
+    }
+    Ok((message_in(&parts)?, parts.get(1).dyn_into().ok()))
+}
+
+/// A document the worker has read.
+pub struct Arrived {
+    pub opened: Opened,
+    pub received: u64,
+    /// The document as received, for the main slot.
+    pub raw: Option<Blob>,
+}
+
+/// Fetches `query` through the worker, which reads it into `slot`;
+/// `progress` hears each stage, and `signal` cancels it.
+pub async fn open(
+    query: &Query,
+    slot: Slot,
+    signal: &AbortSignal,
+    progress: impl Fn(Stage) + 'static,
+) -> Result<Arrived, FetchError> {
+    let broken = |message: String| FetchError::Broken { received: 0, message };
+    let (message, blob) = request(
+        |generation| ToWorker::Open {
+            generation,
+            url: query.relay_path(false),
+            slot,
+            endpoint: query.endpoint,
+            format: query.format,
+            file_stem: query.file_stem(),
+        },
+        progress,
+        Some(signal),
+    )
+    .await
+    .map_err(broken)?;
+    match message {
+        FromWorker::Opened { opened, received, .. } => Ok(Arrived { opened: *opened, received, raw: blob }),
+        FromWorker::Unreadable { message, .. } => Err(FetchError::Unreadable { message }),
         FromWorker::Refused { status, body, .. } => Err(FetchError::Relay(relay_problem(status, &body))),
         FromWorker::Cancelled { received, .. } => Err(FetchError::Cancelled { received }),
         FromWorker::Broken { received, message, .. } => Err(FetchError::Broken { received, message }),
-        FromWorker::Ready { .. } | FromWorker::Progress { .. } => {
-            Err(broken(0, "the background worker ended the transfer without an outcome".to_owned()))
-        }
+        FromWorker::Failed { message, .. } => Err(broken(message)),
+        FromWorker::Ready { .. }
+        | FromWorker::Progress { .. }
+        | FromWorker::Reading { .. }
+        | FromWorker::Answered { .. } => Err(broken("the background worker answered out of turn".to_owned())),
+    }
+}
+
+/// Asks the worker about the main document; a download's file comes as
+/// the Blob.
+pub async fn ask(question: Question) -> Result<(Answer, Option<Blob>), String> {
+    let (message, blob) = request(|generation| ToWorker::Ask { generation, question }, |_| {}, None).await?;
+    match message {
+        FromWorker::Answered { answer, .. } => Ok((*answer, blob)),
+        FromWorker::Failed { message, .. } | FromWorker::Broken { message, .. } => Err(message),
+        _ => Err("the background worker answered out of turn".to_owned()),
     }
 }

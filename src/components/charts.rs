@@ -1,53 +1,54 @@
-use std::sync::Arc;
-
 use billing::{
-    charts::{
-        Bar, REST, by_charge_type, by_invoice_month, by_vendor, main_currency, month_window, top_customers,
-        top_margins,
-    },
-    lines::{LineFilter, LineTable},
-    matching::MarginSummary,
+    charts::{REST, month_window},
+    lines::LineFilter,
 };
 use leptos::prelude::*;
-use rust_decimal::prelude::ToPrimitive;
+use worker_protocol::{Answer, BarView, ChartsView, Question};
 
-use crate::format;
+use crate::{fetch::ask, format};
 
 /// Totals by invoice month, the top ten customers, the split by charge type
 /// and by vendor, and the margin per customer once both sides are loaded;
 /// in one currency at a time, and choosing a bar filters the lines table.
 #[component]
 pub fn Charts(
-    table: Arc<LineTable>,
+    /// The lines' currencies, the one most lines are in first.
+    currencies: Vec<String>,
     filter: RwSignal<LineFilter>,
-    #[prop(into)] margins: Signal<Option<Arc<MarginSummary>>>,
+    /// Whether the other side of the margin is joined.
+    joined: Signal<bool>,
 ) -> impl IntoView {
-    let all: Vec<usize> = (0..table.len()).collect();
-    let currencies = table.distinct(|row| Some(billing::totals::currency_of(row.invoice)));
-    let currency = RwSignal::new(main_currency(&table, &all).unwrap_or_default());
-    let table = StoredValue::new(table);
-    let all = StoredValue::new(all);
+    let currency = RwSignal::new(currencies.first().cloned().unwrap_or_default());
+    let figures = LocalResource::new(move || {
+        let currency = currency.get();
+        joined.track();
+        async move {
+            match ask(Question::Charts { currency }).await {
+                Ok((Answer::Charts(charts), _)) => Ok(charts),
+                Ok(_) => Err("the background worker answered something else".to_owned()),
+                Err(message) => Err(message),
+            }
+        }
+    });
     let charts = move || {
         let currency = currency.get();
-        let (months, customers, charges, vendors) = table.with_value(|table| {
-            all.with_value(|all| {
-                (
-                    by_invoice_month(table, all, &currency),
-                    top_customers(table, all, &currency, 10),
-                    by_charge_type(table, all, &currency),
-                    by_vendor(table, all, &currency),
-                )
-            })
-        });
+        let ChartsView { months, customers, charge_types, vendors, margins } = match figures.get() {
+            None => return view! { <p class="loading" role="status">"Drawing the charts…"</p> }.into_any(),
+            Some(Err(message)) => {
+                return view! { <p class="problem-detail" role="alert">{format!("The charts cannot be drawn: {message}")}</p> }
+                    .into_any();
+            }
+            Some(Ok(charts)) => charts,
+        };
         let choose_customer = move |label: String| {
             if label != REST {
                 filter.update(|filter| filter.customer = Some(label));
             }
         };
-        let margin_chart = margins.get().map(|summary| {
+        let margin_chart = margins.map(|bars| {
             view! {
-                <BarChart title="Margin: top ten customers and the rest" bars=top_margins(&summary, &currency, 10)
-                    currency=currency.clone() choose=choose_customer />
+                <BarChart title="Margin: top ten customers and the rest" bars currency=currency.clone()
+                    choose=choose_customer />
             }
         });
         view! {
@@ -59,12 +60,13 @@ pub fn Charts(
                 } />
             <BarChart title="Top ten customers and the rest" bars=customers currency=currency.clone()
                 choose=choose_customer />
-            <BarChart title="Per charge type" bars=charges currency=currency.clone()
+            <BarChart title="Per charge type" bars=charge_types currency=currency.clone()
                 choose=move |label: String| filter.update(|filter| filter.charge_type = Some(label)) />
             <BarChart title="Per vendor" bars=vendors currency=currency.clone()
                 choose=move |label: String| filter.update(|filter| filter.vendor = Some(label)) />
             {margin_chart}
         }
+        .into_any()
     };
     view! {
         <section class="charts" aria-labelledby="charts-heading">
@@ -95,13 +97,13 @@ const ROW_HEIGHT: f64 = 24.0;
 #[component]
 fn BarChart(
     title: &'static str,
-    bars: Vec<Bar>,
+    bars: Vec<BarView>,
     currency: String,
     choose: impl Fn(String) + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     // Pixels only: the amounts themselves are never computed in floats.
-    let largest =
-        bars.iter().filter_map(|bar| bar.amount.abs().to_f64()).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+    let pixels = |bar: &BarView| bar.amount.parse::<f64>().map(f64::abs).unwrap_or_default();
+    let largest = bars.iter().map(pixels).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
     let height = ROW_HEIGHT * bars.len().max(1) as f64;
     // Long names are cut by a clip, not shortened, so the text a reader sees
     // is the start of the name a screen reader says.
@@ -112,8 +114,8 @@ fn BarChart(
         .enumerate()
         .map(|(index, bar)| {
             let y = index as f64 * ROW_HEIGHT;
-            let width = bar.amount.abs().to_f64().unwrap_or_default() / largest * BAR_SPACE;
-            let amount = format::amount(bar.amount, &currency);
+            let width = pixels(bar) / largest * BAR_SPACE;
+            let amount = format::amount(&bar.amount, &currency);
             let label = bar.label.clone();
             let chosen = label.clone();
             let keyed = label.clone();
@@ -133,7 +135,7 @@ fn BarChart(
                     <rect class="hit" x="0" y=y width=LABEL_WIDTH + BAR_SPACE + 130.0 height=ROW_HEIGHT />
                     <text x="0" y=y + 16.0 class="bar-label" clip-path=format!("url(#{clip_id})")>{label.clone()}</text>
                     <rect x=LABEL_WIDTH y=y + 4.0 width=width.max(1.0) height=ROW_HEIGHT - 8.0
-                        class:negative=bar.amount.is_sign_negative() />
+                        class:negative=bar.amount.starts_with('-') />
                     <text x=LABEL_WIDTH + width + 6.0 y=y + 16.0 class="bar-amount">{amount}</text>
                 </g>
             }
@@ -141,7 +143,7 @@ fn BarChart(
         .collect_view();
     let rows = bars
         .iter()
-        .map(|bar| view! { <tr><th scope="row">{bar.label.clone()}</th><td>{format::amount(bar.amount, &currency)}</td></tr> })
+        .map(|bar| view! { <tr><th scope="row">{bar.label.clone()}</th><td>{format::amount(&bar.amount, &currency)}</td></tr> })
         .collect_view();
     view! {
         <figure class="chart">

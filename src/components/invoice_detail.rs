@@ -1,56 +1,65 @@
 use std::sync::Arc;
 
-use billing::{
-    Endpoint, InvoiceDocument,
-    model::{PriceLine, Subscription},
-    totals::{currency_of, sales_extended_price},
-};
 use leptos::prelude::*;
+use worker_protocol::{Answer, InvoiceView, LineCells, Party, Question, SubscriptionView, invoice_file_name};
 
-use crate::{
-    components::downloads::{BlobLink, blob_of},
-    format,
-    loaded::{Loaded, discrepancy_notes, single_invoice},
-};
+use crate::{components::downloads::GeneratedDownload, fetch::ask, format, loaded::Loaded};
 
 /// One invoice whole: header, sender, receiver, each customer with its
 /// subscriptions, their details and price lines, and what does not add up.
 #[component]
-pub fn InvoiceDetail(loaded: Arc<Loaded>, document: Arc<InvoiceDocument>, index: usize) -> impl IntoView {
-    let invoice = &document.invoices[index];
-    let currency = currency_of(invoice).to_owned();
-    let consolidated = loaded.query.endpoint == Endpoint::ConsolidatedInvoices;
-    let notes = discrepancy_notes(&document, &loaded.discrepancies, index);
-    let (file_name, bytes) = single_invoice(&loaded, &document, index);
-    let media = match loaded.query.format {
-        billing::Format::Xml => "application/xml",
-        billing::Format::Json => "application/json",
-    };
-    let single = blob_of(&bytes, media).map(|blob| {
-        view! { <BlobLink blob file_name label="Download this invoice".to_owned() /> }
+pub fn InvoiceDetail(loaded: Arc<Loaded>, index: usize) -> impl IntoView {
+    let invoice = LocalResource::new(move || async move {
+        match ask(Question::Invoice { index: index as u32 }).await {
+            Ok((Answer::Invoice(invoice), _)) => Ok(invoice),
+            Ok(_) => Err("the background worker answered something else".to_owned()),
+            Err(message) => Err(message),
+        }
     });
-    let text = |value: &Option<String>| value.clone().unwrap_or_default();
-    let header = &invoice.header;
-    let totals = &invoice.totals;
-    let stated = |value: Option<rust_decimal::Decimal>| {
-        value.map(|value| format::amount(value, &currency)).unwrap_or_default()
+    let format = loaded.query.format;
+    move || match invoice.get() {
+        None => view! { <p class="loading" role="status">"Loading the invoice…"</p> }.into_any(),
+        Some(Err(message)) => view! {
+            <p class="problem-detail" role="alert">{format!("The invoice cannot be shown: {message}")}</p>
+        }
+        .into_any(),
+        Some(Ok(invoice)) => invoice_view(*invoice, index, format).into_any(),
+    }
+}
+
+fn party(party: Party) -> impl IntoView {
+    view! { {party.name}<br />{party.address}" "{party.postal_code}" "{party.city}<br />{party.vat_number} }
+}
+
+fn invoice_view(invoice: InvoiceView, index: usize, format: billing::Format) -> impl IntoView {
+    let currency = invoice.currency.clone();
+    let stated = |value: &Option<String>| {
+        value.as_deref().map(|value| format::amount(value, &currency)).unwrap_or_default()
     };
+    let totals = format!(
+        "{} excl. VAT · {} VAT · {} incl. VAT",
+        stated(&invoice.stated[0]),
+        stated(&invoice.stated[1]),
+        stated(&invoice.stated[2])
+    );
+    let notes = invoice.discrepancies;
+    let consolidated = invoice.consolidated;
     let customers = invoice
         .customers
-        .iter()
+        .into_iter()
         .map(|customer| {
             let subscriptions = customer
                 .subscriptions
-                .iter()
-                .map(|subscription| subscription_view(subscription, &currency, consolidated))
+                .into_iter()
+                .map(|subscription| subscription_view(subscription, consolidated))
                 .collect_view();
             view! {
                 <section class="customer">
                     <h4>
-                        {text(&customer.company_name)}
+                        {customer.name}
                         <span class="muted">
-                            {customer.customer_number.as_ref().map(|number| format!(" · customer {number}"))}
-                            {customer.cost_centre().map(|centre| format!(" · cost centre {centre}"))}
+                            {customer.number.map(|number| format!(" · customer {number}"))}
+                            {customer.cost_centre.map(|centre| format!(" · cost centre {centre}"))}
                         </span>
                     </h4>
                     {subscriptions}
@@ -60,7 +69,7 @@ pub fn InvoiceDetail(loaded: Arc<Loaded>, document: Arc<InvoiceDocument>, index:
         .collect_view();
     view! {
         <article class="invoice-detail" aria-label="Invoice detail">
-            <h3>{format!("Invoice {}", header.invoice_id.as_ref().map(ToString::to_string).unwrap_or_default())}</h3>
+            <h3>{format!("Invoice {}", invoice.number)}</h3>
             {(!notes.is_empty()).then(|| view! {
                 <div class="discrepancies" role="note">
                     <p><strong>"The vendor's stated amounts disagree with its lines:"</strong></p>
@@ -69,40 +78,28 @@ pub fn InvoiceDetail(loaded: Arc<Loaded>, document: Arc<InvoiceDocument>, index:
             })}
             <div class="parties">
                 <dl>
-                    <dt>"Date"</dt><dd>{header.date.map(|date| date.to_string())}</dd>
-                    <dt>"Due"</dt><dd>{header.expiration_date.map(|date| date.to_string())}</dd>
-                    <dt>"Type"</dt><dd>{text(&header.r#type)}</dd>
-                    <dt>"Description"</dt><dd>{text(&header.description)}</dd>
-                    <dt>"Stated totals"</dt>
-                    <dd>{format!("{} excl. VAT · {} VAT · {} incl. VAT", stated(totals.total_excluding_vat), stated(totals.total_vat), stated(totals.total_including_vat))}</dd>
+                    <dt>"Date"</dt><dd>{invoice.date}</dd>
+                    <dt>"Due"</dt><dd>{invoice.due}</dd>
+                    <dt>"Type"</dt><dd>{invoice.invoice_type}</dd>
+                    <dt>"Description"</dt><dd>{invoice.description}</dd>
+                    <dt>"Stated totals"</dt><dd>{totals}</dd>
                 </dl>
                 <dl>
-                    <dt>"From"</dt>
-                    <dd>{text(&invoice.sender.company_name)}<br />{text(&invoice.sender.address)}" "{text(&invoice.sender.postal_code)}" "{text(&invoice.sender.city)}<br />{text(&invoice.sender.vat_number)}</dd>
-                    <dt>"To"</dt>
-                    <dd>{text(&invoice.receiver.company_name)}<br />{text(&invoice.receiver.address)}" "{text(&invoice.receiver.zip)}" "{text(&invoice.receiver.city)}<br />{text(&invoice.receiver.vat_number)}</dd>
+                    <dt>"From"</dt><dd>{party(invoice.sender)}</dd>
+                    <dt>"To"</dt><dd>{party(invoice.receiver)}</dd>
                 </dl>
             </div>
-            {single}
+            <GeneratedDownload file_name=invoice_file_name(&invoice.number, format)
+                label="Download this invoice".to_owned()
+                question=move || Question::InvoiceFile { index: index as u32 } />
             {customers}
         </article>
     }
 }
 
-fn subscription_view(
-    subscription: &Subscription,
-    currency: &str,
-    consolidated: bool,
-) -> impl IntoView + use<> {
-    let text = |value: &Option<String>| value.clone().unwrap_or_default();
-    let details = subscription
-        .subscription_details
-        .iter()
-        .filter(|detail| detail.no_show != Some(true))
-        .map(|detail| {
-            view! { <li>{format!("{}: {}", text(&detail.attribute), text(&detail.attribute_value))}</li> }
-        })
-        .collect_view();
+fn subscription_view(subscription: SubscriptionView, consolidated: bool) -> impl IntoView {
+    let details =
+        subscription.attributes.into_iter().map(|detail| view! { <li>{detail}</li> }).collect_view();
     let head = if consolidated {
         view! {
             <tr>
@@ -124,62 +121,41 @@ fn subscription_view(
         }
         .into_any()
     };
-    let lines =
-        subscription.price_lines.iter().map(|line| line_view(line, currency, consolidated)).collect_view();
     // Each scrolling region needs a name of its own.
-    let region = format!(
-        "Lines of subscription {} {}",
-        subscription.subscription_id.as_ref().map(ToString::to_string).unwrap_or_default(),
-        subscription.subscription_name.as_deref().unwrap_or_default()
-    );
+    let region = format!("Lines of subscription {} {}", subscription.id, subscription.name);
     view! {
         <div class="subscription">
             <h5>
-                {text(&subscription.subscription_name)}
+                {subscription.name.clone()}
                 <span class="muted">
-                    {subscription.subscription_id.as_ref().map(|id| format!(" · subscription {id}"))}
-                    {subscription.plan_name.clone().map(|plan| format!(" · {plan}"))}
+                    {(!subscription.id.is_empty()).then(|| format!(" · subscription {}", subscription.id))}
+                    {subscription.plan.map(|plan| format!(" · {plan}"))}
                 </span>
             </h5>
             <ul class="attributes">{details}</ul>
             <div class="table-scroll" tabindex="0" role="region" aria-label=region>
-                <table class="lines"><thead>{head}</thead><tbody>{lines}</tbody></table>
+                <table class="lines">
+                    <thead>{head}</thead>
+                    <tbody>{subscription.lines.into_iter().map(|line| line_view(line, consolidated)).collect_view()}</tbody>
+                </table>
             </div>
         </div>
     }
 }
 
-fn line_view(line: &PriceLine, currency: &str, consolidated: bool) -> impl IntoView + use<> {
-    let money = |value: Option<rust_decimal::Decimal>| {
-        value.map(|value| format::amount(value, currency)).unwrap_or_default()
-    };
-    let number = |value: Option<rust_decimal::Decimal>| value.map(format::number).unwrap_or_default();
-    let text = |value: &Option<String>| value.clone().unwrap_or_default();
-    let negative = line.extended_price.is_some_and(|price| price.is_sign_negative());
-    if consolidated {
-        view! {
-            <tr class:negative=negative>
-                <td>{text(&line.description)}</td><td>{text(&line.charge_type)}</td>
-                <td class="number">{number(line.quantity)}</td>
-                <td class="number">{money(line.purchase_price)}</td><td class="number">{money(line.purchase_discount)}</td>
-                <td class="number">{money(line.sales_price)}</td><td class="number">{money(line.sales_discount)}</td>
-                <td class="number">{money(line.extended_price)}</td><td class="number">{money(sales_extended_price(line))}</td>
-            </tr>
-        }
-        .into_any()
-    } else {
-        let period = match (line.start_date, line.end_date) {
-            (Some(start), Some(end)) => format!("{start} – {end}"),
-            _ => String::new(),
-        };
-        view! {
-            <tr class:negative=negative>
-                <td>{text(&line.description)}</td><td>{text(&line.charge_type)}</td><td>{period}</td>
-                <td class="number">{number(line.quantity)}</td><td class="number">{money(line.unit_price)}</td>
-                <td class="number">{money(line.discount)}</td><td class="number">{number(line.duration)}</td>
-                <td class="number">{money(line.extended_price)}</td><td class="number">{money(line.vat)}</td>
-            </tr>
-        }
-        .into_any()
-    }
+/// A price line's cells; all but the first two (or three, with a period)
+/// are numbers.
+fn line_view(line: LineCells, consolidated: bool) -> impl IntoView {
+    let texts = if consolidated { 2 } else { 3 };
+    let currency = line.currency;
+    let cells = line
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(position, cell)| {
+            let number = position >= texts;
+            view! { <td class:number=number>{format::cell(cell, &currency)}</td> }
+        })
+        .collect_view();
+    view! { <tr class:negative=line.negative>{cells}</tr> }
 }

@@ -1,48 +1,36 @@
 use std::sync::Arc;
 
-use billing::{
-    InvoiceDocument,
-    totals::{currency_of, invoice_sums},
-};
 use leptos::prelude::*;
+use worker_protocol::InvoiceRow;
 
-use crate::{
-    components::invoice_detail::InvoiceDetail,
-    format,
-    loaded::{Loaded, discrepancy_notes},
-};
+use crate::{components::invoice_detail::InvoiceDetail, format, loaded::Loaded};
 
 /// One row per invoice; choosing one opens its detail below the table.
 #[component]
-pub fn InvoiceList(loaded: Arc<Loaded>, document: Arc<InvoiceDocument>) -> impl IntoView {
+pub fn InvoiceList(loaded: Arc<Loaded>, invoices: Vec<InvoiceRow>) -> impl IntoView {
     let selected = RwSignal::new(None::<usize>);
-    let rows = document
-        .invoices
-        .iter()
+    let rows = invoices
+        .into_iter()
         .enumerate()
         .map(|(index, invoice)| {
-            let currency = currency_of(invoice).to_owned();
-            let sums = invoice_sums(invoice);
-            let header = &invoice.header;
-            let text = |value: &Option<String>| value.clone().unwrap_or_default();
-            let problems = discrepancy_notes(&document, &loaded.discrepancies, index).len();
-            let number = header.invoice_id.as_ref().map(ToString::to_string).unwrap_or_default();
+            let currency = invoice.currency;
+            let problems = invoice.discrepancies;
             view! {
                 <tr class="invoice-row" class:selected=move || selected.get() == Some(index)>
                     <th scope="row">
                         <button type="button" class="link" aria-expanded=move || (selected.get() == Some(index)).to_string()
                             on:click=move |_| selected.update(|selected| {
                                 *selected = if *selected == Some(index) { None } else { Some(index) }
-                            })>{number}</button>
+                            })>{invoice.number}</button>
                     </th>
-                    <td>{header.date.map(|date| date.to_string()).unwrap_or_default()}</td>
-                    <td>{header.expiration_date.map(|date| date.to_string()).unwrap_or_default()}</td>
-                    <td>{text(&invoice.sender.company_name)}</td>
-                    <td>{text(&invoice.receiver.company_name)}</td>
+                    <td>{invoice.date}</td>
+                    <td>{invoice.due}</td>
+                    <td>{invoice.sender}</td>
+                    <td>{invoice.receiver}</td>
                     <td>{currency.clone()}</td>
-                    <td class="number">{format::amount(sums.excluding_vat, &currency)}</td>
-                    <td class="number">{format::amount(sums.vat, &currency)}</td>
-                    <td class="number">{format::amount(sums.including_vat(), &currency)}</td>
+                    <td class="number">{format::amount(&invoice.excluding_vat, &currency)}</td>
+                    <td class="number">{format::amount(&invoice.vat, &currency)}</td>
+                    <td class="number">{format::amount(&invoice.including_vat, &currency)}</td>
                     <td>
                         {(problems > 0).then(|| view! {
                             <span class="badge warning" title="The stated amounts disagree with the lines">
@@ -76,7 +64,7 @@ pub fn InvoiceList(loaded: Arc<Loaded>, document: Arc<InvoiceDocument>) -> impl 
                     <tbody>{rows}</tbody>
                 </table>
             </div>
-            {move || selected.get().map(|index| view! { <InvoiceDetail loaded=loaded.clone() document=document.clone() index /> })}
+            {move || selected.get().map(|index| view! { <InvoiceDetail loaded=loaded.clone() index /> })}
         </section>
     }
 }

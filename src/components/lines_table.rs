@@ -1,18 +1,17 @@
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use billing::{
-    csv_export::{CsvOptions, write_csv, write_csv_with_margins},
-    lines::{GroupBy, LineFilter, LineTable, vendor_of},
-    matching::MarginSummary,
-    rows::LineRow,
-    totals::currency_of,
+    Format,
+    lines::{GroupBy, LineFilter},
 };
 use chrono::NaiveDate;
-use leptos::prelude::*;
+use leptos::{prelude::*, task::spawn_local};
+use worker_protocol::{Answer, Choices, DownloadFile, GroupRow, LineWindow, Question};
 
 use crate::{
     columns::{Column, HIDDEN_COLUMNS, parse_hidden, status_line, write_hidden},
     components::downloads::GeneratedDownload,
+    fetch::ask,
     format,
     query::month_label,
     storage,
@@ -22,29 +21,56 @@ use crate::{
 const ROW_PIXELS: f64 = 32.0;
 /// The viewport's height until it is measured, as the CSS sets it.
 const FIRST_VIEWPORT_PIXELS: f64 = 480.0;
+/// Windows start at multiples of this many rows and reach this far beyond
+/// the view on each side, so scrolling asks the worker again only every
+/// so many rows.
+const BLOCK: usize = 30;
+/// Rows rendered beyond the view on each side, of those the worker sent.
 const OVERSCAN: usize = 8;
 
 /// Takes one condition off the filter.
 type ClearFilter = fn(&mut LineFilter);
 
-/// Every price line, searchable, filterable, sortable and groupable, with
-/// only the rows in view in the page.
+/// Numbers the questions of one kind, so an answer to a question since
+/// replaced is dropped.
+static ASKED: AtomicU64 = AtomicU64::new(0);
+
+/// Asks `question`, then gives `apply` the answer unless another question
+/// was asked through `latest` since.
+fn ask_latest(
+    latest: StoredValue<u64>,
+    question: Question,
+    apply: impl FnOnce(Result<Answer, String>) + 'static,
+) {
+    let asked = ASKED.fetch_add(1, Ordering::Relaxed) + 1;
+    latest.set_value(asked);
+    spawn_local(async move {
+        let answer = ask(question).await.map(|(answer, _)| answer);
+        if latest.try_get_value() == Some(asked) {
+            apply(answer);
+        }
+    });
+}
+
+/// Every price line, searchable, filterable, sortable and groupable; the
+/// worker holds them, and only the rows in view come to the page.
 #[component]
 pub fn LinesTable(
-    table: Arc<LineTable>,
+    choices: Choices,
+    /// How many lines the document has.
+    total: usize,
     file_stem: String,
+    format: Format,
     /// Shared with the charts, whose bars set it.
-    #[prop(optional)]
-    filter: Option<RwSignal<LineFilter>>,
-    /// Each line's cost and sale once both sides are loaded.
-    #[prop(optional, into)]
-    margins: Option<Signal<Option<Arc<MarginSummary>>>>,
+    filter: RwSignal<LineFilter>,
+    /// Whether the other side of the margin is joined: then each line has
+    /// its cost, sale and margin.
+    joined: Signal<bool>,
 ) -> impl IntoView {
-    let margins = margins.unwrap_or_else(|| Signal::derive(|| None));
     let hidden =
         RwSignal::new(storage::recall(HIDDEN_COLUMNS).map(|text| parse_hidden(&text)).unwrap_or_default());
     let shown_columns = Memo::new(move |_| {
-        let joined = margins.with(Option::is_some);
+        let joined = joined.get();
         hidden.with(|hidden| {
             Column::ALL
                 .into_iter()
@@ -52,8 +78,6 @@ pub fn LinesTable(
                 .collect::<Vec<_>>()
         })
     });
-    let table = StoredValue::new(table);
-    let filter = filter.unwrap_or_else(|| RwSignal::new(LineFilter::default()));
     let sort = RwSignal::new(None::<(Column, bool)>);
     let grouping = RwSignal::new(None::<GroupBy>);
     let scroll_top = RwSignal::new(0.0_f64);
@@ -68,38 +92,66 @@ pub fn LinesTable(
     Effect::new(move |_| {
         if viewport.get().is_some() {
             measure();
-            // The frame after the first rows are laid out shows them.
-            request_animation_frame(|| format::mark("billing:lines-shown"));
         }
     });
     let resizing = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || resizing.remove());
-    let shown = Memo::new(move |_| {
-        table.with_value(|table| {
-            let mut indexes = filter.with(|filter| table.filter(filter));
-            if let Some((column, descending)) = sort.get() {
-                match column.sort() {
-                    Some(by) => table.sort(&mut indexes, by, descending),
-                    // A margin column: its figures come from the join.
-                    None => {
-                        if let Some(margins) = margins.get() {
-                            let figure = |row: LineRow<'_>| {
-                                margins.of_line(row.line).and_then(|margin| column.margin_figure(margin))
-                            };
-                            table.sort_by_key(&mut indexes, figure, descending);
-                        }
-                    }
+
+    // The window of rows the worker is asked for: it moves in blocks.
+    let wanted = Memo::new(move |_| {
+        let top = (scroll_top.get() / ROW_PIXELS) as usize;
+        let first = (top / BLOCK).saturating_sub(1) * BLOCK;
+        let count = (viewport_pixels.get() / ROW_PIXELS).ceil() as usize + 3 * BLOCK;
+        (first, count)
+    });
+    let window = RwSignal::new(None::<(Vec<Column>, LineWindow)>);
+    let failed = RwSignal::new(None::<String>);
+    let latest_lines = StoredValue::new(0u64);
+    let first_shown = StoredValue::new(false);
+    Effect::new(move |_| {
+        joined.track();
+        let (first, count) = wanted.get();
+        let columns = shown_columns.get();
+        let question = Question::Lines {
+            filter: filter.get(),
+            sort: sort.get(),
+            first: first as u32,
+            count: count as u32,
+            columns: columns.clone(),
+        };
+        ask_latest(latest_lines, question, move |answer| match answer {
+            Ok(Answer::Lines(lines)) => {
+                failed.set(None);
+                window.set(Some((columns, lines)));
+                if !first_shown.get_value() {
+                    first_shown.set_value(true);
+                    // The frame after the first rows are laid out shows them.
+                    request_animation_frame(|| format::mark("billing:lines-shown"));
                 }
             }
-            indexes
-        })
+            Ok(_) => failed.set(Some("the background worker answered something else".to_owned())),
+            Err(message) => failed.set(Some(message)),
+        });
     });
-    let total = table.with_value(|table| table.len());
-    let customers = table.with_value(|table| table.distinct(|row| row.customer.company_name.as_deref()));
-    let vendors = table.with_value(|table| table.distinct(|row| vendor_of(row.invoice)));
-    let charge_types = table.with_value(|table| table.distinct(|row| row.line.charge_type.as_deref()));
-    let invoices = table.with_value(|table| table.distinct(|row| row.invoice.header.invoice_id.as_ref()));
-    let months = table.with_value(|table| table.service_months());
+    let groups = RwSignal::new(Vec::<GroupRow>::new());
+    let latest_groups = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let Some(by) = grouping.get() else {
+            latest_groups.set_value(0);
+            return groups.set(Vec::new());
+        };
+        ask_latest(
+            latest_groups,
+            Question::Groups { filter: filter.get(), by },
+            move |answer| match answer {
+                Ok(Answer::Groups { groups: answered }) => groups.set(answered),
+                Ok(_) => failed.set(Some("the background worker answered something else".to_owned())),
+                Err(message) => failed.set(Some(message)),
+            },
+        );
+    });
+    let shown_count = move || window.with(|window| window.as_ref().map_or(total, |(_, lines)| lines.shown));
+    let Choices { customers, vendors, invoices, charge_types, service_months: months } = choices;
 
     let choice = move |id: &'static str,
                        label: &'static str,
@@ -201,37 +253,39 @@ pub fn LinesTable(
         }
     };
     let rows = move || {
-        let indexes = shown.get();
-        let first = ((scroll_top.get() / ROW_PIXELS) as usize).saturating_sub(OVERSCAN).min(indexes.len());
-        let count = (viewport_pixels.get() / ROW_PIXELS).ceil() as usize + 2 * OVERSCAN;
-        let last = (first + count).min(indexes.len());
-        let above = first as f64 * ROW_PIXELS;
-        let below = (indexes.len() - last) as f64 * ROW_PIXELS;
-        let columns = shown_columns.get();
-        let margins = margins.get();
-        let visible = table.with_value(|table| {
-            indexes[first..last]
+        let top = (scroll_top.get() / ROW_PIXELS) as usize;
+        let in_view = (viewport_pixels.get() / ROW_PIXELS).ceil() as usize;
+        window.with(|window| {
+            let Some((columns, lines)) = window else { return ().into_any() };
+            // Of the rows the worker sent, those in view and a few around.
+            let sent_end = lines.first + lines.rows.len();
+            let start = top.saturating_sub(OVERSCAN).clamp(lines.first, sent_end);
+            let end = (top + in_view + OVERSCAN).clamp(start, sent_end);
+            let above = start as f64 * ROW_PIXELS;
+            let below = lines.shown.saturating_sub(end) as f64 * ROW_PIXELS;
+            let visible = lines.rows[start - lines.first..end - lines.first]
                 .iter()
-                .map(|&index| {
-                    let row = table.row(index);
-                    let cells = columns.iter().map(|&column| cell(&row, column, margins.as_deref())).collect_view();
-                    view! {
-                        <tr class="line-row" class:negative=row.line.extended_price.is_some_and(|price| price.is_sign_negative())>
-                            {cells}
-                        </tr>
-                    }
+                .map(|row| {
+                    let cells = columns
+                        .iter()
+                        .zip(&row.cells)
+                        .map(|(column, cell)| {
+                            view! { <td class:number=column.numeric()>{format::cell(cell, &row.currency)}</td> }
+                        })
+                        .collect_view();
+                    view! { <tr class="line-row" class:negative=row.negative>{cells}</tr> }
                 })
-                .collect_view()
-        });
-        view! {
-            <tr class="spacer" aria-hidden="true" style:height=format!("{above}px")></tr>
-            {visible}
-            <tr class="spacer" aria-hidden="true" style:height=format!("{below}px")></tr>
-        }
+                .collect_view();
+            view! {
+                <tr class="spacer" aria-hidden="true" style:height=format!("{above}px")></tr>
+                {visible}
+                <tr class="spacer" aria-hidden="true" style:height=format!("{below}px")></tr>
+            }
+            .into_any()
+        })
     };
     let groups = move || {
-        grouping.get().map(|by| {
-            let groups = table.with_value(|table| shown.with(|indexes| table.group(indexes, by)));
+        grouping.get().map(|_| {
             view! {
                 <table class="groups">
                     <thead>
@@ -244,23 +298,20 @@ pub fn LinesTable(
                         </tr>
                     </thead>
                     <tbody>
-                        {groups
+                        {move || groups
+                            .get()
                             .into_iter()
-                            .flat_map(|group| {
-                                let lines = group.rows.len();
-                                let key = group.key.clone();
-                                group.subtotals.into_iter().map(move |(currency, sums)| {
-                                    view! {
-                                        <tr class="group-row" data-group=key.clone() data-currency=currency.clone()
-                                            data-excluding=sums.excluding_vat.to_string()>
-                                            <th scope="row">{key.clone()}</th>
-                                            <td class="number">{lines}</td>
-                                            <td>{currency.clone()}</td>
-                                            <td class="number">{format::amount(sums.excluding_vat, &currency)}</td>
-                                            <td class="number">{format::amount(sums.vat, &currency)}</td>
-                                        </tr>
-                                    }
-                                })
+                            .map(|group| {
+                                view! {
+                                    <tr class="group-row" data-group=group.key.clone() data-currency=group.currency.clone()
+                                        data-excluding=group.excluding_vat.clone()>
+                                        <th scope="row">{group.key.clone()}</th>
+                                        <td class="number">{group.lines}</td>
+                                        <td>{group.currency.clone()}</td>
+                                        <td class="number">{format::amount(&group.excluding_vat, &group.currency)}</td>
+                                        <td class="number">{format::amount(&group.vat, &group.currency)}</td>
+                                    </tr>
+                                }
                             })
                             .collect_view()}
                     </tbody>
@@ -268,7 +319,9 @@ pub fn LinesTable(
             }
         })
     };
-    let csv_name = format!("{file_stem}_lines.csv");
+    let shown_lines =
+        move || DownloadFile::ShownLines { filter: filter.get_untracked(), sort: sort.get_untracked() };
+    let csv_name = shown_lines().file_name(&file_stem, format);
     view! {
         <section class="lines" aria-labelledby="lines-heading">
             <h2 id="lines-heading">"All lines"</h2>
@@ -314,7 +367,7 @@ pub fn LinesTable(
                     {Column::ALL
                         .into_iter()
                         .map(|column| {
-                            let available = move || !column.needs_margin() || margins.with(Option::is_some);
+                            let available = move || !column.needs_margin() || joined.get();
                             view! {
                                 <label class="choice" class:muted=move || !available()>
                                     <input type="checkbox" data-column=column.label()
@@ -334,17 +387,14 @@ pub fn LinesTable(
                         .collect_view()}
                 </fieldset>
             </details>
-            <p class="lines-shown" role="status" aria-live="polite">{move || status_line(shown.with(Vec::len), total, sort.get(), grouping.get())}</p>
+            <p class="lines-shown" role="status" aria-live="polite">{move || status_line(shown_count(), total, sort.get(), grouping.get())}</p>
             <div class="line-export">
-                <GeneratedDownload media="text/csv" file_name=csv_name label="Download these lines as CSV".to_owned()
-                    generate=move || table.with_value(|table| shown.with_untracked(|indexes| {
-                        let rows = indexes.iter().map(|&index| table.row(index));
-                        match margins.get_untracked() {
-                            Some(margins) => write_csv_with_margins(rows, CsvOptions::default(), &margins),
-                            None => write_csv(rows, CsvOptions::default()),
-                        }
-                    })) />
+                <GeneratedDownload file_name=csv_name label="Download these lines as CSV".to_owned()
+                    question=move || Question::Download { file: shown_lines() } />
             </div>
+            {move || failed.get().map(|message| view! {
+                <p class="problem-detail" role="alert">{format!("The lines cannot be shown: {message}")}</p>
+            })}
             {groups}
             <div class="viewport" tabindex="0" aria-label="Price lines" node_ref=viewport on:scroll=move |_| measure()>
                 <table class="line-table">
@@ -356,35 +406,4 @@ pub fn LinesTable(
             </div>
         </section>
     }
-}
-
-/// One cell of a line's row.
-fn cell(row: &LineRow<'_>, column: Column, margins: Option<&MarginSummary>) -> AnyView {
-    let currency = currency_of(row.invoice);
-    let money = |value: Option<rust_decimal::Decimal>| value.map(|value| format::amount(value, currency));
-    let text = |value: Option<&str>| value.map(str::to_owned);
-    let margin = || margins.and_then(|margins| margins.of_line(row.line));
-    let content = match column {
-        Column::Invoice => row.invoice.header.invoice_id.as_ref().map(ToString::to_string),
-        Column::Vendor => text(vendor_of(row.invoice)),
-        Column::Customer => text(row.customer.company_name.as_deref()),
-        Column::Subscription => text(row.subscription.subscription_name.as_deref()),
-        Column::Description => text(row.line.description.as_deref()),
-        Column::ChargeType => text(row.line.charge_type.as_deref()),
-        Column::Period => row.line.start_date.map(|start| {
-            let end = row.line.end_date.map(|end| end.to_string()).unwrap_or_default();
-            format!("{start} – {end}")
-        }),
-        Column::Quantity => row.line.quantity.map(format::number),
-        Column::UnitPrice => money(row.line.unit_price),
-        Column::Amount => money(row.line.extended_price),
-        Column::Vat => money(row.line.vat),
-        Column::Cost => money(margin().map(|margin| margin.cost)),
-        Column::Sale => money(margin().map(|margin| margin.sale)),
-        Column::Margin => money(margin().map(|margin| margin.margin())),
-        Column::MarginPercent => {
-            margin().and_then(|margin| margin.percent()).map(|percent| format!("{} %", percent.round_dp(1)))
-        }
-    };
-    view! { <td class:number=column.numeric()>{content}</td> }.into_any()
 }

@@ -1,21 +1,25 @@
 use std::sync::Arc;
 
-use billing::{
-    Endpoint, InvoiceDocument, ProfileSummary,
-    matching::{ConsolidatedComparison, Margin, MarginSummary, OneSidedLine, compare_consolidated},
-};
+use billing::{Endpoint, ProfileSummary};
 use leptos::{prelude::*, task::spawn_local};
+use web_sys::AbortController;
+use worker_protocol::{ComparisonView, Listed, MarginRow, MarginView, OneSidedView, Opened, Slot};
 
-use crate::{fetch::fetch_invoices, format, loaded::Loaded, query::other_side};
+use crate::{
+    fetch::{Arrived, open},
+    format,
+    loaded::Loaded,
+    query::{Query, other_side},
+};
 
 /// A second document the analysis asks for, as it loads.
 #[derive(Clone, Default)]
-pub enum Fetched {
+pub enum Fetched<T> {
     #[default]
     Idle,
     Loading,
     Failed(String),
-    Loaded(Arc<InvoiceDocument>),
+    Loaded(T),
 }
 
 /// The column headings over [`margin_cells`].
@@ -27,46 +31,58 @@ fn margin_headings() -> impl IntoView {
 }
 
 /// Cost, sale, margin and margin % as table cells.
-fn margin_cells(margin: &Margin, currency: &str) -> impl IntoView + use<> {
+fn margin_cells(margin: &MarginRow) -> impl IntoView + use<> {
+    let currency = &margin.currency;
     view! {
-        <td class="number">{format::amount(margin.cost, currency)}</td>
-        <td class="number">{format::amount(margin.sale, currency)}</td>
-        <td class="number">{format::amount(margin.margin(), currency)}</td>
-        <td class="number">{margin.percent().map(|percent| format!("{} %", percent.round_dp(1)))}</td>
+        <td class="number">{format::amount(&margin.cost, currency)}</td>
+        <td class="number">{format::amount(&margin.sale, currency)}</td>
+        <td class="number">{format::amount(&margin.margin, currency)}</td>
+        <td class="number">{margin.percent.clone()}</td>
     }
 }
 
-/// At most this many lines of a list are shown; the count says the rest.
-const LISTED: usize = 50;
-
-/// A titled list of at most [`LISTED`] items and a count of the rest, or
-/// nothing when there are none.
-fn capped_list(title: String, items: Vec<String>) -> impl IntoView {
-    let total = items.len();
+/// A titled list of the first items the worker sent and a count of the
+/// rest, or nothing when there are none.
+fn capped_list(title: String, items: Listed<String>) -> impl IntoView {
+    let Listed { total, first } = items;
     (total > 0).then(|| {
-        let more = total.saturating_sub(LISTED);
+        let more = total.saturating_sub(first.len());
         view! {
             <h3>{format!("{title} ({total})")}</h3>
             <ul class="one-side">
-                {items.into_iter().take(LISTED).map(|line| view! { <li>{line}</li> }).collect_view()}
+                {first.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
                 {(more > 0).then(|| view! { <li class="muted">{format!("and {more} more")}</li> })}
             </ul>
         }
     })
 }
 
-fn describe(line: &OneSidedLine) -> String {
-    let amount = line.amount.map(|amount| format::amount(amount, &line.currency)).unwrap_or_default();
-    format!("Invoice {} · {} · {} · {amount}", line.invoice, line.customer, line.description)
+fn described(lines: &Listed<OneSidedView>) -> Listed<String> {
+    let describe = |line: &OneSidedView| {
+        let amount =
+            line.amount.as_deref().map(|amount| format::amount(amount, &line.currency)).unwrap_or_default();
+        format!("Invoice {} · {} · {} · {amount}", line.invoice, line.customer, line.description)
+    };
+    Listed { total: lines.total, first: lines.first.iter().map(describe).collect() }
 }
 
-/// Starts fetching `query` into `into`, unless it is already loading.
-fn fetch_into(into: RwSignal<Fetched>, query: crate::query::Query) {
+/// Has the worker fetch `query` into `slot`, and puts what `take` finds in
+/// the answer into `into`.
+fn fetch_into<T: Send + Sync + 'static>(
+    into: RwSignal<Fetched<T>>,
+    query: Query,
+    slot: Slot,
+    take: fn(Opened) -> Option<T>,
+) {
+    let Ok(controller) = AbortController::new() else { return };
     into.set(Fetched::Loading);
     spawn_local(async move {
-        into.set(match fetch_invoices(query).await {
-            Ok(document) => Fetched::Loaded(document),
-            Err(message) => Fetched::Failed(message),
+        into.set(match open(&query, slot, &controller.signal(), |_| {}).await {
+            Ok(Arrived { opened, .. }) => match take(opened) {
+                Some(taken) => Fetched::Loaded(taken),
+                None => Fetched::Failed("the background worker answered something else".to_owned()),
+            },
+            Err(error) => Fetched::Failed(error.in_words()),
         });
     });
 }
@@ -77,9 +93,9 @@ fn fetch_into(into: RwSignal<Fetched>, query: crate::query::Query) {
 #[component]
 pub fn MarginPanel(
     loaded: Arc<Loaded>,
-    /// The other side of the join, shared with the table and the charts.
-    other: RwSignal<Fetched>,
-    margins: Memo<Option<Arc<MarginSummary>>>,
+    /// The other side of the join; the table and the charts ask again once
+    /// it is loaded.
+    other: RwSignal<Fetched<MarginView>>,
 ) -> impl IntoView {
     let offered: Vec<Endpoint> = use_context::<Vec<ProfileSummary>>()
         .and_then(|profiles| profiles.into_iter().find(|profile| profile.name == loaded.query.profile))
@@ -89,14 +105,17 @@ pub fn MarginPanel(
     let other_name = other_query.endpoint.path();
     let consolidated_query = offered
         .contains(&Endpoint::ConsolidatedInvoices)
-        .then(|| crate::query::Query { endpoint: Endpoint::ConsolidatedInvoices, ..loaded.query.clone() });
+        .then(|| Query { endpoint: Endpoint::ConsolidatedInvoices, ..loaded.query.clone() });
     let consolidated = RwSignal::new(Fetched::Idle);
     let status = move || {
         other.with(|side| match side {
             Fetched::Idle => {
                 let query = other_query.clone();
                 view! {
-                    <button type="button" class="load-other" on:click=move |_| fetch_into(other, query.clone())>
+                    <button type="button" class="load-other" on:click=move |_| fetch_into(other, query.clone(), Slot::OtherSide, |opened| match opened {
+                        Opened::Margin(margin) => Some(margin),
+                        _ => None,
+                    })>
                         {format!("Load {other_name} for the same window to see the margin")}
                     </button>
                 }
@@ -108,17 +127,21 @@ pub fn MarginPanel(
         })
     };
     let report = move || {
-        margins.get().map(|summary| {
+        other.with(|side| match side {
+            Fetched::Loaded(summary) => Some(summary.clone()),
+            _ => None,
+        })
+        .map(|summary| {
             let rows = summary
                 .per_customer
                 .iter()
-                .map(|((customer, currency), margin)| {
+                .map(|margin| {
                     view! {
-                        <tr class="margin-row" data-customer=customer.clone() data-currency=currency.clone()
-                            data-cost=margin.cost.to_string() data-sale=margin.sale.to_string()>
-                            <th scope="row">{customer.clone()}</th>
-                            <td>{currency.clone()}</td>
-                            {margin_cells(margin, currency)}
+                        <tr class="margin-row" data-customer=margin.customer.clone() data-currency=margin.currency.clone()
+                            data-cost=margin.cost.clone() data-sale=margin.sale.clone()>
+                            <th scope="row">{margin.customer.clone()}</th>
+                            <td>{margin.currency.clone()}</td>
+                            {margin_cells(margin)}
                         </tr>
                     }
                 })
@@ -126,28 +149,27 @@ pub fn MarginPanel(
             let subscription_rows = summary
                 .per_subscription
                 .iter()
-                .map(|((customer, subscription, currency), margin)| {
+                .map(|margin| {
                     view! {
                         <tr class="subscription-margin-row">
-                            <td>{customer.clone()}</td>
-                            <th scope="row">{subscription.clone()}</th>
-                            <td>{currency.clone()}</td>
-                            {margin_cells(margin, currency)}
+                            <td>{margin.customer.clone()}</td>
+                            <th scope="row">{margin.subscription.clone()}</th>
+                            <td>{margin.currency.clone()}</td>
+                            {margin_cells(margin)}
                         </tr>
                     }
                 })
                 .collect_view();
             let comparison = consolidated_query.clone().map(|query| {
-                let summary = summary.clone();
-                view! { <ConsolidatedCheck query consolidated summary /> }
+                view! { <ConsolidatedCheck query consolidated /> }
             });
             view! {
                 <p class="margin-counts" role="status">
                     {format!(
                         "{} lines matched on InvoiceRowHash; {} purchase lines and {} customer lines have no other side; {} pairs differ in currency and are not netted. Each line's cost, sale and margin are now columns of the lines table.",
                         summary.matched,
-                        summary.purchase_only.len(),
-                        summary.sale_only.len(),
+                        summary.purchase_only.total,
+                        summary.sale_only.total,
                         summary.currency_mismatches
                     )}
                 </p>
@@ -176,8 +198,8 @@ pub fn MarginPanel(
                         <tbody>{subscription_rows}</tbody>
                     </table>
                 </div>
-                {capped_list("Purchase lines without a customer line".to_owned(), summary.purchase_only.iter().map(describe).collect())}
-                {capped_list("Customer lines without a purchase line".to_owned(), summary.sale_only.iter().map(describe).collect())}
+                {capped_list("Purchase lines without a customer line".to_owned(), described(&summary.purchase_only))}
+                {capped_list("Customer lines without a purchase line".to_owned(), described(&summary.sale_only))}
                 {comparison}
             }
         })
@@ -198,17 +220,16 @@ pub fn MarginPanel(
 /// Loads the vendor's consolidatedinvoices for the same window on request
 /// and lists where it disagrees with the exact join.
 #[component]
-fn ConsolidatedCheck(
-    query: crate::query::Query,
-    consolidated: RwSignal<Fetched>,
-    summary: Arc<MarginSummary>,
-) -> impl IntoView {
+fn ConsolidatedCheck(query: Query, consolidated: RwSignal<Fetched<ComparisonView>>) -> impl IntoView {
     move || {
         consolidated.with(|fetched| match fetched {
             Fetched::Idle => {
                 let query = query.clone();
                 view! {
-                    <button type="button" class="load-consolidated" on:click=move |_| fetch_into(consolidated, query.clone())>
+                    <button type="button" class="load-consolidated" on:click=move |_| fetch_into(consolidated, query.clone(), Slot::Consolidated, |opened| match opened {
+                        Opened::Comparison(comparison) => Some(comparison),
+                        _ => None,
+                    })>
                         "Compare with the vendor's consolidatedinvoices"
                     </button>
                 }
@@ -216,37 +237,23 @@ fn ConsolidatedCheck(
             }
             Fetched::Loading => view! { <p role="status">"Loading consolidatedinvoices…"</p> }.into_any(),
             Fetched::Failed(message) => view! { <p class="problem-detail" role="alert">{message.clone()}</p> }.into_any(),
-            Fetched::Loaded(document) => {
-                let comparison = compare_consolidated(&summary, document);
-                consolidated_report(comparison).into_any()
-            }
+            Fetched::Loaded(comparison) => consolidated_report(comparison.clone()).into_any(),
         })
     }
 }
 
-fn consolidated_report(comparison: ConsolidatedComparison) -> impl IntoView {
-    let ConsolidatedComparison { agreeing, missing, duplicated, differing, unknown } = comparison;
-    let disagreements = missing.len() + duplicated.len() + differing.len() + unknown;
-    let differing: Vec<String> = differing
-        .into_iter()
-        .map(|(hash, exact, vendor)| {
-            format!(
-                "{hash}: exact cost {} and sale {}; the vendor says cost {} and sale {}",
-                exact.cost, exact.sale, vendor.cost, vendor.sale
-            )
-        })
-        .collect();
-    let duplicated: Vec<String> =
-        duplicated.into_iter().map(|(hash, count)| format!("{hash}: listed {count} times")).collect();
+fn consolidated_report(comparison: ComparisonView) -> impl IntoView {
+    let ComparisonView { agreeing, missing, duplicated, differing, unknown } = comparison;
+    let disagreements = missing.total + duplicated.total + differing.total + unknown;
     view! {
         <section class="consolidated-check" aria-labelledby="consolidated-heading">
             <h3 id="consolidated-heading">"The vendor's consolidatedinvoices against the exact join"</h3>
             <p class="consolidated-counts" role="status" class:warning={disagreements > 0}>
                 {format!(
                     "{agreeing} lines agree. {} joined lines are missing from it, {} are listed more than once, {} differ in cost or sale, and {unknown} of its lines have no hash the join matched.",
-                    missing.len(),
-                    duplicated.len(),
-                    differing.len(),
+                    missing.total,
+                    duplicated.total,
+                    differing.total,
                 )}
             </p>
             {capped_list("Lines whose cost or sale differ".to_owned(), differing)}

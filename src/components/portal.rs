@@ -4,13 +4,14 @@ use billing::ProfileSummary;
 use chrono::NaiveDate;
 use leptos::{prelude::*, task::spawn_local};
 use web_sys::AbortController;
+use worker_protocol::Slot;
 
 use crate::{
     api::RelayProblem,
     components::{
         query_panel::QueryPanel, request_link::RequestLink, results::Results, transfer_status::TransferStatus,
     },
-    fetch::{FetchError, fetch_document},
+    fetch::{Arrived, FetchError, Stage, open},
     loaded::Loaded,
     query::Query,
     storage,
@@ -24,6 +25,8 @@ pub enum Transfer {
         received: u64,
         total: Option<u64>,
         started_ms: f64,
+        /// Every byte came and the worker is reading them.
+        reading: bool,
     },
     Cancelled {
         received: u64,
@@ -36,7 +39,8 @@ pub enum Transfer {
     Unreadable {
         message: String,
     },
-    /// The document as read, and as received for the raw download.
+    /// The document as the worker read it, and as received for the raw
+    /// download.
     Done(Arc<Loaded>, web_sys::Blob),
 }
 
@@ -94,34 +98,50 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
         let this_fetch = generation.get_value();
         let current = move || generation.get_value() == this_fetch;
         let asked = query.get_untracked();
-        let url = asked.relay_path(false);
-        transfer.set(Transfer::Running { received: 0, total: None, started_ms: js_sys::Date::now() });
+        transfer.set(Transfer::Running {
+            received: 0,
+            total: None,
+            started_ms: js_sys::Date::now(),
+            reading: false,
+        });
         spawn_local(async move {
-            let progress = move |received, total| {
+            let progress = move |stage: Stage| {
                 if current() {
+                    if let Stage::Reading { .. } = stage {
+                        crate::format::mark("billing:received");
+                    }
                     transfer.update(|transfer| {
-                        if let Transfer::Running { received: seen, total: known, .. } = transfer {
-                            *seen = received;
-                            *known = total;
+                        if let Transfer::Running { received, total, reading, .. } = transfer {
+                            match stage {
+                                Stage::Receiving { received: seen, total: known } => {
+                                    *received = seen;
+                                    *total = known;
+                                }
+                                Stage::Reading { received: seen } => {
+                                    *received = seen;
+                                    *reading = true;
+                                }
+                            }
                         }
                     });
                 }
             };
-            let result = fetch_document(&url, &signal, progress).await;
+            let result = open(&asked, Slot::Main, &signal, progress).await;
             if !current() {
                 return;
             }
-            crate::format::mark("billing:received");
             transfer.set(match result {
                 Err(FetchError::Cancelled { received }) => Transfer::Cancelled { received },
                 Err(FetchError::Broken { received, message }) => Transfer::Broken { received, message },
                 Err(FetchError::Relay(problem)) => Transfer::Refused(problem),
-                Ok(received) => match Loaded::read(asked, &received.bytes) {
-                    Ok(loaded) => {
-                        crate::format::mark("billing:parsed");
-                        Transfer::Done(Arc::new(loaded), received.blob)
-                    }
-                    Err(error) => Transfer::Unreadable { message: error.to_string() },
+                Err(FetchError::Unreadable { message }) => Transfer::Unreadable { message },
+                Ok(Arrived { opened, received, raw: Some(raw) }) => {
+                    crate::format::mark("billing:parsed");
+                    Transfer::Done(Arc::new(Loaded { query: asked, raw_size: received, opened }), raw)
+                }
+                Ok(Arrived { .. }) => Transfer::Broken {
+                    received: 0,
+                    message: "the background worker kept the document as received".to_owned(),
                 },
             });
             controller.set_value(None);

@@ -1,11 +1,6 @@
-use std::sync::Arc;
-
-use billing::{
-    Endpoint, InvoiceDocument,
-    lines::{LineFilter, LineTable},
-    matching::{MarginSummary, match_documents},
-};
+use billing::lines::LineFilter;
 use leptos::prelude::*;
+use worker_protocol::Opened;
 
 use crate::{
     components::{
@@ -20,7 +15,7 @@ use crate::{
         summary::SummaryView,
     },
     format,
-    loaded::{Contents, empty_window_advice},
+    loaded::empty_window_advice,
 };
 
 /// What the last fetch gave: the document rendered, or why there is none.
@@ -30,28 +25,30 @@ pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
         match transfer.get() {
         Transfer::Done(loaded, raw) => {
             let downloads = view! { <Downloads loaded=loaded.clone() raw /> };
-            let body = match &loaded.contents {
-                Contents::Invoices(document) if document.invoices.is_empty() => view! {
+            let body = match &loaded.opened {
+                Opened::Invoices(overview) if overview.invoices.is_empty() => view! {
                     <p class="empty" role="status">{empty_window_advice(&loaded.query)}</p>
                 }
                 .into_any(),
-                Contents::Invoices(document) => {
-                    let table = Arc::new(LineTable::new(document.clone()));
+                Opened::Invoices(overview) => {
                     let filter = RwSignal::new(LineFilter::default());
                     let other = RwSignal::new(Fetched::Idle);
-                    let margins = join(other, document.clone(), loaded.query.endpoint == Endpoint::Invoices);
+                    // The lines and the charts are asked for again once joined.
+                    let joined = Signal::derive(move || other.with(|other| matches!(other, Fetched::Loaded(_))));
                     view! {
-                        <SummaryView document=document.clone() />
-                        <InvoiceList loaded=loaded.clone() document=document.clone() />
-                        <MarginPanel loaded=loaded.clone() other margins />
-                        <Charts table=table.clone() filter margins />
-                        <LinesTable table file_stem=loaded.query.file_stem() filter margins />
+                        <SummaryView summary=overview.summary.clone() />
+                        <InvoiceList loaded=loaded.clone() invoices=overview.invoices.clone() />
+                        <MarginPanel loaded=loaded.clone() other />
+                        <Charts currencies=overview.currencies.clone() filter joined />
+                        <LinesTable choices=overview.choices.clone() total=overview.summary.lines
+                            file_stem=loaded.query.file_stem() format=loaded.query.format filter joined />
                     }
                     .into_any()
                 }
-                Contents::SubscriptionDetails(details) => {
-                    view! { <SubscriptionDetailsView details=(**details).clone() /> }.into_any()
+                Opened::SubscriptionDetails(details) => {
+                    view! { <SubscriptionDetailsView details=details.clone() /> }.into_any()
                 }
+                Opened::Margin(_) | Opened::Comparison(_) => ().into_any(),
             };
             view! { <section class="results">{downloads}{body}</section> }.into_any()
         }
@@ -75,30 +72,4 @@ pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
         _ => ().into_any(),
     }
     }
-}
-
-/// The exact join of the loaded document with its other side, once that is
-/// loaded: computed once for the margin panel, the table and the charts.
-fn join(
-    other: RwSignal<Fetched>,
-    document: Arc<InvoiceDocument>,
-    purchases_loaded: bool,
-) -> Memo<Option<Arc<MarginSummary>>> {
-    Memo::new_with_compare(
-        move |_| {
-            other.with(|side| match side {
-                Fetched::Loaded(other) => {
-                    let (purchases, sales) =
-                        if purchases_loaded { (&*document, &**other) } else { (&**other, &*document) };
-                    Some(Arc::new(MarginSummary::from(match_documents(purchases, sales))))
-                }
-                _ => None,
-            })
-        },
-        // A new join is a new answer; comparing a hundred thousand lines
-        // to find out would cost more than it saves.
-        |old, new| {
-            old.map(|old| old.as_ref().map(Arc::as_ptr)) != new.map(|new| new.as_ref().map(Arc::as_ptr))
-        },
-    )
 }

@@ -1,14 +1,10 @@
-use std::sync::Arc;
-
-use billing::InvoiceDocument;
 use leptos::prelude::*;
 
-use crate::{format, loaded::summary};
+use crate::format;
 
 /// How many invoices, customers and lines, and the totals per currency.
 #[component]
-pub fn SummaryView(document: Arc<InvoiceDocument>) -> impl IntoView {
-    let summary = summary(&document);
+pub fn SummaryView(summary: worker_protocol::SummaryView) -> impl IntoView {
     // The frame after this one shows the summary.
     request_animation_frame(|| format::mark("billing:summary-shown"));
     view! {
@@ -33,15 +29,16 @@ pub fn SummaryView(document: Arc<InvoiceDocument>) -> impl IntoView {
                     {summary
                         .per_currency
                         .into_iter()
-                        .map(|(currency, invoices, sums)| {
+                        .map(|total| {
+                            let currency = total.currency;
                             view! {
                                 <tr class="currency-total" data-currency=currency.clone()
-                                    data-excluding=sums.excluding_vat.to_string() data-vat=sums.vat.to_string()>
+                                    data-excluding=total.excluding_vat.clone() data-vat=total.vat.clone()>
                                     <th scope="row">{currency.clone()}</th>
-                                    <td class="number">{invoices}</td>
-                                    <td class="number">{format::amount(sums.excluding_vat, &currency)}</td>
-                                    <td class="number">{format::amount(sums.vat, &currency)}</td>
-                                    <td class="number">{format::amount(sums.including_vat(), &currency)}</td>
+                                    <td class="number">{total.invoices}</td>
+                                    <td class="number">{format::amount(&total.excluding_vat, &currency)}</td>
+                                    <td class="number">{format::amount(&total.vat, &currency)}</td>
+                                    <td class="number">{format::amount(&total.including_vat, &currency)}</td>
                                 </tr>
                             }
                         })

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::{components::portal::Transfer, format, loaded::announcement};
+use crate::{components::portal::Transfer, format};
 
 /// Bytes received, percent when the length is known, elapsed time, and a
 /// cancel button that aborts the request.
@@ -22,7 +22,7 @@ pub fn TransferStatus(
     // told only when the transfer starts, ends or is cancelled.
     let announced = Memo::new(move |_| match transfer.get() {
         Transfer::Running { .. } => "Fetching the document…".to_owned(),
-        Transfer::Done(loaded, _) => announcement(&loaded),
+        Transfer::Done(loaded, _) => loaded.announcement(),
         Transfer::Cancelled { received } => format!("Cancelled after {}.", format::bytes(received)),
         _ => String::new(),
     });
@@ -30,7 +30,7 @@ pub fn TransferStatus(
         <p class="visually-hidden" role="status">{announced}</p>
         <div class="transfer">
             {move || match transfer.get() {
-                Transfer::Running { received, total, started_ms } => {
+                Transfer::Running { received, total, started_ms, reading } => {
                     let tenths = ((now.get() - started_ms) / 100.0).max(0.0) as u64;
                     let percent = total.filter(|total| *total > 0).map(|total| received * 100 / total);
                     let of_total = total.map(|total| format!(" of {}", format::bytes(total))).unwrap_or_default();
@@ -39,6 +39,7 @@ pub fn TransferStatus(
                             <progress max="100" value=percent.map(|percent| percent.to_string())></progress>
                             <span class="received">{format!("{}{of_total}", format::bytes(received))}</span>
                             {percent.map(|percent| view! { <span class="percent">{format!("{percent} %")}</span> })}
+                            {reading.then(|| view! { <span class="reading">"Reading the document…"</span> })}
                             <span class="elapsed">{format!("{}.{} s", tenths / 10, tenths % 10)}</span>
                             <button type="button" class="cancel" on:click=move |_| on_cancel()>"Cancel"</button>
                         </div>

@@ -1,10 +1,35 @@
 use std::fmt;
 
 /// The two formats the vendor answers in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     Xml,
     Json,
+}
+
+impl Format {
+    /// The file name extension, which is also the relay's `format` value.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Xml => "xml",
+            Self::Json => "json",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Xml => "application/xml",
+            Self::Json => "application/json",
+        }
+    }
+
+    pub fn other(self) -> Self {
+        match self {
+            Self::Xml => Self::Json,
+            Self::Json => Self::Xml,
+        }
+    }
 }
 
 impl fmt::Display for Format {

@@ -7,6 +7,7 @@ use std::{
 };
 
 use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
 
 use crate::{
     model::{Invoice, InvoiceDocument, PriceLine},
@@ -25,7 +26,7 @@ pub fn vendor_of(invoice: &Invoice) -> Option<&str> {
 }
 
 /// What the table shows: every condition that is set must hold.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineFilter {
     /// Case-insensitive text found in the customer, the description or the
     /// subscription (name or id).
@@ -301,7 +302,7 @@ impl LineTable {
 }
 
 /// What the table can group its rows by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GroupBy {
     Customer,
     Subscription,

@@ -190,7 +190,7 @@ impl Checked<'_> {
             profile: self.profile.name.clone(),
             endpoint: self.endpoint.path(),
             window,
-            format: media_type(self.format),
+            format: self.format.media_type(),
         }
     }
 
@@ -220,23 +220,12 @@ impl Checked<'_> {
 
     /// `invoices_v3_2026-01-01_2026-03-31.xml`, `subscriptiondetails_v3_123456.json`.
     fn file_name(&self) -> String {
-        let extension = match self.format {
-            Format::Xml => "xml",
-            Format::Json => "json",
-        };
         let what = match (self.window, self.subscription) {
             (Some((start, end)), _) => format!("{start}_{end}"),
             (None, Some(subscription)) => subscription.to_string(),
             (None, None) => String::new(),
         };
-        format!("{}_{}_{what}.{extension}", self.endpoint.path(), self.version)
-    }
-}
-
-fn media_type(format: Format) -> &'static str {
-    match format {
-        Format::Xml => "application/xml",
-        Format::Json => "application/json",
+        format!("{}_{}_{what}.{}", self.endpoint.path(), self.version, self.format.extension())
     }
 }
 
@@ -255,7 +244,7 @@ async fn forward(
         .client
         .get(checked.upstream_url())
         .header(profile.key_header.as_str(), key)
-        .header(header::ACCEPT, media_type(checked.format));
+        .header(header::ACCEPT, checked.format.media_type());
     let too_slow = || RelayError::VendorTooSlow { profile: profile.name.clone(), waited: timeouts.response };
     let response = match tokio::time::timeout(timeouts.response, request.send()).await {
         Err(_) => return Err(too_slow()),

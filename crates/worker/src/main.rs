@@ -1,9 +1,11 @@
-//! The page's background worker: it fetches a document from the relay as a
-//! stream, reports progress, and hands the page the bytes as a Blob, so the
-//! transfer never competes with the page for its main thread.
+//! The page's background worker: it fetches documents from the relay as a
+//! stream, reports progress, reads them, and answers the page's questions
+//! about them (crates/analysis), so neither the transfer nor the reading
+//! nor the analysis ever competes with the page for its main thread.
 
 use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
+use analysis::{Document, Reply, Workspace};
 use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
@@ -11,70 +13,147 @@ use web_sys::{
     AbortController, Blob, BlobPropertyBag, DedicatedWorkerGlobalScope, MessageEvent,
     ReadableStreamDefaultReader, RequestInit, Response,
 };
-use worker_protocol::{FromWorker, ToWorker, VERSION, decode, encode};
+use worker_protocol::{FromWorker, Slot, ToWorker, VERSION, decode, encode};
 
-/// The transfers running now, to cancel by generation.
-type Running = Rc<RefCell<HashMap<u64, AbortController>>>;
+/// What the worker keeps between messages.
+struct State {
+    scope: DedicatedWorkerGlobalScope,
+    workspace: RefCell<Workspace>,
+    /// The transfers running now, to cancel by generation.
+    running: RefCell<HashMap<u64, AbortController>>,
+    /// The latest main document asked for. A document is read only if no
+    /// main document was asked for since it was: an older main document
+    /// that arrives later is not opened over the new one, nor is the other
+    /// side of an old one joined with it.
+    latest_main: RefCell<u64>,
+}
 
 fn main() {
     console_error_panic_hook::set_once();
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let running: Running = Rc::default();
-    let on_message = {
-        let scope = scope.clone();
-        Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let Some(text) = event.data().as_string() else { return };
-            match decode::<ToWorker>(&text) {
-                Ok(ToWorker::Fetch { generation, url }) => {
-                    spawn_local(fetch(scope.clone(), running.clone(), generation, url));
+    let language = scope.navigator().language().unwrap_or_else(|| "en".to_owned());
+    let state = Rc::new(State {
+        scope: scope.clone(),
+        workspace: RefCell::new(Workspace::new(language)),
+        running: RefCell::default(),
+        latest_main: RefCell::new(0),
+    });
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let Some(bytes) = event.data().dyn_ref::<Uint8Array>().map(Uint8Array::to_vec) else { return };
+        match decode::<ToWorker>(&bytes) {
+            Ok(ToWorker::Open { generation, url, slot, endpoint, format, file_stem }) => {
+                if slot == Slot::Main {
+                    *state.latest_main.borrow_mut() = generation;
                 }
-                Ok(ToWorker::Cancel { generation }) => {
-                    if let Some(controller) = running.borrow_mut().remove(&generation) {
-                        controller.abort();
-                    }
-                }
-                Err(error) => web_sys::console::error_1(&error.into()),
+                let over = *state.latest_main.borrow();
+                let opening = Opening { generation, url, slot, endpoint, format, file_stem, over };
+                spawn_local(open(state.clone(), opening));
             }
-        })
-    };
+            Ok(ToWorker::Cancel { generation }) => {
+                if let Some(controller) = state.running.borrow_mut().remove(&generation) {
+                    controller.abort();
+                }
+            }
+            Ok(ToWorker::Ask { generation, question }) => {
+                let reply = state.workspace.borrow_mut().answer(&question);
+                match reply {
+                    Ok(Reply { answer, file }) => {
+                        let blob = file.and_then(|bytes| {
+                            let media = match &answer {
+                                worker_protocol::Answer::Download { media, .. } => media.as_str(),
+                                _ => "",
+                            };
+                            blob_of(&bytes, media)
+                        });
+                        post(
+                            &state.scope,
+                            &FromWorker::Answered { generation, answer: Box::new(answer) },
+                            blob.as_ref(),
+                        );
+                    }
+                    Err(message) => post(&state.scope, &FromWorker::Failed { generation, message }, None),
+                }
+            }
+            Err(error) => web_sys::console::error_1(&error.into()),
+        }
+    });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.
     on_message.forget();
     post(&scope, &FromWorker::Ready { version: VERSION }, None);
 }
 
-/// Posts `message`, with `blob` beside it when there is one.
+/// Posts `message`, its buffer transferred, with `blob` beside it when
+/// there is one.
 fn post(scope: &DedicatedWorkerGlobalScope, message: &FromWorker, blob: Option<&Blob>) {
-    let parts = Array::of1(&JsValue::from_str(&encode(message)));
+    let bytes = Uint8Array::from(encode(message).as_slice());
+    let parts = Array::of1(&bytes);
     if let Some(blob) = blob {
         parts.push(blob);
     }
-    if let Err(error) = scope.post_message(&parts) {
+    if let Err(error) = scope.post_message_with_transfer(&parts, &Array::of1(&bytes.buffer())) {
         web_sys::console::error_1(&error);
     }
 }
 
-async fn fetch(scope: DedicatedWorkerGlobalScope, running: Running, generation: u64, url: String) {
+fn blob_of(bytes: &[u8], media: &str) -> Option<Blob> {
+    let parts = Array::of1(&Uint8Array::from(bytes));
+    let options = BlobPropertyBag::new();
+    options.set_type(media);
+    Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()
+}
+
+struct Opening {
+    generation: u64,
+    url: String,
+    slot: Slot,
+    endpoint: billing::Endpoint,
+    format: billing::Format,
+    file_stem: String,
+    /// The main document when this was asked for.
+    over: u64,
+}
+
+async fn open(state: Rc<State>, opening: Opening) {
+    let Opening { generation, url, slot, endpoint, format, file_stem, over } = opening;
+    let scope = &state.scope;
     let controller = match AbortController::new() {
         Ok(controller) => controller,
         Err(error) => {
             let message = format!("the transfer cannot start: {}", describe(&error));
-            return post(&scope, &FromWorker::Broken { generation, received: 0, message }, None);
+            return post(scope, &FromWorker::Broken { generation, received: 0, message }, None);
         }
     };
     let signal = controller.signal();
-    running.borrow_mut().insert(generation, controller);
-    let ended = transfer(&scope, generation, &url, &signal).await;
-    running.borrow_mut().remove(&generation);
-    let (message, blob) = match ended {
-        Ok((received, blob)) => (FromWorker::Done { generation, received }, Some(blob)),
-        Err((received, _)) if signal.aborted() => (FromWorker::Cancelled { generation, received }, None),
-        Err((_, Ended::Refused { status, body })) => (FromWorker::Refused { generation, status, body }, None),
+    state.running.borrow_mut().insert(generation, controller);
+    let ended = transfer(scope, generation, &url, &signal).await;
+    state.running.borrow_mut().remove(&generation);
+    let (received, bytes, blob) = match ended {
+        Ok(arrived) => arrived,
+        Err((received, _)) if signal.aborted() => {
+            return post(scope, &FromWorker::Cancelled { generation, received }, None);
+        }
+        Err((_, Ended::Refused { status, body })) => {
+            return post(scope, &FromWorker::Refused { generation, status, body }, None);
+        }
         Err((received, Ended::Broken(message))) => {
-            (FromWorker::Broken { generation, received, message }, None)
+            return post(scope, &FromWorker::Broken { generation, received, message }, None);
         }
     };
-    post(&scope, &message, blob.as_ref());
+    if *state.latest_main.borrow() != over {
+        return post(scope, &FromWorker::Cancelled { generation, received }, None);
+    }
+    post(scope, &FromWorker::Reading { generation, received }, None);
+    let document = Document { slot, endpoint, format, file_stem: &file_stem, bytes: &bytes };
+    let opened = state.workspace.borrow_mut().open(document);
+    drop(bytes);
+    match opened {
+        Ok(opened) => {
+            let message = FromWorker::Opened { generation, received, opened: Box::new(opened) };
+            post(scope, &message, (slot == Slot::Main).then_some(&blob));
+        }
+        Err(message) => post(scope, &FromWorker::Unreadable { generation, received, message }, None),
+    }
 }
 
 /// Why a transfer stopped short.
@@ -91,14 +170,14 @@ fn describe(error: &JsValue) -> String {
         .unwrap_or_else(|| "the connection failed".to_owned())
 }
 
-/// The whole body as a Blob of the chunks as they came, never copied into
-/// wasm memory; `Err` says how many bytes had come.
+/// The whole body: its bytes to read, and a Blob of the chunks as they
+/// came for the download as received; `Err` says how many bytes had come.
 async fn transfer(
     scope: &DedicatedWorkerGlobalScope,
     generation: u64,
     url: &str,
     signal: &web_sys::AbortSignal,
-) -> Result<(u64, Blob), (u64, Ended)> {
+) -> Result<(u64, Vec<u8>, Blob), (u64, Ended)> {
     let broken = |received: u64| move |error: JsValue| (received, Ended::Broken(describe(&error)));
     let init = RequestInit::new();
     init.set_signal(Some(signal));
@@ -115,6 +194,7 @@ async fn transfer(
         response.headers().get("content-length").ok().flatten().and_then(|length| length.parse::<u64>().ok());
     post(scope, &FromWorker::Progress { generation, received: 0, total }, None);
     let chunks = Array::new();
+    let mut bytes = Vec::with_capacity(total.unwrap_or_default().min(1 << 30) as usize);
     let mut received = 0u64;
     if let Some(body) = response.body() {
         let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
@@ -126,6 +206,9 @@ async fn transfer(
             let value: Uint8Array =
                 Reflect::get(&chunk, &"value".into()).map_err(broken(received))?.unchecked_into();
             received += u64::from(value.length());
+            let start = bytes.len();
+            bytes.resize(start + value.length() as usize, 0);
+            value.copy_to(&mut bytes[start..]);
             chunks.push(&value);
             post(scope, &FromWorker::Progress { generation, received, total }, None);
         }
@@ -134,5 +217,5 @@ async fn transfer(
     let options = BlobPropertyBag::new();
     options.set_type(&response.headers().get("content-type").ok().flatten().unwrap_or_default());
     let blob = Blob::new_with_u8_array_sequence_and_options(&chunks, &options).map_err(broken(received))?;
-    Ok((received, blob))
+    Ok((received, bytes, blob))
 }

@@ -1,0 +1,325 @@
+//! The background worker's side of the app, pure so it is tested natively:
+//! it reads the documents the worker fetches, keeps them, and answers the
+//! page's questions with only what the page shows.
+
+mod reconciliation;
+mod views;
+
+use std::sync::Arc;
+
+use billing::{
+    Endpoint, Format, InvoiceDocument, ParseError,
+    charts::{Bar, by_charge_type, by_invoice_month, by_vendor, top_customers, top_margins},
+    csv_export::{CsvOptions, write_csv, write_csv_with_margins},
+    json,
+    lines::{LineFilter, LineTable},
+    matching::{MarginSummary, compare_consolidated, match_documents},
+    model::SubscriptionDetails,
+    rows::{LineRow, rows},
+    totals::{Discrepancy, check},
+    writer::write_document,
+    xml,
+};
+use worker_protocol::{
+    Answer, BarView, ChartsView, Column, DownloadFile, GroupRow, LineWindow, Opened, Question, Slot,
+    invoice_file_name,
+};
+
+pub use reconciliation::LISTED;
+pub use views::{announcement, discrepancy_notes, summary};
+
+/// The most rows one window may ask for: a screen's worth, many times over.
+pub const MOST_ROWS: u32 = 1_000;
+
+/// What the worker holds: the main document with its line index, and the
+/// margin once the other side is joined.
+pub struct Workspace {
+    language: String,
+    main: Option<Main>,
+    margins: Option<Arc<MarginSummary>>,
+    /// The last filter and order of the lines, kept while the page scrolls.
+    order: Option<Order>,
+}
+
+/// The lines that pass a filter, in a sort's order.
+struct Order {
+    filter: LineFilter,
+    sort: Option<(Column, bool)>,
+    indexes: Vec<usize>,
+}
+
+struct Main {
+    endpoint: Endpoint,
+    format: Format,
+    file_stem: String,
+    contents: Contents,
+}
+
+enum Contents {
+    Invoices(Box<Invoices>),
+    SubscriptionDetails(Box<SubscriptionDetails>),
+}
+
+struct Invoices {
+    document: Arc<InvoiceDocument>,
+    table: LineTable,
+    discrepancies: Vec<Discrepancy>,
+}
+
+/// A document to open: where it goes, what it is, and its bytes.
+pub struct Document<'a> {
+    pub slot: Slot,
+    pub endpoint: Endpoint,
+    pub format: Format,
+    pub file_stem: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// An answer, and the file it comes with for a download.
+pub struct Reply {
+    pub answer: Answer,
+    pub file: Option<Vec<u8>>,
+}
+
+fn read_invoices(format: Format, bytes: &[u8]) -> Result<InvoiceDocument, ParseError> {
+    match format {
+        Format::Xml => xml::parse_invoices(bytes),
+        Format::Json => json::parse_invoices(bytes),
+    }
+}
+
+fn bars(bars: Vec<Bar>) -> Vec<BarView> {
+    bars.into_iter().map(|bar| BarView { label: bar.label, amount: bar.amount.to_string() }).collect()
+}
+
+impl Workspace {
+    /// `language` is the reader's, e.g. `nl-BE`, for localised names.
+    pub fn new(language: String) -> Self {
+        Self { language, main: None, margins: None, order: None }
+    }
+
+    /// Reads `document` into its slot. The error says what is wrong with
+    /// the document, or why it cannot go there.
+    pub fn open(&mut self, document: Document<'_>) -> Result<Opened, String> {
+        let Document { slot, endpoint, format, file_stem, bytes } = document;
+        match slot {
+            Slot::Main => {
+                // The old document goes first: both at once may not fit.
+                self.main = None;
+                self.margins = None;
+                self.order = None;
+                let (contents, opened) = if endpoint == Endpoint::SubscriptionDetails {
+                    let details = match format {
+                        Format::Xml => xml::parse_subscription_details(bytes),
+                        Format::Json => json::parse_subscription_details(bytes),
+                    }
+                    .map_err(|error| error.to_string())?;
+                    let opened = Opened::SubscriptionDetails(views::details_view(&details, &self.language));
+                    (Contents::SubscriptionDetails(Box::new(details)), opened)
+                } else {
+                    let document = Arc::new(read_invoices(format, bytes).map_err(|error| error.to_string())?);
+                    let table = LineTable::new(document.clone());
+                    let discrepancies = check(&document);
+                    let opened = Opened::Invoices(views::overview(&table, &document, &discrepancies));
+                    (Contents::Invoices(Box::new(Invoices { document, table, discrepancies })), opened)
+                };
+                self.main = Some(Main { endpoint, format, file_stem: file_stem.to_owned(), contents });
+                Ok(opened)
+            }
+            Slot::OtherSide => {
+                let (main, document) = self.invoices()?;
+                let other = read_invoices(format, bytes).map_err(|error| error.to_string())?;
+                let (purchases, sales) = if main.endpoint == Endpoint::Invoices {
+                    (&**document, &other)
+                } else {
+                    (&other, &**document)
+                };
+                let margins = MarginSummary::from(match_documents(purchases, sales));
+                let view = reconciliation::margin_view(&margins);
+                self.margins = Some(Arc::new(margins));
+                self.order = None;
+                Ok(Opened::Margin(view))
+            }
+            Slot::Consolidated => {
+                let margins = self.margins.as_ref().ok_or("load the other side of the margin first")?;
+                let consolidated = read_invoices(format, bytes).map_err(|error| error.to_string())?;
+                Ok(Opened::Comparison(reconciliation::comparison_view(compare_consolidated(
+                    margins,
+                    &consolidated,
+                ))))
+            }
+        }
+    }
+
+    fn invoices(&self) -> Result<(&Main, &Arc<InvoiceDocument>), String> {
+        match &self.main {
+            Some(main @ Main { contents: Contents::Invoices(invoices), .. }) => {
+                Ok((main, &invoices.document))
+            }
+            Some(_) => Err("the open document has no invoices".to_owned()),
+            None => Err("no document is open; fetch one first".to_owned()),
+        }
+    }
+
+    fn table(&self) -> Result<(&LineTable, &[Discrepancy]), String> {
+        match &self.main {
+            Some(Main { contents: Contents::Invoices(invoices), .. }) => {
+                Ok((&invoices.table, &invoices.discrepancies))
+            }
+            Some(_) => Err("the open document has no invoices".to_owned()),
+            None => Err("no document is open; fetch one first".to_owned()),
+        }
+    }
+
+    /// The lines that pass `filter` in the order of `sort`; the last answer
+    /// is kept, so scrolling through it costs only the window.
+    fn ordered(&mut self, filter: &LineFilter, sort: Option<(Column, bool)>) -> Result<&[usize], String> {
+        let fresh = !matches!(&self.order, Some(kept) if kept.filter == *filter && kept.sort == sort);
+        if fresh {
+            let (table, _) = self.table()?;
+            let mut indexes = table.filter(filter);
+            if let Some((column, descending)) = sort {
+                match column.sort() {
+                    Some(by) => table.sort(&mut indexes, by, descending),
+                    None => {
+                        if let Some(margins) = &self.margins {
+                            let figure = |row: LineRow<'_>| {
+                                margins.of_line(row.line).and_then(|margin| column.margin_figure(margin))
+                            };
+                            table.sort_by_key(&mut indexes, figure, descending);
+                        }
+                    }
+                }
+            }
+            self.order = Some(Order { filter: filter.clone(), sort, indexes });
+        }
+        Ok(self.order.as_ref().map(|order| order.indexes.as_slice()).unwrap_or_default())
+    }
+
+    /// Answers `question` about the main document.
+    pub fn answer(&mut self, question: &Question) -> Result<Reply, String> {
+        let answer = match question {
+            Question::Lines { filter, sort, first, count, columns } => {
+                let indexes = self.ordered(filter, *sort)?.to_vec();
+                let (table, _) = self.table()?;
+                let first = (*first as usize).min(indexes.len());
+                let last = (first + (*count).min(MOST_ROWS) as usize).min(indexes.len());
+                let margins = self.margins.as_deref();
+                let rows = indexes[first..last]
+                    .iter()
+                    .map(|&index| views::line_cells(&table.row(index), columns, margins))
+                    .collect();
+                Answer::Lines(LineWindow { shown: indexes.len(), first, rows })
+            }
+            Question::Groups { filter, by } => {
+                let indexes = self.ordered(filter, None)?.to_vec();
+                let (table, _) = self.table()?;
+                let groups = table
+                    .group(&indexes, *by)
+                    .into_iter()
+                    .flat_map(|group| {
+                        let lines = group.rows.len();
+                        group.subtotals.into_iter().map(move |(currency, sums)| GroupRow {
+                            key: group.key.clone(),
+                            lines,
+                            currency,
+                            excluding_vat: sums.excluding_vat.to_string(),
+                            vat: sums.vat.to_string(),
+                        })
+                    })
+                    .collect();
+                Answer::Groups { groups }
+            }
+            Question::Charts { currency } => {
+                let (table, _) = self.table()?;
+                let all: Vec<usize> = (0..table.len()).collect();
+                Answer::Charts(ChartsView {
+                    months: bars(by_invoice_month(table, &all, currency)),
+                    customers: bars(top_customers(table, &all, currency, 10)),
+                    charge_types: bars(by_charge_type(table, &all, currency)),
+                    vendors: bars(by_vendor(table, &all, currency)),
+                    margins: self.margins.as_ref().map(|margins| bars(top_margins(margins, currency, 10))),
+                })
+            }
+            Question::Invoice { index } => {
+                let (main, document) = self.invoices()?;
+                let (_, discrepancies) = self.table()?;
+                let index = self.invoice_index(document, *index)?;
+                let consolidated = main.endpoint == Endpoint::ConsolidatedInvoices;
+                Answer::Invoice(Box::new(views::invoice_view(document, discrepancies, index, consolidated)))
+            }
+            Question::InvoiceFile { index } => {
+                let (main, document) = self.invoices()?;
+                let index = self.invoice_index(document, *index)?;
+                let invoice = document.invoices[index].clone();
+                let number = invoice
+                    .header
+                    .invoice_id
+                    .as_ref()
+                    .map_or_else(|| (index + 1).to_string(), ToString::to_string);
+                let file = write_document(main.format, &InvoiceDocument { invoices: vec![invoice] });
+                return Ok(Reply {
+                    answer: Answer::Download {
+                        file_name: invoice_file_name(&number, main.format),
+                        media: main.format.media_type().to_owned(),
+                    },
+                    file: Some(file),
+                });
+            }
+            Question::Download { file } => return self.download(file),
+        };
+        Ok(Reply { answer, file: None })
+    }
+
+    fn invoice_index(&self, document: &InvoiceDocument, index: u32) -> Result<usize, String> {
+        let index = index as usize;
+        if index < document.invoices.len() {
+            Ok(index)
+        } else {
+            Err(format!("the document has no invoice number {}", index + 1))
+        }
+    }
+
+    fn download(&mut self, file: &DownloadFile) -> Result<Reply, String> {
+        let bytes = match file {
+            DownloadFile::OtherFormat => {
+                let main = self.main.as_ref().ok_or("no document is open; fetch one first")?;
+                match (&main.contents, main.format.other()) {
+                    (Contents::Invoices(invoices), format) => write_document(format, &invoices.document),
+                    (Contents::SubscriptionDetails(details), Format::Xml) => {
+                        xml::write_subscription_details(details)
+                    }
+                    (Contents::SubscriptionDetails(details), Format::Json) => {
+                        json::write_subscription_details(details)
+                    }
+                }
+            }
+            DownloadFile::Csv { semicolon, excel_bom } => {
+                let (_, document) = self.invoices()?;
+                let options = CsvOptions {
+                    delimiter: if *semicolon { b';' } else { b',' },
+                    decimal_comma: *semicolon,
+                    excel_bom: *excel_bom,
+                };
+                write_csv(rows(document), options)
+            }
+            DownloadFile::ShownLines { filter, sort } => {
+                let indexes = self.ordered(filter, *sort)?.to_vec();
+                let (table, _) = self.table()?;
+                let rows = indexes.iter().map(|&index| table.row(index));
+                match &self.margins {
+                    Some(margins) => write_csv_with_margins(rows, CsvOptions::default(), margins),
+                    None => write_csv(rows, CsvOptions::default()),
+                }
+            }
+        };
+        let main = self.main.as_ref().ok_or("no document is open; fetch one first")?;
+        Ok(Reply {
+            answer: Answer::Download {
+                file_name: file.file_name(&main.file_stem, main.format),
+                media: file.media_type(main.format).to_owned(),
+            },
+            file: Some(bytes),
+        })
+    }
+}

@@ -1,0 +1,252 @@
+//! The worker's answers on the fixtures of crates/billing, computed here by
+//! hand or by crates/billing directly.
+
+use analysis::{Document, MOST_ROWS, Reply, Workspace};
+use billing::{
+    Endpoint, Format,
+    lines::{GroupBy, LineFilter},
+    xml,
+};
+use worker_protocol::{
+    Answer, Cell, Column, DownloadFile, LineWindow, Opened, Question, Slot, invoice_file_name,
+};
+
+const CUSTOMER_XML: &[u8] = include_bytes!("../../billing/tests/fixtures/customerinvoices.xml");
+const PURCHASES_JSON: &[u8] = include_bytes!("../../billing/tests/fixtures/invoices.json");
+const SALES_JSON: &[u8] = include_bytes!("../../billing/tests/fixtures/customerinvoices.json");
+const CONSOLIDATED_XML: &[u8] = include_bytes!("../../billing/tests/fixtures/consolidatedinvoices.xml");
+const CONSOLIDATED_JSON: &[u8] = include_bytes!("../../billing/tests/fixtures/consolidatedinvoices.json");
+const DETAILS_JSON: &[u8] = include_bytes!("../../billing/tests/fixtures/subscriptiondetails.json");
+
+fn main_document(endpoint: Endpoint, format: Format, bytes: &[u8]) -> Document<'_> {
+    Document { slot: Slot::Main, endpoint, format, file_stem: "stem", bytes }
+}
+
+fn opened(workspace: &mut Workspace, endpoint: Endpoint, format: Format, bytes: &[u8]) -> Opened {
+    workspace.open(main_document(endpoint, format, bytes)).unwrap()
+}
+
+fn ask(workspace: &mut Workspace, question: Question) -> Answer {
+    workspace.answer(&question).unwrap().answer
+}
+
+fn file(workspace: &mut Workspace, question: Question) -> (String, String, Vec<u8>) {
+    let Reply { answer: Answer::Download { file_name, media }, file: Some(bytes) } =
+        workspace.answer(&question).unwrap()
+    else {
+        panic!("a download")
+    };
+    (file_name, media, bytes)
+}
+
+fn lines(
+    workspace: &mut Workspace,
+    filter: LineFilter,
+    sort: Option<(Column, bool)>,
+    first: u32,
+    count: u32,
+) -> LineWindow {
+    let columns = vec![Column::Customer, Column::Amount, Column::Margin];
+    match ask(workspace, Question::Lines { filter, sort, first, count, columns }) {
+        Answer::Lines(window) => window,
+        other => panic!("lines, not {other:?}"),
+    }
+}
+
+fn texts(window: &LineWindow, column: usize) -> Vec<String> {
+    window
+        .rows
+        .iter()
+        .map(|row| match &row.cells[column] {
+            Cell::Text(text) | Cell::Money(text) | Cell::Number(text) => text.clone(),
+            Cell::Empty => String::new(),
+        })
+        .collect()
+}
+
+#[test]
+fn a_document_is_summarised_and_converted_both_ways() {
+    let mut workspace = Workspace::new("en".into());
+    let Opened::Invoices(overview) =
+        opened(&mut workspace, Endpoint::CustomerInvoices, Format::Xml, CUSTOMER_XML)
+    else {
+        panic!("invoices")
+    };
+    let summary = &overview.summary;
+    assert_eq!((summary.invoices, summary.customers, summary.lines), (2, 2, 3));
+    let euro = &summary.per_currency[0];
+    assert_eq!((euro.currency.as_str(), euro.invoices), ("EUR", 2));
+    assert_eq!((euro.excluding_vat.as_str(), euro.vat.as_str()), ("128.00", "22.68"));
+    assert_eq!(overview.announcement, "Loaded 2 invoices with 3 lines.");
+    assert_eq!(overview.invoices.len(), 2);
+    assert_eq!(overview.currencies, ["EUR"]);
+
+    let (name, media, json) = file(&mut workspace, Question::Download { file: DownloadFile::OtherFormat });
+    assert_eq!((name.as_str(), media.as_str()), ("stem.json", "application/json"));
+    let mut back = Workspace::new("en".into());
+    let Opened::Invoices(again) = opened(&mut back, Endpoint::CustomerInvoices, Format::Json, &json) else {
+        panic!("invoices")
+    };
+    assert_eq!(again, overview);
+
+    let (name, media, single) = file(&mut workspace, Question::InvoiceFile { index: 1 });
+    assert_eq!((name.as_str(), media.as_str()), ("invoice_880002.xml", "application/xml"));
+    let whole = xml::parse_invoices(CUSTOMER_XML).unwrap();
+    assert_eq!(xml::parse_invoices(&single).unwrap().invoices, [whole.invoices[1].clone()]);
+    assert_eq!(invoice_file_name("88/0002", Format::Json), "invoice_88_0002.json");
+}
+
+#[test]
+fn a_broken_document_says_where_and_leaves_nothing_open() {
+    let mut workspace = Workspace::new("en".into());
+    let error = workspace
+        .open(main_document(Endpoint::CustomerInvoices, Format::Xml, &CUSTOMER_XML[..CUSTOMER_XML.len() / 2]))
+        .unwrap_err();
+    assert!(error.starts_with("XML line"), "{error}");
+    let refused = workspace.answer(&Question::Charts { currency: "EUR".into() }).err().unwrap();
+    assert_eq!(refused, "no document is open; fetch one first");
+}
+
+#[test]
+fn discrepancies_are_counted_per_invoice_and_told_in_words() {
+    let mut workspace = Workspace::new("en".into());
+    let Opened::Invoices(overview) =
+        opened(&mut workspace, Endpoint::ConsolidatedInvoices, Format::Xml, CONSOLIDATED_XML)
+    else {
+        panic!("invoices")
+    };
+    assert_eq!(overview.invoices.iter().map(|row| row.discrepancies).collect::<Vec<_>>(), [2]);
+    let Answer::Invoice(invoice) = ask(&mut workspace, Question::Invoice { index: 0 }) else {
+        panic!("invoice")
+    };
+    assert_eq!(
+        invoice.discrepancies,
+        [
+            "TotalExcludingVAT is 90.00, but the lines add up to 80.00.",
+            "TotalIncludingVAT is 111.00, but the lines add up to 101.00."
+        ]
+    );
+    assert!(invoice.consolidated);
+    assert!(
+        invoice
+            .customers
+            .iter()
+            .flat_map(|c| &c.subscriptions)
+            .all(|s| s.lines.iter().all(|l| l.cells.len() == 9))
+    );
+    let missing = workspace.answer(&Question::Invoice { index: 1 }).err().unwrap();
+    assert_eq!(missing, "the document has no invoice number 2");
+}
+
+#[test]
+fn a_window_of_lines_is_filtered_sorted_and_cut_where_asked() {
+    let mut workspace = Workspace::new("en".into());
+    opened(&mut workspace, Endpoint::Invoices, Format::Json, PURCHASES_JSON);
+    let everything = lines(&mut workspace, LineFilter::default(), None, 0, 60);
+    let document = billing::json::parse_invoices(PURCHASES_JSON).unwrap();
+    let expected = billing::rows::rows(&document).count();
+    assert_eq!((everything.shown, everything.rows.len(), everything.first), (expected, expected, 0));
+
+    let ascending = lines(&mut workspace, LineFilter::default(), Some((Column::Amount, false)), 0, 60);
+    let amounts: Vec<rust_decimal::Decimal> =
+        texts(&ascending, 1).iter().map(|amount| amount.parse().unwrap()).collect();
+    assert!(amounts.is_sorted(), "{amounts:?}");
+    let descending = lines(&mut workspace, LineFilter::default(), Some((Column::Amount, true)), 0, 60);
+    assert_eq!(texts(&descending, 1).into_iter().rev().collect::<Vec<_>>(), texts(&ascending, 1));
+    assert!(ascending.rows.iter().all(|row| row.negative == texts_of(row, 1).starts_with('-')));
+
+    let later = lines(&mut workspace, LineFilter::default(), Some((Column::Amount, false)), 1, 1);
+    assert_eq!((later.first, texts(&later, 1)), (1, vec![texts(&ascending, 1)[1].clone()]));
+    let beyond = lines(&mut workspace, LineFilter::default(), None, 10_000, 60);
+    assert_eq!((beyond.first, beyond.rows.len(), beyond.shown), (expected, 0, expected));
+
+    let customer = texts(&everything, 0)[0].clone();
+    let filter = LineFilter { customer: Some(customer.clone()), ..LineFilter::default() };
+    let one = lines(&mut workspace, filter.clone(), None, 0, 60);
+    assert!(one.shown < expected && texts(&one, 0).iter().all(|name| *name == customer));
+    let Answer::Groups { groups } = ask(&mut workspace, Question::Groups { filter, by: GroupBy::Customer })
+    else {
+        panic!("groups")
+    };
+    assert_eq!(groups.iter().map(|group| group.lines).sum::<usize>(), one.shown);
+    assert!(groups.iter().all(|group| group.key == customer));
+    assert_eq!(MOST_ROWS, 1_000);
+}
+
+fn texts_of(row: &worker_protocol::LineCells, column: usize) -> String {
+    match &row.cells[column] {
+        Cell::Money(text) => text.clone(),
+        _ => String::new(),
+    }
+}
+
+#[test]
+fn joining_the_other_side_fills_the_margin_and_the_comparison() {
+    let mut workspace = Workspace::new("en".into());
+    let consolidated = Document {
+        slot: Slot::Consolidated,
+        endpoint: Endpoint::ConsolidatedInvoices,
+        format: Format::Json,
+        file_stem: "stem",
+        bytes: CONSOLIDATED_JSON,
+    };
+    let other = Document {
+        slot: Slot::OtherSide,
+        endpoint: Endpoint::CustomerInvoices,
+        format: Format::Json,
+        file_stem: "stem",
+        bytes: SALES_JSON,
+    };
+    assert_eq!(workspace.open(Document { ..other }).unwrap_err(), "no document is open; fetch one first");
+    opened(&mut workspace, Endpoint::Invoices, Format::Json, PURCHASES_JSON);
+    assert_eq!(
+        workspace.open(Document { ..consolidated }).unwrap_err(),
+        "load the other side of the margin first"
+    );
+    let before = lines(&mut workspace, LineFilter::default(), None, 0, 60);
+    assert!(texts(&before, 2).iter().all(String::is_empty), "no margin before the join");
+
+    let Opened::Margin(margin) = workspace.open(other).unwrap() else { panic!("margin") };
+    assert_eq!(margin.matched, 2);
+    let bakery = margin.per_customer.iter().find(|row| row.customer == "Bakkerij de Vries").unwrap();
+    assert_eq!(
+        (bakery.cost.as_str(), bakery.sale.as_str(), bakery.margin.as_str()),
+        ("90.00", "108.00", "18.00")
+    );
+    assert_eq!(margin.sale_only.total, 1);
+    assert_eq!(bakery.percent.as_deref(), Some("16.7 %"));
+    let after = lines(&mut workspace, LineFilter::default(), Some((Column::Margin, true)), 0, 60);
+    assert_eq!(texts(&after, 2)[..2], ["20.00".to_owned(), "-2.00".to_owned()]);
+    let Answer::Charts(charts) = ask(&mut workspace, Question::Charts { currency: "EUR".into() }) else {
+        panic!("charts")
+    };
+    assert!(charts.margins.is_some_and(|bars| !bars.is_empty()));
+    let (name, media, csv) = file(
+        &mut workspace,
+        Question::Download { file: DownloadFile::ShownLines { filter: LineFilter::default(), sort: None } },
+    );
+    assert_eq!((name.as_str(), media.as_str()), ("stem_lines.csv", "text/csv"));
+    assert!(String::from_utf8(csv).unwrap().lines().next().unwrap().contains("Margin"));
+
+    let Opened::Comparison(comparison) = workspace.open(consolidated).unwrap() else { panic!("comparison") };
+    let told = comparison.missing.total + comparison.duplicated.total + comparison.differing.total;
+    assert!(comparison.agreeing + told + comparison.unknown > 0);
+}
+
+#[test]
+fn subscription_details_are_shown_in_the_readers_language() {
+    let mut workspace = Workspace::new("nl-BE".into());
+    let Opened::SubscriptionDetails(details) =
+        opened(&mut workspace, Endpoint::SubscriptionDetails, Format::Json, DETAILS_JSON)
+    else {
+        panic!("details")
+    };
+    let model = billing::json::parse_subscription_details(DETAILS_JSON).unwrap();
+    assert_eq!(details.plan_name, model.service_plan.plan_name.best_for("nl-BE").unwrap_or_default());
+    assert_eq!(details.resources.len(), model.resources.len());
+    let (name, _, xml_bytes) = file(&mut workspace, Question::Download { file: DownloadFile::OtherFormat });
+    assert_eq!(name, "stem.xml");
+    assert_eq!(billing::xml::parse_subscription_details(&xml_bytes).unwrap(), model);
+    let refused = workspace.answer(&Question::Invoice { index: 0 }).err().unwrap();
+    assert_eq!(refused, "the open document has no invoices");
+}

@@ -1,0 +1,280 @@
+//! The worker's answers: what the page shows, already counted, totalled
+//! and cut to what is on screen. Text is final; amounts are exact decimal
+//! text for the page to format in the reader's locale.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// A list cut to its first items, with how many there are in all.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listed<T> {
+    pub total: usize,
+    pub first: Vec<T>,
+}
+
+impl<T> Listed<T> {
+    /// The first `limit` of `items`, counting them all.
+    pub fn first(items: impl IntoIterator<Item = T>, limit: usize) -> Self {
+        let mut total = 0;
+        let mut first = Vec::new();
+        for item in items {
+            if total < limit {
+                first.push(item);
+            }
+            total += 1;
+        }
+        Self { total, first }
+    }
+}
+
+/// What a document opened as, by its slot and contents.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Opened {
+    Invoices(InvoicesOverview),
+    SubscriptionDetails(DetailsView),
+    /// The other side, joined with the main document.
+    Margin(MarginView),
+    /// The vendor's consolidated view, compared with that join.
+    Comparison(ComparisonView),
+}
+
+/// An invoice document at a glance, and what its views offer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoicesOverview {
+    pub summary: SummaryView,
+    pub invoices: Vec<InvoiceRow>,
+    pub choices: Choices,
+    /// The currencies the lines are in; the charts start with the first.
+    pub currencies: Vec<String>,
+    /// What a screen reader is told once the document is read.
+    pub announcement: String,
+}
+
+/// How many invoices, customers and lines, and the totals per currency.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryView {
+    pub invoices: usize,
+    pub customers: usize,
+    pub lines: usize,
+    pub per_currency: Vec<CurrencyTotal>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrencyTotal {
+    pub currency: String,
+    pub invoices: usize,
+    pub excluding_vat: String,
+    pub vat: String,
+    pub including_vat: String,
+}
+
+/// One invoice in the list, its totals from its lines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceRow {
+    pub number: String,
+    pub date: String,
+    pub due: String,
+    pub sender: String,
+    pub receiver: String,
+    pub currency: String,
+    pub excluding_vat: String,
+    pub vat: String,
+    pub including_vat: String,
+    /// How many of its stated amounts disagree with its lines.
+    pub discrepancies: usize,
+}
+
+/// The values the lines table's filters offer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choices {
+    pub customers: Vec<String>,
+    pub vendors: Vec<String>,
+    pub invoices: Vec<String>,
+    pub charge_types: Vec<String>,
+    pub service_months: Vec<NaiveDate>,
+}
+
+/// One cell of a row: text as it is, or a decimal to format.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    /// A plain decimal: a quantity, a duration.
+    Number(String),
+    /// An amount in the row's currency.
+    Money(String),
+}
+
+/// One row's cells; negative when its amount is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineCells {
+    pub currency: String,
+    pub negative: bool,
+    pub cells: Vec<Cell>,
+}
+
+/// The answers to questions about the main document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Answer {
+    Lines(LineWindow),
+    Groups {
+        groups: Vec<GroupRow>,
+    },
+    Charts(ChartsView),
+    Invoice(Box<InvoiceView>),
+    /// The file travels beside the message as a Blob of type `media`.
+    Download {
+        file_name: String,
+        media: String,
+    },
+}
+
+/// A window onto the lines that pass a filter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineWindow {
+    /// How many lines pass the filter.
+    pub shown: usize,
+    /// The index of the first row here among them.
+    pub first: usize,
+    pub rows: Vec<LineCells>,
+}
+
+/// One group's subtotal in one currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupRow {
+    pub key: String,
+    pub lines: usize,
+    pub currency: String,
+    pub excluding_vat: String,
+    pub vat: String,
+}
+
+/// A bar of a chart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BarView {
+    pub label: String,
+    pub amount: String,
+}
+
+/// The charts' figures in one currency.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChartsView {
+    pub months: Vec<BarView>,
+    pub customers: Vec<BarView>,
+    pub charge_types: Vec<BarView>,
+    pub vendors: Vec<BarView>,
+    /// Once the other side is joined.
+    pub margins: Option<Vec<BarView>>,
+}
+
+/// A sender or receiver.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Party {
+    pub name: String,
+    pub address: String,
+    pub postal_code: String,
+    pub city: String,
+    pub vat_number: String,
+}
+
+/// One invoice whole.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceView {
+    pub number: String,
+    pub date: String,
+    pub due: String,
+    pub invoice_type: String,
+    pub description: String,
+    pub currency: String,
+    /// The vendor's stated totals: excluding VAT, VAT, including VAT.
+    pub stated: [Option<String>; 3],
+    /// Where the stated amounts disagree with the lines, in words.
+    pub discrepancies: Vec<String>,
+    pub sender: Party,
+    pub receiver: Party,
+    /// Lines have purchase and sales columns rather than one price.
+    pub consolidated: bool,
+    pub customers: Vec<CustomerView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerView {
+    pub name: String,
+    pub number: Option<String>,
+    pub cost_centre: Option<String>,
+    pub subscriptions: Vec<SubscriptionView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionView {
+    pub name: String,
+    pub id: String,
+    pub plan: Option<String>,
+    /// `Attribute: value`, the shown ones.
+    pub attributes: Vec<String>,
+    /// The cells under [`InvoiceView::consolidated`]'s headings.
+    pub lines: Vec<LineCells>,
+}
+
+/// One subscription's terms, plan and resources.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetailsView {
+    pub subscription_id: String,
+    pub plan_name: String,
+    pub category: String,
+    pub runs: String,
+    pub term: String,
+    pub billed_every: String,
+    pub plan_every: String,
+    pub trial: bool,
+    pub setup_fee: Option<String>,
+    pub recurring_fee: Option<String>,
+    pub renewal_fee: Option<String>,
+    /// Resource, manufacturer, MPN, included, amount, unit, setup,
+    /// recurring and overuse fee.
+    pub resources: Vec<Vec<Cell>>,
+}
+
+/// Cost, sale and margin of a customer or subscription.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarginRow {
+    pub customer: String,
+    pub subscription: Option<String>,
+    pub currency: String,
+    pub cost: String,
+    pub sale: String,
+    pub margin: String,
+    /// The margin as a share of the sale, rounded: `"16.7 %"`.
+    pub percent: Option<String>,
+}
+
+/// A line found on one side of the join only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OneSidedView {
+    pub invoice: String,
+    pub customer: String,
+    pub description: String,
+    pub amount: Option<String>,
+    pub currency: String,
+}
+
+/// The exact join of purchase and customer lines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarginView {
+    pub matched: usize,
+    pub currency_mismatches: usize,
+    pub per_customer: Vec<MarginRow>,
+    pub per_subscription: Vec<MarginRow>,
+    pub purchase_only: Listed<OneSidedView>,
+    pub sale_only: Listed<OneSidedView>,
+}
+
+/// Where the vendor's consolidated view disagrees with the exact join.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComparisonView {
+    pub agreeing: usize,
+    pub missing: Listed<String>,
+    pub duplicated: Listed<String>,
+    pub differing: Listed<String>,
+    pub unknown: usize,
+}
