@@ -12,6 +12,8 @@ pub struct Loaded {
     /// How many bytes came.
     pub raw_size: u64,
     pub opened: Opened,
+    /// The background worker's memory with the document read, in bytes.
+    pub worker_memory: u64,
 }
 
 impl Loaded {
@@ -67,6 +69,7 @@ mod tests {
             query: query(),
             raw_size: 3,
             opened: Opened::SubscriptionDetails(DetailsView::default()),
+            worker_memory: 0,
         };
         assert_eq!(loaded.raw_file_name(), "customerinvoices_v3_2025-12-31_2026-03-31.json");
         assert_eq!(loaded.announcement(), "Loaded the subscription details.");

@@ -245,6 +245,8 @@ pub struct Arrived {
     pub received: u64,
     /// The document as received, for the main slot.
     pub raw: Option<Blob>,
+    /// The worker's memory with the document read, in bytes.
+    pub worker_memory: u64,
 }
 
 /// Fetches `query` through the worker, which reads it into `slot`;
@@ -271,7 +273,9 @@ pub async fn open(
     .await
     .map_err(broken)?;
     match message {
-        FromWorker::Opened { opened, received, .. } => Ok(Arrived { opened: *opened, received, raw: blob }),
+        FromWorker::Opened { opened, received, memory, .. } => {
+            Ok(Arrived { opened: *opened, received, raw: blob, worker_memory: memory })
+        }
         FromWorker::Unreadable { message, .. } => Err(FetchError::Unreadable { message }),
         FromWorker::Refused { status, body, .. } => Err(FetchError::Relay(relay_problem(status, &body))),
         FromWorker::Cancelled { received, .. } => Err(FetchError::Cancelled { received }),

@@ -27,6 +27,10 @@ pub fn Downloads(loaded: Arc<Loaded>, raw: web_sys::Blob) -> impl IntoView {
             <GeneratedDownload file_name=DownloadFile::OtherFormat.file_name(&stem, format)
                 label=format!("As {}", format.other())
                 question=|| Question::Download { file: DownloadFile::OtherFormat } />
+            <span class="worker-memory muted" data-bytes=loaded.worker_memory.to_string()
+                data-document-bytes=loaded.raw_size.to_string()>
+                {format!("Held in {} of the background worker's memory", format::bytes(loaded.worker_memory))}
+            </span>
             {has_lines.then(move || view! {
                 <span class="csv">
                     <GeneratedDownload file_name=csv_name label="Price lines as CSV".to_owned() question=csv />

@@ -123,6 +123,7 @@ pub fn LinesTable(
             Ok(Answer::Lines(lines)) => {
                 failed.set(None);
                 window.set(Some((columns, lines)));
+                format::mark("billing:lines-window");
                 if !first_shown.get_value() {
                     first_shown.set_value(true);
                     // The frame after the first rows are laid out shows them.
@@ -144,7 +145,10 @@ pub fn LinesTable(
             latest_groups,
             Question::Groups { filter: filter.get(), by },
             move |answer| match answer {
-                Ok(Answer::Groups { groups: answered }) => groups.set(answered),
+                Ok(Answer::Groups { groups: answered }) => {
+                    groups.set(answered);
+                    format::mark("billing:groups");
+                }
                 Ok(_) => failed.set(Some("the background worker answered something else".to_owned())),
                 Err(message) => failed.set(Some(message)),
             },

@@ -135,9 +135,10 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
                 Err(FetchError::Broken { received, message }) => Transfer::Broken { received, message },
                 Err(FetchError::Relay(problem)) => Transfer::Refused(problem),
                 Err(FetchError::Unreadable { message }) => Transfer::Unreadable { message },
-                Ok(Arrived { opened, received, raw: Some(raw) }) => {
+                Ok(Arrived { opened, received, raw: Some(raw), worker_memory }) => {
                     crate::format::mark("billing:parsed");
-                    Transfer::Done(Arc::new(Loaded { query: asked, raw_size: received, opened }), raw)
+                    let loaded = Loaded { query: asked, raw_size: received, opened, worker_memory };
+                    Transfer::Done(Arc::new(loaded), raw)
                 }
                 Ok(Arrived { .. }) => Transfer::Broken {
                     received: 0,

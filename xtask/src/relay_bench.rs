@@ -26,6 +26,9 @@ const LARGE_SECONDS: u32 = 20;
 const CUSTOMERS: usize = 1300;
 /// A reseller whose customer invoices since 2017 pass 500 MB.
 const HUGE_CUSTOMERS: usize = 2000;
+/// A reseller whose purchase invoices over three and a half years are about
+/// 900 MB of JSON, for the browser's largest document.
+const VAST_CUSTOMERS: usize = 9000;
 const YEAR: (&str, &str) = ("20251125", "20261124");
 
 /// A child process that is killed when dropped.
@@ -91,9 +94,13 @@ pub fn run(toolchain: &Toolchain) -> anyhow::Result<()> {
     };
     let (_vendor, vendor_url) = start_vendor(CUSTOMERS)?;
     let (_huge_vendor, huge_vendor_url) = start_vendor(HUGE_CUSTOMERS)?;
+    let (_vast_vendor, vast_vendor_url) = start_vendor(VAST_CUSTOMERS)?;
 
     let config = scratch.join("relay.toml");
-    std::fs::write(&config, relay_config(&vendor_url, &huge_vendor_url, &root.join("dist")))?;
+    std::fs::write(
+        &config,
+        relay_config(&vendor_url, &huge_vendor_url, &vast_vendor_url, &root.join("dist")),
+    )?;
     let mut relay = Command::new(binaries.join("billing-relay"));
     relay.arg("--config").arg(&config).env("BENCH_KEY", KEY).env("RUST_LOG", "warn");
     let (relay, relay_url) = start_announcing(relay, "billing-relay listening on ")?;
@@ -283,7 +290,7 @@ fn tempdir(root: &Path) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-fn relay_config(vendor_url: &str, huge_vendor_url: &str, app_dir: &Path) -> String {
+fn relay_config(vendor_url: &str, huge_vendor_url: &str, vast_vendor_url: &str, app_dir: &Path) -> String {
     format!(
         r#"listen = "127.0.0.1:0"
 app_dir = "{}"
@@ -305,6 +312,13 @@ name = "huge"
 environment = "BENCH"
 generation = "legacy"
 base_url = "{huge_vendor_url}"
+key_env = "BENCH_KEY"
+
+[[profiles]]
+name = "vast"
+environment = "BENCH"
+generation = "legacy"
+base_url = "{vast_vendor_url}"
 key_env = "BENCH_KEY"
 "#,
         app_dir.display()

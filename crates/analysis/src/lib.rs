@@ -66,13 +66,14 @@ struct Invoices {
     discrepancies: Vec<Discrepancy>,
 }
 
-/// A document to open: where it goes, what it is, and its bytes.
+/// A document to open: where it goes, what it is, and its bytes, which are
+/// let go as soon as they are read, before the line index is built.
 pub struct Document<'a> {
     pub slot: Slot,
     pub endpoint: Endpoint,
     pub format: Format,
     pub file_stem: &'a str,
-    pub bytes: &'a [u8],
+    pub bytes: Vec<u8>,
 }
 
 /// An answer, and the file it comes with for a download.
@@ -81,10 +82,10 @@ pub struct Reply {
     pub file: Option<Vec<u8>>,
 }
 
-fn read_invoices(format: Format, bytes: &[u8]) -> Result<InvoiceDocument, ParseError> {
+fn read_invoices(format: Format, bytes: Vec<u8>) -> Result<InvoiceDocument, ParseError> {
     match format {
-        Format::Xml => xml::parse_invoices(bytes),
-        Format::Json => json::parse_invoices(bytes),
+        Format::Xml => xml::parse_invoices(&bytes),
+        Format::Json => json::parse_invoices(&bytes),
     }
 }
 
@@ -110,8 +111,8 @@ impl Workspace {
                 self.order = None;
                 let (contents, opened) = if endpoint == Endpoint::SubscriptionDetails {
                     let details = match format {
-                        Format::Xml => xml::parse_subscription_details(bytes),
-                        Format::Json => json::parse_subscription_details(bytes),
+                        Format::Xml => xml::parse_subscription_details(&bytes),
+                        Format::Json => json::parse_subscription_details(&bytes),
                     }
                     .map_err(|error| error.to_string())?;
                     let opened = Opened::SubscriptionDetails(views::details_view(&details, &self.language));

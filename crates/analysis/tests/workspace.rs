@@ -19,7 +19,7 @@ const CONSOLIDATED_JSON: &[u8] = include_bytes!("../../billing/tests/fixtures/co
 const DETAILS_JSON: &[u8] = include_bytes!("../../billing/tests/fixtures/subscriptiondetails.json");
 
 fn main_document(endpoint: Endpoint, format: Format, bytes: &[u8]) -> Document<'_> {
-    Document { slot: Slot::Main, endpoint, format, file_stem: "stem", bytes }
+    Document { slot: Slot::Main, endpoint, format, file_stem: "stem", bytes: bytes.to_vec() }
 }
 
 fn opened(workspace: &mut Workspace, endpoint: Endpoint, format: Format, bytes: &[u8]) -> Opened {
@@ -188,19 +188,22 @@ fn joining_the_other_side_fills_the_margin_and_the_comparison() {
         endpoint: Endpoint::ConsolidatedInvoices,
         format: Format::Json,
         file_stem: "stem",
-        bytes: CONSOLIDATED_JSON,
+        bytes: CONSOLIDATED_JSON.to_vec(),
     };
     let other = Document {
         slot: Slot::OtherSide,
         endpoint: Endpoint::CustomerInvoices,
         format: Format::Json,
         file_stem: "stem",
-        bytes: SALES_JSON,
+        bytes: SALES_JSON.to_vec(),
     };
-    assert_eq!(workspace.open(Document { ..other }).unwrap_err(), "no document is open; fetch one first");
+    assert_eq!(
+        workspace.open(Document { bytes: SALES_JSON.to_vec(), ..other }).unwrap_err(),
+        "no document is open; fetch one first"
+    );
     opened(&mut workspace, Endpoint::Invoices, Format::Json, PURCHASES_JSON);
     assert_eq!(
-        workspace.open(Document { ..consolidated }).unwrap_err(),
+        workspace.open(Document { bytes: CONSOLIDATED_JSON.to_vec(), ..consolidated }).unwrap_err(),
         "load the other side of the margin first"
     );
     let before = lines(&mut workspace, LineFilter::default(), None, 0, 60);

@@ -155,6 +155,8 @@ pub enum FromWorker {
         generation: u64,
         received: u64,
         opened: Box<Opened>,
+        /// The worker's wasm memory now, in bytes, with the document read.
+        memory: u64,
     },
     Answered {
         generation: u64,

@@ -144,12 +144,13 @@ async fn open(state: Rc<State>, opening: Opening) {
         return post(scope, &FromWorker::Cancelled { generation, received }, None);
     }
     post(scope, &FromWorker::Reading { generation, received }, None);
-    let document = Document { slot, endpoint, format, file_stem: &file_stem, bytes: &bytes };
+    let document = Document { slot, endpoint, format, file_stem: &file_stem, bytes };
     let opened = state.workspace.borrow_mut().open(document);
-    drop(bytes);
     match opened {
         Ok(opened) => {
-            let message = FromWorker::Opened { generation, received, opened: Box::new(opened) };
+            let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+            let memory = memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length().into();
+            let message = FromWorker::Opened { generation, received, opened: Box::new(opened), memory };
             post(scope, &message, (slot == Slot::Main).then_some(&blob));
         }
         Err(message) => post(scope, &FromWorker::Unreadable { generation, received, message }, None),
@@ -194,7 +195,6 @@ async fn transfer(
         response.headers().get("content-length").ok().flatten().and_then(|length| length.parse::<u64>().ok());
     post(scope, &FromWorker::Progress { generation, received: 0, total }, None);
     let chunks = Array::new();
-    let mut bytes = Vec::with_capacity(total.unwrap_or_default().min(1 << 30) as usize);
     let mut received = 0u64;
     if let Some(body) = response.body() {
         let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
@@ -206,9 +206,6 @@ async fn transfer(
             let value: Uint8Array =
                 Reflect::get(&chunk, &"value".into()).map_err(broken(received))?.unchecked_into();
             received += u64::from(value.length());
-            let start = bytes.len();
-            bytes.resize(start + value.length() as usize, 0);
-            value.copy_to(&mut bytes[start..]);
             chunks.push(&value);
             post(scope, &FromWorker::Progress { generation, received, total }, None);
         }
@@ -217,5 +214,17 @@ async fn transfer(
     let options = BlobPropertyBag::new();
     options.set_type(&response.headers().get("content-type").ok().flatten().unwrap_or_default());
     let blob = Blob::new_with_u8_array_sequence_and_options(&chunks, &options).map_err(broken(received))?;
+    // Copied into wasm memory once, at their final size: growing a buffer
+    // as chunks came would briefly need twice the document.
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(received as usize).map_err(|_| {
+        (received, Ended::Broken(format!("{received} bytes do not fit in the background worker's memory")))
+    })?;
+    for chunk in chunks.iter() {
+        let chunk: Uint8Array = chunk.unchecked_into();
+        let start = bytes.len();
+        bytes.resize(start + chunk.length() as usize, 0);
+        chunk.copy_to(&mut bytes[start..]);
+    }
     Ok((received, bytes, blob))
 }
