@@ -101,7 +101,7 @@ window.billingBench = {
     tasks: [], frames: [],
     start() {
         new PerformanceObserver(list => {
-            for (const entry of list.getEntries()) this.tasks.push(entry.duration);
+            for (const entry of list.getEntries()) this.tasks.push(entry);
         }).observe({ type: 'longtask' });
         let last = null;
         const tick = now => {
@@ -114,7 +114,9 @@ window.billingBench = {
     phase() {
         const { tasks, frames } = this;
         this.tasks = []; this.frames = [];
-        return { longestTask: Math.max(0, ...tasks), tasksOver50: tasks.length,
+        const durations = tasks.map(task => task.duration);
+        return { longestTask: Math.max(0, ...durations), tasksOver50: tasks.length,
+                 taskStarts: tasks.map(task => Math.round(task.startTime)),
                  longestFrame: Math.max(0, ...frames), framesOver16: frames.filter(f => f > 16.7).length,
                  frames: frames.length };
     },
@@ -182,11 +184,14 @@ async fn step(client: &fantoccini::Client, script: &str) -> serde_json::Value {
 /// Opens the page with `query` remembered but not fetched, with the helpers
 /// recording from before the fetch.
 async fn ready_to_fetch(client: &fantoccini::Client, url: &str, query: &str) {
-    // A link fetches at once; the page remembers its query, so the plain
-    // page that follows has it filled in and waits for Fetch.
+    // A link fetches at once; the page remembers its query once the fetch
+    // starts, so the plain page that follows has it filled in and waits.
     client.goto(&format!("{url}/?{query}")).await.unwrap();
+    client.wait().for_element(Locator::Css("button.cancel")).await.unwrap();
     client.goto(&format!("{url}/")).await.unwrap();
     client.wait().for_element(Locator::Css("button.fetch")).await.unwrap();
+    let profile = client.execute("return document.getElementById('profile').value", vec![]).await.unwrap();
+    assert!(query.starts_with(&format!("profile={}&", profile.as_str().unwrap())), "{profile} for {query}");
     client.execute(HELPERS, vec![]).await.unwrap();
     step(client, "bench.start(); await bench.settle(); return bench.phase();").await;
 }
@@ -204,22 +209,25 @@ fn phase_line(name: &str, took: Option<f64>, phase: &serde_json::Value) {
     );
 }
 
-fn timeouts() -> fantoccini::wd::TimeoutConfiguration {
-    fantoccini::wd::TimeoutConfiguration::new(
+/// The relay's URL, and a browser with the time a large document takes.
+async fn large_document_browser() -> (String, Browser) {
+    let url = std::env::var("BILLING_MEASURE_URL").expect("cargo xtask bench sets BILLING_MEASURE_URL");
+    let browser = start_browser().await;
+    browser.client.set_window_size(1280, 900).await.unwrap();
+    let timeouts = fantoccini::wd::TimeoutConfiguration::new(
         Some(Duration::from_secs(1800)),
         Some(Duration::from_secs(600)),
         Some(Duration::ZERO),
-    )
+    );
+    browser.client.update_timeouts(timeouts).await.unwrap();
+    (url, browser)
 }
 
 #[tokio::test]
 #[ignore = "run by cargo xtask bench against its own relay"]
 async fn hundred_thousand_lines() {
-    let url = std::env::var("BILLING_MEASURE_URL").expect("cargo xtask bench sets BILLING_MEASURE_URL");
-    let browser = start_browser().await;
+    let (url, browser) = large_document_browser().await;
     let client = &browser.client;
-    client.set_window_size(1280, 900).await.unwrap();
-    client.update_timeouts(timeouts()).await.unwrap();
     let (start, end) = LARGE_WINDOW;
     ready_to_fetch(
         client,
@@ -237,15 +245,28 @@ async fn hundred_thousand_lines() {
     let opened = step(
         client,
         r#"
+        const clicked = performance.now();
         const took = await bench.answered('billing:lines-window', () => document.querySelector('button.fetch').click());
         const received = bench.mark('billing:received');
+        const at = name => Math.round(bench.mark(name) - clicked);
         return { took, lines: Number(document.querySelector('.line-count').textContent),
+                 moments: { received: at('billing:received'), parsed: at('billing:parsed'),
+                            summary: at('billing:summary-shown'), rows: at('billing:lines-shown') },
+                 clicked,
                  reading: bench.mark('billing:parsed') - received,
                  shown: bench.mark('billing:lines-shown') - received, phase: bench.phase() };
         "#,
     )
     .await;
     phase_line("Fetch to rows on screen", opened["took"].as_f64(), &opened["phase"]);
+    let clicked = opened["clicked"].as_f64().unwrap_or_default();
+    let starts: Vec<i64> = opened["phase"]["taskStarts"]
+        .as_array()
+        .map(|starts| {
+            starts.iter().map(|start| (start.as_f64().unwrap_or_default() - clicked) as i64).collect()
+        })
+        .unwrap_or_default();
+    println!("  long tasks began at {starts:?} ms after Fetch; the moments after it: {}", opened["moments"]);
     let typed = step(
         client,
         "const took = await bench.type('exchange', 120); return { took, phase: bench.phase(), found: document.querySelector('.lines-shown').textContent };",
@@ -277,7 +298,8 @@ async fn hundred_thousand_lines() {
         const took = await bench.answered('billing:groups', () => {
             select.value = 'customer'; select.dispatchEvent(new Event('change'));
         });
-        const groups = document.querySelectorAll('.group-row').length;
+        const more = document.querySelector('.more-groups')?.textContent.match(/of (\d+)/);
+        const groups = more ? Number(more[1]) : document.querySelectorAll('.group-row').length;
         select.value = ''; select.dispatchEvent(new Event('change'));
         await bench.settle();
         return { took, groups, phase: bench.phase() };
@@ -292,7 +314,7 @@ async fn hundred_thousand_lines() {
     let memory = step(client, "return await bench.memory();").await;
     let number = |value: &serde_json::Value| value.as_f64().unwrap_or(f64::NAN);
     println!(
-        "{} lines; the worker read the document in {:.0} ms after its last byte, first rows {:.0} ms after it; search \"exchange\" left {}; {} customer groups",
+        "{} lines; the worker read the document in {:.0} ms after its last byte, first rows {:.0} ms after it; search \"exchange\" left {}; {} customer subtotals",
         opened["lines"],
         number(&opened["reading"]),
         number(&opened["shown"]),
@@ -315,11 +337,8 @@ async fn hundred_thousand_lines() {
 #[tokio::test]
 #[ignore = "run by cargo xtask bench against its own relay"]
 async fn nine_hundred_megabytes() {
-    let url = std::env::var("BILLING_MEASURE_URL").expect("cargo xtask bench sets BILLING_MEASURE_URL");
-    let browser = start_browser().await;
+    let (url, browser) = large_document_browser().await;
     let client = &browser.client;
-    client.set_window_size(1280, 900).await.unwrap();
-    client.update_timeouts(timeouts()).await.unwrap();
     let (start, end) = VAST_WINDOW;
     let query = format!("profile=vast&version=v3&endpoint=invoices&format=json&start={start}&end={end}");
     ready_to_fetch(client, &url, &query).await;

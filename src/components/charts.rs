@@ -88,9 +88,11 @@ pub fn Charts(
     }
 }
 
-const LABEL_WIDTH: f64 = 200.0;
-const BAR_SPACE: f64 = 300.0;
-const ROW_HEIGHT: f64 = 24.0;
+// Whole pixels, so that no float is ever formatted.
+const LABEL_WIDTH: u32 = 200;
+const BAR_SPACE: u32 = 300;
+const AMOUNT_SPACE: u32 = 130;
+const ROW_HEIGHT: u32 = 24;
 
 /// Horizontal bars as inline SVG, each a button; a table says the same for
 /// screen readers.
@@ -102,9 +104,11 @@ fn BarChart(
     choose: impl Fn(String) + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     // Pixels only: the amounts themselves are never computed in floats.
-    let pixels = |bar: &BarView| bar.amount.parse::<f64>().map(f64::abs).unwrap_or_default();
-    let largest = bars.iter().map(pixels).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
-    let height = ROW_HEIGHT * bars.len().max(1) as f64;
+    let magnitude = |bar: &BarView| js_sys::Number::parse_float(&bar.amount).abs();
+    let largest = bars.iter().map(magnitude).filter(|amount| amount.is_finite()).fold(0.0, f64::max);
+    let largest = largest.max(f64::MIN_POSITIVE);
+    let height = ROW_HEIGHT * bars.len().max(1) as u32;
+    let full_width = LABEL_WIDTH + BAR_SPACE + AMOUNT_SPACE;
     // Long names are cut by a clip, not shortened, so the text a reader sees
     // is the start of the name a screen reader says.
     let clip_id =
@@ -113,8 +117,9 @@ fn BarChart(
         .iter()
         .enumerate()
         .map(|(index, bar)| {
-            let y = index as f64 * ROW_HEIGHT;
-            let width = pixels(bar) / largest * BAR_SPACE;
+            let y = index as u32 * ROW_HEIGHT;
+            let share = magnitude(bar) / largest;
+            let width = if share.is_finite() { (share * f64::from(BAR_SPACE)).round() as u32 } else { 0 };
             let amount = format::amount(&bar.amount, &currency);
             let label = bar.label.clone();
             let chosen = label.clone();
@@ -132,11 +137,11 @@ fn BarChart(
                     }>
                     <title>{tip}</title>
                     // The whole row answers to the pointer, not only the ink.
-                    <rect class="hit" x="0" y=y width=LABEL_WIDTH + BAR_SPACE + 130.0 height=ROW_HEIGHT />
-                    <text x="0" y=y + 16.0 class="bar-label" clip-path=format!("url(#{clip_id})")>{label.clone()}</text>
-                    <rect x=LABEL_WIDTH y=y + 4.0 width=width.max(1.0) height=ROW_HEIGHT - 8.0
+                    <rect class="hit" x="0" y=y width=full_width height=ROW_HEIGHT />
+                    <text x="0" y=y + 16 class="bar-label" clip-path=format!("url(#{clip_id})")>{label.clone()}</text>
+                    <rect x=LABEL_WIDTH y=y + 4 width=width.max(1) height=ROW_HEIGHT - 8
                         class:negative=bar.amount.starts_with('-') />
-                    <text x=LABEL_WIDTH + width + 6.0 y=y + 16.0 class="bar-amount">{amount}</text>
+                    <text x=LABEL_WIDTH + width + 6 y=y + 16 class="bar-amount">{amount}</text>
                 </g>
             }
         })
@@ -148,10 +153,10 @@ fn BarChart(
     view! {
         <figure class="chart">
             <figcaption>{title}</figcaption>
-            <svg viewBox=format!("0 0 {} {height}", LABEL_WIDTH + BAR_SPACE + 130.0) aria-hidden="false" role="group" aria-label=title>
+            <svg viewBox=format!("0 0 {full_width} {height}") aria-hidden="false" role="group" aria-label=title>
                 <defs>
                     <clipPath id=clip_id.clone()>
-                        <rect x="0" y="0" width=LABEL_WIDTH - 8.0 height=height />
+                        <rect x="0" y="0" width=LABEL_WIDTH - 8 height=height />
                     </clipPath>
                 </defs>
                 {shapes}

@@ -18,15 +18,18 @@ use crate::{
 };
 
 /// Rows are this tall (CSS keeps them so); only those in view are rendered.
-const ROW_PIXELS: f64 = 32.0;
+/// Pixels are whole numbers, so no float is ever formatted.
+const ROW_PIXELS: usize = 32;
 /// The viewport's height until it is measured, as the CSS sets it.
-const FIRST_VIEWPORT_PIXELS: f64 = 480.0;
+const FIRST_VIEWPORT_PIXELS: usize = 480;
 /// Windows start at multiples of this many rows and reach this far beyond
 /// the view on each side, so scrolling asks the worker again only every
 /// so many rows.
 const BLOCK: usize = 30;
 /// Rows rendered beyond the view on each side, of those the worker sent.
 const OVERSCAN: usize = 8;
+/// Group rows shown at first, and added by each "Show more".
+const GROUPS_AT_ONCE: usize = 200;
 
 /// Takes one condition off the filter.
 type ClearFilter = fn(&mut LineFilter);
@@ -80,13 +83,13 @@ pub fn LinesTable(
     });
     let sort = RwSignal::new(None::<(Column, bool)>);
     let grouping = RwSignal::new(None::<GroupBy>);
-    let scroll_top = RwSignal::new(0.0_f64);
+    let scroll_top = RwSignal::new(0_usize);
     let viewport = NodeRef::<leptos::html::Div>::new();
     let viewport_pixels = RwSignal::new(FIRST_VIEWPORT_PIXELS);
     let measure = move || {
         if let Some(element) = viewport.get_untracked() {
-            scroll_top.set(f64::from(element.scroll_top()));
-            viewport_pixels.set(f64::from(element.client_height()));
+            scroll_top.set(usize::try_from(element.scroll_top()).unwrap_or_default());
+            viewport_pixels.set(usize::try_from(element.client_height()).unwrap_or_default());
         }
     };
     Effect::new(move |_| {
@@ -99,9 +102,9 @@ pub fn LinesTable(
 
     // The window of rows the worker is asked for: it moves in blocks.
     let wanted = Memo::new(move |_| {
-        let top = (scroll_top.get() / ROW_PIXELS) as usize;
+        let top = scroll_top.get() / ROW_PIXELS;
         let first = (top / BLOCK).saturating_sub(1) * BLOCK;
-        let count = (viewport_pixels.get() / ROW_PIXELS).ceil() as usize + 3 * BLOCK;
+        let count = viewport_pixels.get().div_ceil(ROW_PIXELS) + 3 * BLOCK;
         (first, count)
     });
     let window = RwSignal::new(None::<(Vec<Column>, LineWindow)>);
@@ -135,6 +138,7 @@ pub fn LinesTable(
         });
     });
     let groups = RwSignal::new(Vec::<GroupRow>::new());
+    let groups_shown = RwSignal::new(GROUPS_AT_ONCE);
     let latest_groups = StoredValue::new(0u64);
     Effect::new(move |_| {
         let Some(by) = grouping.get() else {
@@ -146,6 +150,7 @@ pub fn LinesTable(
             Question::Groups { filter: filter.get(), by },
             move |answer| match answer {
                 Ok(Answer::Groups { groups: answered }) => {
+                    groups_shown.set(GROUPS_AT_ONCE);
                     groups.set(answered);
                     format::mark("billing:groups");
                 }
@@ -165,16 +170,19 @@ pub fn LinesTable(
         view! {
             <div class="field">
                 <label for=id>{label}</label>
-                <select id=id on:change=move |event| {
-                    let value = event_target_value(&event);
-                    filter.update(|filter| set(filter, (!value.is_empty()).then_some(value)));
-                }>
-                    <option value="" selected=move || filter.with(|filter| get(filter).is_none())>"All"</option>
+                // One reactive value for the select, not one per option: a
+                // document can have thousands of customers.
+                <select id=id prop:value=move || filter.with(|filter| get(filter).unwrap_or_default())
+                    on:change=move |event| {
+                        let value = event_target_value(&event);
+                        filter.update(|filter| set(filter, (!value.is_empty()).then_some(value)));
+                    }>
+                    <option value="">"All"</option>
                     {values
                         .into_iter()
                         .map(|value| {
-                            let selected = { let value = value.clone(); move || filter.with(|filter| get(filter).as_deref() == Some(value.as_str())) };
-                            view! { <option value=value.clone() selected=selected>{value.clone()}</option> }
+                            let text = value.clone();
+                            view! { <option value=value>{text}</option> }
                         })
                         .collect_view()}
                 </select>
@@ -257,16 +265,16 @@ pub fn LinesTable(
         }
     };
     let rows = move || {
-        let top = (scroll_top.get() / ROW_PIXELS) as usize;
-        let in_view = (viewport_pixels.get() / ROW_PIXELS).ceil() as usize;
+        let top = scroll_top.get() / ROW_PIXELS;
+        let in_view = viewport_pixels.get().div_ceil(ROW_PIXELS);
         window.with(|window| {
             let Some((columns, lines)) = window else { return ().into_any() };
             // Of the rows the worker sent, those in view and a few around.
             let sent_end = lines.first + lines.rows.len();
             let start = top.saturating_sub(OVERSCAN).clamp(lines.first, sent_end);
             let end = (top + in_view + OVERSCAN).clamp(start, sent_end);
-            let above = start as f64 * ROW_PIXELS;
-            let below = lines.shown.saturating_sub(end) as f64 * ROW_PIXELS;
+            let above = start * ROW_PIXELS;
+            let below = lines.shown.saturating_sub(end) * ROW_PIXELS;
             let visible = lines.rows[start - lines.first..end - lines.first]
                 .iter()
                 .map(|row| {
@@ -302,9 +310,9 @@ pub fn LinesTable(
                         </tr>
                     </thead>
                     <tbody>
-                        {move || groups
-                            .get()
-                            .into_iter()
+                        {move || groups.with(|groups| groups
+                            .iter()
+                            .take(groups_shown.get())
                             .map(|group| {
                                 view! {
                                     <tr class="group-row" data-group=group.key.clone() data-currency=group.currency.clone()
@@ -317,9 +325,17 @@ pub fn LinesTable(
                                     </tr>
                                 }
                             })
-                            .collect_view()}
+                            .collect_view())}
                     </tbody>
                 </table>
+                {move || {
+                    let (total, shown) = (groups.with(Vec::len), groups_shown.get());
+                    (total > shown).then(|| view! {
+                        <button type="button" class="button more-groups" on:click=move |_| groups_shown.update(|shown| *shown += GROUPS_AT_ONCE)>
+                            {format!("Show {} more of {total} subtotals", GROUPS_AT_ONCE.min(total - shown))}
+                        </button>
+                    })
+                }}
             }
         })
     };

@@ -25,7 +25,7 @@ pub use views::*;
 /// Bumped whenever a message changes shape. The worker's files are not
 /// content-hashed, so a page and a worker from different builds can meet;
 /// the worker says its version first and the page refuses a mismatch.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Where an opened document goes. The page shows the main document; the
 /// other side of the margin and the vendor's consolidated view are read

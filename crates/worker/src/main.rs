@@ -196,6 +196,9 @@ async fn transfer(
     post(scope, &FromWorker::Progress { generation, received: 0, total }, None);
     let chunks = Array::new();
     let mut received = 0u64;
+    // A report per chunk would be hundreds a second, each a render of the
+    // page: one every tenth of a second says as much.
+    let mut reported_at = js_sys::Date::now();
     if let Some(body) = response.body() {
         let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
         loop {
@@ -207,7 +210,11 @@ async fn transfer(
                 Reflect::get(&chunk, &"value".into()).map_err(broken(received))?.unchecked_into();
             received += u64::from(value.length());
             chunks.push(&value);
-            post(scope, &FromWorker::Progress { generation, received, total }, None);
+            let now = js_sys::Date::now();
+            if now - reported_at >= 100.0 {
+                reported_at = now;
+                post(scope, &FromWorker::Progress { generation, received, total }, None);
+            }
         }
     }
     // Typed as the relay sent it, so the download opens as what it is.
