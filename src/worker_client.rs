@@ -56,6 +56,7 @@ struct Connection {
 
 thread_local! {
     static CONNECTION: RefCell<Option<Rc<Connection>>> = const { RefCell::new(None) };
+    static SCRIPT: RefCell<String> = RefCell::new(WORKER_SCRIPT.to_owned());
     static NEXT_GENERATION: Cell<u64> = const { Cell::new(1) };
 }
 
@@ -167,6 +168,16 @@ impl Connection {
     }
 }
 
+/// Starts the worker from `url` rather than trunk's loader, from the next
+/// worker on: for a page served elsewhere than the app's root, or a
+/// stand-in worker.
+pub fn use_worker_script(url: &str) {
+    SCRIPT.with_borrow_mut(|script| *script = url.to_owned());
+    if let Some(connection) = CONNECTION.take() {
+        connection.worker.terminate();
+    }
+}
+
 /// The running worker, started now if there is none.
 fn connection() -> Result<Rc<Connection>, String> {
     if let Some(connection) = CONNECTION.with_borrow(Clone::clone) {
@@ -174,7 +185,8 @@ fn connection() -> Result<Rc<Connection>, String> {
     }
     let options = WorkerOptions::new();
     options.set_type(WorkerType::Module);
-    let worker = Worker::new_with_options(WORKER_SCRIPT, &options)
+    let worker = SCRIPT
+        .with_borrow(|script| Worker::new_with_options(script, &options))
         .map_err(|error| format!("the background worker cannot start: {}", describe(&error)))?;
     let connection = Rc::new(Connection {
         worker: worker.clone(),

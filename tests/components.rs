@@ -187,3 +187,47 @@ async fn a_worker_that_cannot_run_fails_the_fetch_in_words() {
         Ok(_) => panic!("a document came without a worker"),
     }
 }
+
+/// A stand-in worker that speaks the protocol's bytes: it says it is ready,
+/// and answers any request with "reading", then never finishes, as the real
+/// worker does while it reads a large document without pausing for
+/// messages. postcard: a variant's index, then each field as a varint.
+const READS_FOREVER: &str = r#"
+postMessage([new Uint8Array([0, 3])]);
+onmessage = event => {
+    const generation = event.data[1];
+    postMessage([new Uint8Array([1, generation, 0x80, 0x08, 0])]);
+    postMessage([new Uint8Array([2, generation, 0x80, 0x08])]);
+};
+"#;
+
+#[wasm_bindgen_test]
+async fn cancel_while_the_worker_reads_stops_the_worker_and_says_cancelled() {
+    use std::{cell::RefCell, rc::Rc};
+
+    use billing_portal::fetch::{FetchError, Stage, open, use_worker_script};
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/javascript");
+    let parts = js_sys::Array::of1(&READS_FOREVER.into());
+    let script = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).unwrap();
+    use_worker_script(&web_sys::Url::create_object_url_with_blob(&script).unwrap());
+    let controller = web_sys::AbortController::new().unwrap();
+    let stages = Rc::new(RefCell::new(Vec::new()));
+    let heard = stages.clone();
+    let aborting = controller.clone();
+    let query = Query::default_for(&profile("demo", Generation::Legacy), today());
+    let signal = controller.signal();
+    let result = open(&query, worker_protocol::Slot::Main, &signal, move |stage| {
+        heard.borrow_mut().push(stage);
+        if matches!(stage, Stage::Reading { .. }) {
+            aborting.abort();
+        }
+    })
+    .await;
+    use_worker_script("/worker_loader.js");
+    assert_eq!(
+        *stages.borrow(),
+        [Stage::Receiving { received: 1024, total: None }, Stage::Reading { received: 1024 }]
+    );
+    assert_eq!(result.err(), Some(FetchError::Cancelled { received: 1024 }));
+}

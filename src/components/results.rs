@@ -18,6 +18,19 @@ use crate::{
     loaded::empty_window_advice,
 };
 
+/// Moves `stage` on a step a frame, to its last.
+fn advance(stage: RwSignal<u8>) {
+    request_animation_frame(move || {
+        if let Some(now) = stage.try_update(|stage| {
+            *stage += 1;
+            *stage
+        }) && now < 2
+        {
+            advance(stage);
+        }
+    });
+}
+
 /// What the last fetch gave: the document rendered, or why there is none.
 #[component]
 pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
@@ -35,13 +48,36 @@ pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
                     let other = RwSignal::new(Fetched::Idle);
                     // The lines and the charts are asked for again once joined.
                     let joined = Signal::derive(move || other.with(|other| matches!(other, Fetched::Loaded(_))));
+                    // The summary and the invoices first, then the margin and
+                    // the charts, then the lines, each a frame after the one
+                    // before: no one task draws everything.
+                    let stage = RwSignal::new(0u8);
+                    advance(stage);
+                    let (analysis_shown, lines_shown) =
+                        (Memo::new(move |_| stage.get() >= 1), Memo::new(move |_| stage.get() >= 2));
+                    let (drawn, shown) = (loaded.clone(), overview.clone());
+                    let analysis = move || {
+                        analysis_shown.get().then(|| {
+                            view! {
+                                <MarginPanel loaded=drawn.clone() other />
+                                <Charts currencies=shown.currencies.clone() filter joined />
+                            }
+                        })
+                    };
+                    let (drawn, shown) = (loaded.clone(), overview.clone());
+                    let lines = move || {
+                        lines_shown.get().then(|| {
+                            view! {
+                                <LinesTable choices=shown.choices.clone() total=shown.summary.lines
+                                    file_stem=drawn.query.file_stem() format=drawn.query.format filter joined />
+                            }
+                        })
+                    };
                     view! {
                         <SummaryView summary=overview.summary.clone() />
                         <InvoiceList loaded=loaded.clone() invoices=overview.invoices.clone() />
-                        <MarginPanel loaded=loaded.clone() other />
-                        <Charts currencies=overview.currencies.clone() filter joined />
-                        <LinesTable choices=overview.choices.clone() total=overview.summary.lines
-                            file_stem=loaded.query.file_stem() format=loaded.query.format filter joined />
+                        {analysis}
+                        {lines}
                     }
                     .into_any()
                 }
