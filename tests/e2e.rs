@@ -85,6 +85,9 @@ async fn a_preset_fetch_renders_totals_and_downloads_that_match_the_source() {
     client.goto(&relay.url).await.unwrap();
     assert_eq!(client.title().await.unwrap(), "Billing portal");
     choose(client, "#profile", "demo").await;
+    let page = String::from_utf8(direct(&relay, "/").await).unwrap();
+    assert!(page.contains(r#"id="starting""#), "a page whose app cannot start says so");
+    assert!(client.find(Locator::Id("starting")).await.is_err(), "the app replaces it as it starts");
     click_button(client, "Last quarter").await;
     let worker_loaded = || relay.logs.lock().unwrap().contains(r#"path="/worker_bg.wasm""#);
     assert!(!worker_loaded(), "the worker is not part of the first load");
