@@ -8,7 +8,7 @@ mod views;
 use std::sync::Arc;
 
 use billing::{
-    Endpoint, Format, InvoiceDocument, ParseError,
+    Endpoint, Format, InvoiceDocument,
     charts::{Bar, by_charge_type, by_invoice_month, by_vendor, top_customers, top_margins},
     csv_export::{CsvOptions, write_csv, write_csv_with_margins},
     json,
@@ -82,10 +82,23 @@ pub struct Reply {
     pub file: Option<Vec<u8>>,
 }
 
-fn read_invoices(format: Format, bytes: Vec<u8>) -> Result<InvoiceDocument, ParseError> {
+const NOTHING_OPEN: &str = "no document is open; fetch one first";
+
+/// The document's invoices; the error says where it cannot be read.
+fn read_invoices(format: Format, bytes: Vec<u8>) -> Result<InvoiceDocument, String> {
     match format {
         Format::Xml => xml::parse_invoices(&bytes),
         Format::Json => json::parse_invoices(&bytes),
+    }
+    .map_err(|error| error.to_string())
+}
+
+fn invoice_index(document: &InvoiceDocument, index: u32) -> Result<usize, String> {
+    let index = index as usize;
+    if index < document.invoices.len() {
+        Ok(index)
+    } else {
+        Err(format!("the document has no invoice number {}", index + 1))
     }
 }
 
@@ -118,7 +131,7 @@ impl Workspace {
                     let opened = Opened::SubscriptionDetails(views::details_view(&details, &self.language));
                     (Contents::SubscriptionDetails(Box::new(details)), opened)
                 } else {
-                    let document = Arc::new(read_invoices(format, bytes).map_err(|error| error.to_string())?);
+                    let document = Arc::new(read_invoices(format, bytes)?);
                     let table = LineTable::new(document.clone());
                     let discrepancies = check(&document);
                     let opened = Opened::Invoices(views::overview(&table, &document, &discrepancies));
@@ -128,12 +141,12 @@ impl Workspace {
                 Ok(opened)
             }
             Slot::OtherSide => {
-                let (main, document) = self.invoices()?;
-                let other = read_invoices(format, bytes).map_err(|error| error.to_string())?;
+                let (main, invoices) = self.invoices()?;
+                let other = read_invoices(format, bytes)?;
                 let (purchases, sales) = if main.endpoint == Endpoint::Invoices {
-                    (&**document, &other)
+                    (&*invoices.document, &other)
                 } else {
-                    (&other, &**document)
+                    (&other, &*invoices.document)
                 };
                 let margins = MarginSummary::from(match_documents(purchases, sales));
                 let view = reconciliation::margin_view(&margins);
@@ -143,7 +156,7 @@ impl Workspace {
             }
             Slot::Consolidated => {
                 let margins = self.margins.as_ref().ok_or("load the other side of the margin first")?;
-                let consolidated = read_invoices(format, bytes).map_err(|error| error.to_string())?;
+                let consolidated = read_invoices(format, bytes)?;
                 Ok(Opened::Comparison(reconciliation::comparison_view(compare_consolidated(
                     margins,
                     &consolidated,
@@ -152,32 +165,25 @@ impl Workspace {
         }
     }
 
-    fn invoices(&self) -> Result<(&Main, &Arc<InvoiceDocument>), String> {
+    fn invoices(&self) -> Result<(&Main, &Invoices), String> {
         match &self.main {
-            Some(main @ Main { contents: Contents::Invoices(invoices), .. }) => {
-                Ok((main, &invoices.document))
-            }
+            Some(main @ Main { contents: Contents::Invoices(invoices), .. }) => Ok((main, invoices)),
             Some(_) => Err("the open document has no invoices".to_owned()),
-            None => Err("no document is open; fetch one first".to_owned()),
+            None => Err(NOTHING_OPEN.to_owned()),
         }
     }
 
-    fn table(&self) -> Result<(&LineTable, &[Discrepancy]), String> {
-        match &self.main {
-            Some(Main { contents: Contents::Invoices(invoices), .. }) => {
-                Ok((&invoices.table, &invoices.discrepancies))
-            }
-            Some(_) => Err("the open document has no invoices".to_owned()),
-            None => Err("no document is open; fetch one first".to_owned()),
-        }
-    }
-
-    /// The lines that pass `filter` in the order of `sort`; the last answer
-    /// is kept, so scrolling through it costs only the window.
-    fn ordered(&mut self, filter: &LineFilter, sort: Option<(Column, bool)>) -> Result<&[usize], String> {
+    /// The table, the lines that pass `filter` in the order of `sort`, and
+    /// the margin. The last order is kept, so scrolling through it costs
+    /// only the window, and it is lent rather than copied.
+    fn ordered(
+        &mut self,
+        filter: &LineFilter,
+        sort: Option<(Column, bool)>,
+    ) -> Result<(&LineTable, &[usize], Option<&MarginSummary>), String> {
         let fresh = !matches!(&self.order, Some(kept) if kept.filter == *filter && kept.sort == sort);
         if fresh {
-            let (table, _) = self.table()?;
+            let table = &self.invoices()?.1.table;
             let mut indexes = table.filter(filter);
             if let Some((column, descending)) = sort {
                 match column.sort() {
@@ -194,18 +200,18 @@ impl Workspace {
             }
             self.order = Some(Order { filter: filter.clone(), sort, indexes });
         }
-        Ok(self.order.as_ref().map(|order| order.indexes.as_slice()).unwrap_or_default())
+        let table = &self.invoices()?.1.table;
+        let indexes = self.order.as_ref().map(|order| order.indexes.as_slice()).unwrap_or_default();
+        Ok((table, indexes, self.margins.as_deref()))
     }
 
     /// Answers `question` about the main document.
     pub fn answer(&mut self, question: &Question) -> Result<Reply, String> {
         let answer = match question {
             Question::Lines { filter, sort, first, count, columns } => {
-                let indexes = self.ordered(filter, *sort)?.to_vec();
-                let (table, _) = self.table()?;
+                let (table, indexes, margins) = self.ordered(filter, *sort)?;
                 let first = (*first as usize).min(indexes.len());
                 let last = (first + (*count).min(MOST_ROWS) as usize).min(indexes.len());
-                let margins = self.margins.as_deref();
                 let rows = indexes[first..last]
                     .iter()
                     .map(|&index| views::line_cells(&table.row(index), columns, margins))
@@ -213,10 +219,19 @@ impl Workspace {
                 Answer::Lines(LineWindow { shown: indexes.len(), first, rows })
             }
             Question::Groups { filter, by } => {
-                let indexes = self.ordered(filter, None)?.to_vec();
-                let (table, _) = self.table()?;
+                let table = &self.invoices()?.1.table;
+                // Grouping ignores the order: the kept lines serve if they
+                // pass the same filter, and stay kept for the scrolling.
+                let filtered;
+                let indexes = match self.order.as_ref().filter(|kept| kept.filter == *filter) {
+                    Some(kept) => kept.indexes.as_slice(),
+                    None => {
+                        filtered = table.filter(filter);
+                        filtered.as_slice()
+                    }
+                };
                 let groups = table
-                    .group(&indexes, *by)
+                    .group(indexes, *by)
                     .into_iter()
                     .flat_map(|group| {
                         let lines = group.rows.len();
@@ -232,7 +247,7 @@ impl Workspace {
                 Answer::Groups { groups }
             }
             Question::Charts { currency } => {
-                let (table, _) = self.table()?;
+                let table = &self.invoices()?.1.table;
                 let all: Vec<usize> = (0..table.len()).collect();
                 Answer::Charts(ChartsView {
                     months: bars(by_invoice_month(table, &all, currency)),
@@ -243,16 +258,17 @@ impl Workspace {
                 })
             }
             Question::Invoice { index } => {
-                let (main, document) = self.invoices()?;
-                let (_, discrepancies) = self.table()?;
-                let index = self.invoice_index(document, *index)?;
+                let (main, invoices) = self.invoices()?;
+                let index = invoice_index(&invoices.document, *index)?;
                 let consolidated = main.endpoint == Endpoint::ConsolidatedInvoices;
-                Answer::Invoice(Box::new(views::invoice_view(document, discrepancies, index, consolidated)))
+                let view =
+                    views::invoice_view(&invoices.document, &invoices.discrepancies, index, consolidated);
+                Answer::Invoice(Box::new(view))
             }
             Question::InvoiceFile { index } => {
-                let (main, document) = self.invoices()?;
-                let index = self.invoice_index(document, *index)?;
-                let invoice = document.invoices[index].clone();
+                let (main, invoices) = self.invoices()?;
+                let index = invoice_index(&invoices.document, *index)?;
+                let invoice = invoices.document.invoices[index].clone();
                 let number = invoice
                     .header
                     .invoice_id
@@ -272,19 +288,10 @@ impl Workspace {
         Ok(Reply { answer, file: None })
     }
 
-    fn invoice_index(&self, document: &InvoiceDocument, index: u32) -> Result<usize, String> {
-        let index = index as usize;
-        if index < document.invoices.len() {
-            Ok(index)
-        } else {
-            Err(format!("the document has no invoice number {}", index + 1))
-        }
-    }
-
     fn download(&mut self, file: &DownloadFile) -> Result<Reply, String> {
         let bytes = match file {
             DownloadFile::OtherFormat => {
-                let main = self.main.as_ref().ok_or("no document is open; fetch one first")?;
+                let main = self.main.as_ref().ok_or(NOTHING_OPEN)?;
                 match (&main.contents, main.format.other()) {
                     (Contents::Invoices(invoices), format) => write_document(format, &invoices.document),
                     (Contents::SubscriptionDetails(details), Format::Xml) => {
@@ -296,7 +303,7 @@ impl Workspace {
                 }
             }
             DownloadFile::Csv { semicolon, excel_bom } => {
-                let (_, document) = self.invoices()?;
+                let document = &self.invoices()?.1.document;
                 let options = CsvOptions {
                     delimiter: if *semicolon { b';' } else { b',' },
                     decimal_comma: *semicolon,
@@ -305,16 +312,15 @@ impl Workspace {
                 write_csv(rows(document), options)
             }
             DownloadFile::ShownLines { filter, sort } => {
-                let indexes = self.ordered(filter, *sort)?.to_vec();
-                let (table, _) = self.table()?;
+                let (table, indexes, margins) = self.ordered(filter, *sort)?;
                 let rows = indexes.iter().map(|&index| table.row(index));
-                match &self.margins {
+                match margins {
                     Some(margins) => write_csv_with_margins(rows, CsvOptions::default(), margins),
                     None => write_csv(rows, CsvOptions::default()),
                 }
             }
         };
-        let main = self.main.as_ref().ok_or("no document is open; fetch one first")?;
+        let main = self.main.as_ref().ok_or(NOTHING_OPEN)?;
         Ok(Reply {
             answer: Answer::Download {
                 file_name: file.file_name(&main.file_stem, main.format),
