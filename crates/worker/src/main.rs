@@ -3,7 +3,11 @@
 //! about them (crates/analysis), so neither the transfer nor the reading
 //! nor the analysis ever competes with the page for its main thread.
 
-use std::{cell::RefCell, collections::HashMap, rc::Rc};
+use std::{
+    cell::{Cell, RefCell},
+    collections::HashMap,
+    rc::Rc,
+};
 
 use analysis::{Document, Reply, Workspace};
 use js_sys::{Array, Reflect, Uint8Array};
@@ -25,7 +29,7 @@ struct State {
     /// main document was asked for since it was: an older main document
     /// that arrives later is not opened over the new one, nor is the other
     /// side of an old one joined with it.
-    latest_main: RefCell<u64>,
+    latest_main: Cell<u64>,
 }
 
 fn main() {
@@ -36,16 +40,16 @@ fn main() {
         scope: scope.clone(),
         workspace: RefCell::new(Workspace::new(language)),
         running: RefCell::default(),
-        latest_main: RefCell::new(0),
+        latest_main: Cell::new(0),
     });
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let Some(bytes) = event.data().dyn_ref::<Uint8Array>().map(Uint8Array::to_vec) else { return };
         match decode::<ToWorker>(&bytes) {
             Ok(ToWorker::Open { generation, url, slot, endpoint, format, file_stem }) => {
                 if slot == Slot::Main {
-                    *state.latest_main.borrow_mut() = generation;
+                    state.latest_main.set(generation);
                 }
-                let over = *state.latest_main.borrow();
+                let over = state.latest_main.get();
                 let opening = Opening { generation, url, slot, endpoint, format, file_stem, over };
                 spawn_local(open(state.clone(), opening));
             }
@@ -140,7 +144,7 @@ async fn open(state: Rc<State>, opening: Opening) {
             return post(scope, &FromWorker::Broken { generation, received, message }, None);
         }
     };
-    if *state.latest_main.borrow() != over {
+    if state.latest_main.get() != over {
         return post(scope, &FromWorker::Cancelled { generation, received }, None);
     }
     post(scope, &FromWorker::Reading { generation, received }, None);
