@@ -4,7 +4,7 @@
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::api::RelayProblem;
-pub use crate::worker_client::{Arrived, Stage, ask, open, use_worker_script};
+pub use crate::worker_client::{Arrived, OUT_OF_TURN, Stage, ask, open, use_worker_script};
 
 /// Why a document did not open.
 #[derive(Clone, Debug, PartialEq)]

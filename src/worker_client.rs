@@ -20,6 +20,9 @@ use crate::{
     query::Query,
 };
 
+/// What a request is failed with when the worker's answer is not one to it.
+pub const OUT_OF_TURN: &str = "the background worker answered out of turn";
+
 /// trunk's loader for the worker's wasm; not content-hashed.
 const WORKER_SCRIPT: &str = "/worker_loader.js";
 
@@ -296,7 +299,7 @@ pub async fn open(
         FromWorker::Ready { .. }
         | FromWorker::Progress { .. }
         | FromWorker::Reading { .. }
-        | FromWorker::Answered { .. } => Err(broken("the background worker answered out of turn".to_owned())),
+        | FromWorker::Answered { .. } => Err(broken(OUT_OF_TURN.to_owned())),
     }
 }
 
@@ -307,6 +310,6 @@ pub async fn ask(question: Question) -> Result<(Answer, Option<Blob>), String> {
     match message {
         FromWorker::Answered { answer, .. } => Ok((*answer, blob)),
         FromWorker::Failed { message, .. } | FromWorker::Broken { message, .. } => Err(message),
-        _ => Err("the background worker answered out of turn".to_owned()),
+        _ => Err(OUT_OF_TURN.to_owned()),
     }
 }

@@ -5,7 +5,10 @@ use billing::{
 use leptos::prelude::*;
 use worker_protocol::{Answer, BarView, ChartsView, Question};
 
-use crate::{fetch::ask, format};
+use crate::{
+    fetch::{OUT_OF_TURN, ask},
+    format,
+};
 
 /// Totals by invoice month, the top ten customers, the split by charge type
 /// and by vendor, and the margin per customer once both sides are loaded;
@@ -25,7 +28,7 @@ pub fn Charts(
         async move {
             match ask(Question::Charts { currency }).await {
                 Ok((Answer::Charts(charts), _)) => Ok(charts),
-                Ok(_) => Err("the background worker answered something else".to_owned()),
+                Ok(_) => Err(OUT_OF_TURN.to_owned()),
                 Err(message) => Err(message),
             }
         }

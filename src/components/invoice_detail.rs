@@ -3,7 +3,12 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use worker_protocol::{Answer, InvoiceView, LineCells, Party, Question, SubscriptionView, invoice_file_name};
 
-use crate::{components::downloads::GeneratedDownload, fetch::ask, format, loaded::Loaded};
+use crate::{
+    components::downloads::GeneratedDownload,
+    fetch::{OUT_OF_TURN, ask},
+    format,
+    loaded::Loaded,
+};
 
 /// One invoice whole: header, sender, receiver, each customer with its
 /// subscriptions, their details and price lines, and what does not add up.
@@ -12,7 +17,7 @@ pub fn InvoiceDetail(loaded: Arc<Loaded>, index: usize) -> impl IntoView {
     let invoice = LocalResource::new(move || async move {
         match ask(Question::Invoice { index: index as u32 }).await {
             Ok((Answer::Invoice(invoice), _)) => Ok(invoice),
-            Ok(_) => Err("the background worker answered something else".to_owned()),
+            Ok(_) => Err(OUT_OF_TURN.to_owned()),
             Err(message) => Err(message),
         }
     });

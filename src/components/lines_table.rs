@@ -11,7 +11,7 @@ use worker_protocol::{Answer, Choices, DownloadFile, GroupRow, LineWindow, Quest
 use crate::{
     columns::{Column, HIDDEN_COLUMNS, parse_hidden, status_line, write_hidden},
     components::downloads::GeneratedDownload,
-    fetch::ask,
+    fetch::{OUT_OF_TURN, ask},
     format,
     query::month_label,
     storage,
@@ -133,7 +133,7 @@ pub fn LinesTable(
                     request_animation_frame(|| format::mark("billing:lines-shown"));
                 }
             }
-            Ok(_) => failed.set(Some("the background worker answered something else".to_owned())),
+            Ok(_) => failed.set(Some(OUT_OF_TURN.to_owned())),
             Err(message) => failed.set(Some(message)),
         });
     });
@@ -154,7 +154,7 @@ pub fn LinesTable(
                     groups.set(answered);
                     format::mark("billing:groups");
                 }
-                Ok(_) => failed.set(Some("the background worker answered something else".to_owned())),
+                Ok(_) => failed.set(Some(OUT_OF_TURN.to_owned())),
                 Err(message) => failed.set(Some(message)),
             },
         );

@@ -6,7 +6,7 @@ use web_sys::AbortController;
 use worker_protocol::{ComparisonView, Listed, MarginRow, MarginView, OneSidedView, Opened, Slot};
 
 use crate::{
-    fetch::{Arrived, open},
+    fetch::{Arrived, OUT_OF_TURN, open},
     format,
     loaded::Loaded,
     query::{Query, other_side},
@@ -80,7 +80,7 @@ fn fetch_into<T: Send + Sync + 'static>(
         into.set(match open(&query, slot, &controller.signal(), |_| {}).await {
             Ok(Arrived { opened, .. }) => match take(opened) {
                 Some(taken) => Fetched::Loaded(taken),
-                None => Fetched::Failed("the background worker answered something else".to_owned()),
+                None => Fetched::Failed(OUT_OF_TURN.to_owned()),
             },
             Err(error) => Fetched::Failed(error.in_words()),
         });
