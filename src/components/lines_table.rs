@@ -110,7 +110,6 @@ pub fn LinesTable(
     let window = RwSignal::new(None::<(Vec<Column>, LineWindow)>);
     let failed = RwSignal::new(None::<String>);
     let latest_lines = StoredValue::new(0u64);
-    let first_shown = StoredValue::new(false);
     Effect::new(move |_| {
         joined.track();
         let (first, count) = wanted.get();
@@ -125,10 +124,10 @@ pub fn LinesTable(
         ask_latest(latest_lines, question, move |answer| match answer {
             Ok(Answer::Lines(lines)) => {
                 failed.set(None);
+                let first = window.with_untracked(Option::is_none);
                 window.set(Some((columns, lines)));
                 format::mark("billing:lines-window");
-                if !first_shown.get_value() {
-                    first_shown.set_value(true);
+                if first {
                     // The frame after the first rows are laid out shows them.
                     request_animation_frame(|| format::mark("billing:lines-shown"));
                 }
