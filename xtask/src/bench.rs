@@ -34,12 +34,20 @@ fn parse_throughput(toolchain: &Toolchain) -> anyhow::Result<()> {
     cmd::run(toolchain.command("cargo").args(["bench", "--package", "billing", "--bench", "parse"]))?;
     let results = workspace_root().join("target/criterion/parse");
     println!("\nparse throughput (criterion mean of 10 samples)");
-    println!("{:<6} {:>10} {:>14} {:>14} {:>8}", "format", "MB", "model MB/s", "floor MB/s", "ratio");
+    println!(
+        "{:<6} {:>10} {:>14} {:>8} {:>16} {:>8} {:>14}",
+        "format", "MB", "model MB/s", "ratio", "streamed MB/s", "ratio", "floor MB/s"
+    );
     for format in ["xml", "json"] {
         let (bytes, model) = throughput(&results.join(format!("{format}_model")))?;
+        let (_, streamed) = throughput(&results.join(format!("{format}_streamed")))?;
         let (_, floor) = throughput(&results.join(format!("{format}_floor")))?;
         let megabytes = bytes as f64 / 1e6;
-        println!("{format:<6} {megabytes:>10.1} {model:>14.1} {floor:>14.1} {:>8.2}", model / floor);
+        println!(
+            "{format:<6} {megabytes:>10.1} {model:>14.1} {:>8.2} {streamed:>16.1} {:>8.2} {floor:>14.1}",
+            model / floor,
+            streamed / floor
+        );
     }
     println!("\nlines table at 100,000 lines, natively (criterion mean)");
     for step in ["index", "first sort by a column", "sort again", "search", "group", "charts"] {

@@ -16,6 +16,7 @@ use billing::{
     matching::{MarginSummary, compare_consolidated, match_documents},
     model::SubscriptionDetails,
     rows::{LineRow, rows},
+    streaming::InvoiceStream,
     totals::{Discrepancy, check},
     writer::write_document,
     xml,
@@ -66,14 +67,47 @@ struct Invoices {
     discrepancies: Vec<Discrepancy>,
 }
 
-/// A document to open: where it goes, what it is, and its bytes, which are
-/// let go as soon as they are read, before the line index is built.
-pub struct Document<'a> {
-    pub slot: Slot,
-    pub endpoint: Endpoint,
-    pub format: Format,
-    pub file_stem: &'a str,
-    pub bytes: Vec<u8>,
+/// A document read as its bytes arrive, to open in its slot once the last
+/// has: invoices are read one by one as they complete, so the document's
+/// bytes are never all held at once.
+pub struct Reading {
+    slot: Slot,
+    endpoint: Endpoint,
+    format: Format,
+    file_stem: String,
+    body: Body,
+}
+
+enum Body {
+    Invoices(InvoiceStream),
+    /// A `subscriptiondetails` answer is one small record, read at the end.
+    Details(Vec<u8>),
+}
+
+impl Reading {
+    pub fn new(slot: Slot, endpoint: Endpoint, format: Format, file_stem: &str) -> Self {
+        let body = if endpoint == Endpoint::SubscriptionDetails {
+            Body::Details(Vec::new())
+        } else {
+            Body::Invoices(InvoiceStream::new(format))
+        };
+        Self { slot, endpoint, format, file_stem: file_stem.to_owned(), body }
+    }
+
+    /// The next bytes of the document, in order.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        match &mut self.body {
+            Body::Invoices(stream) => stream.feed(chunk),
+            Body::Details(bytes) => bytes.extend_from_slice(chunk),
+        }
+    }
+
+    fn invoices(self) -> Result<InvoiceDocument, String> {
+        match self.body {
+            Body::Invoices(stream) => stream.finish().map_err(|error| error.to_string()),
+            Body::Details(_) => Err("a subscription's details have no invoices".to_owned()),
+        }
+    }
 }
 
 /// An answer, and the file it comes with for a download.
@@ -83,15 +117,6 @@ pub struct Reply {
 }
 
 const NOTHING_OPEN: &str = "no document is open; fetch one first";
-
-/// The document's invoices; the error says where it cannot be read.
-fn read_invoices(format: Format, bytes: Vec<u8>) -> Result<InvoiceDocument, String> {
-    match format {
-        Format::Xml => xml::parse_invoices(&bytes),
-        Format::Json => json::parse_invoices(&bytes),
-    }
-    .map_err(|error| error.to_string())
-}
 
 fn invoice_index(document: &InvoiceDocument, index: u32) -> Result<usize, String> {
     let index = index as usize;
@@ -112,37 +137,42 @@ impl Workspace {
         Self { language, main: None, margins: None, order: None }
     }
 
-    /// Reads `document` into its slot. The error says what is wrong with
-    /// the document, or why it cannot go there.
-    pub fn open(&mut self, document: Document<'_>) -> Result<Opened, String> {
-        let Document { slot, endpoint, format, file_stem, bytes } = document;
+    /// Lets every document go: a new main document is on its way.
+    pub fn close(&mut self) {
+        self.main = None;
+        self.margins = None;
+        self.order = None;
+    }
+
+    /// Puts the document read into its slot. The error says what is wrong
+    /// with the document, or why it cannot go there.
+    pub fn open(&mut self, mut reading: Reading) -> Result<Opened, String> {
+        let (slot, endpoint, format) = (reading.slot, reading.endpoint, reading.format);
         match slot {
             Slot::Main => {
-                // The old document goes first: both at once may not fit.
-                self.main = None;
-                self.margins = None;
-                self.order = None;
-                let (contents, opened) = if endpoint == Endpoint::SubscriptionDetails {
+                self.close();
+                let file_stem = std::mem::take(&mut reading.file_stem);
+                let (contents, opened) = if let Body::Details(bytes) = &reading.body {
                     let details = match format {
-                        Format::Xml => xml::parse_subscription_details(&bytes),
-                        Format::Json => json::parse_subscription_details(&bytes),
+                        Format::Xml => xml::parse_subscription_details(bytes),
+                        Format::Json => json::parse_subscription_details(bytes),
                     }
                     .map_err(|error| error.to_string())?;
                     let opened = Opened::SubscriptionDetails(views::details_view(&details, &self.language));
                     (Contents::SubscriptionDetails(Box::new(details)), opened)
                 } else {
-                    let document = Arc::new(read_invoices(format, bytes)?);
+                    let document = Arc::new(reading.invoices()?);
                     let table = LineTable::new(document.clone());
                     let discrepancies = check(&document);
                     let opened = Opened::Invoices(views::overview(&table, &document, &discrepancies));
                     (Contents::Invoices(Box::new(Invoices { document, table, discrepancies })), opened)
                 };
-                self.main = Some(Main { endpoint, format, file_stem: file_stem.to_owned(), contents });
+                self.main = Some(Main { endpoint, format, file_stem, contents });
                 Ok(opened)
             }
             Slot::OtherSide => {
                 let (main, invoices) = self.invoices()?;
-                let other = read_invoices(format, bytes)?;
+                let other = reading.invoices()?;
                 let (purchases, sales) = if main.endpoint == Endpoint::Invoices {
                     (&*invoices.document, &other)
                 } else {
@@ -156,7 +186,7 @@ impl Workspace {
             }
             Slot::Consolidated => {
                 let margins = self.margins.as_ref().ok_or("load the other side of the margin first")?;
-                let consolidated = read_invoices(format, bytes)?;
+                let consolidated = reading.invoices()?;
                 Ok(Opened::Comparison(reconciliation::comparison_view(compare_consolidated(
                     margins,
                     &consolidated,

@@ -1,7 +1,7 @@
 //! The worker's answers on the fixtures of crates/billing, computed here by
 //! hand or by crates/billing directly.
 
-use analysis::{Document, MOST_ROWS, Reply, Workspace};
+use analysis::{MOST_ROWS, Reading, Reply, Workspace};
 use billing::{
     Endpoint, Format,
     lines::{GroupBy, LineFilter},
@@ -18,8 +18,17 @@ const CONSOLIDATED_XML: &[u8] = include_bytes!("../../billing/tests/fixtures/con
 const CONSOLIDATED_JSON: &[u8] = include_bytes!("../../billing/tests/fixtures/consolidatedinvoices.json");
 const DETAILS_JSON: &[u8] = include_bytes!("../../billing/tests/fixtures/subscriptiondetails.json");
 
-fn main_document(endpoint: Endpoint, format: Format, bytes: &[u8]) -> Document<'_> {
-    Document { slot: Slot::Main, endpoint, format, file_stem: "stem", bytes: bytes.to_vec() }
+/// `bytes` read as the worker reads them, in the chunks a transfer brings.
+fn reading(slot: Slot, endpoint: Endpoint, format: Format, bytes: &[u8]) -> Reading {
+    let mut reading = Reading::new(slot, endpoint, format, "stem");
+    for chunk in bytes.chunks(1000) {
+        reading.feed(chunk);
+    }
+    reading
+}
+
+fn main_document(endpoint: Endpoint, format: Format, bytes: &[u8]) -> Reading {
+    reading(Slot::Main, endpoint, format, bytes)
 }
 
 fn opened(workspace: &mut Workspace, endpoint: Endpoint, format: Format, bytes: &[u8]) -> Opened {
@@ -183,33 +192,16 @@ fn texts_of(row: &worker_protocol::LineCells, column: usize) -> String {
 #[test]
 fn joining_the_other_side_fills_the_margin_and_the_comparison() {
     let mut workspace = Workspace::new("en".into());
-    let consolidated = Document {
-        slot: Slot::Consolidated,
-        endpoint: Endpoint::ConsolidatedInvoices,
-        format: Format::Json,
-        file_stem: "stem",
-        bytes: CONSOLIDATED_JSON.to_vec(),
-    };
-    let other = Document {
-        slot: Slot::OtherSide,
-        endpoint: Endpoint::CustomerInvoices,
-        format: Format::Json,
-        file_stem: "stem",
-        bytes: SALES_JSON.to_vec(),
-    };
-    assert_eq!(
-        workspace.open(Document { bytes: SALES_JSON.to_vec(), ..other }).unwrap_err(),
-        "no document is open; fetch one first"
-    );
+    let consolidated =
+        || reading(Slot::Consolidated, Endpoint::ConsolidatedInvoices, Format::Json, CONSOLIDATED_JSON);
+    let other = || reading(Slot::OtherSide, Endpoint::CustomerInvoices, Format::Json, SALES_JSON);
+    assert_eq!(workspace.open(other()).unwrap_err(), "no document is open; fetch one first");
     opened(&mut workspace, Endpoint::Invoices, Format::Json, PURCHASES_JSON);
-    assert_eq!(
-        workspace.open(Document { bytes: CONSOLIDATED_JSON.to_vec(), ..consolidated }).unwrap_err(),
-        "load the other side of the margin first"
-    );
+    assert_eq!(workspace.open(consolidated()).unwrap_err(), "load the other side of the margin first");
     let before = lines(&mut workspace, LineFilter::default(), None, 0, 60);
     assert!(texts(&before, 2).iter().all(String::is_empty), "no margin before the join");
 
-    let Opened::Margin(margin) = workspace.open(other).unwrap() else { panic!("margin") };
+    let Opened::Margin(margin) = workspace.open(other()).unwrap() else { panic!("margin") };
     assert_eq!(margin.matched, 2);
     let bakery = margin.per_customer.iter().find(|row| row.customer == "Bakkerij de Vries").unwrap();
     assert_eq!(
@@ -231,7 +223,9 @@ fn joining_the_other_side_fills_the_margin_and_the_comparison() {
     assert_eq!((name.as_str(), media.as_str()), ("stem_lines.csv", "text/csv"));
     assert!(String::from_utf8(csv).unwrap().lines().next().unwrap().contains("Margin"));
 
-    let Opened::Comparison(comparison) = workspace.open(consolidated).unwrap() else { panic!("comparison") };
+    let Opened::Comparison(comparison) = workspace.open(consolidated()).unwrap() else {
+        panic!("comparison")
+    };
     let told = comparison.missing.total + comparison.duplicated.total + comparison.differing.total;
     assert!(comparison.agreeing + told + comparison.unknown > 0);
 }

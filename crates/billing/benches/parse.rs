@@ -5,10 +5,11 @@
 //! table's index, search, sort and grouping at 100,000 lines.
 
 use billing::{
-    InvoiceDocument, charts, json,
+    Format, InvoiceDocument, charts, json,
     lines::{GroupBy, LineFilter, LineTable, SortColumn},
     model::{Customer, Header, Invoice, PriceLine, Receiver, Sender, Subscription, Totals},
     scalars::Id,
+    streaming::InvoiceStream,
     xml,
 };
 use std::sync::Arc;
@@ -121,6 +122,16 @@ fn quick_xml_events(text: &str) -> usize {
     }
 }
 
+/// Read as the worker reads a transfer: in chunks of the size a browser's
+/// stream hands out.
+fn streamed(format: Format, bytes: &[u8]) -> InvoiceDocument {
+    let mut stream = InvoiceStream::new(format);
+    for chunk in bytes.chunks(64 * 1024) {
+        stream.feed(chunk);
+    }
+    stream.finish().expect("valid")
+}
+
 fn parse(criterion: &mut Criterion) {
     let document = document();
     let xml_bytes = xml::write_invoices(&document);
@@ -132,12 +143,14 @@ fn parse(criterion: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Bytes(xml_bytes.len() as u64));
     group.bench_function("xml_model", |bench| bench.iter(|| xml::parse_invoices(&xml_bytes).expect("valid")));
+    group.bench_function("xml_streamed", |bench| bench.iter(|| streamed(Format::Xml, &xml_bytes)));
     let xml_text = std::str::from_utf8(&xml_bytes).expect("UTF-8");
     group.bench_function("xml_floor", |bench| bench.iter(|| quick_xml_events(xml_text)));
     group.throughput(Throughput::Bytes(json_bytes.len() as u64));
     group.bench_function("json_model", |bench| {
         bench.iter(|| json::parse_invoices(&json_bytes).expect("valid"))
     });
+    group.bench_function("json_streamed", |bench| bench.iter(|| streamed(Format::Json, &json_bytes)));
     group.bench_function("json_floor", |bench| {
         bench.iter(|| serde_json::from_slice::<serde::de::IgnoredAny>(&json_bytes).expect("valid"))
     });

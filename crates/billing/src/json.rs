@@ -20,6 +20,12 @@ pub fn parse_invoices(bytes: &[u8]) -> Result<InvoiceDocument, ParseError> {
     }
 }
 
+/// Reads one invoice of a document on its own; `None` leaves saying what
+/// is wrong to the reader of the whole document, which knows where it is.
+pub(crate) fn parse_invoice(bytes: &[u8]) -> Option<Invoice> {
+    serde_json::from_slice(bytes).ok()
+}
+
 /// Writes the document as the vendor's JSON.
 pub fn write_invoices(document: &InvoiceDocument) -> Vec<u8> {
     write_document(Format::Json, document)

@@ -15,6 +15,7 @@ pub mod matching;
 pub mod model;
 pub mod rows;
 pub mod scalars;
+pub mod streaming;
 pub mod totals;
 pub mod writer;
 pub mod xml;

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use crate::{
     decode::{MAX_NESTING, parse_with_path},
     error::{Format, Location, ParseError, require_utf8},
-    model::{InvoiceDocument, SubscriptionDetails},
+    model::{Invoice, InvoiceDocument, SubscriptionDetails},
     writer::write_document,
     xml_out::{LISTS, LOCALISED_ITEM, RECORDS, close_root_element, item_name, members, open_root_element},
 };
@@ -22,15 +22,27 @@ use crate::{
 /// Reads an `InvoiceResponse` document, one `Invoice` at a time so a large
 /// document is never held twice.
 pub fn parse_invoices(bytes: &[u8]) -> Result<InvoiceDocument, ParseError> {
+    let text = require_utf8(Format::Xml, bytes)?;
     let mut document = InvoiceDocument::default();
-    read(bytes, Unit::RootChild("Invoice"), |invoice| document.invoices.push(invoice))?;
+    read(text, Unit::RootChild("Invoice"), Within::Nothing, |invoice| document.invoices.push(invoice))?;
     Ok(document)
+}
+
+/// Reads one `Invoice` element of a document on its own; `None` leaves
+/// saying what is wrong to the reader of the whole document, which knows
+/// where it is.
+pub(crate) fn parse_invoice(bytes: &[u8]) -> Option<Invoice> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut read_invoice = None;
+    read(text, Unit::RootChild("Invoice"), Within::Root, |invoice| read_invoice = Some(invoice)).ok()?;
+    read_invoice
 }
 
 /// Reads a `subscriptiondetails` answer: its root element is the object.
 pub fn parse_subscription_details(bytes: &[u8]) -> Result<SubscriptionDetails, ParseError> {
+    let text = require_utf8(Format::Xml, bytes)?;
     let mut details = None;
-    read(bytes, Unit::Root, |read| details = Some(read))?;
+    read(text, Unit::Root, Within::Nothing, |read| details = Some(read))?;
     Ok(details.expect("a document with a root read its root"))
 }
 
@@ -66,13 +78,30 @@ impl Unit {
     }
 }
 
-fn read<T: DeserializeOwned>(bytes: &[u8], unit: Unit, mut found: impl FnMut(T)) -> Result<(), ParseError> {
-    let text = require_utf8(Format::Xml, bytes)?;
+/// What the text read lies in.
+#[derive(Clone, Copy)]
+enum Within {
+    /// It is the whole document.
+    Nothing,
+    /// It is part of the document's root element.
+    Root,
+}
+
+fn read<T: DeserializeOwned>(
+    text: &str,
+    unit: Unit,
+    inside: Within,
+    mut found: impl FnMut(T),
+) -> Result<(), ParseError> {
     let mut reader = Reader::from_str(text);
-    let mut open: Vec<Cow<'_, str>> = Vec::new();
     let mut current: Option<Transcoder> = None;
+    let mut open: Vec<Cow<'_, str>> = match inside {
+        Within::Nothing => Vec::new(),
+        Within::Root => vec![Cow::Borrowed("")],
+    };
     let mut units_read = 0;
-    let mut seen_root = false;
+    let outermost = open.len();
+    let mut seen_root = outermost > 0;
     loop {
         let offset = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
         let event = reader.read_event().map_err(|error| {
@@ -144,7 +173,7 @@ fn read<T: DeserializeOwned>(bytes: &[u8], unit: Unit, mut found: impl FnMut(T))
             }
         }
     }
-    if let Some(unclosed) = open.last() {
+    if let Some(unclosed) = open.get(outermost..).and_then(<[_]>::last) {
         return Err(xml_error(text, text.len(), format!("the document ends inside <{unclosed}>"), &open));
     }
     if !seen_root {

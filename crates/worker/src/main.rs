@@ -9,7 +9,7 @@ use std::{
     rc::Rc,
 };
 
-use analysis::{Document, Reply, Workspace};
+use analysis::{Reading, Reply, Workspace};
 use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
@@ -48,6 +48,8 @@ fn main() {
             Ok(ToWorker::Open { generation, url, slot, endpoint, format, file_stem }) => {
                 if slot == Slot::Main {
                     state.latest_main.set(generation);
+                    // The page no longer shows it, and both may not fit.
+                    state.workspace.borrow_mut().close();
                 }
                 let over = state.latest_main.get();
                 let opening = Opening { generation, url, slot, endpoint, format, file_stem, over };
@@ -130,9 +132,16 @@ async fn open(state: Rc<State>, opening: Opening) {
     };
     let signal = controller.signal();
     state.running.borrow_mut().insert(generation, controller);
-    let ended = transfer(scope, generation, &url, &signal).await;
+    let mut reading = Reading::new(slot, endpoint, format, &file_stem);
+    let superseded = || state.latest_main.get() != over;
+    let ended = transfer(scope, generation, &url, &signal, |chunk| {
+        if !superseded() {
+            reading.feed(chunk);
+        }
+    })
+    .await;
     state.running.borrow_mut().remove(&generation);
-    let (received, bytes, blob) = match ended {
+    let (received, blob) = match ended {
         Ok(arrived) => arrived,
         Err((received, _)) if signal.aborted() => {
             return post(scope, &FromWorker::Cancelled { generation, received }, None);
@@ -144,12 +153,11 @@ async fn open(state: Rc<State>, opening: Opening) {
             return post(scope, &FromWorker::Broken { generation, received, message }, None);
         }
     };
-    if state.latest_main.get() != over {
+    if superseded() {
         return post(scope, &FromWorker::Cancelled { generation, received }, None);
     }
     post(scope, &FromWorker::Reading { generation, received }, None);
-    let document = Document { slot, endpoint, format, file_stem: &file_stem, bytes };
-    let opened = state.workspace.borrow_mut().open(document);
+    let opened = state.workspace.borrow_mut().open(reading);
     match opened {
         Ok(opened) => {
             let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
@@ -175,14 +183,16 @@ fn describe(error: &JsValue) -> String {
         .unwrap_or_else(|| "the connection failed".to_owned())
 }
 
-/// The whole body: its bytes to read, and a Blob of the chunks as they
-/// came for the download as received; `Err` says how many bytes had come.
+/// Passes each chunk of the body to `read` as it comes, and makes a Blob
+/// of the chunks for the download as received; `Err` says how many bytes
+/// had come.
 async fn transfer(
     scope: &DedicatedWorkerGlobalScope,
     generation: u64,
     url: &str,
     signal: &web_sys::AbortSignal,
-) -> Result<(u64, Vec<u8>, Blob), (u64, Ended)> {
+    mut read: impl FnMut(&[u8]),
+) -> Result<(u64, Blob), (u64, Ended)> {
     let broken = |received: u64| move |error: JsValue| (received, Ended::Broken(describe(&error)));
     let init = RequestInit::new();
     init.set_signal(Some(signal));
@@ -200,6 +210,8 @@ async fn transfer(
     post(scope, &FromWorker::Progress { generation, received: 0, total }, None);
     let chunks = Array::new();
     let mut received = 0u64;
+    // One chunk at a time in wasm memory, its room reused.
+    let mut chunk_bytes = Vec::new();
     // A report per chunk would be hundreds a second, each a render of the
     // page: one every tenth of a second says as much.
     let mut reported_at = js_sys::Date::now();
@@ -214,6 +226,9 @@ async fn transfer(
                 Reflect::get(&chunk, &"value".into()).map_err(broken(received))?.unchecked_into();
             received += u64::from(value.length());
             chunks.push(&value);
+            chunk_bytes.resize(value.length() as usize, 0);
+            value.copy_to(&mut chunk_bytes);
+            read(&chunk_bytes);
             let now = js_sys::Date::now();
             if now - reported_at >= 100.0 {
                 reported_at = now;
@@ -225,17 +240,5 @@ async fn transfer(
     let options = BlobPropertyBag::new();
     options.set_type(&response.headers().get("content-type").ok().flatten().unwrap_or_default());
     let blob = Blob::new_with_u8_array_sequence_and_options(&chunks, &options).map_err(broken(received))?;
-    // Copied into wasm memory once, at their final size: growing a buffer
-    // as chunks came would briefly need twice the document.
-    let mut bytes = Vec::new();
-    bytes.try_reserve_exact(received as usize).map_err(|_| {
-        (received, Ended::Broken(format!("{received} bytes do not fit in the background worker's memory")))
-    })?;
-    for chunk in chunks.iter() {
-        let chunk: Uint8Array = chunk.unchecked_into();
-        let start = bytes.len();
-        bytes.resize(start + chunk.length() as usize, 0);
-        chunk.copy_to(&mut bytes[start..]);
-    }
-    Ok((received, bytes, blob))
+    Ok((received, blob))
 }

@@ -1,0 +1,549 @@
+//! An invoice document read as its bytes arrive. Each invoice is read the
+//! moment its last byte is in, so only the invoice in progress is ever held
+//! as bytes and little is left to read after the last one.
+//!
+//! What lies around the invoices (the root, any other fields, the XML
+//! declaration) is kept, each invoice in it reduced to an empty one, and
+//! read at the end by the whole-document reader: every rule and error of
+//! the whole-document readers holds, positions mapped back to the document.
+//! Whatever the scanner does not understand (a DOCTYPE, absurd nesting,
+//! broken structure) it leaves whole in what is kept, for that reader to
+//! judge.
+
+use crate::{
+    decode::MAX_NESTING,
+    error::{Format, Location, ParseError},
+    json,
+    model::{Invoice, InvoiceDocument},
+    xml,
+};
+
+/// Reads an invoice document chunk by chunk: [`Self::feed`] each chunk as
+/// it arrives, then [`Self::finish`].
+pub struct InvoiceStream {
+    format: Format,
+    scanner: Scanner,
+    events: Vec<Event>,
+    /// The document so far, each invoice read reduced to an empty one.
+    kept: Vec<u8>,
+    cuts: Vec<Cut>,
+    /// How much was kept before the last tag or value that may begin an
+    /// invoice.
+    mark: usize,
+    /// The bytes of the invoice in progress; its room is kept for the next.
+    invoice: Vec<u8>,
+    in_invoice: bool,
+    invoices: Vec<Invoice>,
+    /// Where the next byte fed lies in the document.
+    next: Point,
+    /// Set once the scanner stopped understanding the document: from then
+    /// on, everything is kept whole.
+    whole_from_here: bool,
+}
+
+/// A place in the document: byte offset, and 1-based line and byte column.
+#[derive(Clone, Copy, Debug)]
+struct Point {
+    offset: usize,
+    line: usize,
+    column: usize,
+}
+
+impl Point {
+    const START: Self = Self { offset: 0, line: 1, column: 1 };
+
+    fn after(self, bytes: &[u8]) -> Self {
+        let offset = self.offset + bytes.len();
+        match memchr::memrchr(b'\n', bytes) {
+            Some(last) => Self {
+                offset,
+                line: self.line + memchr::memchr_iter(b'\n', bytes).count(),
+                column: bytes.len() - last,
+            },
+            None => Self { offset, line: self.line, column: self.column + bytes.len() },
+        }
+    }
+}
+
+/// An invoice taken out of what is kept: its stand-in ends at `kept_end`,
+/// and the document goes on from `resumes`.
+struct Cut {
+    kept_end: usize,
+    resumes: Point,
+}
+
+/// What the scanner found in a chunk, by index into it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Event {
+    /// A tag or value here may begin an invoice.
+    Mark(usize),
+    /// The last mark began an invoice.
+    Begins,
+    /// The invoice ends before this index.
+    Ends(usize),
+    /// From this index on, the scanner no longer follows the document.
+    Lost(usize),
+}
+
+enum Scanner {
+    Json(JsonScanner),
+    Xml(XmlScanner),
+}
+
+impl InvoiceStream {
+    pub fn new(format: Format) -> Self {
+        let scanner = match format {
+            Format::Json => Scanner::Json(JsonScanner::default()),
+            Format::Xml => Scanner::Xml(XmlScanner::default()),
+        };
+        Self {
+            format,
+            scanner,
+            events: Vec::new(),
+            kept: Vec::new(),
+            cuts: Vec::new(),
+            mark: 0,
+            invoice: Vec::new(),
+            in_invoice: false,
+            invoices: Vec::new(),
+            next: Point::START,
+            whole_from_here: false,
+        }
+    }
+
+    /// Reads the invoices `chunk` completes. A document that cannot be read
+    /// is only said so by [`Self::finish`], as the whole-document reader says
+    /// it: an invoice that fails to read is kept whole, with all that
+    /// follows, for that reader.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        let mut done = 0;
+        if !self.whole_from_here {
+            let mut events = std::mem::take(&mut self.events);
+            events.clear();
+            match &mut self.scanner {
+                Scanner::Json(scanner) => scanner.scan(chunk, &mut events),
+                Scanner::Xml(scanner) => scanner.scan(chunk, &mut events),
+            }
+            for &event in &events {
+                self.follow(event, chunk, &mut done);
+                if self.whole_from_here {
+                    break;
+                }
+            }
+            self.events = events;
+        }
+        self.route(&chunk[done..]);
+    }
+
+    /// How many invoices have been read so far.
+    pub fn invoices_read(&self) -> usize {
+        self.invoices.len()
+    }
+
+    /// How many of the document's bytes are held now: what lies around the
+    /// invoices, and the invoice in progress.
+    pub fn held(&self) -> usize {
+        self.kept.len() + if self.in_invoice { self.invoice.len() } else { 0 }
+    }
+
+    fn follow(&mut self, event: Event, chunk: &[u8], done: &mut usize) {
+        match event {
+            Event::Mark(at) => {
+                self.route(&chunk[*done..at]);
+                *done = at;
+                self.mark = self.kept.len();
+            }
+            Event::Begins => {
+                self.invoice.clear();
+                self.invoice.extend_from_slice(&self.kept[self.mark..]);
+                self.kept.truncate(self.mark);
+                self.in_invoice = true;
+            }
+            Event::Ends(at) => {
+                self.route(&chunk[*done..at]);
+                *done = at;
+                match self.read_invoice(&self.invoice) {
+                    Some(invoice) => {
+                        self.in_invoice = false;
+                        self.invoices.push(invoice);
+                        self.kept.extend_from_slice(match self.format {
+                            Format::Json => b"{}",
+                            Format::Xml => b"<Invoice/>",
+                        });
+                        self.cuts.push(Cut { kept_end: self.kept.len(), resumes: self.next });
+                    }
+                    None => self.lose_track(),
+                }
+            }
+            Event::Lost(at) => {
+                self.route(&chunk[*done..at]);
+                *done = at;
+                self.lose_track();
+            }
+        }
+    }
+
+    /// From here on, everything is kept whole.
+    fn lose_track(&mut self) {
+        if self.in_invoice {
+            self.in_invoice = false;
+            self.kept.extend_from_slice(&self.invoice);
+        }
+        self.invoice = Vec::new();
+        self.whole_from_here = true;
+    }
+
+    /// Bytes of the document, in order, to the invoice in progress or to
+    /// what is kept.
+    fn route(&mut self, bytes: &[u8]) {
+        if self.in_invoice { &mut self.invoice } else { &mut self.kept }.extend_from_slice(bytes);
+        self.next = self.next.after(bytes);
+    }
+
+    fn read_invoice(&self, bytes: &[u8]) -> Option<Invoice> {
+        match self.format {
+            Format::Json => json::parse_invoice(bytes),
+            Format::Xml => xml::parse_invoice(bytes),
+        }
+    }
+
+    /// Reads what is left and puts the document together. A document that
+    /// ends early is an error, said as the whole-document reader says it.
+    pub fn finish(mut self) -> Result<InvoiceDocument, ParseError> {
+        self.lose_track();
+        let read = match self.format {
+            Format::Json => json::parse_invoices(&self.kept),
+            Format::Xml => xml::parse_invoices(&self.kept),
+        };
+        let mut document =
+            read.map_err(|error| ParseError { location: self.locate(error.location), ..error })?;
+        let stand_ins = document.invoices.iter_mut().zip(self.invoices);
+        // The stand-ins come first: an invoice is taken out only while
+        // every one before it was.
+        for (stand_in, invoice) in stand_ins {
+            *stand_in = invoice;
+        }
+        Ok(document)
+    }
+
+    /// A place in what is kept, as a place in the document.
+    fn locate(&self, location: Location) -> Location {
+        let kept = match location {
+            Location::ByteOffset(offset) => offset,
+            Location::LineColumn { line, column } => offset_of(&self.kept, line, column),
+        };
+        let Some(cut) = self.cuts.iter().rev().find(|cut| cut.kept_end <= kept) else {
+            return location;
+        };
+        match location {
+            Location::ByteOffset(offset) => Location::ByteOffset(cut.resumes.offset + offset - cut.kept_end),
+            // Lines and columns as the reader counted them (a column may be
+            // 0 at the end), shifted by what the cuts took out.
+            Location::LineColumn { line, column } => {
+                let cut_at = Point::START.after(&self.kept[..cut.kept_end]);
+                if line == cut_at.line {
+                    Location::LineColumn {
+                        line: cut.resumes.line,
+                        column: cut.resumes.column + column - cut_at.column,
+                    }
+                } else {
+                    Location::LineColumn { line: cut.resumes.line + line - cut_at.line, column }
+                }
+            }
+        }
+    }
+}
+
+/// The byte offset of a 1-based line and column (the column may point one
+/// past the line's end, where a reader stopped).
+fn offset_of(text: &[u8], line: usize, column: usize) -> usize {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        memchr::memchr_iter(b'\n', text).nth(line - 2).map_or(text.len(), |newline| newline + 1)
+    };
+    (line_start + column.saturating_sub(1)).min(text.len())
+}
+
+/// Follows a JSON document's structure to find the invoices: the items of
+/// the root's `Invoices` list, or of the root itself when it is a list.
+#[derive(Default)]
+struct JsonScanner {
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+    root_is_list: bool,
+    /// At depth 1 of a root object: a key is expected next.
+    expecting_key: bool,
+    /// The key being read at depth 1, while it may still be `Invoices`.
+    key: Option<Vec<u8>>,
+    /// Whether the value being read at depth 1 is `Invoices`'.
+    value_is_invoices: bool,
+    /// Depth of the list whose items are invoices, while inside it.
+    list_depth: Option<usize>,
+    in_invoice: bool,
+}
+
+const INVOICES_KEY: &[u8] = b"Invoices";
+
+impl JsonScanner {
+    fn scan(&mut self, chunk: &[u8], events: &mut Vec<Event>) {
+        let mut index = 0;
+        while index < chunk.len() {
+            if self.in_string {
+                index = self.scan_string(chunk, index);
+                continue;
+            }
+            let byte = chunk[index];
+            match byte {
+                b'"' => {
+                    self.in_string = true;
+                    if self.depth == 1 && self.expecting_key {
+                        self.key = Some(Vec::new());
+                    }
+                }
+                b'{' | b'[' => {
+                    if self.list_depth == Some(self.depth) && byte == b'{' && !self.in_invoice {
+                        self.in_invoice = true;
+                        events.push(Event::Mark(index));
+                        events.push(Event::Begins);
+                    }
+                    if self.depth == 0 && byte == b'[' {
+                        self.root_is_list = true;
+                        self.list_depth = Some(1);
+                    } else if self.depth == 1 && byte == b'[' && self.value_is_invoices {
+                        self.list_depth = Some(2);
+                    }
+                    self.depth += 1;
+                    self.expecting_key = self.depth == 1 && byte == b'{';
+                    if self.depth > MAX_NESTING {
+                        return events.push(Event::Lost(index));
+                    }
+                }
+                b'}' | b']' => {
+                    let Some(depth) = self.depth.checked_sub(1) else {
+                        return events.push(Event::Lost(index));
+                    };
+                    self.depth = depth;
+                    if self.list_depth == Some(depth) && byte == b'}' && self.in_invoice {
+                        self.in_invoice = false;
+                        events.push(Event::Ends(index + 1));
+                    } else if self.list_depth == Some(depth + 1) && byte == b']' {
+                        self.list_depth = None;
+                    }
+                }
+                b',' if self.depth == 1 => {
+                    self.expecting_key = !self.root_is_list;
+                    self.value_is_invoices = false;
+                }
+                b':' if self.depth == 1 => {
+                    self.expecting_key = false;
+                    self.value_is_invoices = self.key.take().as_deref() == Some(INVOICES_KEY);
+                }
+                _ => {}
+            }
+            index += 1;
+        }
+    }
+
+    /// Reads string bytes from `index`; returns where scanning goes on.
+    fn scan_string(&mut self, chunk: &[u8], mut index: usize) -> usize {
+        if self.escaped {
+            self.escaped = false;
+            // An escaped key is never taken for `Invoices`: the reader of
+            // what is kept sees that list whole.
+            self.key = None;
+            return index + 1;
+        }
+        let rest = &chunk[index..];
+        let Some(found) = memchr::memchr2(b'"', b'\\', rest) else {
+            self.extend_key(rest);
+            return chunk.len();
+        };
+        self.extend_key(&rest[..found]);
+        index += found;
+        if chunk[index] == b'\\' {
+            self.escaped = true;
+        } else {
+            self.in_string = false;
+        }
+        index + 1
+    }
+
+    fn extend_key(&mut self, bytes: &[u8]) {
+        if let Some(key) = &mut self.key {
+            if key.len() + bytes.len() <= INVOICES_KEY.len() {
+                key.extend_from_slice(bytes);
+            } else {
+                self.key = None;
+            }
+        }
+    }
+}
+
+/// Follows an XML document's elements to find the invoices: the root's
+/// `Invoice` children.
+#[derive(Default)]
+struct XmlScanner {
+    depth: usize,
+    state: XmlState,
+    in_invoice: bool,
+}
+
+#[derive(Default)]
+enum XmlState {
+    #[default]
+    Text,
+    /// Just after `<`.
+    Opened,
+    /// In `<!`, with the bytes after it so far.
+    Declaration(Vec<u8>),
+    /// In a comment, CDATA section or processing instruction, until
+    /// `ending`, of which the last `matched` bytes were just seen.
+    Skipping {
+        ending: &'static [u8],
+        matched: usize,
+    },
+    Tag(Tag),
+}
+
+#[derive(Default)]
+struct Tag {
+    closing: bool,
+    name: Vec<u8>,
+    name_read: bool,
+    quote: Option<u8>,
+    /// The last byte outside quotes was `/`.
+    slash: bool,
+}
+
+/// Longer than any name the scanner needs to recognise.
+const LONGEST_NAME: usize = 256;
+
+impl XmlScanner {
+    fn scan(&mut self, chunk: &[u8], events: &mut Vec<Event>) {
+        let mut index = 0;
+        while index < chunk.len() {
+            let rest = &chunk[index..];
+            let byte = rest[0];
+            match &mut self.state {
+                XmlState::Text => match memchr::memchr(b'<', rest) {
+                    Some(found) => {
+                        index += found;
+                        if self.depth == 1 {
+                            events.push(Event::Mark(index));
+                        }
+                        self.state = XmlState::Opened;
+                    }
+                    None => return,
+                },
+                XmlState::Opened => {
+                    let (next, markup) = match byte {
+                        b'?' => (XmlState::Skipping { ending: b"?>", matched: 0 }, true),
+                        b'!' => (XmlState::Declaration(Vec::new()), true),
+                        b'/' => (XmlState::Tag(Tag { closing: true, ..Tag::default() }), true),
+                        // The byte begins the name.
+                        _ => (XmlState::Tag(Tag::default()), false),
+                    };
+                    self.state = next;
+                    if !markup {
+                        continue;
+                    }
+                }
+                XmlState::Declaration(seen) => {
+                    seen.push(byte);
+                    if seen.as_slice() == b"--" {
+                        self.state = XmlState::Skipping { ending: b"-->", matched: 0 };
+                    } else if seen.as_slice() == b"[CDATA[" {
+                        self.state = XmlState::Skipping { ending: b"]]>", matched: 0 };
+                    } else if !b"--".starts_with(seen) && !b"[CDATA[".starts_with(seen) {
+                        // A DOCTYPE, or worse: the reader of what is kept
+                        // refuses it.
+                        return events.push(Event::Lost(index));
+                    }
+                }
+                XmlState::Skipping { ending, matched } => {
+                    if byte == ending[*matched] {
+                        *matched += 1;
+                    } else if !(*matched > 0 && ending[..*matched].iter().all(|&seen| seen == byte)) {
+                        // A run of the ending's first byte (`--->`, `]]]>`)
+                        // keeps the match; anything else starts it again.
+                        *matched = usize::from(byte == ending[0]);
+                    }
+                    if *matched == ending.len() {
+                        self.state = XmlState::Text;
+                    }
+                }
+                XmlState::Tag(tag) if tag.quote.is_some() => {
+                    let quote = tag.quote.unwrap_or_default();
+                    let Some(found) = memchr::memchr(quote, rest) else { return };
+                    tag.quote = None;
+                    tag.slash = false;
+                    index += found;
+                }
+                XmlState::Tag(tag) if !tag.name_read => {
+                    let name_ends = |byte: &u8| byte.is_ascii_whitespace() || b"/>\"'".contains(byte);
+                    let length = rest.iter().position(name_ends).unwrap_or(rest.len());
+                    // Only where an invoice may begin does the name matter.
+                    if self.depth <= 1 {
+                        let room = LONGEST_NAME.saturating_sub(tag.name.len());
+                        tag.name.extend_from_slice(&rest[..length.min(room)]);
+                    }
+                    tag.slash = false;
+                    tag.name_read = length < rest.len();
+                    index += length;
+                    continue;
+                }
+                XmlState::Tag(tag) => {
+                    let Some(found) = memchr::memchr3(b'>', b'"', b'\'', rest) else {
+                        tag.slash = rest.last() == Some(&b'/');
+                        return;
+                    };
+                    if found > 0 {
+                        tag.slash = rest[found - 1] == b'/';
+                    }
+                    index += found;
+                    if rest[found] == b'>' {
+                        let XmlState::Tag(tag) = std::mem::take(&mut self.state) else { unreachable!() };
+                        if self.tag_ends(&tag, index, events).is_err() {
+                            return events.push(Event::Lost(index));
+                        }
+                    } else {
+                        tag.quote = Some(rest[found]);
+                    }
+                }
+            }
+            index += 1;
+        }
+    }
+
+    /// Follows the tag whose `>` is at `index`; `Err` when it makes no
+    /// sense here.
+    fn tag_ends(&mut self, tag: &Tag, index: usize, events: &mut Vec<Event>) -> Result<(), ()> {
+        let local = tag.name.rsplit(|&byte| byte == b':').next().unwrap_or_default();
+        let invoice = self.depth == 1 && local == b"Invoice";
+        if tag.closing {
+            self.depth = self.depth.checked_sub(1).ok_or(())?;
+            if self.depth == 1 && self.in_invoice {
+                self.in_invoice = false;
+                events.push(Event::Ends(index + 1));
+            }
+            return Ok(());
+        }
+        if invoice {
+            events.push(Event::Begins);
+        }
+        if tag.slash {
+            if invoice {
+                events.push(Event::Ends(index + 1));
+            }
+        } else {
+            self.in_invoice |= invoice;
+            self.depth += 1;
+            if self.depth > MAX_NESTING {
+                return Err(());
+            }
+        }
+        Ok(())
+    }
+}
