@@ -2,6 +2,7 @@
 //! it reads the documents the worker fetches, keeps them, and answers the
 //! page's questions with only what the page shows.
 
+mod gathering;
 mod reconciliation;
 mod views;
 
@@ -17,7 +18,7 @@ use billing::{
     model::SubscriptionDetails,
     rows::{LineRow, rows},
     streaming::InvoiceStream,
-    totals::{Discrepancy, check},
+    totals::Discrepancy,
     writer::write_document,
     xml,
 };
@@ -26,6 +27,7 @@ use worker_protocol::{
     invoice_file_name,
 };
 
+use gathering::Gathering;
 pub use reconciliation::LISTED;
 pub use views::{announcement, discrepancy_notes, summary};
 
@@ -79,7 +81,8 @@ pub struct Reading {
 }
 
 enum Body {
-    Invoices(InvoiceStream),
+    /// The main document's overview is gathered as its invoices are read.
+    Invoices(InvoiceStream, Option<Box<Gathering>>),
     /// A `subscriptiondetails` answer is one small record, read at the end.
     Details(Vec<u8>),
 }
@@ -89,7 +92,8 @@ impl Reading {
         let body = if endpoint == Endpoint::SubscriptionDetails {
             Body::Details(Vec::new())
         } else {
-            Body::Invoices(InvoiceStream::new(format))
+            let gathering = (slot == Slot::Main).then(Box::default);
+            Body::Invoices(InvoiceStream::new(format), gathering)
         };
         Self { slot, endpoint, format, file_stem: file_stem.to_owned(), body }
     }
@@ -97,14 +101,25 @@ impl Reading {
     /// The next bytes of the document, in order.
     pub fn feed(&mut self, chunk: &[u8]) {
         match &mut self.body {
-            Body::Invoices(stream) => stream.feed(chunk),
+            Body::Invoices(stream, gathering) => {
+                stream.feed(chunk);
+                if let Some(gathering) = gathering {
+                    for invoice in &stream.invoices()[gathering.invoices()..] {
+                        gathering.add(invoice);
+                    }
+                }
+            }
             Body::Details(bytes) => bytes.extend_from_slice(chunk),
         }
     }
 
-    fn invoices(self) -> Result<InvoiceDocument, String> {
+    /// The document read, with what was gathered of it.
+    fn invoices(self) -> Result<(InvoiceDocument, Gathering), String> {
         match self.body {
-            Body::Invoices(stream) => stream.finish().map_err(|error| error.to_string()),
+            Body::Invoices(stream, gathering) => {
+                let document = stream.finish().map_err(|error| error.to_string())?;
+                Ok((document, gathering.map(|gathering| *gathering).unwrap_or_default()))
+            }
             Body::Details(_) => Err("a subscription's details have no invoices".to_owned()),
         }
     }
@@ -161,10 +176,10 @@ impl Workspace {
                     let opened = Opened::SubscriptionDetails(views::details_view(&details, &self.language));
                     (Contents::SubscriptionDetails(Box::new(details)), opened)
                 } else {
-                    let document = Arc::new(reading.invoices()?);
-                    let table = LineTable::new(document.clone());
-                    let discrepancies = check(&document);
-                    let opened = Opened::Invoices(views::overview(&table, &document, &discrepancies));
+                    let (document, gathering) = reading.invoices()?;
+                    let document = Arc::new(document);
+                    let (table, discrepancies, overview) = gathering.finish(document.clone());
+                    let opened = Opened::Invoices(overview);
                     (Contents::Invoices(Box::new(Invoices { document, table, discrepancies })), opened)
                 };
                 self.main = Some(Main { endpoint, format, file_stem, contents });
@@ -172,7 +187,7 @@ impl Workspace {
             }
             Slot::OtherSide => {
                 let (main, invoices) = self.invoices()?;
-                let other = reading.invoices()?;
+                let (other, _) = reading.invoices()?;
                 let (purchases, sales) = if main.endpoint == Endpoint::Invoices {
                     (&*invoices.document, &other)
                 } else {
@@ -186,7 +201,7 @@ impl Workspace {
             }
             Slot::Consolidated => {
                 let margins = self.margins.as_ref().ok_or("load the other side of the margin first")?;
-                let consolidated = reading.invoices()?;
+                let (consolidated, _) = reading.invoices()?;
                 Ok(Opened::Comparison(reconciliation::comparison_view(compare_consolidated(
                     margins,
                     &consolidated,

@@ -1,28 +1,25 @@
 //! A read document as the page shows it: the overview, one invoice, the
 //! subscription details, each line's cells.
 
-use std::collections::BTreeSet;
-
+use crate::gathering::Gathering;
 use billing::{
     InvoiceDocument,
-    lines::{LineTable, vendor_of},
+    lines::vendor_of,
     matching::MarginSummary,
     model::{Localised, PriceLine, Subscription, SubscriptionDetails},
-    rows::{LineRow, rows},
-    scalars::Id,
-    totals::{Discrepancy, TotalField, currency_of, invoice_sums, sales_extended_price, totals_by_currency},
+    rows::LineRow,
+    totals::{Discrepancy, TotalField, currency_of, sales_extended_price},
 };
 use rust_decimal::Decimal;
 use worker_protocol::{
-    Cell, Choices, Column, CurrencyTotal, CustomerView, DetailsView, InvoiceRow, InvoiceView,
-    InvoicesOverview, LineCells, Party, SubscriptionView, SummaryView,
+    Cell, Column, CustomerView, DetailsView, InvoiceView, LineCells, Party, SubscriptionView, SummaryView,
 };
 
-fn text(value: &Option<String>) -> String {
+pub(crate) fn text(value: &Option<String>) -> String {
     value.clone().unwrap_or_default()
 }
 
-fn date(value: Option<chrono::NaiveDate>) -> String {
+pub(crate) fn date(value: Option<chrono::NaiveDate>) -> String {
     value.map(|date| date.to_string()).unwrap_or_default()
 }
 
@@ -38,87 +35,9 @@ fn text_cell(value: Option<String>) -> Cell {
     value.map_or(Cell::Empty, Cell::Text)
 }
 
-/// The overview of an invoice document: its summary, its invoices, the
-/// filters' choices and its currencies.
-pub fn overview(
-    table: &LineTable,
-    document: &InvoiceDocument,
-    discrepancies: &[Discrepancy],
-) -> InvoicesOverview {
-    let mut per_invoice = vec![0; document.invoices.len()];
-    for discrepancy in discrepancies {
-        let index = match discrepancy {
-            Discrepancy::LinePrice { at, .. } => at.invoice,
-            Discrepancy::InvoiceTotal { invoice, .. } => *invoice,
-        };
-        per_invoice[index] += 1;
-    }
-    let invoices = document
-        .invoices
-        .iter()
-        .zip(per_invoice)
-        .map(|(invoice, discrepancies)| {
-            let sums = invoice_sums(invoice);
-            InvoiceRow {
-                number: invoice.header.invoice_id.as_ref().map(ToString::to_string).unwrap_or_default(),
-                date: date(invoice.header.date),
-                due: date(invoice.header.expiration_date),
-                sender: text(&invoice.sender.company_name),
-                receiver: text(&invoice.receiver.company_name),
-                currency: currency_of(invoice).to_owned(),
-                excluding_vat: sums.excluding_vat.to_string(),
-                vat: sums.vat.to_string(),
-                including_vat: sums.including_vat().to_string(),
-                discrepancies,
-            }
-        })
-        .collect();
-    let all: Vec<usize> = (0..table.len()).collect();
-    let main = billing::charts::main_currency(table, &all);
-    let mut currencies = table.distinct(|row| Some(currency_of(row.invoice)));
-    // The charts start with the currency most lines are in.
-    currencies.sort_by_key(|currency| Some(currency) != main.as_ref());
-    let summary = summary(document);
-    InvoicesOverview {
-        announcement: announcement(summary.invoices, summary.lines),
-        summary,
-        invoices,
-        choices: Choices {
-            customers: table.distinct(|row| row.customer.company_name.as_deref()),
-            vendors: table.distinct(|row| vendor_of(row.invoice)),
-            invoices: table.distinct(|row| row.invoice.header.invoice_id.as_ref()),
-            charge_types: table.distinct(|row| row.line.charge_type.as_deref()),
-            service_months: table.service_months(),
-        },
-        currencies,
-    }
-}
-
 /// How many invoices, customers and lines, and the totals per currency.
 pub fn summary(document: &InvoiceDocument) -> SummaryView {
-    // A customer is its number, or its name when it has none; borrowed, as
-    // a large document repeats each on thousands of lines.
-    let customers: BTreeSet<(Option<&Id>, Option<&str>)> = rows(document)
-        .map(|row| match &row.customer.customer_number {
-            Some(number) => (Some(number), None),
-            None => (None, row.customer.company_name.as_deref()),
-        })
-        .collect();
-    SummaryView {
-        invoices: document.invoices.len(),
-        customers: customers.len(),
-        lines: rows(document).count(),
-        per_currency: totals_by_currency(document)
-            .into_iter()
-            .map(|(currency, (invoices, sums))| CurrencyTotal {
-                currency,
-                invoices,
-                excluding_vat: sums.excluding_vat.to_string(),
-                vat: sums.vat.to_string(),
-                including_vat: sums.including_vat().to_string(),
-            })
-            .collect(),
-    }
+    Gathering::of(document).summary()
 }
 
 /// What a screen reader is told once a document has been read.

@@ -247,3 +247,23 @@ fn subscription_details_are_shown_in_the_readers_language() {
     let refused = workspace.answer(&Question::Invoice { index: 0 }).err().unwrap();
     assert_eq!(refused, "the open document has no invoices");
 }
+
+#[test]
+fn the_filters_offer_each_value_once_in_order() {
+    let mut workspace = Workspace::new("en".into());
+    let mut purchases = billing::json::parse_invoices(PURCHASES_JSON).unwrap();
+    let lines = &mut purchases.invoices[0].customers[0].subscriptions[0].price_lines;
+    let date = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+    (lines[0].start_date, lines[1].start_date) = (Some(date("2025-12-01")), Some(date("2025-11-15")));
+    let written = billing::json::write_invoices(&purchases);
+    let Opened::Invoices(overview) = opened(&mut workspace, Endpoint::Invoices, Format::Json, &written)
+    else {
+        panic!("invoices")
+    };
+    let choices = &overview.choices;
+    assert_eq!(choices.charge_types, ["Correction", "Cycle Fee", "Usage Fee"]);
+    assert_eq!(choices.customers, ["Bakkerij de Vries", "Telecom Ltd"]);
+    assert_eq!(choices.invoices, ["20260101", "INV-GBP-7"]);
+    assert_eq!(choices.service_months, [date("2025-11-01"), date("2025-12-01")]);
+    assert_eq!(overview.currencies, ["EUR", "GBP"], "the currency of most lines first");
+}

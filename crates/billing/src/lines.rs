@@ -6,7 +6,7 @@ use std::{
     sync::{Arc, OnceLock},
 };
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -142,20 +142,50 @@ pub struct LineTable {
     ranks: [OnceLock<Vec<u32>>; SortColumn::COUNT],
 }
 
-impl LineTable {
-    pub fn new(document: Arc<InvoiceDocument>) -> Self {
-        let mut positions = Vec::new();
-        let mut folded = Vec::new();
-        for (i, invoice) in document.invoices.iter().enumerate() {
-            for (c, customer) in invoice.customers.iter().enumerate() {
-                for (s, subscription) in customer.subscriptions.iter().enumerate() {
-                    for (l, line) in subscription.price_lines.iter().enumerate() {
-                        positions.push([i, c, s, l].map(|index| index as u32));
-                        folded.push(search_text(&LineRow { invoice, customer, subscription, line }));
-                    }
+/// The lines table's index of a document, built invoice by invoice, so it
+/// can grow while the document is still arriving.
+#[derive(Default)]
+pub struct LineIndex {
+    positions: Vec<[u32; 4]>,
+    folded: Vec<String>,
+    invoices: usize,
+}
+
+impl LineIndex {
+    /// Adds the lines of the document's next invoice.
+    pub fn add(&mut self, invoice: &Invoice) {
+        let i = self.invoices;
+        self.invoices += 1;
+        for (c, customer) in invoice.customers.iter().enumerate() {
+            for (s, subscription) in customer.subscriptions.iter().enumerate() {
+                for (l, line) in subscription.price_lines.iter().enumerate() {
+                    self.positions.push([i, c, s, l].map(|index| index as u32));
+                    self.folded.push(search_text(&LineRow { invoice, customer, subscription, line }));
                 }
             }
         }
+    }
+
+    /// How many invoices it has.
+    pub fn invoices(&self) -> usize {
+        self.invoices
+    }
+}
+
+impl LineTable {
+    pub fn new(document: Arc<InvoiceDocument>) -> Self {
+        Self::indexed(document, LineIndex::default())
+    }
+
+    /// The table of `document`, whose first invoices `index` already has.
+    pub fn indexed(document: Arc<InvoiceDocument>, mut index: LineIndex) -> Self {
+        if index.invoices > document.invoices.len() {
+            index = LineIndex::default();
+        }
+        for invoice in document.invoices.iter().skip(index.invoices) {
+            index.add(invoice);
+        }
+        let LineIndex { positions, folded, .. } = index;
         Self { document, positions, folded, ranks: Default::default() }
     }
 
@@ -278,26 +308,6 @@ impl LineTable {
             group.subtotals.entry(currency_of(row.invoice).to_owned()).or_default().add_line(row.line);
         }
         groups.into_values().collect()
-    }
-
-    /// The distinct values of one field of the rows, sorted by value, as
-    /// text for the table's filter choices. The field is borrowed, so a
-    /// hundred thousand rows allocate only the distinct values.
-    pub fn distinct<'a, K: Ord + ToString>(
-        &'a self,
-        field: impl Fn(LineRow<'a>) -> Option<K>,
-    ) -> Vec<String> {
-        let values: std::collections::BTreeSet<K> =
-            (0..self.len()).filter_map(|index| field(self.row(index))).collect();
-        values.iter().map(ToString::to_string).collect()
-    }
-
-    /// The first days of the months the lines' service periods start in.
-    pub fn service_months(&self) -> Vec<NaiveDate> {
-        let months: std::collections::BTreeSet<NaiveDate> = (0..self.len())
-            .filter_map(|index| self.row(index).line.start_date.and_then(|date| date.with_day(1)))
-            .collect();
-        months.into_iter().collect()
     }
 }
 

@@ -135,9 +135,9 @@ impl InvoiceStream {
         self.route(&chunk[done..]);
     }
 
-    /// How many invoices have been read so far.
-    pub fn invoices_read(&self) -> usize {
-        self.invoices.len()
+    /// The invoices read so far, in document order.
+    pub fn invoices(&self) -> &[Invoice] {
+        &self.invoices
     }
 
     /// How many of the document's bytes are held now: what lies around the

@@ -115,37 +115,40 @@ fn priced(line: &PriceLine, unit_price: Decimal, discount: Option<Decimal>) -> O
 /// price is compared with the computed one rounded to the stated precision
 /// (the vendor writes cents), the invoice totals exactly.
 pub fn check(document: &InvoiceDocument) -> Vec<Discrepancy> {
+    document.invoices.iter().enumerate().flat_map(|(index, invoice)| check_invoice(index, invoice)).collect()
+}
+
+/// [`check`] of one invoice, the document's number `invoice_index`.
+pub fn check_invoice(invoice_index: usize, invoice: &Invoice) -> Vec<Discrepancy> {
     let mut found = Vec::new();
-    for (invoice_index, invoice) in document.invoices.iter().enumerate() {
-        // The lines are summed in the same walk that checks them.
-        let mut sums = Sums::default();
-        for (customer_index, customer) in invoice.customers.iter().enumerate() {
-            for (subscription_index, subscription) in customer.subscriptions.iter().enumerate() {
-                for (line_index, line) in subscription.price_lines.iter().enumerate() {
-                    sums.add_line(line);
-                    if let Some((computed, stated)) = mispriced(line) {
-                        let at = LinePosition {
-                            invoice: invoice_index,
-                            customer: customer_index,
-                            subscription: subscription_index,
-                            line: line_index,
-                        };
-                        found.push(Discrepancy::LinePrice { at, computed, stated });
-                    }
+    // The lines are summed in the same walk that checks them.
+    let mut sums = Sums::default();
+    for (customer_index, customer) in invoice.customers.iter().enumerate() {
+        for (subscription_index, subscription) in customer.subscriptions.iter().enumerate() {
+            for (line_index, line) in subscription.price_lines.iter().enumerate() {
+                sums.add_line(line);
+                if let Some((computed, stated)) = mispriced(line) {
+                    let at = LinePosition {
+                        invoice: invoice_index,
+                        customer: customer_index,
+                        subscription: subscription_index,
+                        line: line_index,
+                    };
+                    found.push(Discrepancy::LinePrice { at, computed, stated });
                 }
             }
         }
-        let totals = &invoice.totals;
-        for (field, computed, stated) in [
-            (TotalField::ExcludingVat, sums.excluding_vat, totals.total_excluding_vat),
-            (TotalField::Vat, sums.vat, totals.total_vat),
-            (TotalField::IncludingVat, sums.including_vat(), totals.total_including_vat),
-        ] {
-            if let Some(stated) = stated
-                && stated != computed
-            {
-                found.push(Discrepancy::InvoiceTotal { invoice: invoice_index, field, computed, stated });
-            }
+    }
+    let totals = &invoice.totals;
+    for (field, computed, stated) in [
+        (TotalField::ExcludingVat, sums.excluding_vat, totals.total_excluding_vat),
+        (TotalField::Vat, sums.vat, totals.total_vat),
+        (TotalField::IncludingVat, sums.including_vat(), totals.total_including_vat),
+    ] {
+        if let Some(stated) = stated
+            && stated != computed
+        {
+            found.push(Discrepancy::InvoiceTotal { invoice: invoice_index, field, computed, stated });
         }
     }
     found
