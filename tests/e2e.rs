@@ -249,15 +249,35 @@ async fn filtering_lines_by_a_customer_agrees_with_its_subtotals_its_csv_and_cra
     // A customer without markup in its name, chosen by the page's own list.
     let customer = client
         .execute(
-            "return [...document.querySelectorAll('#line-customer option')].map(o => o.value).find(v => v && !v.includes('<'))",
+            "return [...document.querySelectorAll('#line-customer-values option')].map(o => o.value).find(v => v && !v.includes('<'))",
             vec![],
         )
         .await
         .unwrap();
     let customer = customer.as_str().unwrap().to_owned();
+    // A part of the name offers only names that contain it, and filters
+    // nothing yet.
+    let part: String = customer.chars().skip(1).take(4).collect();
+    let type_into = "const field = document.querySelector('#line-customer'); field.value = arguments[0]; field.dispatchEvent(new Event('input', { bubbles: true }));";
+    client.execute(type_into, vec![serde_json::json!(part)]).await.unwrap();
+    let offered_now =
+        "return [...document.querySelectorAll('#line-customer-values option')].map(o => o.value)";
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    loop {
+        let offered: Vec<String> =
+            serde_json::from_value(client.execute(offered_now, vec![]).await.unwrap()).unwrap();
+        let fitting = offered.iter().all(|value| value.to_lowercase().contains(&part.to_lowercase()));
+        if fitting && !offered.is_empty() {
+            assert!(offered.len() <= billing_portal::choices::OFFERED);
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{part:?} offers {offered:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(text_of(client, ".lines-shown").await, format!("{total} of {total} lines"));
     client
         .execute(
-            "const select = document.querySelector('#line-customer'); select.value = arguments[0]; select.dispatchEvent(new Event('change'));",
+            "const field = document.querySelector('#line-customer'); field.value = arguments[0]; field.dispatchEvent(new Event('input', { bubbles: true }));",
             vec![serde_json::json!(customer)],
         )
         .await
@@ -490,6 +510,12 @@ async fn clicking_a_customer_bar_filters_the_lines_table() {
         .count();
     wait_for_line_count(client, theirs, total).await;
     assert!(text_of(client, ".chips").await.contains(&format!("Customer: {customer}")));
+    let field = client.find(Locator::Css("#line-customer")).await.unwrap();
+    assert_eq!(
+        field.prop("value").await.unwrap().as_deref(),
+        Some(customer.as_str()),
+        "the field shows it too"
+    );
 
     wait_for(client, ".clear-all").await.click().await.unwrap();
     let vendor_bar = wait_for(client, ".chart:nth-of-type(4) .bar").await;

@@ -1,4 +1,7 @@
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 use billing::{
     Format,
@@ -10,7 +13,7 @@ use worker_protocol::{Answer, Choices, DownloadFile, GroupRow, LineWindow, Quest
 
 use crate::{
     columns::{Column, HIDDEN_COLUMNS, parse_hidden, status_line, write_hidden},
-    components::downloads::GeneratedDownload,
+    components::{choice_search::ChoiceSearch, downloads::GeneratedDownload},
     fetch::{OUT_OF_TURN, ask},
     format,
     query::month_label,
@@ -169,8 +172,7 @@ pub fn LinesTable(
         view! {
             <div class="field">
                 <label for=id>{label}</label>
-                // One reactive value for the select, not one per option: a
-                // document can have thousands of customers.
+                // One reactive value for the select, not one per option.
                 <select id=id prop:value=move || filter.with(|filter| get(filter).unwrap_or_default())
                     on:change=move |event| {
                         let value = event_target_value(&event);
@@ -350,9 +352,13 @@ pub fn LinesTable(
                     <input id="line-search" type="search" prop:value=move || filter.with(|filter| filter.text.clone())
                         on:input=move |event| filter.update(|filter| filter.text = event_target_value(&event)) />
                 </div>
-                {choice("line-customer", "Customer", customers, |filter, value| filter.customer = value, |filter| filter.customer.clone())}
+                <ChoiceSearch id="line-customer" label="Customer" values=Arc::new(customers)
+                    current=Signal::derive(move || filter.with(|filter| filter.customer.clone()))
+                    on_pick=move |value| filter.update(|filter| filter.customer = value) />
                 {choice("line-vendor", "Vendor", vendors, |filter, value| filter.vendor = value, |filter| filter.vendor.clone())}
-                {choice("line-invoice", "Invoice", invoices, |filter, value| filter.invoice = value, |filter| filter.invoice.clone())}
+                <ChoiceSearch id="line-invoice" label="Invoice" values=Arc::new(invoices)
+                    current=Signal::derive(move || filter.with(|filter| filter.invoice.clone()))
+                    on_pick=move |value| filter.update(|filter| filter.invoice = value) />
                 {choice("line-charge", "Charge type", charge_types, |filter, value| filter.charge_type = value, |filter| filter.charge_type.clone())}
                 {choice(
                     "line-month",

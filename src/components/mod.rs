@@ -1,6 +1,7 @@
 pub mod account;
 pub mod app;
 pub mod charts;
+pub mod choice_search;
 pub mod downloads;
 pub mod invoice_detail;
 pub mod invoice_list;

@@ -22,6 +22,7 @@ pub struct Invoice {
     pub header: Header,
     pub sender: Sender,
     pub receiver: Receiver,
+    #[serde(deserialize_with = "leaf::list")]
     pub customers: Vec<Customer>,
     pub totals: Totals,
 }
@@ -137,6 +138,7 @@ pub struct Customer {
     /// What `consolidatedinvoices` calls the cost centre; written only there.
     #[serde(rename = "CustomerCostCenter", with = "leaf::text", skip_serializing_if = "Option::is_none")]
     pub customer_cost_center: Option<String>,
+    #[serde(deserialize_with = "leaf::list")]
     pub subscriptions: Vec<Subscription>,
 }
 
@@ -166,7 +168,9 @@ pub struct Subscription {
     pub start_date: Option<NaiveDate>,
     #[serde(rename = "SubscriptionPONumber", with = "leaf::text")]
     pub subscription_po_number: Option<String>,
+    #[serde(deserialize_with = "leaf::list")]
     pub subscription_details: Vec<SubscriptionDetail>,
+    #[serde(deserialize_with = "leaf::list")]
     pub price_lines: Vec<PriceLine>,
 }
 
