@@ -39,7 +39,7 @@ pub fn status_line(
             GroupBy::Customer => "customer",
             GroupBy::Subscription => "subscription",
             GroupBy::ChargeType => "charge type",
-            GroupBy::Vendor => "vendor",
+            GroupBy::Publisher => "publisher",
         };
         status.push_str(&format!(", grouped by {by}"));
     }
@@ -54,8 +54,8 @@ mod tests {
     fn the_status_line_says_the_count_the_order_and_the_grouping() {
         assert_eq!(status_line(3, 10, None, None), "3 of 10 lines");
         assert_eq!(
-            status_line(3, 10, Some((Column::Amount, true)), Some(GroupBy::Vendor)),
-            "3 of 10 lines, sorted by Amount, descending, grouped by vendor"
+            status_line(3, 10, Some((Column::Amount, true)), Some(GroupBy::Publisher)),
+            "3 of 10 lines, sorted by Amount, descending, grouped by publisher"
         );
         assert_eq!(
             status_line(0, 0, Some((Column::Margin, false)), None),
@@ -70,6 +70,6 @@ mod tests {
         assert_eq!(written, "invoice,vat,margin-percent");
         assert_eq!(parse_hidden(&written), hidden);
         assert_eq!(parse_hidden(""), BTreeSet::new());
-        assert_eq!(parse_hidden("vat, no-such-column,,vendor"), [Column::Vendor, Column::Vat].into());
+        assert_eq!(parse_hidden("vat, no-such-column,,publisher"), [Column::Publisher, Column::Vat].into());
     }
 }

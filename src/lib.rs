@@ -8,6 +8,7 @@ pub mod components;
 pub mod fetch;
 pub mod format;
 pub mod loaded;
+pub mod publishers;
 pub mod query;
 pub mod storage;
 mod worker_client;

@@ -281,6 +281,7 @@ pub async fn open(
             endpoint: query.endpoint,
             format: query.format,
             file_stem: query.file_stem(),
+            publishers: crate::publishers::recall(),
         },
         progress,
         Some(signal),

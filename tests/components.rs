@@ -126,7 +126,8 @@ async fn the_lines_table_takes_the_search_at_once_and_says_when_its_rows_cannot_
     let _mounted = leptos::mount::mount_to(container.clone(), move || {
         view! {
             <LinesTable choices=Default::default() total=3 file_stem="invoices".to_owned()
-                format=billing::Format::Json filter joined=Signal::derive(|| false) />
+                format=billing::Format::Json filter joined=Signal::derive(|| false)
+                publishers=Signal::derive(Vec::new) told=Signal::derive(|| 0) />
         }
     });
     assert_eq!(texts(&container, ".lines-shown"), ["3 of 3 lines"]);
@@ -192,14 +193,19 @@ async fn a_worker_that_cannot_run_fails_the_fetch_in_words() {
 /// and answers any request with "reading", then never finishes, as the real
 /// worker does while it reads a large document without pausing for
 /// messages. postcard: a variant's index, then each field as a varint.
-const READS_FOREVER: &str = r#"
-postMessage([new Uint8Array([0, 3])]);
-onmessage = event => {
+fn reads_forever() -> String {
+    format!(
+        r#"
+postMessage([new Uint8Array([0, {}])]);
+onmessage = event => {{
     const generation = event.data[1];
     postMessage([new Uint8Array([1, generation, 0x80, 0x08, 0])]);
     postMessage([new Uint8Array([2, generation, 0x80, 0x08])]);
-};
-"#;
+}};
+"#,
+        worker_protocol::VERSION
+    )
+}
 
 #[wasm_bindgen_test]
 async fn cancel_while_the_worker_reads_stops_the_worker_and_says_cancelled() {
@@ -208,7 +214,7 @@ async fn cancel_while_the_worker_reads_stops_the_worker_and_says_cancelled() {
     use billing_portal::fetch::{FetchError, Stage, open, use_worker_script};
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("text/javascript");
-    let parts = js_sys::Array::of1(&READS_FOREVER.into());
+    let parts = js_sys::Array::of1(&reads_forever().into());
     let script = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).unwrap();
     use_worker_script(&web_sys::Url::create_object_url_with_blob(&script).unwrap());
     let controller = web_sys::AbortController::new().unwrap();

@@ -518,15 +518,17 @@ async fn clicking_a_customer_bar_filters_the_lines_table() {
     );
 
     wait_for(client, ".clear-all").await.click().await.unwrap();
-    let vendor_bar = wait_for(client, ".chart:nth-of-type(4) .bar").await;
-    let vendor = vendor_bar.attr("data-label").await.unwrap().unwrap();
-    vendor_bar.click().await.unwrap();
+    // Every invoice's description is "Invoice": the publisher comes from the lines.
+    let publisher_bar = wait_for(client, ".chart:nth-of-type(4) .bar").await;
+    let publisher = publisher_bar.attr("data-label").await.unwrap().unwrap();
+    publisher_bar.click().await.unwrap();
+    let publishers = billing::publisher::Publishers::default();
     let theirs = billing::rows::rows(&document)
-        .filter(|row| billing::lines::vendor_of(row.invoice) == Some(vendor.as_str()))
+        .filter(|row| publishers.of(row.subscription, row.line).as_deref() == Some(publisher.as_str()))
         .count();
-    assert!(theirs > 0 && theirs < total, "{vendor} has some of the lines");
+    assert!(theirs > 0 && theirs < total, "{publisher} has some of the lines");
     wait_for_line_count(client, theirs, total).await;
-    assert!(text_of(client, ".chips").await.contains(&format!("Vendor: {vendor}")));
+    assert!(text_of(client, ".chips").await.contains(&format!("Publisher: {publisher}")));
     client.clone().close().await.unwrap();
 }
 
@@ -574,7 +576,7 @@ async fn the_page_passes_an_axe_core_audit_in_light_and_dark() {
     wait_for(client, ".load-consolidated").await.click().await.unwrap();
     wait_for(client, ".consolidated-counts").await;
     wait_for(client, ".column-choice summary").await.click().await.unwrap();
-    choose(client, "#line-group", "vendor").await;
+    choose(client, "#line-group", "publisher").await;
     wait_for(client, ".group-row").await;
     wait_for(client, ".invoice-row button").await.click().await.unwrap();
     wait_for(client, ".invoice-detail").await;
@@ -586,5 +588,60 @@ async fn the_page_passes_an_axe_core_audit_in_light_and_dark() {
         )
         .await;
     }
+    client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_corrected_publisher_filters_the_lines_and_is_remembered() {
+    let relay = start_relay().await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    let window = open_last_three_months(&relay, client, "invoices", "xml").await;
+    wait_for(client, ".line-row").await;
+    let document = billing::xml::parse_invoices(
+        &direct(&relay, &format!("/api/documents/demo/v3/invoices?format=xml&{window}")).await,
+    )
+    .unwrap();
+    let total = billing::rows::rows(&document).count();
+    // The emulator writes "Invoice" as every description, as the vendor does:
+    // each product's publisher is read from the plans and SKUs.
+    assert!(document.invoices.iter().all(|invoice| invoice.header.description.as_deref() == Some("Invoice")));
+    wait_for(client, ".publishers summary").await.click().await.unwrap();
+    let row = wait_for(client, ".publisher-row").await;
+    let product = row.attr("data-product").await.unwrap().unwrap();
+    let theirs = billing::rows::rows(&document)
+        .filter(|row| billing::publisher::product_of(row.subscription) == Some(product.as_str()))
+        .count();
+    assert!(theirs > 0 && theirs < total, "{product} has some of the lines");
+
+    let input = row.find(Locator::Css(".publisher-input")).await.unwrap();
+    input.send_keys("Test Publisher B.V.").await.unwrap();
+    client
+        .execute("document.querySelector('.publisher-input').dispatchEvent(new Event('change', { bubbles: true }))", vec![])
+        .await
+        .unwrap();
+    let offered = "return [...document.querySelectorAll('#line-publisher option')].map(o => o.value)";
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    loop {
+        let values: Vec<String> =
+            serde_json::from_value(client.execute(offered, vec![]).await.unwrap()).unwrap();
+        if values.iter().any(|value| value == "Test Publisher B.V.") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the filter offers {values:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    choose(client, "#line-publisher", "Test Publisher B.V.").await;
+    wait_for_line_count(client, theirs, total).await;
+
+    // Fetched again, the correction holds from the start.
+    client.refresh().await.unwrap();
+    wait_for(client, ".line-row").await;
+    wait_for(client, ".publishers summary").await.click().await.unwrap();
+    let field = wait_for(client, &format!(".publisher-row[data-product='{product}'] .publisher-input")).await;
+    assert_eq!(field.prop("value").await.unwrap().as_deref(), Some("Test Publisher B.V."));
+    let offered_now: Vec<String> =
+        serde_json::from_value(client.execute(offered, vec![]).await.unwrap()).unwrap();
+    assert!(offered_now.iter().any(|value| value == "Test Publisher B.V."), "{offered_now:?}");
     client.clone().close().await.unwrap();
 }

@@ -11,7 +11,7 @@ use crate::{
 };
 
 /// Totals by invoice month, the top ten customers, the split by charge type
-/// and by vendor, and the margin per customer once both sides are loaded;
+/// and by publisher, and the margin per customer once both sides are loaded;
 /// in one currency at a time, and choosing a bar filters the lines table.
 #[component]
 pub fn Charts(
@@ -20,11 +20,14 @@ pub fn Charts(
     filter: RwSignal<LineFilter>,
     /// Whether the other side of the margin is joined.
     joined: Signal<bool>,
+    /// Moves on each correction of a publisher, so the figures are asked again.
+    told: Signal<u32>,
 ) -> impl IntoView {
     let currency = RwSignal::new(currencies.first().cloned().unwrap_or_default());
     let figures = LocalResource::new(move || {
         let currency = currency.get();
         joined.track();
+        told.track();
         async move {
             match ask(Question::Charts { currency }).await {
                 Ok((Answer::Charts(charts), _)) => Ok(charts),
@@ -35,7 +38,7 @@ pub fn Charts(
     });
     let charts = move || {
         let currency = currency.get();
-        let ChartsView { months, customers, charge_types, vendors, margins } = match figures.get() {
+        let ChartsView { months, customers, charge_types, publishers, margins } = match figures.get() {
             None => return view! { <p class="loading" role="status">"Drawing the charts…"</p> }.into_any(),
             Some(Err(message)) => {
                 return view! { <p class="problem-detail" role="alert">{format!("The charts cannot be drawn: {message}")}</p> }
@@ -65,8 +68,8 @@ pub fn Charts(
                 choose=choose_customer />
             <BarChart title="Per charge type" bars=charge_types currency=currency.clone()
                 choose=move |label: String| filter.update(|filter| filter.charge_type = Some(label)) />
-            <BarChart title="Per vendor" bars=vendors currency=currency.clone()
-                choose=move |label: String| filter.update(|filter| filter.vendor = Some(label)) />
+            <BarChart title="Per publisher" bars=publishers currency=currency.clone()
+                choose=move |label: String| filter.update(|filter| filter.publisher = Some(label)) />
             {margin_chart}
         }
         .into_any()

@@ -72,6 +72,10 @@ pub fn LinesTable(
     /// Whether the other side of the margin is joined: then each line has
     /// its cost, sale and margin.
     joined: Signal<bool>,
+    /// The publishers the filter offers, anew after each correction.
+    publishers: Signal<Vec<String>>,
+    /// Moves on each correction of a publisher, so the lines are asked again.
+    told: Signal<u32>,
 ) -> impl IntoView {
     let hidden =
         RwSignal::new(storage::recall(HIDDEN_COLUMNS).map(|text| parse_hidden(&text)).unwrap_or_default());
@@ -115,6 +119,7 @@ pub fn LinesTable(
     let latest_lines = StoredValue::new(0u64);
     Effect::new(move |_| {
         joined.track();
+        told.track();
         let (first, count) = wanted.get();
         let columns = shown_columns.get();
         let question = Question::Lines {
@@ -143,6 +148,7 @@ pub fn LinesTable(
     let groups_shown = RwSignal::new(GROUPS_AT_ONCE);
     let latest_groups = StoredValue::new(0u64);
     Effect::new(move |_| {
+        told.track();
         let Some(by) = grouping.get() else {
             latest_groups.set_value(0);
             return groups.set(Vec::new());
@@ -162,11 +168,12 @@ pub fn LinesTable(
         );
     });
     let shown_count = move || window.with(|window| window.as_ref().map_or(total, |(_, lines)| lines.shown));
-    let Choices { customers, vendors, invoices, charge_types, service_months: months } = choices;
+    let Choices { customers, invoices, charge_types, service_months: months, .. } = choices;
+    let fixed = |values: Vec<String>| Signal::derive(move || values.clone());
 
     let choice = move |id: &'static str,
                        label: &'static str,
-                       values: Vec<String>,
+                       values: Signal<Vec<String>>,
                        set: fn(&mut LineFilter, Option<String>),
                        get: fn(&LineFilter) -> Option<String>| {
         view! {
@@ -179,13 +186,16 @@ pub fn LinesTable(
                         filter.update(|filter| set(filter, (!value.is_empty()).then_some(value)));
                     }>
                     <option value="">"All"</option>
-                    {values
-                        .into_iter()
-                        .map(|value| {
-                            let text = value.clone();
-                            view! { <option value=value>{text}</option> }
-                        })
-                        .collect_view()}
+                    {move || {
+                        values
+                            .get()
+                            .into_iter()
+                            .map(|value| {
+                                let text = value.clone();
+                                view! { <option value=value>{text}</option> }
+                            })
+                            .collect_view()
+                    }}
                 </select>
             </div>
         }
@@ -199,8 +209,8 @@ pub fn LinesTable(
         if let Some(customer) = &current.customer {
             chips.push((format!("Customer: {customer}"), |filter| filter.customer = None));
         }
-        if let Some(vendor) = &current.vendor {
-            chips.push((format!("Vendor: {vendor}"), |filter| filter.vendor = None));
+        if let Some(publisher) = &current.publisher {
+            chips.push((format!("Publisher: {publisher}"), |filter| filter.publisher = None));
         }
         if let Some(invoice) = &current.invoice {
             chips.push((format!("Invoice: {invoice}"), |filter| filter.invoice = None));
@@ -355,15 +365,15 @@ pub fn LinesTable(
                 <ChoiceSearch id="line-customer" label="Customer" values=Arc::new(customers)
                     current=Signal::derive(move || filter.with(|filter| filter.customer.clone()))
                     on_pick=move |value| filter.update(|filter| filter.customer = value) />
-                {choice("line-vendor", "Vendor", vendors, |filter, value| filter.vendor = value, |filter| filter.vendor.clone())}
+                {choice("line-publisher", "Publisher", publishers, |filter, value| filter.publisher = value, |filter| filter.publisher.clone())}
                 <ChoiceSearch id="line-invoice" label="Invoice" values=Arc::new(invoices)
                     current=Signal::derive(move || filter.with(|filter| filter.invoice.clone()))
                     on_pick=move |value| filter.update(|filter| filter.invoice = value) />
-                {choice("line-charge", "Charge type", charge_types, |filter, value| filter.charge_type = value, |filter| filter.charge_type.clone())}
+                {choice("line-charge", "Charge type", fixed(charge_types), |filter, value| filter.charge_type = value, |filter| filter.charge_type.clone())}
                 {choice(
                     "line-month",
                     "Service period",
-                    months.iter().map(|month| month.to_string()).collect(),
+                    fixed(months.iter().map(|month| month.to_string()).collect()),
                     |filter, value| filter.service_month = value.and_then(|value| value.parse::<NaiveDate>().ok()),
                     |filter| filter.service_month.map(|month| month.to_string()),
                 )}
@@ -373,14 +383,14 @@ pub fn LinesTable(
                         "customer" => Some(GroupBy::Customer),
                         "subscription" => Some(GroupBy::Subscription),
                         "charge" => Some(GroupBy::ChargeType),
-                        "vendor" => Some(GroupBy::Vendor),
+                        "publisher" => Some(GroupBy::Publisher),
                         _ => None,
                     })>
                         <option value="">"Nothing"</option>
                         <option value="customer">"Customer"</option>
                         <option value="subscription">"Subscription"</option>
                         <option value="charge">"Charge type"</option>
-                        <option value="vendor">"Vendor"</option>
+                        <option value="publisher">"Publisher"</option>
                     </select>
                 </div>
             </div>

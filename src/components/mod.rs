@@ -10,6 +10,7 @@ pub mod margin_panel;
 pub mod no_access;
 pub mod portal;
 pub mod problem_view;
+pub mod publisher_editor;
 pub mod query_panel;
 pub mod request_link;
 pub mod results;

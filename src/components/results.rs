@@ -1,6 +1,6 @@
 use billing::lines::LineFilter;
 use leptos::prelude::*;
-use worker_protocol::Opened;
+use worker_protocol::{Opened, PublishersView};
 
 use crate::{
     components::{
@@ -11,6 +11,7 @@ use crate::{
         margin_panel::{Fetched, MarginPanel},
         portal::Transfer,
         problem_view::ProblemView,
+        publisher_editor::PublisherEditor,
         subscription_details_view::SubscriptionDetailsView,
         summary::SummaryView,
     },
@@ -45,6 +46,12 @@ pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
                 .into_any(),
                 Opened::Invoices(overview) => {
                     let filter = RwSignal::new(LineFilter::default());
+                    let publishers = RwSignal::new(overview.choices.publishers.clone());
+                    let told = RwSignal::new(0u32);
+                    let on_told = move |view: PublishersView| {
+                        publishers.set(view.publishers);
+                        told.update(|told| *told += 1);
+                    };
                     let other = RwSignal::new(Fetched::Idle);
                     // The lines and the charts are asked for again once joined.
                     let joined = Signal::derive(move || other.with(|other| matches!(other, Fetched::Loaded(_))));
@@ -59,8 +66,9 @@ pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
                     let analysis = move || {
                         analysis_shown.get().then(|| {
                             view! {
+                                <PublisherEditor products=shown.products.clone() on_told />
                                 <MarginPanel loaded=drawn.clone() other />
-                                <Charts currencies=shown.currencies.clone() filter joined />
+                                <Charts currencies=shown.currencies.clone() filter joined told=told.into() />
                             }
                         })
                     };
@@ -69,7 +77,8 @@ pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
                         lines_shown.get().then(|| {
                             view! {
                                 <LinesTable choices=shown.choices.clone() total=shown.summary.lines
-                                    file_stem=drawn.query.file_stem() format=drawn.query.format filter joined />
+                                    file_stem=drawn.query.file_stem() format=drawn.query.format filter joined
+                                    publishers=publishers.into() told=told.into() />
                             }
                         })
                     };

@@ -5,20 +5,25 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use billing::{
     InvoiceDocument,
-    lines::{LineIndex, LineTable, vendor_of},
+    lines::{LineIndex, LineTable},
     model::Invoice,
+    publisher::Publishers,
     rows::invoice_rows,
     scalars::Id,
     totals::{Discrepancy, Sums, check_invoice, currency_of, invoice_sums},
 };
 use chrono::{Datelike, NaiveDate};
 use std::sync::Arc;
-use worker_protocol::{Choices, CurrencyTotal, InvoiceRow, InvoicesOverview, SummaryView};
+use worker_protocol::{Choices, CurrencyTotal, InvoiceRow, InvoicesOverview, PublishersView, SummaryView};
 
-use crate::views::{announcement, date, text};
+use crate::{
+    products::Products,
+    views::{announcement, date, text},
+};
 
 #[derive(Default)]
 pub(crate) struct Gathering {
+    publisher_rules: Publishers,
     index: LineIndex,
     discrepancies: Vec<Discrepancy>,
     invoices: Vec<InvoiceRow>,
@@ -28,7 +33,7 @@ pub(crate) struct Gathering {
     per_currency: BTreeMap<String, (usize, Sums)>,
     lines_per_currency: BTreeMap<String, usize>,
     customer_names: BTreeSet<String>,
-    vendors: BTreeSet<String>,
+    products: Products,
     invoice_ids: BTreeSet<Id>,
     charge_types: BTreeSet<String>,
     service_months: BTreeSet<NaiveDate>,
@@ -46,6 +51,11 @@ where
 }
 
 impl Gathering {
+    /// Gathers with publishers told by `publishers`.
+    pub fn new(publishers: Publishers) -> Self {
+        Self { publisher_rules: publishers, ..Self::default() }
+    }
+
     /// Everything `document` gives, at once.
     pub fn of(document: &InvoiceDocument) -> Self {
         let mut gathering = Self::default();
@@ -88,9 +98,6 @@ impl Gathering {
         }
         self.lines += sums.lines;
         *self.lines_per_currency.entry(currency.to_owned()).or_default() += sums.lines;
-        if let Some(vendor) = vendor_of(invoice) {
-            note(&mut self.vendors, vendor);
-        }
         if let Some(id) = &invoice.header.invoice_id {
             note(&mut self.invoice_ids, id);
         }
@@ -107,6 +114,7 @@ impl Gathering {
             }
         }
         for row in invoice_rows(invoice) {
+            self.products.add(&row, &self.publisher_rules);
             if let Some(charge_type) = &row.line.charge_type {
                 note(&mut self.charge_types, charge_type.as_str());
             }
@@ -142,7 +150,7 @@ impl Gathering {
         document: Arc<InvoiceDocument>,
     ) -> (LineTable, Vec<Discrepancy>, InvoicesOverview) {
         if self.invoices() > document.invoices.len() {
-            self = Self::default();
+            self = Self::new(self.publisher_rules);
         }
         for invoice in document.invoices.iter().skip(self.invoices()) {
             self.add(invoice);
@@ -154,6 +162,7 @@ impl Gathering {
             .max_by_key(|(_, lines)| **lines)
             .map(|(currency, _)| currency.clone());
         let mut currencies: Vec<String> = self.lines_per_currency.into_keys().collect();
+        let PublishersView { products, publishers } = self.products.view();
         // The charts start with the currency most lines are in.
         currencies.sort_by_key(|currency| Some(currency) != main.as_ref());
         let overview = InvoicesOverview {
@@ -162,13 +171,16 @@ impl Gathering {
             invoices: self.invoices,
             choices: Choices {
                 customers: self.customer_names.into_iter().collect(),
-                vendors: self.vendors.into_iter().collect(),
+                publishers,
                 invoices: self.invoice_ids.iter().map(ToString::to_string).collect(),
                 charge_types: self.charge_types.into_iter().collect(),
                 service_months: self.service_months.into_iter().collect(),
             },
             currencies,
+            products,
         };
-        (LineTable::indexed(document, self.index), self.discrepancies, overview)
+        let mut table = LineTable::indexed(document, self.index);
+        table.set_publishers(self.publisher_rules);
+        (table, self.discrepancies, overview)
     }
 }

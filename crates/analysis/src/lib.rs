@@ -3,6 +3,7 @@
 //! page's questions with only what the page shows.
 
 mod gathering;
+mod products;
 mod reconciliation;
 mod views;
 
@@ -10,12 +11,13 @@ use std::sync::Arc;
 
 use billing::{
     Endpoint, Format, InvoiceDocument,
-    charts::{Bar, by_charge_type, by_invoice_month, by_vendor, top_customers, top_margins},
+    charts::{Bar, by_charge_type, by_invoice_month, by_publisher, top_customers, top_margins},
     csv_export::{CsvOptions, write_csv, write_csv_with_margins},
     json,
     lines::{LineFilter, LineTable},
     matching::{MarginSummary, compare_consolidated, match_documents},
     model::SubscriptionDetails,
+    publisher::Publishers,
     rows::{LineRow, rows},
     streaming::InvoiceStream,
     totals::Discrepancy,
@@ -28,6 +30,7 @@ use worker_protocol::{
 };
 
 use gathering::Gathering;
+use products::Products;
 pub use reconciliation::LISTED;
 pub use views::{announcement, discrepancy_notes, summary};
 
@@ -88,11 +91,18 @@ enum Body {
 }
 
 impl Reading {
-    pub fn new(slot: Slot, endpoint: Endpoint, format: Format, file_stem: &str) -> Self {
+    /// `publishers` tells the publisher of each line of the main document.
+    pub fn new(
+        slot: Slot,
+        endpoint: Endpoint,
+        format: Format,
+        file_stem: &str,
+        publishers: Publishers,
+    ) -> Self {
         let body = if endpoint == Endpoint::SubscriptionDetails {
             Body::Details(Vec::new())
         } else {
-            let gathering = (slot == Slot::Main).then(Box::default);
+            let gathering = (slot == Slot::Main).then(|| Box::new(Gathering::new(publishers)));
             Body::Invoices(InvoiceStream::new(format), gathering)
         };
         Self { slot, endpoint, format, file_stem: file_stem.to_owned(), body }
@@ -259,7 +269,7 @@ impl Workspace {
                 let last = (first + (*count).min(MOST_ROWS) as usize).min(indexes.len());
                 let rows = indexes[first..last]
                     .iter()
-                    .map(|&index| views::line_cells(&table.row(index), columns, margins))
+                    .map(|&index| views::line_cells(&table.row(index), columns, margins, table.publishers()))
                     .collect();
                 Answer::Lines(LineWindow { shown: indexes.len(), first, rows })
             }
@@ -298,7 +308,7 @@ impl Workspace {
                     months: bars(by_invoice_month(table, &all, currency)),
                     customers: bars(top_customers(table, &all, currency, 10)),
                     charge_types: bars(by_charge_type(table, &all, currency)),
-                    vendors: bars(by_vendor(table, &all, currency)),
+                    publishers: bars(by_publisher(table, &all, currency)),
                     margins: self.margins.as_ref().map(|margins| bars(top_margins(margins, currency, 10))),
                 })
             }
@@ -329,6 +339,15 @@ impl Workspace {
                 });
             }
             Question::Download { file } => return self.download(file),
+            Question::Publishers { corrections } => {
+                let Some(Main { contents: Contents::Invoices(invoices), .. }) = &mut self.main else {
+                    return Err(self.invoices().err().unwrap_or_else(|| NOTHING_OPEN.to_owned()));
+                };
+                invoices.table.set_publishers(Publishers::with_corrections(corrections.clone()));
+                // The kept order may hold a filter or sort by publisher.
+                self.order = None;
+                Answer::Publishers(Products::of_table(&invoices.table).view())
+            }
         };
         Ok(Reply { answer, file: None })
     }

@@ -1,12 +1,14 @@
 //! A read document as the page shows it: the overview, one invoice, the
 //! subscription details, each line's cells.
 
+use std::borrow::Cow;
+
 use crate::gathering::Gathering;
 use billing::{
     InvoiceDocument,
-    lines::vendor_of,
     matching::MarginSummary,
     model::{Localised, PriceLine, Subscription, SubscriptionDetails},
+    publisher::Publishers,
     rows::LineRow,
     totals::{Discrepancy, TotalField, currency_of, sales_extended_price},
 };
@@ -200,13 +202,18 @@ fn invoice_line_cells(line: &PriceLine) -> Vec<Cell> {
 }
 
 /// One row of the lines table, in `columns`.
-pub fn line_cells(row: &LineRow<'_>, columns: &[Column], margins: Option<&MarginSummary>) -> LineCells {
+pub fn line_cells(
+    row: &LineRow<'_>,
+    columns: &[Column],
+    margins: Option<&MarginSummary>,
+    publishers: &Publishers,
+) -> LineCells {
     let margin = || margins.and_then(|margins| margins.of_line(row.line));
     let cells = columns
         .iter()
         .map(|&column| match column {
             Column::Invoice => text_cell(row.invoice.header.invoice_id.as_ref().map(ToString::to_string)),
-            Column::Vendor => text_cell(vendor_of(row.invoice).map(str::to_owned)),
+            Column::Publisher => text_cell(publishers.of(row.subscription, row.line).map(Cow::into_owned)),
             Column::Customer => text_cell(row.customer.company_name.clone()),
             Column::Subscription => text_cell(row.subscription.subscription_name.clone()),
             Column::Description => text_cell(row.line.description.clone()),

@@ -5,6 +5,7 @@ use analysis::{MOST_ROWS, Reading, Reply, Workspace};
 use billing::{
     Endpoint, Format,
     lines::{GroupBy, LineFilter},
+    publisher::Publishers,
     xml,
 };
 use worker_protocol::{
@@ -20,7 +21,7 @@ const DETAILS_JSON: &[u8] = include_bytes!("../../billing/tests/fixtures/subscri
 
 /// `bytes` read as the worker reads them, in the chunks a transfer brings.
 fn reading(slot: Slot, endpoint: Endpoint, format: Format, bytes: &[u8]) -> Reading {
-    let mut reading = Reading::new(slot, endpoint, format, "stem");
+    let mut reading = Reading::new(slot, endpoint, format, "stem", Publishers::default());
     for chunk in bytes.chunks(1000) {
         reading.feed(chunk);
     }
@@ -266,4 +267,51 @@ fn the_filters_offer_each_value_once_in_order() {
     assert_eq!(choices.invoices, ["20260101", "INV-GBP-7"]);
     assert_eq!(choices.service_months, [date("2025-11-01"), date("2025-12-01")]);
     assert_eq!(overview.currencies, ["EUR", "GBP"], "the currency of most lines first");
+}
+
+#[test]
+fn a_corrected_publisher_is_told_everywhere_from_then_on() {
+    let mut workspace = Workspace::new("en".into());
+    let Opened::Invoices(overview) = opened(&mut workspace, Endpoint::Invoices, Format::Json, PURCHASES_JSON)
+    else {
+        panic!("invoices")
+    };
+    assert_eq!(overview.choices.publishers, ["KPN", "Microsoft"], "from the subscription's name and the SKU");
+    let product = "Microsoft 365 Business Standard";
+    let microsoft = |publisher: &str| worker_protocol::ProductRow {
+        product: product.to_owned(),
+        read: Some("Microsoft".to_owned()),
+        publisher: Some(publisher.to_owned()),
+        lines: 2,
+    };
+    assert_eq!(overview.products, [microsoft("Microsoft")], "the KPN line names no product to correct");
+
+    let corrections = [(product.to_owned(), "Contoso".to_owned())].into();
+    let Answer::Publishers(view) = ask(&mut workspace, Question::Publishers { corrections }) else {
+        panic!("publishers")
+    };
+    assert_eq!(view.products, [microsoft("Contoso")]);
+    assert_eq!(view.publishers, ["Contoso", "KPN"]);
+    let contoso = LineFilter { publisher: Some("Contoso".to_owned()), ..LineFilter::default() };
+    let window = match ask(
+        &mut workspace,
+        Question::Lines {
+            filter: contoso,
+            sort: None,
+            first: 0,
+            count: 10,
+            columns: vec![Column::Publisher],
+        },
+    ) {
+        Answer::Lines(window) => window,
+        other => panic!("lines, not {other:?}"),
+    };
+    assert_eq!(texts(&window, 0), ["Contoso", "Contoso"]);
+    let Answer::Groups { groups } =
+        ask(&mut workspace, Question::Groups { filter: LineFilter::default(), by: GroupBy::Publisher })
+    else {
+        panic!("groups")
+    };
+    let keys: Vec<&str> = groups.iter().map(|group| group.key.as_str()).collect();
+    assert_eq!(keys, ["Contoso", "KPN"]);
 }

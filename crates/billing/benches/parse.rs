@@ -194,7 +194,7 @@ fn lines(criterion: &mut Criterion) {
             charts::by_invoice_month(&table, &all, &currency).len()
                 + charts::top_customers(&table, &all, &currency, 10).len()
                 + charts::by_charge_type(&table, &all, &currency).len()
-                + charts::by_vendor(&table, &all, &currency).len()
+                + charts::by_publisher(&table, &all, &currency).len()
         })
     });
     group.finish();

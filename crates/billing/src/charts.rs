@@ -1,17 +1,13 @@
 //! The figures behind the app's charts: amounts excluding VAT of a set of
 //! rows, in one currency, by invoice month, by customer (the top ones plus
-//! the rest), by charge type and by vendor; and the margin per customer.
+//! the rest), by charge type and by publisher; and the margin per customer.
 
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
-use crate::{
-    lines::{LineTable, vendor_of},
-    matching::MarginSummary,
-    totals::currency_of,
-};
+use crate::{lines::LineTable, matching::MarginSummary, totals::currency_of};
 
 /// One bar: what it stands for and its amount.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,9 +94,12 @@ pub fn by_charge_type(table: &LineTable, indexes: &[usize], currency: &str) -> V
     largest_first(labelled(sums_by(table, indexes, currency, |row| row.line.charge_type.as_deref())))
 }
 
-/// Per vendor, largest first.
-pub fn by_vendor(table: &LineTable, indexes: &[usize], currency: &str) -> Vec<Bar> {
-    largest_first(labelled(sums_by(table, indexes, currency, |row| vendor_of(row.invoice))))
+/// Per publisher, largest first.
+pub fn by_publisher(table: &LineTable, indexes: &[usize], currency: &str) -> Vec<Bar> {
+    let publishers = table.publishers();
+    largest_first(labelled(sums_by(table, indexes, currency, |row| {
+        publishers.of(row.subscription, row.line)
+    })))
 }
 
 fn largest_first(sums: BTreeMap<String, Decimal>) -> Vec<Bar> {

@@ -4,15 +4,18 @@
 //! browser.
 
 pub mod api;
+pub mod changes;
 pub mod charts;
 pub mod csv_export;
 mod decode;
 pub mod error;
+pub mod exceptions;
 pub mod json;
 mod leaf;
 pub mod lines;
 pub mod matching;
 pub mod model;
+pub mod publisher;
 pub mod rows;
 pub mod scalars;
 pub mod streaming;

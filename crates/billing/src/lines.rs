@@ -11,19 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     model::{Invoice, InvoiceDocument, PriceLine},
+    publisher::Publishers,
     rows::{LineRow, rows},
     totals::{Sums, currency_of},
 };
-
-/// The vendor an invoice bills for. The contract has no vendor field, but
-/// the API never merges vendors into one invoice, and its description names
-/// the run, e.g. `Microsoft, October 2026`: the vendor is the description up
-/// to its first comma.
-pub fn vendor_of(invoice: &Invoice) -> Option<&str> {
-    let description = invoice.header.description.as_deref()?;
-    let vendor = description.split(',').next().unwrap_or(description).trim();
-    (!vendor.is_empty()).then_some(vendor)
-}
 
 /// What the table shows: every condition that is set must hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,8 +26,8 @@ pub struct LineFilter {
     pub customer: Option<String>,
     /// Exact invoice id, as text.
     pub invoice: Option<String>,
-    /// Exact vendor, as [`vendor_of`] names it.
-    pub vendor: Option<String>,
+    /// Exact publisher, as [`Publishers::of`] names it.
+    pub publisher: Option<String>,
     /// Exact charge type, e.g. `Correction`.
     pub charge_type: Option<String>,
     /// Invoice dated on or after.
@@ -52,8 +43,8 @@ impl LineFilter {
         *self == Self::default()
     }
 
-    pub fn matches(&self, row: &LineRow<'_>) -> bool {
-        self.matches_with(row, &self.needle())
+    pub fn matches(&self, row: &LineRow<'_>, publishers: &Publishers) -> bool {
+        self.matches_with(row, &self.needle(), publishers)
     }
 
     /// The search text as rows are compared with it; control characters
@@ -64,13 +55,13 @@ impl LineFilter {
 
     /// [`Self::matches`] with the search text already folded, so filtering
     /// many rows folds it once.
-    fn matches_with(&self, row: &LineRow<'_>, needle: &str) -> bool {
+    fn matches_with(&self, row: &LineRow<'_>, needle: &str, publishers: &Publishers) -> bool {
         let equals = |wanted: &Option<String>, actual: Option<&str>| {
             wanted.as_deref().is_none_or(|w| Some(w) == actual)
         };
         let date = row.invoice.header.date;
         equals(&self.customer, row.customer.company_name.as_deref())
-            && equals(&self.vendor, vendor_of(row.invoice))
+            && equals(&self.publisher, publishers.of(row.subscription, row.line).as_deref())
             && equals(&self.charge_type, row.line.charge_type.as_deref())
             && self.invoice.as_ref().is_none_or(|wanted| {
                 row.invoice.header.invoice_id.as_ref().is_some_and(|id| id.to_string() == *wanted)
@@ -125,9 +116,13 @@ fn matches_text(needle: &str, row: &LineRow<'_>) -> bool {
 }
 
 /// The rows that pass `filter`, in document order.
-pub fn filtered<'a>(document: &'a InvoiceDocument, filter: &LineFilter) -> Vec<LineRow<'a>> {
+pub fn filtered<'a>(
+    document: &'a InvoiceDocument,
+    publishers: &Publishers,
+    filter: &LineFilter,
+) -> Vec<LineRow<'a>> {
     let needle = filter.needle();
-    rows(document).filter(|row| filter.matches_with(row, &needle)).collect()
+    rows(document).filter(|row| filter.matches_with(row, &needle, publishers)).collect()
 }
 
 /// A document's rows as the app's table holds them: owning the document,
@@ -140,6 +135,7 @@ pub struct LineTable {
     folded: Vec<String>,
     /// Per [`SortColumn`], each row's rank, made at its first sort.
     ranks: [OnceLock<Vec<u32>>; SortColumn::COUNT],
+    publishers: Publishers,
 }
 
 /// The lines table's index of a document, built invoice by invoice, so it
@@ -186,7 +182,7 @@ impl LineTable {
             index.add(invoice);
         }
         let LineIndex { positions, folded, .. } = index;
-        Self { document, positions, folded, ranks: Default::default() }
+        Self { document, positions, folded, ranks: Default::default(), publishers: Publishers::default() }
     }
 
     pub fn len(&self) -> usize {
@@ -195,6 +191,22 @@ impl LineTable {
 
     pub fn is_empty(&self) -> bool {
         self.positions.is_empty()
+    }
+
+    pub fn publishers(&self) -> &Publishers {
+        &self.publishers
+    }
+
+    /// Tells publishers the user's way from now on.
+    pub fn set_publishers(&mut self, publishers: Publishers) {
+        self.ranks[SortColumn::Publisher as usize] = OnceLock::new();
+        self.publishers = publishers;
+    }
+
+    /// The publisher of the row at `index`.
+    pub fn publisher(&self, index: usize) -> Option<std::borrow::Cow<'_, str>> {
+        let row = self.row(index);
+        self.publishers.of(row.subscription, row.line)
     }
 
     /// The row at `index`, in document order.
@@ -215,7 +227,7 @@ impl LineTable {
         (0..self.len())
             .filter(|&index| {
                 (needle.is_empty() || self.folded[index].contains(&needle))
-                    && (text_only || without_text.matches_with(&self.row(index), ""))
+                    && (text_only || without_text.matches_with(&self.row(index), "", &self.publishers))
             })
             .collect()
     }
@@ -253,7 +265,7 @@ impl LineTable {
         match column {
             SortColumn::Invoice => self.rank_by(|row| row.invoice.header.invoice_id.as_ref()),
             SortColumn::InvoiceDate => self.rank_by(|row| row.invoice.header.date),
-            SortColumn::Vendor => self.rank_by(|row| vendor_of(row.invoice)),
+            SortColumn::Publisher => self.rank_by(|row| self.publishers.of(row.subscription, row.line)),
             SortColumn::Customer => self.rank_by(|row| row.customer.company_name.as_deref()),
             SortColumn::Subscription => self.rank_by(|row| row.subscription.subscription_name.as_deref()),
             SortColumn::Description => self.rank_by(|row| row.line.description.as_deref()),
@@ -296,7 +308,9 @@ impl LineTable {
                     format!("{id} {name}").trim_end().to_owned()
                 }),
                 GroupBy::ChargeType => row.line.charge_type.clone(),
-                GroupBy::Vendor => vendor_of(row.invoice).map(str::to_owned),
+                GroupBy::Publisher => {
+                    self.publishers.of(row.subscription, row.line).map(std::borrow::Cow::into_owned)
+                }
             }
             .unwrap_or_default();
             let group = groups.entry(key.clone()).or_insert_with(|| Group {
@@ -317,7 +331,7 @@ pub enum GroupBy {
     Customer,
     Subscription,
     ChargeType,
-    Vendor,
+    Publisher,
 }
 
 /// Rows sharing one key, with their subtotals per currency.
@@ -335,7 +349,7 @@ pub struct Group {
 pub enum SortColumn {
     Invoice,
     InvoiceDate,
-    Vendor,
+    Publisher,
     Customer,
     Subscription,
     Description,

@@ -1,8 +1,8 @@
-//! The vendors and products the emulated reseller buys from its distributor.
+//! The publishers and products the emulated reseller buys from its distributor (the vendor).
 
 use rust_decimal::Decimal;
 
-pub struct Vendor {
+pub struct Publisher {
     pub name: &'static str,
     pub currency: &'static str,
     /// Telecom services are reverse-charged: VAT 0 with a tax zone saying so.
@@ -11,12 +11,12 @@ pub struct Vendor {
     pub day_offset: i64,
 }
 
-pub const VENDORS: [Vendor; 5] = [
-    Vendor { name: "Microsoft", currency: "EUR", reverse_charged: false, day_offset: 0 },
-    Vendor { name: "VMware", currency: "EUR", reverse_charged: false, day_offset: -1 },
-    Vendor { name: "Acronis", currency: "USD", reverse_charged: false, day_offset: 1 },
-    Vendor { name: "Dropbox", currency: "EUR", reverse_charged: false, day_offset: 0 },
-    Vendor { name: "KPN Zakelijk", currency: "EUR", reverse_charged: true, day_offset: 2 },
+pub const PUBLISHERS: [Publisher; 5] = [
+    Publisher { name: "Microsoft", currency: "EUR", reverse_charged: false, day_offset: 0 },
+    Publisher { name: "VMware", currency: "EUR", reverse_charged: false, day_offset: -1 },
+    Publisher { name: "Acronis", currency: "USD", reverse_charged: false, day_offset: 1 },
+    Publisher { name: "Dropbox", currency: "EUR", reverse_charged: false, day_offset: 0 },
+    Publisher { name: "KPN Zakelijk", currency: "EUR", reverse_charged: true, day_offset: 2 },
 ];
 
 pub enum Pricing {
@@ -27,7 +27,7 @@ pub enum Pricing {
 }
 
 pub struct Product {
-    pub vendor: usize,
+    pub publisher: usize,
     pub name: &'static str,
     pub plan_id: u64,
     pub category_id: u64,
@@ -54,7 +54,7 @@ const fn cents(amount: i64) -> Decimal {
 
 pub const PRODUCTS: [Product; 13] = [
     Product {
-        vendor: 0,
+        publisher: 0,
         name: "Microsoft 365 Business Basic",
         plan_id: 301,
         category_id: 12,
@@ -65,7 +65,7 @@ pub const PRODUCTS: [Product; 13] = [
         item: None,
     },
     Product {
-        vendor: 0,
+        publisher: 0,
         name: "Microsoft 365 Business Standard",
         plan_id: 302,
         category_id: 12,
@@ -76,7 +76,7 @@ pub const PRODUCTS: [Product; 13] = [
         item: None,
     },
     Product {
-        vendor: 0,
+        publisher: 0,
         name: "Microsoft 365 Business Premium",
         plan_id: 303,
         category_id: 12,
@@ -87,7 +87,7 @@ pub const PRODUCTS: [Product; 13] = [
         item: None,
     },
     Product {
-        vendor: 0,
+        publisher: 0,
         name: "Exchange Online (Plan 1)",
         plan_id: 304,
         category_id: 13,
@@ -98,7 +98,7 @@ pub const PRODUCTS: [Product; 13] = [
         item: None,
     },
     Product {
-        vendor: 0,
+        publisher: 0,
         name: "Azure plan",
         plan_id: 310,
         category_id: 14,
@@ -109,7 +109,7 @@ pub const PRODUCTS: [Product; 13] = [
         item: None,
     },
     Product {
-        vendor: 1,
+        publisher: 1,
         name: "VMware Cloud Director vCPU",
         plan_id: 411,
         category_id: 21,
@@ -120,7 +120,7 @@ pub const PRODUCTS: [Product; 13] = [
         item: None,
     },
     Product {
-        vendor: 1,
+        publisher: 1,
         name: "VMware vSAN storage",
         plan_id: 412,
         category_id: 21,
@@ -131,7 +131,7 @@ pub const PRODUCTS: [Product; 13] = [
         item: None,
     },
     Product {
-        vendor: 2,
+        publisher: 2,
         name: "Acronis Cyber Protect Cloud, workstation",
         plan_id: 501,
         category_id: 31,
@@ -142,7 +142,7 @@ pub const PRODUCTS: [Product; 13] = [
         item: None,
     },
     Product {
-        vendor: 2,
+        publisher: 2,
         name: "Acronis backup storage",
         plan_id: 502,
         category_id: 31,
@@ -153,7 +153,7 @@ pub const PRODUCTS: [Product; 13] = [
         item: None,
     },
     Product {
-        vendor: 3,
+        publisher: 3,
         name: "Dropbox Business Standard",
         plan_id: 601,
         category_id: 41,
@@ -164,7 +164,7 @@ pub const PRODUCTS: [Product; 13] = [
         item: None,
     },
     Product {
-        vendor: 4,
+        publisher: 4,
         name: "SIP trunk channel",
         plan_id: 701,
         category_id: 51,
@@ -175,7 +175,7 @@ pub const PRODUCTS: [Product; 13] = [
         item: None,
     },
     Product {
-        vendor: 4,
+        publisher: 4,
         name: "Hosted telephony seat",
         plan_id: 702,
         category_id: 51,
@@ -186,7 +186,7 @@ pub const PRODUCTS: [Product; 13] = [
         item: Some(("Yealink T54W desk phone", cents(18900))),
     },
     Product {
-        vendor: 4,
+        publisher: 4,
         name: "Mobile data bundle 10 GB",
         plan_id: 703,
         category_id: 52,

@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::{
-    catalogue::{Pricing, VENDORS, translations},
+    catalogue::{PUBLISHERS, Pricing, translations},
     config::DataSpec,
     reseller::{EndCustomer, Reseller, Sub, invoice_date},
 };
@@ -27,9 +27,9 @@ use crate::{
 /// Which of the vendor's invoice-shaped documents to build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DocumentKind {
-    /// `invoices`: the distributor's invoices to the reseller, one per vendor per run.
+    /// `invoices`: the distributor's invoices to the reseller, one per publisher per run.
     Purchase,
-    /// `customerinvoices`: the reseller's invoices to each end customer, one per vendor per run.
+    /// `customerinvoices`: the reseller's invoices to each end customer, one per publisher per run.
     Sales,
     /// `consolidatedinvoices`: purchase lines with the sales price beside them, best effort.
     Consolidated,
@@ -53,12 +53,12 @@ impl DocumentKind {
     }
 }
 
-/// One invoice the document will hold: a vendor's run, and for the sales
+/// One invoice the document will hold: a publisher's run, and for the sales
 /// side, the customer it is addressed to.
 #[derive(Clone, Copy, Debug)]
 pub struct Planned {
     pub month: NaiveDate,
-    pub vendor: usize,
+    pub publisher: usize,
     pub date: NaiveDate,
     pub customer: Option<usize>,
 }
@@ -83,7 +83,7 @@ impl Documents {
     }
 
     /// Every invoice dated within `from..=to`, never after `today`, in date
-    /// order, vendors in catalogue order.
+    /// order, publishers in catalogue order.
     pub fn plan(&self, kind: DocumentKind, from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Vec<Planned> {
         let mut planned = Vec::new();
         let to = to.min(today);
@@ -93,14 +93,17 @@ impl Documents {
         // Runs are dated in the month after the service month.
         let mut month = first_of_month(from).checked_sub_months(Months::new(2)).expect("in range");
         while month <= to {
-            let mut runs: Vec<_> = (0..VENDORS.len())
-                .map(|vendor| (invoice_date(month, vendor), vendor))
+            let mut runs: Vec<_> = (0..PUBLISHERS.len())
+                .map(|publisher| (invoice_date(month, publisher), publisher))
                 .filter(|(date, _)| (from..=to).contains(date))
                 .collect();
             runs.sort();
-            for (date, vendor) in runs {
+            for (date, publisher) in runs {
                 let buying = |customer: &EndCustomer| {
-                    customer.subscriptions.iter().any(|sub| sub.vendor() == vendor && sub.active_in(month))
+                    customer
+                        .subscriptions
+                        .iter()
+                        .any(|sub| sub.publisher() == publisher && sub.active_in(month))
                 };
                 if kind.per_customer() {
                     planned.extend(
@@ -109,10 +112,10 @@ impl Documents {
                             .iter()
                             .enumerate()
                             .filter(|(_, customer)| buying(customer))
-                            .map(|(index, _)| Planned { month, vendor, date, customer: Some(index) }),
+                            .map(|(index, _)| Planned { month, publisher, date, customer: Some(index) }),
                     );
                 } else if self.reseller.customers.iter().any(buying) {
-                    planned.push(Planned { month, vendor, date, customer: None });
+                    planned.push(Planned { month, publisher, date, customer: None });
                 }
             }
             month = month.checked_add_months(Months::new(1)).expect("in range");
@@ -131,23 +134,27 @@ impl Documents {
     ) -> ControlFlow<()> {
         let id =
             |number: u64| if kind.ids_as_text() { Id::Text(number.to_string()) } else { Id::Number(number) };
-        let vendor = &VENDORS[planned.vendor];
+        let publisher = &PUBLISHERS[planned.publisher];
         let month_number =
             u64::from(planned.month.year().unsigned_abs()) * 100 + u64::from(planned.month.month());
         let addressee = planned.customer.map(|index| &self.reseller.customers[index]);
         let (invoice_number, terms) = match addressee {
-            Some(customer) => (month_number * 10_000_000 + customer.number * 10 + planned.vendor as u64, 14),
-            None => (month_number * 1000 + planned.vendor as u64 + 1, 30),
+            Some(customer) => {
+                (month_number * 10_000_000 + customer.number * 10 + planned.publisher as u64, 14)
+            }
+            None => (month_number * 1000 + planned.publisher as u64 + 1, 30),
         };
         let header = Header {
             invoice_id: Some(id(invoice_number)),
             date: Some(planned.date),
             expiration_date: Some(planned.date + chrono::Duration::days(terms)),
-            currency: Some(vendor.currency.to_owned()),
+            currency: Some(publisher.currency.to_owned()),
             terms_of_payment_days: Some(Decimal::from(terms)),
             r#type: Some("Invoice".to_owned()),
             type_identifier: Some("F".to_owned()),
-            description: Some(format!("{}, {}", vendor.name, planned.month.format("%B %Y"))),
+            // As the vendor's current platform writes it: the description
+            // never names the publisher.
+            description: Some("Invoice".to_owned()),
             language_code: Some("nl".to_owned()),
             language: Some("Nederlands".to_owned()),
         };
@@ -165,7 +172,7 @@ impl Documents {
             let subscriptions: Vec<_> = customer
                 .subscriptions
                 .iter()
-                .filter(|sub| sub.vendor() == planned.vendor && sub.active_in(planned.month))
+                .filter(|sub| sub.publisher() == planned.publisher && sub.active_in(planned.month))
                 .map(|sub| self.subscription(kind, customer, sub, planned.month, &id))
                 .collect();
             if subscriptions.is_empty() {
@@ -207,7 +214,7 @@ impl Documents {
         id: &dyn Fn(u64) -> Id,
     ) -> Subscription {
         let product = sub.product;
-        let vendor = &VENDORS[product.vendor];
+        let publisher = &PUBLISHERS[product.publisher];
         let price_lines = self
             .charges(sub, month)
             .into_iter()
@@ -218,11 +225,11 @@ impl Documents {
                     (DocumentKind::Consolidated, 1) => 2,
                     _ => 1,
                 };
-                let line = self.price_line(kind, customer, vendor.reverse_charged, index, &charge, id);
+                let line = self.price_line(kind, customer, publisher.reverse_charged, index, &charge, id);
                 std::iter::repeat_n(line, copies)
             })
             .collect();
-        let details = match product.vendor {
+        let details = match product.publisher {
             0 => vec![
                 detail("Domain", &sub.tenant, "Microsoft tenant domain", false),
                 detail("TenantId", &tenant_id(sub.id), "Microsoft tenant id", true),
@@ -502,7 +509,7 @@ impl Documents {
                 ),
                 included_value: Some(Decimal::ZERO),
                 amount: Some(included),
-                manufacturer: Some(VENDORS[product.vendor].name.to_owned()),
+                manufacturer: Some(PUBLISHERS[product.publisher].name.to_owned()),
                 mp_number: Some(product.sku.to_owned()),
                 measure_unit: Some(measure_unit.to_owned()),
                 resource_rate: rate,

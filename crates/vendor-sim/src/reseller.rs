@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
 
 use crate::{
-    catalogue::{PRODUCTS, Product, VENDORS},
+    catalogue::{PRODUCTS, PUBLISHERS, Product},
     config::DataSpec,
     names,
 };
@@ -52,8 +52,8 @@ impl Sub {
         self.start <= month && self.end.is_none_or(|end| month <= end)
     }
 
-    pub fn vendor(&self) -> usize {
-        self.product.vendor
+    pub fn publisher(&self) -> usize {
+        self.product.publisher
     }
 }
 
@@ -175,8 +175,8 @@ fn capitalise(name: &str) -> String {
 
 /// The date a vendor's run for service month `month` is invoiced: around
 /// the 23rd of the next month.
-pub fn invoice_date(month: NaiveDate, vendor: usize) -> NaiveDate {
+pub fn invoice_date(month: NaiveDate, publisher: usize) -> NaiveDate {
     let next = month.checked_add_months(Months::new(1)).expect("in range");
     let the_23rd = NaiveDate::from_ymd_opt(next.year(), next.month(), 23).expect("a real date");
-    the_23rd + chrono::Duration::days(VENDORS[vendor].day_offset)
+    the_23rd + chrono::Duration::days(PUBLISHERS[publisher].day_offset)
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Column {
     Invoice,
-    Vendor,
+    Publisher,
     Customer,
     Subscription,
     Description,
@@ -28,7 +28,7 @@ pub enum Column {
 impl Column {
     pub const ALL: [Column; 15] = [
         Column::Invoice,
-        Column::Vendor,
+        Column::Publisher,
         Column::Customer,
         Column::Subscription,
         Column::Description,
@@ -47,7 +47,7 @@ impl Column {
     pub fn label(self) -> &'static str {
         match self {
             Column::Invoice => "Invoice",
-            Column::Vendor => "Vendor",
+            Column::Publisher => "Publisher",
             Column::Customer => "Customer",
             Column::Subscription => "Subscription",
             Column::Description => "Description",
@@ -68,7 +68,7 @@ impl Column {
     pub fn key(self) -> &'static str {
         match self {
             Column::Invoice => "invoice",
-            Column::Vendor => "vendor",
+            Column::Publisher => "publisher",
             Column::Customer => "customer",
             Column::Subscription => "subscription",
             Column::Description => "description",
@@ -90,7 +90,7 @@ impl Column {
     pub fn sort(self) -> Option<SortColumn> {
         Some(match self {
             Column::Invoice => SortColumn::Invoice,
-            Column::Vendor => SortColumn::Vendor,
+            Column::Publisher => SortColumn::Publisher,
             Column::Customer => SortColumn::Customer,
             Column::Subscription => SortColumn::Subscription,
             Column::Description => SortColumn::Description,

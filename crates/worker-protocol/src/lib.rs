@@ -14,6 +14,8 @@ use billing::{
     Endpoint, Format,
     lines::{GroupBy, LineFilter},
 };
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 mod columns;
@@ -25,7 +27,7 @@ pub use views::*;
 /// Bumped whenever a message changes shape. The worker's files are not
 /// content-hashed, so a page and a worker from different builds can meet;
 /// the worker says its version first and the page refuses a mismatch.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// Where an opened document goes. The page shows the main document; the
 /// other side of the margin and the vendor's consolidated view are read
@@ -43,7 +45,17 @@ pub enum ToWorker {
     /// GET `url` from the relay, streaming and reporting progress, and read
     /// it as `endpoint` in `format` into `slot`. Opening the main document
     /// forgets every document before it.
-    Open { generation: u64, url: String, slot: Slot, endpoint: Endpoint, format: Format, file_stem: String },
+    /// `publishers` are the user's corrections: a product (plan category
+    /// or plan name) and the publisher it is told as.
+    Open {
+        generation: u64,
+        url: String,
+        slot: Slot,
+        endpoint: Endpoint,
+        format: Format,
+        file_stem: String,
+        publishers: BTreeMap<String, String>,
+    },
     /// Stop the transfer of `generation`, if it is still running.
     Cancel { generation: u64 },
     /// A question about the main document.
@@ -68,6 +80,9 @@ pub enum Question {
     /// One invoice on its own, in the document's format, named by
     /// [`invoice_file_name`]; the answer's Blob is the file.
     InvoiceFile { index: u32 },
+    /// Tell publishers with these corrections from now on (as in
+    /// [`ToWorker::Open`]); the answer is the products and publishers anew.
+    Publishers { corrections: BTreeMap<String, String> },
 }
 
 /// The files the worker writes on request.
@@ -215,6 +230,7 @@ mod tests {
             endpoint: Endpoint::Invoices,
             format: Format::Xml,
             file_stem: "invoices_v3".into(),
+            publishers: [("Telephony".to_owned(), "KPN".to_owned())].into(),
         };
         assert_eq!(decode::<ToWorker>(&encode(&open)).unwrap(), open);
         // Variant, then each field in order, integers as varints: a progress

@@ -48,6 +48,25 @@ pub struct InvoicesOverview {
     pub currencies: Vec<String>,
     /// What a screen reader is told once the document is read.
     pub announcement: String,
+    pub products: Vec<ProductRow>,
+}
+
+/// A product (a plan's category, or its plan name) and its publisher.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductRow {
+    pub product: String,
+    /// What the data says, if anything.
+    pub read: Option<String>,
+    /// What it is told as, the user's correction included.
+    pub publisher: Option<String>,
+    pub lines: usize,
+}
+
+/// The products and the publishers the filter offers, after a correction.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishersView {
+    pub products: Vec<ProductRow>,
+    pub publishers: Vec<String>,
 }
 
 /// How many invoices, customers and lines, and the totals per currency.
@@ -88,7 +107,7 @@ pub struct InvoiceRow {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Choices {
     pub customers: Vec<String>,
-    pub vendors: Vec<String>,
+    pub publishers: Vec<String>,
     pub invoices: Vec<String>,
     pub charge_types: Vec<String>,
     pub service_months: Vec<NaiveDate>,
@@ -127,6 +146,7 @@ pub enum Answer {
         file_name: String,
         media: String,
     },
+    Publishers(PublishersView),
 }
 
 /// A window onto the lines that pass a filter.
@@ -162,7 +182,7 @@ pub struct ChartsView {
     pub months: Vec<BarView>,
     pub customers: Vec<BarView>,
     pub charge_types: Vec<BarView>,
-    pub vendors: Vec<BarView>,
+    pub publishers: Vec<BarView>,
     /// Once the other side is joined.
     pub margins: Option<Vec<BarView>>,
 }

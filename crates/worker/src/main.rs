@@ -10,6 +10,7 @@ use std::{
 };
 
 use analysis::{Reading, Reply, Workspace};
+use billing::publisher::Publishers;
 use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
@@ -45,14 +46,16 @@ fn main() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let Some(bytes) = event.data().dyn_ref::<Uint8Array>().map(Uint8Array::to_vec) else { return };
         match decode::<ToWorker>(&bytes) {
-            Ok(ToWorker::Open { generation, url, slot, endpoint, format, file_stem }) => {
+            Ok(ToWorker::Open { generation, url, slot, endpoint, format, file_stem, publishers }) => {
                 if slot == Slot::Main {
                     state.latest_main.set(generation);
                     // The page no longer shows it, and both may not fit.
                     state.workspace.borrow_mut().close();
                 }
                 let over = state.latest_main.get();
-                let opening = Opening { generation, url, slot, endpoint, format, file_stem, over };
+                let publishers = Publishers::with_corrections(publishers);
+                let opening =
+                    Opening { generation, url, slot, endpoint, format, file_stem, publishers, over };
                 spawn_local(open(state.clone(), opening));
             }
             Ok(ToWorker::Cancel { generation }) => {
@@ -116,12 +119,13 @@ struct Opening {
     endpoint: billing::Endpoint,
     format: billing::Format,
     file_stem: String,
+    publishers: Publishers,
     /// The main document when this was asked for.
     over: u64,
 }
 
 async fn open(state: Rc<State>, opening: Opening) {
-    let Opening { generation, url, slot, endpoint, format, file_stem, over } = opening;
+    let Opening { generation, url, slot, endpoint, format, file_stem, publishers, over } = opening;
     let scope = &state.scope;
     let controller = match AbortController::new() {
         Ok(controller) => controller,
@@ -132,7 +136,7 @@ async fn open(state: Rc<State>, opening: Opening) {
     };
     let signal = controller.signal();
     state.running.borrow_mut().insert(generation, controller);
-    let mut reading = Reading::new(slot, endpoint, format, &file_stem);
+    let mut reading = Reading::new(slot, endpoint, format, &file_stem, publishers);
     let superseded = || state.latest_main.get() != over;
     let ended = transfer(scope, generation, &url, &signal, |chunk| {
         if !superseded() {
