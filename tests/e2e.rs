@@ -645,3 +645,72 @@ async fn a_corrected_publisher_filters_the_lines_and_is_remembered() {
     assert!(offered_now.iter().any(|value| value == "Test Publisher B.V."), "{offered_now:?}");
     client.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn every_exceptions_count_is_crates_billings_on_direct_downloads() {
+    let relay = start_relay().await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    let window = open_last_three_months(&relay, client, "invoices", "json").await;
+    wait_for(client, ".exception-row").await;
+    wait_for(client, ".load-other").await.click().await.unwrap();
+    wait_for(client, ".margin-row").await;
+    // A threshold most of the demo's margins are under, so the list is long.
+    let field = wait_for(client, "#low-margin").await;
+    field.clear().await.unwrap();
+    field.send_keys("50").await.unwrap();
+    client
+        .execute(
+            "document.querySelector('#low-margin').dispatchEvent(new Event('change', { bubbles: true }))",
+            vec![],
+        )
+        .await
+        .unwrap();
+
+    let purchases = direct(&relay, &format!("/api/documents/demo/v3/invoices?format=json&{window}")).await;
+    let sales =
+        direct(&relay, &format!("/api/documents/demo/v3/customerinvoices?format=json&{window}")).await;
+    let (purchases, sales) =
+        (billing::json::parse_invoices(&purchases).unwrap(), billing::json::parse_invoices(&sales).unwrap());
+    let expected = billing::exceptions::worklist(Some(&purchases), Some(&sales), "50".parse().unwrap());
+    let expected: Vec<(String, usize)> = billing::exceptions::ExceptionKind::ALL
+        .iter()
+        .map(|kind| (format!("{kind:?}"), expected.stake(*kind).0))
+        .collect();
+    assert!(expected.iter().any(|(_, count)| *count > 0), "the demo has something on the list: {expected:?}");
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    loop {
+        let shown: Vec<(String, usize)> = serde_json::from_value(
+            client
+                .execute(
+                    "return [...document.querySelectorAll('.exception-row')].map(row => [row.dataset.kind, Number(row.dataset.count)])",
+                    vec![],
+                )
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        if shown == expected {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the page lists {shown:?}, crates/billing {expected:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (busiest, count) = expected.iter().max_by_key(|(_, count)| *count).unwrap().clone();
+    wait_for(client, &format!(".exception-row[data-kind='{busiest}'] .show-exceptions"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(client, ".flagged-row").await;
+    let listed = client.find_all(Locator::Css(".flagged-row")).await.unwrap().len();
+    assert_eq!(listed, count.min(analysis::LISTED), "the kind's lines, the first of them");
+
+    let csv = download(&browser, ".download[data-file$='_exceptions.csv']").await;
+    let records = csv::Reader::from_reader(csv.as_slice()).records().count();
+    assert_eq!(records, expected.iter().map(|(_, count)| count).sum::<usize>(), "one row a flagged line");
+    client.clone().close().await.unwrap();
+}

@@ -3,6 +3,7 @@ pub mod app;
 pub mod charts;
 pub mod choice_search;
 pub mod downloads;
+pub mod exceptions_panel;
 pub mod invoice_detail;
 pub mod invoice_list;
 pub mod lines_table;

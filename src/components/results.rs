@@ -6,6 +6,7 @@ use crate::{
     components::{
         charts::Charts,
         downloads::Downloads,
+        exceptions_panel::ExceptionsPanel,
         invoice_list::InvoiceList,
         lines_table::LinesTable,
         margin_panel::{Fetched, MarginPanel},
@@ -68,6 +69,7 @@ pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
                             view! {
                                 <PublisherEditor products=shown.products.clone() on_told />
                                 <MarginPanel loaded=drawn.clone() other />
+                                <ExceptionsPanel file_stem=drawn.query.file_stem() format=drawn.query.format joined />
                                 <Charts currencies=shown.currencies.clone() filter joined told=told.into() />
                             }
                         })

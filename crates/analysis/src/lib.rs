@@ -12,7 +12,8 @@ use std::sync::Arc;
 use billing::{
     Endpoint, Format, InvoiceDocument,
     charts::{Bar, by_charge_type, by_invoice_month, by_publisher, top_customers, top_margins},
-    csv_export::{CsvOptions, write_csv, write_csv_with_margins},
+    csv_export::{CsvOptions, write_csv, write_csv_with_margins, write_exceptions_csv},
+    exceptions::{ExceptionKind, Side, Worklist, worklist},
     json,
     lines::{LineFilter, LineTable},
     matching::{MarginSummary, compare_consolidated, match_documents},
@@ -25,8 +26,8 @@ use billing::{
     xml,
 };
 use worker_protocol::{
-    Answer, BarView, ChartsView, Column, DownloadFile, GroupRow, LineWindow, Opened, Question, Slot,
-    invoice_file_name,
+    Answer, BarView, ChartsView, Column, DownloadFile, ExceptionRow, ExceptionsView, GroupRow, LineWindow,
+    Listed, Opened, Question, Slot, invoice_file_name,
 };
 
 use gathering::Gathering;
@@ -43,6 +44,8 @@ pub struct Workspace {
     language: String,
     main: Option<Main>,
     margins: Option<Arc<MarginSummary>>,
+    /// The other side of the margin, once joined, for the worklist.
+    other: Option<Arc<InvoiceDocument>>,
     /// The last filter and order of the lines, kept while the page scrolls.
     order: Option<Order>,
 }
@@ -143,6 +146,11 @@ pub struct Reply {
 
 const NOTHING_OPEN: &str = "no document is open; fetch one first";
 
+/// A document's rows in order, to find flagged lines by their place.
+fn listed_rows(document: Option<&InvoiceDocument>) -> Vec<LineRow<'_>> {
+    document.map(|document| rows(document).collect()).unwrap_or_default()
+}
+
 fn invoice_index(document: &InvoiceDocument, index: u32) -> Result<usize, String> {
     let index = index as usize;
     if index < document.invoices.len() {
@@ -159,13 +167,14 @@ fn bars(bars: Vec<Bar>) -> Vec<BarView> {
 impl Workspace {
     /// `language` is the reader's, e.g. `nl-BE`, for localised names.
     pub fn new(language: String) -> Self {
-        Self { language, main: None, margins: None, order: None }
+        Self { language, main: None, margins: None, other: None, order: None }
     }
 
     /// Lets every document go: a new main document is on its way.
     pub fn close(&mut self) {
         self.main = None;
         self.margins = None;
+        self.other = None;
         self.order = None;
     }
 
@@ -206,6 +215,7 @@ impl Workspace {
                 let margins = MarginSummary::from(match_documents(purchases, sales));
                 let view = reconciliation::margin_view(&margins);
                 self.margins = Some(Arc::new(margins));
+                self.other = Some(Arc::new(other));
                 self.order = None;
                 Ok(Opened::Margin(view))
             }
@@ -339,6 +349,34 @@ impl Workspace {
                 });
             }
             Question::Download { file } => return self.download(file),
+            Question::Exceptions { low_margin_percent } => {
+                let (worklist, joined) = self.worklist(low_margin_percent)?;
+                let kinds = ExceptionKind::ALL
+                    .into_iter()
+                    .filter(|kind| joined || !kind.needs_join())
+                    .map(|kind| {
+                        let (count, per_currency) = worklist.stake(kind);
+                        let at_stake =
+                            per_currency.into_iter().map(|(currency, amount)| (currency, amount.to_string()));
+                        ExceptionRow { kind, count, at_stake: at_stake.collect() }
+                    })
+                    .collect();
+                Answer::Exceptions(ExceptionsView { joined, kinds })
+            }
+            Question::ExceptionLines { low_margin_percent, kind } => {
+                let (worklist, _) = self.worklist(low_margin_percent)?;
+                let (purchases, sales) = self.sides()?;
+                let (purchases, sales) = (listed_rows(purchases), listed_rows(sales));
+                let flagged = worklist.kinds.get(kind).map(Vec::as_slice).unwrap_or_default();
+                let lines = flagged.iter().filter_map(|line| {
+                    let rows = match line.side {
+                        Side::Purchases => &purchases,
+                        Side::Sales => &sales,
+                    };
+                    rows.get(line.row).map(|row| views::flagged_line(line, row))
+                });
+                Answer::ExceptionLines(Listed::first(lines, LISTED))
+            }
             Question::Publishers { corrections } => {
                 let Some(Main { contents: Contents::Invoices(invoices), .. }) = &mut self.main else {
                     return Err(self.invoices().err().unwrap_or_else(|| NOTHING_OPEN.to_owned()));
@@ -352,8 +390,34 @@ impl Workspace {
         Ok(Reply { answer, file: None })
     }
 
+    /// The purchases and the sales, as far as they are loaded.
+    fn sides(&self) -> Result<(Option<&InvoiceDocument>, Option<&InvoiceDocument>), String> {
+        let (main, invoices) = self.invoices()?;
+        let (main_document, other) = (Some(&*invoices.document), self.other.as_deref());
+        Ok(if main.endpoint == Endpoint::Invoices { (main_document, other) } else { (other, main_document) })
+    }
+
+    /// The worklist with the threshold the page gave, and whether both
+    /// sides were joined for it.
+    fn worklist(&self, low_margin_percent: &str) -> Result<(Worklist, bool), String> {
+        let threshold = low_margin_percent
+            .trim()
+            .trim_end_matches('%')
+            .replace(',', ".")
+            .trim()
+            .parse::<rust_decimal::Decimal>()
+            .map_err(|_| format!("the margin threshold `{low_margin_percent}` is not a number"))?;
+        let (purchases, sales) = self.sides()?;
+        Ok((worklist(purchases, sales, threshold), self.other.is_some()))
+    }
+
     fn download(&mut self, file: &DownloadFile) -> Result<Reply, String> {
         let bytes = match file {
+            DownloadFile::Exceptions { low_margin_percent } => {
+                let (worklist, _) = self.worklist(low_margin_percent)?;
+                let (purchases, sales) = self.sides()?;
+                write_exceptions_csv(&worklist, &listed_rows(purchases), &listed_rows(sales))
+            }
             DownloadFile::OtherFormat => {
                 let main = self.main.as_ref().ok_or(NOTHING_OPEN)?;
                 match (&main.contents, main.format.other()) {

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use crate::gathering::Gathering;
 use billing::{
     InvoiceDocument,
+    exceptions::Flagged,
     matching::MarginSummary,
     model::{Localised, PriceLine, Subscription, SubscriptionDetails},
     publisher::Publishers,
@@ -14,7 +15,8 @@ use billing::{
 };
 use rust_decimal::Decimal;
 use worker_protocol::{
-    Cell, Column, CustomerView, DetailsView, InvoiceView, LineCells, Party, SubscriptionView, SummaryView,
+    Cell, Column, CustomerView, DetailsView, FlaggedLine, InvoiceView, LineCells, Party, SubscriptionView,
+    SummaryView,
 };
 
 pub(crate) fn text(value: &Option<String>) -> String {
@@ -279,5 +281,18 @@ pub fn details_view(details: &SubscriptionDetails, language: &str) -> DetailsVie
                 ]
             })
             .collect(),
+    }
+}
+
+/// A line on the worklist as the page lists it.
+pub fn flagged_line(flagged: &Flagged, row: &LineRow<'_>) -> FlaggedLine {
+    FlaggedLine {
+        side: flagged.side,
+        invoice: row.invoice.header.invoice_id.as_ref().map(ToString::to_string).unwrap_or_default(),
+        customer: text(&row.customer.company_name),
+        description: text(&row.line.description),
+        currency: flagged.currency.clone(),
+        amount: row.line.extended_price.map(|amount| amount.to_string()).unwrap_or_default(),
+        at_stake: flagged.at_stake.to_string(),
     }
 }

@@ -315,3 +315,59 @@ fn a_corrected_publisher_is_told_everywhere_from_then_on() {
     let keys: Vec<&str> = groups.iter().map(|group| group.key.as_str()).collect();
     assert_eq!(keys, ["Contoso", "KPN"]);
 }
+
+#[test]
+fn the_worklist_counts_what_crates_billing_counts_and_exports_every_line() {
+    use billing::exceptions::{ExceptionKind, worklist};
+    let mut workspace = Workspace::new("en".into());
+    opened(&mut workspace, Endpoint::Invoices, Format::Json, PURCHASES_JSON);
+    let threshold = || "10".to_owned();
+    let Answer::Exceptions(alone) =
+        ask(&mut workspace, Question::Exceptions { low_margin_percent: threshold() })
+    else {
+        panic!("exceptions")
+    };
+    assert!(!alone.joined);
+    let kinds: Vec<ExceptionKind> = alone.kinds.iter().map(|row| row.kind).collect();
+    assert_eq!(kinds, [ExceptionKind::TotalDisagrees, ExceptionKind::NoRowHash], "only what one side shows");
+
+    workspace.open(reading(Slot::OtherSide, Endpoint::CustomerInvoices, Format::Json, SALES_JSON)).unwrap();
+    let Answer::Exceptions(joined) =
+        ask(&mut workspace, Question::Exceptions { low_margin_percent: "10 %".to_owned() })
+    else {
+        panic!("exceptions")
+    };
+    assert!(joined.joined);
+    assert_eq!(joined.kinds.len(), ExceptionKind::ALL.len());
+    let purchases = billing::json::parse_invoices(PURCHASES_JSON).unwrap();
+    let sales = billing::json::parse_invoices(SALES_JSON).unwrap();
+    let expected = worklist(Some(&purchases), Some(&sales), "10".parse().unwrap());
+    let mut flagged = 0;
+    for row in &joined.kinds {
+        let (count, per_currency) = expected.stake(row.kind);
+        let per_currency: Vec<(String, String)> =
+            per_currency.into_iter().map(|(currency, amount)| (currency, amount.to_string())).collect();
+        assert_eq!((row.count, &row.at_stake), (count, &per_currency), "{:?}", row.kind);
+        flagged += count;
+    }
+    assert!(flagged > 0, "the fixtures have something on the list");
+
+    let busiest = joined.kinds.iter().max_by_key(|row| row.count).unwrap();
+    let Answer::ExceptionLines(lines) =
+        ask(&mut workspace, Question::ExceptionLines { low_margin_percent: threshold(), kind: busiest.kind })
+    else {
+        panic!("exception lines")
+    };
+    assert_eq!((lines.total, lines.first.len()), (busiest.count, busiest.count));
+
+    let (name, media, csv) = file(
+        &mut workspace,
+        Question::Download { file: DownloadFile::Exceptions { low_margin_percent: threshold() } },
+    );
+    assert_eq!((name.as_str(), media.as_str()), ("stem_exceptions.csv", "text/csv"));
+    let records = csv::Reader::from_reader(csv.as_slice()).records().count();
+    assert_eq!(records, flagged, "one row a flagged line");
+
+    let refused = workspace.answer(&Question::Exceptions { low_margin_percent: "ten".to_owned() });
+    assert_eq!(refused.err().as_deref(), Some("the margin threshold `ten` is not a number"));
+}

@@ -5,7 +5,12 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::{matching::MarginSummary, rows::LineRow, scalars::Id};
+use crate::{
+    exceptions::{Side, Worklist},
+    matching::MarginSummary,
+    rows::LineRow,
+    scalars::Id,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CsvOptions {
@@ -129,6 +134,57 @@ fn write<'a>(
             ]
         });
         writer.write_record(record.iter().chain(margin_cells.iter().flatten())).expect("writing to memory");
+    }
+    writer.into_inner().expect("flushing to memory")
+}
+
+/// Every line on `worklist` as CSV: its kind, which document, where it is,
+/// its amount and the amount at stake. `purchases` and `sales` are the rows
+/// of the two documents, in document order.
+pub fn write_exceptions_csv(
+    worklist: &Worklist,
+    purchases: &[LineRow<'_>],
+    sales: &[LineRow<'_>],
+) -> Vec<u8> {
+    let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
+    let header = [
+        "Kind",
+        "Document",
+        "InvoiceID",
+        "Customer",
+        "SubscriptionID",
+        "Description",
+        "Currency",
+        "ExtendedPrice",
+        "AtStake",
+        "InvoiceRowHash",
+    ];
+    let mut records = vec![header.map(str::to_owned).to_vec()];
+    for (kind, flagged) in &worklist.kinds {
+        for line in flagged {
+            let (document, rows) = match line.side {
+                Side::Purchases => ("purchases", purchases),
+                Side::Sales => ("sales", sales),
+            };
+            let Some(row) = rows.get(line.row) else { continue };
+            let text = |value: &Option<String>| value.clone().unwrap_or_default();
+            let id = |value: Option<&Id>| value.map(ToString::to_string).unwrap_or_default();
+            records.push(vec![
+                kind.label().to_owned(),
+                document.to_owned(),
+                inert(&id(row.invoice.header.invoice_id.as_ref())),
+                inert(&text(&row.customer.company_name)),
+                inert(&id(row.subscription.subscription_id.as_ref())),
+                inert(&text(&row.line.description)),
+                inert(&line.currency),
+                row.line.extended_price.map(|amount| amount.to_string()).unwrap_or_default(),
+                line.at_stake.to_string(),
+                inert(&text(&row.line.invoice_row_hash)),
+            ]);
+        }
+    }
+    for record in records {
+        writer.write_record(&record).expect("writing to memory");
     }
     writer.into_inner().expect("flushing to memory")
 }

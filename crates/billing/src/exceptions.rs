@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     matching::match_documents,
@@ -12,7 +13,7 @@ use crate::{
     totals::{Discrepancy, check, currency_of},
 };
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ExceptionKind {
     /// A purchase line billed to no customer: revenue lost. At stake: its cost.
     NotBilled,
@@ -35,8 +36,40 @@ pub enum ExceptionKind {
     NoRowHash,
 }
 
+impl ExceptionKind {
+    pub const ALL: [Self; 8] = [
+        Self::NotBilled,
+        Self::NotPurchased,
+        Self::NegativeMargin,
+        Self::LowMargin,
+        Self::QuantityDiffers,
+        Self::CurrencyMismatch,
+        Self::TotalDisagrees,
+        Self::NoRowHash,
+    ];
+
+    /// What it is, in a few words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::NotBilled => "Bought, not billed to a customer",
+            Self::NotPurchased => "Billed to a customer, not bought",
+            Self::NegativeMargin => "Sold below cost",
+            Self::LowMargin => "Margin under the threshold",
+            Self::QuantityDiffers => "Quantity sold differs from quantity bought",
+            Self::CurrencyMismatch => "Bought and sold in different currencies",
+            Self::TotalDisagrees => "Price or total disagrees with its lines",
+            Self::NoRowHash => "No InvoiceRowHash to join on",
+        }
+    }
+
+    /// Whether it needs both sides joined.
+    pub fn needs_join(self) -> bool {
+        !matches!(self, Self::TotalDisagrees | Self::NoRowHash)
+    }
+}
+
 /// Which document a flagged line is in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Side {
     Purchases,
     Sales,
@@ -86,19 +119,19 @@ fn amount(row: &LineRow<'_>) -> Decimal {
     row.line.extended_price.unwrap_or_default()
 }
 
-/// The worklist of `purchases`, joined with `sales` when they are loaded;
+/// The worklist of the documents loaded, joined when both are;
 /// `low_margin_percent` is the user's threshold.
 pub fn worklist(
-    purchases: &InvoiceDocument,
+    purchases: Option<&InvoiceDocument>,
     sales: Option<&InvoiceDocument>,
     low_margin_percent: Decimal,
 ) -> Worklist {
     let mut worklist = Worklist::default();
-    for (side, document) in [(Side::Purchases, Some(purchases)), (Side::Sales, sales)] {
+    for (side, document) in [(Side::Purchases, purchases), (Side::Sales, sales)] {
         let Some(document) = document else { continue };
         flag_document(&mut worklist, side, document);
     }
-    let Some(sales) = sales else { return worklist };
+    let (Some(purchases), Some(sales)) = (purchases, sales) else { return worklist };
     let (bought, sold) = (positions(purchases), positions(sales));
     let place = |positions: &HashMap<*const PriceLine, usize>, row: &LineRow<'_>| {
         positions.get(&std::ptr::from_ref(row.line)).copied().unwrap_or_default()

@@ -59,7 +59,7 @@ fn each_kind_is_counted_with_its_amount_at_stake_per_currency() {
         ),
         invoice("GBP", None, &[line(Some("h5"), "1", None, "14.00")]),
     ]);
-    let list = worklist(&purchases, Some(&sales), amount("20"));
+    let list = worklist(Some(&purchases), Some(&sales), amount("20"));
     let stake = |kind| {
         let (count, per_currency) = list.stake(kind);
         (
@@ -92,7 +92,10 @@ fn each_kind_is_counted_with_its_amount_at_stake_per_currency() {
     let not_purchased = &list.kinds[&ExceptionKind::NotPurchased][0];
     assert_eq!((not_purchased.side, not_purchased.row), (Side::Sales, 2), "the third sale line");
 
-    let alone = worklist(&purchases, None, amount("20"));
+    let alone = worklist(Some(&purchases), None, amount("20"));
     let kinds: Vec<ExceptionKind> = alone.kinds.keys().copied().collect();
     assert_eq!(kinds, [ExceptionKind::TotalDisagrees, ExceptionKind::NoRowHash], "without sales, no join");
+    assert!(kinds.iter().all(|kind| !kind.needs_join()));
+    let sales_alone = worklist(None, Some(&sales), amount("20"));
+    assert!(sales_alone.kinds.is_empty(), "the sales state no totals, and every line has its hash");
 }

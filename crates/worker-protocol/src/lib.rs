@@ -12,6 +12,7 @@
 
 use billing::{
     Endpoint, Format,
+    exceptions::ExceptionKind,
     lines::{GroupBy, LineFilter},
 };
 use std::collections::BTreeMap;
@@ -83,6 +84,10 @@ pub enum Question {
     /// Tell publishers with these corrections from now on (as in
     /// [`ToWorker::Open`]); the answer is the products and publishers anew.
     Publishers { corrections: BTreeMap<String, String> },
+    /// The worklist, a margin under `low_margin_percent` counting as low.
+    Exceptions { low_margin_percent: String },
+    /// The first lines of one kind on the worklist.
+    ExceptionLines { low_margin_percent: String, kind: ExceptionKind },
 }
 
 /// The files the worker writes on request.
@@ -94,6 +99,8 @@ pub enum DownloadFile {
     Csv { semicolon: bool, excel_bom: bool },
     /// The lines the table shows, in its order, with the margin when joined.
     ShownLines { filter: LineFilter, sort: Option<(Column, bool)> },
+    /// Every line on the worklist, with its kind and amount at stake.
+    Exceptions { low_margin_percent: String },
 }
 
 impl DownloadFile {
@@ -103,13 +110,14 @@ impl DownloadFile {
             Self::OtherFormat => format!("{file_stem}.{}", format.other().extension()),
             Self::Csv { .. } => format!("{file_stem}.csv"),
             Self::ShownLines { .. } => format!("{file_stem}_lines.csv"),
+            Self::Exceptions { .. } => format!("{file_stem}_exceptions.csv"),
         }
     }
 
     pub fn media_type(&self, format: Format) -> &'static str {
         match self {
             Self::OtherFormat => format.other().media_type(),
-            Self::Csv { .. } | Self::ShownLines { .. } => CSV_MEDIA_TYPE,
+            Self::Csv { .. } | Self::ShownLines { .. } | Self::Exceptions { .. } => CSV_MEDIA_TYPE,
         }
     }
 }

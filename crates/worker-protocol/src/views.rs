@@ -2,6 +2,7 @@
 //! and cut to what is on screen. Text is final; amounts are exact decimal
 //! text for the page to format in the reader's locale.
 
+use billing::exceptions::{ExceptionKind, Side};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +61,36 @@ pub struct ProductRow {
     /// What it is told as, the user's correction included.
     pub publisher: Option<String>,
     pub lines: usize,
+}
+
+/// The month-end worklist: per kind, how many lines and the amount at
+/// stake per currency.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionsView {
+    /// Whether both sides are joined; without, only the kinds one document
+    /// shows on its own are looked for.
+    pub joined: bool,
+    pub kinds: Vec<ExceptionRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionRow {
+    pub kind: ExceptionKind,
+    pub count: usize,
+    /// Currency and amount.
+    pub at_stake: Vec<(String, String)>,
+}
+
+/// One line on the worklist.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlaggedLine {
+    pub side: Side,
+    pub invoice: String,
+    pub customer: String,
+    pub description: String,
+    pub currency: String,
+    pub amount: String,
+    pub at_stake: String,
 }
 
 /// The products and the publishers the filter offers, after a correction.
@@ -147,6 +178,8 @@ pub enum Answer {
         media: String,
     },
     Publishers(PublishersView),
+    Exceptions(ExceptionsView),
+    ExceptionLines(Listed<FlaggedLine>),
 }
 
 /// A window onto the lines that pass a filter.
