@@ -267,6 +267,25 @@ pub fn month_label(date: NaiveDate) -> String {
     format!("{} {}", MONTHS[date.month0() as usize], date.year())
 }
 
+/// The window just before `start`..=`end`, of the same length: a window
+/// ending on a month's last day moves by whole months (the invoice run for
+/// month M becomes the run for month M−1, a quarter the quarter before);
+/// any other by its number of days.
+pub fn earlier_window(start: NaiveDate, end: NaiveDate) -> (NaiveDate, NaiveDate) {
+    if end == last_of_month(end) {
+        let months = (end.year() - start.year()) * 12 + end.month() as i32 - start.month() as i32 + 1;
+        let back = Months::new(months.max(1) as u32);
+        if let (Some(earlier_start), Some(earlier_end)) =
+            (start.checked_sub_months(back), end.checked_sub_months(back))
+        {
+            return (earlier_start, last_of_month(earlier_end));
+        }
+    }
+    let days = (end - start).num_days() + 1;
+    let earlier_end = start.pred_opt().unwrap_or(start);
+    (earlier_end - chrono::Duration::days(days - 1), earlier_end)
+}
+
 fn first_of_month(date: NaiveDate) -> NaiveDate {
     date.with_day(1).expect("every month has a first day")
 }
@@ -325,6 +344,32 @@ fn decode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_earlier_window_is_the_one_just_before_of_the_same_length() {
+        let date = |text: &str| text.parse::<NaiveDate>().unwrap();
+        let (run_start, run_end, _) = invoice_run_window(date("2026-10-01"));
+        let (earlier_start, earlier_end, _) = invoice_run_window(date("2026-09-01"));
+        assert_eq!(
+            earlier_window(run_start, run_end),
+            (earlier_start, earlier_end),
+            "the run of the month before"
+        );
+        assert_eq!(
+            earlier_window(date("2026-07-01"), date("2026-09-30")),
+            (date("2026-04-01"), date("2026-06-30"))
+        );
+        assert_eq!(
+            earlier_window(date("2026-03-01"), date("2026-03-31")),
+            (date("2026-02-01"), date("2026-02-28"))
+        );
+        assert_eq!(
+            earlier_window(date("2026-08-25"), date("2026-11-25")),
+            (date("2026-05-24"), date("2026-08-24")),
+            "93 days before"
+        );
+    }
+
     use super::*;
 
     fn date(text: &str) -> NaiveDate {

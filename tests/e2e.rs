@@ -714,3 +714,80 @@ async fn every_exceptions_count_is_crates_billings_on_direct_downloads() {
     assert_eq!(records, expected.iter().map(|(_, count)| count).sum::<usize>(), "one row a flagged line");
     client.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn changes_between_two_invoice_runs_are_the_comparison_of_direct_downloads() {
+    use chrono::Datelike;
+    let relay = start_relay().await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    let today = chrono::Local::now().date_naive();
+    let month = (today.with_day(1).unwrap() - chrono::Months::new(2)).with_day(1).unwrap();
+    let (start, end, _) = billing_portal::query::invoice_run_window(month);
+    let (earlier_start, earlier_end, _) =
+        billing_portal::query::invoice_run_window(month - chrono::Months::new(1));
+    let page = format!(
+        "{}/?profile=demo&version=v3&endpoint=invoices&format=json&start={start}&end={end}",
+        relay.url
+    );
+    client.goto(&page).await.unwrap();
+    let button = wait_for(client, ".load-earlier").await;
+    assert_eq!(
+        button.text().await.unwrap(),
+        format!("Compare with {earlier_start} to {earlier_end}"),
+        "the run before"
+    );
+    button.click().await.unwrap();
+    wait_for(client, ".change-total").await;
+
+    let now =
+        direct(&relay, &format!("/api/documents/demo/v3/invoices?format=json&start={start}&end={end}")).await;
+    let before = direct(
+        &relay,
+        &format!("/api/documents/demo/v3/invoices?format=json&start={earlier_start}&end={earlier_end}"),
+    )
+    .await;
+    let (now, before) =
+        (billing::json::parse_invoices(&now).unwrap(), billing::json::parse_invoices(&before).unwrap());
+    let expected = billing::changes::compare(&before, &now);
+    assert!(!expected.changes.is_empty(), "a month changes something");
+    let counts = text_of(client, ".change-counts").await;
+    assert!(
+        counts.starts_with(&format!(
+            "{} charges changed, {} the same",
+            expected.changes.len(),
+            expected.unchanged
+        )),
+        "{counts}"
+    );
+    let mut totals = Vec::new();
+    for row in client.find_all(Locator::Css(".change-total")).await.unwrap() {
+        let attribute = |name: &'static str| {
+            let row = row.clone();
+            async move { row.attr(name).await.unwrap().unwrap() }
+        };
+        totals.push((
+            attribute("data-currency").await,
+            attribute("data-before").await,
+            attribute("data-after").await,
+        ));
+    }
+    let expected_totals: Vec<(String, String, String)> = expected
+        .per_currency
+        .iter()
+        .map(|(currency, amounts)| (currency.clone(), amounts.before.to_string(), amounts.after.to_string()))
+        .collect();
+    assert_eq!(totals, expected_totals, "per currency, never netted");
+
+    // The largest change opens its lines in both windows.
+    let largest = expected.changes_by_difference().next().unwrap();
+    let shown = client.find(Locator::Css(".charge-change")).await.unwrap();
+    assert_eq!(shown.attr("data-difference").await.unwrap(), Some(largest.difference().to_string()));
+    shown.find(Locator::Css(".show-change")).await.unwrap().click().await.unwrap();
+    wait_for(client, ".window-line").await;
+    let lines = client.find_all(Locator::Css(".window-line")).await.unwrap().len();
+    let count =
+        |figures: &Option<billing::changes::Figures>| figures.as_ref().map_or(0, |figures| figures.lines);
+    assert_eq!(lines, count(&largest.before) + count(&largest.after), "its lines, before and now");
+    client.clone().close().await.unwrap();
+}

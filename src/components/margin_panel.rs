@@ -68,7 +68,7 @@ fn described(lines: &Listed<OneSidedView>) -> Listed<String> {
 
 /// Has the worker fetch `query` into `slot`, and puts what `take` finds in
 /// the answer into `into`.
-fn fetch_into<T: Send + Sync + 'static>(
+pub fn fetch_into<T: Send + Sync + 'static>(
     into: RwSignal<Fetched<T>>,
     query: Query,
     slot: Slot,

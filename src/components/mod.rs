@@ -1,5 +1,6 @@
 pub mod account;
 pub mod app;
+pub mod changes_panel;
 pub mod charts;
 pub mod choice_search;
 pub mod downloads;

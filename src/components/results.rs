@@ -4,6 +4,7 @@ use worker_protocol::{Opened, PublishersView};
 
 use crate::{
     components::{
+        changes_panel::ChangesPanel,
         charts::Charts,
         downloads::Downloads,
         exceptions_panel::ExceptionsPanel,
@@ -70,6 +71,7 @@ pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
                                 <PublisherEditor products=shown.products.clone() on_told />
                                 <MarginPanel loaded=drawn.clone() other />
                                 <ExceptionsPanel file_stem=drawn.query.file_stem() format=drawn.query.format joined />
+                                <ChangesPanel loaded=drawn.clone() />
                                 <Charts currencies=shown.currencies.clone() filter joined told=told.into() />
                             }
                         })
@@ -95,7 +97,7 @@ pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
                 Opened::SubscriptionDetails(details) => {
                     view! { <SubscriptionDetailsView details=details.clone() /> }.into_any()
                 }
-                Opened::Margin(_) | Opened::Comparison(_) => ().into_any(),
+                Opened::Margin(_) | Opened::Comparison(_) | Opened::Changes(_) => ().into_any(),
             };
             view! { <section class="results">{downloads}{body}</section> }.into_any()
         }

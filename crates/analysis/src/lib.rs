@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use billing::{
     Endpoint, Format, InvoiceDocument,
+    changes::{ChargeKey, Comparison, compare},
     charts::{Bar, by_charge_type, by_invoice_month, by_publisher, top_customers, top_margins},
     csv_export::{CsvOptions, write_csv, write_csv_with_margins, write_exceptions_csv},
     exceptions::{ExceptionKind, Side, Worklist, worklist},
@@ -46,6 +47,8 @@ pub struct Workspace {
     margins: Option<Arc<MarginSummary>>,
     /// The other side of the margin, once joined, for the worklist.
     other: Option<Arc<InvoiceDocument>>,
+    /// An earlier window and what changed since, once compared.
+    earlier: Option<Earlier>,
     /// The last filter and order of the lines, kept while the page scrolls.
     order: Option<Order>,
 }
@@ -55,6 +58,11 @@ struct Order {
     filter: LineFilter,
     sort: Option<(Column, bool)>,
     indexes: Vec<usize>,
+}
+
+struct Earlier {
+    document: InvoiceDocument,
+    comparison: Comparison,
 }
 
 struct Main {
@@ -167,7 +175,7 @@ fn bars(bars: Vec<Bar>) -> Vec<BarView> {
 impl Workspace {
     /// `language` is the reader's, e.g. `nl-BE`, for localised names.
     pub fn new(language: String) -> Self {
-        Self { language, main: None, margins: None, other: None, order: None }
+        Self { language, main: None, margins: None, other: None, earlier: None, order: None }
     }
 
     /// Lets every document go: a new main document is on its way.
@@ -175,6 +183,7 @@ impl Workspace {
         self.main = None;
         self.margins = None;
         self.other = None;
+        self.earlier = None;
         self.order = None;
     }
 
@@ -226,6 +235,14 @@ impl Workspace {
                     margins,
                     &consolidated,
                 ))))
+            }
+            Slot::Earlier => {
+                let (_, invoices) = self.invoices()?;
+                let (earlier, _) = reading.invoices()?;
+                let comparison = compare(&earlier, &invoices.document);
+                let view = reconciliation::changes_view(&comparison);
+                self.earlier = Some(Earlier { document: earlier, comparison });
+                Ok(Opened::Changes(view))
             }
         }
     }
@@ -376,6 +393,25 @@ impl Workspace {
                     rows.get(line.row).map(|row| views::flagged_line(line, row))
                 });
                 Answer::ExceptionLines(Listed::first(lines, LISTED))
+            }
+            Question::ChangeLines { index } => {
+                let (_, invoices) = self.invoices()?;
+                let earlier = self.earlier.as_ref().ok_or("fetch an earlier window to compare with first")?;
+                let change = earlier
+                    .comparison
+                    .changes_by_difference()
+                    .nth(*index as usize)
+                    .ok_or_else(|| format!("the comparison has no change number {}", index + 1))?;
+                let lines_of = |document: &InvoiceDocument| {
+                    rows(document)
+                        .filter(|row| ChargeKey::of(row) == change.key)
+                        .map(|row| views::window_line(&row))
+                        .collect()
+                };
+                Answer::ChangeLines {
+                    before: lines_of(&earlier.document),
+                    after: lines_of(&invoices.document),
+                }
             }
             Question::Publishers { corrections } => {
                 let Some(Main { contents: Contents::Invoices(invoices), .. }) = &mut self.main else {

@@ -1,7 +1,12 @@
 //! The margin and the consolidated comparison as the page shows them.
 
-use billing::matching::{ConsolidatedComparison, Margin, MarginSummary, OneSidedLine};
-use worker_protocol::{ComparisonView, Listed, MarginRow, MarginView, OneSidedView};
+use billing::{
+    changes::{BeforeAfter, Comparison, Figures},
+    matching::{ConsolidatedComparison, Margin, MarginSummary, OneSidedLine},
+};
+use worker_protocol::{
+    AmountChange, ChangesView, ChargeChange, ComparisonView, Listed, MarginRow, MarginView, OneSidedView,
+};
 
 /// At most this many lines of a list travel to the page; the count says
 /// the rest.
@@ -69,5 +74,57 @@ pub fn comparison_view(comparison: ConsolidatedComparison) -> ComparisonView {
             LISTED,
         ),
         unknown,
+    }
+}
+
+fn amount_change(customer: &str, currency: &str, amounts: &BeforeAfter) -> AmountChange {
+    AmountChange {
+        customer: customer.to_owned(),
+        currency: currency.to_owned(),
+        before: amounts.before.to_string(),
+        after: amounts.after.to_string(),
+        difference: amounts.difference().to_string(),
+    }
+}
+
+/// The comparison as the page shows it: totals per currency, the customers
+/// whose total changed and the first changed charges, each the largest
+/// difference first.
+pub fn changes_view(comparison: &Comparison) -> ChangesView {
+    let mut per_customer: Vec<_> =
+        comparison.per_customer.iter().filter(|(_, amounts)| amounts.before != amounts.after).collect();
+    per_customer.sort_by_key(|(_, amounts)| std::cmp::Reverse(amounts.difference().abs()));
+    let quantity = |figures: &Option<Figures>| {
+        figures.as_ref().map(|figures| figures.quantity.to_string()).unwrap_or_default()
+    };
+    let amount = |figures: &Option<Figures>| {
+        figures.as_ref().map(|figures| figures.amount.to_string()).unwrap_or_default()
+    };
+    let changes = comparison.changes_by_difference().enumerate().map(|(index, change)| ChargeChange {
+        index: index as u32,
+        customer: change.key.customer.clone(),
+        subscription: change.key.subscription.clone(),
+        charge_type: change.key.charge_type.clone(),
+        sku: change.key.sku.clone().unwrap_or_default(),
+        currency: change.key.currency.clone(),
+        kinds: change.kinds.iter().copied().collect(),
+        before_quantity: quantity(&change.before),
+        after_quantity: quantity(&change.after),
+        before_amount: amount(&change.before),
+        after_amount: amount(&change.after),
+        difference: change.difference().to_string(),
+    });
+    ChangesView {
+        per_currency: comparison
+            .per_currency
+            .iter()
+            .map(|(currency, amounts)| amount_change("", currency, amounts))
+            .collect(),
+        per_customer: per_customer
+            .into_iter()
+            .map(|((customer, currency), amounts)| amount_change(customer, currency, amounts))
+            .collect(),
+        changes: Listed::first(changes, LISTED),
+        unchanged: comparison.unchanged,
     }
 }

@@ -16,7 +16,7 @@ use billing::{
 use rust_decimal::Decimal;
 use worker_protocol::{
     Cell, Column, CustomerView, DetailsView, FlaggedLine, InvoiceView, LineCells, Party, SubscriptionView,
-    SummaryView,
+    SummaryView, WindowLine,
 };
 
 pub(crate) fn text(value: &Option<String>) -> String {
@@ -294,5 +294,19 @@ pub fn flagged_line(flagged: &Flagged, row: &LineRow<'_>) -> FlaggedLine {
         currency: flagged.currency.clone(),
         amount: row.line.extended_price.map(|amount| amount.to_string()).unwrap_or_default(),
         at_stake: flagged.at_stake.to_string(),
+    }
+}
+
+/// A line of a changed charge as the page lists it.
+pub fn window_line(row: &LineRow<'_>) -> WindowLine {
+    let decimal = |value: Option<Decimal>| value.map(|value| value.to_string()).unwrap_or_default();
+    WindowLine {
+        invoice: row.invoice.header.invoice_id.as_ref().map(ToString::to_string).unwrap_or_default(),
+        date: date(row.invoice.header.date),
+        description: text(&row.line.description),
+        quantity: decimal(row.line.quantity),
+        unit_price: decimal(row.line.unit_price),
+        amount: decimal(row.line.extended_price),
+        currency: currency_of(row.invoice).to_owned(),
     }
 }

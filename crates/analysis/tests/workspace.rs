@@ -371,3 +371,56 @@ fn the_worklist_counts_what_crates_billing_counts_and_exports_every_line() {
     let refused = workspace.answer(&Question::Exceptions { low_margin_percent: "ten".to_owned() });
     assert_eq!(refused.err().as_deref(), Some("the margin threshold `ten` is not a number"));
 }
+
+#[test]
+fn an_earlier_window_is_compared_and_each_change_opens_its_lines() {
+    let mut workspace = Workspace::new("en".into());
+    let earlier = || reading(Slot::Earlier, Endpoint::Invoices, Format::Json, SALES_JSON);
+    assert_eq!(workspace.open(earlier()).unwrap_err(), "no document is open; fetch one first");
+    opened(&mut workspace, Endpoint::Invoices, Format::Json, PURCHASES_JSON);
+    assert_eq!(
+        workspace.answer(&Question::ChangeLines { index: 0 }).err().as_deref(),
+        Some("fetch an earlier window to compare with first")
+    );
+    let Opened::Changes(changes) = workspace.open(earlier()).unwrap() else { panic!("changes") };
+    let (before, after) = (
+        billing::json::parse_invoices(SALES_JSON).unwrap(),
+        billing::json::parse_invoices(PURCHASES_JSON).unwrap(),
+    );
+    let expected = billing::changes::compare(&before, &after);
+    assert_eq!((changes.changes.total, changes.unchanged), (expected.changes.len(), expected.unchanged));
+    let totals: Vec<(String, String, String)> = changes
+        .per_currency
+        .iter()
+        .map(|row| (row.currency.clone(), row.before.clone(), row.after.clone()))
+        .collect();
+    let expected_totals: Vec<(String, String, String)> = expected
+        .per_currency
+        .iter()
+        .map(|(currency, amounts)| (currency.clone(), amounts.before.to_string(), amounts.after.to_string()))
+        .collect();
+    assert_eq!(totals, expected_totals);
+    let differences: Vec<rust_decimal::Decimal> = changes
+        .changes
+        .first
+        .iter()
+        .map(|change| change.difference.parse::<rust_decimal::Decimal>().unwrap().abs())
+        .collect();
+    assert!(
+        differences.windows(2).all(|pair| pair[0] >= pair[1]),
+        "the largest difference first: {differences:?}"
+    );
+
+    let largest = &changes.changes.first[0];
+    let Answer::ChangeLines { before, after } = ask(&mut workspace, Question::ChangeLines { index: 0 })
+    else {
+        panic!("change lines")
+    };
+    let sum = |lines: &[worker_protocol::WindowLine]| -> rust_decimal::Decimal {
+        lines.iter().map(|line| line.amount.parse::<rust_decimal::Decimal>().unwrap()).sum()
+    };
+    let amount =
+        |text: &str| if text.is_empty() { rust_decimal::Decimal::ZERO } else { text.parse().unwrap() };
+    assert_eq!(sum(&before), amount(&largest.before_amount), "the earlier window's lines of the charge");
+    assert_eq!(sum(&after), amount(&largest.after_amount), "this window's lines of the charge");
+}

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     model::InvoiceDocument,
@@ -35,13 +36,25 @@ pub struct Figures {
     pub amount: Decimal,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ChangeKind {
     New,
     Gone,
     QuantityChanged,
     UnitPriceChanged,
     AmountChanged,
+}
+
+impl ChangeKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Gone => "gone",
+            Self::QuantityChanged => "quantity changed",
+            Self::UnitPriceChanged => "unit price changed",
+            Self::AmountChanged => "amount changed",
+        }
+    }
 }
 
 /// A charge that is new, gone, or different between the windows.
@@ -91,6 +104,22 @@ pub struct Comparison {
 /// A field's text, unless it is empty.
 fn text(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|text| !text.is_empty())
+}
+
+impl ChargeKey {
+    /// The key of the charge `row` is a line of.
+    pub fn of(row: &LineRow<'_>) -> Self {
+        key_of(row)
+    }
+}
+
+impl Comparison {
+    /// The changes, the largest difference (either way) first.
+    pub fn changes_by_difference(&self) -> impl Iterator<Item = &Change> {
+        let mut changes: Vec<&Change> = self.changes.iter().collect();
+        changes.sort_by_key(|change| std::cmp::Reverse(change.difference().abs()));
+        changes.into_iter()
+    }
 }
 
 fn key_of(row: &LineRow<'_>) -> ChargeKey {

@@ -38,6 +38,8 @@ pub enum Slot {
     Main,
     OtherSide,
     Consolidated,
+    /// The same documents for an earlier window, compared with the main one.
+    Earlier,
 }
 
 /// The page's requests.
@@ -88,6 +90,8 @@ pub enum Question {
     Exceptions { low_margin_percent: String },
     /// The first lines of one kind on the worklist.
     ExceptionLines { low_margin_percent: String, kind: ExceptionKind },
+    /// The lines of change number `index` of the comparison, in both windows.
+    ChangeLines { index: u32 },
 }
 
 /// The files the worker writes on request.

@@ -2,7 +2,10 @@
 //! and cut to what is on screen. Text is final; amounts are exact decimal
 //! text for the page to format in the reader's locale.
 
-use billing::exceptions::{ExceptionKind, Side};
+use billing::{
+    changes::ChangeKind,
+    exceptions::{ExceptionKind, Side},
+};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +40,60 @@ pub enum Opened {
     Margin(MarginView),
     /// The vendor's consolidated view, compared with that join.
     Comparison(ComparisonView),
+    /// An earlier window, compared with the main document.
+    Changes(ChangesView),
+}
+
+/// What changed from an earlier window to the one shown, per currency.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangesView {
+    pub per_currency: Vec<AmountChange>,
+    /// Per customer and currency, the largest difference first.
+    pub per_customer: Vec<AmountChange>,
+    /// The charges that changed, the largest difference first.
+    pub changes: Listed<ChargeChange>,
+    pub unchanged: usize,
+}
+
+/// Amounts in the earlier window and in this one, in one currency.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AmountChange {
+    /// The customer, or empty for a currency's total.
+    pub customer: String,
+    pub currency: String,
+    pub before: String,
+    pub after: String,
+    pub difference: String,
+}
+
+/// One charge (customer, subscription, charge type, SKU) that changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeChange {
+    /// Its place in the comparison, to ask for its lines.
+    pub index: u32,
+    pub customer: String,
+    pub subscription: String,
+    pub charge_type: String,
+    pub sku: String,
+    pub currency: String,
+    pub kinds: Vec<ChangeKind>,
+    pub before_quantity: String,
+    pub after_quantity: String,
+    pub before_amount: String,
+    pub after_amount: String,
+    pub difference: String,
+}
+
+/// A line of a changed charge, in one window.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowLine {
+    pub invoice: String,
+    pub date: String,
+    pub description: String,
+    pub quantity: String,
+    pub unit_price: String,
+    pub amount: String,
+    pub currency: String,
 }
 
 /// An invoice document at a glance, and what its views offer.
@@ -180,6 +237,10 @@ pub enum Answer {
     Publishers(PublishersView),
     Exceptions(ExceptionsView),
     ExceptionLines(Listed<FlaggedLine>),
+    ChangeLines {
+        before: Vec<WindowLine>,
+        after: Vec<WindowLine>,
+    },
 }
 
 /// A window onto the lines that pass a filter.

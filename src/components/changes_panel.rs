@@ -1,0 +1,195 @@
+//! What changed since the window just before this one: totals, customers and charges, each opening its lines.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use worker_protocol::{AmountChange, Answer, ChangesView, ChargeChange, Opened, Question, Slot, WindowLine};
+
+use crate::{
+    components::margin_panel::{Fetched, fetch_into},
+    fetch::{OUT_OF_TURN, ask},
+    format,
+    loaded::Loaded,
+    query::{Query, earlier_window},
+};
+
+#[component]
+pub fn ChangesPanel(loaded: Arc<Loaded>) -> impl IntoView {
+    let (start, end) = earlier_window(loaded.query.start, loaded.query.end);
+    let earlier = Query { start, end, ..loaded.query.clone() };
+    let compared = RwSignal::new(Fetched::<ChangesView>::Idle);
+    let status = move || {
+        compared.with(|state| match state {
+            Fetched::Idle => {
+                let query = earlier.clone();
+                view! {
+                    <button type="button" class="load-earlier" on:click=move |_| fetch_into(compared, query.clone(), Slot::Earlier, |opened| match opened {
+                        Opened::Changes(changes) => Some(changes),
+                        _ => None,
+                    })>
+                        {format!("Compare with {start} to {end}")}
+                    </button>
+                }
+                .into_any()
+            }
+            Fetched::Loading => view! { <p role="status">{format!("Loading {start} to {end}…")}</p> }.into_any(),
+            Fetched::Failed(message) => view! { <p class="problem-detail" role="alert">{message.clone()}</p> }.into_any(),
+            Fetched::Loaded(changes) => report(changes.clone()).into_any(),
+        })
+    };
+    view! {
+        <section class="changes" aria-labelledby="changes-heading">
+            <h2 id="changes-heading">"Changes"</h2>
+            {status}
+        </section>
+    }
+}
+
+fn amount_cells(row: &AmountChange) -> impl IntoView + use<> {
+    let currency = &row.currency;
+    view! {
+        <td class="number">{format::amount(&row.before, currency)}</td>
+        <td class="number">{format::amount(&row.after, currency)}</td>
+        <td class="number">{format::amount(&row.difference, currency)}</td>
+    }
+}
+
+fn report(changes: ChangesView) -> impl IntoView {
+    let totals = changes
+        .per_currency
+        .iter()
+        .map(|row| {
+            view! {
+                <tr class="change-total" data-currency=row.currency.clone() data-before=row.before.clone()
+                    data-after=row.after.clone()>
+                    <th scope="row">{row.currency.clone()}</th>
+                    {amount_cells(row)}
+                </tr>
+            }
+        })
+        .collect_view();
+    let customers = changes
+        .per_customer
+        .iter()
+        .map(|row| {
+            view! {
+                <tr class="customer-change">
+                    <th scope="row">{row.customer.clone()}</th>
+                    <td>{row.currency.clone()}</td>
+                    {amount_cells(row)}
+                </tr>
+            }
+        })
+        .collect_view();
+    let opened = RwSignal::new(None::<u32>);
+    let lines = LocalResource::new(move || {
+        let index = opened.get();
+        async move {
+            let index = index?;
+            Some(match ask(Question::ChangeLines { index }).await {
+                Ok((Answer::ChangeLines { before, after }, _)) => Ok((before, after)),
+                Ok(_) => Err(OUT_OF_TURN.to_owned()),
+                Err(message) => Err(message),
+            })
+        }
+    });
+    let charges = changes.changes.first.iter().map(|change| charge_row(change, opened)).collect_view();
+    let more = changes.changes.total.saturating_sub(changes.changes.first.len());
+    let counts = format!(
+        "{} charges changed, {} the same{}",
+        changes.changes.total,
+        changes.unchanged,
+        if more > 0 {
+            format!("; the {} with the largest difference are listed", changes.changes.first.len())
+        } else {
+            String::new()
+        }
+    );
+    view! {
+        <p class="change-counts">{counts}</p>
+        <table class="change-table">
+            <caption>"Per currency"</caption>
+            <thead><tr><th scope="col">"Currency"</th><th scope="col" class="number">"Before"</th>
+                <th scope="col" class="number">"Now"</th><th scope="col" class="number">"Difference"</th></tr></thead>
+            <tbody>{totals}</tbody>
+        </table>
+        <table class="change-table">
+            <caption>"Per customer, the largest difference first"</caption>
+            <thead><tr><th scope="col">"Customer"</th><th scope="col">"Currency"</th><th scope="col" class="number">"Before"</th>
+                <th scope="col" class="number">"Now"</th><th scope="col" class="number">"Difference"</th></tr></thead>
+            <tbody>{customers}</tbody>
+        </table>
+        <table class="change-table">
+            <caption>"Charges that changed, the largest difference first"</caption>
+            <thead><tr><th scope="col">"Customer"</th><th scope="col">"Subscription"</th><th scope="col">"Charge"</th>
+                <th scope="col">"What changed"</th><th scope="col" class="number">"Quantity"</th>
+                <th scope="col" class="number">"Before"</th><th scope="col" class="number">"Now"</th>
+                <th scope="col" class="number">"Difference"</th><th scope="col"><span class="visually-hidden">"Open"</span></th></tr></thead>
+            <tbody>{charges}</tbody>
+        </table>
+        {move || match lines.get().flatten() {
+            None => ().into_any(),
+            Some(Err(message)) => view! { <p class="problem-detail" role="alert">{message}</p> }.into_any(),
+            Some(Ok((before, after))) => view! {
+                {window_lines("In the earlier window", before)}
+                {window_lines("In this window", after)}
+            }.into_any(),
+        }}
+    }
+}
+
+fn charge_row(change: &ChargeChange, opened: RwSignal<Option<u32>>) -> impl IntoView + use<> {
+    let currency = change.currency.clone();
+    let index = change.index;
+    let kinds = change.kinds.iter().map(|kind| kind.label()).collect::<Vec<_>>().join(", ");
+    let charge = if change.sku.is_empty() {
+        change.charge_type.clone()
+    } else {
+        format!("{} ({})", change.charge_type, change.sku)
+    };
+    let quantity = format!("{} → {}", change.before_quantity, change.after_quantity);
+    let amount = |text: &str| if text.is_empty() { String::new() } else { format::amount(text, &currency) };
+    view! {
+        <tr class="charge-change" data-difference=change.difference.clone()>
+            <td>{change.customer.clone()}</td>
+            <td>{change.subscription.clone()}</td>
+            <td>{charge}</td>
+            <td>{kinds}</td>
+            <td class="number">{quantity}</td>
+            <td class="number">{amount(&change.before_amount)}</td>
+            <td class="number">{amount(&change.after_amount)}</td>
+            <td class="number">{amount(&change.difference)}</td>
+            <td>
+                <button type="button" class="button show-change" aria-label=format!("Show lines of {} {}", change.customer, change.subscription)
+                    on:click=move |_| opened.set(Some(index))>"Show lines"</button>
+            </td>
+        </tr>
+    }
+}
+
+fn window_lines(title: &'static str, lines: Vec<WindowLine>) -> impl IntoView {
+    let rows = lines
+        .into_iter()
+        .map(|line| {
+            view! {
+                <tr class="window-line">
+                    <td>{line.invoice}</td>
+                    <td>{line.date}</td>
+                    <td>{line.description}</td>
+                    <td class="number">{format::number(&line.quantity)}</td>
+                    <td class="number">{format::amount(&line.unit_price, &line.currency)}</td>
+                    <td class="number">{format::amount(&line.amount, &line.currency)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="change-table">
+            <caption>{title}</caption>
+            <thead><tr><th scope="col">"Invoice"</th><th scope="col">"Date"</th><th scope="col">"Description"</th>
+                <th scope="col" class="number">"Quantity"</th><th scope="col" class="number">"Unit price"</th>
+                <th scope="col" class="number">"Amount"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
