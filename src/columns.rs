@@ -21,6 +21,22 @@ pub fn write_hidden(hidden: &BTreeSet<Column>) -> String {
     hidden.iter().map(|column| column.key()).collect::<Vec<_>>().join(",")
 }
 
+/// A column's width in rem: a number always fits whole (an amount of
+/// millions with its currency sign, a date range); text may be cut, with
+/// the whole of it on hover.
+pub fn width_rem(column: Column) -> u32 {
+    match column {
+        Column::Invoice => 9,
+        Column::Publisher | Column::ChargeType => 9,
+        Column::Customer | Column::Subscription => 14,
+        Column::Description => 18,
+        Column::Period => 14,
+        Column::Quantity | Column::MarginPercent => 7,
+        Column::UnitPrice | Column::Vat => 10,
+        Column::Amount | Column::Cost | Column::Sale | Column::Margin => 11,
+    }
+}
+
 /// What the live status line says: the count, and how the rows are ordered
 /// and grouped, so a screen reader hears every change of them.
 pub fn status_line(

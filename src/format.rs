@@ -44,7 +44,10 @@ fn number_format(currency: &str) -> js_sys::Intl::NumberFormat {
     } else {
         set("maximumFractionDigits", 20.into());
     }
-    js_sys::Intl::NumberFormat::new(&js_sys::Array::new(), &options)
+    // The reader's languages, in their order: the browser's default locale
+    // can be the machine's rather than the reader's.
+    let languages = web_sys::window().map(|window| window.navigator().languages()).unwrap_or_default();
+    js_sys::Intl::NumberFormat::new(&languages, &options)
 }
 
 /// The browser's preferred language, e.g. `nl-BE`.
@@ -60,6 +63,12 @@ pub fn cell(cell: &worker_protocol::Cell, currency: &str) -> String {
         worker_protocol::Cell::Number(value) => number(value),
         worker_protocol::Cell::Money(value) => amount(value, currency),
     }
+}
+
+/// Whether a decimal the browser wrote (`1.5` formatted in its locale)
+/// has a decimal comma, as in Dutch, German or French.
+pub fn writes_decimal_comma(one_and_a_half: &str) -> bool {
+    one_and_a_half.contains(',')
 }
 
 /// Bytes as a person reads them, one decimal (integer arithmetic: float
@@ -83,6 +92,12 @@ pub fn mark(name: &str) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_decimal_comma_is_told_from_the_browsers_own_writing() {
+        assert!(super::writes_decimal_comma("1,5"));
+        assert!(!super::writes_decimal_comma("1.5"));
+    }
+
     #[test]
     fn byte_counts_read_like_a_person_writes_them() {
         assert_eq!(super::bytes(999), "999 B");

@@ -791,3 +791,95 @@ async fn changes_between_two_invoice_runs_are_the_comparison_of_direct_downloads
     assert_eq!(lines, count(&largest.before) + count(&largest.after), "its lines, before and now");
     client.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn in_a_decimal_comma_locale_the_csv_is_semicolons_and_the_choice_is_remembered() {
+    let relay = start_relay().await;
+    let browser = start_browser_speaking("nl").await;
+    let client = &browser.client;
+    open_last_three_months(&relay, client, "invoices", "xml").await;
+    let semicolon = wait_for(client, "#csv-semicolon").await;
+    assert_eq!(semicolon.prop("checked").await.unwrap().as_deref(), Some("true"), "Dutch Excel's default");
+    let csv = download(
+        &browser,
+        ".download[data-file$='.csv']:not([data-file$='_lines.csv']):not([data-file$='_exceptions.csv'])",
+    )
+    .await;
+    let text = String::from_utf8(csv).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(header.contains(';') && !header.contains(','), "{header}");
+
+    semicolon.click().await.unwrap();
+    open_last_three_months(&relay, client, "invoices", "xml").await;
+    let semicolon = wait_for(client, "#csv-semicolon").await;
+    assert_eq!(
+        semicolon.prop("checked").await.unwrap().as_deref(),
+        Some("false"),
+        "the user's choice, remembered"
+    );
+    client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn at_laptop_width_chart_text_is_readable_and_no_number_is_cut() {
+    let relay = start_relay().await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    client.set_window_size(1366, 768).await.unwrap();
+    open_last_three_months(&relay, client, "invoices", "xml").await;
+    wait_for(client, ".load-other").await.click().await.unwrap();
+    wait_for(client, ".margin-row").await;
+    wait_for(client, ".chart .bar-label").await;
+    let smallest: f64 = serde_json::from_value(
+        client
+            .execute(
+                "return Math.min(...[...document.querySelectorAll('.chart text')].map(text => parseFloat(getComputedStyle(text).fontSize) * text.getScreenCTM().a))",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(smallest >= 12.0, "the smallest chart text is {smallest:.1} px");
+
+    // With the margin joined, the table has every numeric column.
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    loop {
+        let headers: Vec<String> = serde_json::from_value(
+            client
+                .execute(
+                    "return [...document.querySelectorAll('.line-table thead th')].map(th => th.textContent)",
+                    vec![],
+                )
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        if headers.iter().any(|header| header.starts_with("Margin")) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no margin columns in {headers:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_for(client, ".line-row td.number").await;
+    let cut: Vec<String> = serde_json::from_value(
+        client
+            .execute(
+                "return [...document.querySelectorAll('.line-row td.number')].filter(td => td.scrollWidth > td.clientWidth).map(td => td.textContent)",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let checked: u64 = serde_json::from_value(
+        client
+            .execute("return document.querySelectorAll('.line-row td.number').length", vec![])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(checked > 0);
+    assert!(cut.is_empty(), "numbers cut off: {cut:?}");
+    client.clone().close().await.unwrap();
+}

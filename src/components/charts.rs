@@ -159,7 +159,8 @@ fn BarChart(
     view! {
         <figure class="chart">
             <figcaption>{title}</figcaption>
-            <svg viewBox=format!("0 0 {full_width} {height}") aria-hidden="false" role="group" aria-label=title>
+            <svg viewBox=format!("0 0 {full_width} {height}") width=full_width height=height aria-hidden="false"
+                role="group" aria-label=title>
                 <defs>
                     <clipPath id=clip_id.clone()>
                         <rect x="0" y="0" width=LABEL_WIDTH - 8 height=height />

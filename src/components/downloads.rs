@@ -3,15 +3,30 @@ use std::sync::Arc;
 use leptos::{prelude::*, task::spawn_local};
 use worker_protocol::{Answer, DownloadFile, Opened, Question};
 
-use crate::{fetch::ask, format, loaded::Loaded};
+use crate::{fetch::ask, format, loaded::Loaded, storage};
+
+const SEMICOLON: &str = "billing-portal.csv-semicolon";
+const EXCEL_BOM: &str = "billing-portal.csv-excel-bom";
+
+fn remembered(key: &str) -> Option<bool> {
+    storage::recall(key).map(|value| value == "true")
+}
+
+fn remember(choice: RwSignal<bool>, key: &str, chosen: bool) {
+    storage::remember(key, &chosen.to_string());
+    choice.set(chosen);
+}
 
 /// The raw file exactly as received, the price lines as CSV, and the
 /// document in the other format.
 #[component]
 pub fn Downloads(loaded: Arc<Loaded>, raw: web_sys::Blob) -> impl IntoView {
     let (stem, format) = (loaded.query.file_stem(), loaded.query.format);
-    let semicolon = RwSignal::new(false);
-    let excel_bom = RwSignal::new(false);
+    let semicolon = RwSignal::new(remembered(SEMICOLON).unwrap_or_else(|| {
+        // Where the browser writes a decimal comma, spreadsheets expect `;`.
+        format::writes_decimal_comma(&format::number("1.5"))
+    }));
+    let excel_bom = RwSignal::new(remembered(EXCEL_BOM).unwrap_or(false));
     let has_lines = matches!(loaded.opened, Opened::Invoices(_));
     let csv_name = DownloadFile::Csv { semicolon: false, excel_bom: false }.file_name(&stem, format);
     let csv = move || Question::Download {
@@ -34,8 +49,8 @@ pub fn Downloads(loaded: Arc<Loaded>, raw: web_sys::Blob) -> impl IntoView {
             {has_lines.then(move || view! {
                 <span class="csv">
                     <GeneratedDownload file_name=csv_name label="Price lines as CSV".to_owned() question=csv />
-                    <label class="choice"><input type="checkbox" prop:checked=semicolon on:change=move |event| semicolon.set(event_target_checked(&event)) />"; and decimal comma"</label>
-                    <label class="choice"><input type="checkbox" prop:checked=excel_bom on:change=move |event| excel_bom.set(event_target_checked(&event)) />"Excel BOM"</label>
+                    <label class="choice"><input type="checkbox" id="csv-semicolon" prop:checked=semicolon on:change=move |event| remember(semicolon, SEMICOLON, event_target_checked(&event)) />"; and decimal comma"</label>
+                    <label class="choice"><input type="checkbox" id="csv-bom" prop:checked=excel_bom on:change=move |event| remember(excel_bom, EXCEL_BOM, event_target_checked(&event)) />"Excel BOM"</label>
                 </span>
             })}
         </section>

@@ -12,7 +12,7 @@ use leptos::{prelude::*, task::spawn_local};
 use worker_protocol::{Answer, Choices, DownloadFile, GroupRow, LineWindow, Question};
 
 use crate::{
-    columns::{Column, HIDDEN_COLUMNS, parse_hidden, status_line, write_hidden},
+    columns::{Column, HIDDEN_COLUMNS, parse_hidden, status_line, width_rem, write_hidden},
     components::{choice_search::ChoiceSearch, downloads::GeneratedDownload},
     fetch::{OUT_OF_TURN, ask},
     format,
@@ -257,7 +257,8 @@ pub fn LinesTable(
         let state =
             move || sort.get().filter(|(sorted, _)| *sorted == column).map(|(_, descending)| descending);
         view! {
-            <th scope="col" class:number=column.numeric() aria-sort=move || match state() {
+            <th scope="col" class:number=column.numeric() style:width=format!("{}rem", width_rem(column))
+                aria-sort=move || match state() {
                 Some(true) => "descending",
                 Some(false) => "ascending",
                 None => "none",
@@ -293,7 +294,10 @@ pub fn LinesTable(
                         .iter()
                         .zip(&row.cells)
                         .map(|(column, cell)| {
-                            view! { <td class:number=column.numeric()>{format::cell(cell, &row.currency)}</td> }
+                            let text = format::cell(cell, &row.currency);
+                            // Text may be cut to its column; its whole is on hover.
+                            let whole = (!column.numeric()).then(|| text.clone());
+                            view! { <td class:number=column.numeric() title=whole>{text}</td> }
                         })
                         .collect_view();
                     view! { <tr class="line-row" class:negative=row.negative>{cells}</tr> }
@@ -432,7 +436,9 @@ pub fn LinesTable(
             })}
             {groups}
             <div class="viewport" tabindex="0" aria-label="Price lines" node_ref=viewport on:scroll=move |_| measure()>
-                <table class="line-table">
+                <table class="line-table" style:width=move || {
+                    format!("{}rem", shown_columns.with(|columns| columns.iter().copied().map(width_rem).sum::<u32>()))
+                }>
                     <thead>
                         <tr>{move || shown_columns.get().into_iter().map(header).collect_view()}</tr>
                     </thead>

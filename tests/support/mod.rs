@@ -102,6 +102,15 @@ pub fn free_loopback_port() -> u16 {
 }
 
 pub async fn start_browser() -> Browser {
+    start_browser_with(&[]).await
+}
+
+/// A browser whose reader prefers `language` (and so its number format).
+pub async fn start_browser_speaking(language: &str) -> Browser {
+    start_browser_with(&[format!("--accept-lang={language}")]).await
+}
+
+async fn start_browser_with(extra_arguments: &[String]) -> Browser {
     let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
     let port = free_loopback_port();
     let driver = Command::new(&chromedriver)
@@ -113,6 +122,20 @@ pub async fn start_browser() -> Browser {
             panic!("cannot start {chromedriver} ({error}): run `cargo xtask test`, which installs it")
         });
     let downloads = tempfile::tempdir().unwrap();
+    let mut arguments: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    arguments.extend_from_slice(extra_arguments);
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".to_owned(),
@@ -121,11 +144,7 @@ pub async fn start_browser() -> Browser {
                 "download.default_directory": downloads.path(),
                 "download.prompt_for_download": false,
             },
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-            ]
+            "args": arguments
         }),
     );
     let webdriver_url = format!("http://127.0.0.1:{port}");
