@@ -50,7 +50,16 @@ fn parse_throughput(toolchain: &Toolchain) -> anyhow::Result<()> {
         );
     }
     println!("\nlines table at 100,000 lines, natively (criterion mean)");
-    for step in ["index", "first sort by a column", "sort again", "search", "group", "charts"] {
+    for step in [
+        "index",
+        "first sort by a column",
+        "sort again",
+        "search",
+        "group",
+        "charts",
+        "changes",
+        "exceptions",
+    ] {
         let milliseconds =
             mean_nanoseconds(&workspace_root().join("target/criterion/lines_100k").join(step))? / 1e6;
         println!("{step:<24} {milliseconds:>10.2} ms");

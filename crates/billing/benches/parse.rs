@@ -176,7 +176,7 @@ fn lines(criterion: &mut Criterion) {
             criterion::BatchSize::LargeInput,
         )
     });
-    let table = LineTable::new(document);
+    let table = LineTable::new(document.clone());
     assert_eq!(table.len(), 100_000);
     let search = LineFilter { text: "klant 7 b.v.".to_owned(), ..LineFilter::default() };
     group.bench_function("search", |bench| bench.iter(|| table.filter(&search).len()));
@@ -188,6 +188,18 @@ fn lines(criterion: &mut Criterion) {
         })
     });
     group.bench_function("group", |bench| bench.iter(|| table.group(&all, GroupBy::Customer).len()));
+    // Changes: this window against one of the same size a month before,
+    // most charges matched. Exceptions: the document joined with itself as
+    // purchases and sales, every line matched, each margin checked.
+    let earlier = InvoiceDocument { invoices: (1..101).map(invoice).collect() };
+    group.bench_function("changes", |bench| {
+        bench.iter(|| billing::changes::compare(&earlier, &document).changes.len())
+    });
+    group.bench_function("exceptions", |bench| {
+        bench.iter(|| {
+            billing::exceptions::worklist(Some(&document), Some(&document), Decimal::TEN).kinds.len()
+        })
+    });
     group.bench_function("charts", |bench| {
         bench.iter(|| {
             let currency = charts::main_currency(&table, &all).unwrap_or_default();
