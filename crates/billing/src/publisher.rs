@@ -6,7 +6,7 @@
 //! description and SKU; and where that says nothing, or says it wrong, the
 //! user's own word for the plan's category wins.
 
-use std::{borrow::Cow, collections::BTreeMap};
+use std::{borrow::Cow, collections::BTreeMap, sync::LazyLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -116,17 +116,23 @@ pub fn read(subscription: &Subscription, line: &PriceLine) -> Option<&'static st
         .or_else(|| line.sku.as_deref().and_then(by_sku))
 }
 
+/// The names [`named_in`] looks for, lowercased once: it runs for every
+/// line of a document.
+static NAMES: LazyLock<Vec<(String, &'static str)>> = LazyLock::new(|| {
+    let known = KNOWN.iter().map(|(publisher, _)| (publisher.to_lowercase(), *publisher));
+    let microsoft = MICROSOFT_FAMILY.iter().map(|product| (product.to_lowercase(), "Microsoft"));
+    known.chain(microsoft).collect()
+});
+
 fn named_in(text: &str) -> Option<&'static str> {
-    KNOWN.iter().map(|(publisher, _)| *publisher).find(|publisher| contains_words(text, publisher)).or_else(
-        || MICROSOFT_FAMILY.iter().any(|product| contains_words(text, product)).then_some("Microsoft"),
-    )
+    let text = text.to_lowercase();
+    NAMES.iter().find(|(words, _)| contains_words(&text, words)).map(|(_, publisher)| *publisher)
 }
 
-/// Whether `words` occurs in `text` as whole words, ignoring case.
+/// Whether `words` occurs in `text` as whole words; both are lowercased.
 fn contains_words(text: &str, words: &str) -> bool {
-    let (text, words) = (text.to_lowercase(), words.to_lowercase());
     let is_word = |character: Option<char>| character.is_some_and(char::is_alphanumeric);
-    text.match_indices(&words).any(|(at, _)| {
+    text.match_indices(words).any(|(at, _)| {
         !is_word(text[..at].chars().next_back()) && !is_word(text[at + words.len()..].chars().next())
     })
 }
