@@ -72,6 +72,14 @@ struct Main {
     contents: Contents,
 }
 
+impl Main {
+    /// The main document and the other side of the margin as purchases and
+    /// sales: the main document is the purchases when it is `invoices`.
+    fn purchases_first<T>(&self, main: T, other: T) -> (T, T) {
+        if self.endpoint == Endpoint::Invoices { (main, other) } else { (other, main) }
+    }
+}
+
 enum Contents {
     Invoices(Box<Invoices>),
     SubscriptionDetails(Box<SubscriptionDetails>),
@@ -216,11 +224,7 @@ impl Workspace {
             Slot::OtherSide => {
                 let (main, invoices) = self.invoices()?;
                 let (other, _) = reading.invoices()?;
-                let (purchases, sales) = if main.endpoint == Endpoint::Invoices {
-                    (&*invoices.document, &other)
-                } else {
-                    (&other, &*invoices.document)
-                };
+                let (purchases, sales) = main.purchases_first(&*invoices.document, &other);
                 let margins = MarginSummary::from(match_documents(purchases, sales));
                 let view = reconciliation::margin_view(&margins);
                 self.margins = Some(Arc::new(margins));
@@ -429,8 +433,7 @@ impl Workspace {
     /// The purchases and the sales, as far as they are loaded.
     fn sides(&self) -> Result<(Option<&InvoiceDocument>, Option<&InvoiceDocument>), String> {
         let (main, invoices) = self.invoices()?;
-        let (main_document, other) = (Some(&*invoices.document), self.other.as_deref());
-        Ok(if main.endpoint == Endpoint::Invoices { (main_document, other) } else { (other, main_document) })
+        Ok(main.purchases_first(Some(&*invoices.document), self.other.as_deref()))
     }
 
     /// The worklist with the threshold the page gave, and whether both
