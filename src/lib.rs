@@ -11,6 +11,7 @@ pub mod loaded;
 pub mod publishers;
 pub mod query;
 pub mod storage;
+pub mod tabs;
 mod worker_client;
 
 pub use components::app::App;

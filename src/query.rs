@@ -308,7 +308,7 @@ fn encode_pairs(pairs: &[(&str, String)]) -> String {
     pairs.iter().map(|(key, value)| format!("{key}={}", encode(value))).collect::<Vec<_>>().join("&")
 }
 
-fn decode_pairs(search: &str) -> Vec<(String, String)> {
+pub(crate) fn decode_pairs(search: &str) -> Vec<(String, String)> {
     search
         .trim_start_matches('?')
         .split('&')

@@ -181,6 +181,7 @@ async fn markup_in_company_names_is_shown_as_text_and_runs_nothing() {
     let browser = start_browser().await;
     let client = &browser.client;
     open_last_three_months(&relay, client, "customerinvoices", "xml").await;
+    show_tab(client, "invoices").await;
     wait_for(client, ".invoice-table").await;
     let receivers = client.find_all(Locator::Css(".invoice-row td:nth-child(5)")).await.unwrap();
     let mut shown = Vec::new();
@@ -238,6 +239,7 @@ async fn filtering_lines_by_a_customer_agrees_with_its_subtotals_its_csv_and_cra
     let browser = start_browser().await;
     let client = &browser.client;
     let window = open_last_three_months(&relay, client, "invoices", "xml").await;
+    show_tab(client, "lines").await;
     wait_for(client, ".line-table").await;
     let document = billing::xml::parse_invoices(
         &direct(&relay, &format!("/api/documents/demo/v3/invoices?format=xml&{window}")).await,
@@ -351,6 +353,7 @@ async fn filtering_lines_by_a_customer_agrees_with_its_subtotals_its_csv_and_cra
     let cells = first_row.find_all(Locator::Css("td")).await.unwrap().len();
     assert_eq!(cells, headers(client).await.len(), "rows have a cell per shown column");
     open_last_three_months(&relay, client, "invoices", "xml").await;
+    show_tab(client, "lines").await;
     wait_for(client, ".line-table").await;
     let after_reload = headers(client).await;
     assert!(!after_reload.is_empty() && !after_reload.contains(&"VAT".to_owned()), "{after_reload:?}");
@@ -374,6 +377,7 @@ async fn the_margin_view_matches_a_join_computed_here() {
     let browser = start_browser().await;
     let client = &browser.client;
     let window = open_last_three_months(&relay, client, "invoices", "json").await;
+    show_tab(client, "margin").await;
     wait_for(client, ".load-other").await.click().await.unwrap();
     wait_for(client, ".margin-row").await;
 
@@ -411,6 +415,7 @@ async fn the_margin_view_matches_a_join_computed_here() {
     assert!(counts.starts_with(&format!("{} lines matched", report.matched.len())), "{counts}");
 
     // Each line's cost, sale and margin become columns of the lines table.
+    show_tab(client, "lines").await;
     let mut headers = Vec::new();
     for header in client.find_all(Locator::Css(".line-table thead th")).await.unwrap() {
         headers.push(header.text().await.unwrap());
@@ -469,6 +474,7 @@ async fn the_margin_view_matches_a_join_computed_here() {
         !comparison.missing.is_empty() || !comparison.duplicated.is_empty(),
         "the demo's consolidated view is imperfect on purpose"
     );
+    show_tab(client, "margin").await;
     wait_for(client, ".load-consolidated").await.click().await.unwrap();
     let said = text_of(client, ".consolidated-counts").await;
     let expected = format!(
@@ -500,6 +506,9 @@ async fn clicking_a_customer_bar_filters_the_lines_table() {
     }
     let (bar, customer) = chosen.expect("a customer bar");
     bar.click().await.unwrap();
+    wait_for(client, "#panel-lines:not([hidden])").await;
+    let url = client.current_url().await.unwrap();
+    assert!(url.as_str().ends_with("&view=lines"), "a chosen bar shows the lines: {url}");
     let document = billing::xml::parse_invoices(
         &direct(&relay, &format!("/api/documents/demo/v3/invoices?format=xml&{window}")).await,
     )
@@ -519,6 +528,7 @@ async fn clicking_a_customer_bar_filters_the_lines_table() {
 
     wait_for(client, ".clear-all").await.click().await.unwrap();
     // Every invoice's description is "Invoice": the publisher comes from the lines.
+    show_tab(client, "overview").await;
     let publisher_bar = wait_for(client, ".chart:nth-of-type(4) .bar").await;
     let publisher = publisher_bar.attr("data-label").await.unwrap().unwrap();
     publisher_bar.click().await.unwrap();
@@ -570,23 +580,34 @@ async fn the_page_passes_an_axe_core_audit_in_light_and_dark() {
     assert_no_axe_violations(client, "on the empty form").await;
 
     open_last_three_months(&relay, client, "invoices", "xml").await;
-    wait_for(client, ".line-row").await;
+    show_tab(client, "margin").await;
     wait_for(client, ".load-other").await.click().await.unwrap();
     wait_for(client, ".margin-row").await;
     wait_for(client, ".load-consolidated").await.click().await.unwrap();
     wait_for(client, ".consolidated-counts").await;
+    show_tab(client, "lines").await;
+    wait_for(client, ".line-row").await;
     wait_for(client, ".column-choice summary").await.click().await.unwrap();
     choose(client, "#line-group", "publisher").await;
     wait_for(client, ".group-row").await;
+    show_tab(client, "invoices").await;
     wait_for(client, ".invoice-row button").await.click().await.unwrap();
     wait_for(client, ".invoice-detail").await;
+    show_tab(client, "changes").await;
+    wait_for(client, ".load-earlier").await.click().await.unwrap();
+    wait_for(client, ".change-total").await;
+    show_tab(client, "exceptions").await;
+    wait_for(client, ".exception-row").await;
     for theme in ["light", "dark"] {
         choose(client, ".theme select", theme).await;
-        assert_no_axe_violations(
-            client,
-            &format!("with results, the margin and groups shown, in {theme} colours"),
-        )
-        .await;
+        for tab in billing_portal::tabs::Tab::ALL {
+            show_tab(client, tab.slug()).await;
+            assert_no_axe_violations(
+                client,
+                &format!("on the {} tab, everything loaded, in {theme} colours", tab.label()),
+            )
+            .await;
+        }
     }
     client.clone().close().await.unwrap();
 }
@@ -597,7 +618,6 @@ async fn a_corrected_publisher_filters_the_lines_and_is_remembered() {
     let browser = start_browser().await;
     let client = &browser.client;
     let window = open_last_three_months(&relay, client, "invoices", "xml").await;
-    wait_for(client, ".line-row").await;
     let document = billing::xml::parse_invoices(
         &direct(&relay, &format!("/api/documents/demo/v3/invoices?format=xml&{window}")).await,
     )
@@ -631,12 +651,14 @@ async fn a_corrected_publisher_filters_the_lines_and_is_remembered() {
         assert!(tokio::time::Instant::now() < deadline, "the filter offers {values:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    show_tab(client, "lines").await;
     choose(client, "#line-publisher", "Test Publisher B.V.").await;
     wait_for_line_count(client, theirs, total).await;
 
     // Fetched again, the correction holds from the start.
     client.refresh().await.unwrap();
-    wait_for(client, ".line-row").await;
+    wait_for(client, "#panel-lines:not([hidden]) .line-row").await;
+    show_tab(client, "overview").await;
     wait_for(client, ".publishers summary").await.click().await.unwrap();
     let field = wait_for(client, &format!(".publisher-row[data-product='{product}'] .publisher-input")).await;
     assert_eq!(field.prop("value").await.unwrap().as_deref(), Some("Test Publisher B.V."));
@@ -652,9 +674,12 @@ async fn every_exceptions_count_is_crates_billings_on_direct_downloads() {
     let browser = start_browser().await;
     let client = &browser.client;
     let window = open_last_three_months(&relay, client, "invoices", "json").await;
+    show_tab(client, "exceptions").await;
     wait_for(client, ".exception-row").await;
+    show_tab(client, "margin").await;
     wait_for(client, ".load-other").await.click().await.unwrap();
     wait_for(client, ".margin-row").await;
+    show_tab(client, "exceptions").await;
     // A threshold most of the demo's margins are under, so the list is long.
     let field = wait_for(client, "#low-margin").await;
     field.clear().await.unwrap();
@@ -730,8 +755,8 @@ async fn changes_between_two_invoice_runs_are_the_comparison_of_direct_downloads
         "{}/?profile=demo&version=v3&endpoint=invoices&format=json&start={start}&end={end}",
         relay.url
     );
-    client.goto(&page).await.unwrap();
-    let button = wait_for(client, ".load-earlier").await;
+    client.goto(&format!("{page}&view=changes")).await.unwrap();
+    let button = wait_for(client, "#panel-changes:not([hidden]) .load-earlier").await;
     assert_eq!(
         button.text().await.unwrap(),
         format!("Compare with {earlier_start} to {earlier_end}"),
@@ -827,8 +852,10 @@ async fn at_laptop_width_chart_text_is_readable_and_no_number_is_cut() {
     let client = &browser.client;
     client.set_window_size(1366, 768).await.unwrap();
     open_last_three_months(&relay, client, "invoices", "xml").await;
+    show_tab(client, "margin").await;
     wait_for(client, ".load-other").await.click().await.unwrap();
     wait_for(client, ".margin-row").await;
+    show_tab(client, "overview").await;
     wait_for(client, ".chart .bar-label").await;
     let smallest: f64 = serde_json::from_value(
         client
@@ -843,6 +870,7 @@ async fn at_laptop_width_chart_text_is_readable_and_no_number_is_cut() {
     assert!(smallest >= 12.0, "the smallest chart text is {smallest:.1} px");
 
     // With the margin joined, the table has every numeric column.
+    show_tab(client, "lines").await;
     let deadline = tokio::time::Instant::now() + STARTUP;
     loop {
         let headers: Vec<String> = serde_json::from_value(
@@ -881,5 +909,96 @@ async fn at_laptop_width_chart_text_is_readable_and_no_number_is_cut() {
     .unwrap();
     assert!(checked > 0);
     assert!(cut.is_empty(), "numbers cut off: {cut:?}");
+    client.clone().close().await.unwrap();
+}
+
+/// The number a tab shows beside its name, without its digit grouping.
+async fn tab_count(client: &Client, tab: &str) -> usize {
+    let text = text_of(client, &format!("#tab-{tab} .tab-count")).await;
+    text.replace([',', '.', '\u{a0}', '\u{202f}'], "").parse().unwrap_or_else(|_| panic!("{tab}: {text:?}"))
+}
+
+async fn selected_tab(client: &Client) -> String {
+    let selected = wait_for(client, "[role='tab'][aria-selected='true']").await;
+    selected.attr("id").await.unwrap().unwrap().trim_start_matches("tab-").to_owned()
+}
+
+#[tokio::test]
+async fn tabs_live_in_the_url_count_their_items_and_back_returns() {
+    let relay = start_relay().await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    let today = chrono::Local::now().date_naive();
+    let (start, end) = billing_portal::query::Preset::LastThreeMonths.window(today);
+    let window = format!("start={start}&end={end}");
+    let link = format!(
+        "{}/?profile=demo&version=v3&endpoint=invoices&format=json&{window}&view=exceptions",
+        relay.url
+    );
+    client.goto(&link).await.unwrap();
+
+    // A shared link opens its tab, and only that tab's panel is shown.
+    wait_for(client, "#panel-exceptions:not([hidden]) .exception-row").await;
+    assert_eq!(selected_tab(client).await, "exceptions");
+    let shown: Vec<String> = serde_json::from_value(
+        client
+            .execute(
+                "return [...document.querySelectorAll('[role=tabpanel]:not([hidden])')].map(p => p.id)",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(shown, ["panel-exceptions"]);
+
+    let document = billing::json::parse_invoices(
+        &direct(&relay, &format!("/api/documents/demo/v3/invoices?format=json&{window}")).await,
+    )
+    .unwrap();
+    assert_eq!(tab_count(client, "invoices").await, document.invoices.len());
+    assert_eq!(tab_count(client, "lines").await, billing::rows::rows(&document).count());
+    let worklist = billing::exceptions::worklist(Some(&document), None, "10".parse().unwrap());
+    let flagged: usize =
+        billing::exceptions::ExceptionKind::ALL.iter().map(|kind| worklist.stake(*kind).0).sum();
+    assert_eq!(tab_count(client, "exceptions").await, flagged, "the worklist's lines");
+    assert!(
+        client.find(Locator::Css("#tab-margin .tab-count")).await.is_err(),
+        "nothing is counted before it is loaded"
+    );
+
+    // Choosing a tab is a step in the history; the keyboard moves along them.
+    show_tab(client, "lines").await;
+    assert!(client.current_url().await.unwrap().as_str().ends_with("&view=lines"));
+    wait_for(client, "#tab-lines").await.send_keys(&fantoccini::key::Key::Right.to_string()).await.unwrap();
+    wait_for(client, "#panel-margin:not([hidden])").await;
+    assert_eq!(selected_tab(client).await, "margin");
+    let focused = client.execute("return document.activeElement.id", vec![]).await.unwrap();
+    assert_eq!(focused, serde_json::json!("tab-margin"), "the focus follows");
+    wait_for(client, ".load-other").await.click().await.unwrap();
+    wait_for(client, ".margin-row").await;
+    let sales = billing::json::parse_invoices(
+        &direct(&relay, &format!("/api/documents/demo/v3/customerinvoices?format=json&{window}")).await,
+    )
+    .unwrap();
+    let report = billing::matching::match_documents(&document, &sales);
+    assert_eq!(
+        tab_count(client, "margin").await,
+        report.per_customer.len(),
+        "a row per customer and currency"
+    );
+
+    client.back().await.unwrap();
+    wait_for(client, "#panel-lines:not([hidden])").await;
+    assert!(client.current_url().await.unwrap().as_str().ends_with("&view=lines"));
+    client.back().await.unwrap();
+    wait_for(client, "#panel-exceptions:not([hidden])").await;
+    assert_eq!(selected_tab(client).await, "exceptions");
+    assert!(client.find(Locator::Css(".margin-row")).await.is_ok(), "going back loses nothing loaded");
+
+    // The overview needs no mention in the URL.
+    show_tab(client, "overview").await;
+    let url = client.current_url().await.unwrap();
+    assert!(!url.as_str().contains("view="), "{url}");
     client.clone().close().await.unwrap();
 }

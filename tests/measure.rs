@@ -70,6 +70,7 @@ async fn time_from_last_byte_to_summary() {
         );
     }
     client.set_window_size(1280, 1500).await.unwrap();
+    client.find(Locator::Css("#tab-invoices")).await.unwrap().click().await.unwrap();
     client.find(Locator::Css(".invoice-row button")).await.unwrap().click().await.unwrap();
     client.wait().for_element(Locator::Css(".invoice-detail")).await.unwrap();
     let screenshot = client.screenshot().await.unwrap();
@@ -232,7 +233,7 @@ async fn hundred_thousand_lines() {
     ready_to_fetch(
         client,
         &url,
-        &format!("profile=huge&version=v3&endpoint=invoices&format=json&start={start}&end={end}"),
+        &format!("profile=huge&version=v3&endpoint=invoices&format=json&start={start}&end={end}&view=lines"),
     )
     .await;
     println!(
@@ -340,7 +341,8 @@ async fn nine_hundred_megabytes() {
     let (url, browser) = large_document_browser().await;
     let client = &browser.client;
     let (start, end) = VAST_WINDOW;
-    let query = format!("profile=vast&version=v3&endpoint=invoices&format=json&start={start}&end={end}");
+    let query =
+        format!("profile=vast&version=v3&endpoint=invoices&format=json&start={start}&end={end}&view=lines");
     ready_to_fetch(client, &url, &query).await;
     println!("\nbrowser, {start} to {end} of the vast profile as JSON");
     let outcome = step(

@@ -7,10 +7,12 @@ use worker_protocol::{AmountChange, Answer, ChangesView, ChargeChange, Opened, Q
 
 use crate::{
     components::margin_panel::{Fetched, fetch_into},
+    components::tab_bar::Tabs,
     fetch::{OUT_OF_TURN, ask},
     format,
     loaded::Loaded,
     query::{Query, earlier_window},
+    tabs::Tab,
 };
 
 #[component]
@@ -18,6 +20,15 @@ pub fn ChangesPanel(loaded: Arc<Loaded>) -> impl IntoView {
     let (start, end) = earlier_window(loaded.query.start, loaded.query.end);
     let earlier = Query { start, end, ..loaded.query.clone() };
     let compared = RwSignal::new(Fetched::<ChangesView>::Idle);
+    if let Some(tabs) = use_context::<Tabs>() {
+        Effect::new(move |_| {
+            let count = compared.with(|compared| match compared {
+                Fetched::Loaded(changes) => Some(changes.changes.total),
+                _ => None,
+            });
+            tabs.set_count(Tab::Changes, count);
+        });
+    }
     let status = move || {
         compared.with(|state| match state {
             Fetched::Idle => {

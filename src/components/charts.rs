@@ -6,8 +6,10 @@ use leptos::prelude::*;
 use worker_protocol::{Answer, BarView, ChartsView, Question};
 
 use crate::{
+    components::tab_bar::Tabs,
     fetch::{OUT_OF_TURN, ask},
     format,
+    tabs::Tab,
 };
 
 /// Totals by invoice month, the top ten customers, the split by charge type
@@ -23,6 +25,7 @@ pub fn Charts(
     /// Moves on each correction of a publisher, so the figures are asked again.
     told: Signal<u32>,
 ) -> impl IntoView {
+    let tabs = use_context::<Tabs>();
     let currency = RwSignal::new(currencies.first().cloned().unwrap_or_default());
     let figures = LocalResource::new(move || {
         let currency = currency.get();
@@ -46,9 +49,16 @@ pub fn Charts(
             }
             Some(Ok(charts)) => charts,
         };
+        // A chosen bar narrows the lines and shows them.
+        let narrow = move |change: &dyn Fn(&mut LineFilter)| {
+            filter.update(|filter| change(filter));
+            if let Some(tabs) = tabs {
+                tabs.show(Tab::Lines);
+            }
+        };
         let choose_customer = move |label: String| {
             if label != REST {
-                filter.update(|filter| filter.customer = Some(label));
+                narrow(&|filter| filter.customer = Some(label.clone()));
             }
         };
         let margin_chart = margins.map(|bars| {
@@ -61,15 +71,15 @@ pub fn Charts(
             <BarChart title="Per invoice month" bars=months currency=currency.clone()
                 choose=move |label: String| {
                     if let Some((from, to)) = month_window(&label) {
-                        filter.update(|filter| { filter.from = Some(from); filter.to = Some(to); });
+                        narrow(&|filter| { filter.from = Some(from); filter.to = Some(to); });
                     }
                 } />
             <BarChart title="Top ten customers and the rest" bars=customers currency=currency.clone()
                 choose=choose_customer />
             <BarChart title="Per charge type" bars=charge_types currency=currency.clone()
-                choose=move |label: String| filter.update(|filter| filter.charge_type = Some(label)) />
+                choose=move |label: String| narrow(&|filter| filter.charge_type = Some(label.clone())) />
             <BarChart title="Per publisher" bars=publishers currency=currency.clone()
-                choose=move |label: String| filter.update(|filter| filter.publisher = Some(label)) />
+                choose=move |label: String| narrow(&|filter| filter.publisher = Some(label.clone())) />
             {margin_chart}
         }
         .into_any()

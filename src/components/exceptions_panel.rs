@@ -6,8 +6,10 @@ use worker_protocol::{Answer, DownloadFile, ExceptionsView, FlaggedLine, Listed,
 
 use crate::{
     components::downloads::GeneratedDownload,
+    components::tab_bar::Tabs,
     fetch::{OUT_OF_TURN, ask},
     format, storage,
+    tabs::Tab,
 };
 
 const LOW_MARGIN: &str = "billing-portal.low-margin-percent";
@@ -47,6 +49,15 @@ pub fn ExceptionsPanel(
             })
         }
     });
+    if let Some(tabs) = use_context::<Tabs>() {
+        Effect::new(move |_| {
+            let count = worklist.with(|worklist| match worklist {
+                Some(Ok(view)) => Some(view.kinds.iter().map(|kind| kind.count).sum()),
+                _ => None,
+            });
+            tabs.set_count(Tab::Exceptions, count);
+        });
+    }
     let kinds = move || match worklist.get() {
         None => view! { <p class="loading" role="status">"Looking for exceptions…"</p> }.into_any(),
         Some(Err(message)) => view! { <p class="problem-detail" role="alert">{message}</p> }.into_any(),

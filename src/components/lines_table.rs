@@ -13,11 +13,13 @@ use worker_protocol::{Answer, Choices, DownloadFile, GroupRow, LineWindow, Quest
 
 use crate::{
     columns::{Column, HIDDEN_COLUMNS, parse_hidden, status_line, width_rem, write_hidden},
+    components::tab_bar::Tabs,
     components::{choice_search::ChoiceSearch, downloads::GeneratedDownload},
     fetch::{OUT_OF_TURN, ask},
     format,
     query::month_label,
     storage,
+    tabs::Tab,
 };
 
 /// Rows are this tall (CSS keeps them so); only those in view are rendered.
@@ -88,6 +90,7 @@ pub fn LinesTable(
                 .collect::<Vec<_>>()
         })
     });
+    let tabs = use_context::<Tabs>();
     let sort = RwSignal::new(None::<(Column, bool)>);
     let grouping = RwSignal::new(None::<GroupBy>);
     let scroll_top = RwSignal::new(0_usize);
@@ -133,6 +136,9 @@ pub fn LinesTable(
             Ok(Answer::Lines(lines)) => {
                 failed.set(None);
                 let first = window.with_untracked(Option::is_none);
+                if let Some(tabs) = tabs {
+                    tabs.set_count(Tab::Lines, Some(lines.shown));
+                }
                 window.set(Some((columns, lines)));
                 format::mark("billing:lines-window");
                 if first {

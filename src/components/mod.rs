@@ -19,5 +19,6 @@ pub mod results;
 pub mod sign_in_prompt;
 pub mod subscription_details_view;
 pub mod summary;
+pub mod tab_bar;
 pub mod theme_toggle;
 pub mod transfer_status;

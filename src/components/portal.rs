@@ -9,12 +9,14 @@ use worker_protocol::Slot;
 use crate::{
     api::RelayProblem,
     components::{
-        query_panel::QueryPanel, request_link::RequestLink, results::Results, transfer_status::TransferStatus,
+        query_panel::QueryPanel, request_link::RequestLink, results::Results, tab_bar::Tabs,
+        transfer_status::TransferStatus,
     },
     fetch::{Arrived, FetchError, Stage, open},
     loaded::Loaded,
     query::Query,
     storage,
+    tabs::Tab,
 };
 
 /// Where a fetch stands.
@@ -66,21 +68,37 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
     let remembered =
         storage::recall(LAST_QUERY).and_then(|search| Query::from_search(&search, &profiles, today));
     let fetch_at_once = from_link.is_some();
+    let tabs = Tabs::new(if fetch_at_once {
+        Tab::from_search(&search)
+    } else {
+        storage::recall(LAST_QUERY).map(|search| Tab::from_search(&search)).unwrap_or_default()
+    });
+    provide_context(tabs);
     let initial = from_link.or(remembered).unwrap_or_else(|| Query::default_for(&profiles[0], today));
     let query = RwSignal::new(initial);
     let transfer = RwSignal::new(Transfer::Idle);
     let controller = StoredValue::new_local(None::<AbortController>);
     let generation = StoredValue::new(0u64);
 
-    // The URL and the remembered query follow every change of the query.
+    // The URL and the remembered query follow every change of the query
+    // and the tab; a tab the user chose is a step Back returns from.
     Effect::new(move |_| {
-        let search = query.with(Query::to_search);
+        let search = tabs.current.get().after(&query.with(Query::to_search));
         if let Some(history) = web_sys::window().and_then(|window| window.history().ok()) {
-            let _ =
-                history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("?{search}")));
+            let url = Some(format!("?{search}"));
+            let _ = if tabs.take_step() {
+                history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", url.as_deref())
+            } else {
+                history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", url.as_deref())
+            };
         }
         storage::remember(LAST_QUERY, &search);
     });
+    let going_back = window_event_listener(leptos::ev::popstate, move |_| {
+        let search = web_sys::window().and_then(|window| window.location().search().ok()).unwrap_or_default();
+        tabs.current.set(Tab::from_search(&search));
+    });
+    on_cleanup(move || going_back.remove());
 
     let cancel = move || {
         controller.update_value(|controller| {
@@ -158,7 +176,7 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
         <QueryPanel profiles query today on_fetch=fetch />
         <RequestLink query />
         <TransferStatus transfer on_cancel />
-        <Results transfer />
+        <Results transfer tabs />
     }
     .into_any()
 }

@@ -1,6 +1,6 @@
 use billing::lines::LineFilter;
 use leptos::prelude::*;
-use worker_protocol::{Opened, PublishersView};
+use worker_protocol::{MarginView, Opened, PublishersView};
 
 use crate::{
     components::{
@@ -16,9 +16,11 @@ use crate::{
         publisher_editor::PublisherEditor,
         subscription_details_view::SubscriptionDetailsView,
         summary::SummaryView,
+        tab_bar::{TabBar, TabPanel, Tabs},
     },
     format,
     loaded::empty_window_advice,
+    tabs::Tab,
 };
 
 /// Moves `stage` on a step a frame, to its last.
@@ -36,7 +38,7 @@ fn advance(stage: RwSignal<u8>) {
 
 /// What the last fetch gave: the document rendered, or why there is none.
 #[component]
-pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
+pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
     move || {
         match transfer.get() {
         Transfer::Done(loaded, raw) => {
@@ -54,7 +56,17 @@ pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
                         publishers.set(view.publishers);
                         told.update(|told| *told += 1);
                     };
-                    let other = RwSignal::new(Fetched::Idle);
+                    let other = RwSignal::new(Fetched::<MarginView>::Idle);
+                    tabs.forget_counts();
+                    tabs.set_count(Tab::Invoices, Some(overview.invoices.len()));
+                    tabs.set_count(Tab::Lines, Some(overview.summary.lines));
+                    Effect::new(move |_| {
+                        let margins = other.with(|other| match other {
+                            Fetched::Loaded(margin) => Some(margin.per_customer.len()),
+                            _ => None,
+                        });
+                        tabs.set_count(Tab::Margin, margins);
+                    });
                     // The lines and the charts are asked for again once joined.
                     let joined = Signal::derive(move || other.with(|other| matches!(other, Fetched::Loaded(_))));
                     // The summary and the invoices first, then the margin and
@@ -64,18 +76,25 @@ pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
                     advance(stage);
                     let (analysis_shown, lines_shown) =
                         (Memo::new(move |_| stage.get() >= 1), Memo::new(move |_| stage.get() >= 2));
-                    let (drawn, shown) = (loaded.clone(), overview.clone());
-                    let analysis = move || {
+                    let shown = overview.clone();
+                    let overview_rest = move || {
                         analysis_shown.get().then(|| {
                             view! {
                                 <PublisherEditor products=shown.products.clone() on_told />
-                                <MarginPanel loaded=drawn.clone() other />
-                                <ExceptionsPanel file_stem=drawn.query.file_stem() format=drawn.query.format joined />
-                                <ChangesPanel loaded=drawn.clone() />
                                 <Charts currencies=shown.currencies.clone() filter joined told=told.into() />
                             }
                         })
                     };
+                    let drawn = loaded.clone();
+                    let margin = move || analysis_shown.get().then(|| view! { <MarginPanel loaded=drawn.clone() other /> });
+                    let drawn = loaded.clone();
+                    let exceptions = move || {
+                        analysis_shown.get().then(|| {
+                            view! { <ExceptionsPanel file_stem=drawn.query.file_stem() format=drawn.query.format joined /> }
+                        })
+                    };
+                    let drawn = loaded.clone();
+                    let changes = move || analysis_shown.get().then(|| view! { <ChangesPanel loaded=drawn.clone() /> });
                     let (drawn, shown) = (loaded.clone(), overview.clone());
                     let lines = move || {
                         lines_shown.get().then(|| {
@@ -86,11 +105,21 @@ pub fn Results(transfer: RwSignal<Transfer>) -> impl IntoView {
                             }
                         })
                     };
+                    let (summary, invoices, listed) =
+                        (overview.summary.clone(), overview.invoices.clone(), loaded.clone());
                     view! {
-                        <SummaryView summary=overview.summary.clone() />
-                        <InvoiceList loaded=loaded.clone() invoices=overview.invoices.clone() />
-                        {analysis}
-                        {lines}
+                        <TabBar tabs />
+                        <TabPanel tabs tab=Tab::Overview>
+                            <SummaryView summary />
+                            {overview_rest}
+                        </TabPanel>
+                        <TabPanel tabs tab=Tab::Invoices>
+                            <InvoiceList loaded=listed invoices />
+                        </TabPanel>
+                        <TabPanel tabs tab=Tab::Lines>{lines}</TabPanel>
+                        <TabPanel tabs tab=Tab::Margin>{margin}</TabPanel>
+                        <TabPanel tabs tab=Tab::Changes>{changes}</TabPanel>
+                        <TabPanel tabs tab=Tab::Exceptions>{exceptions}</TabPanel>
                     }
                     .into_any()
                 }

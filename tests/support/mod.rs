@@ -180,6 +180,12 @@ pub async fn text_of(client: &Client, css: &str) -> String {
     wait_for(client, css).await.text().await.unwrap()
 }
 
+/// Shows the tab whose URL name is `tab` and waits for its panel.
+pub async fn show_tab(client: &Client, tab: &str) {
+    wait_for(client, &format!("#tab-{tab}")).await.click().await.unwrap();
+    wait_for(client, &format!("#panel-{tab}:not([hidden])")).await;
+}
+
 pub async fn choose(client: &Client, select: &str, value: &str) {
     wait_for(client, &format!("{select} option[value='{value}']")).await.click().await.unwrap();
 }

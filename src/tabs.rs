@@ -1,0 +1,124 @@
+//! The views of a loaded document that the tabs switch between. The chosen
+//! one lives in the page's URL as `view=`, so a shared link opens it and
+//! Back returns to the one before. Pure, so it is tested natively.
+
+use crate::query::decode_pairs;
+
+const PARAMETER: &str = "view";
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tab {
+    /// The summary, the totals per currency and the charts.
+    #[default]
+    Overview,
+    Invoices,
+    Lines,
+    Margin,
+    Changes,
+    Exceptions,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 6] =
+        [Tab::Overview, Tab::Invoices, Tab::Lines, Tab::Margin, Tab::Changes, Tab::Exceptions];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Overview => "Overview",
+            Tab::Invoices => "Invoices",
+            Tab::Lines => "Lines",
+            Tab::Margin => "Margin",
+            Tab::Changes => "Changes",
+            Tab::Exceptions => "Exceptions",
+        }
+    }
+
+    /// The name in the URL, also the stem of the tab's element ids.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Tab::Overview => "overview",
+            Tab::Invoices => "invoices",
+            Tab::Lines => "lines",
+            Tab::Margin => "margin",
+            Tab::Changes => "changes",
+            Tab::Exceptions => "exceptions",
+        }
+    }
+
+    /// The tab a URL's search string names; the overview when it names
+    /// none or one that does not exist, so a mistyped link still opens.
+    pub fn from_search(search: &str) -> Tab {
+        decode_pairs(search)
+            .into_iter()
+            .find(|(key, _)| key == PARAMETER)
+            .and_then(|(_, value)| Tab::ALL.into_iter().find(|tab| tab.slug() == value))
+            .unwrap_or_default()
+    }
+
+    /// The tab a key moves to from this one, as the WAI-ARIA tabs pattern
+    /// has it: arrows go round, Home and End go to the ends.
+    pub fn moved(self, key: &str) -> Option<Tab> {
+        let (at, count) = (self as usize, Tab::ALL.len());
+        let to = match key {
+            "ArrowRight" => (at + 1) % count,
+            "ArrowLeft" => (at + count - 1) % count,
+            "Home" => 0,
+            "End" => count - 1,
+            _ => return None,
+        };
+        Some(Tab::ALL[to])
+    }
+
+    /// The page's search string: the query's, then this tab unless it is
+    /// the overview, which needs no mention.
+    pub fn after(self, query_search: &str) -> String {
+        match self {
+            Tab::Overview => query_search.to_owned(),
+            tab => format!("{query_search}&{PARAMETER}={}", tab.slug()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tab_goes_into_the_url_and_comes_back() {
+        let query = "profile=demo&version=v3&endpoint=invoices&format=xml&start=2026-01-01&end=2026-03-31";
+        for tab in Tab::ALL {
+            let search = tab.after(query);
+            assert!(search.starts_with(query), "{search}");
+            assert_eq!(Tab::from_search(&format!("?{search}")), tab, "{search}");
+        }
+        assert_eq!(Tab::Overview.after(query), query, "the default view is not spelled out");
+        assert_eq!(Tab::Lines.after(query), format!("{query}&view=lines"));
+    }
+
+    #[test]
+    fn a_missing_or_unknown_view_opens_the_overview() {
+        assert_eq!(Tab::from_search(""), Tab::Overview);
+        assert_eq!(Tab::from_search("?profile=demo"), Tab::Overview);
+        assert_eq!(Tab::from_search("?view=ledger"), Tab::Overview);
+        assert_eq!(Tab::from_search("?view=Lines"), Tab::Overview, "the slugs are lowercase, as written");
+        assert_eq!(Tab::from_search("?profile=demo&view=exceptions&x=1"), Tab::Exceptions);
+    }
+
+    #[test]
+    fn arrows_go_round_and_home_and_end_go_to_the_ends() {
+        assert_eq!(Tab::Overview.moved("ArrowRight"), Some(Tab::Invoices));
+        assert_eq!(Tab::Exceptions.moved("ArrowRight"), Some(Tab::Overview));
+        assert_eq!(Tab::Overview.moved("ArrowLeft"), Some(Tab::Exceptions));
+        assert_eq!(Tab::Margin.moved("ArrowLeft"), Some(Tab::Lines));
+        assert_eq!(Tab::Lines.moved("Home"), Some(Tab::Overview));
+        assert_eq!(Tab::Lines.moved("End"), Some(Tab::Exceptions));
+        assert_eq!(Tab::Lines.moved("Enter"), None);
+    }
+
+    #[test]
+    fn slugs_and_labels_are_distinct() {
+        let slugs: std::collections::BTreeSet<_> = Tab::ALL.iter().map(|tab| tab.slug()).collect();
+        let labels: std::collections::BTreeSet<_> = Tab::ALL.iter().map(|tab| tab.label()).collect();
+        assert_eq!((slugs.len(), labels.len()), (Tab::ALL.len(), Tab::ALL.len()));
+    }
+}
