@@ -119,14 +119,15 @@ async fn pause(milliseconds: i32) {
 
 #[wasm_bindgen_test]
 async fn the_lines_table_takes_the_search_at_once_and_says_when_its_rows_cannot_come() {
-    use billing::lines::LineFilter;
-    use billing_portal::components::lines_table::LinesTable;
+    use billing_portal::components::lines_table::{LinesTable, TableView};
     let container = fresh_container();
-    let filter = RwSignal::new(LineFilter::default());
+    let joined = Signal::derive(|| false);
+    let view = TableView::new(joined);
+    let filter = view.filter;
     let _mounted = leptos::mount::mount_to(container.clone(), move || {
         view! {
             <LinesTable choices=Default::default() total=3 file_stem="invoices".to_owned()
-                format=billing::Format::Json filter joined=Signal::derive(|| false)
+                format=billing::Format::Json view joined
                 publishers=Signal::derive(Vec::new) told=Signal::derive(|| 0) />
         }
     });

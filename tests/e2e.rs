@@ -1002,3 +1002,135 @@ async fn tabs_live_in_the_url_count_their_items_and_back_returns() {
     assert!(!url.as_str().contains("view="), "{url}");
     client.clone().close().await.unwrap();
 }
+
+/// A sheet of a workbook, header first.
+fn sheet(workbook: &[u8], name: &str) -> Vec<Vec<calamine::Data>> {
+    use calamine::Reader;
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(workbook.to_vec())).unwrap();
+    workbook.worksheet_range(name).unwrap().rows().map(<[calamine::Data]>::to_vec).collect()
+}
+
+/// A number cell as the decimal it was written from (Excel's double is the
+/// nearest to it, and its shortest form gives it back), or text as it is.
+fn cell_text(cell: &calamine::Data) -> String {
+    match cell {
+        calamine::Data::Float(number) => number.to_string(),
+        calamine::Data::Int(number) => number.to_string(),
+        calamine::Data::Empty => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn decimal(cell: &calamine::Data) -> rust_decimal::Decimal {
+    cell_text(cell).parse().unwrap_or_else(|_| panic!("{cell:?} is not a number"))
+}
+
+#[tokio::test]
+async fn the_workbook_read_back_has_the_pages_totals_and_the_tables_lines() {
+    let relay = start_relay().await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    let window = open_last_three_months(&relay, client, "invoices", "json").await;
+    show_tab(client, "margin").await;
+    wait_for(client, ".load-other").await.click().await.unwrap();
+    wait_for(client, ".margin-row").await;
+    show_tab(client, "changes").await;
+    wait_for(client, ".load-earlier").await.click().await.unwrap();
+    wait_for(client, ".change-total").await;
+
+    // The lines of one charge type, largest amount first.
+    show_tab(client, "lines").await;
+    let purchases = billing::json::parse_invoices(
+        &direct(&relay, &format!("/api/documents/demo/v3/invoices?format=json&{window}")).await,
+    )
+    .unwrap();
+    let total = billing::rows::rows(&purchases).count();
+    let charge = billing::rows::rows(&purchases).find_map(|row| row.line.charge_type.clone()).unwrap();
+    let theirs: Vec<_> = billing::rows::rows(&purchases)
+        .filter(|row| row.line.charge_type.as_deref() == Some(&charge))
+        .collect();
+    assert!(theirs.len() < total, "{charge} is some of the lines");
+    choose(client, "#line-charge", &charge).await;
+    wait_for_line_count(client, theirs.len(), total).await;
+    client
+        .execute(
+            "[...document.querySelectorAll('button.sort')].find(b => b.textContent.startsWith('Amount')).click()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    wait_for(client, "th[aria-sort='ascending']").await;
+    let table_headers: Vec<String> = serde_json::from_value(
+        client
+            .execute("return [...document.querySelectorAll('.line-table thead th')].map(th => th.textContent.trim())", vec![])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+
+    let workbook = download(&browser, ".download[data-file$='.xlsx']").await;
+    use calamine::Reader;
+    let names =
+        calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(std::io::Cursor::new(workbook.clone()))
+            .unwrap()
+            .sheet_names();
+    assert_eq!(names, ["Summary", "Invoices", "Lines", "Margin", "Changes", "Exceptions"]);
+
+    // The summary's totals are the page's, to the cent.
+    let summary = sheet(&workbook, "Summary");
+    let page: Vec<(String, String, String)> = page_totals(client).await;
+    let mut from_workbook = Vec::new();
+    for row in summary[1..].iter().take_while(|row| row[0] != calamine::Data::Empty) {
+        from_workbook.push((cell_text(&row[0]), decimal(&row[3]).to_string(), decimal(&row[4]).to_string()));
+    }
+    let normalised = |totals: Vec<(String, String, String)>| -> Vec<(String, rust_decimal::Decimal, rust_decimal::Decimal)> {
+        totals.into_iter().map(|(currency, excluding, vat)| (currency, excluding.parse().unwrap(), vat.parse().unwrap())).collect()
+    };
+    assert_eq!(normalised(from_workbook), normalised(page), "the workbook's totals are the page's");
+
+    // The lines are the table's: its filter, its order, its columns.
+    let lines = sheet(&workbook, "Lines");
+    let headers: Vec<String> = lines[0].iter().map(cell_text).collect();
+    let mut expected_headers = Vec::new();
+    for header in &table_headers {
+        match header.trim_end_matches(['▲', '▼']).trim() {
+            "Period" => expected_headers.extend(["Start".to_owned(), "End".to_owned()]),
+            header => expected_headers.push(header.to_owned()),
+        }
+    }
+    expected_headers.push("Currency".to_owned());
+    assert_eq!(headers, expected_headers);
+    assert_eq!(lines.len() - 1, theirs.len(), "exactly the filtered lines");
+    let amount_at = headers.iter().position(|header| header == "Amount").unwrap();
+    let amounts: Vec<rust_decimal::Decimal> = lines[1..].iter().map(|row| decimal(&row[amount_at])).collect();
+    assert!(amounts.windows(2).all(|pair| pair[0] <= pair[1]), "in the table's order");
+    let mut expected_amounts: Vec<_> =
+        theirs.iter().map(|row| row.line.extended_price.unwrap_or_default()).collect();
+    expected_amounts.sort();
+    assert_eq!(amounts, expected_amounts, "the amounts are crates/billing's");
+
+    // The margin per customer is the join's; the worklist is crates/billing's.
+    let sales = billing::json::parse_invoices(
+        &direct(&relay, &format!("/api/documents/demo/v3/customerinvoices?format=json&{window}")).await,
+    )
+    .unwrap();
+    let margins =
+        billing::matching::MarginSummary::from(billing::matching::match_documents(&purchases, &sales));
+    let margin_rows = sheet(&workbook, "Margin");
+    let from_workbook: Vec<(String, String, rust_decimal::Decimal, rust_decimal::Decimal)> = margin_rows[1..]
+        .iter()
+        .map(|row| (cell_text(&row[0]), cell_text(&row[1]), decimal(&row[2]), decimal(&row[3])))
+        .collect();
+    let expected: Vec<_> = margins
+        .per_customer
+        .iter()
+        .map(|((customer, currency), margin)| (customer.clone(), currency.clone(), margin.cost, margin.sale))
+        .collect();
+    assert_eq!(from_workbook, expected);
+    let threshold = "10".parse().unwrap();
+    let worklist = billing::exceptions::worklist(Some(&purchases), Some(&sales), threshold);
+    let flagged: usize = worklist.kinds.values().map(Vec::len).sum();
+    assert_eq!(sheet(&workbook, "Exceptions").len() - 1, flagged, "every line on the worklist");
+    client.clone().close().await.unwrap();
+}

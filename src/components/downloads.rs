@@ -1,9 +1,15 @@
 use std::sync::Arc;
 
 use leptos::{prelude::*, task::spawn_local};
-use worker_protocol::{Answer, DownloadFile, Opened, Question};
+use worker_protocol::{Answer, DownloadFile, Opened, Question, workbook_file_name};
 
-use crate::{fetch::ask, format, loaded::Loaded, storage};
+use crate::{
+    components::{exceptions_panel::low_margin_percent, lines_table::TableView},
+    fetch::ask,
+    format,
+    loaded::Loaded,
+    storage,
+};
 
 const SEMICOLON: &str = "billing-portal.csv-semicolon";
 const EXCEL_BOM: &str = "billing-portal.csv-excel-bom";
@@ -17,10 +23,16 @@ fn remember(choice: RwSignal<bool>, key: &str, chosen: bool) {
     choice.set(chosen);
 }
 
-/// The raw file exactly as received, the price lines as CSV, and the
-/// document in the other format.
+/// The raw file exactly as received, the price lines as CSV, the document
+/// in the other format, and the workbook of everything loaded.
 #[component]
-pub fn Downloads(loaded: Arc<Loaded>, raw: web_sys::Blob) -> impl IntoView {
+pub fn Downloads(
+    loaded: Arc<Loaded>,
+    raw: web_sys::Blob,
+    /// The lines table, whose filter, order and columns the workbook's
+    /// lines follow; none when the document has no lines.
+    table: Option<TableView>,
+) -> impl IntoView {
     let (stem, format) = (loaded.query.file_stem(), loaded.query.format);
     let semicolon = RwSignal::new(remembered(SEMICOLON).unwrap_or_else(|| {
         // Where the browser writes a decimal comma, spreadsheets expect `;`.
@@ -35,8 +47,20 @@ pub fn Downloads(loaded: Arc<Loaded>, raw: web_sys::Blob) -> impl IntoView {
             excel_bom: excel_bom.get_untracked(),
         },
     };
+    let workbook = table.map(|table| {
+        let question = move || Question::Download {
+            file: DownloadFile::Workbook {
+                filter: table.filter.get_untracked(),
+                sort: table.sort.get_untracked(),
+                columns: table.columns.get_untracked(),
+                low_margin_percent: low_margin_percent(),
+            },
+        };
+        view! { <GeneratedDownload file_name=workbook_file_name(&stem) label="Workbook (.xlsx)".to_owned() question /> }
+    });
     view! {
         <section class="downloads" aria-label="Downloads">
+            {workbook}
             <BlobLink blob=raw file_name=loaded.raw_file_name()
                 label=format!("Raw file as received ({})", format::bytes(loaded.raw_size)) />
             <GeneratedDownload file_name=DownloadFile::OtherFormat.file_name(&stem, format)

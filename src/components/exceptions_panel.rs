@@ -15,6 +15,11 @@ use crate::{
 const LOW_MARGIN: &str = "billing-portal.low-margin-percent";
 const DEFAULT_LOW_MARGIN: &str = "10";
 
+/// The margin % under which a margin is low, as the user last set it.
+pub fn low_margin_percent() -> String {
+    storage::recall(LOW_MARGIN).unwrap_or_else(|| DEFAULT_LOW_MARGIN.to_owned())
+}
+
 #[component]
 pub fn ExceptionsPanel(
     file_stem: String,
@@ -23,8 +28,7 @@ pub fn ExceptionsPanel(
     /// kinds are looked for too.
     joined: Signal<bool>,
 ) -> impl IntoView {
-    let threshold =
-        RwSignal::new(storage::recall(LOW_MARGIN).unwrap_or_else(|| DEFAULT_LOW_MARGIN.to_owned()));
+    let threshold = RwSignal::new(low_margin_percent());
     let worklist = LocalResource::new(move || {
         let low_margin_percent = threshold.get();
         joined.track();

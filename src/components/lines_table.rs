@@ -1,3 +1,4 @@
+use std::collections::BTreeSet;
 use std::sync::{
     Arc,
     atomic::{AtomicU64, Ordering},
@@ -60,6 +61,35 @@ fn ask_latest(
     });
 }
 
+/// What the lines table shows: its filter, order and columns. The charts
+/// set the filter; the workbook takes all three.
+#[derive(Clone, Copy)]
+pub struct TableView {
+    pub filter: RwSignal<LineFilter>,
+    pub sort: RwSignal<Option<(Column, bool)>>,
+    hidden: RwSignal<BTreeSet<Column>>,
+    pub columns: Memo<Vec<Column>>,
+}
+
+impl TableView {
+    /// The columns the user left shown, with the margin's once `joined`.
+    pub fn new(joined: Signal<bool>) -> Self {
+        let hidden = RwSignal::new(
+            storage::recall(HIDDEN_COLUMNS).map(|text| parse_hidden(&text)).unwrap_or_default(),
+        );
+        let columns = Memo::new(move |_| {
+            let joined = joined.get();
+            hidden.with(|hidden| {
+                Column::ALL
+                    .into_iter()
+                    .filter(|column| !hidden.contains(column) && (joined || !column.needs_margin()))
+                    .collect::<Vec<_>>()
+            })
+        });
+        Self { filter: RwSignal::new(LineFilter::default()), sort: RwSignal::new(None), hidden, columns }
+    }
+}
+
 /// Every price line, searchable, filterable, sortable and groupable; the
 /// worker holds them, and only the rows in view come to the page.
 #[component]
@@ -69,8 +99,8 @@ pub fn LinesTable(
     total: usize,
     file_stem: String,
     format: Format,
-    /// Shared with the charts, whose bars set it.
-    filter: RwSignal<LineFilter>,
+    /// Its filter is shared with the charts, whose bars set it.
+    view: TableView,
     /// Whether the other side of the margin is joined: then each line has
     /// its cost, sale and margin.
     joined: Signal<bool>,
@@ -79,19 +109,8 @@ pub fn LinesTable(
     /// Moves on each correction of a publisher, so the lines are asked again.
     told: Signal<u32>,
 ) -> impl IntoView {
-    let hidden =
-        RwSignal::new(storage::recall(HIDDEN_COLUMNS).map(|text| parse_hidden(&text)).unwrap_or_default());
-    let shown_columns = Memo::new(move |_| {
-        let joined = joined.get();
-        hidden.with(|hidden| {
-            Column::ALL
-                .into_iter()
-                .filter(|column| !hidden.contains(column) && (joined || !column.needs_margin()))
-                .collect::<Vec<_>>()
-        })
-    });
+    let TableView { filter, sort, hidden, columns: shown_columns } = view;
     let tabs = use_context::<Tabs>();
-    let sort = RwSignal::new(None::<(Column, bool)>);
     let grouping = RwSignal::new(None::<GroupBy>);
     let scroll_top = RwSignal::new(0_usize);
     let viewport = NodeRef::<leptos::html::Div>::new();

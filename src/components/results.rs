@@ -1,4 +1,3 @@
-use billing::lines::LineFilter;
 use leptos::prelude::*;
 use worker_protocol::{MarginView, Opened, PublishersView};
 
@@ -9,7 +8,7 @@ use crate::{
         downloads::Downloads,
         exceptions_panel::ExceptionsPanel,
         invoice_list::InvoiceList,
-        lines_table::LinesTable,
+        lines_table::{LinesTable, TableView},
         margin_panel::{Fetched, MarginPanel},
         portal::Transfer,
         problem_view::ProblemView,
@@ -42,14 +41,13 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
     move || {
         match transfer.get() {
         Transfer::Done(loaded, raw) => {
-            let downloads = view! { <Downloads loaded=loaded.clone() raw /> };
+            let mut table = None;
             let body = match &loaded.opened {
                 Opened::Invoices(overview) if overview.invoices.is_empty() => view! {
                     <p class="empty" role="status">{empty_window_advice(&loaded.query)}</p>
                 }
                 .into_any(),
                 Opened::Invoices(overview) => {
-                    let filter = RwSignal::new(LineFilter::default());
                     let publishers = RwSignal::new(overview.choices.publishers.clone());
                     let told = RwSignal::new(0u32);
                     let on_told = move |view: PublishersView| {
@@ -69,6 +67,9 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
                     });
                     // The lines and the charts are asked for again once joined.
                     let joined = Signal::derive(move || other.with(|other| matches!(other, Fetched::Loaded(_))));
+                    let view = TableView::new(joined);
+                    table = Some(view);
+                    let filter = view.filter;
                     // The summary and the invoices first, then the margin and
                     // the charts, then the lines, each a frame after the one
                     // before: no one task draws everything.
@@ -100,7 +101,7 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
                         lines_shown.get().then(|| {
                             view! {
                                 <LinesTable choices=shown.choices.clone() total=shown.summary.lines
-                                    file_stem=drawn.query.file_stem() format=drawn.query.format filter joined
+                                    file_stem=drawn.query.file_stem() format=drawn.query.format view joined
                                     publishers=publishers.into() told=told.into() />
                             }
                         })
@@ -128,6 +129,7 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
                 }
                 Opened::Margin(_) | Opened::Comparison(_) | Opened::Changes(_) => ().into_any(),
             };
+            let downloads = view! { <Downloads loaded=loaded.clone() raw table /> };
             view! { <section class="results">{downloads}{body}</section> }.into_any()
         }
         Transfer::Refused(problem) => view! { <ProblemView problem /> }.into_any(),

@@ -6,6 +6,7 @@ mod gathering;
 mod products;
 mod reconciliation;
 mod views;
+mod workbook;
 
 use std::sync::Arc;
 
@@ -35,6 +36,7 @@ use gathering::Gathering;
 use products::Products;
 pub use reconciliation::LISTED;
 pub use views::{announcement, discrepancy_notes, summary};
+use workbook::{Exceptions, WorkbookParts, write_workbook};
 
 /// The most rows one window may ask for: a screen's worth, many times over.
 pub const MOST_ROWS: u32 = 1_000;
@@ -452,6 +454,34 @@ impl Workspace {
 
     fn download(&mut self, file: &DownloadFile) -> Result<Reply, String> {
         let bytes = match file {
+            DownloadFile::Workbook { filter, sort, columns, low_margin_percent } => {
+                self.ordered(filter, *sort)?;
+                let (worklist, _) = self.worklist(low_margin_percent)?;
+                let (purchases, sales) = self.sides()?;
+                let (purchases, sales) = (listed_rows(purchases), listed_rows(sales));
+                let (_, invoices) = self.invoices()?;
+                let indexes = self.order.as_ref().map(|order| order.indexes.as_slice()).unwrap_or_default();
+                let lines: Vec<LineRow<'_>> =
+                    indexes.iter().map(|&index| invoices.table.row(index)).collect();
+                let columns: Vec<Column> = columns
+                    .iter()
+                    .copied()
+                    .filter(|column| self.margins.is_some() || !column.needs_margin())
+                    .collect();
+                write_workbook(&WorkbookParts {
+                    document: &invoices.document,
+                    lines: &lines,
+                    columns: &columns,
+                    publishers: invoices.table.publishers(),
+                    margins: self.margins.as_deref(),
+                    changes: self.earlier.as_ref().map(|earlier| &earlier.comparison),
+                    exceptions: Some(Exceptions {
+                        worklist: &worklist,
+                        purchases: &purchases,
+                        sales: &sales,
+                    }),
+                })?
+            }
             DownloadFile::Exceptions { low_margin_percent } => {
                 let (worklist, _) = self.worklist(low_margin_percent)?;
                 let (purchases, sales) = self.sides()?;

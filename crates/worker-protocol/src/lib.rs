@@ -28,7 +28,7 @@ pub use views::*;
 /// Bumped whenever a message changes shape. The worker's files are not
 /// content-hashed, so a page and a worker from different builds can meet;
 /// the worker says its version first and the page refuses a mismatch.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 /// Where an opened document goes. The page shows the main document; the
 /// other side of the margin and the vendor's consolidated view are read
@@ -105,6 +105,15 @@ pub enum DownloadFile {
     ShownLines { filter: LineFilter, sort: Option<(Column, bool)> },
     /// Every line on the worklist, with its kind and amount at stake.
     Exceptions { low_margin_percent: String },
+    /// The workbook: the summary, the invoices, the lines as the table
+    /// shows them (filter, order and columns), and the margin, the changes
+    /// and the worklist once loaded.
+    Workbook {
+        filter: LineFilter,
+        sort: Option<(Column, bool)>,
+        columns: Vec<Column>,
+        low_margin_percent: String,
+    },
 }
 
 impl DownloadFile {
@@ -115,6 +124,7 @@ impl DownloadFile {
             Self::Csv { .. } => format!("{file_stem}.csv"),
             Self::ShownLines { .. } => format!("{file_stem}_lines.csv"),
             Self::Exceptions { .. } => format!("{file_stem}_exceptions.csv"),
+            Self::Workbook { .. } => workbook_file_name(file_stem),
         }
     }
 
@@ -122,11 +132,18 @@ impl DownloadFile {
         match self {
             Self::OtherFormat => format.other().media_type(),
             Self::Csv { .. } | Self::ShownLines { .. } | Self::Exceptions { .. } => CSV_MEDIA_TYPE,
+            Self::Workbook { .. } => XLSX_MEDIA_TYPE,
         }
     }
 }
 
 pub const CSV_MEDIA_TYPE: &str = "text/csv";
+pub const XLSX_MEDIA_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The workbook's name, from the document's `file_stem`: whatever it holds.
+pub fn workbook_file_name(file_stem: &str) -> String {
+    format!("{file_stem}.xlsx")
+}
 
 /// The name of one invoice's file, by its number: only letters, digits and
 /// dashes are kept from it.
