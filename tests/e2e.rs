@@ -814,6 +814,66 @@ async fn changes_between_two_invoice_runs_are_the_comparison_of_direct_downloads
     let count =
         |figures: &Option<billing::changes::Figures>| figures.as_ref().map_or(0, |figures| figures.lines);
     assert_eq!(lines, count(&largest.before) + count(&largest.after), "its lines, before and now");
+
+    // A chart per currency of the customers whose total moved most.
+    let mut moved: Vec<(&(String, String), &billing::changes::BeforeAfter)> =
+        expected.per_customer.iter().filter(|(_, amounts)| amounts.difference() != 0.into()).collect();
+    moved.sort_by_key(|(_, amounts)| std::cmp::Reverse(amounts.difference().abs()));
+    for currency in expected.per_currency.keys() {
+        let mut largest: Vec<String> = moved
+            .iter()
+            .filter(|((_, in_currency), _)| in_currency == currency)
+            .take(10)
+            .map(|((customer, _), _)| customer.clone())
+            .collect();
+        if largest.is_empty() {
+            continue;
+        }
+        let title = format!("Change per customer in {currency}: the {} largest", largest.len());
+        let mut charted: Vec<String> = serde_json::from_value(
+            client
+                .execute(
+                    "return [...document.querySelectorAll('.changes .chart')].filter(chart => chart.querySelector('figcaption').textContent === arguments[0]).flatMap(chart => [...chart.querySelectorAll('.bar')].map(bar => bar.dataset.label))",
+                    vec![serde_json::json!(title)],
+                )
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        largest.sort();
+        charted.sort();
+        assert_eq!(charted, largest, "{title}");
+    }
+
+    // Listed by customer, as the reader asks; the worker sorts every charge.
+    choose(client, "#change-order", "customer").await;
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    loop {
+        let customers: Vec<String> = serde_json::from_value(
+            client
+                .execute("return [...document.querySelectorAll('.charge-change td:first-child')].map(td => td.textContent)", vec![])
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        let mut by_name: Vec<String> =
+            expected.changes.iter().map(|change| change.key.customer.clone()).collect();
+        by_name.sort();
+        by_name.truncate(customers.len());
+        if !customers.is_empty() && customers == by_name {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "listed {customers:?}, not {by_name:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // A customer's bar shows that customer's lines.
+    let bar = wait_for(client, ".changes .chart .bar").await;
+    let customer = bar.attr("data-label").await.unwrap().unwrap();
+    bar.click().await.unwrap();
+    wait_for(client, "#panel-lines:not([hidden])").await;
+    let chips = text_of(client, ".chips").await;
+    assert!(chips.contains(&format!("Customer: {customer}")), "{chips}");
     client.clone().close().await.unwrap();
 }
 
@@ -868,6 +928,26 @@ async fn at_laptop_width_chart_text_is_readable_and_no_number_is_cut() {
     )
     .unwrap();
     assert!(smallest >= 12.0, "the smallest chart text is {smallest:.1} px");
+    let months: Vec<String> = serde_json::from_value(
+        client
+            .execute(
+                "return [...document.querySelectorAll('.chart.columns .bar')].map(bar => bar.dataset.label)",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(months.len() >= 2, "{months:?}");
+    assert!(months.windows(2).all(|pair| pair[0] < pair[1]), "months as columns in time order: {months:?}");
+    let lefts: Vec<f64> = serde_json::from_value(
+        client
+            .execute("return [...document.querySelectorAll('.chart.columns .bar rect:not(.hit)')].map(rect => rect.getBoundingClientRect().left)", vec![])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(lefts.windows(2).all(|pair| pair[0] < pair[1]), "side by side, left to right: {lefts:?}");
 
     // With the margin joined, the table has every numeric column.
     show_tab(client, "lines").await;

@@ -313,6 +313,21 @@ async fn hundred_thousand_lines() {
             .await;
     phase_line(&format!("scrolling ({SCROLL_STEPS} jumps)"), None, &scrolled["phase"]);
     let memory = step(client, "return await bench.memory();").await;
+    let workbook = step(
+        client,
+        r#"
+        const button = document.querySelector(".download[data-file$='.xlsx']");
+        const started = performance.now();
+        button.click();
+        await bench.until(() => button.getAttribute('aria-busy') === 'true');
+        await bench.until(() => button.getAttribute('aria-busy') === 'false');
+        const took = performance.now() - started;
+        await bench.settle();
+        return { took, phase: bench.phase() };
+        "#,
+    )
+    .await;
+    phase_line("the workbook (.xlsx)", workbook["took"].as_f64(), &workbook["phase"]);
     let number = |value: &serde_json::Value| value.as_f64().unwrap_or(f64::NAN);
     println!(
         "{} lines; the worker read the document in {:.0} ms after its last byte, first rows {:.0} ms after it; search \"exchange\" left {}; {} customer subtotals",

@@ -2,10 +2,14 @@
 
 use std::sync::Arc;
 
+use billing::lines::LineFilter;
 use leptos::prelude::*;
-use worker_protocol::{AmountChange, Answer, ChangesView, ChargeChange, Opened, Question, Slot, WindowLine};
+use worker_protocol::{
+    AmountChange, Answer, BarView, ChangeOrder, ChangesView, ChargeChange, Opened, Question, Slot, WindowLine,
+};
 
 use crate::{
+    components::bar_chart::BarChart,
     components::margin_panel::{Fetched, fetch_into},
     components::tab_bar::Tabs,
     fetch::{OUT_OF_TURN, ask},
@@ -15,12 +19,21 @@ use crate::{
     tabs::Tab,
 };
 
+/// The customers whose totals moved most, one chart per currency: no bar
+/// ever compares amounts in two currencies.
+const CHARTED: usize = 10;
+
 #[component]
-pub fn ChangesPanel(loaded: Arc<Loaded>) -> impl IntoView {
+pub fn ChangesPanel(
+    loaded: Arc<Loaded>,
+    /// The lines table's filter, which a customer's bar sets.
+    filter: RwSignal<LineFilter>,
+) -> impl IntoView {
+    let tabs = use_context::<Tabs>();
     let (start, end) = earlier_window(loaded.query.start, loaded.query.end);
     let earlier = Query { start, end, ..loaded.query.clone() };
     let compared = RwSignal::new(Fetched::<ChangesView>::Idle);
-    if let Some(tabs) = use_context::<Tabs>() {
+    if let Some(tabs) = tabs {
         Effect::new(move |_| {
             let count = compared.with(|compared| match compared {
                 Fetched::Loaded(changes) => Some(changes.changes.total),
@@ -45,7 +58,19 @@ pub fn ChangesPanel(loaded: Arc<Loaded>) -> impl IntoView {
             }
             Fetched::Loading => view! { <p role="status">{format!("Loading {start} to {end}…")}</p> }.into_any(),
             Fetched::Failed(message) => view! { <p class="problem-detail" role="alert">{message.clone()}</p> }.into_any(),
-            Fetched::Loaded(changes) => report(changes.clone()).into_any(),
+            Fetched::Loaded(changes) => {
+                let show_customer = move |customer: String| {
+                    filter.set(LineFilter { customer: Some(customer), ..LineFilter::default() });
+                    if let Some(tabs) = tabs {
+                        tabs.show(Tab::Lines);
+                    }
+                };
+                view! {
+                    {charts(&changes.per_currency, &changes.per_customer, show_customer)}
+                    <ChangesReport first=changes.clone() />
+                }
+                .into_any()
+            }
         })
     };
     view! {
@@ -62,6 +87,85 @@ fn amount_cells(row: &AmountChange) -> impl IntoView + use<> {
         <td class="number">{format::amount(&row.before, currency)}</td>
         <td class="number">{format::amount(&row.after, currency)}</td>
         <td class="number">{format::amount(&row.difference, currency)}</td>
+    }
+}
+
+/// Per currency, a bar for each of the customers whose total moved most.
+fn charts<Choose: Fn(String) + Send + Sync + Copy + 'static>(
+    per_currency: &[AmountChange],
+    per_customer: &[AmountChange],
+    choose: Choose,
+) -> impl IntoView + use<Choose> {
+    per_currency
+        .iter()
+        .map(|total| {
+            let bars: Vec<BarView> = per_customer
+                .iter()
+                .filter(|row| row.currency == total.currency)
+                .take(CHARTED)
+                .map(|row| BarView { label: row.customer.clone(), amount: row.difference.clone() })
+                .collect();
+            (!bars.is_empty()).then(|| {
+                let title = format!("Change per customer in {}: the {} largest", total.currency, bars.len());
+                view! { <BarChart title bars currency=total.currency.clone() choose /> }
+            })
+        })
+        .collect_view()
+}
+
+/// The totals, customers and charges that changed, listed in the order
+/// the reader picks; the worker sorts, since it holds every charge.
+#[component]
+fn ChangesReport(
+    /// As the comparison first came: the largest difference first.
+    first: ChangesView,
+) -> impl IntoView {
+    let order = RwSignal::new(ChangeOrder::default());
+    let reordered = LocalResource::new(move || {
+        let order = order.get();
+        async move {
+            if order == ChangeOrder::default() {
+                return None;
+            }
+            Some(match ask(Question::Changes { order }).await {
+                Ok((Answer::Changes(changes), _)) => Ok(changes),
+                Ok(_) => Err(OUT_OF_TURN.to_owned()),
+                Err(message) => Err(message),
+            })
+        }
+    });
+    let listed = move || match reordered.get().flatten() {
+        None => report(first.clone()).into_any(),
+        Some(Ok(changes)) => report(changes).into_any(),
+        Some(Err(message)) => view! { <p class="problem-detail" role="alert">{message}</p> }.into_any(),
+    };
+    let options = ChangeOrder::ALL
+        .into_iter()
+        .map(|choice| {
+            let (key, label) = order_names(choice);
+            view! { <option value=key selected=move || order.get() == choice>{label}</option> }
+        })
+        .collect_view();
+    view! {
+        <label class="choice">"List by"
+            <select id="change-order" on:change=move |event| {
+                let chosen = event_target_value(&event);
+                if let Some(choice) = ChangeOrder::ALL.into_iter().find(|choice| order_names(*choice).0 == chosen) {
+                    order.set(choice);
+                }
+            }>{options}</select>
+        </label>
+        {listed}
+    }
+}
+
+/// A list order's name in the page and the words the reader sees.
+fn order_names(order: ChangeOrder) -> (&'static str, &'static str) {
+    match order {
+        ChangeOrder::Difference => ("difference", "largest difference"),
+        ChangeOrder::Customer => ("customer", "customer"),
+        ChangeOrder::Before => ("before", "largest amount before"),
+        ChangeOrder::After => ("after", "largest amount now"),
     }
 }
 
@@ -125,13 +229,13 @@ fn report(changes: ChangesView) -> impl IntoView {
             <tbody>{totals}</tbody>
         </table>
         <table class="change-table">
-            <caption>"Per customer, the largest difference first"</caption>
+            <caption>"Per customer"</caption>
             <thead><tr><th scope="col">"Customer"</th><th scope="col">"Currency"</th><th scope="col" class="number">"Before"</th>
                 <th scope="col" class="number">"Now"</th><th scope="col" class="number">"Difference"</th></tr></thead>
             <tbody>{customers}</tbody>
         </table>
         <table class="change-table">
-            <caption>"Charges that changed, the largest difference first"</caption>
+            <caption>"Charges that changed"</caption>
             <thead><tr><th scope="col">"Customer"</th><th scope="col">"Subscription"</th><th scope="col">"Charge"</th>
                 <th scope="col">"What changed"</th><th scope="col" class="number">"Quantity"</th>
                 <th scope="col" class="number">"Before"</th><th scope="col" class="number">"Now"</th>

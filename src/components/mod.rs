@@ -1,8 +1,10 @@
 pub mod account;
 pub mod app;
+pub mod bar_chart;
 pub mod changes_panel;
 pub mod charts;
 pub mod choice_search;
+pub mod column_chart;
 pub mod downloads;
 pub mod exceptions_panel;
 pub mod invoice_detail;

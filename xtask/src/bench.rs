@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: what a first page load costs, per file and in all,
-//! how fast crates/billing parses a large document beside its floors, and
-//! how fast the emulator streams one.
+//! how fast crates/billing parses a large document beside its floors, how
+//! long the workbook takes at 100,000 lines, and how fast the emulator
+//! streams a document.
 
 use std::{io::Write, path::Path};
 
@@ -16,6 +17,7 @@ pub fn run() -> anyhow::Result<()> {
     toolchain.build_app()?;
     first_load_bytes(&workspace_root().join("dist"))?;
     parse_throughput(&toolchain)?;
+    workbook_time(&toolchain)?;
     emulator_throughput(&toolchain)?;
     crate::relay_bench::run(&toolchain)
 }
@@ -26,6 +28,19 @@ fn emulator_throughput(toolchain: &Toolchain) -> anyhow::Result<()> {
     cmd::run(toolchain.command("cargo").args(["bench", "--package", "vendor-sim", "--bench", "stream"]))?;
     let (bytes, speed) = throughput(&workspace_root().join("target/criterion/emulator/stream_xml"))?;
     println!("\nemulator streams a {:.1} MB XML document at {speed:.1} MB/s", bytes as f64 / 1e6);
+    Ok(())
+}
+
+/// Runs the workbook's benchmark: 100,000 lines with the margin, the
+/// changes and the worklist. The benchmark itself prints the file's size.
+fn workbook_time(toolchain: &Toolchain) -> anyhow::Result<()> {
+    cmd::run(toolchain.command("cargo").args(["bench", "--package", "analysis", "--bench", "workbook"]))?;
+    let milliseconds =
+        mean_nanoseconds(&workspace_root().join("target/criterion/workbook_100k/write"))? / 1e6;
+    println!(
+        "
+the workbook at 100,000 lines, natively (criterion mean): {milliseconds:.0} ms"
+    );
     Ok(())
 }
 

@@ -28,8 +28,8 @@ use billing::{
     xml,
 };
 use worker_protocol::{
-    Answer, BarView, ChartsView, Column, DownloadFile, ExceptionRow, ExceptionsView, GroupRow, LineWindow,
-    Listed, Opened, Question, Slot, invoice_file_name,
+    Answer, BarView, ChangeOrder, ChartsView, Column, DownloadFile, ExceptionRow, ExceptionsView, GroupRow,
+    LineWindow, Listed, Opened, Question, Slot, invoice_file_name,
 };
 
 use gathering::Gathering;
@@ -163,6 +163,7 @@ pub struct Reply {
 }
 
 const NOTHING_OPEN: &str = "no document is open; fetch one first";
+const NOT_COMPARED: &str = "fetch an earlier window to compare with first";
 
 /// A document's rows in order, to find flagged lines by their place.
 fn listed_rows(document: Option<&InvoiceDocument>) -> Vec<LineRow<'_>> {
@@ -246,7 +247,7 @@ impl Workspace {
                 let (_, invoices) = self.invoices()?;
                 let (earlier, _) = reading.invoices()?;
                 let comparison = compare(&earlier, &invoices.document);
-                let view = reconciliation::changes_view(&comparison);
+                let view = reconciliation::changes_view(&comparison, ChangeOrder::default());
                 self.earlier = Some(Earlier { document: earlier, comparison });
                 Ok(Opened::Changes(view))
             }
@@ -400,9 +401,13 @@ impl Workspace {
                 });
                 Answer::ExceptionLines(Listed::first(lines, LISTED))
             }
+            Question::Changes { order } => {
+                let earlier = self.earlier.as_ref().ok_or(NOT_COMPARED)?;
+                Answer::Changes(reconciliation::changes_view(&earlier.comparison, *order))
+            }
             Question::ChangeLines { index } => {
                 let (_, invoices) = self.invoices()?;
-                let earlier = self.earlier.as_ref().ok_or("fetch an earlier window to compare with first")?;
+                let earlier = self.earlier.as_ref().ok_or(NOT_COMPARED)?;
                 let change = earlier
                     .comparison
                     .changes_by_difference()

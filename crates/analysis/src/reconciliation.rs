@@ -1,11 +1,13 @@
 //! The margin and the consolidated comparison as the page shows them.
 
 use billing::{
-    changes::{BeforeAfter, Comparison, Figures},
+    changes::{BeforeAfter, Change, Comparison, Figures},
     matching::{ConsolidatedComparison, Margin, MarginSummary, OneSidedLine},
 };
+use rust_decimal::Decimal;
 use worker_protocol::{
-    AmountChange, ChangesView, ChargeChange, ComparisonView, Listed, MarginRow, MarginView, OneSidedView,
+    AmountChange, ChangeOrder, ChangesView, ChargeChange, ComparisonView, Listed, MarginRow, MarginView,
+    OneSidedView,
 };
 
 /// At most this many lines of a list travel to the page; the count says
@@ -90,17 +92,38 @@ fn amount_change(customer: &str, currency: &str, amounts: &BeforeAfter) -> Amoun
 /// The comparison as the page shows it: totals per currency, the customers
 /// whose total changed and the first changed charges, each the largest
 /// difference first.
-pub fn changes_view(comparison: &Comparison) -> ChangesView {
+pub fn changes_view(comparison: &Comparison, order: ChangeOrder) -> ChangesView {
     let mut per_customer: Vec<_> =
         comparison.per_customer.iter().filter(|(_, amounts)| amounts.before != amounts.after).collect();
     per_customer.sort_by_key(|(_, amounts)| std::cmp::Reverse(amounts.difference().abs()));
+    match order {
+        ChangeOrder::Difference => {}
+        ChangeOrder::Customer => per_customer.sort_by(|(one, _), (other, _)| one.0.cmp(&other.0)),
+        ChangeOrder::Before => per_customer.sort_by_key(|(_, amounts)| std::cmp::Reverse(amounts.before)),
+        ChangeOrder::After => per_customer.sort_by_key(|(_, amounts)| std::cmp::Reverse(amounts.after)),
+    }
     let quantity = |figures: &Option<Figures>| {
         figures.as_ref().map(|figures| figures.quantity.to_string()).unwrap_or_default()
     };
     let amount = |figures: &Option<Figures>| {
         figures.as_ref().map(|figures| figures.amount.to_string()).unwrap_or_default()
     };
-    let changes = comparison.changes_by_difference().enumerate().map(|(index, change)| ChargeChange {
+    // Each change keeps its number in the order of difference, which is how
+    // its lines are asked for.
+    let mut numbered: Vec<(usize, &Change)> = comparison.changes_by_difference().enumerate().collect();
+    let amount_of =
+        |figures: &Option<Figures>| figures.as_ref().map_or(Decimal::ZERO, |figures| figures.amount);
+    match order {
+        ChangeOrder::Difference => {}
+        ChangeOrder::Customer => {
+            numbered.sort_by(|(_, one), (_, other)| one.key.customer.cmp(&other.key.customer))
+        }
+        ChangeOrder::Before => {
+            numbered.sort_by_key(|(_, change)| std::cmp::Reverse(amount_of(&change.before)))
+        }
+        ChangeOrder::After => numbered.sort_by_key(|(_, change)| std::cmp::Reverse(amount_of(&change.after))),
+    }
+    let changes = numbered.into_iter().map(|(index, change)| ChargeChange {
         index: index as u32,
         customer: change.key.customer.clone(),
         subscription: change.key.subscription.clone(),

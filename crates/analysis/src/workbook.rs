@@ -109,6 +109,14 @@ fn double(value: Decimal) -> f64 {
     value.to_f64().unwrap_or(f64::NAN)
 }
 
+/// How many digits, separators and sign the whole part of `value` takes:
+/// a column's width, without writing the number out.
+fn digits(value: Decimal) -> usize {
+    let whole = value.trunc().abs().to_u128().unwrap_or(u128::MAX);
+    let digits = whole.checked_ilog10().map_or(1, |log| log as usize + 1);
+    digits + (digits - 1) / 3 + usize::from(value.is_sign_negative())
+}
+
 /// One sheet written as a table: a header row, frozen and filtered, then
 /// rows, with each column as wide as its longest text (within reason).
 struct Table<'w> {
@@ -157,12 +165,12 @@ impl<'w> Table<'w> {
                         double(*number),
                         &self.formats.number,
                     )?;
-                    number.to_string().len() + 2
+                    digits(*number) + 5
                 }
                 Value::Money(amount, currency) => {
                     let format = self.formats.money(currency);
                     self.sheet.write_number_with_format(row, column, double(*amount), format)?;
-                    amount.round_dp(2).to_string().len() + currency.len() + 4
+                    digits(*amount) + currency.len() + 5
                 }
                 Value::Percent(percent) => {
                     let fraction = double(*percent) / 100.0;

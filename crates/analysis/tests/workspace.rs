@@ -424,3 +424,59 @@ fn an_earlier_window_is_compared_and_each_change_opens_its_lines() {
     assert_eq!(sum(&before), amount(&largest.before_amount), "the earlier window's lines of the charge");
     assert_eq!(sum(&after), amount(&largest.after_amount), "this window's lines of the charge");
 }
+
+#[test]
+fn the_changes_come_in_the_order_asked_and_each_keeps_its_lines() {
+    use worker_protocol::ChangeOrder;
+    let mut workspace = Workspace::new("en".into());
+    opened(&mut workspace, Endpoint::Invoices, Format::Json, PURCHASES_JSON);
+    assert_eq!(
+        workspace.answer(&Question::Changes { order: ChangeOrder::Customer }).err().as_deref(),
+        Some("fetch an earlier window to compare with first")
+    );
+    workspace.open(reading(Slot::Earlier, Endpoint::Invoices, Format::Json, SALES_JSON)).unwrap();
+    let decimal = |text: &str| -> rust_decimal::Decimal {
+        if text.is_empty() { 0.into() } else { text.parse().unwrap() }
+    };
+    let mut seen = Vec::new();
+    for order in ChangeOrder::ALL {
+        let Answer::Changes(changes) = ask(&mut workspace, Question::Changes { order }) else {
+            panic!("changes")
+        };
+        let charges = &changes.changes.first;
+        assert!(charges.len() > 1, "the fixtures change more than one charge");
+        let ordered = |key: &dyn Fn(&worker_protocol::ChargeChange) -> rust_decimal::Decimal| {
+            charges.windows(2).all(|pair| key(&pair[0]) >= key(&pair[1]))
+        };
+        match order {
+            ChangeOrder::Difference => assert!(ordered(&|change| decimal(&change.difference).abs())),
+            ChangeOrder::Customer => {
+                assert!(charges.windows(2).all(|pair| pair[0].customer <= pair[1].customer));
+                assert!(changes.per_customer.windows(2).all(|pair| pair[0].customer <= pair[1].customer));
+            }
+            ChangeOrder::Before => {
+                assert!(ordered(&|change| decimal(&change.before_amount)));
+                assert!(
+                    changes
+                        .per_customer
+                        .windows(2)
+                        .all(|pair| decimal(&pair[0].before) >= decimal(&pair[1].before))
+                );
+            }
+            ChangeOrder::After => assert!(ordered(&|change| decimal(&change.after_amount))),
+        }
+        // A change's number still opens its own lines.
+        let last = charges.last().unwrap();
+        let Answer::ChangeLines { after, .. } =
+            ask(&mut workspace, Question::ChangeLines { index: last.index })
+        else {
+            panic!("change lines")
+        };
+        let sum: rust_decimal::Decimal = after.iter().map(|line| decimal(&line.amount)).sum();
+        assert_eq!(sum, decimal(&last.after_amount), "{order:?}");
+        let mut indexes: Vec<u32> = charges.iter().map(|change| change.index).collect();
+        indexes.sort_unstable();
+        seen.push(indexes);
+    }
+    assert!(seen.windows(2).all(|pair| pair[0] == pair[1]), "every order lists the same changes");
+}

@@ -92,6 +92,8 @@ pub enum Question {
     ExceptionLines { low_margin_percent: String, kind: ExceptionKind },
     /// The lines of change number `index` of the comparison, in both windows.
     ChangeLines { index: u32 },
+    /// The comparison again, its customers and charges in `order`.
+    Changes { order: ChangeOrder },
 }
 
 /// The files the worker writes on request.

@@ -55,6 +55,25 @@ pub struct ChangesView {
     pub unchanged: usize,
 }
 
+/// How the customers and charges that changed are listed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChangeOrder {
+    /// The largest difference, up or down, first.
+    #[default]
+    Difference,
+    /// By customer name, then the largest difference first.
+    Customer,
+    /// The largest amount in the earlier window first.
+    Before,
+    /// The largest amount in this window first.
+    After,
+}
+
+impl ChangeOrder {
+    pub const ALL: [ChangeOrder; 4] =
+        [ChangeOrder::Difference, ChangeOrder::Customer, ChangeOrder::Before, ChangeOrder::After];
+}
+
 /// Amounts in the earlier window and in this one, in one currency.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AmountChange {
@@ -241,6 +260,7 @@ pub enum Answer {
         before: Vec<WindowLine>,
         after: Vec<WindowLine>,
     },
+    Changes(ChangesView),
 }
 
 /// A window onto the lines that pass a filter.
