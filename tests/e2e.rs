@@ -679,6 +679,8 @@ async fn every_exceptions_count_is_crates_billings_on_direct_downloads() {
     show_tab(client, "margin").await;
     wait_for(client, ".load-other").await.click().await.unwrap();
     wait_for(client, ".margin-row").await;
+    wait_for(client, ".load-consolidated").await.click().await.unwrap();
+    wait_for(client, ".consolidated-counts").await;
     show_tab(client, "exceptions").await;
     // A threshold most of the demo's margins are under, so the list is long.
     let field = wait_for(client, "#low-margin").await;
@@ -697,7 +699,19 @@ async fn every_exceptions_count_is_crates_billings_on_direct_downloads() {
         direct(&relay, &format!("/api/documents/demo/v3/customerinvoices?format=json&{window}")).await;
     let (purchases, sales) =
         (billing::json::parse_invoices(&purchases).unwrap(), billing::json::parse_invoices(&sales).unwrap());
-    let expected = billing::exceptions::worklist(Some(&purchases), Some(&sales), "50".parse().unwrap());
+    let mut expected = billing::exceptions::worklist(Some(&purchases), Some(&sales), "50".parse().unwrap());
+    let consolidated = billing::json::parse_invoices(
+        &direct(&relay, &format!("/api/documents/demo/v3/consolidatedinvoices?format=json&{window}")).await,
+    )
+    .unwrap();
+    let margins =
+        billing::matching::MarginSummary::from(billing::matching::match_documents(&purchases, &sales));
+    let comparison = billing::matching::compare_consolidated(&margins, &consolidated);
+    billing::exceptions::flag_consolidated(&mut expected, &purchases, &margins, &comparison);
+    assert!(
+        expected.stake(billing::exceptions::ExceptionKind::ConsolidatedDisagrees).0 > 0,
+        "the demo's consolidated view is imperfect on purpose"
+    );
     let expected: Vec<(String, usize)> = billing::exceptions::ExceptionKind::ALL
         .iter()
         .map(|kind| (format!("{kind:?}"), expected.stake(*kind).0))

@@ -24,14 +24,14 @@ pub fn low_margin_percent() -> String {
 pub fn ExceptionsPanel(
     file_stem: String,
     format: Format,
-    /// Whether the other side of the margin is joined: then the join's
-    /// kinds are looked for too.
-    joined: Signal<bool>,
+    /// Whether the other side of the margin is joined, and the vendor's
+    /// consolidated view compared: then their kinds are looked for too.
+    beside: Signal<(bool, bool)>,
 ) -> impl IntoView {
     let threshold = RwSignal::new(low_margin_percent());
     let worklist = LocalResource::new(move || {
         let low_margin_percent = threshold.get();
-        joined.track();
+        beside.track();
         async move {
             match ask(Question::Exceptions { low_margin_percent }).await {
                 Ok((Answer::Exceptions(view), _)) => Ok(view),
@@ -43,7 +43,7 @@ pub fn ExceptionsPanel(
     let opened = RwSignal::new(None::<ExceptionKind>);
     let lines = LocalResource::new(move || {
         let (kind, low_margin_percent) = (opened.get(), threshold.get());
-        joined.track();
+        beside.track();
         async move {
             let kind = kind?;
             Some(match ask(Question::ExceptionLines { low_margin_percent, kind }).await {

@@ -96,6 +96,9 @@ pub fn MarginPanel(
     /// The other side of the join; the table and the charts ask again once
     /// it is loaded.
     other: RwSignal<Fetched<MarginView>>,
+    /// The vendor's consolidated view against the join; the worklist asks
+    /// again once it is loaded.
+    consolidated: RwSignal<Fetched<ComparisonView>>,
 ) -> impl IntoView {
     let offered: Vec<Endpoint> = use_context::<Vec<ProfileSummary>>()
         .and_then(|profiles| profiles.into_iter().find(|profile| profile.name == loaded.query.profile))
@@ -106,7 +109,6 @@ pub fn MarginPanel(
     let consolidated_query = offered
         .contains(&Endpoint::ConsolidatedInvoices)
         .then(|| Query { endpoint: Endpoint::ConsolidatedInvoices, ..loaded.query.clone() });
-    let consolidated = RwSignal::new(Fetched::Idle);
     let status = move || {
         other.with(|side| match side {
             Fetched::Idle => {

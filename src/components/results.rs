@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use worker_protocol::{MarginView, Opened, PublishersView};
+use worker_protocol::{ComparisonView, MarginView, Opened, PublishersView};
 
 use crate::{
     components::{
@@ -55,6 +55,11 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
                         told.update(|told| *told += 1);
                     };
                     let other = RwSignal::new(Fetched::<MarginView>::Idle);
+                    let consolidated = RwSignal::new(Fetched::<ComparisonView>::Idle);
+                    // The worklist is asked for again once either is loaded.
+                    let looked_at = Signal::derive(move || {
+                        (other.with(|other| matches!(other, Fetched::Loaded(_))), consolidated.with(|consolidated| matches!(consolidated, Fetched::Loaded(_))))
+                    });
                     tabs.forget_counts();
                     tabs.set_count(Tab::Invoices, Some(overview.invoices.len()));
                     tabs.set_count(Tab::Lines, Some(overview.summary.lines));
@@ -87,11 +92,11 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
                         })
                     };
                     let drawn = loaded.clone();
-                    let margin = move || analysis_shown.get().then(|| view! { <MarginPanel loaded=drawn.clone() other /> });
+                    let margin = move || analysis_shown.get().then(|| view! { <MarginPanel loaded=drawn.clone() other consolidated /> });
                     let drawn = loaded.clone();
                     let exceptions = move || {
                         analysis_shown.get().then(|| {
-                            view! { <ExceptionsPanel file_stem=drawn.query.file_stem() format=drawn.query.format joined /> }
+                            view! { <ExceptionsPanel file_stem=drawn.query.file_stem() format=drawn.query.format beside=looked_at /> }
                         })
                     };
                     let drawn = loaded.clone();

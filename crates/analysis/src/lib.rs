@@ -15,10 +15,10 @@ use billing::{
     changes::{ChargeKey, Comparison, compare},
     charts::{Bar, by_charge_type, by_invoice_month, by_publisher, top_customers, top_margins},
     csv_export::{CsvOptions, write_csv, write_csv_with_margins, write_exceptions_csv},
-    exceptions::{ExceptionKind, Side, Worklist, worklist},
+    exceptions::{ExceptionKind, Side, Worklist, flag_consolidated, worklist},
     json,
     lines::{LineFilter, LineTable},
-    matching::{MarginSummary, compare_consolidated, match_documents},
+    matching::{ConsolidatedComparison, MarginSummary, compare_consolidated, match_documents},
     model::SubscriptionDetails,
     publisher::Publishers,
     rows::{LineRow, rows},
@@ -49,6 +49,9 @@ pub struct Workspace {
     margins: Option<Arc<MarginSummary>>,
     /// The other side of the margin, once joined, for the worklist.
     other: Option<Arc<InvoiceDocument>>,
+    /// Where the vendor's consolidated view disagrees with the join, once
+    /// loaded.
+    consolidated: Option<ConsolidatedComparison>,
     /// An earlier window and what changed since, once compared.
     earlier: Option<Earlier>,
     /// The last filter and order of the lines, kept while the page scrolls.
@@ -186,7 +189,15 @@ fn bars(bars: Vec<Bar>) -> Vec<BarView> {
 impl Workspace {
     /// `language` is the reader's, e.g. `nl-BE`, for localised names.
     pub fn new(language: String) -> Self {
-        Self { language, main: None, margins: None, other: None, earlier: None, order: None }
+        Self {
+            language,
+            main: None,
+            margins: None,
+            other: None,
+            consolidated: None,
+            earlier: None,
+            order: None,
+        }
     }
 
     /// Lets every document go: a new main document is on its way.
@@ -194,6 +205,7 @@ impl Workspace {
         self.main = None;
         self.margins = None;
         self.other = None;
+        self.consolidated = None;
         self.earlier = None;
         self.order = None;
     }
@@ -232,16 +244,17 @@ impl Workspace {
                 let view = reconciliation::margin_view(&margins);
                 self.margins = Some(Arc::new(margins));
                 self.other = Some(Arc::new(other));
+                self.consolidated = None;
                 self.order = None;
                 Ok(Opened::Margin(view))
             }
             Slot::Consolidated => {
                 let margins = self.margins.as_ref().ok_or("load the other side of the margin first")?;
                 let (consolidated, _) = reading.invoices()?;
-                Ok(Opened::Comparison(reconciliation::comparison_view(compare_consolidated(
-                    margins,
-                    &consolidated,
-                ))))
+                let comparison = compare_consolidated(margins, &consolidated);
+                let view = reconciliation::comparison_view(&comparison);
+                self.consolidated = Some(comparison);
+                Ok(Opened::Comparison(view))
             }
             Slot::Earlier => {
                 let (_, invoices) = self.invoices()?;
@@ -378,6 +391,9 @@ impl Workspace {
                 let kinds = ExceptionKind::ALL
                     .into_iter()
                     .filter(|kind| joined || !kind.needs_join())
+                    .filter(|kind| {
+                        *kind != ExceptionKind::ConsolidatedDisagrees || self.consolidated.is_some()
+                    })
                     .map(|kind| {
                         let (count, per_currency) = worklist.stake(kind);
                         let at_stake =
@@ -454,7 +470,13 @@ impl Workspace {
             .parse::<rust_decimal::Decimal>()
             .map_err(|_| format!("the margin threshold `{low_margin_percent}` is not a number"))?;
         let (purchases, sales) = self.sides()?;
-        Ok((worklist(purchases, sales, threshold), self.other.is_some()))
+        let mut found = worklist(purchases, sales, threshold);
+        if let (Some(purchases), Some(margins), Some(comparison)) =
+            (purchases, self.margins.as_deref(), self.consolidated.as_ref())
+        {
+            flag_consolidated(&mut found, purchases, margins, comparison);
+        }
+        Ok((found, self.other.is_some()))
     }
 
     fn download(&mut self, file: &DownloadFile) -> Result<Reply, String> {

@@ -57,17 +57,17 @@ pub fn margin_view(summary: &MarginSummary) -> MarginView {
     }
 }
 
-pub fn comparison_view(comparison: ConsolidatedComparison) -> ComparisonView {
+pub fn comparison_view(comparison: &ConsolidatedComparison) -> ComparisonView {
     let ConsolidatedComparison { agreeing, missing, duplicated, differing, unknown } = comparison;
     ComparisonView {
-        agreeing,
-        missing: Listed::first(missing, LISTED),
+        agreeing: *agreeing,
+        missing: Listed::first(missing.iter().cloned(), LISTED),
         duplicated: Listed::first(
-            duplicated.into_iter().map(|(hash, count)| format!("{hash}: listed {count} times")),
+            duplicated.iter().map(|(hash, count)| format!("{hash}: listed {count} times")),
             LISTED,
         ),
         differing: Listed::first(
-            differing.into_iter().map(|(hash, exact, vendor)| {
+            differing.iter().map(|(hash, exact, vendor)| {
                 format!(
                     "{hash}: exact cost {} and sale {}; the vendor says cost {} and sale {}",
                     exact.cost, exact.sale, vendor.cost, vendor.sale
@@ -75,7 +75,7 @@ pub fn comparison_view(comparison: ConsolidatedComparison) -> ComparisonView {
             }),
             LISTED,
         ),
-        unknown,
+        unknown: *unknown,
     }
 }
 

@@ -338,7 +338,7 @@ fn the_worklist_counts_what_crates_billing_counts_and_exports_every_line() {
         panic!("exceptions")
     };
     assert!(joined.joined);
-    assert_eq!(joined.kinds.len(), ExceptionKind::ALL.len());
+    assert_eq!(joined.kinds.len(), ExceptionKind::ALL.len() - 1, "the consolidated view is not loaded");
     let purchases = billing::json::parse_invoices(PURCHASES_JSON).unwrap();
     let sales = billing::json::parse_invoices(SALES_JSON).unwrap();
     let expected = worklist(Some(&purchases), Some(&sales), "10".parse().unwrap());
@@ -367,6 +367,32 @@ fn the_worklist_counts_what_crates_billing_counts_and_exports_every_line() {
     assert_eq!((name.as_str(), media.as_str()), ("stem_exceptions.csv", "text/csv"));
     let records = csv::Reader::from_reader(csv.as_slice()).records().count();
     assert_eq!(records, flagged, "one row a flagged line");
+
+    // Once loaded, the lines the consolidated view gets wrong are listed too.
+    workspace
+        .open(reading(Slot::Consolidated, Endpoint::ConsolidatedInvoices, Format::Json, CONSOLIDATED_JSON))
+        .unwrap();
+    let Answer::Exceptions(with_consolidated) =
+        ask(&mut workspace, Question::Exceptions { low_margin_percent: threshold() })
+    else {
+        panic!("exceptions")
+    };
+    let margins =
+        billing::matching::MarginSummary::from(billing::matching::match_documents(&purchases, &sales));
+    let consolidated = billing::json::parse_invoices(CONSOLIDATED_JSON).unwrap();
+    let mut expected = billing::exceptions::Worklist::default();
+    billing::exceptions::flag_consolidated(
+        &mut expected,
+        &purchases,
+        &margins,
+        &billing::matching::compare_consolidated(&margins, &consolidated),
+    );
+    let (count, per_currency) = expected.stake(ExceptionKind::ConsolidatedDisagrees);
+    let row = with_consolidated.kinds.iter().find(|row| row.kind == ExceptionKind::ConsolidatedDisagrees);
+    let per_currency: Vec<(String, String)> =
+        per_currency.into_iter().map(|(currency, amount)| (currency, amount.to_string())).collect();
+    assert_eq!(row.map(|row| (row.count, &row.at_stake)), Some((count, &per_currency)));
+    assert!(count > 0, "the fixture's consolidated view lists a line twice");
 
     let refused = workspace.answer(&Question::Exceptions { low_margin_percent: "ten".to_owned() });
     assert_eq!(refused.err().as_deref(), Some("the margin threshold `ten` is not a number"));

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    matching::match_documents,
+    matching::{ConsolidatedComparison, MarginSummary, match_documents},
     model::{InvoiceDocument, PriceLine},
     rows::{LineRow, rows},
     totals::{Discrepancy, check, currency_of},
@@ -34,10 +34,14 @@ pub enum ExceptionKind {
     /// A line without `InvoiceRowHash`, which nothing can be joined on. At
     /// stake: its amount.
     NoRowHash,
+    /// A joined purchase line the vendor's consolidated view leaves out
+    /// (at stake: its sale), lists more than once (the sale listed too
+    /// often), or prices differently (how far its cost and sale are off).
+    ConsolidatedDisagrees,
 }
 
 impl ExceptionKind {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::NotBilled,
         Self::NotPurchased,
         Self::NegativeMargin,
@@ -46,6 +50,7 @@ impl ExceptionKind {
         Self::CurrencyMismatch,
         Self::TotalDisagrees,
         Self::NoRowHash,
+        Self::ConsolidatedDisagrees,
     ];
 
     /// What it is, in a few words.
@@ -59,6 +64,7 @@ impl ExceptionKind {
             Self::CurrencyMismatch => "Bought and sold in different currencies",
             Self::TotalDisagrees => "Price or total disagrees with its lines",
             Self::NoRowHash => "No InvoiceRowHash to join on",
+            Self::ConsolidatedDisagrees => "The vendor's consolidated view disagrees",
         }
     }
 
@@ -181,6 +187,36 @@ pub fn worklist(
         }
     }
     worklist
+}
+
+/// Adds the lines where the vendor's consolidated view disagrees with the
+/// exact join (`exact`) of `purchases` and their sales, as `comparison` found.
+pub fn flag_consolidated(
+    worklist: &mut Worklist,
+    purchases: &InvoiceDocument,
+    exact: &MarginSummary,
+    comparison: &ConsolidatedComparison,
+) {
+    let mut at_stake: HashMap<&str, Decimal> = HashMap::new();
+    for hash in &comparison.missing {
+        let sale = exact.by_hash.get(hash).map_or(Decimal::ZERO, |margin| margin.sale);
+        *at_stake.entry(hash).or_default() += sale.abs();
+    }
+    for (hash, count) in &comparison.duplicated {
+        let sale = exact.by_hash.get(hash).map_or(Decimal::ZERO, |margin| margin.sale);
+        *at_stake.entry(hash).or_default() += sale.abs() * Decimal::from(count.saturating_sub(1));
+    }
+    for (hash, joined, vendor) in &comparison.differing {
+        *at_stake.entry(hash).or_default() +=
+            (joined.sale - vendor.sale).abs() + (joined.cost - vendor.cost).abs();
+    }
+    for (index, row) in rows(purchases).enumerate() {
+        let Some(stake) = row.line.invoice_row_hash.as_deref().and_then(|hash| at_stake.remove(hash)) else {
+            continue;
+        };
+        let currency = currency_of(row.invoice);
+        worklist.flag(ExceptionKind::ConsolidatedDisagrees, Side::Purchases, index, currency, stake);
+    }
 }
 
 /// What one document says against itself: totals, and lines without a hash.

@@ -104,3 +104,34 @@ fn missing_differing_and_unknown_consolidated_lines_are_reported() {
     assert_eq!(comparison.unknown, 2);
     assert!(comparison.duplicated.is_empty());
 }
+
+#[test]
+fn each_line_the_consolidated_view_gets_wrong_goes_on_the_worklist_with_what_is_off() {
+    use billing::exceptions::{ExceptionKind, Side, Worklist, flag_consolidated};
+    let purchases = document(include_bytes!("fixtures/invoices.json"));
+    let flagged = |consolidated: &InvoiceDocument| {
+        let mut worklist = Worklist::default();
+        flag_consolidated(
+            &mut worklist,
+            &purchases,
+            &summary(),
+            &compare_consolidated(&summary(), consolidated),
+        );
+        worklist.kinds.get(&ExceptionKind::ConsolidatedDisagrees).cloned().unwrap_or_default()
+    };
+    // The fixture lists the correction (sold at −12.00) twice: 12.00 too much.
+    let twice = flagged(&consolidated());
+    let found: Vec<_> =
+        twice.iter().map(|line| (line.side, line.row, line.at_stake, line.currency.as_str())).collect();
+    assert_eq!(found, [(Side::Purchases, 1, Decimal::new(12, 0), "EUR")]);
+
+    // The seat sold at 110.00 instead of 120.00 is 10.00 off; the correction
+    // left out leaves its 12.00 sale unaccounted.
+    let mut consolidated = consolidated();
+    let lines = &mut consolidated.invoices[0].customers[0].subscriptions[0].price_lines;
+    lines[0].sales_price = Some("11.00".parse().unwrap());
+    lines[1].invoice_row_hash = Some("not-in-the-join".to_owned());
+    lines[2].invoice_row_hash = None;
+    let found: Vec<_> = flagged(&consolidated).iter().map(|line| (line.row, line.at_stake)).collect();
+    assert_eq!(found, [(0, Decimal::new(10, 0)), (1, Decimal::new(12, 0))]);
+}
