@@ -54,6 +54,8 @@ pub struct Workspace {
     consolidated: Option<ConsolidatedComparison>,
     /// An earlier window and what changed since, once compared.
     earlier: Option<Earlier>,
+    /// The last worklist and its threshold, until a document changes.
+    worklist_kept: Option<(rust_decimal::Decimal, Arc<Worklist>)>,
     /// The last filter and order of the lines, kept while the page scrolls.
     order: Option<Order>,
 }
@@ -196,6 +198,7 @@ impl Workspace {
             other: None,
             consolidated: None,
             earlier: None,
+            worklist_kept: None,
             order: None,
         }
     }
@@ -207,6 +210,7 @@ impl Workspace {
         self.other = None;
         self.consolidated = None;
         self.earlier = None;
+        self.worklist_kept = None;
         self.order = None;
     }
 
@@ -245,6 +249,7 @@ impl Workspace {
                 self.margins = Some(Arc::new(margins));
                 self.other = Some(Arc::new(other));
                 self.consolidated = None;
+                self.worklist_kept = None;
                 self.order = None;
                 Ok(Opened::Margin(view))
             }
@@ -254,6 +259,7 @@ impl Workspace {
                 let comparison = compare_consolidated(margins, &consolidated);
                 let view = reconciliation::comparison_view(&comparison);
                 self.consolidated = Some(comparison);
+                self.worklist_kept = None;
                 Ok(Opened::Comparison(view))
             }
             Slot::Earlier => {
@@ -460,8 +466,9 @@ impl Workspace {
     }
 
     /// The worklist with the threshold the page gave, and whether both
-    /// sides were joined for it.
-    fn worklist(&self, low_margin_percent: &str) -> Result<(Worklist, bool), String> {
+    /// sides were joined for it. It is kept until the threshold or a
+    /// document changes: each click on the list would otherwise join again.
+    fn worklist(&mut self, low_margin_percent: &str) -> Result<(Arc<Worklist>, bool), String> {
         let threshold = low_margin_percent
             .trim()
             .trim_end_matches('%')
@@ -469,6 +476,12 @@ impl Workspace {
             .trim()
             .parse::<rust_decimal::Decimal>()
             .map_err(|_| format!("the margin threshold `{low_margin_percent}` is not a number"))?;
+        let joined = self.other.is_some();
+        if let Some((kept_threshold, kept)) = &self.worklist_kept
+            && *kept_threshold == threshold
+        {
+            return Ok((kept.clone(), joined));
+        }
         let (purchases, sales) = self.sides()?;
         let mut found = worklist(purchases, sales, threshold);
         if let (Some(purchases), Some(margins), Some(comparison)) =
@@ -476,7 +489,9 @@ impl Workspace {
         {
             flag_consolidated(&mut found, purchases, margins, comparison);
         }
-        Ok((found, self.other.is_some()))
+        let found = Arc::new(found);
+        self.worklist_kept = Some((threshold, found.clone()));
+        Ok((found, joined))
     }
 
     fn download(&mut self, file: &DownloadFile) -> Result<Reply, String> {
