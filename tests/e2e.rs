@@ -769,7 +769,12 @@ async fn changes_between_two_invoice_runs_are_the_comparison_of_direct_downloads
         "{}/?profile=demo&version=v3&endpoint=invoices&format=json&start={start}&end={end}",
         relay.url
     );
-    client.goto(&format!("{page}&view=changes")).await.unwrap();
+    // This window's other side first: then the earlier one's follows, and
+    // the margins are compared too.
+    client.goto(&format!("{page}&view=margin")).await.unwrap();
+    wait_for(client, "#panel-margin:not([hidden]) .load-other").await.click().await.unwrap();
+    wait_for(client, ".margin-row").await;
+    show_tab(client, "changes").await;
     let button = wait_for(client, "#panel-changes:not([hidden]) .load-earlier").await;
     assert_eq!(
         button.text().await.unwrap(),
@@ -777,7 +782,7 @@ async fn changes_between_two_invoice_runs_are_the_comparison_of_direct_downloads
         "the run before"
     );
     button.click().await.unwrap();
-    wait_for(client, ".change-total").await;
+    wait_for(client, ".change-counts[data-joined='true']").await;
 
     let now =
         direct(&relay, &format!("/api/documents/demo/v3/invoices?format=json&start={start}&end={end}")).await;
@@ -788,8 +793,24 @@ async fn changes_between_two_invoice_runs_are_the_comparison_of_direct_downloads
     .await;
     let (now, before) =
         (billing::json::parse_invoices(&now).unwrap(), billing::json::parse_invoices(&before).unwrap());
-    let expected = billing::changes::compare(&before, &now);
+    let sales = |start, end| {
+        let path = format!("/api/documents/demo/v3/customerinvoices?format=json&start={start}&end={end}");
+        let relay = &relay;
+        async move { billing::json::parse_invoices(&direct(relay, &path).await).unwrap() }
+    };
+    let (now_sales, before_sales) = (sales(start, end).await, sales(earlier_start, earlier_end).await);
+    let margins = |purchases, sales| {
+        billing::matching::MarginSummary::from(billing::matching::match_documents(purchases, sales))
+    };
+    let (now_margins, before_margins) = (margins(&now, &now_sales), margins(&before, &before_sales));
+    let expected = billing::changes::compare_joined(&before, Some(&before_margins), &now, Some(&now_margins));
     assert!(!expected.changes.is_empty(), "a month changes something");
+    let margin_changed = expected
+        .changes
+        .iter()
+        .filter(|change| change.kinds.contains(&billing::changes::ChangeKind::MarginChanged))
+        .count();
+    assert!(margin_changed > 0, "some margin moves from one month to the next");
     let counts = text_of(client, ".change-counts").await;
     assert!(
         counts.starts_with(&format!(

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use billing::lines::LineFilter;
+use billing::{Endpoint, ProfileSummary, lines::LineFilter};
 use leptos::prelude::*;
 use worker_protocol::{
     AmountChange, Answer, BarView, ChangeOrder, ChangesView, ChargeChange, Opened, Question, Slot, WindowLine,
@@ -15,7 +15,7 @@ use crate::{
     fetch::{OUT_OF_TURN, ask},
     format,
     loaded::Loaded,
-    query::{Query, earlier_window},
+    query::{Query, earlier_window, other_side},
     tabs::Tab,
 };
 
@@ -28,11 +28,53 @@ pub fn ChangesPanel(
     loaded: Arc<Loaded>,
     /// The lines table's filter, which a customer's bar sets.
     filter: RwSignal<LineFilter>,
+    /// Whether this window's other side is joined: then the earlier
+    /// window's is fetched too, and the margins compared.
+    joined: Signal<bool>,
 ) -> impl IntoView {
     let tabs = use_context::<Tabs>();
     let (start, end) = earlier_window(loaded.query.start, loaded.query.end);
     let earlier = Query { start, end, ..loaded.query.clone() };
+    let offered: Vec<Endpoint> = use_context::<Vec<ProfileSummary>>()
+        .and_then(|profiles| profiles.into_iter().find(|profile| profile.name == loaded.query.profile))
+        .map(|profile| profile.endpoints)
+        .unwrap_or_default();
+    let earlier_other_side = other_side(&earlier, &offered);
     let compared = RwSignal::new(Fetched::<ChangesView>::Idle);
+    // Whichever is loaded first, the comparison or this window's other side,
+    // the earlier window's other side follows once both are.
+    let margins = RwSignal::new(Fetched::<ChangesView>::Idle);
+    Effect::new(move |_| {
+        let wanted = joined.get()
+            && compared.with(|compared| matches!(compared, Fetched::Loaded(changes) if !changes.joined));
+        if wanted
+            && margins.with_untracked(|margins| matches!(margins, Fetched::Idle))
+            && let Some(query) = earlier_other_side.clone()
+        {
+            fetch_into(margins, query, Slot::EarlierOtherSide, |opened| match opened {
+                Opened::Changes(changes) => Some(changes),
+                _ => None,
+            });
+        }
+    });
+    Effect::new(move |_| {
+        if let Fetched::Loaded(changes) = margins.get() {
+            compared.set(Fetched::Loaded(changes));
+        }
+    });
+    let margin_status = move || {
+        margins.with(|margins| match margins {
+            Fetched::Loading => Some(view! {
+                <p role="status">{format!("Loading the other side of {start} to {end} to compare margins…")}</p>
+            }
+            .into_any()),
+            Fetched::Failed(message) => Some(view! {
+                <p class="problem-detail" role="alert">{format!("The margins cannot be compared: {message}")}</p>
+            }
+            .into_any()),
+            _ => None,
+        })
+    };
     if let Some(tabs) = tabs {
         Effect::new(move |_| {
             let count = compared.with(|compared| match compared {
@@ -77,6 +119,7 @@ pub fn ChangesPanel(
         <section class="changes" aria-labelledby="changes-heading">
             <h2 id="changes-heading">"Changes"</h2>
             {status}
+            {margin_status}
         </section>
     }
 }
@@ -221,7 +264,7 @@ fn report(changes: ChangesView) -> impl IntoView {
         }
     );
     view! {
-        <p class="change-counts">{counts}</p>
+        <p class="change-counts" data-joined=changes.joined.to_string()>{counts}</p>
         <table class="change-table">
             <caption>"Per currency"</caption>
             <thead><tr><th scope="col">"Currency"</th><th scope="col" class="number">"Before"</th>

@@ -100,7 +100,7 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
                         })
                     };
                     let drawn = loaded.clone();
-                    let changes = move || analysis_shown.get().then(|| view! { <ChangesPanel loaded=drawn.clone() filter /> });
+                    let changes = move || analysis_shown.get().then(|| view! { <ChangesPanel loaded=drawn.clone() filter joined /> });
                     let (drawn, shown) = (loaded.clone(), overview.clone());
                     let lines = move || {
                         lines_shown.get().then(|| {

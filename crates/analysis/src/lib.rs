@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use billing::{
     Endpoint, Format, InvoiceDocument,
-    changes::{ChargeKey, Comparison, compare},
+    changes::{ChargeKey, Comparison, compare, compare_joined},
     charts::{Bar, by_charge_type, by_invoice_month, by_publisher, top_customers, top_margins},
     csv_export::{CsvOptions, write_csv, write_csv_with_margins, write_exceptions_csv},
     exceptions::{ExceptionKind, Side, Worklist, flag_consolidated, worklist},
@@ -268,6 +268,25 @@ impl Workspace {
                 let comparison = compare(&earlier, &invoices.document);
                 let view = reconciliation::changes_view(&comparison, ChangeOrder::default());
                 self.earlier = Some(Earlier { document: earlier, comparison });
+                Ok(Opened::Changes(view))
+            }
+            Slot::EarlierOtherSide => {
+                let (main, invoices) = self.invoices()?;
+                let margins = self.margins.as_deref().ok_or("load the other side of the margin first")?;
+                let earlier = self.earlier.as_ref().ok_or(NOT_COMPARED)?;
+                let (other, _) = reading.invoices()?;
+                let (purchases, sales) = main.purchases_first(&earlier.document, &other);
+                let earlier_margins = MarginSummary::from(match_documents(purchases, sales));
+                let comparison = compare_joined(
+                    &earlier.document,
+                    Some(&earlier_margins),
+                    &invoices.document,
+                    Some(margins),
+                );
+                let view = reconciliation::changes_view(&comparison, ChangeOrder::default());
+                if let Some(earlier) = self.earlier.as_mut() {
+                    earlier.comparison = comparison;
+                }
                 Ok(Opened::Changes(view))
             }
         }

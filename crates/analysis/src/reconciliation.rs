@@ -149,5 +149,6 @@ pub fn changes_view(comparison: &Comparison, order: ChangeOrder) -> ChangesView 
             .collect(),
         changes: Listed::first(changes, LISTED),
         unchanged: comparison.unchanged,
+        joined: comparison.joined,
     }
 }

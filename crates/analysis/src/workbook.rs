@@ -465,6 +465,8 @@ fn changes_sheet(
         "Amount before",
         "Amount now",
         "Difference",
+        "Margin before",
+        "Margin now",
     ];
     let mut table = Table::new(sheet, formats, 0, &headers)?;
     for change in comparison.changes_by_difference() {
@@ -486,6 +488,8 @@ fn changes_sheet(
             money(before.map(|figures| figures.amount), currency),
             money(after.map(|figures| figures.amount), currency),
             Value::Money(change.difference(), currency),
+            money(before.and_then(|figures| figures.margin), currency),
+            money(after.and_then(|figures| figures.margin), currency),
         ])?;
     }
     let (_, widths) = table.finish(true)?;

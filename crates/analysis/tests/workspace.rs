@@ -506,3 +506,41 @@ fn the_changes_come_in_the_order_asked_and_each_keeps_its_lines() {
     }
     assert!(seen.windows(2).all(|pair| pair[0] == pair[1]), "every order lists the same changes");
 }
+
+#[test]
+fn with_the_earlier_windows_other_side_a_moved_margin_is_a_change() {
+    use billing::changes::{ChangeKind, compare_joined};
+    use billing::matching::{MarginSummary, match_documents};
+    let mut workspace = Workspace::new("en".into());
+    opened(&mut workspace, Endpoint::Invoices, Format::Json, PURCHASES_JSON);
+    // The same purchases both months; the seat sold at 110.00 the month
+    // before instead of 120.00.
+    let earlier_sales = std::str::from_utf8(SALES_JSON).unwrap().replacen(
+        r#""ExtendedPrice": 120.00"#,
+        r#""ExtendedPrice": 110.00"#,
+        1,
+    );
+    let earlier_other = || {
+        reading(Slot::EarlierOtherSide, Endpoint::CustomerInvoices, Format::Json, earlier_sales.as_bytes())
+    };
+    workspace.open(reading(Slot::Earlier, Endpoint::Invoices, Format::Json, PURCHASES_JSON)).unwrap();
+    assert_eq!(workspace.open(earlier_other()).unwrap_err(), "load the other side of the margin first");
+    workspace.open(reading(Slot::OtherSide, Endpoint::CustomerInvoices, Format::Json, SALES_JSON)).unwrap();
+    let Opened::Changes(changes) = workspace.open(earlier_other()).unwrap() else { panic!("changes") };
+
+    let purchases = billing::json::parse_invoices(PURCHASES_JSON).unwrap();
+    let (sales, before_sales) = (
+        billing::json::parse_invoices(SALES_JSON).unwrap(),
+        billing::json::parse_invoices(earlier_sales.as_bytes()).unwrap(),
+    );
+    let (now, before) = (
+        MarginSummary::from(match_documents(&purchases, &sales)),
+        MarginSummary::from(match_documents(&purchases, &before_sales)),
+    );
+    let expected = compare_joined(&purchases, Some(&before), &purchases, Some(&now));
+    assert!(changes.joined && expected.joined);
+    assert_eq!((changes.changes.total, changes.unchanged), (expected.changes.len(), expected.unchanged));
+    let kinds: Vec<Vec<ChangeKind>> =
+        changes.changes.first.iter().map(|change| change.kinds.clone()).collect();
+    assert_eq!(kinds, [vec![ChangeKind::MarginChanged]], "only the seat's margin moved");
+}

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    matching::MarginSummary,
     model::InvoiceDocument,
     rows::{LineRow, rows},
     totals::currency_of,
@@ -34,6 +35,9 @@ pub struct Figures {
     /// The unit price every line has; `None` when they differ or none has one.
     pub unit_price: Option<Decimal>,
     pub amount: Decimal,
+    /// Sale less cost of the lines the join matched, when the window's
+    /// other side is joined and any line was.
+    pub margin: Option<Decimal>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -43,6 +47,8 @@ pub enum ChangeKind {
     QuantityChanged,
     UnitPriceChanged,
     AmountChanged,
+    /// Both windows joined with their other side, and the margin moved.
+    MarginChanged,
 }
 
 impl ChangeKind {
@@ -53,6 +59,7 @@ impl ChangeKind {
             Self::QuantityChanged => "quantity changed",
             Self::UnitPriceChanged => "unit price changed",
             Self::AmountChanged => "amount changed",
+            Self::MarginChanged => "margin changed",
         }
     }
 }
@@ -99,6 +106,9 @@ pub struct Comparison {
     pub per_currency: BTreeMap<String, BeforeAfter>,
     /// Charges the same in both windows.
     pub unchanged: usize,
+    /// Whether both windows were joined with their other side, so margins
+    /// were compared.
+    pub joined: bool,
 }
 
 /// A field's text, unless it is empty.
@@ -143,12 +153,14 @@ fn key_of(row: &LineRow<'_>) -> ChargeKey {
     }
 }
 
-/// Each charge of `document`, its lines summed.
-fn charges(document: &InvoiceDocument) -> BTreeMap<ChargeKey, Figures> {
+/// Each charge of `document`, its lines summed, with the margin of the
+/// lines `margins` matched.
+fn charges(document: &InvoiceDocument, margins: Option<&MarginSummary>) -> BTreeMap<ChargeKey, Figures> {
     let mut charges: BTreeMap<ChargeKey, Figures> = BTreeMap::new();
     for row in rows(document) {
         let quantity = row.line.quantity.unwrap_or_default();
         let amount = row.line.extended_price.unwrap_or_default();
+        let margin = margins.and_then(|margins| margins.of_line(row.line)).map(|margin| margin.margin());
         charges
             .entry(key_of(&row))
             .and_modify(|figures| {
@@ -158,16 +170,31 @@ fn charges(document: &InvoiceDocument) -> BTreeMap<ChargeKey, Figures> {
                 if figures.unit_price != row.line.unit_price {
                     figures.unit_price = None;
                 }
+                if let Some(margin) = margin {
+                    *figures.margin.get_or_insert(Decimal::ZERO) += margin;
+                }
             })
-            .or_insert(Figures { lines: 1, quantity, unit_price: row.line.unit_price, amount });
+            .or_insert(Figures { lines: 1, quantity, unit_price: row.line.unit_price, amount, margin });
     }
     charges
 }
 
 /// What changed from `before` to `after`.
 pub fn compare(before: &InvoiceDocument, after: &InvoiceDocument) -> Comparison {
-    let (before, after) = (charges(before), charges(after));
-    let mut comparison = Comparison::default();
+    compare_joined(before, None, after, None)
+}
+
+/// What changed from `before` to `after`, and with each window joined with
+/// its other side (`before_margins`, `after_margins`), whose margin moved.
+pub fn compare_joined(
+    before: &InvoiceDocument,
+    before_margins: Option<&MarginSummary>,
+    after: &InvoiceDocument,
+    after_margins: Option<&MarginSummary>,
+) -> Comparison {
+    let (before, after) = (charges(before, before_margins), charges(after, after_margins));
+    let mut comparison =
+        Comparison { joined: before_margins.is_some() && after_margins.is_some(), ..Comparison::default() };
     let keys: BTreeSet<&ChargeKey> = before.keys().chain(after.keys()).collect();
     for key in keys {
         let (was, is) = (before.get(key), after.get(key));
@@ -185,6 +212,10 @@ pub fn compare(before: &InvoiceDocument, after: &InvoiceDocument) -> Comparison 
                 (was.quantity != is.quantity, ChangeKind::QuantityChanged),
                 (was.unit_price != is.unit_price, ChangeKind::UnitPriceChanged),
                 (was.amount != is.amount, ChangeKind::AmountChanged),
+                (
+                    was.margin.is_some() && is.margin.is_some() && was.margin != is.margin,
+                    ChangeKind::MarginChanged,
+                ),
             ]
             .into_iter()
             .filter_map(|(changed, kind)| changed.then_some(kind))

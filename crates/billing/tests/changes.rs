@@ -1,7 +1,7 @@
 //! The comparison of two invoice runs, on small documents computed by hand.
 
 use billing::{
-    changes::{BeforeAfter, ChangeKind, compare},
+    changes::{BeforeAfter, ChangeKind, compare, compare_joined},
     json::parse_invoices,
 };
 use rust_decimal::Decimal;
@@ -134,4 +134,43 @@ fn lines_of_one_charge_add_up_and_mixed_prices_have_no_one_price() {
         [ChangeKind::QuantityChanged, ChangeKind::UnitPriceChanged, ChangeKind::AmountChanged]
     );
     assert!(compare(&before, &before).changes.is_empty(), "a window against itself changes nothing");
+}
+
+#[test]
+fn with_both_windows_joined_a_charge_whose_margin_moved_is_margin_changed() {
+    use billing::matching::{Margin, MarginSummary};
+    // The seat is bought at 100.00 both months; sold at 120.00 in December
+    // (margin 20.00) and at 110.00 in January (margin 10.00).
+    let bought = |hash: &str| {
+        parse_invoices(
+            format!(
+                r#"{{"Invoices":[{{"Header":{{"Currency":"EUR"}},"Customers":[{{"CompanyName":"Bakkerij","Subscriptions":[{{"SubscriptionID":"9001","PriceLines":[{{"ChargeType":"Cycle Fee","Quantity":10,"UnitPrice":10.00,"ExtendedPrice":100.00,"InvoiceRowHash":"{hash}"}}]}}]}}]}}]}}"#
+            )
+            .as_bytes(),
+        )
+        .unwrap()
+    };
+    let (december, january) = (bought("dec-1"), bought("jan-1"));
+    let sold = |hash: &str, sale: &str| MarginSummary {
+        by_hash: [(hash.to_owned(), Margin { cost: amount("100.00"), sale: amount(sale) })].into(),
+        ..MarginSummary::default()
+    };
+    assert_eq!(compare(&december, &january).unchanged, 1, "bought the same");
+
+    let joined =
+        compare_joined(&december, Some(&sold("dec-1", "120.00")), &january, Some(&sold("jan-1", "110.00")));
+    assert_eq!(joined.changes.len(), 1);
+    let change = &joined.changes[0];
+    assert_eq!(change.kinds, [ChangeKind::MarginChanged].into());
+    let margin =
+        |figures: &Option<billing::changes::Figures>| figures.as_ref().and_then(|figures| figures.margin);
+    assert_eq!(
+        (margin(&change.before), margin(&change.after)),
+        (Some(amount("20.00")), Some(amount("10.00")))
+    );
+    assert_eq!(change.difference(), Decimal::ZERO, "the amount bought did not move");
+
+    // Joined in one window only, there is no margin to compare.
+    let half = compare_joined(&december, None, &january, Some(&sold("jan-1", "110.00")));
+    assert_eq!((half.changes.len(), half.unchanged), (0, 1));
 }

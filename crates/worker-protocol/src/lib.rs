@@ -40,6 +40,9 @@ pub enum Slot {
     Consolidated,
     /// The same documents for an earlier window, compared with the main one.
     Earlier,
+    /// The earlier window's other side: joined with it, the comparison
+    /// covers the margin too.
+    EarlierOtherSide,
 }
 
 /// The page's requests.

@@ -53,6 +53,9 @@ pub struct ChangesView {
     /// The charges that changed, the largest difference first.
     pub changes: Listed<ChargeChange>,
     pub unchanged: usize,
+    /// Whether both windows are joined with their other side, so a change
+    /// of margin is found too.
+    pub joined: bool,
 }
 
 /// How the customers and charges that changed are listed.
