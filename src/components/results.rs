@@ -28,7 +28,7 @@ fn advance(stage: RwSignal<u8>) {
         if let Some(now) = stage.try_update(|stage| {
             *stage += 1;
             *stage
-        }) && now < 2
+        }) && now < 3
         {
             advance(stage);
         }
@@ -76,12 +76,21 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
                     table = Some(view);
                     let filter = view.filter;
                     // The summary and the invoices first, then the margin and
-                    // the charts, then the lines, each a frame after the one
-                    // before: no one task draws everything.
+                    // the charts and the lines, then the worklist, each a
+                    // frame after the one before: no one task draws
+                    // everything, and the worker, which answers in turn, finds
+                    // the rows before the worklist, its longest question.
                     let stage = RwSignal::new(0u8);
                     advance(stage);
-                    let (analysis_shown, lines_shown) =
-                        (Memo::new(move |_| stage.get() >= 1), Memo::new(move |_| stage.get() >= 2));
+                    // The lines come before the charts when they are what
+                    // the page opens on.
+                    let lines_first = tabs.current.get_untracked() == Tab::Lines;
+                    let (analysis_stage, lines_stage) = if lines_first { (2, 1) } else { (1, 2) };
+                    let (analysis_shown, lines_shown, worklist_shown) = (
+                        Memo::new(move |_| stage.get() >= analysis_stage),
+                        Memo::new(move |_| stage.get() >= lines_stage),
+                        Memo::new(move |_| stage.get() >= 3),
+                    );
                     let shown = overview.clone();
                     let overview_rest = move || {
                         analysis_shown.get().then(|| {
@@ -95,7 +104,7 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
                     let margin = move || analysis_shown.get().then(|| view! { <MarginPanel loaded=drawn.clone() other consolidated /> });
                     let drawn = loaded.clone();
                     let exceptions = move || {
-                        analysis_shown.get().then(|| {
+                        worklist_shown.get().then(|| {
                             view! { <ExceptionsPanel file_stem=drawn.query.file_stem() format=drawn.query.format beside=looked_at /> }
                         })
                     };
