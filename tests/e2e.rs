@@ -62,6 +62,20 @@ async fn open_last_three_months(relay: &Relay, client: &Client, endpoint: &str, 
     window
 }
 
+/// Loads the other side of the margin on its tab and waits for the join.
+async fn join_the_other_side(client: &Client) {
+    show_tab(client, "margin").await;
+    wait_for(client, ".load-other").await.click().await.unwrap();
+    wait_for(client, ".margin-row").await;
+}
+
+/// Fetches the window before on the Changes tab and waits for the comparison.
+async fn compare_with_the_window_before(client: &Client) {
+    show_tab(client, "changes").await;
+    wait_for(client, ".load-earlier").await.click().await.unwrap();
+    wait_for(client, ".change-total").await;
+}
+
 /// Waits until the table's status line counts `shown` of `total` lines
 /// (whatever it says next of the sort and grouping).
 async fn wait_for_line_count(client: &Client, shown: usize, total: usize) {
@@ -377,9 +391,7 @@ async fn the_margin_view_matches_a_join_computed_here() {
     let browser = start_browser().await;
     let client = &browser.client;
     let window = open_last_three_months(&relay, client, "invoices", "json").await;
-    show_tab(client, "margin").await;
-    wait_for(client, ".load-other").await.click().await.unwrap();
-    wait_for(client, ".margin-row").await;
+    join_the_other_side(client).await;
 
     let purchases = direct(&relay, &format!("/api/documents/demo/v3/invoices?format=json&{window}")).await;
     let sales =
@@ -580,9 +592,7 @@ async fn the_page_passes_an_axe_core_audit_in_light_and_dark() {
     assert_no_axe_violations(client, "on the empty form").await;
 
     open_last_three_months(&relay, client, "invoices", "xml").await;
-    show_tab(client, "margin").await;
-    wait_for(client, ".load-other").await.click().await.unwrap();
-    wait_for(client, ".margin-row").await;
+    join_the_other_side(client).await;
     wait_for(client, ".load-consolidated").await.click().await.unwrap();
     wait_for(client, ".consolidated-counts").await;
     show_tab(client, "lines").await;
@@ -593,9 +603,7 @@ async fn the_page_passes_an_axe_core_audit_in_light_and_dark() {
     show_tab(client, "invoices").await;
     wait_for(client, ".invoice-row button").await.click().await.unwrap();
     wait_for(client, ".invoice-detail").await;
-    show_tab(client, "changes").await;
-    wait_for(client, ".load-earlier").await.click().await.unwrap();
-    wait_for(client, ".change-total").await;
+    compare_with_the_window_before(client).await;
     show_tab(client, "exceptions").await;
     wait_for(client, ".exception-row").await;
     for theme in ["light", "dark"] {
@@ -676,9 +684,7 @@ async fn every_exceptions_count_is_crates_billings_on_direct_downloads() {
     let window = open_last_three_months(&relay, client, "invoices", "json").await;
     show_tab(client, "exceptions").await;
     wait_for(client, ".exception-row").await;
-    show_tab(client, "margin").await;
-    wait_for(client, ".load-other").await.click().await.unwrap();
-    wait_for(client, ".margin-row").await;
+    join_the_other_side(client).await;
     wait_for(client, ".load-consolidated").await.click().await.unwrap();
     wait_for(client, ".consolidated-counts").await;
     show_tab(client, "exceptions").await;
@@ -850,6 +856,30 @@ async fn changes_between_two_invoice_runs_are_the_comparison_of_direct_downloads
         |figures: &Option<billing::changes::Figures>| figures.as_ref().map_or(0, |figures| figures.lines);
     assert_eq!(lines, count(&largest.before) + count(&largest.after), "its lines, before and now");
 
+    // So do a customer's, in one currency.
+    let row = wait_for(client, ".customer-change").await;
+    let customer = row.find(Locator::Css("th")).await.unwrap().text().await.unwrap();
+    let currency = row.find(Locator::Css("td")).await.unwrap().text().await.unwrap();
+    let theirs = |document: &billing::InvoiceDocument| {
+        billing::rows::rows(document)
+            .filter(|line| {
+                let key = billing::changes::ChargeKey::of(line);
+                key.customer == customer && key.currency == currency
+            })
+            .count()
+    };
+    let expected_lines = theirs(&before) + theirs(&now);
+    row.find(Locator::Css(".show-customer-change")).await.unwrap().click().await.unwrap();
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    loop {
+        let shown = client.find_all(Locator::Css(".window-line")).await.unwrap().len();
+        if shown == expected_lines {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{customer}: {shown} lines, not {expected_lines}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // A chart per currency of the customers whose total moved most.
     let mut moved: Vec<(&(String, String), &billing::changes::BeforeAfter)> =
         expected.per_customer.iter().filter(|(_, amounts)| amounts.difference() != 0.into()).collect();
@@ -947,9 +977,7 @@ async fn at_laptop_width_chart_text_is_readable_and_no_number_is_cut() {
     let client = &browser.client;
     client.set_window_size(1366, 768).await.unwrap();
     open_last_three_months(&relay, client, "invoices", "xml").await;
-    show_tab(client, "margin").await;
-    wait_for(client, ".load-other").await.click().await.unwrap();
-    wait_for(client, ".margin-row").await;
+    join_the_other_side(client).await;
     show_tab(client, "overview").await;
     wait_for(client, ".chart .bar-label").await;
     let smallest: f64 = serde_json::from_value(
@@ -1147,12 +1175,8 @@ async fn the_workbook_read_back_has_the_pages_totals_and_the_tables_lines() {
     let browser = start_browser().await;
     let client = &browser.client;
     let window = open_last_three_months(&relay, client, "invoices", "json").await;
-    show_tab(client, "margin").await;
-    wait_for(client, ".load-other").await.click().await.unwrap();
-    wait_for(client, ".margin-row").await;
-    show_tab(client, "changes").await;
-    wait_for(client, ".load-earlier").await.click().await.unwrap();
-    wait_for(client, ".change-total").await;
+    join_the_other_side(client).await;
+    compare_with_the_window_before(client).await;
 
     // The lines of one charge type, largest amount first.
     show_tab(client, "lines").await;

@@ -226,25 +226,33 @@ fn report(changes: ChangesView) -> impl IntoView {
             }
         })
         .collect_view();
+    let opened = RwSignal::new(None::<Question>);
     let customers = changes
         .per_customer
         .iter()
         .map(|row| {
+            let question = Question::CustomerChangeLines {
+                customer: row.customer.clone(),
+                currency: row.currency.clone(),
+            };
             view! {
                 <tr class="customer-change">
                     <th scope="row">{row.customer.clone()}</th>
                     <td>{row.currency.clone()}</td>
                     {amount_cells(row)}
+                    <td>
+                        <button type="button" class="button show-customer-change"
+                            aria-label=format!("Show lines of {} in {}", row.customer, row.currency)
+                            on:click=move |_| opened.set(Some(question.clone()))>"Show lines"</button>
+                    </td>
                 </tr>
             }
         })
         .collect_view();
-    let opened = RwSignal::new(None::<u32>);
     let lines = LocalResource::new(move || {
-        let index = opened.get();
+        let question = opened.get();
         async move {
-            let index = index?;
-            Some(match ask(Question::ChangeLines { index }).await {
+            Some(match ask(question?).await {
                 Ok((Answer::ChangeLines { before, after }, _)) => Ok((before, after)),
                 Ok(_) => Err(OUT_OF_TURN.to_owned()),
                 Err(message) => Err(message),
@@ -274,7 +282,8 @@ fn report(changes: ChangesView) -> impl IntoView {
         <table class="change-table">
             <caption>"Per customer"</caption>
             <thead><tr><th scope="col">"Customer"</th><th scope="col">"Currency"</th><th scope="col" class="number">"Before"</th>
-                <th scope="col" class="number">"Now"</th><th scope="col" class="number">"Difference"</th></tr></thead>
+                <th scope="col" class="number">"Now"</th><th scope="col" class="number">"Difference"</th>
+                <th scope="col"><span class="visually-hidden">"Open"</span></th></tr></thead>
             <tbody>{customers}</tbody>
         </table>
         <table class="change-table">
@@ -296,7 +305,7 @@ fn report(changes: ChangesView) -> impl IntoView {
     }
 }
 
-fn charge_row(change: &ChargeChange, opened: RwSignal<Option<u32>>) -> impl IntoView + use<> {
+fn charge_row(change: &ChargeChange, opened: RwSignal<Option<Question>>) -> impl IntoView + use<> {
     let currency = change.currency.clone();
     let index = change.index;
     let kinds = change.kinds.iter().map(|kind| kind.label()).collect::<Vec<_>>().join(", ");
@@ -319,7 +328,7 @@ fn charge_row(change: &ChargeChange, opened: RwSignal<Option<u32>>) -> impl Into
             <td class="number">{amount(&change.difference)}</td>
             <td>
                 <button type="button" class="button show-change" aria-label=format!("Show lines of {} {}", change.customer, change.subscription)
-                    on:click=move |_| opened.set(Some(index))>"Show lines"</button>
+                    on:click=move |_| opened.set(Some(Question::ChangeLines { index }))>"Show lines"</button>
             </td>
         </tr>
     }

@@ -447,23 +447,16 @@ impl Workspace {
                 Answer::Changes(reconciliation::changes_view(&earlier.comparison, *order))
             }
             Question::ChangeLines { index } => {
-                let (_, invoices) = self.invoices()?;
                 let earlier = self.earlier.as_ref().ok_or(NOT_COMPARED)?;
                 let change = earlier
                     .comparison
                     .changes_by_difference()
                     .nth(*index as usize)
                     .ok_or_else(|| format!("the comparison has no change number {}", index + 1))?;
-                let lines_of = |document: &InvoiceDocument| {
-                    rows(document)
-                        .filter(|row| ChargeKey::of(row) == change.key)
-                        .map(|row| views::window_line(&row))
-                        .collect()
-                };
-                Answer::ChangeLines {
-                    before: lines_of(&earlier.document),
-                    after: lines_of(&invoices.document),
-                }
+                self.lines_in_both_windows(|key| *key == change.key)?
+            }
+            Question::CustomerChangeLines { customer, currency } => {
+                self.lines_in_both_windows(|key| key.customer == *customer && key.currency == *currency)?
             }
             Question::Publishers { corrections } => {
                 let Some(Main { contents: Contents::Invoices(invoices), .. }) = &mut self.main else {
@@ -476,6 +469,20 @@ impl Workspace {
             }
         };
         Ok(Reply { answer, file: None })
+    }
+
+    /// The lines of the charges `wanted` picks, in the earlier window and
+    /// in this one.
+    fn lines_in_both_windows(&self, wanted: impl Fn(&ChargeKey) -> bool) -> Result<Answer, String> {
+        let (_, invoices) = self.invoices()?;
+        let earlier = self.earlier.as_ref().ok_or(NOT_COMPARED)?;
+        let lines_of = |document: &InvoiceDocument| {
+            rows(document)
+                .filter(|row| wanted(&ChargeKey::of(row)))
+                .map(|row| views::window_line(&row))
+                .collect()
+        };
+        Ok(Answer::ChangeLines { before: lines_of(&earlier.document), after: lines_of(&invoices.document) })
     }
 
     /// The purchases and the sales, as far as they are loaded.

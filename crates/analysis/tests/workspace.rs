@@ -544,3 +544,36 @@ fn with_the_earlier_windows_other_side_a_moved_margin_is_a_change() {
         changes.changes.first.iter().map(|change| change.kinds.clone()).collect();
     assert_eq!(kinds, [vec![ChangeKind::MarginChanged]], "only the seat's margin moved");
 }
+
+#[test]
+fn a_customers_lines_in_both_windows_add_up_to_its_totals() {
+    let mut workspace = Workspace::new("en".into());
+    opened(&mut workspace, Endpoint::Invoices, Format::Json, PURCHASES_JSON);
+    let question = |customer: &str, currency: &str| Question::CustomerChangeLines {
+        customer: customer.to_owned(),
+        currency: currency.to_owned(),
+    };
+    assert_eq!(
+        workspace.answer(&question("Bakkerij de Vries", "EUR")).err().as_deref(),
+        Some("fetch an earlier window to compare with first")
+    );
+    let Opened::Changes(changes) =
+        workspace.open(reading(Slot::Earlier, Endpoint::Invoices, Format::Json, SALES_JSON)).unwrap()
+    else {
+        panic!("changes")
+    };
+    assert!(!changes.per_customer.is_empty());
+    let decimal = |text: &str| -> rust_decimal::Decimal { text.parse().unwrap() };
+    for customer in &changes.per_customer {
+        let Answer::ChangeLines { before, after } =
+            ask(&mut workspace, question(&customer.customer, &customer.currency))
+        else {
+            panic!("change lines")
+        };
+        let sum = |lines: &[worker_protocol::WindowLine]| -> rust_decimal::Decimal {
+            lines.iter().map(|line| decimal(&line.amount)).sum()
+        };
+        assert_eq!(sum(&before), decimal(&customer.before), "{}", customer.customer);
+        assert_eq!(sum(&after), decimal(&customer.after), "{}", customer.customer);
+    }
+}

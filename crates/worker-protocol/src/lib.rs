@@ -95,6 +95,8 @@ pub enum Question {
     ExceptionLines { low_margin_percent: String, kind: ExceptionKind },
     /// The lines of change number `index` of the comparison, in both windows.
     ChangeLines { index: u32 },
+    /// A customer's lines in one currency, in both windows.
+    CustomerChangeLines { customer: String, currency: String },
     /// The comparison again, its customers and charges in `order`.
     Changes { order: ChangeOrder },
 }
