@@ -5,6 +5,15 @@ use worker_protocol::BarView;
 
 use crate::format;
 
+/// Runs `choose` when Enter or Space is pressed on a bar, as a click would.
+pub fn chosen_by_key(event: &leptos::ev::KeyboardEvent, choose: impl FnOnce()) {
+    if event.key() == "Enter" || event.key() == " " {
+        // Space would also scroll the page.
+        event.prevent_default();
+        choose();
+    }
+}
+
 // Whole pixels, so that no float is ever formatted.
 const LABEL_WIDTH: u32 = 200;
 const BAR_SPACE: u32 = 300;
@@ -47,11 +56,7 @@ pub fn BarChart(
                 <g class="bar" tabindex="0" role="button" aria-label=described
                     data-label=label.clone()
                     on:click=move |_| choose(chosen.clone())
-                    on:keydown=move |event| if event.key() == "Enter" || event.key() == " " {
-                        // Space would also scroll the page.
-                        event.prevent_default();
-                        choose(keyed.clone())
-                    }>
+                    on:keydown=move |event| chosen_by_key(&event, || choose(keyed.clone()))>
                     <title>{tip}</title>
                     // The whole row answers to the pointer, not only the ink.
                     <rect class="hit" x="0" y=y width=full_width height=ROW_HEIGHT />

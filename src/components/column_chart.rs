@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use worker_protocol::BarView;
 
-use crate::format;
+use crate::{components::bar_chart::chosen_by_key, format};
 
 // Whole pixels, so that no float is ever formatted.
 const COLUMN_WIDTH: u32 = 64;
@@ -47,11 +47,7 @@ pub fn ColumnChart(
             view! {
                 <g class="bar" tabindex="0" role="button" aria-label=described data-label=label.clone()
                     on:click=move |_| choose(chosen.clone())
-                    on:keydown=move |event| if event.key() == "Enter" || event.key() == " " {
-                        // Space would also scroll the page.
-                        event.prevent_default();
-                        choose(keyed.clone())
-                    }>
+                    on:keydown=move |event| chosen_by_key(&event, || choose(keyed.clone()))>
                     <title>{tip}</title>
                     // The whole column answers to the pointer, not only the ink.
                     <rect class="hit" x=x y="0" width=COLUMN_WIDTH + COLUMN_GAP height=height />

@@ -22,6 +22,12 @@ pub enum Fetched<T> {
     Loaded(T),
 }
 
+impl<T> Fetched<T> {
+    pub fn is_loaded(&self) -> bool {
+        matches!(self, Fetched::Loaded(_))
+    }
+}
+
 /// The column headings over [`margin_cells`].
 fn margin_headings() -> impl IntoView {
     view! {

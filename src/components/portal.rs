@@ -65,13 +65,14 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
     let window = web_sys::window().expect("a browser window");
     let search = window.location().search().unwrap_or_default();
     let from_link = Query::from_search(&search, &profiles, today);
+    let remembered_search = storage::recall(LAST_QUERY);
     let remembered =
-        storage::recall(LAST_QUERY).and_then(|search| Query::from_search(&search, &profiles, today));
+        remembered_search.as_deref().and_then(|search| Query::from_search(search, &profiles, today));
     let fetch_at_once = from_link.is_some();
     let tabs = Tabs::new(if fetch_at_once {
         Tab::from_search(&search)
     } else {
-        storage::recall(LAST_QUERY).map(|search| Tab::from_search(&search)).unwrap_or_default()
+        remembered_search.as_deref().map(Tab::from_search).unwrap_or_default()
     });
     provide_context(tabs);
     let initial = from_link.or(remembered).unwrap_or_else(|| Query::default_for(&profiles[0], today));

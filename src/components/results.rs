@@ -56,10 +56,6 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
                     };
                     let other = RwSignal::new(Fetched::<MarginView>::Idle);
                     let consolidated = RwSignal::new(Fetched::<ComparisonView>::Idle);
-                    // The worklist is asked for again once either is loaded.
-                    let looked_at = Signal::derive(move || {
-                        (other.with(|other| matches!(other, Fetched::Loaded(_))), consolidated.with(|consolidated| matches!(consolidated, Fetched::Loaded(_))))
-                    });
                     tabs.forget_counts();
                     tabs.set_count(Tab::Invoices, Some(overview.invoices.len()));
                     tabs.set_count(Tab::Lines, Some(overview.summary.lines));
@@ -71,7 +67,9 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
                         tabs.set_count(Tab::Margin, margins);
                     });
                     // The lines and the charts are asked for again once joined.
-                    let joined = Signal::derive(move || other.with(|other| matches!(other, Fetched::Loaded(_))));
+                    let joined = Signal::derive(move || other.with(Fetched::is_loaded));
+                    // The worklist is asked for again once either is loaded.
+                    let looked_at = Signal::derive(move || (joined.get(), consolidated.with(Fetched::is_loaded)));
                     let view = TableView::new(joined);
                     table = Some(view);
                     let filter = view.filter;
