@@ -37,6 +37,14 @@ fn explain(code: ErrorCode) -> (&'static str, &'static str) {
             "Please sign in",
             "Your session has ended, or you have not signed in yet. Sign in to carry on where you were.",
         ),
+        ErrorCode::TokenInvalid => (
+            "The relay did not accept the access token",
+            "Ask the sign-in provider for a new token for this relay, or sign in in the browser.",
+        ),
+        ErrorCode::SignInUnavailable => (
+            "The relay cannot check sign-ins right now",
+            "Try again in a minute; if it lasts, tell the portal's administrator.",
+        ),
         ErrorCode::ProfileForbidden => (
             "Your account has no access to this profile",
             "Choose another profile, or ask for access as the message above says.",

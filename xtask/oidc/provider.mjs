@@ -1,12 +1,17 @@
 // A real OpenID Connect provider (npm's oidc-provider) on loopback, for
 // `cargo xtask serve --sign-in` and the sign-in tests: authorization code
 // flow with PKCE required, discovery, JWKS, userinfo and RP-initiated
-// logout, with a plain login page that asks only for the account name.
+// logout, with a plain login page that asks only for the account name;
+// and JWT access tokens (RFC 9068) for service accounts by the client
+// credentials grant, for the audience named by the `resource` parameter.
 //
 // Configured by the JSON in OIDC_PROVIDER_CONFIG:
 //   { "port": 0, "clients": [{ client_id, client_secret, redirect_uris,
 //     post_logout_redirect_uris }], "users": { "alice": { name, email,
-//     email_verified, groups } } }
+//     email_verified, groups } }, "access_token_ttl": 300 }
+// A service account is a client with grant_types ["client_credentials"],
+// no redirect_uris and response_types, and optionally `groups`, which its
+// access tokens carry.
 // and told where oidc-provider is installed by OIDC_PROVIDER_MODULES (a
 // node_modules directory). Prints `oidc-provider listening on URL` once
 // it serves.
@@ -84,6 +89,12 @@ server.listen(settings.port ?? 0, '127.0.0.1', () => {
   const issuer = `http://127.0.0.1:${server.address().port}`;
   provider = new Provider(issuer, {
     clients: (settings.clients ?? []).map((client) => ({ id_token_signed_response_alg: 'ES256', ...client })),
+    extraClientMetadata: { properties: ['groups'] },
+    async extraTokenClaims(ctx, token) {
+      if (token.kind !== 'ClientCredentials') return undefined;
+      const groups = ctx?.oidc?.client?.groups;
+      return Array.isArray(groups) ? { groups } : undefined;
+    },
     jwks: { keys: [signingKey] },
     cookies: { keys: [randomBytes(32).toString('hex')] },
     pkce: { required: () => true },
@@ -96,6 +107,20 @@ server.listen(settings.port ?? 0, '127.0.0.1', () => {
       devInteractions: { enabled: false },
       rpInitiatedLogout: { enabled: true },
       clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        // Whatever absolute URL the client names becomes the audience: the
+        // relay, not the provider, decides which audience it accepts.
+        async getResourceServerInfo(_, resource) {
+          return {
+            scope: 'documents',
+            audience: resource,
+            accessTokenTTL: settings.access_token_ttl ?? 300,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'ES256' } },
+          };
+        },
+      },
     },
     interactions: { url: (_, interaction) => `/interaction/${interaction.uid}` },
     async findAccount(_, id) {

@@ -163,6 +163,12 @@ pub enum ErrorCode {
     RateLimited,
     /// Sign-in is on and the request has no valid session (or it expired).
     SignInRequired,
+    /// A bearer token was sent and the relay does not accept it: expired,
+    /// for another audience, or not signed by the provider's keys.
+    TokenInvalid,
+    /// The relay cannot check sign-ins right now: its session store or the
+    /// provider's keys are out of reach.
+    SignInUnavailable,
     /// The signed-in person's access rules do not name this profile.
     ProfileForbidden,
     /// A state-changing request came from another site.
@@ -180,11 +186,13 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 18] = [
         Self::UnknownRoute,
         Self::NotAllowlisted,
         Self::RateLimited,
         Self::SignInRequired,
+        Self::TokenInvalid,
+        Self::SignInUnavailable,
         Self::ProfileForbidden,
         Self::CrossSiteRequest,
         Self::UnknownProfile,

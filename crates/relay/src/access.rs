@@ -20,12 +20,16 @@ pub struct User {
     pub groups: Vec<String>,
     /// Unix seconds, for the session's absolute lifetime.
     pub signed_in_at: i64,
+    /// The service account's client, when an access token vouches for the
+    /// caller rather than a person's sign-in.
+    #[serde(default)]
+    pub client_id: Option<String>,
 }
 
 impl User {
-    /// How messages name the account: its e-mail, else its subject.
+    /// How messages name the account: its e-mail, else its client, else its subject.
     pub fn account(&self) -> &str {
-        self.email.as_deref().unwrap_or(&self.subject)
+        self.email.as_deref().or(self.client_id.as_deref()).unwrap_or(&self.subject)
     }
 
     fn verified_email(&self) -> Option<&str> {
@@ -63,6 +67,7 @@ pub fn may_use(rules: &[AccessRule], user: &User, profile: &str) -> bool {
             || email.is_some_and(|email| {
                 rule.allow_emails.iter().any(|allowed| allowed.eq_ignore_ascii_case(email))
             })
+            || user.client_id.as_ref().is_some_and(|client| rule.allow_clients.contains(client))
     })
 }
 
@@ -79,6 +84,7 @@ mod tests {
             email_verified: verified,
             groups: groups.iter().map(|group| (*group).to_owned()).collect(),
             signed_in_at: 0,
+            client_id: None,
         }
     }
 
@@ -89,6 +95,7 @@ mod tests {
                 allow_groups: vec!["finance".into()],
                 allow_emails: vec!["CFO@example.com".into()],
                 deny_groups: vec!["contractors".into()],
+                ..Default::default()
             },
             AccessRule {
                 profile: "sandbox".into(),
@@ -118,6 +125,24 @@ mod tests {
         assert!(may_use(&rules(), &user(&[], Some("cfo@EXAMPLE.com"), true), "production"));
         assert!(!may_use(&rules(), &user(&[], Some("cfo@example.com"), false), "production"));
         assert!(!may_use(&rules(), &user(&[], Some("cfo@example.com.evil"), true), "production"));
+    }
+
+    #[test]
+    fn a_service_account_is_admitted_by_its_client_id_and_still_denied_by_group() {
+        let rules = vec![AccessRule {
+            profile: "production".into(),
+            allow_clients: vec!["month-end".into()],
+            deny_groups: vec!["suspended".into()],
+            ..Default::default()
+        }];
+        let service = User { client_id: Some("month-end".into()), ..user(&[], None, false) };
+        assert!(may_use(&rules, &service, "production"));
+        assert!(!may_use(&rules, &service, "sandbox"));
+        let other = User { client_id: Some("month-end-2".into()), ..user(&[], None, false) };
+        assert!(!may_use(&rules, &other, "production"));
+        let suspended = User { client_id: Some("month-end".into()), ..user(&["suspended"], None, false) };
+        assert!(!may_use(&rules, &suspended, "production"));
+        assert!(!may_use(&rules, &user(&[], None, false), "production"), "a person has no client id");
     }
 
     #[test]

@@ -41,14 +41,20 @@ fn code_name(code: ErrorCode) -> String {
     serde_json::to_value(code).ok().and_then(|name| name.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
-fn identity(user: Option<&User>) -> (&str, &str, &str) {
-    user.map_or(("", "", ""), |user| {
-        (user.issuer.as_str(), user.subject.as_str(), user.email.as_deref().unwrap_or(""))
+/// Issuer, subject, e-mail and (for a service account) client id.
+fn identity(user: Option<&User>) -> (&str, &str, &str, &str) {
+    user.map_or(("", "", "", ""), |user| {
+        (
+            user.issuer.as_str(),
+            user.subject.as_str(),
+            user.email.as_deref().unwrap_or(""),
+            user.client_id.as_deref().unwrap_or(""),
+        )
     })
 }
 
 pub fn signed_in(request: RequestId, user: &User) {
-    let (issuer, subject, email) = identity(Some(user));
+    let (issuer, subject, email, _) = identity(Some(user));
     tracing::info!(
         target: TARGET,
         event = "sign_in",
@@ -66,7 +72,7 @@ pub fn sign_in_failed(request: RequestId, reason: &str) {
 }
 
 pub fn signed_out(request: RequestId, user: Option<&User>) {
-    let (issuer, subject, email) = identity(user);
+    let (issuer, subject, email, _) = identity(user);
     tracing::info!(
         target: TARGET,
         event = "sign_out",
@@ -79,7 +85,7 @@ pub fn signed_out(request: RequestId, user: Option<&User>) {
 }
 
 pub fn refused(request: RequestId, user: Option<&User>, code: ErrorCode, path: &str, profile: Option<&str>) {
-    let (issuer, subject, email) = identity(user);
+    let (issuer, subject, email, client) = identity(user);
     let path: String = path.chars().take(200).collect();
     tracing::info!(
         target: TARGET,
@@ -89,6 +95,7 @@ pub fn refused(request: RequestId, user: Option<&User>, code: ErrorCode, path: &
         issuer,
         subject,
         email,
+        client,
         path,
         profile = profile.unwrap_or(""),
     );
@@ -137,7 +144,7 @@ pub fn document_failed(asked: &DocumentRequest, code: ErrorCode, duration: Durat
 }
 
 fn document_line(asked: &DocumentRequest, outcome: &str, bytes: u64, duration: Duration) {
-    let (issuer, subject, email) = identity(asked.user.as_deref());
+    let (issuer, subject, email, client) = identity(asked.user.as_deref());
     tracing::info!(
         target: TARGET,
         event = "document",
@@ -146,6 +153,7 @@ fn document_line(asked: &DocumentRequest, outcome: &str, bytes: u64, duration: D
         issuer,
         subject,
         email,
+        client,
         profile = asked.profile,
         endpoint = asked.endpoint,
         window = asked.window,

@@ -63,6 +63,9 @@ pub struct SignInConfig {
     pub session_absolute: Duration,
     /// Whom a refused person should ask, e.g. `finance-it@example.com`.
     pub access_contact: Option<String>,
+    /// The `aud` an access token must carry to be accepted as a bearer
+    /// token; the public URL's origin unless set.
+    pub token_audience: String,
 }
 
 impl SignInConfig {
@@ -87,6 +90,9 @@ pub struct AccessRule {
     /// Counted only when the provider says the e-mail is verified.
     #[serde(default)]
     pub allow_emails: Vec<String>,
+    /// Service accounts, by the `client_id` of their access tokens.
+    #[serde(default)]
+    pub allow_clients: Vec<String>,
     #[serde(default)]
     pub deny_groups: Vec<String>,
 }
@@ -235,6 +241,7 @@ struct SignInSettings {
     #[serde(default = "default_session_absolute", with = "seconds")]
     session_absolute_seconds: Duration,
     access_contact: Option<String>,
+    token_audience: Option<String>,
 }
 
 fn default_groups_claim() -> String {
@@ -270,7 +277,9 @@ impl SignInSettings {
             self.session_idle_seconds <= self.session_absolute_seconds,
             "sign_in: session_idle_seconds must not exceed session_absolute_seconds"
         );
+        let token_audience = self.token_audience.unwrap_or_else(|| public_url.origin().ascii_serialization());
         Ok(SignInConfig {
+            token_audience,
             issuer_url: self.issuer_url,
             client_id: self.client_id,
             client_secret,

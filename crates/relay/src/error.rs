@@ -18,6 +18,15 @@ pub enum RelayError {
     RateLimited { retry_after_seconds: u64 },
     #[error("sign-in required")]
     SignInRequired,
+    /// A bearer token that is not the provider's, not for this relay, or old.
+    #[error("the access token is not accepted")]
+    TokenInvalid { reason: &'static str, audience: String },
+    /// The session store cannot be reached, so no session can be checked.
+    #[error("sessions are unavailable")]
+    SessionsUnavailable,
+    /// The provider's keys cannot be fetched, so no token can be checked.
+    #[error("access tokens cannot be checked")]
+    TokenKeysUnavailable,
     #[error("no access to this profile")]
     ProfileForbidden { profile: String, account: String, contact: String },
     #[error("refused: the request came from another site")]
@@ -60,6 +69,8 @@ impl RelayError {
             Self::SignInRequired | Self::SignInFailed { .. } | Self::SignInUnavailable => {
                 ErrorCode::SignInRequired
             }
+            Self::TokenInvalid { .. } => ErrorCode::TokenInvalid,
+            Self::SessionsUnavailable | Self::TokenKeysUnavailable => ErrorCode::SignInUnavailable,
             Self::ProfileForbidden { .. } => ErrorCode::ProfileForbidden,
             Self::CrossSiteRequest => ErrorCode::CrossSiteRequest,
             Self::UnknownProfile { .. } => ErrorCode::UnknownProfile,
@@ -77,7 +88,8 @@ impl RelayError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::SignInRequired => StatusCode::UNAUTHORIZED,
+            Self::SignInRequired | Self::TokenInvalid { .. } => StatusCode::UNAUTHORIZED,
+            Self::SessionsUnavailable | Self::TokenKeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::ProfileForbidden { .. } | Self::CrossSiteRequest => StatusCode::FORBIDDEN,
             Self::SignInFailed { .. } => StatusCode::BAD_REQUEST,
             Self::SignInUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -109,6 +121,19 @@ impl RelayError {
             Self::SignInRequired => {
                 "sign in to use the relay; a session ends after a while unused, or at the latest \
                  some hours after signing in"
+                    .to_owned()
+            }
+            Self::TokenInvalid { reason, audience } => format!(
+                "{reason}; ask the sign-in provider for a new access token with the audience {audience}"
+            ),
+            Self::SessionsUnavailable => {
+                "the relay cannot reach its session store, so it cannot tell who is signed in; \
+                 try again in a minute, and if it lasts tell the relay's administrator"
+                    .to_owned()
+            }
+            Self::TokenKeysUnavailable => {
+                "the relay cannot fetch the sign-in provider's keys, so it cannot check access tokens; \
+                 try again in a few minutes"
                     .to_owned()
             }
             Self::ProfileForbidden { profile, account, contact } => format!(
@@ -166,8 +191,20 @@ impl IntoResponse for RelayError {
             sign_in_url: matches!(self, Self::SignInRequired).then(|| routes::SIGN_IN.to_owned()),
         };
         let mut response = (self.status(), Json(body)).into_response();
-        if let Self::RateLimited { retry_after_seconds } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        match &self {
+            Self::RateLimited { retry_after_seconds } => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+            }
+            // RFC 6750: the scheme, and why, for clients that read headers only.
+            Self::TokenInvalid { reason, .. } => {
+                let challenge = format!(
+                    "Bearer realm=\"billing-relay\", error=\"invalid_token\", error_description=\"{reason}\""
+                );
+                if let Ok(challenge) = HeaderValue::from_str(&challenge) {
+                    response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+                }
+            }
+            _ => {}
         }
         response
     }

@@ -13,6 +13,7 @@ mod routes;
 mod security;
 mod sessions;
 mod sign_in;
+mod tokens;
 
 use std::net::SocketAddr;
 

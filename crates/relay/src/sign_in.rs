@@ -40,6 +40,7 @@ use crate::{
     audit::{self, RequestId},
     config::SignInConfig,
     routes::RelayState,
+    tokens::{AccessTokens, TokenError, bearer_token},
 };
 
 /// Where the signed-in person is kept in the session.
@@ -102,6 +103,8 @@ type OidcClient = CoreClient<
 struct Provider {
     client: OidcClient,
     end_session: Option<reqwest::Url>,
+    /// Where the provider publishes the keys that sign access tokens.
+    jwks_uri: reqwest::Url,
     fetched: Instant,
 }
 
@@ -112,6 +115,7 @@ pub struct SignIn {
     /// Never follows redirects: a provider's answer must come from itself.
     http: reqwest::Client,
     provider: RwLock<Option<Arc<Provider>>>,
+    tokens: AccessTokens,
 }
 
 /// One sign-in on its way through the provider.
@@ -137,7 +141,12 @@ impl SignIn {
             .connect_timeout(connect_timeout)
             .timeout(Duration::from_secs(20))
             .build()?;
-        Ok(Self { config, http, provider: RwLock::new(None) })
+        let tokens = AccessTokens::new(
+            config.issuer_url.clone(),
+            config.token_audience.clone(),
+            config.groups_claim.clone(),
+        );
+        Ok(Self { config, http, provider: RwLock::new(None), tokens })
     }
 
     /// The provider's metadata and keys, fetched again when old.
@@ -179,6 +188,7 @@ impl SignIn {
     async fn discover(&self) -> anyhow::Result<Provider> {
         let issuer = IssuerUrl::new(self.config.issuer_url.clone())?;
         let metadata = Metadata::discover_async(issuer, &self.http).await?;
+        let jwks_uri = reqwest::Url::parse(metadata.jwks_uri().url().as_str())?;
         let end_session = metadata
             .additional_metadata()
             .end_session_endpoint
@@ -192,7 +202,22 @@ impl SignIn {
             Some(ClientSecret::new(self.config.client_secret.expose_secret().to_owned())),
         )
         .set_redirect_uri(RedirectUrl::new(redirect)?);
-        Ok(Provider { client, end_session, fetched: Instant::now() })
+        Ok(Provider { client, end_session, jwks_uri, fetched: Instant::now() })
+    }
+
+    /// The service account or person an access token vouches for.
+    async fn verify_access_token(&self, token: &str) -> Result<User, RelayError> {
+        let provider = self.provider().await.map_err(|_| RelayError::TokenKeysUnavailable)?;
+        self.tokens.verify(token, &self.http, &provider.jwks_uri).await.map_err(|error| match error {
+            TokenError::KeysUnavailable => RelayError::TokenKeysUnavailable,
+            TokenError::Refused(refusal) => {
+                tracing::info!(reason = %refusal.logged, "access token refused");
+                RelayError::TokenInvalid {
+                    reason: refusal.shown,
+                    audience: self.tokens.audience().to_owned(),
+                }
+            }
+        })
     }
 }
 
@@ -359,6 +384,7 @@ async fn complete_sign_in(
             .is_some_and(|verified| verified.as_bool() == Some(true) || verified.as_str() == Some("true")),
         groups: groups_of(claim(&sign_in.config.groups_claim)),
         signed_in_at: now_seconds(),
+        client_id: None,
     };
     Ok((user, pending.return_to))
 }
@@ -398,7 +424,7 @@ fn payload_of(jwt: &str) -> Option<Value> {
 }
 
 /// A groups claim as a list, whether the provider sends a list or one name.
-fn groups_of(claim: Option<&Value>) -> Vec<String> {
+pub(crate) fn groups_of(claim: Option<&Value>) -> Vec<String> {
     match claim {
         Some(Value::Array(groups)) => groups.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
         Some(Value::String(group)) => vec![group.clone()],
@@ -410,6 +436,7 @@ fn constant_time_eq(left: &str, right: &str) -> bool {
     left.len() == right.len() && left.bytes().zip(right.bytes()).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
 }
 
+/// For the sign-in pages, which a person reached by navigation.
 fn store_failed(error: tower_sessions::session::Error) -> RelayError {
     tracing::error!(%error, "the session store failed");
     RelayError::SignInUnavailable
@@ -484,8 +511,8 @@ pub async fn admit_without_sign_in(mut request: Request, next: Next) -> Response
     next.run(request).await
 }
 
-/// Admits a request under `/api` only with a live session, and tells every
-/// handler who the caller is.
+/// Admits a request under `/api` only with a live session or a valid
+/// bearer token, and tells every handler who the caller is.
 pub async fn require_session(
     State(state): State<Arc<RelayState>>,
     Extension(request_id): Extension<RequestId>,
@@ -501,9 +528,27 @@ pub async fn require_session(
         .extensions()
         .get::<axum::extract::OriginalUri>()
         .map_or_else(|| request.uri().path().to_owned(), |original| original.path().to_owned());
+    // A token stands on its own: the session is not looked at, so a
+    // script's requests never touch the session store.
+    if let Some(token) = bearer_token(request.headers()) {
+        return match sign_in.verify_access_token(token).await {
+            Ok(user) => {
+                request.extensions_mut().insert(Caller::SignedIn(Arc::new(user)));
+                next.run(request).await
+            }
+            Err(refused) => {
+                audit::refused(request_id, None, refused.code(), &path, None);
+                refused.into_response()
+            }
+        };
+    }
     let user = match session.get::<User>(USER).await {
         Ok(user) => user,
-        Err(error) => return store_failed(error).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "the session store failed");
+            audit::refused(request_id, None, billing::api::ErrorCode::SignInUnavailable, &path, None);
+            return RelayError::SessionsUnavailable.into_response();
+        }
     };
     match user {
         Some(user)

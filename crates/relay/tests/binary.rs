@@ -239,6 +239,7 @@ access_contact = "finance-it@corp.example"
 [[access]]
 profile = "production"
 allow_groups = ["finance"]
+allow_clients = ["{export}"]
 
 [[access]]
 profile = "broken"
@@ -270,6 +271,7 @@ base_url = "{faulty}"
 key_env = "RELAY_TEST_KEY"
 "#,
         client_id = support::oidc::CLIENT_ID,
+        export = support::oidc::EXPORT_CLIENT,
     )
 }
 
@@ -364,6 +366,17 @@ async fn sign_in_keeps_every_secret_out_of_answers_and_logs_and_audits_what_happ
     seen.push_str(&record(signed_out).await.0);
     seen.push_str(&record(alice.get(&at("/api/me")).await).await.0);
 
+    // A month-end script: its token downloads, and a token for another
+    // service is refused; neither token may show up anywhere.
+    let script = reqwest::Client::builder().no_proxy().build().unwrap();
+    let token = provider.service_token(support::oidc::EXPORT_CLIENT, &public_url).await;
+    let foreign = provider.service_token(support::oidc::EXPORT_CLIENT, "https://other.corp.example").await;
+    let document = at(&format!("/api/documents/production/v3/invoices?{window}"));
+    let (text, script_bytes) = record(script.get(&document).bearer_auth(&token).send().await.unwrap()).await;
+    seen.push_str(&text);
+    assert!(script_bytes > 1000, "the script got the document");
+    seen.push_str(&record(script.get(&document).bearer_auth(&foreign).send().await.unwrap()).await.0);
+
     send_sigterm(&relay.process);
     let dir = relay.dir.path().to_owned();
     let logs = all_output(relay.process).await;
@@ -375,6 +388,9 @@ async fn sign_in_keeps_every_secret_out_of_answers_and_logs_and_audits_what_happ
         ("the session cookie", cookie.as_str()),
         ("the authorization code", code.as_str()),
         ("a JWT (ID or access token)", "eyJ"),
+        ("the service account's token", token.as_str()),
+        ("the foreign token", foreign.as_str()),
+        ("the service account's secret", support::oidc::SERVICE_SECRET),
     ] {
         assert!(!seen.contains(secret), "{what} is in an answer");
         assert!(!logs.contains(secret), "{what} is in the log");
@@ -415,6 +431,16 @@ async fn sign_in_keeps_every_secret_out_of_answers_and_logs_and_audits_what_happ
         (Some("production"), Some("invoices"), Some("2026-06-01..2026-09-30"))
     );
     assert_eq!(complete["email"], "alice@corp.example");
+    let scripted = lines
+        .iter()
+        .find(|line| line["event"] == "document" && line["client"] == support::oidc::EXPORT_CLIENT)
+        .unwrap_or_else(|| panic!("no document line for the service account in {lines:#?}"));
+    assert_eq!(
+        (scripted["outcome"].as_str(), scripted["bytes"].as_u64()),
+        (Some("complete"), Some(script_bytes as u64))
+    );
+    assert_eq!(scripted["subject"], support::oidc::EXPORT_CLIENT);
+    assert_eq!(find("refusal", "token_invalid")["path"], "/api/documents/production/v3/invoices");
     assert!(complete["request_id"].as_u64().is_some() && complete["duration_ms"].as_u64().is_some());
     assert_eq!(find("document", "broken_by_vendor")["profile"], "broken");
     assert_eq!(find("document", "abandoned_by_client")["profile"], "slow");

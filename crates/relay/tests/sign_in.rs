@@ -59,7 +59,7 @@ struct Portal {
     url: String,
     vendor_calls: Arc<AtomicUsize>,
     _relay: TestRelay,
-    _provider: OidcProvider,
+    provider: OidcProvider,
     _vendor: tokio::task::JoinHandle<()>,
 }
 
@@ -85,7 +85,7 @@ async fn portal_with(adjust: impl FnOnce(&mut RelayConfig)) -> Portal {
         adjust(config);
     })
     .await;
-    Portal { url, vendor_calls, _relay: relay, _provider: provider, _vendor: vendor }
+    Portal { url, vendor_calls, _relay: relay, provider, _vendor: vendor }
 }
 
 async fn portal() -> Portal {
@@ -458,6 +458,80 @@ async fn sign_out_is_a_post_from_the_relays_own_pages_only() {
         .await
         .unwrap();
     assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED, "the old cookie is dead on the server");
+}
+
+async fn with_token(token: &str, url: String) -> reqwest::Response {
+    reqwest::Client::builder().no_proxy().build().unwrap().get(url).bearer_auth(token).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_service_accounts_token_reaches_exactly_the_profiles_its_rules_name() {
+    use support::oidc::{EXPORT_CLIENT, REPORTING_CLIENT};
+    let portal = portal().await;
+    // (client, profiles listed): by client id, and by the groups its tokens carry.
+    for (client, allowed) in [(EXPORT_CLIENT, "production"), (REPORTING_CLIENT, "sandbox")] {
+        let token = portal.provider.service_token(client, &portal.url).await;
+        let listed: Vec<billing::ProfileSummary> =
+            with_token(&token, portal.at("/api/profiles")).await.json().await.unwrap();
+        let listed: Vec<_> = listed.iter().map(|profile| profile.name.as_str()).collect();
+        assert_eq!(listed, [allowed], "{client}");
+        for (name, path) in [("production", PRODUCTION), ("sandbox", SANDBOX)] {
+            let response = with_token(&token, portal.at(path)).await;
+            assert!(response.headers().get(header::SET_COOKIE).is_none(), "a token makes no session");
+            if name == allowed {
+                assert_eq!(response.status(), StatusCode::OK, "{client} may use {name}");
+                assert!(response.bytes().await.unwrap().len() > 1000);
+            } else {
+                let (status, body) = error_body(response).await;
+                assert_eq!((status, body.code), (StatusCode::FORBIDDEN, ErrorCode::ProfileForbidden));
+                assert!(body.detail.contains(client), "names the client: {}", body.detail);
+            }
+        }
+    }
+    let before = portal.vendor_calls.load(Ordering::SeqCst);
+    let elsewhere = portal.provider.service_token(EXPORT_CLIENT, "https://reports.corp.example").await;
+    for (what, token) in [("another audience", elsewhere.as_str()), ("no JWT", "not-a-token")] {
+        let response = with_token(token, portal.at(PRODUCTION)).await;
+        let challenge = response.headers()[header::WWW_AUTHENTICATE].to_str().unwrap().to_owned();
+        assert!(challenge.starts_with("Bearer ") && challenge.contains("invalid_token"), "{challenge}");
+        let (status, body) = error_body(response).await;
+        assert_eq!((status, body.code), (StatusCode::UNAUTHORIZED, ErrorCode::TokenInvalid), "{what}");
+    }
+    let (_, body) = error_body(with_token(&elsewhere, portal.at(PRODUCTION)).await).await;
+    assert!(body.detail.contains("another service (audience)"), "{}", body.detail);
+    assert!(body.detail.contains(&portal.url), "says which audience it wants: {}", body.detail);
+    assert_eq!(portal.vendor_calls.load(Ordering::SeqCst), before, "refused tokens never reach the vendor");
+}
+
+#[tokio::test]
+async fn forged_access_tokens_are_refused_and_rotated_keys_are_fetched() {
+    let provider = HostileProvider::start(support::oidc::CLIENT_ID, support::oidc::CLIENT_SECRET).await;
+    let (url, _relay) = relay_trusting(&provider).await;
+    let document = format!("{url}{PRODUCTION}");
+    let status = |forgery: Forgery| {
+        let token = provider.access_token(forgery, &url);
+        let document = document.clone();
+        async move { with_token(&token, document).await.status() }
+    };
+    assert_eq!(status(Forgery::None).await, StatusCode::OK, "the control case is admitted");
+    for forgery in [
+        Forgery::WrongIssuer,
+        Forgery::WrongAudience,
+        Forgery::Expired,
+        Forgery::UnsignedAlgNone,
+        Forgery::Hs256WithClientSecret,
+        Forgery::UnknownKey,
+        Forgery::ForeignKeyUnderPublishedId,
+        Forgery::NotAnAccessToken,
+    ] {
+        assert_eq!(status(forgery).await, StatusCode::UNAUTHORIZED, "{forgery:?} must be refused");
+    }
+    // The unknown key above made the relay fetch the keys again just now;
+    // it waits a little before the next fetch, so the rotation is seen then.
+    provider.rotate_keys();
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    assert_eq!(status(Forgery::None).await, StatusCode::OK, "a token signed with the new key");
+    assert_eq!(status(Forgery::ForeignKeyUnderPublishedId).await, StatusCode::UNAUTHORIZED);
 }
 
 /// The relay in front of the hostile provider; returns the relay's public URL.

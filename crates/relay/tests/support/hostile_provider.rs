@@ -34,6 +34,8 @@ pub enum Forgery {
     UnknownKey,
     /// Signed with another key under the published key's id.
     ForeignKeyUnderPublishedId,
+    /// An access token typed as a plain JWT, as an ID token is.
+    NotAnAccessToken,
 }
 
 struct Forger {
@@ -43,6 +45,8 @@ struct Forger {
     published: RsaPrivateKey,
     unpublished: RsaPrivateKey,
     next: Mutex<(Forgery, String)>,
+    /// Once rotated, the provider publishes and signs with the second key.
+    rotated: std::sync::atomic::AtomicBool,
 }
 
 pub struct HostileProvider {
@@ -51,6 +55,7 @@ pub struct HostileProvider {
 }
 
 const PUBLISHED_KID: &str = "published-1";
+const ROTATED_KID: &str = "published-2";
 
 fn key(pem: &str) -> RsaPrivateKey {
     RsaPrivateKey::from_pkcs8_pem(pem).expect("a test key")
@@ -71,6 +76,7 @@ impl HostileProvider {
             published: key(include_str!("hostile-provider-key-1.pem")),
             unpublished: key(include_str!("hostile-provider-key-2.pem")),
             next: Mutex::new((Forgery::None, String::new())),
+            rotated: std::sync::atomic::AtomicBool::new(false),
         });
         let app = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
@@ -84,6 +90,81 @@ impl HostileProvider {
     /// The next token answers `nonce` (as the relay sent it) with `forgery`.
     pub fn forge_next(&self, forgery: Forgery, nonce: &str) {
         *self.forger.next.lock().unwrap() = (forgery, nonce.to_owned());
+    }
+
+    /// A service account's access token for `audience`, with `forgery`.
+    pub fn access_token(&self, forgery: Forgery, audience: &str) -> String {
+        let now = chrono::Utc::now().timestamp();
+        let mut claims = json!({
+            "iss": self.forger.issuer, "sub": "month-end-export", "client_id": "month-end-export",
+            "aud": audience, "iat": now, "exp": now + 300, "jti": format!("at-{now}"),
+            "groups": ["finance"], "scope": "documents",
+        });
+        self.forger.forge(forgery, &mut claims, "at+jwt")
+    }
+
+    /// Publishes a new signing key in place of the old one, as providers
+    /// rotate them; tokens are signed with the new one from now on.
+    pub fn rotate_keys(&self) {
+        self.forger.rotated.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Forger {
+    /// The key in use and its id.
+    fn signing(&self) -> (&RsaPrivateKey, &'static str) {
+        if self.rotated.load(std::sync::atomic::Ordering::SeqCst) {
+            (&self.unpublished, ROTATED_KID)
+        } else {
+            (&self.published, PUBLISHED_KID)
+        }
+    }
+
+    /// `claims` with `forgery` applied, signed (or not) as it says.
+    fn forge(&self, forgery: Forgery, claims: &mut Value, typ: &str) -> String {
+        let now = chrono::Utc::now().timestamp();
+        match forgery {
+            Forgery::WrongNonce => claims["nonce"] = json!("not-the-relays-nonce"),
+            Forgery::WrongIssuer => claims["iss"] = json!("https://issuer.evil.example"),
+            Forgery::WrongAudience => claims["aud"] = json!("another-client"),
+            Forgery::Expired => {
+                claims["iat"] = json!(now - 7200);
+                claims["exp"] = json!(now - 3600);
+            }
+            _ => {}
+        }
+        let (signing_key, signing_kid) = self.signing();
+        let (alg, kid) = match forgery {
+            Forgery::UnsignedAlgNone => ("none", None),
+            Forgery::Hs256WithClientSecret => ("HS256", None),
+            Forgery::UnknownKey => ("RS256", Some("never-published")),
+            _ => ("RS256", Some(signing_kid)),
+        };
+        let typ = if matches!(forgery, Forgery::NotAnAccessToken) { "JWT" } else { typ };
+        let mut header = json!({ "alg": alg, "typ": typ });
+        if let Some(kid) = kid {
+            header["kid"] = json!(kid);
+        }
+        let signing_input =
+            format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
+        let signature = match forgery {
+            Forgery::UnsignedAlgNone => Vec::new(),
+            Forgery::Hs256WithClientSecret => {
+                let mut mac = Hmac::<Sha256>::new_from_slice(self.client_secret.as_bytes()).unwrap();
+                mac.update(signing_input.as_bytes());
+                mac.finalize().into_bytes().to_vec()
+            }
+            Forgery::UnknownKey | Forgery::ForeignKeyUnderPublishedId => {
+                let foreign = if std::ptr::eq(signing_key, &self.published) {
+                    &self.unpublished
+                } else {
+                    &self.published
+                };
+                SigningKey::<Sha256>::new(foreign.clone()).sign(signing_input.as_bytes()).to_vec()
+            }
+            _ => SigningKey::<Sha256>::new(signing_key.clone()).sign(signing_input.as_bytes()).to_vec(),
+        };
+        format!("{signing_input}.{}", b64(&signature))
     }
 }
 
@@ -102,9 +183,10 @@ async fn discovery(State(forger): State<Arc<Forger>>) -> Json<Value> {
 }
 
 async fn jwks(State(forger): State<Arc<Forger>>) -> Json<Value> {
-    let public = RsaPublicKey::from(&forger.published);
+    let (key, kid) = forger.signing();
+    let public = RsaPublicKey::from(key);
     Json(json!({ "keys": [{
-        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": PUBLISHED_KID,
+        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
         "n": b64(&public.n().to_bytes_be()), "e": b64(&public.e().to_bytes_be()),
     }]}))
 }
@@ -117,44 +199,11 @@ async fn token(State(forger): State<Arc<Forger>>) -> Json<Value> {
         "iat": now, "exp": now + 300, "nonce": nonce,
         "email": "alice@corp.example", "email_verified": true, "groups": ["finance"],
     });
-    match forgery {
-        Forgery::WrongNonce => claims["nonce"] = json!("not-the-relays-nonce"),
-        Forgery::WrongIssuer => claims["iss"] = json!("https://issuer.evil.example"),
-        Forgery::WrongAudience => claims["aud"] = json!("another-client"),
-        Forgery::Expired => {
-            claims["iat"] = json!(now - 7200);
-            claims["exp"] = json!(now - 3600);
-        }
-        _ => {}
-    }
-    let (alg, kid) = match forgery {
-        Forgery::UnsignedAlgNone => ("none", None),
-        Forgery::Hs256WithClientSecret => ("HS256", None),
-        Forgery::UnknownKey => ("RS256", Some("never-published")),
-        _ => ("RS256", Some(PUBLISHED_KID)),
-    };
-    let mut header = json!({ "alg": alg, "typ": "JWT" });
-    if let Some(kid) = kid {
-        header["kid"] = json!(kid);
-    }
-    let signing_input =
-        format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
-    let signature = match forgery {
-        Forgery::UnsignedAlgNone => Vec::new(),
-        Forgery::Hs256WithClientSecret => {
-            let mut mac = Hmac::<Sha256>::new_from_slice(forger.client_secret.as_bytes()).unwrap();
-            mac.update(signing_input.as_bytes());
-            mac.finalize().into_bytes().to_vec()
-        }
-        Forgery::UnknownKey | Forgery::ForeignKeyUnderPublishedId => {
-            SigningKey::<Sha256>::new(forger.unpublished.clone()).sign(signing_input.as_bytes()).to_vec()
-        }
-        _ => SigningKey::<Sha256>::new(forger.published.clone()).sign(signing_input.as_bytes()).to_vec(),
-    };
+    let id_token = forger.forge(forgery, &mut claims, "JWT");
     Json(json!({
         "access_token": "hostile-access-token",
         "token_type": "Bearer",
         "expires_in": 300,
-        "id_token": format!("{signing_input}.{}", b64(&signature)),
+        "id_token": id_token,
     }))
 }

@@ -94,11 +94,13 @@ pub fn sign_in_config(issuer: &str, public_url: &str) -> relay::SignInConfig {
         session_idle: Duration::from_secs(3600),
         session_absolute: Duration::from_secs(7200),
         access_contact: Some("finance-it@corp.example".to_owned()),
+        token_audience: public_url.to_owned(),
     }
 }
 
-/// `production` to finance (not contractors) and to frank's verified
-/// e-mail and carol's unverified one; `sandbox` to finance and account managers.
+/// `production` to finance (not contractors), to frank's verified e-mail
+/// and carol's unverified one, and to the month-end export service
+/// account; `sandbox` to finance and account managers.
 pub fn access_rules() -> Vec<relay::AccessRule> {
     vec![
         relay::AccessRule {
@@ -106,6 +108,12 @@ pub fn access_rules() -> Vec<relay::AccessRule> {
             allow_groups: vec!["finance".into()],
             allow_emails: vec!["frank@corp.example".into(), "carol@corp.example".into()],
             deny_groups: vec!["contractors".into()],
+            ..Default::default()
+        },
+        relay::AccessRule {
+            profile: "production".into(),
+            allow_clients: vec![oidc::EXPORT_CLIENT.into()],
+            ..Default::default()
         },
         relay::AccessRule {
             profile: "sandbox".into(),

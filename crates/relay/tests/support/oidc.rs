@@ -18,6 +18,11 @@ use tokio::{
 
 pub const CLIENT_ID: &str = "billing-relay-test";
 pub const CLIENT_SECRET: &str = "relay-client-secret-6c1e0f9b3a";
+/// A month-end job, admitted by its client id.
+pub const EXPORT_CLIENT: &str = "month-end-export";
+/// A reporting job in the account managers' group.
+pub const REPORTING_CLIENT: &str = "reporting-robot";
+pub const SERVICE_SECRET: &str = "service-secret-0b7d4e2a91";
 
 pub struct OidcProvider {
     pub issuer: String,
@@ -79,6 +84,19 @@ impl OidcProvider {
                 "client_secret": CLIENT_SECRET,
                 "redirect_uris": [format!("{relay_public_url}/auth/callback")],
                 "post_logout_redirect_uris": [format!("{relay_public_url}/")],
+            }, {
+                "client_id": EXPORT_CLIENT,
+                "client_secret": SERVICE_SECRET,
+                "grant_types": ["client_credentials"],
+                "redirect_uris": [],
+                "response_types": [],
+            }, {
+                "client_id": REPORTING_CLIENT,
+                "client_secret": SERVICE_SECRET,
+                "grant_types": ["client_credentials"],
+                "redirect_uris": [],
+                "response_types": [],
+                "groups": ["account-managers"],
             }],
             "users": users(),
         });
@@ -114,6 +132,33 @@ impl OidcProvider {
             return Err(said.lock().unwrap().clone());
         };
         Ok(Self { issuer, _process: process })
+    }
+}
+
+impl OidcProvider {
+    /// A service account's access token for `audience`, by the client
+    /// credentials grant, as a month-end script gets one.
+    pub async fn service_token(&self, client_id: &str, audience: &str) -> String {
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let discovery: Value = http
+            .get(format!("{}/.well-known/openid-configuration", self.issuer))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let response = http
+            .post(discovery["token_endpoint"].as_str().unwrap())
+            .basic_auth(client_id, Some(SERVICE_SECRET))
+            .form(&[("grant_type", "client_credentials"), ("resource", audience), ("scope", "documents")])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "the provider refused the token: {body}");
+        body["access_token"].as_str().unwrap().to_owned()
     }
 }
 
