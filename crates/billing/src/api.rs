@@ -206,6 +206,30 @@ impl ErrorCode {
         Self::VendorUnreachable,
         Self::VendorTooSlow,
     ];
+
+    /// The code as sent in `code`, e.g. `profile_forbidden`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::UnknownRoute => "unknown_route",
+            Self::NotAllowlisted => "not_allowlisted",
+            Self::RateLimited => "rate_limited",
+            Self::SignInRequired => "sign_in_required",
+            Self::TokenInvalid => "token_invalid",
+            Self::SignInUnavailable => "sign_in_unavailable",
+            Self::ProfileForbidden => "profile_forbidden",
+            Self::CrossSiteRequest => "cross_site_request",
+            Self::UnknownProfile => "unknown_profile",
+            Self::UnknownVersion => "unknown_version",
+            Self::UnknownEndpoint => "unknown_endpoint",
+            Self::BadParameter => "bad_parameter",
+            Self::VendorRejectedKey => "vendor_rejected_key",
+            Self::VendorRefusedRelay => "vendor_refused_relay",
+            Self::VendorFailed => "vendor_failed",
+            Self::VendorWrongFormat => "vendor_wrong_format",
+            Self::VendorUnreachable => "vendor_unreachable",
+            Self::VendorTooSlow => "vendor_too_slow",
+        }
+    }
 }
 
 /// The body of every error the relay answers with.
@@ -320,6 +344,9 @@ mod tests {
         let names: std::collections::HashSet<String> =
             ErrorCode::ALL.iter().map(|code| serde_json::to_string(code).unwrap()).collect();
         assert_eq!(names.len(), ErrorCode::ALL.len(), "every code once");
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.name(), "{code:?}");
+        }
         assert_eq!(
             routes::sign_in_returning_to("/?profile=demo&start=2026-01-01"),
             "/auth/login?return=/%3Fprofile%3Ddemo%26start%3D2026-01-01"

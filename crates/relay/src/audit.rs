@@ -36,11 +36,6 @@ pub async fn number_requests(mut request: Request, next: Next) -> Response {
     response
 }
 
-/// The code's wire name, e.g. `profile_forbidden`.
-fn code_name(code: ErrorCode) -> String {
-    serde_json::to_value(code).ok().and_then(|name| name.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
 /// Issuer, subject, e-mail and (for a service account) client id.
 fn identity(user: Option<&User>) -> (&str, &str, &str, &str) {
     user.map_or(("", "", "", ""), |user| {
@@ -90,7 +85,7 @@ pub fn refused(request: RequestId, user: Option<&User>, code: ErrorCode, path: &
     tracing::info!(
         target: TARGET,
         event = "refusal",
-        outcome = code_name(code),
+        outcome = code.name(),
         request_id = request.0,
         issuer,
         subject,
@@ -125,7 +120,7 @@ pub enum TransferOutcome {
 }
 
 impl TransferOutcome {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Complete => "complete",
             Self::BrokenByVendor => "broken_by_vendor",
@@ -140,7 +135,7 @@ pub fn transfer(asked: &DocumentRequest, outcome: TransferOutcome, bytes: u64, d
 
 /// A document request the vendor or the relay refused before any byte.
 pub fn document_failed(asked: &DocumentRequest, code: ErrorCode, duration: Duration) {
-    document_line(asked, &format!("failed: {}", code_name(code)), 0, duration);
+    document_line(asked, &format!("failed: {}", code.name()), 0, duration);
 }
 
 fn document_line(asked: &DocumentRequest, outcome: &str, bytes: u64, duration: Duration) {

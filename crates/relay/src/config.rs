@@ -42,6 +42,24 @@ pub struct RelayConfig {
     /// Where the audit log goes as JSON lines; without it, to the log on
     /// stderr under the `audit` target.
     pub audit_log: Option<PathBuf>,
+    /// `GET /metrics` for Prometheus; not served without it.
+    pub metrics: Option<MetricsConfig>,
+}
+
+/// Where the metrics are served and to whom.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// An address of their own; without it, `/metrics` on the relay's
+    /// address, outside its allowlist and sign-in.
+    pub listen: Option<SocketAddr>,
+    /// Scrapers allowed in, by their own address (never a forwarded one).
+    #[serde(default = "loopback")]
+    pub allowlist: Vec<IpNet>,
+}
+
+fn loopback() -> Vec<IpNet> {
+    vendor_sim::config::loopback()
 }
 
 /// OpenID Connect sign-in: the provider, this relay as its client, and the
@@ -220,6 +238,7 @@ struct Settings {
     #[serde(default)]
     allow_remote_without_sign_in: bool,
     audit_log: Option<PathBuf>,
+    metrics: Option<MetricsConfig>,
 }
 
 #[derive(Deserialize)]
@@ -352,7 +371,7 @@ fn default_key_header() -> String {
 /// The settings the environment may set, as `BILLING_<NAME>`; nested ones
 /// with `__`, e.g. `BILLING_TIMEOUTS__RESPONSE=120`. Other `BILLING_*`
 /// variables (such as the ones holding keys) are not settings.
-const ENVIRONMENT_SETTINGS: [&str; 12] = [
+const ENVIRONMENT_SETTINGS: [&str; 13] = [
     "listen",
     "app_dir",
     "allowlist",
@@ -365,6 +384,7 @@ const ENVIRONMENT_SETTINGS: [&str; 12] = [
     "access",
     "allow_remote_without_sign_in",
     "audit_log",
+    "metrics",
 ];
 
 impl RelayConfig {
@@ -384,6 +404,7 @@ impl RelayConfig {
             access: Vec::new(),
             allow_remote_without_sign_in: false,
             audit_log: None,
+            metrics: None,
         }
     }
 
@@ -421,6 +442,7 @@ impl RelayConfig {
             access: settings.access,
             allow_remote_without_sign_in: settings.allow_remote_without_sign_in,
             audit_log: settings.audit_log,
+            metrics: settings.metrics,
         })
     }
 

@@ -24,6 +24,7 @@ use crate::{
     access::Caller,
     admission::ClientAddr,
     audit::{self, DocumentRequest, RequestId, TransferOutcome},
+    metrics::Metrics,
     routes::RelayState,
     sign_in::check_access,
 };
@@ -79,6 +80,7 @@ pub async fn document(
     let started = Instant::now();
     forward(&state, checked, asked.clone(), started).await.inspect_err(|error| {
         audit::document_failed(&asked, error.code(), started.elapsed());
+        state.metrics.document_failed(&asked.profile, asked.endpoint, error.code());
     })
 }
 
@@ -246,6 +248,7 @@ async fn forward(
         .header(profile.key_header.as_str(), key)
         .header(header::ACCEPT, checked.format.media_type());
     let too_slow = || RelayError::VendorTooSlow { profile: profile.name.clone(), waited: timeouts.response };
+    let asked_at = Instant::now();
     let response = match tokio::time::timeout(timeouts.response, request.send()).await {
         Err(_) => return Err(too_slow()),
         Ok(Err(error)) if error.is_timeout() => return Err(too_slow()),
@@ -255,6 +258,7 @@ async fn forward(
         }
         Ok(Ok(response)) => response,
     };
+    state.metrics.vendor_answered(&profile.name, checked.endpoint.path(), asked_at.elapsed());
     let status = response.status();
     match status {
         StatusCode::UNAUTHORIZED => {
@@ -298,7 +302,7 @@ async fn forward(
     if !looks_like(&first, checked.format) {
         return Err(wrong_format("something else".to_owned()));
     }
-    let passage = Passage { asked, expected: content_length, sent: 0, started, ended: false };
+    let passage = Passage::new(asked, content_length, started, state.metrics.clone());
     let passed = relay_body(first, body, timeouts.idle, passage);
     let mut response = Response::new(Body::from_stream(passed));
     let headers = response.headers_mut();
@@ -356,9 +360,15 @@ struct Passage {
     sent: u64,
     started: Instant,
     ended: bool,
+    metrics: Arc<Metrics>,
 }
 
 impl Passage {
+    fn new(asked: DocumentRequest, expected: Option<u64>, started: Instant, metrics: Arc<Metrics>) -> Self {
+        metrics.transfer_started();
+        Self { asked, expected, sent: 0, started, ended: false, metrics }
+    }
+
     fn add(&mut self, chunk: &Bytes) {
         self.sent += chunk.len() as u64;
         if self.expected == Some(self.sent) {
@@ -369,7 +379,15 @@ impl Passage {
     fn end(&mut self, outcome: TransferOutcome) {
         if !self.ended {
             self.ended = true;
-            audit::transfer(&self.asked, outcome, self.sent, self.started.elapsed());
+            let duration = self.started.elapsed();
+            audit::transfer(&self.asked, outcome, self.sent, duration);
+            self.metrics.transfer_ended(
+                &self.asked.profile,
+                self.asked.endpoint,
+                outcome,
+                self.sent,
+                duration,
+            );
         }
     }
 }

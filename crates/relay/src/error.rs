@@ -191,6 +191,8 @@ impl IntoResponse for RelayError {
             sign_in_url: matches!(self, Self::SignInRequired).then(|| routes::SIGN_IN.to_owned()),
         };
         let mut response = (self.status(), Json(body)).into_response();
+        // For the metrics, which count refusals by code.
+        response.extensions_mut().insert(self.code());
         match &self {
             Self::RateLimited { retry_after_seconds } => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));

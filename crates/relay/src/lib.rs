@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 mod documents;
 mod error;
+mod metrics;
 mod openapi;
 mod routes;
 mod security;
@@ -22,7 +23,7 @@ use axum::serve::ListenerExt;
 use tokio::{net::TcpListener, sync::watch};
 
 pub use admission::client_address;
-pub use config::{AccessRule, Profile, RateLimit, RelayConfig, SignInConfig, Timeouts};
+pub use config::{AccessRule, MetricsConfig, Profile, RateLimit, RelayConfig, SignInConfig, Timeouts};
 pub use error::RelayError;
 pub use routes::app;
 pub use sign_in::safe_return_path;
@@ -31,6 +32,8 @@ pub use sign_in::safe_return_path;
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    /// Metrics on an address of their own, when configured so.
+    metrics: Option<(TcpListener, axum::Router)>,
     grace: std::time::Duration,
 }
 
@@ -52,18 +55,42 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let metrics_listen = config.metrics.as_ref().and_then(|metrics| metrics.listen);
+        let metrics_listener = match metrics_listen {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("cannot listen for metrics on {address}"))?,
+            ),
+            None => None,
+        };
         let grace = config.shutdown_grace;
-        let router = app(config)?;
-        Ok(Self { listener, router, grace })
+        let (router, metrics_router) = routes::routers(config)?;
+        let metrics = metrics_listener.zip(metrics_router);
+        Ok(Self { listener, router, metrics, grace })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
 
+    /// The metrics' own address, when they have one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|(listener, _)| listener.local_addr().ok())
+    }
+
     /// Serves until Ctrl-C or SIGTERM, then lets running downloads finish
     /// for up to the grace period.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        if let Some((listener, router)) = self.metrics {
+            // Scrapes are short; they stop with the process.
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(listener, service).await {
+                    tracing::error!(%error, "the metrics listener failed");
+                }
+            });
+        }
         let (stopping, mut stopped) = watch::channel(false);
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         // Without TCP_NODELAY a small answer's body waits for a delayed ACK.

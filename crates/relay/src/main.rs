@@ -98,6 +98,9 @@ async fn main() -> anyhow::Result<()> {
     let addr = application.local_addr()?;
     // Scripts and tests read the address from this line.
     println!("billing-relay listening on http://{addr}/");
+    if let Some(metrics) = application.metrics_addr() {
+        println!("billing-relay metrics on http://{metrics}/metrics");
+    }
     std::io::stdout().flush()?;
     application.run_until_stopped().await?;
     Ok(())

@@ -24,7 +24,9 @@ use crate::{
     access::Caller,
     admission,
     audit::{self, RequestId},
-    documents, openapi, security,
+    documents,
+    metrics::{self, Metrics, MetricsAccess},
+    openapi, security,
     sessions::MemorySessions,
     sign_in::{self, SignIn},
 };
@@ -37,12 +39,20 @@ pub struct RelayState {
     pub client: reqwest::Client,
     pub limiter: admission::Limiter,
     pub sign_in: Option<SignIn>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// The relay's routes: health outside the allowlist, its JSON API under
 /// `/api` (behind sign-in when configured), sign-in under `/auth`, the app
-/// everywhere else; every answer with the security headers.
-pub fn app(mut config: RelayConfig) -> anyhow::Result<Router> {
+/// everywhere else; every answer with the security headers. Metrics are
+/// at `/metrics` unless configured on an address of their own.
+pub fn app(config: RelayConfig) -> anyhow::Result<Router> {
+    Ok(routers(config)?.0)
+}
+
+/// The relay's routes, and the metrics' own when they have an address of
+/// their own.
+pub fn routers(mut config: RelayConfig) -> anyhow::Result<(Router, Option<Router>)> {
     let form_targets: Vec<String> = config
         .sign_in
         .iter()
@@ -61,7 +71,13 @@ pub fn app(mut config: RelayConfig) -> anyhow::Result<Router> {
     let sign_in =
         config.sign_in.take().map(|sign_in| SignIn::new(sign_in, config.timeouts.connect)).transpose()?;
     let sessions = sign_in.as_ref().map(|sign_in| session_layer(&sign_in.config));
-    let state = Arc::new(RelayState { config, client, limiter, sign_in });
+    let metrics = Arc::new(Metrics::default());
+    let metrics_access = config.metrics.as_ref().map(|settings| MetricsAccess {
+        metrics: metrics.clone(),
+        allowlist: settings.allowlist.clone().into(),
+    });
+    let metrics_apart = config.metrics.as_ref().is_some_and(|settings| settings.listen.is_some());
+    let state = Arc::new(RelayState { config, client, limiter, sign_in, metrics: metrics.clone() });
     if state.sign_in.is_some()
         && let Ok(runtime) = tokio::runtime::Handle::try_current()
     {
@@ -109,15 +125,21 @@ pub fn app(mut config: RelayConfig) -> anyhow::Result<Router> {
                 .layer(middleware::from_fn(revalidate_unhashed_files)),
         )
         .layer(middleware::from_fn_with_state(state.clone(), admission::admit));
+    let (metrics_here, metrics_router) = match metrics_access {
+        Some(access) if metrics_apart => (None, Some(metrics_routes(access))),
+        Some(access) => (Some(metrics_routes(access)), None),
+        None => (None, None),
+    };
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .merge(metrics_here.unwrap_or_default())
         .merge(admitted)
         .with_state(state);
     for (name, value) in security_headers {
         router = router.layer(SetResponseHeaderLayer::overriding(name, value));
     }
-    Ok(router
+    let router = router
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<_>| {
@@ -132,7 +154,14 @@ pub fn app(mut config: RelayConfig) -> anyhow::Result<Router> {
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .layer(middleware::from_fn(audit::number_requests)))
+        .layer(middleware::from_fn(audit::number_requests))
+        .layer(middleware::from_fn_with_state(metrics, metrics::count_requests));
+    Ok((router, metrics_router))
+}
+
+/// `/metrics` alone, for the relay's address or the metrics' own.
+fn metrics_routes<S: Clone + Send + Sync + 'static>(access: MetricsAccess) -> Router<S> {
+    Router::new().route("/metrics", get(metrics::serve)).with_state(access)
 }
 
 /// The session cookie: a signed random id, HttpOnly, Lax (Strict would

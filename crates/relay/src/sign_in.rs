@@ -286,10 +286,12 @@ pub async fn finish(
             session.cycle_id().await.map_err(store_failed)?;
             session.insert(USER, &user).await.map_err(store_failed)?;
             audit::signed_in(request_id, &user);
+            state.metrics.signed_in(true);
             Ok(Redirect::to(&return_to).into_response())
         }
         Err(Failure { shown, logged }) => {
             audit::sign_in_failed(request_id, &logged);
+            state.metrics.signed_in(false);
             Err(RelayError::SignInFailed { reason: shown.to_owned() })
         }
     }

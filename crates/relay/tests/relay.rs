@@ -398,3 +398,154 @@ async fn an_app_dir_without_index_is_refused_at_build() {
     assert!(message.contains("has no index.html"), "{message}");
     assert!(message.contains(&empty.path().display().to_string()), "{message}");
 }
+
+#[tokio::test]
+async fn metrics_count_documents_vendor_errors_and_refusals_on_their_own_address() {
+    let failing = ApiKey {
+        faults: vec!["status500".parse().unwrap()],
+        ..ApiKey::new("failing", "failing-key".to_owned().into())
+    };
+    let dropping = ApiKey {
+        faults: vec!["drop".parse().unwrap()],
+        ..ApiKey::new("dropping", "dropping-key".to_owned().into())
+    };
+    let vendor = vendor_with(vec![ApiKey::new("relay", KEY.to_owned().into()), failing, dropping]).await;
+    let profiles = vec![
+        profile("main", Legacy, vendor.base_url(), KEY),
+        profile("revoked", Legacy, vendor.base_url(), "revoked-key"),
+        profile("failing", Legacy, vendor.base_url(), "failing-key"),
+        profile("dropping", Legacy, vendor.base_url(), "dropping-key"),
+    ];
+    let relay = relay_with(profiles, |config| {
+        config.rate_limit = relay::RateLimit { per_minute: 1, burst: 12 };
+        config.metrics = Some(relay::MetricsConfig {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            allowlist: vendor_sim::config::loopback(),
+        });
+    })
+    .await;
+    let metrics =
+        format!("{}/metrics", relay.metrics_url.as_deref().expect("metrics have their own address"));
+    let before = scrape(&metrics).await;
+    let get = |path: String| {
+        let url = relay.url(&path);
+        async move { reqwest::get(url).await.unwrap() }
+    };
+    let document = get(format!("/api/documents/main/v3/invoices?{WINDOW}")).await;
+    assert_eq!(document.status(), StatusCode::OK);
+    let bytes = document.bytes().await.unwrap().len() as f64;
+    for name in ["revoked", "failing"] {
+        assert_eq!(
+            get(format!("/api/documents/{name}/v3/invoices?{WINDOW}")).await.status(),
+            StatusCode::BAD_GATEWAY
+        );
+    }
+    let broken = get("/api/documents/dropping/v3/invoices?start=2025-01-01&end=2026-09-30".to_owned()).await;
+    assert!(broken.bytes().await.is_err());
+    assert_eq!(get("/api/documents/nobody/v3/invoices".to_owned()).await.status(), StatusCode::NOT_FOUND);
+    let mut limited = 0;
+    for _ in 0..12 {
+        if get("/api/profiles".to_owned()).await.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited += 1;
+        }
+    }
+    assert!(limited > 0, "the burst of 12 is spent");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let after = scrape(&metrics).await;
+    let moved = |series: &str| {
+        after.get(series).copied().unwrap_or_else(|| panic!("no {series} in {after:#?}"))
+            - before.get(series).copied().unwrap_or(0.0)
+    };
+    let documents = "/api/documents";
+    assert_eq!(
+        moved(&format!(
+            r#"billing_relay_http_requests_total{{method="GET",route="{documents}",status="200"}}"#
+        )),
+        2.0,
+        "main and dropping"
+    );
+    assert_eq!(
+        moved(&format!(
+            r#"billing_relay_http_requests_total{{method="GET",route="{documents}",status="502"}}"#
+        )),
+        2.0
+    );
+    assert_eq!(
+        moved(&format!(
+            r#"billing_relay_http_requests_total{{method="GET",route="{documents}",status="404"}}"#
+        )),
+        1.0
+    );
+    assert_eq!(moved(r#"billing_relay_document_bytes_total{endpoint="invoices",profile="main"}"#), bytes);
+    assert_eq!(
+        moved(r#"billing_relay_documents_total{endpoint="invoices",outcome="complete",profile="main"}"#),
+        1.0
+    );
+    assert_eq!(
+        moved(r#"billing_relay_documents_total{endpoint="invoices",outcome="failed",profile="revoked"}"#),
+        1.0
+    );
+    assert_eq!(
+        moved(
+            r#"billing_relay_documents_total{endpoint="invoices",outcome="broken_by_vendor",profile="dropping"}"#
+        ),
+        1.0
+    );
+    assert_eq!(moved(r#"billing_relay_vendor_errors_total{kind="rejected_key",profile="revoked"}"#), 1.0);
+    assert_eq!(moved(r#"billing_relay_vendor_errors_total{kind="failed",profile="failing"}"#), 1.0);
+    assert_eq!(
+        moved(r#"billing_relay_vendor_errors_total{kind="broke_off_mid_document",profile="dropping"}"#),
+        1.0
+    );
+    assert_eq!(
+        moved(r#"billing_relay_vendor_response_seconds_count{endpoint="invoices",profile="main"}"#),
+        1.0
+    );
+    assert_eq!(
+        moved(r#"billing_relay_document_duration_seconds_count{endpoint="invoices",profile="main"}"#),
+        1.0
+    );
+    assert_eq!(moved(r#"billing_relay_refusals_total{code="rate_limited"}"#), f64::from(limited));
+    assert_eq!(after["billing_relay_transfers_in_progress{}"], 0.0, "every transfer ended");
+    assert!(
+        !after
+            .keys()
+            .any(|series| series.contains("nobody") || series.contains("127.0.0.1") || series.contains(KEY)),
+        "no path, address or key in a label"
+    );
+    assert_eq!(
+        get("/metrics".to_owned()).await.status(),
+        StatusCode::OK,
+        "the relay's own address serves the app there"
+    );
+    assert!(
+        !get("/metrics".to_owned()).await.text().await.unwrap().contains("billing_relay_"),
+        "the metrics are only on their own address"
+    );
+}
+
+#[tokio::test]
+async fn metrics_on_the_relays_address_answer_only_their_allowlist() {
+    let vendor = vendor().await;
+    let scraper_elsewhere = relay_with(vec![profile("p", Legacy, vendor.base_url(), KEY)], |config| {
+        config.metrics =
+            Some(relay::MetricsConfig { listen: None, allowlist: vec!["192.0.2.0/24".parse().unwrap()] });
+    })
+    .await;
+    let (status, error, detail) =
+        error_of(reqwest::get(scraper_elsewhere.url("/metrics")).await.unwrap()).await;
+    assert_eq!(
+        (status, error.as_str()),
+        (StatusCode::FORBIDDEN, "this address is not on the relay's allowlist")
+    );
+    assert!(detail.contains("127.0.0.1"), "{detail}");
+    let local = relay_with(vec![profile("p", Legacy, vendor.base_url(), KEY)], |config| {
+        // The relay's own allowlist admits nobody; the scraper still may.
+        config.allowlist = Vec::new();
+        config.metrics =
+            Some(relay::MetricsConfig { listen: None, allowlist: vendor_sim::config::loopback() });
+    })
+    .await;
+    let series = scrape(&local.url("/metrics")).await;
+    assert!(series.keys().any(|series| series.starts_with("billing_relay_")), "{series:#?}");
+}

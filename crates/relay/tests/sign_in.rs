@@ -644,3 +644,35 @@ async fn a_relay_beyond_loopback_needs_sign_in_or_an_explicit_override() {
     let refused = relay::Application::build(rules_without_sign_in).await.err().expect("rules need sign-in");
     assert!(refused.to_string().contains("need [sign_in]"), "{refused}");
 }
+
+#[tokio::test]
+async fn metrics_count_sign_ins_and_refusals_and_name_nobody() {
+    let portal = portal_with(|config| {
+        config.metrics =
+            Some(relay::MetricsConfig { listen: None, allowlist: vendor_sim::config::loopback() });
+    })
+    .await;
+    let metrics = portal.at("/metrics");
+    let before = scrape(&metrics).await;
+    for login in ["alice", "bob"] {
+        Browser::default().sign_in(&portal.url, login, "/").await;
+    }
+    let bob = Browser::default();
+    bob.sign_in(&portal.url, "bob", "/").await;
+    assert_eq!(bob.get(&portal.at(PRODUCTION)).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(Browser::default().get(&portal.at(PRODUCTION)).await.status(), StatusCode::UNAUTHORIZED);
+    let forged = Browser::default().get(&portal.at("/auth/callback?code=forged&state=forged")).await;
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(with_token("not-a-token", portal.at(PRODUCTION)).await.status(), StatusCode::UNAUTHORIZED);
+    let after = scrape(&metrics).await;
+    let moved =
+        |series: &str| after.get(series).copied().unwrap_or(0.0) - before.get(series).copied().unwrap_or(0.0);
+    assert_eq!(moved(r#"billing_relay_sign_ins_total{outcome="signed_in"}"#), 3.0);
+    assert_eq!(moved(r#"billing_relay_sign_ins_total{outcome="failed"}"#), 1.0);
+    for code in ["profile_forbidden", "sign_in_required", "token_invalid"] {
+        assert_eq!(moved(&format!(r#"billing_relay_refusals_total{{code="{code}"}}"#)), 1.0, "{code}");
+    }
+    for person in ["alice", "bob", "corp.example", "@"] {
+        assert!(!after.keys().any(|series| series.contains(person)), "{person} in a label: {after:#?}");
+    }
+}

@@ -40,6 +40,8 @@ pub fn write_app(dir: &Path) {
 
 pub struct TestRelay {
     pub base_url: String,
+    /// `http://ADDRESS` when the metrics have an address of their own.
+    pub metrics_url: Option<String>,
     _app_dir: tempfile::TempDir,
 }
 
@@ -64,8 +66,41 @@ pub async fn relay_with(profiles: Vec<Profile>, adjust: impl FnOnce(&mut RelayCo
     adjust(&mut config);
     let application = Application::build(config).await.unwrap();
     let base_url = format!("http://{}", application.local_addr().unwrap());
+    let metrics_url = application.metrics_addr().map(|address| format!("http://{address}"));
     tokio::spawn(application.run_until_stopped());
-    TestRelay { base_url, _app_dir: app_dir }
+    TestRelay { base_url, metrics_url, _app_dir: app_dir }
+}
+
+/// One scrape of `/metrics` at `url`: each sample as its name and labels
+/// (`name{a="1",b="2"}`, labels sorted) with its value.
+pub async fn scrape(url: &str) -> std::collections::BTreeMap<String, f64> {
+    let response = reqwest::Client::builder().no_proxy().build().unwrap().get(url).send().await.unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::OK, "{url}");
+    let content_type = response.headers()[reqwest::header::CONTENT_TYPE].to_str().unwrap().to_owned();
+    assert!(content_type.starts_with("application/openmetrics-text"), "{content_type}");
+    let text = response.text().await.unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|line| Ok(line.to_owned())))
+        .unwrap_or_else(|error| panic!("not Prometheus text ({error}): {text}"));
+    scrape
+        .samples
+        .into_iter()
+        .flat_map(|sample| {
+            let mut labels: Vec<String> =
+                sample.labels.iter().map(|(name, value)| format!("{name}=\"{value}\"")).collect();
+            labels.sort();
+            let series = |name: &str| format!("{name}{{{}}}", labels.join(","));
+            match sample.value {
+                prometheus_parse::Value::Counter(value)
+                | prometheus_parse::Value::Gauge(value)
+                | prometheus_parse::Value::Untyped(value) => vec![(series(&sample.metric), value)],
+                prometheus_parse::Value::Histogram(buckets) => {
+                    let count = buckets.last().map_or(0.0, |bucket| bucket.count);
+                    vec![(series(&format!("{}_count", sample.metric)), count)]
+                }
+                prometheus_parse::Value::Summary(_) => Vec::new(),
+            }
+        })
+        .collect()
 }
 
 /// The relay's JSON error: status, `error` and `detail`.

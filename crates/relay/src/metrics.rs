@@ -1,0 +1,334 @@
+//! What the relay is doing, for Prometheus: `GET /metrics` in the
+//! OpenMetrics text format, on its own address or to its own allowlist.
+//! Labels name routes, profiles, endpoints, outcomes and error codes only:
+//! never a person, a client address, a token or a key.
+
+use std::{net::SocketAddr, sync::Arc, time::Instant};
+
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::{HeaderValue, Method, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use billing::api::{ErrorCode, routes};
+use ipnet::IpNet;
+use prometheus_client::{
+    encoding::{EncodeLabelSet, text::encode},
+    metrics::{
+        counter::Counter,
+        family::{Family, MetricConstructor},
+        gauge::Gauge,
+        histogram::{Histogram, exponential_buckets},
+    },
+    registry::Registry,
+};
+
+use crate::{RelayError, audit::TransferOutcome};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: &'static str,
+    method: &'static str,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DocumentLabels {
+    profile: String,
+    endpoint: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DocumentOutcomeLabels {
+    profile: String,
+    endpoint: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VendorErrorLabels {
+    profile: String,
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CodeLabels {
+    code: &'static str,
+}
+
+/// Histogram buckets in seconds from 1 ms to about 2 minutes.
+#[derive(Clone, Copy)]
+struct Seconds;
+
+impl MetricConstructor<Histogram> for Seconds {
+    fn new_metric(&self) -> Histogram {
+        Histogram::new(exponential_buckets(0.001, 2.0, 18))
+    }
+}
+
+/// Every series the relay keeps.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    request_seconds: Family<RouteLabels, Histogram, Seconds>,
+    documents: Family<DocumentOutcomeLabels, Counter>,
+    document_bytes: Family<DocumentLabels, Counter>,
+    document_seconds: Family<DocumentLabels, Histogram, Seconds>,
+    vendor_response_seconds: Family<DocumentLabels, Histogram, Seconds>,
+    vendor_errors: Family<VendorErrorLabels, Counter>,
+    transfers_in_progress: Gauge,
+    sign_ins: Family<OutcomeLabels, Counter>,
+    refusals: Family<CodeLabels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("billing_relay");
+        let metrics = Self {
+            requests: Family::default(),
+            request_seconds: Family::new_with_constructor(Seconds),
+            documents: Family::default(),
+            document_bytes: Family::default(),
+            document_seconds: Family::new_with_constructor(Seconds),
+            vendor_response_seconds: Family::new_with_constructor(Seconds),
+            vendor_errors: Family::default(),
+            transfers_in_progress: Gauge::default(),
+            sign_ins: Family::default(),
+            refusals: Family::default(),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "http_requests",
+            "Requests answered, by route, method and status",
+            metrics.requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to the answer's headers, by route",
+            metrics.request_seconds.clone(),
+        );
+        registry.register(
+            "documents",
+            "Document requests by profile, endpoint and how they ended",
+            metrics.documents.clone(),
+        );
+        registry.register(
+            "document_bytes",
+            "Document bytes passed to clients, by profile and endpoint",
+            metrics.document_bytes.clone(),
+        );
+        registry.register(
+            "document_duration_seconds",
+            "Time from the request to a document's last byte (or its end), by profile and endpoint",
+            metrics.document_seconds.clone(),
+        );
+        registry.register(
+            "vendor_response_seconds",
+            "Time until the vendor's status line, by profile and endpoint",
+            metrics.vendor_response_seconds.clone(),
+        );
+        registry.register(
+            "vendor_errors",
+            "Vendor failures by profile and kind",
+            metrics.vendor_errors.clone(),
+        );
+        registry.register(
+            "transfers_in_progress",
+            "Documents streaming to clients now",
+            metrics.transfers_in_progress.clone(),
+        );
+        registry.register("sign_ins", "Browser sign-ins by outcome", metrics.sign_ins.clone());
+        registry.register(
+            "refusals",
+            "Requests refused by the allowlist, the rate limit, sign-in or the access rules, by code",
+            metrics.refusals.clone(),
+        );
+        Self { registry, ..metrics }
+    }
+}
+
+/// The route a path belongs to, as a bounded label: never the path itself.
+fn route_of(path: &str) -> &'static str {
+    match path {
+        routes::PROFILES => routes::PROFILES,
+        routes::ME => routes::ME,
+        "/api/openapi.json" => "/api/openapi.json",
+        routes::SIGN_IN => routes::SIGN_IN,
+        routes::SIGN_IN_CALLBACK => routes::SIGN_IN_CALLBACK,
+        routes::SIGN_OUT => routes::SIGN_OUT,
+        "/healthz" => "/healthz",
+        "/readyz" => "/readyz",
+        "/metrics" => "/metrics",
+        _ if path.starts_with("/api/documents/") => routes::DOCUMENTS,
+        _ if path == "/api" || path.starts_with("/api/") => "/api/other",
+        _ if path.starts_with("/auth/") => "/auth/other",
+        _ => "app",
+    }
+}
+
+fn method_of(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Whether a code means the relay turned the caller away (rather than the
+/// request or the vendor being wrong).
+fn is_refusal(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::NotAllowlisted
+            | ErrorCode::RateLimited
+            | ErrorCode::SignInRequired
+            | ErrorCode::TokenInvalid
+            | ErrorCode::ProfileForbidden
+            | ErrorCode::CrossSiteRequest
+    )
+}
+
+/// The kind of a vendor failure, when `code` is one.
+fn vendor_error_kind(code: ErrorCode) -> Option<&'static str> {
+    Some(match code {
+        ErrorCode::VendorRejectedKey => "rejected_key",
+        ErrorCode::VendorRefusedRelay => "refused_relay",
+        ErrorCode::VendorFailed => "failed",
+        ErrorCode::VendorWrongFormat => "wrong_format",
+        ErrorCode::VendorUnreachable => "unreachable",
+        ErrorCode::VendorTooSlow => "too_slow",
+        _ => return None,
+    })
+}
+
+impl Metrics {
+    /// The text Prometheus scrapes.
+    fn encode(&self) -> Result<String, std::fmt::Error> {
+        let mut text = String::new();
+        encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+
+    pub fn signed_in(&self, signed_in: bool) {
+        let outcome = if signed_in { "signed_in" } else { "failed" };
+        self.sign_ins.get_or_create(&OutcomeLabels { outcome }).inc();
+    }
+
+    pub fn vendor_answered(&self, profile: &str, endpoint: &'static str, waited: std::time::Duration) {
+        let labels = DocumentLabels { profile: profile.to_owned(), endpoint };
+        self.vendor_response_seconds.get_or_create(&labels).observe(waited.as_secs_f64());
+    }
+
+    /// A document request that failed before any byte, as `code` says.
+    pub fn document_failed(&self, profile: &str, endpoint: &'static str, code: ErrorCode) {
+        let outcome = DocumentOutcomeLabels { profile: profile.to_owned(), endpoint, outcome: "failed" };
+        self.documents.get_or_create(&outcome).inc();
+        if let Some(kind) = vendor_error_kind(code) {
+            self.vendor_errors.get_or_create(&VendorErrorLabels { profile: profile.to_owned(), kind }).inc();
+        }
+    }
+
+    pub fn transfer_started(&self) {
+        self.transfers_in_progress.inc();
+    }
+
+    pub fn transfer_ended(
+        &self,
+        profile: &str,
+        endpoint: &'static str,
+        outcome: TransferOutcome,
+        bytes: u64,
+        duration: std::time::Duration,
+    ) {
+        self.transfers_in_progress.dec();
+        let labels = DocumentLabels { profile: profile.to_owned(), endpoint };
+        self.document_bytes.get_or_create(&labels).inc_by(bytes);
+        self.document_seconds.get_or_create(&labels).observe(duration.as_secs_f64());
+        let outcome_labels =
+            DocumentOutcomeLabels { profile: profile.to_owned(), endpoint, outcome: outcome.as_str() };
+        self.documents.get_or_create(&outcome_labels).inc();
+        if outcome == TransferOutcome::BrokenByVendor {
+            let kind = VendorErrorLabels { profile: profile.to_owned(), kind: "broke_off_mid_document" };
+            self.vendor_errors.get_or_create(&kind).inc();
+        }
+    }
+}
+
+/// Counts every answer by route and status, times it, and counts refusals
+/// by the code the relay answered with.
+pub async fn count_requests(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = route_of(request.uri().path());
+    let method = method_of(request.method());
+    let response = next.run(request).await;
+    metrics.request_seconds.get_or_create(&RouteLabels { route }).observe(started.elapsed().as_secs_f64());
+    let status = response.status().as_u16();
+    metrics.requests.get_or_create(&RequestLabels { route, method, status }).inc();
+    if let Some(code) = response.extensions().get::<ErrorCode>().copied().filter(|code| is_refusal(*code)) {
+        metrics.refusals.get_or_create(&CodeLabels { code: code.name() }).inc();
+    }
+    response
+}
+
+/// Who may read the metrics, and the metrics themselves.
+#[derive(Clone)]
+pub struct MetricsAccess {
+    pub metrics: Arc<Metrics>,
+    pub allowlist: Arc<[IpNet]>,
+}
+
+/// `GET /metrics`, to the metrics allowlist only, judged by the socket
+/// peer: scrapers reach each relay directly, never through a proxy.
+pub async fn serve(
+    State(access): State<MetricsAccess>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    let client = peer.ip().to_canonical();
+    if !access.allowlist.iter().any(|net| net.contains(&client)) {
+        return RelayError::NotAllowlisted { client: client.to_string() }.into_response();
+    }
+    match access.metrics.encode() {
+        Ok(text) => {
+            let mut response = text.into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+            );
+            response
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot encode the metrics");
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_labelled_by_their_pattern_never_their_path() {
+        assert_eq!(route_of("/api/documents/alice-secret/v3/invoices"), "/api/documents");
+        assert_eq!(route_of("/api/profiles"), "/api/profiles");
+        assert_eq!(route_of("/api/whatever/alice"), "/api/other");
+        assert_eq!(route_of("/auth/callback"), "/auth/callback");
+        assert_eq!(route_of("/auth/anything"), "/auth/other");
+        assert_eq!(route_of("/index-3f2a.js"), "app");
+    }
+}
