@@ -58,6 +58,13 @@ pub fn run() -> ExitCode {
 fn run_steps(tally: &mut Tally) -> anyhow::Result<()> {
     let toolchain = Toolchain::ensure(Needs::BuildAndBrowser)?;
     toolchain.ensure_oidc_provider()?;
+    // The hosting tests run the real thing on loopback: shared sessions in
+    // Redis, nginx with TLS in front of two relays.
+    toolchain.ensure_debian_programs(&[
+        ("redis-server", "redis-server"),
+        ("nginx", "nginx"),
+        ("openssl", "openssl"),
+    ])?;
     let node_modules = crate::tools::node_modules()?;
     let cargo = |args: &[&str]| {
         let mut command = toolchain.command("cargo");

@@ -44,6 +44,19 @@ pub struct RelayConfig {
     pub audit_log: Option<PathBuf>,
     /// `GET /metrics` for Prometheus; not served without it.
     pub metrics: Option<MetricsConfig>,
+    /// Where sessions live and how their cookies are signed.
+    pub sessions: SessionsConfig,
+}
+
+/// Sessions shared by several relays: in Redis, with cookies every relay
+/// signs with the same key. Without these, in memory with a key made at
+/// start (one relay; a restart signs everyone out).
+#[derive(Default)]
+pub struct SessionsConfig {
+    /// e.g. `redis://127.0.0.1:6379/0`; may hold a password, so a secret.
+    pub redis_url: Option<SecretString>,
+    /// At least 64 bytes, e.g. `openssl rand -hex 32`.
+    pub cookie_key: Option<SecretString>,
 }
 
 /// Where the metrics are served and to whom.
@@ -239,6 +252,39 @@ struct Settings {
     allow_remote_without_sign_in: bool,
     audit_log: Option<PathBuf>,
     metrics: Option<MetricsConfig>,
+    #[serde(default)]
+    sessions: SessionsSettings,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionsSettings {
+    redis_url: Option<SecretString>,
+    /// The environment variable holding the cookie key.
+    cookie_key_env: Option<String>,
+    /// A file holding the cookie key.
+    cookie_key_file: Option<PathBuf>,
+}
+
+impl SessionsSettings {
+    fn into_config(self) -> anyhow::Result<SessionsConfig> {
+        let cookie_key = match (&self.cookie_key_env, &self.cookie_key_file) {
+            (None, None) => None,
+            _ => Some(read_secret("sessions", "cookie_key", self.cookie_key_env, self.cookie_key_file)?),
+        };
+        if let Some(key) = &cookie_key {
+            anyhow::ensure!(
+                secrecy::ExposeSecret::expose_secret(key).len() >= 64,
+                "sessions: the cookie_key must be at least 64 bytes (e.g. `openssl rand -hex 32`)"
+            );
+        }
+        anyhow::ensure!(
+            self.redis_url.is_none() || cookie_key.is_some(),
+            "sessions: redis_url needs cookie_key_env or cookie_key_file: every relay sharing the \
+             sessions must sign cookies with the same key"
+        );
+        Ok(SessionsConfig { redis_url: self.redis_url, cookie_key })
+    }
 }
 
 #[derive(Deserialize)]
@@ -371,7 +417,7 @@ fn default_key_header() -> String {
 /// The settings the environment may set, as `BILLING_<NAME>`; nested ones
 /// with `__`, e.g. `BILLING_TIMEOUTS__RESPONSE=120`. Other `BILLING_*`
 /// variables (such as the ones holding keys) are not settings.
-const ENVIRONMENT_SETTINGS: [&str; 13] = [
+const ENVIRONMENT_SETTINGS: [&str; 14] = [
     "listen",
     "app_dir",
     "allowlist",
@@ -385,6 +431,7 @@ const ENVIRONMENT_SETTINGS: [&str; 13] = [
     "allow_remote_without_sign_in",
     "audit_log",
     "metrics",
+    "sessions",
 ];
 
 impl RelayConfig {
@@ -405,6 +452,7 @@ impl RelayConfig {
             allow_remote_without_sign_in: false,
             audit_log: None,
             metrics: None,
+            sessions: SessionsConfig::default(),
         }
     }
 
@@ -443,6 +491,7 @@ impl RelayConfig {
             allow_remote_without_sign_in: settings.allow_remote_without_sign_in,
             audit_log: settings.audit_log,
             metrics: settings.metrics,
+            sessions: settings.sessions.into_config()?,
         })
     }
 
@@ -552,6 +601,29 @@ mod tests {
             )?;
             let error = RelayConfig::load(Some(Path::new("relay.toml"))).err().expect("refused");
             assert_eq!(error.to_string(), "profile main: give exactly one of key_env and key_file");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn shared_sessions_need_one_long_cookie_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("key.txt", "k")?;
+            let with = |sessions: &str| format!("{FILE}\n[sessions]\n{sessions}");
+            jail.create_file("relay.toml", &with(r#"redis_url = "redis://127.0.0.1:6379/0""#))?;
+            let error = RelayConfig::load(Some(Path::new("relay.toml"))).err().expect("refused");
+            assert!(error.to_string().contains("needs cookie_key_env or cookie_key_file"), "{error}");
+            jail.set_env("COOKIE_KEY", "too-short");
+            jail.create_file(
+                "relay.toml",
+                &with("redis_url = \"redis://127.0.0.1:6379/0\"\ncookie_key_env = \"COOKIE_KEY\""),
+            )?;
+            let error = RelayConfig::load(Some(Path::new("relay.toml"))).err().expect("refused");
+            assert!(error.to_string().contains("at least 64 bytes"), "{error}");
+            jail.set_env("COOKIE_KEY", "0123456789abcdef".repeat(4));
+            let config =
+                RelayConfig::load(Some(Path::new("relay.toml"))).map_err(|error| format!("{error:#}"))?;
+            assert!(config.sessions.redis_url.is_some() && config.sessions.cookie_key.is_some());
             Ok(())
         });
     }

@@ -21,9 +21,10 @@ pub enum RelayError {
     /// A bearer token that is not the provider's, not for this relay, or old.
     #[error("the access token is not accepted")]
     TokenInvalid { reason: &'static str, audience: String },
-    /// The session store cannot be reached, so no session can be checked.
+    /// The session store cannot be reached, so no session can be checked;
+    /// as a page when a person navigated to a sign-in route.
     #[error("sessions are unavailable")]
-    SessionsUnavailable,
+    SessionsUnavailable { page: bool },
     /// The provider's keys cannot be fetched, so no token can be checked.
     #[error("access tokens cannot be checked")]
     TokenKeysUnavailable,
@@ -70,7 +71,7 @@ impl RelayError {
                 ErrorCode::SignInRequired
             }
             Self::TokenInvalid { .. } => ErrorCode::TokenInvalid,
-            Self::SessionsUnavailable | Self::TokenKeysUnavailable => ErrorCode::SignInUnavailable,
+            Self::SessionsUnavailable { .. } | Self::TokenKeysUnavailable => ErrorCode::SignInUnavailable,
             Self::ProfileForbidden { .. } => ErrorCode::ProfileForbidden,
             Self::CrossSiteRequest => ErrorCode::CrossSiteRequest,
             Self::UnknownProfile { .. } => ErrorCode::UnknownProfile,
@@ -89,7 +90,7 @@ impl RelayError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::SignInRequired | Self::TokenInvalid { .. } => StatusCode::UNAUTHORIZED,
-            Self::SessionsUnavailable | Self::TokenKeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::SessionsUnavailable { .. } | Self::TokenKeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::ProfileForbidden { .. } | Self::CrossSiteRequest => StatusCode::FORBIDDEN,
             Self::SignInFailed { .. } => StatusCode::BAD_REQUEST,
             Self::SignInUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -126,7 +127,7 @@ impl RelayError {
             Self::TokenInvalid { reason, audience } => format!(
                 "{reason}; ask the sign-in provider for a new access token with the audience {audience}"
             ),
-            Self::SessionsUnavailable => {
+            Self::SessionsUnavailable { .. } => {
                 "the relay cannot reach its session store, so it cannot tell who is signed in; \
                  try again in a minute, and if it lasts tell the relay's administrator"
                     .to_owned()
@@ -181,7 +182,10 @@ impl RelayError {
 
 impl IntoResponse for RelayError {
     fn into_response(self) -> Response {
-        if matches!(self, Self::SignInFailed { .. } | Self::SignInUnavailable) {
+        if matches!(
+            self,
+            Self::SignInFailed { .. } | Self::SignInUnavailable | Self::SessionsUnavailable { page: true }
+        ) {
             return (self.status(), sign_in_problem_page(&self.to_string(), &self.detail())).into_response();
         }
         let body = ErrorBody {

@@ -23,7 +23,9 @@ use axum::serve::ListenerExt;
 use tokio::{net::TcpListener, sync::watch};
 
 pub use admission::client_address;
-pub use config::{AccessRule, MetricsConfig, Profile, RateLimit, RelayConfig, SignInConfig, Timeouts};
+pub use config::{
+    AccessRule, MetricsConfig, Profile, RateLimit, RelayConfig, SessionsConfig, SignInConfig, Timeouts,
+};
 pub use error::RelayError;
 pub use routes::app;
 pub use sign_in::safe_return_path;
@@ -123,6 +125,10 @@ impl Application {
 /// every rule names a profile that exists.
 fn check_access_settings(config: &RelayConfig) -> anyhow::Result<()> {
     if config.sign_in.is_none() {
+        anyhow::ensure!(
+            config.sessions.redis_url.is_none() && config.sessions.cookie_key.is_none(),
+            "[sessions] needs [sign_in]: without sign-in the relay keeps no sessions"
+        );
         anyhow::ensure!(
             config.access.is_empty(),
             "[[access]] rules need [sign_in]: without sign-in the relay cannot tell people apart"

@@ -9,6 +9,7 @@ use axum::{
     routing::{get, post},
 };
 use billing::{ProfileSummary, api::routes};
+use secrecy::ExposeSecret;
 use serde_json::json;
 use tower_http::{
     compression::CompressionLayer,
@@ -27,7 +28,7 @@ use crate::{
     documents,
     metrics::{self, Metrics, MetricsAccess},
     openapi, security,
-    sessions::MemorySessions,
+    sessions::{MemorySessions, RedisSessions, Store},
     sign_in::{self, SignIn},
 };
 
@@ -70,7 +71,8 @@ pub fn routers(mut config: RelayConfig) -> anyhow::Result<(Router, Option<Router
     let limiter = admission::Limiter::new(config.rate_limit);
     let sign_in =
         config.sign_in.take().map(|sign_in| SignIn::new(sign_in, config.timeouts.connect)).transpose()?;
-    let sessions = sign_in.as_ref().map(|sign_in| session_layer(&sign_in.config));
+    let sessions =
+        sign_in.as_ref().map(|sign_in| session_layer(&sign_in.config, &config.sessions)).transpose()?;
     let metrics = Arc::new(Metrics::default());
     let metrics_access = config.metrics.as_ref().map(|settings| MetricsAccess {
         metrics: metrics.clone(),
@@ -98,12 +100,15 @@ pub fn routers(mut config: RelayConfig) -> anyhow::Result<(Router, Option<Router
     let (api, auth) = match sessions {
         Some(sessions) => (
             api.layer(middleware::from_fn_with_state(state.clone(), sign_in::require_session))
-                .layer(sessions.clone()),
+                .layer(sessions.clone())
+                .layer(middleware::from_fn_with_state(false, explain_failed_session_saves))
+                .layer(middleware::from_fn(sign_in::tokens_without_sessions)),
             Router::new()
                 .route(routes::SIGN_IN, get(sign_in::start))
                 .route(routes::SIGN_IN_CALLBACK, get(sign_in::finish))
                 .route(routes::SIGN_OUT, post(sign_in::sign_out))
-                .layer(sessions),
+                .layer(sessions)
+                .layer(middleware::from_fn_with_state(true, explain_failed_session_saves)),
         ),
         None => (api.layer(middleware::from_fn(sign_in::admit_without_sign_in)), Router::new()),
     };
@@ -168,10 +173,20 @@ fn metrics_routes<S: Clone + Send + Sync + 'static>(access: MetricsAccess) -> Ro
 /// drop it on the way back from the provider), Secure and `__Host-` on https.
 fn session_layer(
     sign_in: &crate::config::SignInConfig,
-) -> SessionManagerLayer<MemorySessions, tower_sessions::service::SignedCookie> {
+    sessions: &crate::config::SessionsConfig,
+) -> anyhow::Result<SessionManagerLayer<Store, tower_sessions::service::SignedCookie>> {
     let secure = sign_in.is_https();
     let idle = time::Duration::try_from(sign_in.session_idle).unwrap_or(time::Duration::hours(8));
-    SessionManagerLayer::new(MemorySessions::default())
+    let store = match &sessions.redis_url {
+        Some(url) => Store::Redis(RedisSessions::new(url.expose_secret())?),
+        None => Store::Memory(MemorySessions::default()),
+    };
+    let key = match &sessions.cookie_key {
+        Some(key) => tower_sessions::cookie::Key::try_from(key.expose_secret().as_bytes())
+            .map_err(|_| anyhow::anyhow!("sessions: the cookie_key must be at least 64 bytes"))?,
+        None => tower_sessions::cookie::Key::generate(),
+    };
+    Ok(SessionManagerLayer::new(store)
         .with_name(if secure { "__Host-billing_session" } else { "billing_session" })
         .with_secure(secure)
         .with_http_only(true)
@@ -180,7 +195,25 @@ fn session_layer(
         .with_expiry(Expiry::OnInactivity(idle))
         // Saved on every request, so the idle lifetime counts from the last one.
         .with_always_save(true)
-        .with_signed(tower_sessions::cookie::Key::generate())
+        .with_signed(key))
+}
+
+/// tower-sessions answers a session it could not save with a bare 500;
+/// the relay's own answers always have a body, so such a 500 is that. On
+/// the sign-in routes a person is looking, so they get a `page`.
+async fn explain_failed_session_saves(
+    State(page): State<bool>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR
+        && !response.headers().contains_key(axum::http::header::CONTENT_TYPE)
+    {
+        tracing::error!("the session store failed to save a session");
+        return RelayError::SessionsUnavailable { page }.into_response();
+    }
+    response
 }
 
 /// trunk names the worker's files without a content hash, so a browser

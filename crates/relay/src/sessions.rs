@@ -1,6 +1,7 @@
-//! Sessions kept in the relay's memory: the cookie carries only a signed
-//! random id. Expired sessions are dropped as new ones are made, so
-//! abandoned sign-ins do not pile up.
+//! Where sessions live: in the relay's memory (one relay), or in Redis so
+//! that every relay behind a load balancer sees the same sessions and a
+//! sign-out on one ends the session on all. The cookie carries only a
+//! signed random id either way.
 
 use std::{
     collections::HashMap,
@@ -18,6 +19,136 @@ use tower_sessions::{
 
 /// How often creating a session also sweeps out the expired ones.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// How long a request waits for Redis before the relay says it is away.
+const REDIS_PATIENCE: Duration = Duration::from_secs(2);
+
+/// The configured store.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Memory(MemorySessions),
+    Redis(RedisSessions),
+}
+
+#[async_trait]
+impl SessionStore for Store {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        match self {
+            Self::Memory(store) => store.create(record).await,
+            Self::Redis(store) => store.create(record).await,
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        match self {
+            Self::Memory(store) => store.save(record).await,
+            Self::Redis(store) => store.save(record).await,
+        }
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        match self {
+            Self::Memory(store) => store.load(id).await,
+            Self::Redis(store) => store.load(id).await,
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        match self {
+            Self::Memory(store) => store.delete(id).await,
+            Self::Redis(store) => store.delete(id).await,
+        }
+    }
+}
+
+/// Sessions in Redis, each a JSON record under `billing-relay:session:ID`
+/// that Redis itself expires with the session.
+#[derive(Clone)]
+pub struct RedisSessions {
+    connection: redis::aio::ConnectionManager,
+}
+
+impl std::fmt::Debug for RedisSessions {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("RedisSessions")
+    }
+}
+
+impl RedisSessions {
+    /// Connects when first used, so a relay starts (and answers 503 for
+    /// sessions) while Redis is away, and reconnects once it is back.
+    pub fn new(url: &str) -> anyhow::Result<Self> {
+        let client = redis::Client::open(url)
+            .map_err(|error| anyhow::anyhow!("sessions: redis_url is not a Redis URL: {error}"))?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(Duration::from_secs(1)))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let connection = redis::aio::ConnectionManager::new_lazy_with_config(client, config)?;
+        Ok(Self { connection })
+    }
+
+    fn key(id: &Id) -> String {
+        format!("billing-relay:session:{id}")
+    }
+
+    /// `SET key record [NX|XX] EXAT expiry`: whether it was set.
+    async fn set(&self, record: &Record, condition: &str) -> session_store::Result<bool> {
+        let value =
+            serde_json::to_string(record).map_err(|error| session_store::Error::Encode(error.to_string()))?;
+        let mut command = redis::cmd("SET");
+        command
+            .arg(Self::key(&record.id))
+            .arg(value)
+            .arg(condition)
+            .arg("EXAT")
+            .arg(record.expiry_date.unix_timestamp().max(1));
+        let reply: Option<String> = self.run(command).await?;
+        Ok(reply.is_some())
+    }
+
+    async fn run<T: redis::FromRedisValue>(&self, command: redis::Cmd) -> session_store::Result<T> {
+        let mut connection = self.connection.clone();
+        match tokio::time::timeout(REDIS_PATIENCE, command.query_async(&mut connection)).await {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(error)) => Err(session_store::Error::Backend(format!("Redis: {error}"))),
+            Err(_) => Err(session_store::Error::Backend("Redis did not answer in time".to_owned())),
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for RedisSessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        while !self.set(record, "NX").await? {
+            record.id = Id::default();
+        }
+        Ok(())
+    }
+
+    /// Only a session that still exists: a request that started before a
+    /// sign-out elsewhere must not bring the session back.
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.set(record, "XX").await.map(|_| ())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let mut command = redis::cmd("GET");
+        command.arg(Self::key(id));
+        let stored: Option<String> = self.run(command).await?;
+        let record = stored
+            .map(|stored| serde_json::from_str::<Record>(&stored))
+            .transpose()
+            .map_err(|error| session_store::Error::Decode(error.to_string()))?;
+        Ok(record.filter(is_active))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let mut command = redis::cmd("DEL");
+        command.arg(Self::key(id));
+        self.run::<i64>(command).await.map(|_| ())
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct MemorySessions {

@@ -441,7 +441,7 @@ fn constant_time_eq(left: &str, right: &str) -> bool {
 /// For the sign-in pages, which a person reached by navigation.
 fn store_failed(error: tower_sessions::session::Error) -> RelayError {
     tracing::error!(%error, "the session store failed");
-    RelayError::SignInUnavailable
+    RelayError::SessionsUnavailable { page: true }
 }
 
 fn configured(state: &RelayState) -> Result<&SignIn, RelayError> {
@@ -549,7 +549,7 @@ pub async fn require_session(
         Err(error) => {
             tracing::error!(%error, "the session store failed");
             audit::refused(request_id, None, billing::api::ErrorCode::SignInUnavailable, &path, None);
-            return RelayError::SessionsUnavailable.into_response();
+            return RelayError::SessionsUnavailable { page: false }.into_response();
         }
     };
     match user {
@@ -567,6 +567,16 @@ pub async fn require_session(
             RelayError::SignInRequired.into_response()
         }
     }
+}
+
+/// A request with a bearer token is judged by the token alone: its cookies
+/// are set aside before the session layer, so it neither reads nor renews
+/// a session (and works while the session store is away).
+pub async fn tokens_without_sessions(mut request: Request, next: Next) -> Response {
+    if bearer_token(request.headers()).is_some() {
+        request.headers_mut().remove(header::COOKIE);
+    }
+    next.run(request).await
 }
 
 /// Refuses `profile` to a caller whose rules do not name it, with the same

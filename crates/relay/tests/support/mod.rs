@@ -4,6 +4,7 @@
 
 pub mod hostile_provider;
 pub mod oidc;
+pub mod redis;
 
 use std::{net::SocketAddr, path::Path, time::Duration};
 
