@@ -1,72 +1,264 @@
 //! The OpenAPI description of the relay's own API, served at
-//! `/api/openapi.json`. Its enumerations come from crates/billing, so they
-//! follow the code.
+//! `/api/openapi.json`: every route and every answer it gives, including
+//! sign-in's, with one path per document endpoint so that a generated
+//! client sends each endpoint exactly the parameters the relay accepts.
+//! Its enumerations come from crates/billing, so they follow the code.
 
-use billing::{Endpoint, api::ErrorCode};
-use serde_json::{Value, json};
+use billing::{Endpoint, Generation, api::ErrorCode, api::routes};
+use serde_json::{Map, Value, json};
+
+fn error_response(description: &str, codes: &[ErrorCode]) -> Value {
+    let codes: Vec<&str> = codes.iter().map(|code| code.name()).collect();
+    json!({
+        "description": format!("{description} (code {})", codes.join(" or ")),
+        "content": { "application/json": { "schema": {
+            "allOf": [{ "$ref": "#/components/schemas/Error" }, { "properties": { "code": { "enum": codes } } }]
+        } } }
+    })
+}
+
+/// The answers every `/api` route may give besides its own.
+fn api_refusals() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "401",
+            error_response(
+                "Sign-in is on and the request has neither a live session nor an accepted bearer token; \
+                 a refused token comes with WWW-Authenticate: Bearer error=\"invalid_token\"",
+                &[ErrorCode::SignInRequired, ErrorCode::TokenInvalid],
+            ),
+        ),
+        (
+            "403",
+            error_response(
+                "The client's address is not on the relay's allowlist",
+                &[ErrorCode::NotAllowlisted],
+            ),
+        ),
+        ("404", error_response("No such API route", &[ErrorCode::UnknownRoute])),
+        (
+            "429",
+            json!({
+                "description": "Too many requests from this address (code rate_limited)",
+                "headers": { "Retry-After": { "description": "Seconds to wait", "schema": { "type": "integer" } } },
+                "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+            }),
+        ),
+        (
+            "503",
+            error_response(
+                "The relay cannot check sign-ins now: its session store or the provider's keys are out of reach",
+                &[ErrorCode::SignInUnavailable],
+            ),
+        ),
+    ]
+}
+
+fn operation(summary: &str, own: Vec<(&str, Value)>) -> Value {
+    let mut responses = Map::new();
+    for (status, response) in own.into_iter().chain(api_refusals()) {
+        responses.entry(status.to_owned()).or_insert(response);
+    }
+    json!({ "get": { "summary": summary, "responses": responses } })
+}
+
+fn query(name: &str, required: bool, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "query", "required": required, "description": description, "schema": schema })
+}
+
+fn document_path(endpoint: Endpoint) -> Value {
+    let generations: Vec<&str> = [Generation::Legacy, Generation::Current]
+        .into_iter()
+        .filter(|generation| generation.endpoints().contains(&endpoint))
+        .map(|generation| generation.label())
+        .collect();
+    let versions: Vec<&str> = [Generation::Legacy, Generation::Current]
+        .into_iter()
+        .filter(|generation| generation.endpoints().contains(&endpoint))
+        .flat_map(|generation| generation.versions().iter().copied())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut parameters = vec![
+        json!({ "name": "profile", "in": "path", "required": true, "description": "A profile the caller may use (GET /api/profiles)", "schema": { "type": "string", "pattern": "^[A-Za-z0-9_-]+$" } }),
+        json!({ "name": "version", "in": "path", "required": true, "description": "One of the profile's versions", "schema": { "type": "string", "enum": versions } }),
+    ];
+    if endpoint == Endpoint::SubscriptionDetails {
+        parameters.push(query(
+            "subscription",
+            true,
+            "The subscription id",
+            json!({ "type": "string", "pattern": "^[0-9]{1,20}$", "examples": ["1234567"] }),
+        ));
+    } else {
+        parameters.push(query(
+            "start",
+            false,
+            "First invoice date, inclusive; defaults to three months before the end",
+            json!({ "type": "string", "format": "date", "examples": ["2026-06-01"] }),
+        ));
+        parameters.push(query(
+            "end",
+            false,
+            "Last invoice date, inclusive, not before start; defaults to today",
+            json!({ "type": "string", "format": "date", "examples": ["2026-09-30"] }),
+        ));
+    }
+    parameters.push(query(
+        "format",
+        false,
+        "xml (the legacy API only, and its default) or json",
+        json!({ "type": "string", "enum": ["xml", "json"] }),
+    ));
+    parameters.push(query(
+        "download",
+        false,
+        "1 adds Content-Disposition with a descriptive file name",
+        json!({ "type": "string", "enum": ["0", "1"] }),
+    ));
+    let mut path = operation(
+        &format!("{}. Streamed byte for byte as the vendor sends it", endpoint.explanation()),
+        vec![
+            (
+                "200",
+                json!({ "description": "The document, byte for byte as the vendor sent it; a body that ends in a transport error was cut off by the vendor and is not complete", "content": { "application/xml": {}, "application/json": {} } }),
+            ),
+            (
+                "400",
+                error_response(
+                    "A bad or reversed date, a parameter this endpoint does not take, or a query over 256 bytes",
+                    &[ErrorCode::BadParameter],
+                ),
+            ),
+            (
+                "403",
+                error_response(
+                    "The client is not on the allowlist, or the caller's access rules do not name the profile",
+                    &[ErrorCode::NotAllowlisted, ErrorCode::ProfileForbidden],
+                ),
+            ),
+            (
+                "404",
+                error_response(
+                    "Unknown profile, or a version or endpoint the profile does not offer",
+                    &[ErrorCode::UnknownProfile, ErrorCode::UnknownVersion, ErrorCode::UnknownEndpoint],
+                ),
+            ),
+            (
+                "502",
+                error_response(
+                    "The vendor rejected the key, refused the relay, failed, answered in the wrong format or could not be reached",
+                    &[
+                        ErrorCode::VendorRejectedKey,
+                        ErrorCode::VendorRefusedRelay,
+                        ErrorCode::VendorFailed,
+                        ErrorCode::VendorWrongFormat,
+                        ErrorCode::VendorUnreachable,
+                    ],
+                ),
+            ),
+            ("504", error_response("The vendor was too slow", &[ErrorCode::VendorTooSlow])),
+        ],
+    );
+    path["get"]["operationId"] = json!(format!("get_{}", endpoint.path().replace('-', "_")));
+    path["get"]["description"] = json!(format!("Offered by the {} API.", generations.join(" and the ")));
+    path["get"]["parameters"] = json!(parameters);
+    path
+}
 
 pub fn document() -> Value {
-    let endpoints: Vec<&str> = Endpoint::ALL.iter().map(|endpoint| endpoint.path()).collect();
-    let codes: Vec<Value> = ErrorCode::ALL.iter().map(|code| json!(code)).collect();
-    let error = json!({ "$ref": "#/components/schemas/Error" });
-    let error_response = |description: &str| json!({ "description": description, "content": { "application/json": { "schema": error } } });
-    let query = |name: &str, description: &str, schema: Value| json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema });
+    let codes: Vec<&str> = ErrorCode::ALL.iter().map(|code| code.name()).collect();
+    let redirect = |description: &str| json!({ "description": description, "headers": { "Location": { "schema": { "type": "string" } } } });
+    let page = |description: &str| json!({ "description": description, "content": { "text/html": {} } });
+    let mut paths = Map::new();
+    paths.insert(
+        routes::PROFILES.to_owned(),
+        operation(
+            "The profiles the caller may use: name, environment, generation, versions and endpoints",
+            vec![("200", json!({ "description": "The profiles", "content": { "application/json": { "schema": { "type": "array", "items": { "$ref": "#/components/schemas/Profile" } } } } }))],
+        ),
+    );
+    paths.insert(
+        routes::ME.to_owned(),
+        operation(
+            "Whether sign-in is on, who is signed in, and the names of the profiles they may use",
+            vec![("200", json!({ "description": "The caller", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Me" } } } }))],
+        ),
+    );
+    for endpoint in Endpoint::ALL {
+        paths.insert(
+            format!("{}/{{profile}}/{{version}}/{}", routes::DOCUMENTS, endpoint.path()),
+            document_path(endpoint),
+        );
+    }
+    paths.insert(
+        "/api/openapi.json".to_owned(),
+        operation(
+            "This description",
+            vec![("200", json!({ "description": "OpenAPI 3.1", "content": { "application/json": {} } }))],
+        ),
+    );
+    let public = json!([{}]);
+    paths.insert(routes::SIGN_IN.to_owned(), json!({ "get": {
+        "summary": "Starts signing in at the OpenID Connect provider (sign-in on only)",
+        "security": public,
+        "parameters": [query("return", false, "A path on the relay to come back to", json!({ "type": "string" }))],
+        "responses": {
+            "303": redirect("To the provider"),
+            "404": error_response("Sign-in is off", &[ErrorCode::UnknownRoute]),
+            "503": page("The provider or the session store cannot be reached")
+        }
+    } }));
+    paths.insert(routes::SIGN_IN_CALLBACK.to_owned(), json!({ "get": {
+        "summary": "Where the provider sends the browser back",
+        "security": public,
+        "responses": {
+            "303": redirect("Signed in: to the return path"),
+            "400": page("The sign-in was not started here, was spent, took too long, or its tokens did not verify"),
+            "503": page("The provider or the session store cannot be reached")
+        }
+    } }));
+    paths.insert(
+        routes::SIGN_OUT.to_owned(),
+        json!({ "post": {
+        "summary": "Ends the session on every relay, then at the provider; from the relay's own pages only",
+        "responses": {
+            "303": redirect("To the provider's sign-out, or the app"),
+            "403": error_response("The request came from another site", &[ErrorCode::CrossSiteRequest]),
+            "503": page("The session store cannot be reached")
+        }
+    } }),
+    );
+    paths.insert("/healthz".to_owned(), json!({ "get": { "summary": "The process answers", "security": public, "responses": { "200": { "description": "ok" } } } }));
+    paths.insert(
+        "/readyz".to_owned(),
+        json!({ "get": { "summary": "Every profile's vendor host resolves", "security": public, "responses": {
+        "200": { "description": "Ready" },
+        "503": { "description": "Some vendor hosts do not resolve", "content": { "application/json": {} } }
+    } } }),
+    );
+    paths.insert("/metrics".to_owned(), json!({ "get": {
+        "summary": "Prometheus metrics (OpenMetrics text), when configured; on the relay's address or its own, to the metrics allowlist",
+        "security": public,
+        "responses": {
+            "200": { "description": "The metrics", "content": { "application/openmetrics-text": {} } },
+            "403": error_response("The scraper is not on the metrics allowlist", &[ErrorCode::NotAllowlisted])
+        }
+    } }));
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "billing-relay",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The relay between the billing portal and the vendor Billing API. It holds the API keys; none of its answers carries one."
+            "description": "The relay between the billing portal and the vendor Billing API. It holds the API keys; none of its answers carries one. With sign-in on, every /api route needs a session (a browser signed in at /auth/login) or a bearer access token from the same OpenID Connect provider; with sign-in off (one person on loopback) neither is asked for."
         },
-        "paths": {
-            "/api/profiles": {
-                "get": {
-                    "summary": "The profiles the caller may use: name, environment, generation, versions and endpoints",
-                    "responses": {
-                        "200": { "description": "The profiles", "content": { "application/json": { "schema": { "type": "array", "items": { "$ref": "#/components/schemas/Profile" } } } } },
-                        "401": error_response("Sign-in is on and the request has no live session (code sign_in_required)"),
-                        "403": error_response("The client is not on the allowlist")
-                    }
-                }
-            },
-            "/api/me": {
-                "get": {
-                    "summary": "Whether sign-in is on, who is signed in, and the names of the profiles they may use",
-                    "responses": {
-                        "200": { "description": "The caller", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Me" } } } },
-                        "401": error_response("Sign-in is on and the request has no live session (code sign_in_required)"),
-                        "403": error_response("The client is not on the allowlist")
-                    }
-                }
-            },
-            "/api/documents/{profile}/{version}/{endpoint}": {
-                "get": {
-                    "summary": "A vendor document, streamed as the vendor sends it",
-                    "parameters": [
-                        { "name": "profile", "in": "path", "required": true, "schema": { "type": "string" } },
-                        { "name": "version", "in": "path", "required": true, "schema": { "type": "string", "examples": ["v3"] } },
-                        { "name": "endpoint", "in": "path", "required": true, "schema": { "type": "string", "enum": endpoints } },
-                        query("start", "First invoice date, inclusive; defaults to three months before the end", json!({ "type": "string", "format": "date" })),
-                        query("end", "Last invoice date, inclusive; defaults to today", json!({ "type": "string", "format": "date" })),
-                        query("format", "xml (legacy API only) or json", json!({ "type": "string", "enum": ["xml", "json"] })),
-                        query("subscription", "The subscription id, for subscriptiondetails only", json!({ "type": "string", "pattern": "^[0-9]{1,20}$" })),
-                        query("download", "1 adds Content-Disposition with a descriptive file name", json!({ "type": "string", "enum": ["0", "1"] }))
-                    ],
-                    "responses": {
-                        "200": { "description": "The document, byte for byte as the vendor sent it", "content": { "application/xml": {}, "application/json": {} } },
-                        "400": error_response("A bad or reversed date, or another bad parameter"),
-                        "401": error_response("Sign-in is on and the request has no live session (code sign_in_required)"),
-                        "403": error_response("The client is not on the allowlist, or the signed-in person has no access to the profile (code profile_forbidden)"),
-                        "404": error_response("Unknown profile, version or endpoint"),
-                        "429": error_response("Too many requests from this client"),
-                        "502": error_response("The vendor rejected the key, refused the relay, failed, answered in the wrong format or could not be reached"),
-                        "504": error_response("The vendor was too slow")
-                    }
-                }
-            },
-            "/api/openapi.json": { "get": { "summary": "This description", "responses": { "200": { "description": "OpenAPI 3.1" } } } }
-        },
+        "security": [{ "session": [] }, { "bearerToken": [] }, {}],
+        "paths": paths,
         "components": {
+            "securitySchemes": {
+                "session": { "type": "apiKey", "in": "cookie", "name": "__Host-billing_session", "description": "The session cookie set at sign-in (billing_session on plain http)" },
+                "bearerToken": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "An RFC 9068 access token from the relay's OpenID Connect provider (client credentials grant for a service account) with the relay as its audience" }
+            },
             "schemas": {
                 "Error": {
                     "type": "object",
@@ -96,7 +288,7 @@ pub fn document() -> Value {
                         "environment": { "type": "string" },
                         "generation": { "type": "string", "enum": ["legacy", "current"] },
                         "versions": { "type": "array", "items": { "type": "string" } },
-                        "endpoints": { "type": "array", "items": { "type": "string", "enum": endpoints } }
+                        "endpoints": { "type": "array", "items": { "type": "string", "enum": Endpoint::ALL.iter().map(|endpoint| endpoint.path()).collect::<Vec<_>>() } }
                     }
                 }
             }
