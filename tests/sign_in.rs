@@ -2,7 +2,9 @@
 //! Signing in to the portal in real headless Chromium: the release build
 //! of the app served by `billing-relay --demo` with sign-in through a real
 //! OpenID Connect provider (npm's oidc-provider) on 127.0.0.1, the relay
-//! reached as `localhost`, so the flow crosses sites as in production.
+//! reached as `localhost`, so the flow crosses sites as in production; and
+//! the hosted setup: two relays behind nginx with TLS, sharing sessions in
+//! a real Redis.
 
 use std::time::Duration;
 
@@ -10,6 +12,8 @@ use std::time::Duration;
 #[allow(dead_code)]
 #[path = "../crates/relay/tests/support/oidc.rs"]
 mod oidc;
+#[path = "../crates/relay/tests/support/redis.rs"]
+mod redis;
 mod support;
 
 use fantoccini::{Client, Locator};
@@ -87,10 +91,10 @@ async fn wait_for_url(client: &Client, prefix: &str) {
     }
 }
 
-async fn sign_in_from_the_prompt(client: &Client, relay: &Relay, login: &str) {
-    client.goto(&relay.url).await.unwrap();
+async fn sign_in_from_the_prompt(client: &Client, portal: &str, login: &str) {
+    client.goto(portal).await.unwrap();
     wait_for(client, ".sign-in-prompt a.sign-in").await.click().await.unwrap();
-    log_in_at_provider_if_asked(client, login, &relay.url).await;
+    log_in_at_provider_if_asked(client, login, portal).await;
 }
 
 async fn profile_choices(client: &Client) -> Vec<String> {
@@ -102,16 +106,22 @@ async fn profile_choices(client: &Client) -> Vec<String> {
     names
 }
 
+/// The session cookie as a `Cookie` header: `billing_session` on http,
+/// `__Host-billing_session` on https.
 async fn session_cookie(client: &Client) -> String {
     let cookies = client.get_all_cookies().await.unwrap();
-    let cookie = cookies.iter().find(|cookie| cookie.name() == "billing_session").expect("a session cookie");
+    let cookie =
+        cookies.iter().find(|cookie| cookie.name().ends_with("billing_session")).expect("a session cookie");
     assert!(cookie.http_only().unwrap_or(false), "the page's scripts cannot read it");
-    format!("billing_session={}", cookie.value())
+    format!("{}={}", cookie.name(), cookie.value())
 }
 
-async fn api_status_with(relay: &Relay, cookie: &str) -> reqwest::StatusCode {
-    reqwest::Client::new()
-        .get(format!("{}/api/me", relay.url))
+async fn api_status_with(relay: &str, cookie: &str) -> reqwest::StatusCode {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{relay}/api/me"))
         .header(reqwest::header::COOKIE, cookie)
         .send()
         .await
@@ -121,10 +131,10 @@ async fn api_status_with(relay: &Relay, cookie: &str) -> reqwest::StatusCode {
 
 /// Signs out with the header's button and confirms at the provider, back
 /// to the portal's sign-in prompt.
-async fn sign_out(client: &Client, relay: &Relay) {
+async fn sign_out(client: &Client, portal: &str) {
     wait_for(client, ".account .sign-out").await.click().await.unwrap();
     wait_for(client, "button[name='logout']").await.click().await.unwrap();
-    wait_for_url(client, &relay.url).await;
+    wait_for_url(client, portal).await;
     wait_for(client, ".sign-in-prompt").await;
 }
 
@@ -139,7 +149,7 @@ async fn each_person_signs_in_sees_their_profiles_fetches_and_signs_out() {
     assert_eq!(prompt, "Sign in to see your invoices");
     assert!(client.find(Locator::Css("#profile")).await.is_err(), "no portal before sign-in");
 
-    sign_in_from_the_prompt(client, &relay, "bob").await;
+    sign_in_from_the_prompt(client, &relay.url, "bob").await;
     assert_eq!(text_of(client, ".account-name").await, "Bob Accounts");
     assert_eq!(profile_choices(client).await, ["demo-current"]);
     fetch(client).await;
@@ -160,26 +170,260 @@ async fn each_person_signs_in_sees_their_profiles_fetches_and_signs_out() {
     log_in_at_provider_if_asked(client, "bob", &relay.url).await;
     wait_for(client, ".invoice-count").await;
     assert_eq!(client.current_url().await.unwrap().to_string(), page_before, "back to the same query");
-    assert_eq!(api_status_with(&relay, &bobs_cookie).await, reqwest::StatusCode::OK, "not signed out yet");
+    assert_eq!(
+        api_status_with(&relay.url, &bobs_cookie).await,
+        reqwest::StatusCode::OK,
+        "not signed out yet"
+    );
 
     let renewed = session_cookie(client).await;
-    sign_out(client, &relay).await;
-    assert_eq!(api_status_with(&relay, &renewed).await, reqwest::StatusCode::UNAUTHORIZED, "signed out");
+    sign_out(client, &relay.url).await;
+    assert_eq!(api_status_with(&relay.url, &renewed).await, reqwest::StatusCode::UNAUTHORIZED, "signed out");
 
-    sign_in_from_the_prompt(client, &relay, "alice").await;
+    sign_in_from_the_prompt(client, &relay.url, "alice").await;
     assert_eq!(text_of(client, ".account-name").await, "Alice Finance");
     assert_eq!(profile_choices(client).await, ["demo", "demo-current"]);
     choose(client, "#profile", "demo").await;
     fetch(client).await;
     wait_for(client, ".invoice-count").await;
-    sign_out(client, &relay).await;
+    sign_out(client, &relay.url).await;
 
-    sign_in_from_the_prompt(client, &relay, "dave").await;
+    sign_in_from_the_prompt(client, &relay.url, "dave").await;
     let refusal = text_of(client, ".no-access").await;
     assert!(refusal.contains("no access to any profile"), "{refusal}");
     assert!(refusal.contains("finance-it@corp.example"), "says whom to ask: {refusal}");
 
     let logs = relay.logs.lock().unwrap().clone();
     assert!(!logs.contains(CLIENT_SECRET) && !logs.contains("eyJ"), "no secret or token in the log");
+    client.clone().close().await.unwrap();
+}
+
+/// nginx with TLS on `port`, round-robin over `relays`, as the README's
+/// "Hosting for a team" sets it up; killed when dropped.
+struct Nginx(std::process::Child);
+
+impl Drop for Nginx {
+    /// SIGTERM, so the master stops its workers too (SIGKILL would orphan them).
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        let _ = self.0.wait();
+    }
+}
+
+/// A self-signed certificate for `localhost` in `dir`, made now; returns
+/// the base64 SHA-256 of its public key, which the test's Chromium trusts.
+fn make_certificate(dir: &std::path::Path) -> String {
+    let status = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"])
+        .args(["-keyout", "key.pem", "-out", "cert.pem", "-days", "2", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl makes the test's certificate");
+    assert!(status.success());
+    let spki = std::process::Command::new("sh")
+        .current_dir(dir)
+        .arg("-c")
+        .arg("openssl x509 -in cert.pem -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64")
+        .output()
+        .unwrap();
+    assert!(spki.status.success());
+    String::from_utf8(spki.stdout).unwrap().trim().to_owned()
+}
+
+async fn start_nginx(dir: &std::path::Path, port: u16, relays: &[&str]) -> Nginx {
+    let servers: String = relays
+        .iter()
+        .map(|relay| format!("server {} max_fails=1 fail_timeout=10s; ", relay.trim_start_matches("http://")))
+        .collect();
+    let root = dir.display();
+    let config = format!(
+        r#"worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/nginx-error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {root}/body;
+    proxy_temp_path {root}/proxy;
+    fastcgi_temp_path {root}/fastcgi;
+    uwsgi_temp_path {root}/uwsgi;
+    scgi_temp_path {root}/scgi;
+    upstream relays {{ {servers} }}
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        server_name localhost;
+        ssl_certificate {root}/cert.pem;
+        ssl_certificate_key {root}/key.pem;
+        location / {{
+            proxy_pass http://relays;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto https;
+            proxy_buffering off;
+            proxy_request_buffering off;
+            proxy_next_upstream error timeout;
+        }}
+    }}
+}}
+"#
+    );
+    std::fs::write(dir.join("nginx.conf"), config).unwrap();
+    let nginx =
+        std::process::Command::new(std::env::var("BILLING_NGINX").unwrap_or_else(|_| "nginx".to_owned()))
+            .arg("-p")
+            .arg(dir)
+            .arg("-c")
+            .arg(dir.join("nginx.conf"))
+            .args(["-g", "daemon off;"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nginx starts: run `cargo xtask test`, which installs it");
+    let nginx = Nginx(nginx);
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(tokio::time::Instant::now() < deadline, "nginx did not listen on {port}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    nginx
+}
+
+/// The relay's audit lines for transfers, as JSON.
+fn transfers(audit_log: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(audit_log)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .filter(|line| line["event"] == "document")
+        .collect()
+}
+
+const COOKIE_KEY: &str = "c2a9f04e1b7d36e85a0c4f92d17b3e6a58f0c1d9e2b4a6f8071c3e5d7b9a1f20e4c6";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_relays_behind_nginx_with_tls_share_sessions_survive_one_dying_and_say_when_redis_is_away() {
+    let mut redis = redis::RedisServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let spki = make_certificate(dir.path());
+    let port = free_loopback_port();
+    let portal = format!("https://localhost:{port}");
+    let provider = OidcProvider::start(&portal).await;
+    let mut relays = Vec::new();
+    for number in 0..2 {
+        let config = dir.path().join(format!("relay-{number}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                r#"
+trusted_proxies = ["127.0.0.1/32"]
+audit_log = "{audit}"
+
+[sign_in]
+issuer_url = "{issuer}"
+client_id = "{CLIENT_ID}"
+client_secret_env = "RELAY_TEST_CLIENT_SECRET"
+public_url = "{portal}"
+
+[sessions]
+redis_url = "{redis}"
+cookie_key_env = "RELAY_TEST_COOKIE_KEY"
+
+[[access]]
+profile = "demo"
+allow_groups = ["finance"]
+"#,
+                audit = dir.path().join(format!("audit-{number}.jsonl")).display(),
+                issuer = provider.issuer,
+                redis = redis.url(),
+            ),
+        )
+        .unwrap();
+        let config = config.display().to_string();
+        relays.push(
+            start_relay_with(
+                &["--demo", "--config", &config, "--listen", "127.0.0.1:0"],
+                &[("RELAY_TEST_CLIENT_SECRET", CLIENT_SECRET), ("RELAY_TEST_COOKIE_KEY", COOKIE_KEY)],
+            )
+            .await,
+        );
+    }
+    let relay_urls: Vec<String> = relays.iter().map(|relay| relay.url.clone()).collect();
+    let _nginx =
+        start_nginx(dir.path(), port, &relay_urls.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    let browser = start_browser_with(&[format!("--ignore-certificate-errors-spki-list={spki}")]).await;
+    let client = &browser.client;
+
+    sign_in_from_the_prompt(client, &portal, "alice").await;
+    assert_eq!(text_of(client, ".account-name").await, "Alice Finance");
+    choose(client, "#profile", "demo").await;
+    for _ in 0..4 {
+        fetch(client).await;
+        wait_for(client, ".invoice-count").await;
+    }
+    for (number, relay) in relay_urls.iter().enumerate() {
+        let served = transfers(&dir.path().join(format!("audit-{number}.jsonl")));
+        assert!(
+            served.iter().any(|line| line["email"] == "alice@corp.example" && line["outcome"] == "complete"),
+            "relay {number} ({relay}) served alice a document: {served:?}"
+        );
+    }
+    let cookie = session_cookie(client).await;
+    assert!(cookie.starts_with("__Host-billing_session="), "a Secure, host-only cookie on https: {cookie}");
+    for relay in &relay_urls {
+        assert_eq!(
+            api_status_with(relay, &cookie).await,
+            reqwest::StatusCode::OK,
+            "{relay} knows the session"
+        );
+    }
+    sign_out(client, &portal).await;
+    for relay in &relay_urls {
+        assert_eq!(
+            api_status_with(relay, &cookie).await,
+            reqwest::StatusCode::UNAUTHORIZED,
+            "ended on {relay}"
+        );
+    }
+
+    // One relay dies mid-run: nginx sends everything to the other.
+    sign_in_from_the_prompt(client, &portal, "alice").await;
+    choose(client, "#profile", "demo").await;
+    drop(relays.remove(0));
+    let survivor = dir.path().join("audit-1.jsonl");
+    let before = transfers(&survivor).len();
+    for _ in 0..3 {
+        fetch(client).await;
+        let invoices = text_of(client, ".invoice-count").await;
+        assert!(invoices.parse::<usize>().is_ok_and(|count| count > 0), "a document came: {invoices}");
+    }
+    assert_eq!(transfers(&survivor).len(), before + 3, "the surviving relay served all three");
+
+    // Redis goes away: the page says the portal cannot check sign-ins now.
+    redis.stop().await;
+    fetch(client).await;
+    assert_eq!(
+        text_of(client, ".problem:not(.stale) .problem-title").await,
+        "The relay cannot check sign-ins right now"
+    );
+    let detail = text_of(client, ".problem:not(.stale)").await;
+    assert!(detail.contains("session store"), "{detail}");
+
+    // Redis is back (empty: it kept nothing), and signing in works again.
+    redis.start_again().await;
+    fetch(client).await;
+    assert_eq!(text_of(client, ".problem:not(.stale) .problem-title").await, "Please sign in");
+    wait_for(client, ".problem:not(.stale) a.sign-in").await.click().await.unwrap();
+    log_in_at_provider_if_asked(client, "alice", &portal).await;
+    fetch(client).await;
+    wait_for(client, ".invoice-count").await;
+    let logs: String = relays.iter().map(|relay| relay.logs.lock().unwrap().clone()).collect();
+    assert!(
+        !logs.contains(COOKIE_KEY) && !logs.contains(&cookie[cookie.find('=').unwrap() + 1..]),
+        "no cookie or key logged"
+    );
     client.clone().close().await.unwrap();
 }

@@ -110,7 +110,7 @@ pub async fn start_browser_speaking(language: &str) -> Browser {
     start_browser_with(&[format!("--accept-lang={language}")]).await
 }
 
-async fn start_browser_with(extra_arguments: &[String]) -> Browser {
+pub async fn start_browser_with(extra_arguments: &[String]) -> Browser {
     let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
     let port = free_loopback_port();
     let driver = Command::new(&chromedriver)

@@ -12,14 +12,17 @@ use crate::{
     tools::{Needs, Toolchain},
 };
 
-pub fn run() -> anyhow::Result<()> {
+pub fn run(relay_only: bool) -> anyhow::Result<()> {
     let toolchain = Toolchain::ensure(Needs::BuildAndBrowser)?;
     toolchain.build_app()?;
+    if relay_only {
+        return crate::relay_bench::run(&toolchain, false);
+    }
     first_load_bytes(&workspace_root().join("dist"))?;
     parse_throughput(&toolchain)?;
     workbook_time(&toolchain)?;
     emulator_throughput(&toolchain)?;
-    crate::relay_bench::run(&toolchain)
+    crate::relay_bench::run(&toolchain, true)
 }
 
 /// Runs the emulator's streaming benchmark: a document of more than 100 MB

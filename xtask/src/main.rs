@@ -3,6 +3,7 @@
 
 mod bench;
 mod cmd;
+mod hosting_bench;
 mod relay_bench;
 mod sign_in_demo;
 mod test;
@@ -35,7 +36,12 @@ enum Task {
     /// first failure.
     Test,
     /// Report what a first page load costs and how fast documents parse.
-    Bench,
+    Bench {
+        /// Only the relay beside nginx (throughput, latency, memory), not
+        /// the app's figures.
+        #[arg(long)]
+        relay_only: bool,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -43,7 +49,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.task {
         Task::Serve { listen, sign_in } => serve(listen, sign_in),
         Task::Test => return test::run(),
-        Task::Bench => bench::run(),
+        Task::Bench { relay_only } => bench::run(relay_only),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

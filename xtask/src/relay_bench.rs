@@ -18,7 +18,7 @@ use crate::{
     tools::Toolchain,
 };
 
-const KEY: &str = "bench-key-7f3a";
+pub const KEY: &str = "bench-key-7f3a";
 const SMALL_SECONDS: u32 = 10;
 const LARGE_SECONDS: u32 = 20;
 /// Customers of the invented reseller: a year of their purchase invoices is
@@ -31,11 +31,20 @@ const HUGE_CUSTOMERS: usize = 2000;
 const VAST_CUSTOMERS: usize = 9000;
 const YEAR: (&str, &str) = ("20251125", "20261124");
 
-/// A child process that is killed when dropped.
-struct Running(Child);
+/// A child process that is stopped when dropped.
+pub struct Running(pub Child);
 
 impl Drop for Running {
+    /// SIGTERM first, so nginx's master stops its workers (SIGKILL would
+    /// orphan them); SIGKILL if it is still there after a few seconds.
     fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        for _ in 0..50 {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -52,7 +61,7 @@ impl Running {
 
 /// Starts `command` and waits for the line starting with `prefix` on its
 /// stdout, returning what follows it.
-fn start_announcing(mut command: Command, prefix: &str) -> anyhow::Result<(Running, String)> {
+pub fn start_announcing(mut command: Command, prefix: &str) -> anyhow::Result<(Running, String)> {
     let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().context("cannot start")?;
     let stdout = child.stdout.take().context("no stdout")?;
     let running = Running(child);
@@ -64,12 +73,19 @@ fn start_announcing(mut command: Command, prefix: &str) -> anyhow::Result<(Runni
     bail!("the process ended without printing `{prefix}`")
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-pub fn run(toolchain: &Toolchain) -> anyhow::Result<()> {
-    toolchain.ensure_debian_programs(&[("nginx", "nginx"), ("wrk", "wrk"), ("curl", "curl")])?;
+/// `browser`: also the app's figures in Chromium through this relay.
+pub fn run(toolchain: &Toolchain, browser: bool) -> anyhow::Result<()> {
+    toolchain.ensure_debian_programs(&[
+        ("nginx", "nginx"),
+        ("wrk", "wrk"),
+        ("curl", "curl"),
+        ("redis-server", "redis-server"),
+    ])?;
+    toolchain.ensure_oidc_provider()?;
     cmd::run(toolchain.command("cargo").args([
         "build",
         "--release",
@@ -97,10 +113,8 @@ pub fn run(toolchain: &Toolchain) -> anyhow::Result<()> {
     let (_vast_vendor, vast_vendor_url) = start_vendor(VAST_CUSTOMERS)?;
 
     let config = scratch.join("relay.toml");
-    std::fs::write(
-        &config,
-        relay_config(&vendor_url, &huge_vendor_url, &vast_vendor_url, &root.join("dist")),
-    )?;
+    let base_config = relay_config(&vendor_url, &huge_vendor_url, &vast_vendor_url, &root.join("dist"));
+    std::fs::write(&config, &base_config)?;
     let mut relay = Command::new(binaries.join("billing-relay"));
     relay.arg("--config").arg(&config).env("BENCH_KEY", KEY).env("RUST_LOG", "warn");
     let (relay, relay_url) = start_announcing(relay, "billing-relay listening on ")?;
@@ -109,84 +123,117 @@ pub fn run(toolchain: &Toolchain) -> anyhow::Result<()> {
     let nginx_dir = scratch.join("nginx");
     std::fs::create_dir_all(&nginx_dir)?;
     std::fs::write(nginx_dir.join("nginx.conf"), nginx_config(&nginx_dir, nginx_port, &vendor_url))?;
-    let _nginx = Running(
-        toolchain
-            .command("nginx")
-            .arg("-p")
-            .arg(&nginx_dir)
-            .arg("-c")
-            .arg(nginx_dir.join("nginx.conf"))
-            .args(["-g", "daemon off;"])
-            .stderr(Stdio::null())
-            .spawn()
-            .context("cannot start nginx")?,
-    );
+    let _nginx = start_nginx(toolchain, &nginx_dir)?;
     std::thread::sleep(Duration::from_millis(500));
     let nginx_url = format!("http://127.0.0.1:{nginx_port}");
 
+    let hosted = crate::hosting_bench::start(toolchain, &binaries, &scratch, &base_config)?;
+
     let subscription = first_subscription_id(&vendor_url)?;
-    let small = Routes {
-        direct: format!("{vendor_url}/v3/subscriptiondetails?subscriptionId={subscription}"),
-        relay: format!("{relay_url}/api/documents/bench/v3/subscriptiondetails?subscription={subscription}"),
-        nginx: format!("{nginx_url}/v3/subscriptiondetails?subscriptionId={subscription}"),
-    };
     let (start, end) = YEAR;
     let dashed = |date: &str| format!("{}-{}-{}", &date[..4], &date[4..6], &date[6..]);
-    let large = Routes {
-        direct: format!("{vendor_url}/v3/invoices?startDate={start}&endDate={end}"),
-        relay: format!(
-            "{relay_url}/api/documents/bench/v3/invoices?start={}&end={}",
-            dashed(start),
-            dashed(end)
+    let documents = [
+        (
+            "small",
+            format!("/v3/subscriptiondetails?subscriptionId={subscription}"),
+            format!("/api/documents/bench/v3/subscriptiondetails?subscription={subscription}"),
+            32,
+            SMALL_SECONDS,
         ),
-        nginx: format!("{nginx_url}/v3/invoices?startDate={start}&endDate={end}"),
-    };
-    let small_bytes = download_bytes(&small.relay)?;
-    let large_bytes = download_bytes(&large.relay)?;
-    anyhow::ensure!(
-        download_bytes(&large.nginx)? == large_bytes,
-        "nginx and the relay sent different documents"
-    );
-
-    println!("\nrelay beside nginx (wrk; relay logging at warn, nginx access log off)");
-    println!("{:<26} {:>10} {:>12} {:>10} {:>10}", "route", "req/s", "MB/s", "p50 ms", "p99 ms");
+        (
+            "50 MB",
+            format!("/v3/invoices?startDate={start}&endDate={end}"),
+            format!("/api/documents/bench/v3/invoices?start={}&end={}", dashed(start), dashed(end)),
+            2,
+            LARGE_SECONDS,
+        ),
+    ];
+    let no_cookie = String::new();
+    println!("\nthe relay beside nginx (wrk, 2 threads; relay logging at warn, nginx access log off)");
+    println!("{:<46} {:>10} {:>10} {:>10} {:>10}", "route", "req/s", "MB/s", "p50 ms", "p99 ms");
     let mut table = Vec::new();
-    for (label, routes, connections, seconds, bytes) in
-        [("small", &small, 32, SMALL_SECONDS, small_bytes), ("50 MB", &large, 2, LARGE_SECONDS, large_bytes)]
-    {
-        for (via, url) in [("direct", &routes.direct), ("relay", &routes.relay), ("nginx", &routes.nginx)] {
-            let result = wrk(url, connections, seconds)?;
+    for (label, vendor_path, relay_path, connections, seconds) in &documents {
+        let vias: [(&str, String, &String); 7] = [
+            ("direct", format!("{vendor_url}{vendor_path}"), &no_cookie),
+            ("nginx", format!("{nginx_url}{vendor_path}"), &no_cookie),
+            ("relay", format!("{relay_url}{relay_path}"), &no_cookie),
+            (
+                "relay, sign-in, session in memory",
+                format!("{}{relay_path}", hosted.memory),
+                &hosted.memory_cookie,
+            ),
+            (
+                "relay, sign-in, session in Redis",
+                format!("{}{relay_path}", hosted.redis),
+                &hosted.redis_cookie,
+            ),
+            (
+                "nginx + 2 relays, sign-in, Redis",
+                format!("{}{relay_path}", hosted.pair),
+                &hosted.redis_cookie,
+            ),
+            ("relay, sign-in, bearer token", format!("{}{relay_path}", hosted.redis), &hosted.bearer),
+        ];
+        let bytes = download_bytes(&vias[2].1, "")?;
+        for (via, url, header) in &vias[1..] {
+            anyhow::ensure!(
+                download_bytes(url, header)? == bytes,
+                "{via} sent another document than the relay"
+            );
+        }
+        for (via, url, header) in vias {
+            let result = wrk(&url, header, *connections, *seconds)?;
             println!(
-                "{:<26} {:>10.1} {:>12.1} {:>10.2} {:>10.2}",
+                "{:<46} {:>10.1} {:>10.1} {:>10.2} {:>10.2}",
                 format!("{label} ({bytes} B) {via}"),
                 result.requests_per_second,
                 result.requests_per_second * bytes as f64 / 1e6,
                 result.p50_ms,
                 result.p99_ms
             );
-            table.push((label, via, result));
+            table.push((*label, via, result));
         }
     }
-    for label in ["small", "50 MB"] {
-        let find = |via: &str| table.iter().find(|(l, v, _)| *l == label && *v == via).map(|(_, _, r)| *r);
-        let (Some(relay), Some(nginx)) = (find("relay"), find("nginx")) else { continue };
-        println!(
-            "{label}: relay/nginx throughput {:.2}, p99 relay − nginx {:+.2} ms",
-            relay.requests_per_second / nginx.requests_per_second,
-            relay.p99_ms - nginx.p99_ms
-        );
+    for (label, ..) in &documents {
+        let find = |via: &str| table.iter().find(|(l, v, _)| l == label && *v == via).map(|(_, _, r)| *r);
+        let Some(nginx) = find("nginx") else { continue };
+        for (_, via, result) in
+            table.iter().filter(|(l, v, _)| l == label && !matches!(*v, "direct" | "nginx"))
+        {
+            println!(
+                "{label}: {via} / nginx throughput {:.2}, p99 {:+.2} ms",
+                result.requests_per_second / nginx.requests_per_second,
+                result.p99_ms - nginx.p99_ms
+            );
+        }
     }
 
     let before = relay.peak_resident_megabytes()?;
     let huge = format!("{relay_url}/api/documents/huge/v3/customerinvoices?start=2017-01-01&end=2026-11-24");
-    let huge_bytes = download_bytes(&huge)?;
+    let huge_bytes = download_bytes(&huge, "")?;
     anyhow::ensure!(huge_bytes >= 500_000_000, "the huge document is only {huge_bytes} bytes");
     let after = relay.peak_resident_megabytes()?;
     println!(
         "\nrelay peak resident memory: {before:.1} MB before, {after:.1} MB after streaming {:.1} MB",
         huge_bytes as f64 / 1e6
     );
-    browser_figures(toolchain, &relay_url)
+    if browser { browser_figures(toolchain, &relay_url) } else { Ok(()) }
+}
+
+/// nginx with `dir/nginx.conf`, in the foreground so it stops with us.
+pub fn start_nginx(toolchain: &Toolchain, dir: &Path) -> anyhow::Result<Running> {
+    let nginx = toolchain
+        .command("nginx")
+        .arg("-p")
+        .arg(dir)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .args(["-g", "daemon off;"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start nginx")?;
+    Ok(Running(nginx))
 }
 
 /// The app in headless Chromium on a document of about 20 MB, through the
@@ -202,12 +249,6 @@ fn browser_figures(toolchain: &Toolchain, relay_url: &str) -> anyhow::Result<()>
     )
 }
 
-struct Routes {
-    direct: String,
-    relay: String,
-    nginx: String,
-}
-
 #[derive(Clone, Copy)]
 struct WrkResult {
     requests_per_second: f64,
@@ -215,13 +256,17 @@ struct WrkResult {
     p99_ms: f64,
 }
 
-fn wrk(url: &str, connections: u32, seconds: u32) -> anyhow::Result<WrkResult> {
-    let output = Command::new("wrk")
+/// wrk against `url`, with `header` (e.g. a cookie) when not empty.
+fn wrk(url: &str, header: &str, connections: u32, seconds: u32) -> anyhow::Result<WrkResult> {
+    let mut command = Command::new("wrk");
+    command
         .args(["--threads", "2", "--connections", &connections.to_string()])
         .args(["--duration", &format!("{seconds}s"), "--timeout", "30s", "--latency"])
-        .args(["--header", &format!("X-Api-Key: {KEY}"), url])
-        .output()
-        .context("cannot run wrk")?;
+        .args(["--header", &format!("X-Api-Key: {KEY}")]);
+    if !header.is_empty() {
+        command.args(["--header", header]);
+    }
+    let output = command.arg(url).output().context("cannot run wrk")?;
     let text = String::from_utf8_lossy(&output.stdout);
     anyhow::ensure!(output.status.success(), "wrk failed: {text}");
     anyhow::ensure!(!text.contains("Non-2xx"), "wrk saw errors for {url}: {text}");
@@ -254,9 +299,14 @@ fn milliseconds(text: &str) -> anyhow::Result<f64> {
     Ok(number.parse::<f64>()? * factor)
 }
 
-/// Bytes of one download, through curl so the figure is independent of us.
-fn download_bytes(url: &str) -> anyhow::Result<u64> {
-    let output = Command::new("curl")
+/// Bytes of one download, through curl so the figure is independent of us;
+/// with `header` when not empty.
+fn download_bytes(url: &str, header: &str) -> anyhow::Result<u64> {
+    let mut command = Command::new("curl");
+    if !header.is_empty() {
+        command.args(["--header", header]);
+    }
+    let output = command
         .args([
             "--silent",
             "--show-error",

@@ -97,6 +97,10 @@ pub struct SignInConfig {
     /// The `aud` an access token must carry to be accepted as a bearer
     /// token; the public URL's origin unless set.
     pub token_audience: String,
+    /// The JWT `typ` headers accepted for access tokens, lowercase:
+    /// RFC 9068's `at+jwt` unless set. Entra ID and Keycloak type theirs
+    /// plain `JWT`, which must then be listed.
+    pub token_types: Vec<String>,
 }
 
 impl SignInConfig {
@@ -307,6 +311,12 @@ struct SignInSettings {
     session_absolute_seconds: Duration,
     access_contact: Option<String>,
     token_audience: Option<String>,
+    #[serde(default = "default_token_types")]
+    token_types: Vec<String>,
+}
+
+fn default_token_types() -> Vec<String> {
+    vec!["at+jwt".to_owned(), "application/at+jwt".to_owned()]
 }
 
 fn default_groups_claim() -> String {
@@ -343,8 +353,17 @@ impl SignInSettings {
             "sign_in: session_idle_seconds must not exceed session_absolute_seconds"
         );
         let token_audience = self.token_audience.unwrap_or_else(|| public_url.origin().ascii_serialization());
+        let token_types: Vec<String> = self.token_types.iter().map(|typ| typ.to_ascii_lowercase()).collect();
+        // An ID token is a plain JWT whose audience is the client id: with
+        // both, one could pass for an access token.
+        anyhow::ensure!(
+            !(token_types.iter().any(|typ| typ == "jwt") && token_audience == self.client_id),
+            "sign_in: with token_types listing JWT, token_audience must differ from client_id, or an ID \
+             token would pass for an access token"
+        );
         Ok(SignInConfig {
             token_audience,
+            token_types,
             issuer_url: self.issuer_url,
             client_id: self.client_id,
             client_secret,
@@ -624,6 +643,32 @@ mod tests {
             let config =
                 RelayConfig::load(Some(Path::new("relay.toml"))).map_err(|error| format!("{error:#}"))?;
             assert!(config.sessions.redis_url.is_some() && config.sessions.cookie_key.is_some());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn plain_jwt_access_tokens_need_an_audience_unlike_the_client_id() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("key.txt", "k")?;
+            jail.set_env("SECRET", "s");
+            let sign_in = |extra: &str| {
+                format!(
+                    "{FILE}\n[sign_in]\nissuer_url = \"https://id.example\"\nclient_id = \"relay\"\n\
+                     client_secret_env = \"SECRET\"\npublic_url = \"https://billing.example\"\n{extra}"
+                )
+            };
+            jail.create_file("relay.toml", &sign_in("token_types = [\"JWT\"]\ntoken_audience = \"relay\""))?;
+            let error = RelayConfig::load(Some(Path::new("relay.toml"))).err().expect("refused");
+            assert!(error.to_string().contains("an ID token would pass"), "{error}");
+            jail.create_file("relay.toml", &sign_in("token_types = [\"JWT\"]"))?;
+            let config =
+                RelayConfig::load(Some(Path::new("relay.toml"))).map_err(|error| format!("{error:#}"))?;
+            let sign_in = config.sign_in.expect("sign-in");
+            assert_eq!(
+                (sign_in.token_audience.as_str(), sign_in.token_types),
+                ("https://billing.example", vec!["jwt".to_owned()])
+            );
             Ok(())
         });
     }

@@ -193,8 +193,9 @@ fn session_layer(
         .with_same_site(SameSite::Lax)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(idle))
-        // Saved on every request, so the idle lifetime counts from the last one.
-        .with_always_save(true)
+        // Saved when changed; a session in use is renewed now and then
+        // (`sign_in::renew_when_due`), so the idle lifetime counts from use.
+        .with_always_save(false)
         .with_signed(key))
 }
 

@@ -51,6 +51,12 @@ const PENDING: &str = "pending_sign_ins";
 const MAX_PENDING: usize = 8;
 /// A sign-in left at the provider longer than this must start again.
 const PENDING_LIFETIME: Duration = Duration::from_secs(15 * 60);
+/// When the session's idle lifetime was last renewed, in Unix milliseconds.
+const RENEWED_AT: &str = "renewed_at_ms";
+/// A session in use is written back (its idle lifetime renewed) at most
+/// this often, rather than at every request: a write to Redis per request
+/// would cost more than the rest of the request.
+const RENEW_AT_MOST_EVERY: Duration = Duration::from_secs(60);
 /// Provider metadata and keys are fetched again after this long.
 const METADATA_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
@@ -144,6 +150,7 @@ impl SignIn {
         let tokens = AccessTokens::new(
             config.issuer_url.clone(),
             config.token_audience.clone(),
+            config.token_types.clone(),
             config.groups_claim.clone(),
         );
         Ok(Self { config, http, provider: RwLock::new(None), tokens })
@@ -556,6 +563,7 @@ pub async fn require_session(
         Some(user)
             if now_seconds() - user.signed_in_at < sign_in.config.session_absolute.as_secs() as i64 =>
         {
+            renew_when_due(&session, sign_in.config.session_idle).await;
             request.extensions_mut().insert(Caller::SignedIn(Arc::new(user)));
             next.run(request).await
         }
@@ -566,6 +574,19 @@ pub async fn require_session(
             audit::refused(request_id, None, billing::api::ErrorCode::SignInRequired, &path, None);
             RelayError::SignInRequired.into_response()
         }
+    }
+}
+
+/// Marks the session changed, so it is saved with a new idle expiry, when
+/// an eighth of the idle lifetime (at most a minute) has passed since the
+/// last time.
+async fn renew_when_due(session: &Session, idle: Duration) {
+    let now = chrono::Utc::now().timestamp_millis();
+    let every = idle.min(RENEW_AT_MOST_EVERY * 8) / 8;
+    let renewed_at: i64 = session.get(RENEWED_AT).await.ok().flatten().unwrap_or(0);
+    if now - renewed_at >= every.as_millis() as i64 {
+        // A failure here shows when the session is saved, as a 503.
+        let _ = session.insert(RENEWED_AT, now).await;
     }
 }
 

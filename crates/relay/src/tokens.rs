@@ -83,6 +83,8 @@ struct Keys {
 pub struct AccessTokens {
     issuer: String,
     audience: String,
+    /// Accepted `typ` headers, lowercase.
+    types: Vec<String>,
     groups_claim: String,
     keys: RwLock<Keys>,
     /// One fetch at a time; the others wait for its result.
@@ -100,10 +102,11 @@ struct Claims {
 }
 
 impl AccessTokens {
-    pub fn new(issuer: String, audience: String, groups_claim: String) -> Self {
+    pub fn new(issuer: String, audience: String, types: Vec<String>, groups_claim: String) -> Self {
         Self {
             issuer,
             audience,
+            types,
             groups_claim,
             keys: RwLock::new(Keys { keys: Vec::new(), fetched: None }),
             fetching: Mutex::new(()),
@@ -137,9 +140,9 @@ impl AccessTokens {
             .into());
         }
         let typ = header.typ.as_deref().unwrap_or_default().to_ascii_lowercase();
-        if !matches!(typ.as_str(), "at+jwt" | "application/at+jwt") {
+        if !self.types.contains(&typ) {
             return Err(refusal(
-                "the token is not an access token (its type must be at+jwt)",
+                "the token is not an access token (its typ header is not one the relay accepts)",
                 format!("typ {typ:?}"),
             )
             .into());
