@@ -2,25 +2,40 @@
 //! Content-Security-Policy allowing only the app's own scripts (trunk's
 //! inline loader by its hash) and wasm, and the usual hardening headers.
 
-use std::path::Path;
+use std::{path::Path, sync::Arc};
 
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::{
+    extract::State,
+    http::{HeaderName, HeaderValue, header},
+    response::Response,
+};
 use base64::{Engine, engine::general_purpose::STANDARD};
 use sha2::{Digest, Sha256};
+
+/// The headers every answer carries.
+pub type SecurityHeaders = Arc<[(HeaderName, HeaderValue)]>;
 
 /// Every header the relay adds to every answer; `form_targets` are the
 /// origins a form may lead to besides the relay (the sign-in provider,
 /// where signing out ends).
-pub fn headers(app_dir: &Path, form_targets: &[String]) -> anyhow::Result<Vec<(HeaderName, HeaderValue)>> {
+pub fn headers(app_dir: &Path, form_targets: &[String]) -> anyhow::Result<SecurityHeaders> {
     let index = std::fs::read_to_string(app_dir.join("index.html"))?;
     let policy = content_security_policy(&index, form_targets);
-    Ok(vec![
+    Ok(Arc::from([
         (header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&policy)?),
         (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
         (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
         (HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")),
-    ])
+    ]))
+}
+
+/// Sets `headers` on `response`, over any the handler set.
+pub async fn add_headers(State(headers): State<SecurityHeaders>, mut response: Response) -> Response {
+    for (name, value) in headers.iter() {
+        response.headers_mut().insert(name.clone(), value.clone());
+    }
+    response
 }
 
 /// Scripts from the relay itself or inline ones whose exact text is in
