@@ -219,21 +219,9 @@ fn service_token(issuer: &str, audience: &str) -> anyhow::Result<String> {
 /// nginx in front of two relays, as in the README's "Hosting for a team"
 /// (without TLS here, to compare with nginx alone in front of the emulator).
 fn pair_config(dir: &Path, port: u16, upstreams: &[String; 2]) -> String {
-    let dir = dir.display();
     let [first, second] = upstreams;
-    format!(
-        r#"worker_processes 2;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    upstream relays {{ server {first}; server {second}; keepalive 64; }}
+    let http = format!(
+        r#"    upstream relays {{ server {first}; server {second}; keepalive 64; }}
     server {{
         listen 127.0.0.1:{port};
         location / {{
@@ -249,5 +237,6 @@ http {{
     }}
 }}
 "#
-    )
+    );
+    crate::relay_bench::nginx_config_in(dir, &http)
 }

@@ -375,11 +375,10 @@ key_env = "BENCH_KEY"
     )
 }
 
-/// nginx as the same relay: the allowlist, the key header injected, the
-/// client's headers dropped, proxy_pass without buffering.
-fn nginx_config(dir: &Path, port: u16, vendor_url: &str) -> String {
+/// An nginx configuration whose files all go to `dir`; `http` is the rest
+/// of its `http` block, with the block's closing brace.
+pub fn nginx_config_in(dir: &Path, http: &str) -> String {
     let dir = dir.display();
-    let upstream = vendor_url.trim_start_matches("http://");
     format!(
         r#"worker_processes 2;
 pid {dir}/nginx.pid;
@@ -392,7 +391,16 @@ http {{
     fastcgi_temp_path {dir}/fastcgi;
     uwsgi_temp_path {dir}/uwsgi;
     scgi_temp_path {dir}/scgi;
-    upstream vendor {{ server {upstream}; keepalive 64; }}
+{http}"#
+    )
+}
+
+/// nginx as the same relay: the allowlist, the key header injected, the
+/// client's headers dropped, proxy_pass without buffering.
+fn nginx_config(dir: &Path, port: u16, vendor_url: &str) -> String {
+    let upstream = vendor_url.trim_start_matches("http://");
+    let http = format!(
+        r#"    upstream vendor {{ server {upstream}; keepalive 64; }}
     server {{
         listen 127.0.0.1:{port};
         allow 127.0.0.0/8;
@@ -410,5 +418,6 @@ http {{
     }}
 }}
 "#
-    )
+    );
+    nginx_config_in(dir, &http)
 }
