@@ -107,12 +107,27 @@ impl RedisSessions {
         Ok(reply.is_some())
     }
 
+    /// Runs `command`, once more when the connection turns out broken: the
+    /// connection manager only reconnects after a command has failed, so
+    /// without the second try the first request after Redis comes back
+    /// would still be refused.
     async fn run<T: redis::FromRedisValue>(&self, command: redis::Cmd) -> session_store::Result<T> {
         let mut connection = self.connection.clone();
-        match tokio::time::timeout(REDIS_PATIENCE, command.query_async(&mut connection)).await {
-            Ok(Ok(reply)) => Ok(reply),
-            Ok(Err(error)) => Err(session_store::Error::Backend(format!("Redis: {error}"))),
-            Err(_) => Err(session_store::Error::Backend("Redis did not answer in time".to_owned())),
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match tokio::time::timeout(REDIS_PATIENCE, command.query_async(&mut connection)).await {
+                Ok(Ok(reply)) => return Ok(reply),
+                Ok(Err(error))
+                    if tries == 1
+                        && (error.is_io_error()
+                            || error.is_connection_dropped()
+                            || error.is_connection_refusal()) => {}
+                Ok(Err(error)) => return Err(session_store::Error::Backend(format!("Redis: {error}"))),
+                Err(_) => {
+                    return Err(session_store::Error::Backend("Redis did not answer in time".to_owned()));
+                }
+            }
         }
     }
 }

@@ -175,6 +175,8 @@ impl AccessTokens {
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = LEEWAY_SECONDS;
+        // A token the provider dated for later is not good yet.
+        validation.validate_nbf = true;
         let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation)
             .map_err(|error| {
                 use jsonwebtoken::errors::ErrorKind;

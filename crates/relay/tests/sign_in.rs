@@ -523,6 +523,7 @@ async fn forged_access_tokens_are_refused_and_rotated_keys_are_fetched() {
         Forgery::UnknownKey,
         Forgery::ForeignKeyUnderPublishedId,
         Forgery::NotAnAccessToken,
+        Forgery::NotYetValid,
     ] {
         assert_eq!(status(forgery).await, StatusCode::UNAUTHORIZED, "{forgery:?} must be refused");
     }

@@ -36,6 +36,8 @@ pub enum Forgery {
     ForeignKeyUnderPublishedId,
     /// An access token typed as a plain JWT, as an ID token is.
     NotAnAccessToken,
+    /// Valid only from an hour from now.
+    NotYetValid,
 }
 
 struct Forger {
@@ -130,6 +132,10 @@ impl Forger {
             Forgery::Expired => {
                 claims["iat"] = json!(now - 7200);
                 claims["exp"] = json!(now - 3600);
+            }
+            Forgery::NotYetValid => {
+                claims["nbf"] = json!(now + 3600);
+                claims["exp"] = json!(now + 7200);
             }
             _ => {}
         }
