@@ -73,11 +73,19 @@ pub fn routers(mut config: RelayConfig) -> anyhow::Result<(Router, Option<Router
     let sessions =
         sign_in.as_ref().map(|sign_in| session_layer(&sign_in.config, &config.sessions)).transpose()?;
     let metrics = Arc::new(Metrics::default());
-    let metrics_access = config.metrics.as_ref().map(|settings| MetricsAccess {
-        metrics: metrics.clone(),
-        allowlist: settings.allowlist.clone().into(),
-    });
-    let metrics_apart = config.metrics.as_ref().is_some_and(|settings| settings.listen.is_some());
+    // `/metrics` on the relay's address, or on a router of its own for its own address.
+    let (metrics_here, metrics_router) = match &config.metrics {
+        Some(settings) => {
+            let access =
+                MetricsAccess { metrics: metrics.clone(), allowlist: settings.allowlist.clone().into() };
+            if settings.listen.is_some() {
+                (None, Some(metrics_routes(access)))
+            } else {
+                (Some(metrics_routes(access)), None)
+            }
+        }
+        None => (None, None),
+    };
     let state = Arc::new(RelayState { config, client, limiter, sign_in, metrics: metrics.clone() });
     if state.sign_in.is_some()
         && let Ok(runtime) = tokio::runtime::Handle::try_current()
@@ -129,11 +137,6 @@ pub fn routers(mut config: RelayConfig) -> anyhow::Result<(Router, Option<Router
                 .layer(middleware::from_fn(revalidate_unhashed_files)),
         )
         .layer(middleware::from_fn_with_state(state.clone(), admission::admit));
-    let (metrics_here, metrics_router) = match metrics_access {
-        Some(access) if metrics_apart => (None, Some(metrics_routes(access))),
-        Some(access) => (Some(metrics_routes(access)), None),
-        None => (None, None),
-    };
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))

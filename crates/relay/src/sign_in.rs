@@ -447,8 +447,13 @@ fn constant_time_eq(left: &str, right: &str) -> bool {
 
 /// For the sign-in pages, which a person reached by navigation.
 fn store_failed(error: tower_sessions::session::Error) -> RelayError {
+    sessions_unavailable(error, true)
+}
+
+/// A failed session store, logged, as the answer: a `page` for a person.
+fn sessions_unavailable(error: tower_sessions::session::Error, page: bool) -> RelayError {
     tracing::error!(%error, "the session store failed");
-    RelayError::SessionsUnavailable { page: true }
+    RelayError::SessionsUnavailable { page }
 }
 
 fn configured(state: &RelayState) -> Result<&SignIn, RelayError> {
@@ -554,9 +559,9 @@ pub async fn require_session(
     let user = match session.get::<User>(USER).await {
         Ok(user) => user,
         Err(error) => {
-            tracing::error!(%error, "the session store failed");
-            audit::refused(request_id, None, billing::api::ErrorCode::SignInUnavailable, &path, None);
-            return RelayError::SessionsUnavailable { page: false }.into_response();
+            let unavailable = sessions_unavailable(error, false);
+            audit::refused(request_id, None, unavailable.code(), &path, None);
+            return unavailable.into_response();
         }
     };
     match user {
