@@ -381,7 +381,7 @@ fn exact_smallest_margin_descriptions(report: &billing::matching::MatchReport<'_
         .matched
         .iter()
         .filter(|line| line.margin.margin() == smallest)
-        .map(|line| line.purchase.line.description.clone().unwrap_or_default())
+        .map(|line| line.purchase.line.description.as_deref().unwrap_or_default().to_owned())
         .collect()
 }
 

@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: what a first page load costs, per file and in all,
 //! how fast crates/billing parses a large document beside its floors, how
-//! long the workbook takes at 100,000 lines, and how fast the emulator
-//! streams a document.
+//! long the workbook takes at 100,000 lines, what the worker holds for
+//! them, and how fast the emulator streams a document.
 
 use std::{io::Write, path::Path};
 
@@ -25,6 +25,8 @@ pub fn run(relay_only: bool) -> anyhow::Result<()> {
     first_load_bytes(&workspace_root().join("dist"))?;
     parse_throughput(&toolchain)?;
     workbook_time(&toolchain)?;
+    // It prints what the worker holds for the 100,087-line document itself.
+    cmd::run(toolchain.command("cargo").args(["bench", "--package", "analysis", "--bench", "memory"]))?;
     emulator_throughput(&toolchain)?;
     crate::relay_bench::run(&toolchain, true)
 }

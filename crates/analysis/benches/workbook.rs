@@ -3,37 +3,15 @@
 //! compared with the window a month before, every column shown. The
 //! samples are the workbook written again, the worklist kept.
 
-use std::ops::ControlFlow;
-
 use analysis::{Reading, Reply, Workspace};
-use billing::{Endpoint, Format, lines::LineFilter, publisher::Publishers, writer::InvoiceWriter};
-use chrono::NaiveDate;
+use billing::{Endpoint, Format, lines::LineFilter, publisher::Publishers};
 use criterion::{Criterion, criterion_group, criterion_main};
-use vendor_sim::{
-    DataSpec,
-    documents::{DocumentKind, Documents},
-};
+use vendor_sim::documents::DocumentKind;
 use worker_protocol::{Answer, Column, DownloadFile, Question, Slot};
 
-const CUSTOMERS: usize = 2000;
+mod emulator;
 
-fn date(text: &str) -> NaiveDate {
-    text.parse().expect("a date")
-}
-
-/// The emulator's document of `kind` from `from` to `to`, as JSON.
-fn document(documents: &Documents, kind: DocumentKind, from: &str, to: &str) -> Vec<u8> {
-    let mut writer = InvoiceWriter::new(Format::Json);
-    let mut bytes = writer.start().into_bytes();
-    for planned in documents.plan(kind, date(from), date(to), date("2026-11-25")) {
-        let _ = documents.write_invoice(kind, &planned, &mut writer, &mut |piece| {
-            bytes.extend_from_slice(piece.as_bytes());
-            ControlFlow::Continue(())
-        });
-    }
-    bytes.extend_from_slice(writer.finish().as_bytes());
-    bytes
-}
+use emulator::{document, documents};
 
 fn open(workspace: &mut Workspace, slot: Slot, endpoint: Endpoint, bytes: &[u8]) {
     let mut reading = Reading::new(slot, endpoint, Format::Json, "bench", Publishers::default());
@@ -42,13 +20,13 @@ fn open(workspace: &mut Workspace, slot: Slot, endpoint: Endpoint, bytes: &[u8])
 }
 
 fn workbook(criterion: &mut Criterion) {
-    let documents = Documents::new(DataSpec { seed: 2026, customers: CUSTOMERS, hostile_names: false });
+    let documents = documents();
     let mut workspace = Workspace::new("en".to_owned());
-    let purchases = document(&documents, DocumentKind::Purchase, "2025-03-01", "2026-11-24");
+    let purchases = document(&documents, DocumentKind::Purchase, Format::Json, "2025-03-01", "2026-11-24");
     open(&mut workspace, Slot::Main, Endpoint::Invoices, &purchases);
-    let sales = document(&documents, DocumentKind::Sales, "2025-03-01", "2026-11-24");
+    let sales = document(&documents, DocumentKind::Sales, Format::Json, "2025-03-01", "2026-11-24");
     open(&mut workspace, Slot::OtherSide, Endpoint::CustomerInvoices, &sales);
-    let earlier = document(&documents, DocumentKind::Purchase, "2025-02-01", "2026-10-24");
+    let earlier = document(&documents, DocumentKind::Purchase, Format::Json, "2025-02-01", "2026-10-24");
     open(&mut workspace, Slot::Earlier, Endpoint::Invoices, &earlier);
     let lines = match workspace.answer(&Question::Lines {
         filter: LineFilter::default(),

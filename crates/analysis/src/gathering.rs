@@ -10,6 +10,7 @@ use billing::{
     publisher::Publishers,
     rows::invoice_rows,
     scalars::Id,
+    text::Text,
     totals::{Discrepancy, Sums, check_invoice, currency_of, invoice_sums},
 };
 use chrono::{Datelike, NaiveDate};
@@ -28,7 +29,7 @@ pub(crate) struct Gathering {
     discrepancies: Vec<Discrepancy>,
     invoices: Vec<InvoiceRow>,
     /// A customer is its number, or its name when it has none.
-    customers: BTreeSet<(Option<Id>, Option<String>)>,
+    customers: BTreeSet<(Option<Id>, Option<Text>)>,
     lines: usize,
     per_currency: BTreeMap<String, (usize, Sums)>,
     lines_per_currency: BTreeMap<String, usize>,

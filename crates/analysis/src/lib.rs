@@ -111,7 +111,7 @@ pub struct Reading {
 
 enum Body {
     /// The main document's overview is gathered as its invoices are read.
-    Invoices(InvoiceStream, Option<Box<Gathering>>),
+    Invoices(Box<InvoiceStream>, Option<Box<Gathering>>),
     /// A `subscriptiondetails` answer is one small record, read at the end.
     Details(Vec<u8>),
 }
@@ -129,7 +129,7 @@ impl Reading {
             Body::Details(Vec::new())
         } else {
             let gathering = (slot == Slot::Main).then(|| Box::new(Gathering::new(publishers)));
-            Body::Invoices(InvoiceStream::new(format), gathering)
+            Body::Invoices(Box::new(InvoiceStream::new(format)), gathering)
         };
         Self { slot, endpoint, format, file_stem: file_stem.to_owned(), body }
     }

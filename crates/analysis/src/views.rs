@@ -11,6 +11,7 @@ use billing::{
     model::{Localised, PriceLine, Subscription, SubscriptionDetails},
     publisher::Publishers,
     rows::LineRow,
+    text::Text,
     totals::{Discrepancy, TotalField, currency_of, sales_extended_price},
 };
 use rust_decimal::Decimal;
@@ -19,8 +20,8 @@ use worker_protocol::{
     SummaryView, WindowLine,
 };
 
-pub(crate) fn text(value: &Option<String>) -> String {
-    value.clone().unwrap_or_default()
+pub(crate) fn text(value: &Option<Text>) -> String {
+    value.as_deref().unwrap_or_default().to_owned()
 }
 
 pub(crate) fn date(value: Option<chrono::NaiveDate>) -> String {
@@ -144,7 +145,7 @@ fn subscription_view(subscription: &Subscription, currency: &str, consolidated: 
     SubscriptionView {
         name: text(&subscription.subscription_name),
         id: subscription.subscription_id.as_ref().map(ToString::to_string).unwrap_or_default(),
-        plan: subscription.plan_name.clone(),
+        plan: subscription.plan_name.as_deref().map(str::to_owned),
         attributes: subscription
             .subscription_details
             .iter()
@@ -171,8 +172,8 @@ fn is_negative(line: &PriceLine) -> bool {
 /// and discount, cost and sale.
 fn consolidated_cells(line: &PriceLine) -> Vec<Cell> {
     vec![
-        text_cell(line.description.clone()),
-        text_cell(line.charge_type.clone()),
+        text_cell(line.description.as_deref().map(str::to_owned)),
+        text_cell(line.charge_type.as_deref().map(str::to_owned)),
         number(line.quantity),
         money(line.purchase_price),
         money(line.purchase_discount),
@@ -191,8 +192,8 @@ fn invoice_line_cells(line: &PriceLine) -> Vec<Cell> {
         _ => None,
     };
     vec![
-        text_cell(line.description.clone()),
-        text_cell(line.charge_type.clone()),
+        text_cell(line.description.as_deref().map(str::to_owned)),
+        text_cell(line.charge_type.as_deref().map(str::to_owned)),
         text_cell(period),
         number(line.quantity),
         money(line.unit_price),
@@ -216,10 +217,12 @@ pub fn line_cells(
         .map(|&column| match column {
             Column::Invoice => text_cell(row.invoice.header.invoice_id.as_ref().map(ToString::to_string)),
             Column::Publisher => text_cell(publishers.of(row.subscription, row.line).map(Cow::into_owned)),
-            Column::Customer => text_cell(row.customer.company_name.clone()),
-            Column::Subscription => text_cell(row.subscription.subscription_name.clone()),
-            Column::Description => text_cell(row.line.description.clone()),
-            Column::ChargeType => text_cell(row.line.charge_type.clone()),
+            Column::Customer => text_cell(row.customer.company_name.as_deref().map(str::to_owned)),
+            Column::Subscription => {
+                text_cell(row.subscription.subscription_name.as_deref().map(str::to_owned))
+            }
+            Column::Description => text_cell(row.line.description.as_deref().map(str::to_owned)),
+            Column::ChargeType => text_cell(row.line.charge_type.as_deref().map(str::to_owned)),
             Column::Period => text_cell(row.line.start_date.map(|start| {
                 let end = row.line.end_date.map(|end| end.to_string()).unwrap_or_default();
                 format!("{start} – {end}")
@@ -245,7 +248,7 @@ pub fn line_cells(
 /// the vendor gives it.
 pub fn details_view(details: &SubscriptionDetails, language: &str) -> DetailsView {
     let name = |localised: &Localised| localised.best_for(language).unwrap_or_default().to_owned();
-    let every = |amount: Option<Decimal>, unit: &Option<String>| match (amount, unit) {
+    let every = |amount: Option<Decimal>, unit: &Option<Text>| match (amount, unit) {
         (Some(amount), Some(unit)) => format!("{amount} {unit}"),
         _ => String::new(),
     };
@@ -270,11 +273,11 @@ pub fn details_view(details: &SubscriptionDetails, language: &str) -> DetailsVie
             .map(|resource| {
                 vec![
                     Cell::Text(name(&resource.resource_name)),
-                    text_cell(resource.manufacturer.clone()),
-                    text_cell(resource.mp_number.clone()),
+                    text_cell(resource.manufacturer.as_deref().map(str::to_owned)),
+                    text_cell(resource.mp_number.as_deref().map(str::to_owned)),
                     number(resource.included_value),
                     number(resource.amount),
-                    text_cell(resource.measure_unit.clone()),
+                    text_cell(resource.measure_unit.as_deref().map(str::to_owned)),
                     number(resource.resource_rate.setup_fee),
                     number(resource.resource_rate.recurring_fee),
                     number(resource.resource_rate.overuse_fee),

@@ -11,6 +11,7 @@ use billing::{
     matching::{Margin, MarginSummary},
     publisher::Publishers,
     rows::LineRow,
+    text::Text,
     totals::{currency_of, invoice_sums, totals_by_currency},
 };
 use chrono::NaiveDate;
@@ -54,8 +55,8 @@ enum Value<'a> {
     Date(NaiveDate),
 }
 
-impl<'a> From<&'a Option<String>> for Value<'a> {
-    fn from(text: &'a Option<String>) -> Self {
+impl<'a> From<&'a Option<Text>> for Value<'a> {
+    fn from(text: &'a Option<Text>) -> Self {
         text.as_deref().map_or(Value::Empty, Value::Text)
     }
 }
@@ -478,7 +479,7 @@ fn changes_sheet(
             Value::Text(&key.customer),
             Value::Text(&key.subscription),
             Value::Text(&key.charge_type),
-            (&key.sku).into(),
+            key.sku.as_deref().map_or(Value::Empty, Value::Text),
             Value::Text(currency),
             Value::Owned(kinds.join(", ")),
             before.map_or(Value::Empty, |figures| Value::Number(figures.quantity)),

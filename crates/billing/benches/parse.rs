@@ -40,38 +40,39 @@ fn invoice(number: u64) -> Invoice {
                             let extended_price = quantity * unit_price;
                             PriceLine {
                                 line_id: Some(Id::Number(line + 1)),
-                                uid: Some(format!("{seed:016x}")),
-                                description: Some(format!("Licence {line} of subscription {subscription}")),
+                                uid: Some(format!("{seed:016x}").into()),
+                                description: Some(
+                                    format!("Licence {line} of subscription {subscription}").into(),
+                                ),
                                 quantity: Some(quantity),
-                                quantity_type: Some("Licenses".to_owned()),
+                                quantity_type: Some("Licenses".into()),
                                 unit_price: Some(unit_price),
                                 discount: Some(Decimal::ZERO),
                                 duration: Some(Decimal::ONE),
-                                duration_type: Some("Month".to_owned()),
-                                billing_frequency: Some("Monthly".to_owned()),
+                                duration_type: Some("Month".into()),
+                                billing_frequency: Some("Monthly".into()),
                                 extended_price: Some(extended_price),
                                 vat: Some((extended_price * Decimal::new(21, 2)).round_dp(2)),
                                 tax_percentage: Some(Decimal::from(21)),
                                 tax_zone_id: Some(Id::Number(1)),
                                 start_date: Some(date),
                                 end_date: Some(date),
-                                sku: Some(format!("CFQ7TTC0{:04}:0001", seed % 9999)),
-                                consumer_company_name: Some(format!("Klant {customer} B.V.")),
+                                sku: Some(format!("CFQ7TTC0{:04}:0001", seed % 9999).into()),
+                                consumer_company_name: Some(format!("Klant {customer} B.V.").into()),
                                 consumer_company_number: Some(Id::Number(7000 + customer)),
                                 rate_period_id: Some(Id::Number(seed % 12)),
                                 sub_po_number: None,
-                                charge_type: Some(charge_type.to_owned()),
-                                invoice_row_hash: Some(format!(
-                                    "{:032x}",
-                                    u128::from(seed) * 0x9e37_79b9_7f4a_7c15
-                                )),
+                                charge_type: Some(charge_type.into()),
+                                invoice_row_hash: Some(
+                                    format!("{:032x}", u128::from(seed) * 0x9e37_79b9_7f4a_7c15).into(),
+                                ),
                                 ..PriceLine::default()
                             }
                         })
                         .collect();
                     Subscription {
                         subscription_id: Some(Id::Number(90_000 + subscription)),
-                        subscription_name: Some("Microsoft 365 Business Standard".to_owned()),
+                        subscription_name: Some("Microsoft 365 Business Standard".into()),
                         start_date: Some(date),
                         price_lines,
                         ..Subscription::default()
@@ -81,8 +82,8 @@ fn invoice(number: u64) -> Invoice {
             Customer {
                 account_id: Some(Id::Number(7000 + customer)),
                 customer_number: Some(Id::Number(7000 + customer)),
-                company_name: Some(format!("Klant {customer} B.V.")),
-                cost_center: Some("IT".to_owned()),
+                company_name: Some(format!("Klant {customer} B.V.").into()),
+                cost_center: Some("IT".into()),
                 customer_cost_center: None,
                 subscriptions,
             }
@@ -92,11 +93,11 @@ fn invoice(number: u64) -> Invoice {
         header: Header {
             invoice_id: Some(Id::Number(20_260_000 + number)),
             date: Some(date),
-            currency: Some("EUR".to_owned()),
+            currency: Some("EUR".into()),
             ..Header::default()
         },
-        sender: Sender { company_name: Some("Distributor B.V.".to_owned()), ..Sender::default() },
-        receiver: Receiver { company_name: Some("Reseller & Zonen B.V.".to_owned()), ..Receiver::default() },
+        sender: Sender { company_name: Some("Distributor B.V.".into()), ..Sender::default() },
+        receiver: Receiver { company_name: Some("Reseller & Zonen B.V.".into()), ..Receiver::default() },
         customers,
         totals: Totals::default(),
     }

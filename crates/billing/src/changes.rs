@@ -12,6 +12,7 @@ use crate::{
     matching::MarginSummary,
     model::InvoiceDocument,
     rows::{LineRow, rows},
+    text::Text,
     totals::currency_of,
 };
 
@@ -112,7 +113,7 @@ pub struct Comparison {
 }
 
 /// A field's text, unless it is empty.
-fn text(value: &Option<String>) -> Option<&str> {
+fn text(value: &Option<Text>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|text| !text.is_empty())
 }
 

@@ -10,6 +10,7 @@ use crate::{
     matching::MarginSummary,
     rows::LineRow,
     scalars::Id,
+    text::Text,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,7 +168,7 @@ pub fn write_exceptions_csv(
                 Side::Sales => ("sales", sales),
             };
             let Some(row) = rows.get(line.row) else { continue };
-            let text = |value: &Option<String>| value.clone().unwrap_or_default();
+            let text = |value: &Option<Text>| value.as_deref().unwrap_or_default().to_owned();
             let id = |value: Option<&Id>| value.map(ToString::to_string).unwrap_or_default();
             records.push(vec![
                 kind.label().to_owned(),

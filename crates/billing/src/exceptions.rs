@@ -199,11 +199,11 @@ pub fn flag_consolidated(
 ) {
     let mut at_stake: HashMap<&str, Decimal> = HashMap::new();
     for hash in &comparison.missing {
-        let sale = exact.by_hash.get(hash).map_or(Decimal::ZERO, |margin| margin.sale);
+        let sale = exact.by_hash.get(hash.as_str()).map_or(Decimal::ZERO, |margin| margin.sale);
         *at_stake.entry(hash).or_default() += sale.abs();
     }
     for (hash, count) in &comparison.duplicated {
-        let sale = exact.by_hash.get(hash).map_or(Decimal::ZERO, |margin| margin.sale);
+        let sale = exact.by_hash.get(hash.as_str()).map_or(Decimal::ZERO, |margin| margin.sale);
         *at_stake.entry(hash).or_default() += sale.abs() * Decimal::from(count.saturating_sub(1));
     }
     for (hash, joined, vendor) in &comparison.differing {

@@ -34,16 +34,31 @@ fn write_raw<S: Serializer>(text: String, serializer: S) -> Result<S::Ok, S::Err
     serializer.serialize_some(&raw)
 }
 
+/// Text that repeats from line to line: shared with its equals in the read.
 pub mod text {
     use super::*;
+    use crate::text::Text;
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-        Ok(raw_text(deserializer)?.map(Cow::into_owned))
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Text>, D::Error> {
+        Ok(raw_text(deserializer)?.map(|text| Text::interned(&text)))
     }
 
-    pub fn serialize<S: Serializer>(value: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(value: &Option<Text>, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_some(value)
     }
+}
+
+/// Text that differs on every line (row ids and hashes): looking each up
+/// among the others would only cost time and room.
+pub mod unique_text {
+    use super::*;
+    use crate::text::Text;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Text>, D::Error> {
+        Ok(raw_text(deserializer)?.map(|text| Text::from(text.as_ref())))
+    }
+
+    pub use super::text::serialize;
 }
 
 pub mod amount {

@@ -19,6 +19,7 @@ pub mod publisher;
 pub mod rows;
 pub mod scalars;
 pub mod streaming;
+pub mod text;
 pub mod totals;
 pub mod writer;
 pub mod xml;

@@ -302,12 +302,12 @@ impl LineTable {
         for &index in indexes {
             let row = self.row(index);
             let key = match by {
-                GroupBy::Customer => row.customer.company_name.clone(),
+                GroupBy::Customer => row.customer.company_name.as_deref().map(str::to_owned),
                 GroupBy::Subscription => row.subscription.subscription_id.as_ref().map(|id| {
                     let name = row.subscription.subscription_name.as_deref().unwrap_or_default();
                     format!("{id} {name}").trim_end().to_owned()
                 }),
-                GroupBy::ChargeType => row.line.charge_type.clone(),
+                GroupBy::ChargeType => row.line.charge_type.as_deref().map(str::to_owned),
                 GroupBy::Publisher => {
                     self.publishers.of(row.subscription, row.line).map(std::borrow::Cow::into_owned)
                 }

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use crate::{
     model::{InvoiceDocument, PriceLine},
     rows::{LineRow, rows},
+    text::Text,
     totals::currency_of,
 };
 
@@ -86,7 +87,7 @@ pub fn match_documents<'a>(purchases: &'a InvoiceDocument, sales: &'a InvoiceDoc
             cost: purchase.line.extended_price.unwrap_or_default(),
             sale: sale.line.extended_price.unwrap_or_default(),
         };
-        let customer = sale.customer.company_name.clone().unwrap_or_default();
+        let customer = sale.customer.company_name.as_deref().unwrap_or_default().to_owned();
         let subscription =
             sale.subscription.subscription_id.as_ref().map(ToString::to_string).unwrap_or_default();
         add(report.per_customer.entry((customer.clone(), currency.to_owned())).or_default(), margin);
@@ -121,8 +122,8 @@ impl From<&LineRow<'_>> for OneSidedLine {
     fn from(row: &LineRow<'_>) -> Self {
         Self {
             invoice: row.invoice.header.invoice_id.as_ref().map(ToString::to_string).unwrap_or_default(),
-            customer: row.customer.company_name.clone().unwrap_or_default(),
-            description: row.line.description.clone().unwrap_or_default(),
+            customer: row.customer.company_name.as_deref().unwrap_or_default().to_owned(),
+            description: row.line.description.as_deref().unwrap_or_default().to_owned(),
             amount: row.line.extended_price,
             currency: currency_of(row.invoice).to_owned(),
         }
@@ -139,7 +140,7 @@ pub struct MarginSummary {
     pub per_subscription: BTreeMap<(String, String, String), Margin>,
     /// Each matched line's cost and sale by its hash; a hash matched more
     /// than once is left out, since it cannot name one line.
-    pub by_hash: HashMap<String, Margin>,
+    pub by_hash: HashMap<Text, Margin>,
     pub purchase_only: Vec<OneSidedLine>,
     pub sale_only: Vec<OneSidedLine>,
 }
@@ -153,7 +154,7 @@ impl MarginSummary {
 
 impl From<MatchReport<'_>> for MarginSummary {
     fn from(report: MatchReport<'_>) -> Self {
-        let mut by_hash: HashMap<String, Option<Margin>> = HashMap::new();
+        let mut by_hash: HashMap<Text, Option<Margin>> = HashMap::new();
         for line in &report.matched {
             if let Some(hash) = &line.purchase.line.invoice_row_hash {
                 by_hash.entry(hash.clone()).and_modify(|seen| *seen = None).or_insert(Some(line.margin));
@@ -222,8 +223,12 @@ pub fn compare_consolidated(exact: &MarginSummary, consolidated: &InvoiceDocumen
             comparison.differing.push(((*hash).to_owned(), *exact, *vendor));
         }
     }
-    let mut missing: Vec<String> =
-        exact.by_hash.keys().filter(|hash| !seen.contains_key(hash.as_str())).cloned().collect();
+    let mut missing: Vec<String> = exact
+        .by_hash
+        .keys()
+        .filter(|hash| !seen.contains_key(hash.as_str()))
+        .map(|hash| hash.to_string())
+        .collect();
     missing.sort();
     comparison.missing = missing;
     comparison

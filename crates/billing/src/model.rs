@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::{leaf, scalars::Id};
+use crate::{leaf, scalars::Id, text::Text};
 
 /// A whole answer of `invoices`, `customerinvoices`, `consolidatedinvoices`,
 /// or the current API's invoice-shaped endpoints.
@@ -37,19 +37,19 @@ pub struct Header {
     #[serde(with = "leaf::date")]
     pub expiration_date: Option<NaiveDate>,
     #[serde(with = "leaf::text")]
-    pub currency: Option<String>,
+    pub currency: Option<Text>,
     #[serde(with = "leaf::amount")]
     pub terms_of_payment_days: Option<Decimal>,
     #[serde(with = "leaf::text")]
-    pub r#type: Option<String>,
+    pub r#type: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub type_identifier: Option<String>,
+    pub type_identifier: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub description: Option<String>,
+    pub description: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub language_code: Option<String>,
+    pub language_code: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub language: Option<String>,
+    pub language: Option<Text>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -58,33 +58,33 @@ pub struct Sender {
     #[serde(rename = "AccountID", with = "leaf::id")]
     pub account_id: Option<Id>,
     #[serde(with = "leaf::text")]
-    pub company_name: Option<String>,
+    pub company_name: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub address: Option<String>,
+    pub address: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub postal_code: Option<String>,
+    pub postal_code: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub city: Option<String>,
+    pub city: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub country_code: Option<String>,
+    pub country_code: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub country: Option<String>,
+    pub country: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub telephone: Option<String>,
+    pub telephone: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub fax: Option<String>,
+    pub fax: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub chamber_of_commerce: Option<String>,
+    pub chamber_of_commerce: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub bank_account: Option<String>,
+    pub bank_account: Option<Text>,
     #[serde(rename = "IBAN", with = "leaf::text")]
-    pub iban: Option<String>,
+    pub iban: Option<Text>,
     #[serde(rename = "BIC", with = "leaf::text")]
-    pub bic: Option<String>,
+    pub bic: Option<Text>,
     #[serde(rename = "VATNumber", with = "leaf::text")]
-    pub vat_number: Option<String>,
+    pub vat_number: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub website: Option<String>,
+    pub website: Option<Text>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -95,33 +95,33 @@ pub struct Receiver {
     #[serde(with = "leaf::id")]
     pub customer_number: Option<Id>,
     #[serde(with = "leaf::text")]
-    pub company_name: Option<String>,
+    pub company_name: Option<Text>,
     #[serde(rename = "VATNumber", with = "leaf::text")]
-    pub vat_number: Option<String>,
+    pub vat_number: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub contact_first_name: Option<String>,
+    pub contact_first_name: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub contact_middle_name: Option<String>,
+    pub contact_middle_name: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub contact_last_name: Option<String>,
+    pub contact_last_name: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub address: Option<String>,
+    pub address: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub zip: Option<String>,
+    pub zip: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub city: Option<String>,
+    pub city: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub country: Option<String>,
+    pub country: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub country_code: Option<String>,
+    pub country_code: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub telephone: Option<String>,
+    pub telephone: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub fax: Option<String>,
+    pub fax: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub email: Option<String>,
+    pub email: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub r#type: Option<String>,
+    pub r#type: Option<Text>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -132,12 +132,12 @@ pub struct Customer {
     #[serde(with = "leaf::id")]
     pub customer_number: Option<Id>,
     #[serde(with = "leaf::text")]
-    pub company_name: Option<String>,
+    pub company_name: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub cost_center: Option<String>,
+    pub cost_center: Option<Text>,
     /// What `consolidatedinvoices` calls the cost centre; written only there.
     #[serde(rename = "CustomerCostCenter", with = "leaf::text", skip_serializing_if = "Option::is_none")]
-    pub customer_cost_center: Option<String>,
+    pub customer_cost_center: Option<Text>,
     #[serde(deserialize_with = "leaf::list")]
     pub subscriptions: Vec<Subscription>,
 }
@@ -155,19 +155,19 @@ pub struct Subscription {
     #[serde(rename = "SubscriptionID", with = "leaf::id")]
     pub subscription_id: Option<Id>,
     #[serde(with = "leaf::text")]
-    pub subscription_name: Option<String>,
+    pub subscription_name: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub billing_model: Option<String>,
+    pub billing_model: Option<Text>,
     #[serde(rename = "PlanID", with = "leaf::id")]
     pub plan_id: Option<Id>,
     #[serde(with = "leaf::text")]
-    pub plan_name: Option<String>,
+    pub plan_name: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub plan_category_name: Option<String>,
+    pub plan_category_name: Option<Text>,
     #[serde(with = "leaf::date")]
     pub start_date: Option<NaiveDate>,
     #[serde(rename = "SubscriptionPONumber", with = "leaf::text")]
-    pub subscription_po_number: Option<String>,
+    pub subscription_po_number: Option<Text>,
     #[serde(deserialize_with = "leaf::list")]
     pub subscription_details: Vec<SubscriptionDetail>,
     #[serde(deserialize_with = "leaf::list")]
@@ -178,11 +178,11 @@ pub struct Subscription {
 #[serde(rename_all = "PascalCase", default)]
 pub struct SubscriptionDetail {
     #[serde(with = "leaf::text")]
-    pub attribute: Option<String>,
+    pub attribute: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub attribute_value: Option<String>,
+    pub attribute_value: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub attribute_description: Option<String>,
+    pub attribute_description: Option<Text>,
     #[serde(rename = "noshow", with = "leaf::flag")]
     pub no_show: Option<bool>,
 }
@@ -195,14 +195,14 @@ pub struct SubscriptionDetail {
 pub struct PriceLine {
     #[serde(with = "leaf::id")]
     pub line_id: Option<Id>,
-    #[serde(rename = "UID", with = "leaf::text")]
-    pub uid: Option<String>,
+    #[serde(rename = "UID", with = "leaf::unique_text")]
+    pub uid: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub description: Option<String>,
+    pub description: Option<Text>,
     #[serde(with = "leaf::amount")]
     pub quantity: Option<Decimal>,
     #[serde(with = "leaf::text")]
-    pub quantity_type: Option<String>,
+    pub quantity_type: Option<Text>,
     #[serde(with = "leaf::amount")]
     pub unit_price: Option<Decimal>,
     #[serde(with = "leaf::amount")]
@@ -210,9 +210,9 @@ pub struct PriceLine {
     #[serde(with = "leaf::amount")]
     pub duration: Option<Decimal>,
     #[serde(with = "leaf::text")]
-    pub duration_type: Option<String>,
+    pub duration_type: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub billing_frequency: Option<String>,
+    pub billing_frequency: Option<Text>,
     #[serde(with = "leaf::amount")]
     pub extended_price: Option<Decimal>,
     #[serde(rename = "VAT", with = "leaf::amount")]
@@ -226,19 +226,19 @@ pub struct PriceLine {
     #[serde(with = "leaf::date")]
     pub end_date: Option<NaiveDate>,
     #[serde(rename = "SKU", with = "leaf::text")]
-    pub sku: Option<String>,
+    pub sku: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub consumer_company_name: Option<String>,
+    pub consumer_company_name: Option<Text>,
     #[serde(with = "leaf::id")]
     pub consumer_company_number: Option<Id>,
     #[serde(rename = "RatePeriodID", with = "leaf::id")]
     pub rate_period_id: Option<Id>,
     #[serde(rename = "SubPONumber", with = "leaf::text")]
-    pub sub_po_number: Option<String>,
+    pub sub_po_number: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub charge_type: Option<String>,
-    #[serde(with = "leaf::text")]
-    pub invoice_row_hash: Option<String>,
+    pub charge_type: Option<Text>,
+    #[serde(with = "leaf::unique_text")]
+    pub invoice_row_hash: Option<Text>,
     #[serde(with = "leaf::amount", skip_serializing_if = "Option::is_none")]
     pub purchase_price: Option<Decimal>,
     #[serde(with = "leaf::amount", skip_serializing_if = "Option::is_none")]
@@ -284,11 +284,11 @@ pub struct SubscriptionTerms {
     #[serde(with = "leaf::amount")]
     pub period: Option<Decimal>,
     #[serde(with = "leaf::text")]
-    pub period_type: Option<String>,
+    pub period_type: Option<Text>,
     #[serde(with = "leaf::amount")]
     pub billing_period: Option<Decimal>,
     #[serde(with = "leaf::text")]
-    pub billing_period_type: Option<String>,
+    pub billing_period_type: Option<Text>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -310,7 +310,7 @@ pub struct ServicePlanPeriod {
     #[serde(with = "leaf::amount")]
     pub period: Option<Decimal>,
     #[serde(with = "leaf::text")]
-    pub period_type: Option<String>,
+    pub period_type: Option<Text>,
     #[serde(with = "leaf::flag")]
     pub trial: Option<bool>,
     #[serde(with = "leaf::amount")]
@@ -332,11 +332,11 @@ pub struct Resource {
     #[serde(with = "leaf::amount")]
     pub amount: Option<Decimal>,
     #[serde(with = "leaf::text")]
-    pub manufacturer: Option<String>,
+    pub manufacturer: Option<Text>,
     #[serde(rename = "MPNumber", with = "leaf::text")]
-    pub mp_number: Option<String>,
+    pub mp_number: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub measure_unit: Option<String>,
+    pub measure_unit: Option<Text>,
     pub resource_rate: ResourceRate,
 }
 
@@ -363,9 +363,9 @@ pub struct Localised(pub Vec<LocalisedName>);
 pub struct LocalisedName {
     /// The language code.
     #[serde(with = "leaf::text")]
-    pub name: Option<String>,
+    pub name: Option<Text>,
     #[serde(with = "leaf::text")]
-    pub value: Option<String>,
+    pub value: Option<Text>,
 }
 
 impl Localised {
@@ -406,7 +406,7 @@ impl<'de> serde::de::Visitor<'de> for LocalisedVisitor {
     }
 
     fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Localised, E> {
-        let value = (!value.trim().is_empty()).then(|| value.to_owned());
+        let value = (!value.trim().is_empty()).then(|| Text::interned(value));
         Ok(Localised(
             value.map(|value| LocalisedName { name: None, value: Some(value) }).into_iter().collect(),
         ))

@@ -15,6 +15,7 @@ use crate::{
     error::{Format, Location, ParseError},
     json,
     model::{Invoice, InvoiceDocument},
+    text::Interner,
     xml,
 };
 
@@ -39,6 +40,8 @@ pub struct InvoiceStream {
     /// Set once the scanner stopped understanding the document: from then
     /// on, everything is kept whole.
     whole_from_here: bool,
+    /// Shared by every invoice of the document, and what lies around them.
+    interner: Interner,
 }
 
 /// A place in the document: byte offset, and 1-based line and byte column.
@@ -108,6 +111,7 @@ impl InvoiceStream {
             invoices: Vec::new(),
             next: Point::START,
             whole_from_here: false,
+            interner: Interner::default(),
         }
     }
 
@@ -116,6 +120,12 @@ impl InvoiceStream {
     /// it: an invoice that fails to read is kept whole, with all that
     /// follows, for that reader.
     pub fn feed(&mut self, chunk: &[u8]) {
+        let mut interner = std::mem::take(&mut self.interner);
+        interner.reading(|| self.read_chunk(chunk));
+        self.interner = interner;
+    }
+
+    fn read_chunk(&mut self, chunk: &[u8]) {
         let mut done = 0;
         if !self.whole_from_here {
             let mut events = std::mem::take(&mut self.events);
@@ -210,6 +220,11 @@ impl InvoiceStream {
     /// Reads what is left and puts the document together. A document that
     /// ends early is an error, said as the whole-document reader says it.
     pub fn finish(mut self) -> Result<InvoiceDocument, ParseError> {
+        let mut interner = std::mem::take(&mut self.interner);
+        interner.reading(|| self.read_the_rest())
+    }
+
+    fn read_the_rest(mut self) -> Result<InvoiceDocument, ParseError> {
         self.lose_track();
         let read = match self.format {
             Format::Json => json::parse_invoices(&self.kept),

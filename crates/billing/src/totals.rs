@@ -59,7 +59,7 @@ pub fn totals_by_currency(document: &InvoiceDocument) -> BTreeMap<String, (usize
 pub fn totals_by_customer(document: &InvoiceDocument) -> BTreeMap<(String, String), Sums> {
     let mut totals: BTreeMap<(String, String), Sums> = BTreeMap::new();
     for row in rows(document) {
-        let name = row.customer.company_name.clone().unwrap_or_default();
+        let name = row.customer.company_name.as_deref().unwrap_or_default().to_owned();
         totals.entry((name, currency_of(row.invoice).to_owned())).or_default().add_line(row.line);
     }
     totals

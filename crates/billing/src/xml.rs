@@ -15,6 +15,7 @@ use crate::{
     decode::{MAX_NESTING, parse_with_path},
     error::{Format, Location, ParseError, require_utf8},
     model::{Invoice, InvoiceDocument, SubscriptionDetails},
+    text::within_a_read,
     writer::write_document,
     xml_out::{LISTS, LOCALISED_ITEM, RECORDS, close_root_element, item_name, members, open_root_element},
 };
@@ -88,6 +89,15 @@ enum Within {
 }
 
 fn read<T: DeserializeOwned>(
+    text: &str,
+    unit: Unit,
+    inside: Within,
+    found: impl FnMut(T),
+) -> Result<(), ParseError> {
+    within_a_read(|| read_units(text, unit, inside, found))
+}
+
+fn read_units<T: DeserializeOwned>(
     text: &str,
     unit: Unit,
     inside: Within,

@@ -152,7 +152,7 @@ fn with_both_windows_joined_a_charge_whose_margin_moved_is_margin_changed() {
     };
     let (december, january) = (bought("dec-1"), bought("jan-1"));
     let sold = |hash: &str, sale: &str| MarginSummary {
-        by_hash: [(hash.to_owned(), Margin { cost: amount("100.00"), sale: amount(sale) })].into(),
+        by_hash: [(hash.into(), Margin { cost: amount("100.00"), sale: amount(sale) })].into(),
         ..MarginSummary::default()
     };
     assert_eq!(compare(&december, &january).unchanged, 1, "bought the same");

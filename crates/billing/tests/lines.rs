@@ -15,7 +15,7 @@ fn fixture() -> billing::InvoiceDocument {
 }
 
 fn descriptions(rows: &[billing::rows::LineRow<'_>]) -> Vec<String> {
-    rows.iter().map(|row| row.line.description.clone().unwrap_or_default()).collect()
+    rows.iter().map(|row| row.line.description.as_deref().unwrap_or_default().to_owned()).collect()
 }
 
 #[test]
@@ -85,7 +85,10 @@ fn table() -> LineTable {
 }
 
 fn described(table: &LineTable, indexes: &[usize]) -> Vec<String> {
-    indexes.iter().map(|&index| table.row(index).line.description.clone().unwrap_or_default()).collect()
+    indexes
+        .iter()
+        .map(|&index| table.row(index).line.description.as_deref().unwrap_or_default().to_owned())
+        .collect()
 }
 
 #[test]
@@ -155,7 +158,7 @@ fn the_table_sorts_indexes_like_rows_and_lists_filter_choices() {
         ["SIP trunk", "Cancelled seat, pro-rated", "Business Standard, December"]
     );
     // A key from elsewhere, here the description's length: missing first.
-    table.sort_by_key(&mut indexes, |row| row.line.description.as_ref().map(String::len), true);
+    table.sort_by_key(&mut indexes, |row| row.line.description.as_deref().map(str::len), true);
     assert_eq!(
         described(&table, &indexes),
         ["Business Standard, December", "Cancelled seat, pro-rated", "SIP trunk"],
@@ -236,7 +239,7 @@ fn groups_carry_subtotals_per_currency() {
 #[test]
 fn search_folds_case_beyond_ascii() {
     let mut document = fixture();
-    document.invoices[1].customers[0].company_name = Some("CAFÉ ÇAĞ Ürün".to_owned());
+    document.invoices[1].customers[0].company_name = Some("CAFÉ ÇAĞ Ürün".into());
     let table = LineTable::new(Arc::new(document));
     for text in ["café", "çağ ü", "CAFÉ ÇAĞ ÜRÜN"] {
         let filter = LineFilter { text: text.to_owned(), ..LineFilter::default() };

@@ -92,7 +92,7 @@ fn missing_differing_and_unknown_consolidated_lines_are_reported() {
     // The seat sold at 11.00 instead of 12.00, a stranger line, and the
     // correction left out.
     lines[0].sales_price = Some("11.00".parse().unwrap());
-    lines[1].invoice_row_hash = Some("not-in-the-join".to_owned());
+    lines[1].invoice_row_hash = Some("not-in-the-join".into());
     lines[2].invoice_row_hash = None;
     let comparison = compare_consolidated(&summary(), &consolidated);
     assert_eq!(comparison.agreeing, 0);
@@ -130,7 +130,7 @@ fn each_line_the_consolidated_view_gets_wrong_goes_on_the_worklist_with_what_is_
     let mut consolidated = consolidated();
     let lines = &mut consolidated.invoices[0].customers[0].subscriptions[0].price_lines;
     lines[0].sales_price = Some("11.00".parse().unwrap());
-    lines[1].invoice_row_hash = Some("not-in-the-join".to_owned());
+    lines[1].invoice_row_hash = Some("not-in-the-join".into());
     lines[2].invoice_row_hash = None;
     let found: Vec<_> = flagged(&consolidated).iter().map(|line| (line.row, line.at_stake)).collect();
     assert_eq!(found, [(0, Decimal::new(10, 0)), (1, Decimal::new(12, 0))]);

@@ -64,7 +64,7 @@ fn margins_per_line_subscription_and_customer_with_unmatched_lines_listed() {
     );
 
     let hashes = |rows: &[billing::rows::LineRow<'_>]| -> Vec<String> {
-        rows.iter().map(|row| row.line.invoice_row_hash.clone().unwrap()).collect()
+        rows.iter().map(|row| row.line.invoice_row_hash.as_deref().unwrap().to_owned()).collect()
     };
     assert_eq!(hashes(&report.purchase_only), ["only-bought"]);
     assert_eq!(hashes(&report.sale_only), ["only-sold"]);

@@ -1,6 +1,7 @@
 //! The publisher of a line, on documents whose every description is
 //! "Invoice", as the vendor's current platform writes them.
 
+use billing::text::Text;
 use std::collections::BTreeMap;
 
 use billing::{
@@ -10,19 +11,15 @@ use billing::{
 
 fn subscription(category: Option<&str>, plan: Option<&str>, name: Option<&str>) -> Subscription {
     Subscription {
-        plan_category_name: category.map(str::to_owned),
-        plan_name: plan.map(str::to_owned),
-        subscription_name: name.map(str::to_owned),
+        plan_category_name: category.map(Text::from),
+        plan_name: plan.map(Text::from),
+        subscription_name: name.map(Text::from),
         ..Subscription::default()
     }
 }
 
 fn line(description: &str, sku: Option<&str>) -> PriceLine {
-    PriceLine {
-        description: Some(description.to_owned()),
-        sku: sku.map(str::to_owned),
-        ..PriceLine::default()
-    }
+    PriceLine { description: Some(description.into()), sku: sku.map(Text::from), ..PriceLine::default() }
 }
 
 #[test]

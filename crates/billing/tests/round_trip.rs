@@ -1,6 +1,7 @@
 //! For any document: parse(write(doc)) == doc in both formats, and XML →
 //! model → JSON → model gives the same model.
 
+use billing::text::Text;
 use billing::{
     InvoiceDocument, json,
     model::{
@@ -49,7 +50,7 @@ fn price_line() -> impl Strategy<Value = PriceLine> {
                 (start_date, end_date, charge_type, invoice_row_hash, purchase_price, sales_price),
             )| PriceLine {
                 line_id,
-                description,
+                description: description.map(Text::from),
                 quantity,
                 unit_price,
                 discount,
@@ -58,8 +59,8 @@ fn price_line() -> impl Strategy<Value = PriceLine> {
                 vat,
                 start_date,
                 end_date,
-                charge_type,
-                invoice_row_hash,
+                charge_type: charge_type.map(Text::from),
+                invoice_row_hash: invoice_row_hash.map(Text::from),
                 purchase_price,
                 sales_price,
                 ..PriceLine::default()
@@ -71,13 +72,13 @@ fn subscription() -> impl Strategy<Value = Subscription> {
     (id(), text(), date(), vec((text(), text(), option::of(any::<bool>())), 0..3), vec(price_line(), 0..4))
         .prop_map(|(subscription_id, subscription_name, start_date, details, price_lines)| Subscription {
             subscription_id,
-            subscription_name,
+            subscription_name: subscription_name.map(Text::from),
             start_date,
             subscription_details: details
                 .into_iter()
                 .map(|(attribute, attribute_value, no_show)| SubscriptionDetail {
-                    attribute,
-                    attribute_value,
+                    attribute: attribute.map(Text::from),
+                    attribute_value: attribute_value.map(Text::from),
                     no_show,
                     ..SubscriptionDetail::default()
                 })
@@ -97,19 +98,25 @@ fn invoice() -> impl Strategy<Value = Invoice> {
         .prop_map(
             |((invoice_id, date, currency, description), (receiver_id, receiver_name), customers, totals)| {
                 Invoice {
-                    header: Header { invoice_id, date, currency, description, ..Header::default() },
+                    header: Header {
+                        invoice_id,
+                        date,
+                        currency: currency.map(Text::from),
+                        description: description.map(Text::from),
+                        ..Header::default()
+                    },
                     sender: Sender::default(),
                     receiver: Receiver {
                         account_id: receiver_id,
-                        company_name: receiver_name,
+                        company_name: receiver_name.map(Text::from),
                         ..Receiver::default()
                     },
                     customers: customers
                         .into_iter()
                         .map(|(customer_number, company_name, cost_center, subscriptions)| Customer {
                             customer_number,
-                            company_name,
-                            cost_center,
+                            company_name: company_name.map(Text::from),
+                            cost_center: cost_center.map(Text::from),
                             subscriptions,
                             ..Customer::default()
                         })
@@ -130,7 +137,15 @@ fn document() -> impl Strategy<Value = InvoiceDocument> {
 
 fn localised() -> impl Strategy<Value = Localised> {
     vec((text(), text()), 0..3).prop_map(|names| {
-        Localised(names.into_iter().map(|(name, value)| LocalisedName { name, value }).collect())
+        Localised(
+            names
+                .into_iter()
+                .map(|(name, value)| LocalisedName {
+                    name: name.map(Text::from),
+                    value: value.map(Text::from),
+                })
+                .collect(),
+        )
     })
 }
 
@@ -141,8 +156,8 @@ fn resource() -> impl Strategy<Value = Resource> {
             resource_name,
             included_value,
             amount,
-            manufacturer,
-            measure_unit,
+            manufacturer: manufacturer.map(Text::from),
+            measure_unit: measure_unit.map(Text::from),
             resource_rate: ResourceRate { setup_fee: rate.0, recurring_fee: rate.1, overuse_fee: rate.2 },
             ..Resource::default()
         },
@@ -168,13 +183,13 @@ fn subscription_details() -> impl Strategy<Value = SubscriptionDetails> {
                     start_date,
                     expiration_date,
                     period,
-                    period_type,
+                    period_type: period_type.map(Text::from),
                     ..SubscriptionTerms::default()
                 },
                 service_plan: ServicePlan { plan_id, plan_name, plan_category_id, plan_category_name },
                 service_plan_period: ServicePlanPeriod {
                     period: plan_period,
-                    period_type: plan_period_type,
+                    period_type: plan_period_type.map(Text::from),
                     trial,
                     recurring_fee,
                     ..ServicePlanPeriod::default()

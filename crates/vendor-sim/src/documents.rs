@@ -11,6 +11,7 @@ use billing::{
         SubscriptionTerms, Totals,
     },
     scalars::Id,
+    text::Text,
     writer::InvoiceWriter,
 };
 use chrono::{Datelike, Months, NaiveDate};
@@ -148,15 +149,15 @@ impl Documents {
             invoice_id: Some(id(invoice_number)),
             date: Some(planned.date),
             expiration_date: Some(planned.date + chrono::Duration::days(terms)),
-            currency: Some(publisher.currency.to_owned()),
+            currency: Some(publisher.currency.into()),
             terms_of_payment_days: Some(Decimal::from(terms)),
-            r#type: Some("Invoice".to_owned()),
-            type_identifier: Some("F".to_owned()),
+            r#type: Some("Invoice".into()),
+            type_identifier: Some("F".into()),
             // As the vendor's current platform writes it: the description
             // never names the publisher.
-            description: Some("Invoice".to_owned()),
-            language_code: Some("nl".to_owned()),
-            language: Some("Nederlands".to_owned()),
+            description: Some("Invoice".into()),
+            language_code: Some("nl".into()),
+            language: Some("Nederlands".into()),
         };
         let (sender, receiver) = match addressee {
             Some(customer) => (self.reseller_as_sender(&id), receiver_for(customer, &id)),
@@ -182,12 +183,12 @@ impl Documents {
                 excluding_vat += line.extended_price.unwrap_or_default();
                 vat += line.vat.unwrap_or_default();
             }
-            let cost_centre = customer.cost_centre.map(str::to_owned);
+            let cost_centre = customer.cost_centre.map(Text::from);
             let consolidated = kind == DocumentKind::Consolidated;
             out(writer.customer(&Customer {
                 account_id: Some(id(customer.account_id)),
                 customer_number: Some(id(customer.number)),
-                company_name: Some(customer.name.clone()),
+                company_name: Some(customer.name.clone().into()),
                 cost_center: if consolidated { None } else { cost_centre.clone() },
                 customer_cost_center: if consolidated { cost_centre } else { None },
                 subscriptions,
@@ -244,19 +245,19 @@ impl Documents {
         };
         Subscription {
             subscription_id: Some(id(sub.id)),
-            subscription_name: Some(product.name.to_owned()),
+            subscription_name: Some(product.name.into()),
             billing_model: Some(
                 match product.pricing {
                     Pricing::Licence { .. } => "Licence based",
                     Pricing::Usage { .. } => "Usage based",
                 }
-                .to_owned(),
+                .into(),
             ),
             plan_id: Some(id(product.plan_id)),
-            plan_name: Some(format!("{} (monthly)", product.name)),
-            plan_category_name: Some(product.category.to_owned()),
+            plan_name: Some(format!("{} (monthly)", product.name).into()),
+            plan_category_name: Some(product.category.into()),
             start_date: Some(sub.start),
-            subscription_po_number: sub.po_number.clone(),
+            subscription_po_number: sub.po_number.clone().map(Text::from),
             subscription_details: details,
             price_lines,
         }
@@ -411,28 +412,28 @@ impl Documents {
         let consolidated = kind == DocumentKind::Consolidated;
         PriceLine {
             line_id: Some(id(index as u64 + 1)),
-            uid: Some(charge.uid.clone()),
-            description: Some(spec.description.clone()),
+            uid: Some(charge.uid.clone().into()),
+            description: Some(spec.description.clone().into()),
             quantity: Some(spec.quantity),
-            quantity_type: Some(spec.quantity_type.to_owned()),
+            quantity_type: Some(spec.quantity_type.into()),
             unit_price: (!consolidated).then_some(unit),
             discount: (!consolidated).then_some(discount),
             duration: Some(spec.duration),
-            duration_type: Some("Month".to_owned()),
-            billing_frequency: Some("Monthly".to_owned()),
+            duration_type: Some("Month".into()),
+            billing_frequency: Some("Monthly".into()),
             extended_price: Some(extended_price),
             vat,
             tax_percentage,
             tax_zone_id: tax_zone,
             start_date: Some(charge.period.0),
             end_date: Some(charge.period.1),
-            sku: Some(spec.sku.to_owned()),
-            consumer_company_name: Some(customer.name.clone()),
+            sku: Some(spec.sku.into()),
+            consumer_company_name: Some(customer.name.clone().into()),
             consumer_company_number: Some(id(customer.number)),
             rate_period_id: Some(id(1)),
             sub_po_number: None,
-            charge_type: Some(spec.charge_type.to_owned()),
-            invoice_row_hash: Some(charge.row_hash.clone()),
+            charge_type: Some(spec.charge_type.into()),
+            invoice_row_hash: Some(charge.row_hash.clone().into()),
             purchase_price: consolidated.then_some(spec.unit_cost),
             purchase_discount: consolidated.then_some(spec.discount),
             sales_price: consolidated.then_some(sale_unit),
@@ -478,9 +479,9 @@ impl Documents {
                 start_date: Some(sub.start),
                 expiration_date: Some(expiration),
                 period: Some(Decimal::ONE),
-                period_type: Some("Year".to_owned()),
+                period_type: Some("Year".into()),
                 billing_period: Some(Decimal::ONE),
-                billing_period_type: Some("Month".to_owned()),
+                billing_period_type: Some("Month".into()),
             },
             service_plan: ServicePlan {
                 plan_id: Some(Id::Number(product.plan_id)),
@@ -494,7 +495,7 @@ impl Documents {
             },
             service_plan_period: ServicePlanPeriod {
                 period: Some(Decimal::ONE),
-                period_type: Some("Year".to_owned()),
+                period_type: Some("Year".into()),
                 trial: Some(false),
                 setup_fee: Some(product.setup_fee.unwrap_or(money(Decimal::ZERO))),
                 recurring_fee: Some(money(recurring)),
@@ -509,9 +510,9 @@ impl Documents {
                 ),
                 included_value: Some(Decimal::ZERO),
                 amount: Some(included),
-                manufacturer: Some(PUBLISHERS[product.publisher].name.to_owned()),
-                mp_number: Some(product.sku.to_owned()),
-                measure_unit: Some(measure_unit.to_owned()),
+                manufacturer: Some(PUBLISHERS[product.publisher].name.into()),
+                mp_number: Some(product.sku.into()),
+                measure_unit: Some(measure_unit.into()),
                 resource_rate: rate,
             }],
         })
@@ -520,16 +521,16 @@ impl Documents {
     fn reseller_as_sender(&self, id: &dyn Fn(u64) -> Id) -> Sender {
         Sender {
             account_id: Some(id(5001)),
-            company_name: Some(self.reseller.name.clone()),
-            address: Some("Stationsplein 12".to_owned()),
-            postal_code: Some("3511 ED".to_owned()),
-            city: Some("Utrecht".to_owned()),
-            country_code: Some("NL".to_owned()),
-            country: Some("Nederland".to_owned()),
-            telephone: Some("+31 30 123 4567".to_owned()),
-            vat_number: Some("NL001234567B01".to_owned()),
-            iban: Some("NL02RABO0123456789".to_owned()),
-            bic: Some("RABONL2U".to_owned()),
+            company_name: Some(self.reseller.name.clone().into()),
+            address: Some("Stationsplein 12".into()),
+            postal_code: Some("3511 ED".into()),
+            city: Some("Utrecht".into()),
+            country_code: Some("NL".into()),
+            country: Some("Nederland".into()),
+            telephone: Some("+31 30 123 4567".into()),
+            vat_number: Some("NL001234567B01".into()),
+            iban: Some("NL02RABO0123456789".into()),
+            bic: Some("RABONL2U".into()),
             ..Sender::default()
         }
     }
@@ -538,14 +539,14 @@ impl Documents {
         Receiver {
             account_id: Some(id(5001)),
             customer_number: Some(Id::Text("R-5001".to_owned())),
-            company_name: Some(self.reseller.name.clone()),
-            vat_number: Some("NL001234567B01".to_owned()),
-            address: Some("Stationsplein 12".to_owned()),
-            zip: Some("3511 ED".to_owned()),
-            city: Some("Utrecht".to_owned()),
-            country: Some("Nederland".to_owned()),
-            country_code: Some("NL".to_owned()),
-            r#type: Some("Reseller".to_owned()),
+            company_name: Some(self.reseller.name.clone().into()),
+            vat_number: Some("NL001234567B01".into()),
+            address: Some("Stationsplein 12".into()),
+            zip: Some("3511 ED".into()),
+            city: Some("Utrecht".into()),
+            country: Some("Nederland".into()),
+            country_code: Some("NL".into()),
+            r#type: Some("Reseller".into()),
             ..Receiver::default()
         }
     }
@@ -574,20 +575,20 @@ struct Charge {
 fn distributor(id: &dyn Fn(u64) -> Id) -> Sender {
     Sender {
         account_id: Some(id(1)),
-        company_name: Some(DISTRIBUTOR.to_owned()),
-        address: Some("Zuidas 100".to_owned()),
-        postal_code: Some("1082 MA".to_owned()),
-        city: Some("Amsterdam".to_owned()),
-        country_code: Some("NL".to_owned()),
-        country: Some("Nederland".to_owned()),
-        telephone: Some("+31 20 765 4321".to_owned()),
+        company_name: Some(DISTRIBUTOR.into()),
+        address: Some("Zuidas 100".into()),
+        postal_code: Some("1082 MA".into()),
+        city: Some("Amsterdam".into()),
+        country_code: Some("NL".into()),
+        country: Some("Nederland".into()),
+        telephone: Some("+31 20 765 4321".into()),
         fax: None,
-        chamber_of_commerce: Some("12345678".to_owned()),
-        bank_account: Some("0417164300".to_owned()),
-        iban: Some("NL91ABNA0417164300".to_owned()),
-        bic: Some("ABNANL2A".to_owned()),
-        vat_number: Some("NL123456789B01".to_owned()),
-        website: Some("https://cloudwise.example".to_owned()),
+        chamber_of_commerce: Some("12345678".into()),
+        bank_account: Some("0417164300".into()),
+        iban: Some("NL91ABNA0417164300".into()),
+        bic: Some("ABNANL2A".into()),
+        vat_number: Some("NL123456789B01".into()),
+        website: Some("https://cloudwise.example".into()),
     }
 }
 
@@ -596,32 +597,32 @@ fn receiver_for(customer: &EndCustomer, id: &dyn Fn(u64) -> Id) -> Receiver {
     Receiver {
         account_id: Some(id(customer.account_id)),
         customer_number: Some(id(customer.number)),
-        company_name: Some(customer.name.clone()),
-        vat_number: Some(customer.vat_number.clone()),
-        contact_first_name: Some(customer.contact.0.to_owned()),
-        contact_last_name: Some(customer.contact.1.to_owned()),
-        address: Some(customer.address.clone()),
-        zip: Some(customer.postal_code.to_owned()),
-        city: Some(customer.city.to_owned()),
-        country: Some(country.to_owned()),
-        country_code: Some(code.to_owned()),
-        email: Some(customer.email.clone()),
-        r#type: Some("Customer".to_owned()),
+        company_name: Some(customer.name.clone().into()),
+        vat_number: Some(customer.vat_number.clone().into()),
+        contact_first_name: Some(customer.contact.0.into()),
+        contact_last_name: Some(customer.contact.1.into()),
+        address: Some(customer.address.clone().into()),
+        zip: Some(customer.postal_code.into()),
+        city: Some(customer.city.into()),
+        country: Some(country.into()),
+        country_code: Some(code.into()),
+        email: Some(customer.email.clone().into()),
+        r#type: Some("Customer".into()),
         ..Receiver::default()
     }
 }
 
 fn detail(attribute: &str, value: &str, description: &str, no_show: bool) -> SubscriptionDetail {
     SubscriptionDetail {
-        attribute: Some(attribute.to_owned()),
-        attribute_value: Some(value.to_owned()),
-        attribute_description: Some(description.to_owned()),
+        attribute: Some(attribute.into()),
+        attribute_value: Some(value.into()),
+        attribute_description: Some(description.into()),
         no_show: Some(no_show),
     }
 }
 
 fn localised(language: &str, value: String) -> LocalisedName {
-    LocalisedName { name: Some(language.to_owned()), value: Some(value) }
+    LocalisedName { name: Some(language.into()), value: Some(value.into()) }
 }
 
 fn tenant_id(subscription: u64) -> String {

@@ -313,7 +313,7 @@ async fn consolidatedinvoices_pairs_prices_but_misses_and_duplicates_a_few_lines
     let consolidated = xml_document(&vendor, &format!("/v3/consolidatedinvoices?{YEAR}")).await;
     assert_eq!(check(&consolidated), []);
     let hashes = |document: &InvoiceDocument| -> Vec<String> {
-        rows(document).map(|row| row.line.invoice_row_hash.clone().unwrap()).collect()
+        rows(document).map(|row| row.line.invoice_row_hash.as_deref().unwrap().to_owned()).collect()
     };
     let (all, paired) = (hashes(&purchases), hashes(&consolidated));
     let missing = all.iter().filter(|hash| !paired.contains(hash)).count();

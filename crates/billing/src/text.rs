@@ -1,0 +1,238 @@
+//! A document's text, each distinct value kept once.
+//!
+//! Most of an invoice document's text repeats: every line names its
+//! customer, product, SKU, charge type, currency and units again. Read as
+//! owned strings, 100,000 lines hold a million small allocations that say
+//! the same few thousand things. A reader sets an [`Interner`] going for
+//! the time it reads, and each value it meets is looked up there and shared.
+
+use std::{
+    borrow::Borrow,
+    cell::RefCell,
+    collections::HashSet,
+    fmt,
+    hash::{Hash, Hasher},
+    ops::Deref,
+    sync::Arc,
+};
+
+use serde::{Serialize, Serializer};
+
+/// Immutable text, cheap to clone, shared with every equal value read by
+/// the same interner.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Text(Arc<str>);
+
+impl Text {
+    /// The value from the interner the current read uses, or a fresh copy
+    /// when nothing is being read.
+    pub fn interned(value: &str) -> Self {
+        CURRENT.with_borrow_mut(|current| match current {
+            Some(interner) => interner.intern(value),
+            None => Text::from(value),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text::from("")
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Hash for Text {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
+
+impl From<&str> for Text {
+    fn from(value: &str) -> Self {
+        Text(Arc::from(value))
+    }
+}
+
+impl From<String> for Text {
+    fn from(value: String) -> Self {
+        Text(Arc::from(value))
+    }
+}
+
+impl From<&String> for Text {
+    fn from(value: &String) -> Self {
+        Text::from(value.as_str())
+    }
+}
+
+impl From<Text> for String {
+    fn from(value: Text) -> Self {
+        value.0.as_ref().to_owned()
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, formatter)
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, formatter)
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// The distinct values one document's read has met so far. Kept by a
+/// reader that reads in parts (a transfer as it arrives), so the parts share.
+#[derive(Default)]
+pub struct Interner {
+    values: HashSet<Text, foldhash::fast::FixedState>,
+}
+
+impl Interner {
+    fn intern(&mut self, value: &str) -> Text {
+        if let Some(known) = self.values.get(value) {
+            return known.clone();
+        }
+        let text = Text::from(value);
+        self.values.insert(text.clone());
+        text
+    }
+
+    /// How many distinct values it holds.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Runs `read` with this interner as the one [`Text::interned`] uses.
+    /// Reads nest: an inner read's interner serves only that read.
+    pub fn reading<R>(&mut self, read: impl FnOnce() -> R) -> R {
+        let outer = CURRENT.replace(Some(std::mem::take(self)));
+        let restore = Restore { into: self, outer };
+        let result = read();
+        drop(restore);
+        result
+    }
+}
+
+/// Runs `read` with the interner of the read going on, or with one of its
+/// own when none is: a whole document read at once shares within itself.
+pub(crate) fn within_a_read<R>(read: impl FnOnce() -> R) -> R {
+    if CURRENT.with_borrow(Option::is_some) { read() } else { Interner::default().reading(read) }
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Interner>> = const { RefCell::new(None) };
+}
+
+/// Hands the interner back to its owner however the read ends, unwinding
+/// included, and puts back whatever read was going on around it.
+struct Restore<'owner> {
+    into: &'owner mut Interner,
+    outer: Option<Interner>,
+}
+
+impl Drop for Restore<'_> {
+    fn drop(&mut self) {
+        let ours = CURRENT.replace(self.outer.take());
+        *self.into = ours.unwrap_or_default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_values_read_together_share_one_allocation() {
+        let mut interner = Interner::default();
+        let (first, second, other) =
+            interner.reading(|| (Text::interned("EUR"), Text::interned("EUR"), Text::interned("USD")));
+        assert!(Arc::ptr_eq(&first.0, &second.0));
+        assert!(!Arc::ptr_eq(&first.0, &other.0));
+        assert_eq!(interner.len(), 2);
+        let later = interner.reading(|| Text::interned("EUR"));
+        assert!(Arc::ptr_eq(&first.0, &later.0), "an interner kept between parts shares across them");
+    }
+
+    #[test]
+    fn outside_a_read_each_value_is_its_own() {
+        let first = Text::interned("EUR");
+        let second = Text::interned("EUR");
+        assert_eq!(first, second);
+        assert!(!Arc::ptr_eq(&first.0, &second.0));
+    }
+
+    #[test]
+    fn a_nested_read_keeps_its_own_values_and_the_outer_read_goes_on() {
+        let mut outer = Interner::default();
+        let mut inner = Interner::default();
+        let (before, after) = outer.reading(|| {
+            let before = Text::interned("EUR");
+            inner.reading(|| Text::interned("USD"));
+            (before, Text::interned("EUR"))
+        });
+        assert!(Arc::ptr_eq(&before.0, &after.0));
+        assert_eq!((outer.len(), inner.len()), (1, 1));
+    }
+
+    #[test]
+    fn a_read_that_panics_still_gives_its_values_back() {
+        let mut interner = Interner::default();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            interner.reading(|| {
+                Text::interned("EUR");
+                panic!("a reader gave up");
+            })
+        }));
+        assert!(outcome.is_err());
+        assert_eq!(interner.len(), 1);
+        assert!(CURRENT.with_borrow(Option::is_none), "no interner is left behind");
+    }
+}
