@@ -32,6 +32,13 @@ pub fn number(value: &str) -> String {
     amount(value, "")
 }
 
+/// Has the browser load its number formatting data now, while a transfer
+/// runs: the first `Intl.NumberFormat` of a page costs tens of milliseconds,
+/// which would otherwise fall in the task that draws the results.
+pub fn prepare() {
+    number("0");
+}
+
 fn number_format(currency: &str) -> js_sys::Intl::NumberFormat {
     let options = js_sys::Object::new();
     let set = |key: &str, value: wasm_bindgen::JsValue| {

@@ -10,6 +10,7 @@ pub mod format;
 pub mod loaded;
 pub mod publishers;
 pub mod query;
+pub mod scrolling;
 pub mod storage;
 pub mod tabs;
 mod worker_client;

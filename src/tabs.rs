@@ -79,9 +79,72 @@ impl Tab {
     }
 }
 
+/// The parts of a loaded document's results drawn after the summary, each
+/// in a frame of its own so that no one task draws everything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Charts,
+    PublisherEditor,
+    Lines,
+    Invoices,
+    /// The margin and the changes.
+    Analysis,
+    /// The exceptions: the worker's longest question.
+    Worklist,
+}
+
+impl Part {
+    /// The order when the open tab shows none of them first.
+    const ORDER: [Part; 6] =
+        [Part::Charts, Part::PublisherEditor, Part::Lines, Part::Invoices, Part::Analysis, Part::Worklist];
+
+    /// The last frame a part is drawn in.
+    pub const LAST_FRAME: u8 = Part::ORDER.len() as u8;
+
+    fn tab(self) -> Tab {
+        match self {
+            Part::Charts | Part::PublisherEditor => Tab::Overview,
+            Part::Lines => Tab::Lines,
+            Part::Invoices => Tab::Invoices,
+            Part::Analysis => Tab::Margin,
+            Part::Worklist => Tab::Exceptions,
+        }
+    }
+
+    /// The frame after the summary's in which this part is drawn, from 1:
+    /// the open tab's parts first, then the rest in their usual order. The
+    /// worker answers in turn, so this is also the order it is asked in.
+    pub fn frame(self, open: Tab) -> u8 {
+        let open = if open == Tab::Changes { Tab::Margin } else { open };
+        let (first, rest): (Vec<Part>, Vec<Part>) =
+            Part::ORDER.into_iter().partition(|part| part.tab() == open);
+        let position = first.into_iter().chain(rest).position(|part| part == self);
+        position.map_or(Part::LAST_FRAME, |position| position as u8 + 1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_open_tabs_parts_are_drawn_first_and_each_part_in_a_frame_of_its_own() {
+        for open in Tab::ALL {
+            let mut frames: Vec<u8> = Part::ORDER.into_iter().map(|part| part.frame(open)).collect();
+            let first = Part::ORDER.into_iter().filter(|part| part.frame(open) == 1).collect::<Vec<_>>();
+            assert_eq!(first.len(), 1, "{open:?}");
+            if open != Tab::Overview {
+                let open = if open == Tab::Changes { Tab::Margin } else { open };
+                assert_eq!(first[0].tab(), open);
+            }
+            frames.sort();
+            assert_eq!(frames, (1..=Part::LAST_FRAME).collect::<Vec<_>>(), "{open:?}");
+        }
+        assert_eq!(Part::Lines.frame(Tab::Lines), 1);
+        assert_eq!(Part::Charts.frame(Tab::Lines), 2);
+        assert_eq!(Part::Worklist.frame(Tab::Overview), Part::LAST_FRAME);
+        assert_eq!(Part::Worklist.frame(Tab::Exceptions), 1);
+    }
 
     #[test]
     fn every_tab_goes_into_the_url_and_comes_back() {

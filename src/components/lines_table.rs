@@ -19,6 +19,7 @@ use crate::{
     fetch::{OUT_OF_TURN, ask},
     format,
     query::month_label,
+    scrolling::{OVERSCAN, window_to_ask},
     storage,
     tabs::Tab,
 };
@@ -28,12 +29,6 @@ use crate::{
 const ROW_PIXELS: usize = 32;
 /// The viewport's height until it is measured, as the CSS sets it.
 const FIRST_VIEWPORT_PIXELS: usize = 480;
-/// Windows start at multiples of this many rows and reach this far beyond
-/// the view on each side, so scrolling asks the worker again only every
-/// so many rows.
-const BLOCK: usize = 30;
-/// Rows rendered beyond the view on each side, of those the worker sent.
-const OVERSCAN: usize = 8;
 /// Group rows shown at first, and added by each "Show more".
 const GROUPS_AT_ONCE: usize = 200;
 
@@ -121,20 +116,22 @@ pub fn LinesTable(
             viewport_pixels.set(usize::try_from(element.client_height()).unwrap_or_default());
         }
     };
+    // Measured in the next frame: measuring now would lay out the page in
+    // the task that has just built the table.
     Effect::new(move |_| {
         if viewport.get().is_some() {
-            measure();
+            request_animation_frame(measure);
         }
     });
     let resizing = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || resizing.remove());
 
-    // The window of rows the worker is asked for: it moves in blocks.
-    let wanted = Memo::new(move |_| {
-        let top = scroll_top.get() / ROW_PIXELS;
-        let first = (top / BLOCK).saturating_sub(1) * BLOCK;
-        let count = viewport_pixels.get().div_ceil(ROW_PIXELS) + 3 * BLOCK;
-        (first, count)
+    let wanted = Memo::new(move |asked: Option<&(usize, usize)>| {
+        window_to_ask(
+            asked.copied(),
+            scroll_top.get() / ROW_PIXELS,
+            viewport_pixels.get().div_ceil(ROW_PIXELS),
+        )
     });
     let window = RwSignal::new(None::<(Vec<Column>, LineWindow)>);
     let failed = RwSignal::new(None::<String>);

@@ -123,6 +123,7 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
             started_ms: js_sys::Date::now(),
             reading: false,
         });
+        set_timeout(crate::format::prepare, std::time::Duration::ZERO);
         spawn_local(async move {
             let progress = move |stage: Stage| {
                 if current() {

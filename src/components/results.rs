@@ -19,17 +19,21 @@ use crate::{
     },
     format,
     loaded::empty_window_advice,
-    tabs::Tab,
+    tabs::{Part, Tab},
 };
 
-/// Moves `stage` on a step a frame, to its last.
+/// Moves `stage` on a step a frame, to its last, marking each step so a
+/// trace shows which part a long task drew.
 fn advance(stage: RwSignal<u8>) {
     request_animation_frame(move || {
-        if let Some(now) = stage.try_update(|stage| {
+        let Some(now) = stage.try_update(|stage| {
             *stage += 1;
             *stage
-        }) && now < 3
-        {
+        }) else {
+            return;
+        };
+        format::mark(&format!("billing:part-{now}"));
+        if now < Part::LAST_FRAME {
             advance(stage);
         }
     });
@@ -73,29 +77,31 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
                     let view = TableView::new(joined);
                     table = Some(view);
                     let filter = view.filter;
-                    // The summary and the invoices first, then the margin and
-                    // the charts and the lines, then the worklist, each a
-                    // frame after the one before: no one task draws
-                    // everything, and the worker, which answers in turn, finds
-                    // the rows before the worklist, its longest question.
+                    // The summary first, then each part a frame after the one
+                    // before, the open tab's first.
                     let stage = RwSignal::new(0u8);
                     advance(stage);
-                    // The lines come before the charts when they are what
-                    // the page opens on.
-                    let lines_first = tabs.current.get_untracked() == Tab::Lines;
-                    let (analysis_stage, lines_stage) = if lines_first { (2, 1) } else { (1, 2) };
-                    let (analysis_shown, lines_shown, worklist_shown) = (
-                        Memo::new(move |_| stage.get() >= analysis_stage),
-                        Memo::new(move |_| stage.get() >= lines_stage),
-                        Memo::new(move |_| stage.get() >= 3),
+                    let open = tabs.current.get_untracked();
+                    let shown_from = move |part: Part| {
+                        let frame = part.frame(open);
+                        Memo::new(move |_| stage.get() >= frame)
+                    };
+                    let (charts_shown, editor_shown, lines_shown, invoices_shown, analysis_shown, worklist_shown) = (
+                        shown_from(Part::Charts),
+                        shown_from(Part::PublisherEditor),
+                        shown_from(Part::Lines),
+                        shown_from(Part::Invoices),
+                        shown_from(Part::Analysis),
+                        shown_from(Part::Worklist),
                     );
                     let shown = overview.clone();
-                    let overview_rest = move || {
-                        analysis_shown.get().then(|| {
-                            view! {
-                                <PublisherEditor products=shown.products.clone() on_told />
-                                <Charts currencies=shown.currencies.clone() filter joined told=told.into() />
-                            }
+                    let editor = move || {
+                        editor_shown.get().then(|| view! { <PublisherEditor products=shown.products.clone() on_told /> })
+                    };
+                    let shown = overview.clone();
+                    let charts = move || {
+                        charts_shown.get().then(|| {
+                            view! { <Charts currencies=shown.currencies.clone() filter joined told=told.into() /> }
                         })
                     };
                     let drawn = loaded.clone();
@@ -120,15 +126,17 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
                     };
                     let (summary, invoices, listed) =
                         (overview.summary.clone(), overview.invoices.clone(), loaded.clone());
+                    let invoices = move || {
+                        invoices_shown.get().then(|| view! { <InvoiceList loaded=listed.clone() invoices=invoices.clone() /> })
+                    };
                     view! {
                         <TabBar tabs />
                         <TabPanel tabs tab=Tab::Overview>
                             <SummaryView summary />
-                            {overview_rest}
+                            {editor}
+                            {charts}
                         </TabPanel>
-                        <TabPanel tabs tab=Tab::Invoices>
-                            <InvoiceList loaded=listed invoices />
-                        </TabPanel>
+                        <TabPanel tabs tab=Tab::Invoices>{invoices}</TabPanel>
                         <TabPanel tabs tab=Tab::Lines>{lines}</TabPanel>
                         <TabPanel tabs tab=Tab::Margin>{margin}</TabPanel>
                         <TabPanel tabs tab=Tab::Changes>{changes}</TabPanel>
