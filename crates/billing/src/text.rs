@@ -52,12 +52,6 @@ impl Deref for Text {
     }
 }
 
-impl AsRef<str> for Text {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
 impl Borrow<str> for Text {
     fn borrow(&self) -> &str {
         &self.0
@@ -79,30 +73,6 @@ impl From<&str> for Text {
 impl From<String> for Text {
     fn from(value: String) -> Self {
         Text(Arc::from(value))
-    }
-}
-
-impl From<&String> for Text {
-    fn from(value: &String) -> Self {
-        Text::from(value.as_str())
-    }
-}
-
-impl From<Text> for String {
-    fn from(value: Text) -> Self {
-        value.0.as_ref().to_owned()
-    }
-}
-
-impl PartialEq<str> for Text {
-    fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
-    }
-}
-
-impl PartialEq<&str> for Text {
-    fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
     }
 }
 
@@ -139,15 +109,6 @@ impl Interner {
         let text = Text::from(value);
         self.values.insert(text.clone());
         text
-    }
-
-    /// How many distinct values it holds.
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
     }
 
     /// Runs `read` with this interner as the one [`Text::interned`] uses.
@@ -188,6 +149,12 @@ impl Drop for Restore<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Interner {
+        fn len(&self) -> usize {
+            self.values.len()
+        }
+    }
 
     #[test]
     fn equal_values_read_together_share_one_allocation() {
