@@ -180,7 +180,7 @@ fn localised_names_pick_the_users_language_then_english() {
     assert_eq!(plan.best_for("de"), Some("Microsoft 365 Business Standard (monthly)"));
     assert_eq!(details.resources[0].resource_name.best_for("fr"), Some("Licences"));
     let category = &details.service_plan.plan_category_name.0;
-    assert_eq!(category, &[LocalisedName { name: None, value: Some("Microsoft 365".to_owned().into()) }]);
+    assert_eq!(category, &[LocalisedName { name: None, value: Some("Microsoft 365".into()) }]);
 }
 
 #[test]

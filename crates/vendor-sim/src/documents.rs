@@ -188,7 +188,7 @@ impl Documents {
             out(writer.customer(&Customer {
                 account_id: Some(id(customer.account_id)),
                 customer_number: Some(id(customer.number)),
-                company_name: Some(customer.name.clone().into()),
+                company_name: Some(customer.name.as_str().into()),
                 cost_center: if consolidated { None } else { cost_centre.clone() },
                 customer_cost_center: if consolidated { cost_centre } else { None },
                 subscriptions,
@@ -257,7 +257,7 @@ impl Documents {
             plan_name: Some(format!("{} (monthly)", product.name).into()),
             plan_category_name: Some(product.category.into()),
             start_date: Some(sub.start),
-            subscription_po_number: sub.po_number.clone().map(Text::from),
+            subscription_po_number: sub.po_number.as_deref().map(Text::from),
             subscription_details: details,
             price_lines,
         }
@@ -412,8 +412,8 @@ impl Documents {
         let consolidated = kind == DocumentKind::Consolidated;
         PriceLine {
             line_id: Some(id(index as u64 + 1)),
-            uid: Some(charge.uid.clone().into()),
-            description: Some(spec.description.clone().into()),
+            uid: Some(charge.uid.as_str().into()),
+            description: Some(spec.description.as_str().into()),
             quantity: Some(spec.quantity),
             quantity_type: Some(spec.quantity_type.into()),
             unit_price: (!consolidated).then_some(unit),
@@ -428,12 +428,12 @@ impl Documents {
             start_date: Some(charge.period.0),
             end_date: Some(charge.period.1),
             sku: Some(spec.sku.into()),
-            consumer_company_name: Some(customer.name.clone().into()),
+            consumer_company_name: Some(customer.name.as_str().into()),
             consumer_company_number: Some(id(customer.number)),
             rate_period_id: Some(id(1)),
             sub_po_number: None,
             charge_type: Some(spec.charge_type.into()),
-            invoice_row_hash: Some(charge.row_hash.clone().into()),
+            invoice_row_hash: Some(charge.row_hash.as_str().into()),
             purchase_price: consolidated.then_some(spec.unit_cost),
             purchase_discount: consolidated.then_some(spec.discount),
             sales_price: consolidated.then_some(sale_unit),
@@ -521,7 +521,7 @@ impl Documents {
     fn reseller_as_sender(&self, id: &dyn Fn(u64) -> Id) -> Sender {
         Sender {
             account_id: Some(id(5001)),
-            company_name: Some(self.reseller.name.clone().into()),
+            company_name: Some(self.reseller.name.as_str().into()),
             address: Some("Stationsplein 12".into()),
             postal_code: Some("3511 ED".into()),
             city: Some("Utrecht".into()),
@@ -539,7 +539,7 @@ impl Documents {
         Receiver {
             account_id: Some(id(5001)),
             customer_number: Some(Id::Text("R-5001".to_owned())),
-            company_name: Some(self.reseller.name.clone().into()),
+            company_name: Some(self.reseller.name.as_str().into()),
             vat_number: Some("NL001234567B01".into()),
             address: Some("Stationsplein 12".into()),
             zip: Some("3511 ED".into()),
@@ -597,16 +597,16 @@ fn receiver_for(customer: &EndCustomer, id: &dyn Fn(u64) -> Id) -> Receiver {
     Receiver {
         account_id: Some(id(customer.account_id)),
         customer_number: Some(id(customer.number)),
-        company_name: Some(customer.name.clone().into()),
-        vat_number: Some(customer.vat_number.clone().into()),
+        company_name: Some(customer.name.as_str().into()),
+        vat_number: Some(customer.vat_number.as_str().into()),
         contact_first_name: Some(customer.contact.0.into()),
         contact_last_name: Some(customer.contact.1.into()),
-        address: Some(customer.address.clone().into()),
+        address: Some(customer.address.as_str().into()),
         zip: Some(customer.postal_code.into()),
         city: Some(customer.city.into()),
         country: Some(country.into()),
         country_code: Some(code.into()),
-        email: Some(customer.email.clone().into()),
+        email: Some(customer.email.as_str().into()),
         r#type: Some("Customer".into()),
         ..Receiver::default()
     }
