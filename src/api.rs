@@ -53,6 +53,10 @@ fn explain(code: ErrorCode) -> (&'static str, &'static str) {
             "The relay refused a request from another site",
             "Go back to the portal and try again from there.",
         ),
+        ErrorCode::HostNotAllowed => (
+            "The relay does not answer to this address",
+            "Open the portal at the address your administrator gave you; if this is it, ask them to add it to the relay's allowed_hosts.",
+        ),
         ErrorCode::UnknownRoute
         | ErrorCode::UnknownProfile
         | ErrorCode::UnknownVersion

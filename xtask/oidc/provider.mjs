@@ -5,10 +5,18 @@
 // and JWT access tokens (RFC 9068) for service accounts by the client
 // credentials grant, for the audience named by the `resource` parameter.
 //
+// RP-initiated logout here requires `id_token_hint`, as some providers
+// do (the relay sends it by POST); clients with a backchannel_logout_uri
+// are told when a session ends, and `POST /admin/end-sessions` with
+// `account=NAME` ends that account's sessions at every such client, as an
+// administrator revoking them would. Each request is logged on stderr
+// (`request METHOD URL`), so tests can read every URL the provider saw.
+//
 // Configured by the JSON in OIDC_PROVIDER_CONFIG:
 //   { "port": 0, "clients": [{ client_id, client_secret, redirect_uris,
-//     post_logout_redirect_uris }], "users": { "alice": { name, email,
-//     email_verified, groups } }, "access_token_ttl": 300 }
+//     post_logout_redirect_uris, backchannel_logout_uri }], "users":
+//     { "alice": { name, email, email_verified, groups } },
+//     "access_token_ttl": 300 }
 // A service account is a client with grant_types ["client_credentials"],
 // no redirect_uris and response_types, and optionally `groups`, which its
 // access tokens carry.
@@ -17,9 +25,14 @@
 // it serves.
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { setDefaultResultOrder } from 'node:dns';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+
+// Relays listen on 127.0.0.1 and are reached as `localhost`; the
+// back-channel calls must not try ::1 first.
+setDefaultResultOrder('ipv4first');
 
 // stdout carries only the "listening" line; oidc-provider's notices go to stderr.
 console.log = console.info = console.error;
@@ -60,10 +73,41 @@ async function readForm(request) {
   return new URLSearchParams(body);
 }
 
+// Each account's sessions at each client, as `${clientId} ${sid}`, for
+// the administrator's end-sessions.
+const sessionsOf = new Map();
+
+async function endSessions(request, response) {
+  const account = (await readForm(request)).get('account') ?? '';
+  const ended = [...(sessionsOf.get(account) ?? [])];
+  sessionsOf.delete(account);
+  for (const entry of ended) {
+    const [clientId, sid] = entry.split(' ');
+    const client = await provider.Client.find(clientId);
+    if (client?.backchannelLogoutUri) await client.backchannelLogout(account, sid);
+  }
+  response.writeHead(200, { 'content-type': 'application/json' });
+  response.end(JSON.stringify({ ended: ended.length }));
+}
+
 let provider;
 const server = createServer(async (request, response) => {
+  console.error(`request ${request.method} ${request.url}`);
   try {
     const path = new URL(request.url, 'http://x').pathname;
+    if (request.method === 'POST' && path === '/admin/end-sessions') return await endSessions(request, response);
+    if (path === '/session/end') {
+      // Some providers ignore a sign-out without the ID token as its hint;
+      // this one refuses it, so a relay that leaves it out is caught.
+      const params = request.method === 'POST' ? await readForm(request) : new URL(request.url, 'http://x').searchParams;
+      if (!params.get('id_token_hint')) {
+        response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+        return response.end('id_token_hint is required to sign out');
+      }
+      // Read here, so handed to oidc-provider as already parsed.
+      if (request.method === 'POST') request.body = Object.fromEntries(params);
+      return provider.callback()(request, response);
+    }
     const interaction = path.match(/^\/interaction\/([^/]+)(\/login)?$/);
     if (!interaction) return provider.callback()(request, response);
     const details = await provider.interactionDetails(request, response);
@@ -96,7 +140,16 @@ server.listen(settings.port ?? 0, '127.0.0.1', () => {
       return Array.isArray(groups) ? { groups } : undefined;
     },
     jwks: { keys: [signingKey] },
-    cookies: { keys: [randomBytes(32).toString('hex')] },
+    // Back-channel logouts go to relays on loopback, which oidc-provider's
+    // guard against requests to special-use addresses would refuse.
+    fetch(url, { dispatcher, ...options }) {
+      return fetch(url, options);
+    },
+    // The sign-out arrives as a cross-site POST (RP-Initiated Logout by
+    // form), which carries only SameSite=None cookies; providers on the
+    // web set their session cookie so, and this one does as if on https.
+    cookies: { keys: [randomBytes(32).toString('hex')], long: { sameSite: 'none', secure: true } },
+    enableHttpPostMethods: true,
     pkce: { required: () => true },
     // Groups come with the openid scope, as Entra ID and Keycloak send them.
     claims: { openid: ['sub', 'groups'], email: ['email', 'email_verified'], profile: ['name'] },
@@ -106,6 +159,7 @@ server.listen(settings.port ?? 0, '127.0.0.1', () => {
     features: {
       devInteractions: { enabled: false },
       rpInitiatedLogout: { enabled: true },
+      backchannelLogout: { enabled: true },
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
@@ -142,7 +196,18 @@ server.listen(settings.port ?? 0, '127.0.0.1', () => {
       return grant;
     },
   });
+  // Served over plain http on loopback, which browsers count as secure:
+  // it may set Secure cookies, while its URLs stay http.
+  Object.defineProperty(provider.request, 'secure', { get: () => true });
   provider.on('server_error', (_, error) => console.error('oidc-provider error:', error));
+  provider.on('backchannel.error', (_, error) => console.error('back-channel logout failed:', error.message));
+  provider.on('authorization.success', (ctx) => {
+    const { session, client } = ctx.oidc;
+    if (!session?.accountId || !client) return;
+    const entries = sessionsOf.get(session.accountId) ?? new Set();
+    entries.add(`${client.clientId} ${session.sidFor(client.clientId)}`);
+    sessionsOf.set(session.accountId, entries);
+  });
   process.stdout.write(`oidc-provider listening on ${issuer}\n`);
 });
 

@@ -136,6 +136,12 @@ pub mod routes {
     pub const SIGN_IN_CALLBACK: &str = "/auth/callback";
     /// `POST`, from the relay's own pages only.
     pub const SIGN_OUT: &str = "/auth/logout";
+    /// The provider sends the browser back here once it has signed out
+    /// too (the post-logout redirect URI).
+    pub const SIGNED_OUT: &str = "/auth/signed-out";
+    /// `POST` from the provider itself: it ended a person's session there
+    /// (OpenID Connect Back-Channel Logout).
+    pub const BACK_CHANNEL_LOGOUT: &str = "/auth/backchannel-logout";
 
     /// The sign-in link that brings the browser back to `return_path`, a
     /// path on the relay (with its query) such as `/?profile=demo`.
@@ -173,6 +179,9 @@ pub enum ErrorCode {
     ProfileForbidden,
     /// A state-changing request came from another site.
     CrossSiteRequest,
+    /// The request named a host that is not the relay's (DNS rebinding,
+    /// or a name the administrator has not listed in `allowed_hosts`).
+    HostNotAllowed,
     UnknownProfile,
     UnknownVersion,
     UnknownEndpoint,
@@ -186,7 +195,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         Self::UnknownRoute,
         Self::NotAllowlisted,
         Self::RateLimited,
@@ -195,6 +204,7 @@ impl ErrorCode {
         Self::SignInUnavailable,
         Self::ProfileForbidden,
         Self::CrossSiteRequest,
+        Self::HostNotAllowed,
         Self::UnknownProfile,
         Self::UnknownVersion,
         Self::UnknownEndpoint,
@@ -218,6 +228,7 @@ impl ErrorCode {
             Self::SignInUnavailable => "sign_in_unavailable",
             Self::ProfileForbidden => "profile_forbidden",
             Self::CrossSiteRequest => "cross_site_request",
+            Self::HostNotAllowed => "host_not_allowed",
             Self::UnknownProfile => "unknown_profile",
             Self::UnknownVersion => "unknown_version",
             Self::UnknownEndpoint => "unknown_endpoint",

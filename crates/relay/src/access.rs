@@ -24,6 +24,10 @@ pub struct User {
     /// caller rather than a person's sign-in.
     #[serde(default)]
     pub client_id: Option<String>,
+    /// The provider's own session (the ID token's `sid`), by which a
+    /// back-channel logout names the sessions it ends.
+    #[serde(default)]
+    pub provider_session: Option<String>,
 }
 
 impl User {
@@ -85,6 +89,7 @@ mod tests {
             groups: groups.iter().map(|group| (*group).to_owned()).collect(),
             signed_in_at: 0,
             client_id: None,
+            provider_session: None,
         }
     }
 

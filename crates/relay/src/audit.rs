@@ -79,6 +79,26 @@ pub fn signed_out(request: RequestId, user: Option<&User>) {
     );
 }
 
+/// The provider ended a person's sessions (back-channel logout).
+pub fn ended_by_provider(
+    request: RequestId,
+    issuer: &str,
+    subject: &str,
+    provider_session: &str,
+    sessions: usize,
+) {
+    tracing::info!(
+        target: TARGET,
+        event = "sign_out",
+        outcome = "ended_by_provider",
+        request_id = request.0,
+        issuer,
+        subject,
+        provider_session,
+        sessions,
+    );
+}
+
 pub fn refused(request: RequestId, user: Option<&User>, code: ErrorCode, path: &str, profile: Option<&str>) {
     let (issuer, subject, email, client) = identity(user);
     let path: String = path.chars().take(200).collect();

@@ -46,6 +46,82 @@ pub struct RelayConfig {
     pub metrics: Option<MetricsConfig>,
     /// Where sessions live and how their cookies are signed.
     pub sessions: SessionsConfig,
+    /// Names besides the relay's own under which browsers may reach it
+    /// (its listening address, loopback and the host of `public_url`).
+    pub allowed_hosts: Vec<HostPattern>,
+    /// How long clients may take and how many may be connected at once.
+    pub connections: ConnectionLimits,
+}
+
+/// How the relay treats the connections themselves, whoever is on them.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConnectionLimits {
+    /// A request's headers must have arrived this long after the
+    /// connection opened or the previous answer ended; else it is closed.
+    #[serde(with = "seconds")]
+    pub header_timeout: Duration,
+    /// A connection with no request under way and no bytes moving is
+    /// closed after this long.
+    #[serde(with = "seconds")]
+    pub idle_timeout: Duration,
+    /// Connections open at once; past this, new ones wait in the kernel's
+    /// queue until one closes, and the open ones go on.
+    pub max_open: usize,
+}
+
+impl ConnectionLimits {
+    fn checked(self) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            !self.header_timeout.is_zero() && !self.idle_timeout.is_zero() && self.max_open > 0,
+            "connections: header_timeout, idle_timeout and max_open must be above zero"
+        );
+        Ok(self)
+    }
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(15),
+            max_open: 4096,
+        }
+    }
+}
+
+/// One `allowed_hosts` entry: `billing.corp.example` (any port),
+/// `billing.corp.example:8443` (that port only) or `.corp.example` (the
+/// name and every name under it). Case and a trailing dot do not count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostPattern {
+    Name { name: String, port: Option<u16> },
+    WithSubdomains { domain: String },
+}
+
+impl std::str::FromStr for HostPattern {
+    type Err = anyhow::Error;
+
+    fn from_str(text: &str) -> anyhow::Result<Self> {
+        let text = text.trim();
+        if let Some(domain) = text.strip_prefix('.') {
+            let (domain, port) = crate::hosts::split_authority(domain)
+                .with_context(|| format!("allowed_hosts: `{text}` is not a host name"))?;
+            anyhow::ensure!(port.is_none(), "allowed_hosts: `{text}`: a `.domain` entry takes no port");
+            return Ok(Self::WithSubdomains { domain });
+        }
+        let (name, port) = crate::hosts::split_authority(text)
+            .with_context(|| format!("allowed_hosts: `{text}` is not a host name or host:port"))?;
+        Ok(Self::Name { name, port })
+    }
+}
+
+impl<'de> Deserialize<'de> for HostPattern {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(|error| serde::de::Error::custom(format!("{error:#}")))
+    }
 }
 
 /// Sessions shared by several relays: in Redis, with cookies every relay
@@ -94,6 +170,9 @@ pub struct SignInConfig {
     pub session_absolute: Duration,
     /// Whom a refused person should ask, e.g. `finance-it@example.com`.
     pub access_contact: Option<String>,
+    /// `prompt=login` at every sign-in: the provider asks for the password
+    /// even when its own session is still open (kiosks, shared computers).
+    pub always_ask: bool,
     /// The `aud` an access token must carry to be accepted as a bearer
     /// token; the public URL's origin unless set.
     pub token_audience: String,
@@ -258,6 +337,10 @@ struct Settings {
     metrics: Option<MetricsConfig>,
     #[serde(default)]
     sessions: SessionsSettings,
+    #[serde(default)]
+    allowed_hosts: Vec<HostPattern>,
+    #[serde(default)]
+    connections: ConnectionLimits,
 }
 
 #[derive(Default, Deserialize)]
@@ -310,6 +393,8 @@ struct SignInSettings {
     #[serde(default = "default_session_absolute", with = "seconds")]
     session_absolute_seconds: Duration,
     access_contact: Option<String>,
+    #[serde(default)]
+    always_ask: bool,
     token_audience: Option<String>,
     #[serde(default = "default_token_types")]
     token_types: Vec<String>,
@@ -373,6 +458,7 @@ impl SignInSettings {
             session_idle: self.session_idle_seconds,
             session_absolute: self.session_absolute_seconds,
             access_contact: self.access_contact,
+            always_ask: self.always_ask,
         })
     }
 }
@@ -436,7 +522,7 @@ fn default_key_header() -> String {
 /// The settings the environment may set, as `BILLING_<NAME>`; nested ones
 /// with `__`, e.g. `BILLING_TIMEOUTS__RESPONSE=120`. Other `BILLING_*`
 /// variables (such as the ones holding keys) are not settings.
-const ENVIRONMENT_SETTINGS: [&str; 14] = [
+const ENVIRONMENT_SETTINGS: [&str; 16] = [
     "listen",
     "app_dir",
     "allowlist",
@@ -451,6 +537,8 @@ const ENVIRONMENT_SETTINGS: [&str; 14] = [
     "audit_log",
     "metrics",
     "sessions",
+    "allowed_hosts",
+    "connections",
 ];
 
 impl RelayConfig {
@@ -472,6 +560,8 @@ impl RelayConfig {
             audit_log: None,
             metrics: None,
             sessions: SessionsConfig::default(),
+            allowed_hosts: Vec::new(),
+            connections: ConnectionLimits::default(),
         }
     }
 
@@ -511,6 +601,8 @@ impl RelayConfig {
             audit_log: settings.audit_log,
             metrics: settings.metrics,
             sessions: settings.sessions.into_config()?,
+            allowed_hosts: settings.allowed_hosts,
+            connections: settings.connections.checked()?,
         })
     }
 

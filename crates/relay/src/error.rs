@@ -32,6 +32,12 @@ pub enum RelayError {
     ProfileForbidden { profile: String, account: String, contact: String },
     #[error("refused: the request came from another site")]
     CrossSiteRequest,
+    /// A back-channel logout whose token the relay does not accept.
+    #[error("the logout token is not accepted")]
+    LogoutTokenRefused { reason: &'static str },
+    /// `Host` (or the request target) names something other than the relay.
+    #[error("the relay does not answer to this host name")]
+    HostNotAllowed { host: String },
     /// The browser came back from the provider, but not with a sign-in the
     /// relay can accept; answered as a page, since a person is looking.
     #[error("sign-in failed")]
@@ -70,10 +76,11 @@ impl RelayError {
             Self::SignInRequired | Self::SignInFailed { .. } | Self::SignInUnavailable => {
                 ErrorCode::SignInRequired
             }
-            Self::TokenInvalid { .. } => ErrorCode::TokenInvalid,
+            Self::TokenInvalid { .. } | Self::LogoutTokenRefused { .. } => ErrorCode::TokenInvalid,
             Self::SessionsUnavailable { .. } | Self::TokenKeysUnavailable => ErrorCode::SignInUnavailable,
             Self::ProfileForbidden { .. } => ErrorCode::ProfileForbidden,
             Self::CrossSiteRequest => ErrorCode::CrossSiteRequest,
+            Self::HostNotAllowed { .. } => ErrorCode::HostNotAllowed,
             Self::UnknownProfile { .. } => ErrorCode::UnknownProfile,
             Self::UnknownVersion { .. } => ErrorCode::UnknownVersion,
             Self::UnknownEndpoint { .. } => ErrorCode::UnknownEndpoint,
@@ -92,7 +99,8 @@ impl RelayError {
             Self::SignInRequired | Self::TokenInvalid { .. } => StatusCode::UNAUTHORIZED,
             Self::SessionsUnavailable { .. } | Self::TokenKeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::ProfileForbidden { .. } | Self::CrossSiteRequest => StatusCode::FORBIDDEN,
-            Self::SignInFailed { .. } => StatusCode::BAD_REQUEST,
+            Self::SignInFailed { .. } | Self::LogoutTokenRefused { .. } => StatusCode::BAD_REQUEST,
+            Self::HostNotAllowed { .. } => StatusCode::MISDIRECTED_REQUEST,
             Self::SignInUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::UnknownRoute { .. }
             | Self::UnknownProfile { .. }
@@ -144,6 +152,17 @@ impl RelayError {
             Self::CrossSiteRequest => {
                 "this action is only taken from the relay's own pages; go back to the portal and try again"
                     .to_owned()
+            }
+            Self::HostNotAllowed { host } if host.is_empty() => {
+                "the request named no host; the relay answers only requests sent to one of its own names"
+                    .to_owned()
+            }
+            Self::HostNotAllowed { host } => format!(
+                "the relay does not answer to the name `{host}`; if it is reached under this name on purpose, \
+                 ask its administrator to add the name to allowed_hosts"
+            ),
+            Self::LogoutTokenRefused { reason } => {
+                format!("{reason}; no session was ended (OpenID Connect Back-Channel Logout 1.0)")
             }
             Self::SignInFailed { reason } => {
                 format!("{reason}; sign in again, and if it keeps failing tell the relay's administrator")
@@ -219,15 +238,8 @@ impl IntoResponse for RelayError {
 /// A plain page for a failed sign-in: the person arrived by navigation,
 /// not through the app, and needs a way back in.
 fn sign_in_problem_page(title: &str, detail: &str) -> Html<String> {
-    let escape = |text: &str| {
-        text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-    };
-    Html(format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Billing portal: {title}</title>\
-         </head><body><main><h1>{title}</h1><p>{detail}</p><p><a href=\"{sign_in}\">Sign in again</a></p>\
-         </main></body></html>",
-        title = escape(title),
-        detail = escape(detail),
-        sign_in = routes::SIGN_IN,
-    ))
+    crate::pages::page(
+        title,
+        &format!("<p>{}</p>{}", crate::pages::escape(detail), crate::pages::sign_in_link("Sign in again")),
+    )
 }

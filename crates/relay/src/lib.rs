@@ -4,30 +4,34 @@
 mod access;
 mod admission;
 pub mod audit;
+mod backchannel;
 pub mod config;
 pub mod demo;
 mod documents;
 mod error;
+mod hosts;
 mod metrics;
 mod openapi;
+mod pages;
 mod routes;
 mod security;
+mod server;
 mod sessions;
 mod sign_in;
+mod sign_out;
 mod tokens;
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use tokio::{net::TcpListener, sync::watch};
 
 pub use admission::client_address;
 pub use config::{
-    AccessRule, MetricsConfig, Profile, RateLimit, RelayConfig, SessionsConfig, SignInConfig, Timeouts,
+    AccessRule, ConnectionLimits, HostPattern, MetricsConfig, Profile, RateLimit, RelayConfig,
+    SessionsConfig, SignInConfig, Timeouts,
 };
 pub use error::RelayError;
-pub use routes::app;
 pub use sign_in::safe_return_path;
 
 /// A relay bound to its address, ready to serve.
@@ -36,6 +40,8 @@ pub struct Application {
     router: axum::Router,
     /// Metrics on an address of their own, when configured so.
     metrics: Option<(TcpListener, axum::Router)>,
+    counters: Arc<metrics::Metrics>,
+    limits: ConnectionLimits,
     grace: std::time::Duration,
 }
 
@@ -67,9 +73,11 @@ impl Application {
             None => None,
         };
         let grace = config.shutdown_grace;
-        let (router, metrics_router) = routes::routers(config)?;
+        let limits = config.connections;
+        let counters = Arc::new(metrics::Metrics::default());
+        let (router, metrics_router) = routes::routers(config, counters.clone())?;
         let metrics = metrics_listener.zip(metrics_router);
-        Ok(Self { listener, router, metrics, grace })
+        Ok(Self { listener, router, metrics, counters, limits, grace })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -84,34 +92,22 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM, then lets running downloads finish
     /// for up to the grace period.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let (stopping, stopped) = watch::channel(false);
         if let Some((listener, router)) = self.metrics {
             // Scrapes are short; they stop with the process.
-            let service = router.into_make_service_with_connect_info::<SocketAddr>();
-            tokio::spawn(async move {
-                if let Err(error) = axum::serve(listener, service).await {
-                    tracing::error!(%error, "the metrics listener failed");
-                }
-            });
+            let (counters, watching) = (self.counters.clone(), stopped.clone());
+            tokio::spawn(server::serve(listener, router, self.limits, counters, watching));
         }
-        let (stopping, mut stopped) = watch::channel(false);
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        // Without TCP_NODELAY a small answer's body waits for a delayed ACK.
-        let listener = self.listener.tap_io(|stream| {
-            if let Err(error) = stream.set_nodelay(true) {
-                tracing::warn!(%error, "cannot set TCP_NODELAY");
-            }
-        });
-        let serving = axum::serve(listener, service).with_graceful_shutdown(async move {
+        let serving = server::serve(self.listener, self.router, self.limits, self.counters, stopped);
+        let grace = self.grace;
+        // Owns the sender: dropped, it would stop the listeners at once.
+        let deadline = async move {
             shutdown_signal().await;
             let _ = stopping.send(true);
-        });
-        let grace = self.grace;
-        let deadline = async move {
-            let _ = stopped.wait_for(|stopping| *stopping).await;
             tokio::time::sleep(grace).await;
         };
         tokio::select! {
-            served = serving => served,
+            () = serving => Ok(()),
             () = deadline => {
                 tracing::warn!(seconds = grace.as_secs(), "the grace period is over: closing the downloads still running");
                 Ok(())

@@ -90,6 +90,23 @@ pub struct Metrics {
     transfers_in_progress: Gauge,
     sign_ins: Family<OutcomeLabels, Counter>,
     refusals: Family<CodeLabels, Counter>,
+    connections_open: Gauge,
+    connections_closed: Family<ReasonLabels, Counter>,
+    connection_cap_reached: Counter,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+/// A connection counted as open until this is dropped.
+pub struct OpenConnection(Gauge);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 impl Default for Metrics {
@@ -106,6 +123,9 @@ impl Default for Metrics {
             transfers_in_progress: Gauge::default(),
             sign_ins: Family::default(),
             refusals: Family::default(),
+            connections_open: Gauge::default(),
+            connections_closed: Family::default(),
+            connection_cap_reached: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -154,6 +174,21 @@ impl Default for Metrics {
             "Requests refused by the allowlist, the rate limit, sign-in or the access rules, by code",
             metrics.refusals.clone(),
         );
+        registry.register(
+            "connections_open",
+            "Client connections open now",
+            metrics.connections_open.clone(),
+        );
+        registry.register(
+            "connections_closed",
+            "Client connections the relay closed: header_timeout (headers not sent in time) or idle",
+            metrics.connections_closed.clone(),
+        );
+        registry.register(
+            "connection_cap_reached",
+            "Times a new connection had to wait because max_open connections were open",
+            metrics.connection_cap_reached.clone(),
+        );
         Self { registry, ..metrics }
     }
 }
@@ -200,6 +235,7 @@ fn is_refusal(code: ErrorCode) -> bool {
             | ErrorCode::TokenInvalid
             | ErrorCode::ProfileForbidden
             | ErrorCode::CrossSiteRequest
+            | ErrorCode::HostNotAllowed
     )
 }
 
@@ -222,6 +258,19 @@ impl Metrics {
         let mut text = String::new();
         encode(&mut text, &self.registry)?;
         Ok(text)
+    }
+
+    pub fn connection_opened(&self) -> OpenConnection {
+        self.connections_open.inc();
+        OpenConnection(self.connections_open.clone())
+    }
+
+    pub fn connection_closed(&self, reason: &'static str) {
+        self.connections_closed.get_or_create(&ReasonLabels { reason }).inc();
+    }
+
+    pub fn connection_cap_reached(&self) {
+        self.connection_cap_reached.inc();
     }
 
     pub fn signed_in(&self, signed_in: bool) {

@@ -24,11 +24,13 @@ use crate::{
     access::Caller,
     admission,
     audit::{self, RequestId},
-    documents,
+    backchannel, documents,
+    hosts::{self, AllowedHosts},
     metrics::{self, Metrics, MetricsAccess},
     openapi, security,
     sessions::{MemorySessions, RedisSessions, Store},
     sign_in::{self, SignIn},
+    sign_out,
 };
 
 /// What every handler shares.
@@ -39,20 +41,22 @@ pub struct RelayState {
     pub client: reqwest::Client,
     pub limiter: admission::Limiter,
     pub sign_in: Option<SignIn>,
+    /// Where sessions live, when sign-in is on.
+    pub sessions: Option<Store>,
     pub metrics: Arc<Metrics>,
 }
 
 /// The relay's routes: health outside the allowlist, its JSON API under
 /// `/api` (behind sign-in when configured), sign-in under `/auth`, the app
-/// everywhere else; every answer with the security headers. Metrics are
-/// at `/metrics` unless configured on an address of their own.
-pub fn app(config: RelayConfig) -> anyhow::Result<Router> {
-    Ok(routers(config)?.0)
-}
-
-/// The relay's routes, and the metrics' own when they have an address of
-/// their own.
-pub fn routers(mut config: RelayConfig) -> anyhow::Result<(Router, Option<Router>)> {
+/// everywhere else; every answer with the security headers, and none to a
+/// request sent to a name that is not the relay's. Metrics are at
+/// `/metrics` unless configured on an address of their own, when they
+/// come as a second router.
+pub fn routers(mut config: RelayConfig, metrics: Arc<Metrics>) -> anyhow::Result<(Router, Option<Router>)> {
+    let hosts = Arc::new(AllowedHosts::new(
+        config.sign_in.as_ref().map(|sign_in| &sign_in.public_url),
+        std::mem::take(&mut config.allowed_hosts),
+    ));
     let form_targets: Vec<String> = config
         .sign_in
         .iter()
@@ -70,23 +74,30 @@ pub fn routers(mut config: RelayConfig) -> anyhow::Result<(Router, Option<Router
     let limiter = admission::Limiter::new(config.rate_limit);
     let sign_in =
         config.sign_in.take().map(|sign_in| SignIn::new(sign_in, config.timeouts.connect)).transpose()?;
-    let sessions =
-        sign_in.as_ref().map(|sign_in| session_layer(&sign_in.config, &config.sessions)).transpose()?;
-    let metrics = Arc::new(Metrics::default());
+    let store = sign_in.as_ref().map(|_| session_store(&config.sessions)).transpose()?;
+    let sessions = sign_in
+        .as_ref()
+        .zip(store.clone())
+        .map(|(sign_in, store)| session_layer(&sign_in.config, &config.sessions, store))
+        .transpose()?;
     // `/metrics` on the relay's address, or on a router of its own for its own address.
     let (metrics_here, metrics_router) = match &config.metrics {
         Some(settings) => {
             let access =
                 MetricsAccess { metrics: metrics.clone(), allowlist: settings.allowlist.clone().into() };
             if settings.listen.is_some() {
-                (None, Some(metrics_routes(access)))
+                let own = metrics_routes(access)
+                    .layer(middleware::from_fn_with_state(hosts.clone(), hosts::check))
+                    .layer(middleware::from_fn_with_state(metrics.clone(), metrics::count_requests));
+                (None, Some(own))
             } else {
                 (Some(metrics_routes(access)), None)
             }
         }
         None => (None, None),
     };
-    let state = Arc::new(RelayState { config, client, limiter, sign_in, metrics: metrics.clone() });
+    let state =
+        Arc::new(RelayState { config, client, limiter, sign_in, sessions: store, metrics: metrics.clone() });
     if state.sign_in.is_some()
         && let Ok(runtime) = tokio::runtime::Handle::try_current()
     {
@@ -113,7 +124,8 @@ pub fn routers(mut config: RelayConfig) -> anyhow::Result<(Router, Option<Router
             Router::new()
                 .route(routes::SIGN_IN, get(sign_in::start))
                 .route(routes::SIGN_IN_CALLBACK, get(sign_in::finish))
-                .route(routes::SIGN_OUT, post(sign_in::sign_out))
+                .route(routes::SIGN_OUT, post(sign_out::sign_out))
+                .route(routes::SIGNED_OUT, get(sign_out::signed_out))
                 .layer(sessions)
                 .layer(middleware::from_fn_with_state(true, explain_failed_session_saves)),
         ),
@@ -137,12 +149,19 @@ pub fn routers(mut config: RelayConfig) -> anyhow::Result<(Router, Option<Router
                 .layer(middleware::from_fn(revalidate_unhashed_files)),
         )
         .layer(middleware::from_fn_with_state(state.clone(), admission::admit));
+    // The provider calls from wherever it runs, not from the allowlist;
+    // only a logout token it signed is acted on.
+    let back_channel = Router::new()
+        .route(routes::BACK_CHANNEL_LOGOUT, post(backchannel::logout))
+        .layer(middleware::from_fn(sign_in::no_store));
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .merge(if state.sign_in.is_some() { back_channel } else { Router::new() })
         .merge(metrics_here.unwrap_or_default())
         .merge(admitted)
         .with_state(state);
+    let router = router.layer(middleware::from_fn_with_state(hosts, hosts::check));
     // One layer for all of them: each layer costs every request a little.
     let router = router.layer(middleware::map_response_with_state(security_headers, security::add_headers));
     let router = router
@@ -175,13 +194,10 @@ fn metrics_routes<S: Clone + Send + Sync + 'static>(access: MetricsAccess) -> Ro
 fn session_layer(
     sign_in: &crate::config::SignInConfig,
     sessions: &crate::config::SessionsConfig,
+    store: Store,
 ) -> anyhow::Result<SessionManagerLayer<Store, tower_sessions::service::SignedCookie>> {
     let secure = sign_in.is_https();
     let idle = time::Duration::try_from(sign_in.session_idle).unwrap_or(time::Duration::hours(8));
-    let store = match &sessions.redis_url {
-        Some(url) => Store::Redis(RedisSessions::new(url.expose_secret())?),
-        None => Store::Memory(MemorySessions::default()),
-    };
     let key = match &sessions.cookie_key {
         Some(key) => tower_sessions::cookie::Key::try_from(key.expose_secret().as_bytes())
             .map_err(|_| anyhow::anyhow!("sessions: the cookie_key must be at least 64 bytes"))?,
@@ -198,6 +214,14 @@ fn session_layer(
         // (`sign_in::renew_when_due`), so the idle lifetime counts from use.
         .with_always_save(false)
         .with_signed(key))
+}
+
+/// Redis when configured, else this relay's memory.
+fn session_store(sessions: &crate::config::SessionsConfig) -> anyhow::Result<Store> {
+    Ok(match &sessions.redis_url {
+        Some(url) => Store::Redis(RedisSessions::new(url.expose_secret())?),
+        None => Store::Memory(MemorySessions::default()),
+    })
 }
 
 /// tower-sessions answers a session it could not save with a bare 500;

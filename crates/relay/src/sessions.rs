@@ -10,6 +10,7 @@ use std::{
 };
 
 use async_trait::async_trait;
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tower_sessions::{
     SessionStore,
@@ -27,6 +28,74 @@ const REDIS_PATIENCE: Duration = Duration::from_secs(2);
 pub enum Store {
     Memory(MemorySessions),
     Redis(RedisSessions),
+}
+
+/// The sessions a provider ended (back-channel logout): every session of
+/// the person `subject`, or only those begun in one session at the
+/// provider (its `sid`) when the provider names it.
+#[derive(Clone, Copy, Debug)]
+pub struct EndedAtProvider<'a> {
+    pub issuer: &'a str,
+    pub subject: Option<&'a str>,
+    pub provider_session: Option<&'a str>,
+}
+
+/// Who a session belongs to, as its record says.
+#[derive(serde::Deserialize)]
+struct Owner {
+    issuer: String,
+    subject: String,
+    #[serde(default)]
+    provider_session: Option<String>,
+}
+
+fn owner(record: &Record) -> Option<Owner> {
+    serde_json::from_value(record.data.get(crate::sign_in::USER)?.clone()).ok()
+}
+
+impl EndedAtProvider<'_> {
+    fn ends(&self, owner: &Owner) -> bool {
+        owner.issuer == self.issuer
+            && self.subject.is_none_or(|subject| subject == owner.subject)
+            && self.provider_session.is_none_or(|sid| owner.provider_session.as_deref() == Some(sid))
+    }
+
+    /// The Redis set listing the sessions it ends.
+    fn index_key(&self) -> Option<String> {
+        match (self.provider_session, self.subject) {
+            (Some(sid), _) => Some(index_key("provider-session", self.issuer, sid)),
+            (None, Some(subject)) => Some(index_key("person", self.issuer, subject)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// A key naming a person or a provider session by a hash, so that Redis
+/// holds no e-mail or subject in its key names.
+fn index_key(kind: &str, issuer: &str, id: &str) -> String {
+    let digest = Sha256::digest(format!("{issuer}\0{id}").as_bytes());
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("billing-relay:{kind}:{hex}")
+}
+
+impl Store {
+    /// Ends the sessions `ended` names, on every relay sharing the store;
+    /// returns how many there were.
+    pub async fn end_sessions(&self, ended: EndedAtProvider<'_>) -> session_store::Result<usize> {
+        match self {
+            Self::Memory(store) => Ok(store.end_sessions(ended)),
+            Self::Redis(store) => store.end_sessions(ended).await,
+        }
+    }
+
+    /// Whether `key` is seen for the first time; it is remembered until
+    /// `until` (Unix seconds), on every relay sharing the store.
+    pub async fn first_sight(&self, key: &str, until: i64) -> session_store::Result<bool> {
+        match self {
+            Self::Memory(store) => Ok(store.first_sight(key, until)),
+            Self::Redis(store) => store.first_sight(key, until).await,
+        }
+    }
 }
 
 #[async_trait]
@@ -92,31 +161,64 @@ impl RedisSessions {
         format!("billing-relay:session:{id}")
     }
 
-    /// `SET key record [NX|XX] EXAT expiry`: whether it was set.
+    /// `SET key record [NX|XX] EXAT expiry`: whether it was set. A signed-in
+    /// person's session is also listed under them (and under their session
+    /// at the provider) for as long as it lives, so that the provider can
+    /// end it.
     async fn set(&self, record: &Record, condition: &str) -> session_store::Result<bool> {
         let value =
             serde_json::to_string(record).map_err(|error| session_store::Error::Encode(error.to_string()))?;
-        let mut command = redis::cmd("SET");
-        command
-            .arg(Self::key(&record.id))
-            .arg(value)
-            .arg(condition)
-            .arg("EXAT")
-            .arg(record.expiry_date.unix_timestamp().max(1));
-        let reply: Option<String> = self.run(command).await?;
+        let expiry = record.expiry_date.unix_timestamp().max(1);
+        let mut pipeline = redis::pipe();
+        pipeline.cmd("SET").arg(Self::key(&record.id)).arg(value).arg(condition).arg("EXAT").arg(expiry);
+        if let Some(owner) = owner(record) {
+            let person = EndedAtProvider {
+                issuer: &owner.issuer,
+                subject: Some(&owner.subject),
+                provider_session: None,
+            };
+            let at_provider = owner.provider_session.as_deref().map(|sid| EndedAtProvider {
+                issuer: &owner.issuer,
+                subject: None,
+                provider_session: Some(sid),
+            });
+            for index in
+                [Some(person), at_provider].into_iter().flatten().filter_map(|ended| ended.index_key())
+            {
+                pipeline.cmd("SADD").arg(&index).arg(record.id.to_string()).ignore();
+                pipeline.cmd("EXPIREAT").arg(&index).arg(expiry).ignore();
+            }
+        }
+        let (reply,): (Option<String>,) = self
+            .run(|mut connection| {
+                let pipeline = pipeline.clone();
+                async move { pipeline.query_async(&mut connection).await }
+            })
+            .await?;
         Ok(reply.is_some())
     }
 
-    /// Runs `command`, once more when the connection turns out broken: the
-    /// connection manager only reconnects after a command has failed, so
-    /// without the second try the first request after Redis comes back
+    async fn command<T: redis::FromRedisValue>(&self, command: redis::Cmd) -> session_store::Result<T> {
+        self.run(|mut connection| {
+            let command = command.clone();
+            async move { command.query_async(&mut connection).await }
+        })
+        .await
+    }
+
+    /// Runs `operation`, once more when the connection turns out broken:
+    /// the connection manager only reconnects after a command has failed,
+    /// so without the second try the first request after Redis comes back
     /// would still be refused.
-    async fn run<T: redis::FromRedisValue>(&self, command: redis::Cmd) -> session_store::Result<T> {
-        let mut connection = self.connection.clone();
+    async fn run<T, F, Fut>(&self, operation: F) -> session_store::Result<T>
+    where
+        F: Fn(redis::aio::ConnectionManager) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
         let mut tries = 0;
         loop {
             tries += 1;
-            match tokio::time::timeout(REDIS_PATIENCE, command.query_async(&mut connection)).await {
+            match tokio::time::timeout(REDIS_PATIENCE, operation(self.connection.clone())).await {
                 Ok(Ok(reply)) => return Ok(reply),
                 Ok(Err(error))
                     if tries == 1
@@ -129,6 +231,28 @@ impl RedisSessions {
                 }
             }
         }
+    }
+
+    async fn end_sessions(&self, ended: EndedAtProvider<'_>) -> session_store::Result<usize> {
+        let Some(index) = ended.index_key() else { return Ok(0) };
+        let mut members = redis::cmd("SMEMBERS");
+        members.arg(&index);
+        let ids: Vec<String> = self.command(members).await?;
+        let mut delete = redis::cmd("DEL");
+        delete.arg(&index);
+        for id in &ids {
+            delete.arg(format!("billing-relay:session:{id}"));
+        }
+        let deleted: usize = self.command(delete).await?;
+        // The index itself was one of the keys deleted.
+        Ok(deleted.saturating_sub(1))
+    }
+
+    async fn first_sight(&self, key: &str, until: i64) -> session_store::Result<bool> {
+        let mut command = redis::cmd("SET");
+        command.arg(format!("billing-relay:seen:{key}")).arg(1).arg("NX").arg("EXAT").arg(until.max(1));
+        let reply: Option<String> = self.command(command).await?;
+        Ok(reply.is_some())
     }
 }
 
@@ -150,7 +274,7 @@ impl SessionStore for RedisSessions {
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let mut command = redis::cmd("GET");
         command.arg(Self::key(id));
-        let stored: Option<String> = self.run(command).await?;
+        let stored: Option<String> = self.command(command).await?;
         let record = stored
             .map(|stored| serde_json::from_str::<Record>(&stored))
             .transpose()
@@ -161,7 +285,7 @@ impl SessionStore for RedisSessions {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let mut command = redis::cmd("DEL");
         command.arg(Self::key(id));
-        self.run::<i64>(command).await.map(|_| ())
+        self.command::<i64>(command).await.map(|_| ())
     }
 }
 
@@ -174,11 +298,13 @@ pub struct MemorySessions {
 struct Sessions {
     records: HashMap<Id, Record>,
     swept_at: Instant,
+    /// What `first_sight` has seen, until when (Unix seconds).
+    seen: HashMap<String, i64>,
 }
 
 impl Default for MemorySessions {
     fn default() -> Self {
-        let sessions = Sessions { records: HashMap::new(), swept_at: Instant::now() };
+        let sessions = Sessions { records: HashMap::new(), swept_at: Instant::now(), seen: HashMap::new() };
         Self { inner: Arc::new(Mutex::new(sessions)) }
     }
 }
@@ -187,6 +313,26 @@ impl MemorySessions {
     fn lock(&self) -> std::sync::MutexGuard<'_, Sessions> {
         // A panic elsewhere while holding the lock leaves consistent data.
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn end_sessions(&self, ended: EndedAtProvider<'_>) -> usize {
+        let mut sessions = self.lock();
+        let before = sessions.records.len();
+        sessions.records.retain(|_, record| !owner(record).is_some_and(|owner| ended.ends(&owner)));
+        before - sessions.records.len()
+    }
+
+    fn first_sight(&self, key: &str, until: i64) -> bool {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let mut sessions = self.lock();
+        sessions.seen.retain(|_, kept_until| *kept_until > now);
+        match sessions.seen.entry(key.to_owned()) {
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                entry.insert(until);
+                true
+            }
+        }
     }
 }
 

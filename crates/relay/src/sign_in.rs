@@ -22,7 +22,7 @@ use openidconnect::{
     EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
     ProviderMetadata, RedirectUrl, Scope, TokenResponse,
     core::{
-        CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
+        CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
         CoreClientAuthMethod, CoreGrantType, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm,
         CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType,
         CoreSubjectIdentifierType,
@@ -44,7 +44,10 @@ use crate::{
 };
 
 /// Where the signed-in person is kept in the session.
-const USER: &str = "user";
+pub(crate) const USER: &str = "user";
+/// The ID token of the sign-in, kept server-side as the hint that ends the
+/// provider's session at sign-out; never in the cookie.
+pub(crate) const ID_TOKEN: &str = "id_token";
 /// Sign-ins started in this browser and not yet finished, one per tab.
 const PENDING: &str = "pending_sign_ins";
 /// Tabs signing in at once; the oldest is forgotten past this.
@@ -106,11 +109,11 @@ type OidcClient = CoreClient<
 >;
 
 /// The provider as discovery described it.
-struct Provider {
+pub(crate) struct Provider {
     client: OidcClient,
-    end_session: Option<reqwest::Url>,
-    /// Where the provider publishes the keys that sign access tokens.
-    jwks_uri: reqwest::Url,
+    pub(crate) end_session: Option<reqwest::Url>,
+    /// Where the provider publishes the keys that sign its tokens.
+    pub(crate) jwks_uri: reqwest::Url,
     fetched: Instant,
 }
 
@@ -119,9 +122,9 @@ struct Provider {
 pub struct SignIn {
     pub config: SignInConfig,
     /// Never follows redirects: a provider's answer must come from itself.
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     provider: RwLock<Option<Arc<Provider>>>,
-    tokens: AccessTokens,
+    pub(crate) tokens: AccessTokens,
 }
 
 /// One sign-in on its way through the provider.
@@ -135,7 +138,7 @@ struct Pending {
     started_at: i64,
 }
 
-fn now_seconds() -> i64 {
+pub(crate) fn now_seconds() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
@@ -157,7 +160,7 @@ impl SignIn {
     }
 
     /// The provider's metadata and keys, fetched again when old.
-    async fn provider(&self) -> Result<Arc<Provider>, RelayError> {
+    pub(crate) async fn provider(&self) -> Result<Arc<Provider>, RelayError> {
         if let Some(provider) = self.provider.read().await.as_ref()
             && provider.fetched.elapsed() < METADATA_LIFETIME
         {
@@ -252,6 +255,9 @@ pub async fn start(
     for scope in sign_in.config.scopes.iter().filter(|scope| *scope != "openid") {
         request = request.add_scope(Scope::new(scope.clone()));
     }
+    if sign_in.config.always_ask {
+        request = request.add_prompt(CoreAuthPrompt::Login);
+    }
     let (url, state_token, nonce) = request.url();
     let mut pending: Vec<Pending> = session.get(PENDING).await.map_err(store_failed)?.unwrap_or_default();
     pending.retain(|pending| now_seconds() - pending.started_at < PENDING_LIFETIME.as_secs() as i64);
@@ -288,10 +294,11 @@ pub async fn finish(
     let sign_in = configured(&state)?;
     let outcome = complete_sign_in(sign_in, &session, query.ok().map(|Query(query)| query)).await;
     match outcome {
-        Ok((user, return_to)) => {
+        Ok(SignedIn { user, id_token, return_to }) => {
             // A new id at sign-in: an id planted before it is worth nothing after.
             session.cycle_id().await.map_err(store_failed)?;
             session.insert(USER, &user).await.map_err(store_failed)?;
+            session.insert(ID_TOKEN, id_token).await.map_err(store_failed)?;
             audit::signed_in(request_id, &user);
             state.metrics.signed_in(true);
             Ok(Redirect::to(&return_to).into_response())
@@ -314,11 +321,19 @@ fn failure(shown: &'static str, logged: impl Into<String>) -> Failure {
     Failure { shown, logged: logged.into() }
 }
 
+/// A sign-in the provider vouched for.
+struct SignedIn {
+    user: User,
+    /// The ID token as received: the hint that ends the provider's session.
+    id_token: String,
+    return_to: String,
+}
+
 async fn complete_sign_in(
     sign_in: &SignIn,
     session: &Session,
     query: Option<CallbackQuery>,
-) -> Result<(User, String), Failure> {
+) -> Result<SignedIn, Failure> {
     const NOT_STARTED: &str =
         "this sign-in was not started in this browser, was already used, or took too long";
     let query = query
@@ -394,8 +409,9 @@ async fn complete_sign_in(
         groups: groups_of(claim(&sign_in.config.groups_claim)),
         signed_in_at: now_seconds(),
         client_id: None,
+        provider_session: token_claims.get("sid").and_then(Value::as_str).map(str::to_owned),
     };
-    Ok((user, pending.return_to))
+    Ok(SignedIn { user, id_token: id_token.to_string(), return_to: pending.return_to })
 }
 
 /// The error's kind and the provider's own words, never a request's secrets.
@@ -441,12 +457,12 @@ pub(crate) fn groups_of(claim: Option<&Value>) -> Vec<String> {
     }
 }
 
-fn constant_time_eq(left: &str, right: &str) -> bool {
+pub(crate) fn constant_time_eq(left: &str, right: &str) -> bool {
     left.len() == right.len() && left.bytes().zip(right.bytes()).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
 }
 
 /// For the sign-in pages, which a person reached by navigation.
-fn store_failed(error: tower_sessions::session::Error) -> RelayError {
+pub(crate) fn store_failed(error: tower_sessions::session::Error) -> RelayError {
     sessions_unavailable(error, true)
 }
 
@@ -456,45 +472,15 @@ fn sessions_unavailable(error: tower_sessions::session::Error, page: bool) -> Re
     RelayError::SessionsUnavailable { page }
 }
 
-fn configured(state: &RelayState) -> Result<&SignIn, RelayError> {
+pub(crate) fn configured(state: &RelayState) -> Result<&SignIn, RelayError> {
     state.sign_in.as_ref().ok_or(RelayError::UnknownRoute { path: "/auth".to_owned() })
-}
-
-/// `POST /auth/logout`, from the relay's own pages only: ends the session,
-/// then signs out at the provider when it offers that.
-pub async fn sign_out(
-    State(state): State<Arc<RelayState>>,
-    Extension(request_id): Extension<RequestId>,
-    session: Session,
-    headers: HeaderMap,
-) -> Result<Response, RelayError> {
-    let sign_in = configured(&state)?;
-    if !same_origin(&headers, &sign_in.config.public_origin()) {
-        audit::refused(request_id, None, billing::api::ErrorCode::CrossSiteRequest, "/auth/logout", None);
-        return Err(RelayError::CrossSiteRequest);
-    }
-    let user: Option<User> = session.get(USER).await.ok().flatten();
-    session.flush().await.map_err(store_failed)?;
-    audit::signed_out(request_id, user.as_ref());
-    let provider = sign_in.provider().await.ok();
-    let destination = match provider.as_ref().and_then(|provider| provider.end_session.clone()) {
-        Some(mut end_session) => {
-            end_session
-                .query_pairs_mut()
-                .append_pair("client_id", &sign_in.config.client_id)
-                .append_pair("post_logout_redirect_uri", sign_in.config.public_url.as_str());
-            end_session.to_string()
-        }
-        None => "/".to_owned(),
-    };
-    Ok(Redirect::to(&destination).into_response())
 }
 
 /// Whether a state-changing request comes from the relay's own pages: its
 /// origin, or (as browsers send a form's `Origin: null` under the relay's
 /// `Referrer-Policy: no-referrer`) the browser's own word that it is
 /// same-origin. Pages cannot set `Sec-Fetch-Site`.
-fn same_origin(headers: &HeaderMap, origin: &str) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap, origin: &str) -> bool {
     let sent = headers.get(header::ORIGIN).and_then(|value| value.to_str().ok());
     let fetch_site = headers.get("sec-fetch-site").and_then(|value| value.to_str().ok());
     match (sent, fetch_site) {

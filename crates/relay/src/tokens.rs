@@ -25,15 +25,15 @@ const KEYS_LIFETIME: Duration = Duration::from_secs(15 * 60);
 /// tokens with invented key ids must not hammer the provider.
 const REFETCH_AT_MOST_EVERY: Duration = Duration::from_secs(10);
 /// Longer `Authorization` values are refused unread.
-const MAX_TOKEN_BYTES: usize = 16 * 1024;
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
 /// Clock difference tolerated between the provider and the relay.
-const LEEWAY_SECONDS: u64 = 30;
+pub const LEEWAY_SECONDS: u64 = 30;
 /// Tokens remembered as verified; past this many the memory starts afresh.
 const VERIFIED_AT_MOST: usize = 10_000;
 
 /// Signatures with published public keys only: never `none`, never HMAC
 /// (which would make anyone holding a shared secret an issuer).
-const ACCEPTED_ALGORITHMS: [Algorithm; 9] = [
+pub const ACCEPTED_ALGORITHMS: [Algorithm; 9] = [
     Algorithm::RS256,
     Algorithm::RS384,
     Algorithm::RS512,
@@ -53,7 +53,7 @@ pub struct Refusal {
     pub logged: String,
 }
 
-fn refusal(shown: &'static str, logged: impl Into<String>) -> Refusal {
+pub fn refusal(shown: &'static str, logged: impl Into<String>) -> Refusal {
     Refusal { shown, logged: logged.into() }
 }
 
@@ -85,6 +85,14 @@ struct Keys {
     fetched: Option<Instant>,
 }
 
+/// The provider's published signing keys, fetched when first needed, when
+/// old, and (at most every 10 s) when a token names one not yet known.
+pub struct ProviderKeys {
+    keys: RwLock<Keys>,
+    /// One fetch at a time; the others wait for its result.
+    fetching: Mutex<()>,
+}
+
 /// Checks access tokens for one issuer and audience.
 pub struct AccessTokens {
     issuer: String,
@@ -92,9 +100,8 @@ pub struct AccessTokens {
     /// Accepted `typ` headers, lowercase.
     types: Vec<String>,
     groups_claim: String,
-    keys: RwLock<Keys>,
-    /// One fetch at a time; the others wait for its result.
-    fetching: Mutex<()>,
+    /// The keys that sign access tokens, ID tokens and logout tokens alike.
+    pub keys: ProviderKeys,
     /// Tokens already verified, by their SHA-256, until they expire: a
     /// script sends the same token with every request, and checking its
     /// signature again each time tripled a small document's cost.
@@ -119,8 +126,10 @@ impl AccessTokens {
             audience,
             types,
             groups_claim,
-            keys: RwLock::new(Keys { keys: Vec::new(), fetched: None }),
-            fetching: Mutex::new(()),
+            keys: ProviderKeys {
+                keys: RwLock::new(Keys { keys: Vec::new(), fetched: None }),
+                fetching: Mutex::new(()),
+            },
             verified: std::sync::Mutex::new(HashMap::new()),
         }
     }
@@ -167,9 +176,7 @@ impl AccessTokens {
             .into());
         }
         let kid = header.kid.ok_or_else(|| refusal("the token names no signing key", "no kid"))?;
-        let jwk = self.key(&kid, http, jwks_uri).await?;
-        let key = DecodingKey::from_jwk(&jwk)
-            .map_err(|error| refusal("the token's signing key is unusable", format!("key {kid}: {error}")))?;
+        let key = self.keys.decoding_key(&kid, http, jwks_uri).await?;
         let mut validation = Validation::new(header.alg);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
@@ -223,7 +230,22 @@ impl AccessTokens {
             signed_in_at: claims.iat.unwrap_or_else(|| chrono::Utc::now().timestamp()),
             client_id: claims.client_id,
             subject: claims.sub,
+            provider_session: None,
         }
+    }
+}
+
+impl ProviderKeys {
+    /// The key named `kid`, ready to check a signature with.
+    pub async fn decoding_key(
+        &self,
+        kid: &str,
+        http: &reqwest::Client,
+        jwks_uri: &reqwest::Url,
+    ) -> Result<DecodingKey, TokenError> {
+        let jwk = self.key(kid, http, jwks_uri).await?;
+        Ok(DecodingKey::from_jwk(&jwk)
+            .map_err(|error| refusal("the token's signing key is unusable", format!("key {kid}: {error}")))?)
     }
 
     /// The answer the keys in hand give, or `None` when they must be fetched.

@@ -363,7 +363,21 @@ async fn sign_in_keeps_every_secret_out_of_answers_and_logs_and_audits_what_happ
         .send()
         .await
         .unwrap();
-    seen.push_str(&record(signed_out).await.0);
+    // The one answer that carries alice's ID token: the page her own
+    // browser posts to the provider as the sign-out hint, never cached.
+    assert_eq!(signed_out.headers()[reqwest::header::CACHE_CONTROL], "no-store");
+    let (sign_out_page, _) = record(signed_out).await;
+    assert!(sign_out_page.contains("<form method=\"post\""), "{sign_out_page}");
+    let hint = sign_out_page
+        .split_once("name=\"id_token_hint\" value=\"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(hint, _)| hint.to_owned())
+        .unwrap_or_else(|| panic!("no hint in {sign_out_page}"));
+    assert!(hint.starts_with("eyJ") && hint.matches('.').count() == 2, "a JWT: {hint}");
+    assert!(!sign_out_page.replace(&hint, "").contains("eyJ"), "the JWT only as the hint: {sign_out_page}");
+    for secret in [support::oidc::CLIENT_SECRET, cookie.as_str(), code.as_str()] {
+        assert!(!sign_out_page.contains(secret), "{sign_out_page}");
+    }
     seen.push_str(&record(alice.get(&at("/api/me")).await).await.0);
 
     // A month-end script: its token downloads, and a token for another

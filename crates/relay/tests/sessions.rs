@@ -84,11 +84,37 @@ async fn a_session_made_on_one_relay_works_on_the_other_and_a_sign_out_ends_it_o
         .send()
         .await
         .unwrap();
-    assert!(signed_out.status().is_redirection(), "{}", signed_out.status());
+    assert_eq!(signed_out.status(), StatusCode::OK, "the page that signs out at the provider");
     for relay in &pair.urls {
         assert_eq!(me_status(&alice, relay).await, StatusCode::UNAUTHORIZED, "signed out on {relay}");
     }
     assert_eq!(me_status(&bob, &pair.urls[1]).await, StatusCode::OK, "bob's session is his own");
+}
+
+#[tokio::test]
+async fn the_provider_ending_alices_sessions_ends_them_on_both_relays() {
+    let redis = RedisServer::start().await;
+    let pair = pair(&redis).await;
+    let alice = Browser::default();
+    alice.sign_in(&pair.urls[0], "alice", "/").await;
+    let alice_elsewhere = Browser::default();
+    alice_elsewhere.sign_in(&pair.urls[0], "alice", "/").await;
+    let bob = Browser::default();
+    bob.sign_in(&pair.urls[0], "bob", "/").await;
+    for relay in &pair.urls {
+        assert_eq!(me_status(&alice, relay).await, StatusCode::OK, "{relay}");
+    }
+    // The provider posts a logout token per session to the first relay.
+    assert_eq!(pair.provider.end_sessions_of("alice").await, 2);
+    for relay in &pair.urls {
+        for browser in [&alice, &alice_elsewhere] {
+            assert_eq!(me_status(browser, relay).await, StatusCode::UNAUTHORIZED, "ended on {relay}");
+            assert_eq!(browser.get(&format!("{relay}{PRODUCTION}")).await.status(), StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(me_status(&bob, relay).await, StatusCode::OK, "bob's session is his own");
+    }
+    let logs = pair.provider.logs();
+    assert!(!logs.contains("back-channel logout failed"), "{logs}");
 }
 
 #[tokio::test]

@@ -442,14 +442,18 @@ async fn sign_out_is_a_post_from_the_relays_own_pages_only() {
     assert_eq!(browser.get(&portal.at("/api/me")).await.status(), StatusCode::OK, "still signed in");
 
     let cookie = browser.jar.cookies(&portal.url.parse().unwrap()).unwrap();
-    let response = browser.client.post(&logout).header(header::ORIGIN, &portal.url).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let end_session = location(&response);
-    assert!(end_session.contains("/session/end?"), "{end_session}");
-    assert_eq!(
-        query_value(&end_session, "post_logout_redirect_uri").as_deref(),
-        Some(format!("{}/", portal.url).as_str())
-    );
+    let (signed_out, end_session, posted) = browser.sign_out(&portal.url).await;
+    assert_eq!(signed_out.status(), StatusCode::OK);
+    let page = signed_out.text().await.unwrap();
+    assert!(page.contains("<h1>You are signed out</h1>"), "{page}");
+    assert!(page.contains("href=\"/auth/login?return=/\""), "a Sign in button, not a silent sign-in: {page}");
+    // The hint went in the form's body; the provider required it.
+    let hint = posted.iter().find(|(name, _)| name == "id_token_hint").map(|(_, hint)| hint.clone());
+    assert!(hint.as_deref().is_some_and(|hint| hint.starts_with("eyJ")), "{posted:?}");
+    assert!(!end_session.contains("eyJ") && !end_session.contains("id_token_hint"), "{end_session}");
+    let logs = portal.provider.logs();
+    assert!(logs.contains("request POST /session/end"), "{logs}");
+    assert!(!logs.contains("eyJ"), "no token in any URL the provider saw: {logs}");
     assert_eq!(browser.get(&portal.at("/api/me")).await.status(), StatusCode::UNAUTHORIZED);
     let replayed = reqwest::Client::new()
         .get(portal.at(PRODUCTION))
@@ -458,6 +462,30 @@ async fn sign_out_is_a_post_from_the_relays_own_pages_only() {
         .await
         .unwrap();
     assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED, "the old cookie is dead on the server");
+    // The provider's session is over too: signing in asks for the account.
+    let authorization = browser.start_sign_in(&portal.url, "/").await;
+    assert!(browser.provider_asks_for_login(&authorization).await, "not a one-click return");
+    // Coming back without this browser's sign-out state says nothing of the kind.
+    let forged = browser.get(&portal.at("/auth/signed-out?state=forged")).await;
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    assert!(!forged.text().await.unwrap().contains("You are signed out"));
+}
+
+#[tokio::test]
+async fn always_ask_makes_the_provider_ask_even_with_its_session_open() {
+    let portal = portal_with(|config| config.sign_in.as_mut().unwrap().always_ask = true).await;
+    let browser = Browser::default();
+    let authorization = browser.start_sign_in(&portal.url, "/").await;
+    assert_eq!(query_value(&authorization, "prompt").as_deref(), Some("login"));
+    let callback = browser.log_in_at_provider(&authorization, "alice").await;
+    assert_eq!(browser.get(&callback).await.status(), StatusCode::SEE_OTHER);
+    let again = browser.start_sign_in(&portal.url, "/").await;
+    assert!(browser.provider_asks_for_login(&again).await, "asked again though the provider knows alice");
+    let ordinary = portal_with(|_| {}).await;
+    let browser = Browser::default();
+    browser.sign_in(&ordinary.url, "alice", "/").await;
+    let authorization = browser.start_sign_in(&ordinary.url, "/").await;
+    assert!(!browser.provider_asks_for_login(&authorization).await, "the control: a one-click return");
 }
 
 async fn with_token(token: &str, url: String) -> reqwest::Response {

@@ -130,6 +130,7 @@ pub fn sign_in_config(issuer: &str, public_url: &str) -> relay::SignInConfig {
         session_idle: Duration::from_secs(3600),
         session_absolute: Duration::from_secs(7200),
         access_contact: Some("finance-it@corp.example".to_owned()),
+        always_ask: false,
         token_audience: public_url.to_owned(),
         token_types: vec!["at+jwt".to_owned()],
     }

@@ -26,6 +26,8 @@ pub const SERVICE_SECRET: &str = "service-secret-0b7d4e2a91";
 
 pub struct OidcProvider {
     pub issuer: String,
+    /// Everything the provider wrote on stderr, a line per request among it.
+    said: Arc<std::sync::Mutex<String>>,
     _process: Child,
 }
 
@@ -83,7 +85,9 @@ impl OidcProvider {
                 "client_id": CLIENT_ID,
                 "client_secret": CLIENT_SECRET,
                 "redirect_uris": [format!("{relay_public_url}/auth/callback")],
-                "post_logout_redirect_uris": [format!("{relay_public_url}/")],
+                "post_logout_redirect_uris": [format!("{relay_public_url}/auth/signed-out")],
+                "backchannel_logout_uri": format!("{relay_public_url}/auth/backchannel-logout"),
+                "backchannel_logout_session_required": true,
             }, {
                 "client_id": EXPORT_CLIENT,
                 "client_secret": SERVICE_SECRET,
@@ -131,11 +135,33 @@ impl OidcProvider {
         let Ok(Some(issuer)) = issuer else {
             return Err(said.lock().unwrap().clone());
         };
-        Ok(Self { issuer, _process: process })
+        Ok(Self { issuer, said, _process: process })
     }
 }
 
 impl OidcProvider {
+    /// What the provider logged so far, every request's method and URL among it.
+    pub fn logs(&self) -> String {
+        self.said.lock().unwrap().clone()
+    }
+
+    /// Ends every session `account` has at the provider, as an
+    /// administrator would; the provider tells each relay by back-channel.
+    /// Returns how many sessions it ended.
+    pub async fn end_sessions_of(&self, account: &str) -> u64 {
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let response = http
+            .post(format!("{}/admin/end-sessions", self.issuer))
+            .form(&[("account", account)])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_str::<Value>(&body).unwrap()["ended"].as_u64().unwrap()
+    }
+
     /// A service account's access token for `audience`, by the client
     /// credentials grant, as a month-end script gets one.
     pub async fn service_token(&self, client_id: &str, audience: &str) -> String {
@@ -230,6 +256,24 @@ impl Browser {
         panic!("the provider never sent the browser back");
     }
 
+    /// Whether the provider shows its login form for `authorization`
+    /// rather than sending the browser straight back.
+    pub async fn provider_asks_for_login(&self, authorization: &str) -> bool {
+        let base = Url::parse(authorization).unwrap();
+        let mut url = authorization.to_owned();
+        for _ in 0..10 {
+            let response = self.get(&url).await;
+            if !response.status().is_redirection() {
+                return response.text().await.unwrap().contains("name=\"login\"");
+            }
+            url = base.join(&location(&response)).unwrap().to_string();
+            if url.contains("/auth/callback") {
+                return false;
+            }
+        }
+        panic!("the provider kept redirecting");
+    }
+
     /// Signs in as `login` and comes back to `return_to`; returns where the
     /// relay sent the browser at the end.
     pub async fn sign_in(&self, relay: &str, login: &str, return_to: &str) -> String {
@@ -238,6 +282,57 @@ impl Browser {
         let response = self.get(&callback).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}", response.text().await.unwrap());
         location(&response)
+    }
+}
+
+/// The first form on `page`: where it posts, and its fields.
+pub fn form_of(page: &str) -> (String, Vec<(String, String)>) {
+    let unescape = |text: &str| {
+        text.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    };
+    let attribute = |tag: &str, name: &str| {
+        let marker = format!("{name}=\"");
+        tag.split_once(&marker).and_then(|(_, rest)| rest.split_once('"')).map(|(value, _)| unescape(value))
+    };
+    let (_, form) = page.split_once("<form").unwrap_or_else(|| panic!("no form in {page}"));
+    let (form, _) = form.split_once("</form>").unwrap();
+    let action = attribute(form.split('>').next().unwrap(), "action").unwrap_or_default();
+    let mut fields = Vec::new();
+    for tag in form.split('<').filter(|tag| tag.starts_with("input") || tag.starts_with("button")) {
+        if let (Some(name), value) = (attribute(tag, "name"), attribute(tag, "value")) {
+            fields.push((name, value.unwrap_or_default()));
+        }
+    }
+    (action, fields)
+}
+
+impl Browser {
+    /// Signs out of `relay` as its page would, then at the provider as the
+    /// page's form does, confirming there; returns the relay's final page
+    /// and the provider's sign-out URL with every field the browser posted.
+    pub async fn sign_out(&self, relay: &str) -> (reqwest::Response, String, Vec<(String, String)>) {
+        let response = self
+            .client
+            .post(format!("{relay}/auth/logout"))
+            .header(header::ORIGIN, relay)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let (end_session, fields) = form_of(&response.text().await.unwrap());
+        let confirm = self.client.post(&end_session).form(&fields).send().await.unwrap();
+        let status = confirm.status();
+        let confirm_page = confirm.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "the provider refused the sign-out: {confirm_page}");
+        let (confirm_action, mut confirm_fields) = form_of(&confirm_page);
+        confirm_fields.retain(|(name, _)| name != "logout");
+        confirm_fields.push(("logout".to_owned(), "yes".to_owned()));
+        let base = Url::parse(&end_session).unwrap();
+        let confirmed =
+            self.client.post(base.join(&confirm_action).unwrap()).form(&confirm_fields).send().await.unwrap();
+        let back = base.join(&location(&confirmed)).unwrap().to_string();
+        assert!(back.starts_with(&format!("{relay}/auth/signed-out")), "{back}");
+        (self.get(&back).await, end_session, fields)
     }
 }
 
