@@ -15,7 +15,6 @@ use std::{
     time::Duration,
 };
 
-use axum::{extract::Request, middleware::Next};
 use billing::{
     Generation::{Current, Legacy},
     api::{ErrorBody, ErrorCode, Me},
@@ -30,29 +29,6 @@ use support::{
 
 const PRODUCTION: &str = "/api/documents/production/v3/invoices?start=2026-06-01&end=2026-07-31";
 const SANDBOX: &str = "/api/documents/sandbox/v1/invoices?start=2026-06-01&end=2026-07-31";
-
-/// The emulator, counting the requests that reach it.
-async fn counting_vendor() -> (String, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counted = calls.clone();
-    let config = vendor_sim::Config {
-        keys: vec![vendor_sim::ApiKey::new("relay", KEY.to_owned().into())],
-        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 25),
-        data: vendor_sim::DataSpec { seed: 11, customers: 4, hostile_names: false },
-        ..vendor_sim::Config::single_key("unused", String::new().into())
-    };
-    let app =
-        vendor_sim::app(config).layer(axum::middleware::from_fn(move |request: Request, next: Next| {
-            counted.fetch_add(1, Ordering::SeqCst);
-            next.run(request)
-        }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-    });
-    (url, calls, task)
-}
 
 struct Portal {
     /// The relay as browsers reach it: `http://localhost:PORT`.
@@ -619,6 +595,85 @@ async fn forged_id_tokens_are_refused() {
             "{forgery:?} must not sign in"
         );
     }
+}
+
+#[tokio::test]
+async fn logout_tokens_are_checked_like_id_tokens_and_each_is_accepted_once() {
+    use support::hostile_provider::LOGOUT_EVENT;
+    let provider = HostileProvider::start(support::oidc::CLIENT_ID, support::oidc::CLIENT_SECRET).await;
+    let (url, _relay) = relay_trusting(&provider).await;
+    let signed_in = || async {
+        let browser = Browser::default();
+        let authorization = browser.start_sign_in(&url, "/").await;
+        let nonce = query_value(&authorization, "nonce").unwrap();
+        let state = query_value(&authorization, "state").unwrap();
+        provider.forge_next(Forgery::None, &nonce);
+        let callback = browser.get(&format!("{url}/auth/callback?code=any&state={state}")).await;
+        assert_eq!(callback.status(), StatusCode::SEE_OTHER);
+        browser
+    };
+    let me = |browser: &Browser| {
+        let me = format!("{url}/api/me");
+        let client = browser.client.clone();
+        async move { client.get(me).send().await.unwrap().status() }
+    };
+    let log_out = |token: Option<String>| {
+        let endpoint = format!("{url}/auth/backchannel-logout");
+        async move {
+            let form: Vec<(&str, String)> = token.map(|token| ("logout_token", token)).into_iter().collect();
+            let response = reqwest::Client::new().post(endpoint).form(&form).send().await.unwrap();
+            assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+            let status = response.status();
+            (status, response.text().await.unwrap())
+        }
+    };
+    let mallory = signed_in().await;
+    assert_eq!(me(&mallory).await, StatusCode::OK);
+    let edited = |edit: fn(&mut serde_json::Value)| provider.logout_token(Forgery::None, edit);
+    let refused = [
+        ("no token", None),
+        ("not a JWT", Some("not-a-token".to_owned())),
+        ("a wrong signature", Some(provider.logout_token(Forgery::ForeignKeyUnderPublishedId, |_| {}))),
+        ("an unpublished key", Some(provider.logout_token(Forgery::UnknownKey, |_| {}))),
+        ("alg none", Some(provider.logout_token(Forgery::UnsignedAlgNone, |_| {}))),
+        ("HMAC with the client secret", Some(provider.logout_token(Forgery::Hs256WithClientSecret, |_| {}))),
+        ("another issuer", Some(provider.logout_token(Forgery::WrongIssuer, |_| {}))),
+        ("another audience", Some(provider.logout_token(Forgery::WrongAudience, |_| {}))),
+        ("expired", Some(provider.logout_token(Forgery::Expired, |_| {}))),
+        ("no events claim", Some(edited(|claims| drop(claims.as_object_mut().unwrap().remove("events"))))),
+        (
+            "another event",
+            Some(edited(|claims| {
+                claims["events"] = serde_json::json!({ "http://schemas.openid.net/event/other": {} })
+            })),
+        ),
+        ("a nonce, as ID tokens carry", Some(edited(|claims| claims["nonce"] = serde_json::json!("n")))),
+        ("neither sub nor sid", Some(edited(|claims| drop(claims.as_object_mut().unwrap().remove("sub"))))),
+        ("no jti", Some(edited(|claims| drop(claims.as_object_mut().unwrap().remove("jti"))))),
+        (
+            "issued an hour ago",
+            Some(edited(|claims| claims["iat"] = serde_json::json!(claims["iat"].as_i64().unwrap() - 3600))),
+        ),
+    ];
+    for (what, token) in refused {
+        let (status, body) = log_out(token).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {body}");
+        let body: ErrorBody = serde_json::from_str(&body).unwrap();
+        assert_eq!(body.code, ErrorCode::TokenInvalid, "{what}");
+        assert_eq!(me(&mallory).await, StatusCode::OK, "{what} ended nothing");
+    }
+    let genuine =
+        provider.logout_token(Forgery::None, |claims| assert!(claims["events"][LOGOUT_EVENT].is_object()));
+    assert_eq!(log_out(Some(genuine.clone())).await.0, StatusCode::OK);
+    assert_eq!(me(&mallory).await, StatusCode::UNAUTHORIZED, "the provider ended mallory's session");
+
+    let again = signed_in().await;
+    let (status, body) = log_out(Some(genuine)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a replay: {body}");
+    assert!(body.contains("already used"), "{body}");
+    assert_eq!(me(&again).await, StatusCode::OK, "the replay ended nothing");
+    assert_eq!(log_out(Some(provider.logout_token(Forgery::None, |_| {}))).await.0, StatusCode::OK);
+    assert_eq!(me(&again).await, StatusCode::UNAUTHORIZED, "a new token ends the new session");
 }
 
 #[tokio::test]

@@ -57,6 +57,7 @@ pub struct HostileProvider {
 }
 
 const PUBLISHED_KID: &str = "published-1";
+pub const LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 const ROTATED_KID: &str = "published-2";
 
 fn key(pem: &str) -> RsaPrivateKey {
@@ -103,6 +104,21 @@ impl HostileProvider {
             "groups": ["finance"], "scope": "documents",
         });
         self.forger.forge(forgery, &mut claims, "at+jwt")
+    }
+
+    /// A back-channel logout token for the person its ID tokens name, for
+    /// this provider's client, with `forgery` and then `edit` applied.
+    pub fn logout_token(&self, forgery: Forgery, edit: impl FnOnce(&mut Value)) -> String {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let now = chrono::Utc::now().timestamp();
+        let jti = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mut claims = json!({
+            "iss": self.forger.issuer, "sub": "mallory", "aud": self.forger.client_id,
+            "iat": now, "exp": now + 120, "jti": format!("logout-{now}-{jti}"),
+            "events": { LOGOUT_EVENT: {} },
+        });
+        edit(&mut claims);
+        self.forger.forge(forgery, &mut claims, "logout+jwt")
     }
 
     /// Publishes a new signing key in place of the old one, as providers

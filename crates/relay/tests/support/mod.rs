@@ -6,7 +6,17 @@ pub mod hostile_provider;
 pub mod oidc;
 pub mod redis;
 
-use std::{net::SocketAddr, path::Path, time::Duration};
+use std::{
+    net::SocketAddr,
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use axum::{extract::Request, middleware::Next};
 
 use billing::Generation;
 use chrono::NaiveDate;
@@ -25,6 +35,29 @@ pub async fn vendor_with(keys: Vec<ApiKey>) -> RunningVendor {
         ..Config::single_key("unused", String::new().into())
     };
     vendor_sim::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), config).await.unwrap()
+}
+
+/// The emulator, counting the requests that reach it.
+pub async fn counting_vendor() -> (String, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let config = vendor_sim::Config {
+        keys: vec![vendor_sim::ApiKey::new("relay", KEY.to_owned().into())],
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 25),
+        data: vendor_sim::DataSpec { seed: 11, customers: 4, hostile_names: false },
+        ..vendor_sim::Config::single_key("unused", String::new().into())
+    };
+    let app =
+        vendor_sim::app(config).layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            next.run(request)
+        }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    (url, calls, task)
 }
 
 pub async fn vendor() -> RunningVendor {
