@@ -129,19 +129,30 @@ async fn api_status_with(relay: &str, cookie: &str) -> reqwest::StatusCode {
         .status()
 }
 
-/// Signs out with the header's button and confirms at the provider, back
-/// to the portal's sign-in prompt.
+/// Signs out with the header's button; the relay's page posts the
+/// sign-out to the provider, where it is confirmed, and the provider sends
+/// the browser back to the relay's "You are signed out".
 async fn sign_out(client: &Client, portal: &str) {
     wait_for(client, ".account .sign-out").await.click().await.unwrap();
     wait_for(client, "button[name='logout']").await.click().await.unwrap();
+    wait_for_url(client, &format!("{portal}/auth/signed-out")).await;
+    assert_eq!(text_of(client, "h1").await, "You are signed out");
+}
+
+/// From the signed-out page: "Sign in" must show the provider's login
+/// form (its session ended too), where `login` signs in.
+async fn sign_in_after_signing_out(client: &Client, portal: &str, login: &str) {
+    wait_for(client, "a.sign-in").await.click().await.unwrap();
+    let field = wait_for(client, "input[name='login']").await;
+    field.send_keys(login).await.unwrap();
+    client.find(Locator::Css("button[type='submit']")).await.unwrap().click().await.unwrap();
     wait_for_url(client, portal).await;
-    wait_for(client, ".sign-in-prompt").await;
 }
 
 #[tokio::test]
 async fn each_person_signs_in_sees_their_profiles_fetches_and_signs_out() {
-    let (relay, _provider, _dir) = start_signed_in_portal().await;
-    let browser = start_browser().await;
+    let (relay, provider, _dir) = start_signed_in_portal().await;
+    let browser = start_browser_recording_requests().await;
     let client = &browser.client;
 
     client.goto(&relay.url).await.unwrap();
@@ -180,7 +191,8 @@ async fn each_person_signs_in_sees_their_profiles_fetches_and_signs_out() {
     sign_out(client, &relay.url).await;
     assert_eq!(api_status_with(&relay.url, &renewed).await, reqwest::StatusCode::UNAUTHORIZED, "signed out");
 
-    sign_in_from_the_prompt(client, &relay.url, "alice").await;
+    // The provider's session ended too: the next person is asked who they are.
+    sign_in_after_signing_out(client, &relay.url, "alice").await;
     assert_eq!(text_of(client, ".account-name").await, "Alice Finance");
     assert_eq!(profile_choices(client).await, ["demo", "demo-current"]);
     choose(client, "#profile", "demo").await;
@@ -188,13 +200,24 @@ async fn each_person_signs_in_sees_their_profiles_fetches_and_signs_out() {
     wait_for(client, ".invoice-count").await;
     sign_out(client, &relay.url).await;
 
-    sign_in_from_the_prompt(client, &relay.url, "dave").await;
+    sign_in_after_signing_out(client, &relay.url, "dave").await;
     let refusal = text_of(client, ".no-access").await;
     assert!(refusal.contains("no access to any profile"), "{refusal}");
     assert!(refusal.contains("finance-it@corp.example"), "says whom to ask: {refusal}");
 
     let logs = relay.logs.lock().unwrap().clone();
     assert!(!logs.contains(CLIENT_SECRET) && !logs.contains("eyJ"), "no secret or token in the log");
+    // The ID token went to the provider as a form's body: in no URL the
+    // browser requested, nor any the provider saw.
+    let urls = requested_urls(client).await;
+    assert!(urls.iter().any(|url| url.contains("/session/end")), "the sign-outs are recorded: {urls:#?}");
+    assert!(urls.iter().any(|url| url.contains("/auth/signed-out?state=")), "{urls:#?}");
+    for url in &urls {
+        assert!(!url.contains("eyJ") && !url.contains("id_token_hint"), "a token in {url}");
+    }
+    let provider_logs = provider.logs();
+    assert!(provider_logs.contains("request POST /session/end"), "{provider_logs}");
+    assert!(!provider_logs.contains("eyJ"), "no token in the provider's log");
     client.clone().close().await.unwrap();
 }
 

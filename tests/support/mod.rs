@@ -110,7 +110,17 @@ pub async fn start_browser_speaking(language: &str) -> Browser {
     start_browser_with(&[format!("--accept-lang={language}")]).await
 }
 
+/// A browser that records every request it sends, for
+/// [`requested_urls`].
+pub async fn start_browser_recording_requests() -> Browser {
+    start_browser_configured(&[], true).await
+}
+
 pub async fn start_browser_with(extra_arguments: &[String]) -> Browser {
+    start_browser_configured(extra_arguments, false).await
+}
+
+async fn start_browser_configured(extra_arguments: &[String], record_requests: bool) -> Browser {
     let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
     let port = free_loopback_port();
     let driver = Command::new(&chromedriver)
@@ -147,6 +157,9 @@ pub async fn start_browser_with(extra_arguments: &[String]) -> Browser {
             "args": arguments
         }),
     );
+    if record_requests {
+        capabilities.insert("goog:loggingPrefs".to_owned(), serde_json::json!({ "performance": "ALL" }));
+    }
     let webdriver_url = format!("http://127.0.0.1:{port}");
     let deadline = tokio::time::Instant::now() + STARTUP;
     let client = loop {
@@ -225,4 +238,38 @@ pub async fn download(browser: &Browser, css: &str) -> Vec<u8> {
         assert!(tokio::time::Instant::now() < deadline, "{name} was not downloaded");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// chromedriver's log of what the browser did (`goog:loggingPrefs`).
+#[derive(Debug)]
+struct PerformanceLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for PerformanceLog {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"performance"}"#.to_owned()))
+    }
+}
+
+/// Every URL the browser has requested since the last call, redirects
+/// and form submissions included, from a browser started by
+/// [`start_browser_recording_requests`].
+pub async fn requested_urls(client: &Client) -> Vec<String> {
+    let entries = client.issue_cmd(PerformanceLog).await.expect("the performance log");
+    let mut urls = Vec::new();
+    for entry in entries.as_array().expect("log entries") {
+        let Some(message) = entry["message"].as_str() else { continue };
+        let message: serde_json::Value = serde_json::from_str(message).unwrap();
+        let event = &message["message"];
+        let url = match event["method"].as_str() {
+            Some("Network.requestWillBeSent") => event["params"]["request"]["url"].as_str(),
+            Some("Page.frameNavigated") => event["params"]["frame"]["url"].as_str(),
+            _ => None,
+        };
+        urls.extend(url.map(str::to_owned));
+    }
+    urls
 }
