@@ -28,7 +28,9 @@ pub fn configure(toolchain: &Toolchain, listen: SocketAddr, relay: &mut Command)
             "client_id": CLIENT_ID,
             "client_secret": client_secret,
             "redirect_uris": [format!("{public_url}/auth/callback")],
-            "post_logout_redirect_uris": [format!("{public_url}/")],
+            "post_logout_redirect_uris": [format!("{public_url}/auth/signed-out")],
+            "backchannel_logout_uri": format!("{public_url}/auth/backchannel-logout"),
+            "backchannel_logout_session_required": true,
         }],
         "users": {
             "alice": { "name": "Alice (finance)", "email": "alice@demo.example", "email_verified": true, "groups": ["finance"] },

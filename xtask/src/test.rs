@@ -64,6 +64,9 @@ fn run_steps(tally: &mut Tally) -> anyhow::Result<()> {
         ("redis-server", "redis-server"),
         ("nginx", "nginx"),
         ("openssl", "openssl"),
+        // The README's month-end script, run as written.
+        ("curl", "curl"),
+        ("jq", "jq"),
     ])?;
     let node_modules = crate::tools::node_modules()?;
     let cargo = |args: &[&str]| {

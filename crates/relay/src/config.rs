@@ -766,6 +766,44 @@ mod tests {
     }
 
     #[test]
+    fn host_names_and_connection_limits_are_read_and_checked() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("key.txt", "k")?;
+            let with = |extra: &str| {
+                format!(
+                    "allowed_hosts = [\"Billing.Corp.Example.\", \"reports.example:8443\", \".intra.example\"]\n{FILE}\n{extra}"
+                )
+            };
+            jail.create_file("relay.toml", &with("[connections]\nheader_timeout = 10\nmax_open = 100"))?;
+            let config =
+                RelayConfig::load(Some(Path::new("relay.toml"))).map_err(|error| format!("{error:#}"))?;
+            assert_eq!(
+                config.allowed_hosts,
+                [
+                    HostPattern::Name { name: "billing.corp.example".into(), port: None },
+                    HostPattern::Name { name: "reports.example".into(), port: Some(8443) },
+                    HostPattern::WithSubdomains { domain: "intra.example".into() },
+                ]
+            );
+            assert_eq!(
+                (
+                    config.connections.header_timeout,
+                    config.connections.idle_timeout,
+                    config.connections.max_open
+                ),
+                (Duration::from_secs(10), ConnectionLimits::default().idle_timeout, 100)
+            );
+            jail.create_file("relay.toml", &with("[connections]\nmax_open = 0"))?;
+            let error = RelayConfig::load(Some(Path::new("relay.toml"))).err().expect("refused");
+            assert!(error.to_string().contains("above zero"), "{error}");
+            jail.create_file("relay.toml", &format!("allowed_hosts = [\"evil.example/path\"]\n{FILE}"))?;
+            let error = RelayConfig::load(Some(Path::new("relay.toml"))).err().expect("refused");
+            assert!(format!("{error:#}").contains("evil.example/path"), "{error:#}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn the_documented_example_loads() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("relay.toml", include_str!("../relay.example.toml"))?;

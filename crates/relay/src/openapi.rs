@@ -17,6 +17,15 @@ fn error_response(description: &str, codes: &[ErrorCode]) -> Value {
     })
 }
 
+/// Every route's answer to a request sent to a name that is not the relay's.
+fn misdirected() -> Value {
+    error_response(
+        "The Host header, HTTP/2 :authority or request target names a host that is not the relay's: \
+         its address, loopback, the public URL's host or a name in allowed_hosts",
+        &[ErrorCode::HostNotAllowed],
+    )
+}
+
 /// The answers every `/api` route may give besides its own.
 fn api_refusals() -> Vec<(&'static str, Value)> {
     vec![
@@ -36,6 +45,7 @@ fn api_refusals() -> Vec<(&'static str, Value)> {
             ),
         ),
         ("404", error_response("No such API route", &[ErrorCode::UnknownRoute])),
+        ("421", misdirected()),
         (
             "429",
             json!({
@@ -204,8 +214,9 @@ pub fn document() -> Value {
         "security": public,
         "parameters": [query("return", false, "A path on the relay to come back to", json!({ "type": "string" }))],
         "responses": {
-            "303": redirect("To the provider"),
+            "303": redirect("To the provider (with prompt=login when always_ask is set)"),
             "404": error_response("Sign-in is off", &[ErrorCode::UnknownRoute]),
+            "421": misdirected(),
             "503": page("The provider or the session store cannot be reached")
         }
     } }));
@@ -215,6 +226,7 @@ pub fn document() -> Value {
         "responses": {
             "303": redirect("Signed in: to the return path"),
             "400": page("The sign-in was not started here, was spent, took too long, or its tokens did not verify"),
+            "421": misdirected(),
             "503": page("The provider or the session store cannot be reached")
         }
     } }));
@@ -223,17 +235,43 @@ pub fn document() -> Value {
         json!({ "post": {
         "summary": "Ends the session on every relay, then at the provider; from the relay's own pages only",
         "responses": {
-            "303": redirect("To the provider's sign-out, or the app"),
+            "200": page("A page whose form posts id_token_hint, client_id, post_logout_redirect_uri and state to the provider's end-session endpoint (RP-Initiated Logout 1.0), under a Content-Security-Policy of its own; or, for a provider without one, a page that says its session may still be open"),
             "403": error_response("The request came from another site", &[ErrorCode::CrossSiteRequest]),
+            "421": misdirected(),
             "503": page("The session store cannot be reached")
         }
     } }),
     );
-    paths.insert("/healthz".to_owned(), json!({ "get": { "summary": "The process answers", "security": public, "responses": { "200": { "description": "ok" } } } }));
+    paths.insert(routes::SIGNED_OUT.to_owned(), json!({ "get": {
+        "summary": "Where the provider sends the browser back after signing out (the post-logout redirect URI)",
+        "security": public,
+        "parameters": [query("state", true, "The state the relay sent with the sign-out", json!({ "type": "string" }))],
+        "responses": {
+            "200": page("You are signed out, with a Sign in button that asks the provider again"),
+            "400": page("No sign-out was started in this browser, or it took too long"),
+            "421": misdirected()
+        }
+    } }));
+    paths.insert(routes::BACK_CHANNEL_LOGOUT.to_owned(), json!({ "post": {
+        "summary": "The provider ends a person's sessions on every relay (OpenID Connect Back-Channel Logout 1.0); outside the allowlist, acted on only for a logout token the provider signed",
+        "security": public,
+        "requestBody": { "required": true, "content": { "application/x-www-form-urlencoded": { "schema": {
+            "type": "object", "required": ["logout_token"],
+            "properties": { "logout_token": { "type": "string", "description": "A JWT: the provider's keys, iss, aud = the client id, the back-channel logout event, iat, jti, sub or sid, no nonce" } }
+        } } } },
+        "responses": {
+            "200": { "description": "The sessions it names are ended" },
+            "400": error_response("The logout token is not accepted (or was already used); nothing was ended", &[ErrorCode::TokenInvalid]),
+            "421": misdirected(),
+            "503": error_response("The session store or the provider's keys cannot be reached", &[ErrorCode::SignInUnavailable])
+        }
+    } }));
+    paths.insert("/healthz".to_owned(), json!({ "get": { "summary": "The process answers", "security": public, "responses": { "200": { "description": "ok" }, "421": misdirected() } } }));
     paths.insert(
         "/readyz".to_owned(),
         json!({ "get": { "summary": "Every profile's vendor host resolves", "security": public, "responses": {
         "200": { "description": "Ready" },
+        "421": misdirected(),
         "503": { "description": "Some vendor hosts do not resolve", "content": { "application/json": {} } }
     } } }),
     );
@@ -242,7 +280,8 @@ pub fn document() -> Value {
         "security": public,
         "responses": {
             "200": { "description": "The metrics", "content": { "application/openmetrics-text": {} } },
-            "403": error_response("The scraper is not on the metrics allowlist", &[ErrorCode::NotAllowlisted])
+            "403": error_response("The scraper is not on the metrics allowlist", &[ErrorCode::NotAllowlisted]),
+            "421": misdirected()
         }
     } }));
     json!({

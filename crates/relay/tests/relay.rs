@@ -414,7 +414,7 @@ async fn the_openapi_description_matches_what_the_relay_accepts_and_answers() {
     let paths = openapi["paths"].as_object().unwrap();
     for (path, item) in paths.iter().filter(|(path, _)| path.starts_with("/api/")) {
         let responses = item["get"]["responses"].as_object().unwrap_or_else(|| panic!("{path}: no GET"));
-        for status in ["200", "401", "403", "429", "503"] {
+        for status in ["200", "401", "403", "421", "429", "503"] {
             assert!(responses.contains_key(status), "{path} leaves out {status}");
         }
         for response in responses.values() {
@@ -423,6 +423,14 @@ async fn the_openapi_description_matches_what_the_relay_accepts_and_answers() {
             for code in named.as_array().into_iter().flatten() {
                 assert!(codes.contains(&code.as_str().unwrap()), "{path}: unknown code {code}");
             }
+        }
+    }
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            assert!(
+                operation["responses"].get("421").is_some(),
+                "{method} {path} leaves out 421 host_not_allowed"
+            );
         }
     }
     let documents: Vec<(&String, &serde_json::Value)> =

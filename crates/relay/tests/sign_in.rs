@@ -760,3 +760,58 @@ async fn metrics_count_sign_ins_and_refusals_and_name_nobody() {
         assert!(!after.keys().any(|series| series.contains(person)), "{person} in a label: {after:#?}");
     }
 }
+
+/// The month-end export script exactly as the README gives it.
+fn readme_script() -> String {
+    let readme = include_str!("../../../README.md");
+    let start = readme.find("```sh\n#!/bin/sh\n# Month-end export").expect("the script in the README")
+        + "```sh\n".len();
+    let length = readme[start..].find("```").unwrap();
+    readme[start..start + length].to_owned()
+}
+
+#[tokio::test]
+async fn the_readmes_month_end_script_downloads_and_stops_with_the_providers_own_error() {
+    let portal = portal().await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("month-end.sh");
+    std::fs::write(&script, readme_script()).unwrap();
+    let run = |secret: &str| {
+        let secret_file = dir.path().join("secret");
+        std::fs::write(&secret_file, secret).unwrap();
+        let mut command = tokio::process::Command::new("sh");
+        command
+            .arg(&script)
+            .current_dir(dir.path())
+            .env("PORTAL", &portal.url)
+            .env("ISSUER", &portal.provider.issuer)
+            .env("CLIENT_SECRET_FILE", &secret_file);
+        async move {
+            let output = command.output().await.expect("sh runs the script");
+            (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+        }
+    };
+    let (succeeded, said) = run("not-the-secret").await;
+    assert!(!succeeded, "a wrong secret stops the script");
+    assert!(said.contains("the provider refused a token (401)") && said.contains("invalid_client"), "{said}");
+    let downloaded = || {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|entry| entry.path().extension().is_some_and(|extension| extension == "json"))
+            .count()
+    };
+    assert_eq!(downloaded(), 0, "nothing was fetched with a token it never got");
+    assert_eq!(portal.vendor_calls.load(Ordering::SeqCst), 0);
+
+    let (succeeded, said) = run(support::oidc::SERVICE_SECRET).await;
+    assert!(succeeded, "{said}");
+    assert_eq!(downloaded(), 2, "purchase and sales invoices");
+    for entry in std::fs::read_dir(dir.path()).unwrap().filter_map(Result::ok) {
+        let path = entry.path();
+        if path.extension().is_some_and(|extension| extension == "json") {
+            let document: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            assert!(document.is_object(), "{}", path.display());
+        }
+    }
+}
