@@ -129,6 +129,27 @@ async fn api_status_with(relay: &str, cookie: &str) -> reqwest::StatusCode {
         .status()
 }
 
+/// The status of `/api/me` asked of nginx on `port` over TLS with `host` as
+/// the Host header, by curl, as a script or a rebinding page would ask.
+async fn status_through_nginx(port: u16, host: &str, cookie: &str) -> String {
+    use tokio::io::AsyncWriteExt;
+    // The cookie goes in on stdin, as the README's script sends its token:
+    // never on a command line another user could list.
+    let mut curl = tokio::process::Command::new("curl")
+        .args(["--silent", "--insecure", "--noproxy", "*", "--output", "/dev/null"])
+        .args(["--write-out", "%{http_code}", "--header", "@-"])
+        .arg(format!("https://localhost:{port}/api/me"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("curl runs: `cargo xtask test` installs it");
+    let mut headers = curl.stdin.take().unwrap();
+    headers.write_all(format!("Host: {host}\nCookie: {cookie}\n").as_bytes()).await.unwrap();
+    drop(headers);
+    let output = curl.wait_with_output().await.unwrap();
+    String::from_utf8(output.stdout).unwrap()
+}
+
 /// Signs out with the header's button; the relay's page posts the
 /// sign-out to the provider, where it is confirmed, and the provider sends
 /// the browser back to the relay's "You are signed out".
@@ -403,6 +424,10 @@ allow_groups = ["finance"]
             "{relay} knows the session"
         );
     }
+    // nginx passes the browser's Host on: the portal's own name is served,
+    // a rebinding name is refused before any session or profile is looked at.
+    assert_eq!(status_through_nginx(port, &format!("localhost:{port}"), &cookie).await, "200");
+    assert_eq!(status_through_nginx(port, &format!("rebind.evil.example:{port}"), &cookie).await, "421");
     sign_out(client, &portal).await;
     for relay in &relay_urls {
         assert_eq!(

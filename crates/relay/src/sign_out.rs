@@ -43,6 +43,17 @@ fn state_cookie_name(https: bool) -> &'static str {
     if https { "__Host-billing_sign_out" } else { "billing_sign_out" }
 }
 
+/// The sign-out state cookie holding `value` for `seconds`; zero removes it.
+fn state_cookie(https: bool, value: String, seconds: i64) -> Cookie<'static> {
+    Cookie::build((state_cookie_name(https), value))
+        .path("/")
+        .http_only(true)
+        .secure(https)
+        .same_site(SameSite::Lax)
+        .max_age(tower_sessions::cookie::time::Duration::seconds(seconds))
+        .build()
+}
+
 /// `POST /auth/logout`, from the relay's own pages only: ends the relay's
 /// session, then has the browser post the sign-out to the provider.
 pub async fn sign_out(
@@ -105,13 +116,7 @@ pub async fn sign_out(
         provider = end_session.origin().ascii_serialization(),
     );
     let https = sign_in.config.is_https();
-    let cookie = Cookie::build((state_cookie_name(https), return_state))
-        .path("/")
-        .http_only(true)
-        .secure(https)
-        .same_site(SameSite::Lax)
-        .max_age(tower_sessions::cookie::time::Duration::seconds(STATE_LIFETIME_SECONDS))
-        .build();
+    let cookie = state_cookie(https, return_state, STATE_LIFETIME_SECONDS);
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -176,13 +181,7 @@ pub async fn signed_out(
             .into_response()
     };
     if expected.is_some() {
-        let gone = Cookie::build((name, ""))
-            .path("/")
-            .http_only(true)
-            .secure(https)
-            .same_site(SameSite::Lax)
-            .max_age(tower_sessions::cookie::time::Duration::ZERO)
-            .build();
+        let gone = state_cookie(https, String::new(), 0);
         if let Ok(value) = HeaderValue::from_str(&gone.to_string()) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }

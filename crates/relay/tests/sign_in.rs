@@ -677,6 +677,29 @@ async fn logout_tokens_are_checked_like_id_tokens_and_each_is_accepted_once() {
 }
 
 #[tokio::test]
+async fn a_provider_without_end_session_gets_a_page_saying_its_session_may_still_be_open() {
+    let provider = HostileProvider::start(support::oidc::CLIENT_ID, support::oidc::CLIENT_SECRET).await;
+    let (url, _relay) = relay_trusting(&provider).await;
+    let browser = Browser::default();
+    let authorization = browser.start_sign_in(&url, "/").await;
+    provider.forge_next(Forgery::None, &query_value(&authorization, "nonce").unwrap());
+    let state = query_value(&authorization, "state").unwrap();
+    let callback = browser.get(&format!("{url}/auth/callback?code=any&state={state}")).await;
+    assert_eq!(callback.status(), StatusCode::SEE_OTHER);
+    let me = || browser.client.get(format!("{url}/api/me")).send();
+    assert_eq!(me().await.unwrap().status(), StatusCode::OK);
+
+    let response =
+        browser.client.post(format!("{url}/auth/logout")).header(header::ORIGIN, &url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("may still be open"), "{page}");
+    assert!(page.contains("sign out at the provider yourself"), "says how to close it: {page}");
+    assert!(!page.contains("<form"), "nothing is posted to a provider that has no end-session endpoint");
+    assert_eq!(me().await.unwrap().status(), StatusCode::UNAUTHORIZED, "the relay's session is ended");
+}
+
+#[tokio::test]
 async fn on_https_the_cookie_is_secure_and_host_prefixed() {
     let provider = HostileProvider::start(support::oidc::CLIENT_ID, support::oidc::CLIENT_SECRET).await;
     let vendor = vendor().await;
