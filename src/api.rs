@@ -64,6 +64,10 @@ fn explain(code: ErrorCode) -> (&'static str, &'static str) {
             "The relay no longer offers this choice",
             "Reload the page to see the profiles, versions and endpoints it offers now.",
         ),
+        ErrorCode::UnknownSubscription => (
+            "The vendor has no subscription with this id",
+            "Check the id: it is on the invoice lines of the subscription, or in the vendor's portal.",
+        ),
         ErrorCode::BadParameter => ("The relay refused the query", "Correct the query and fetch again."),
         ErrorCode::VendorRejectedKey => (
             "The vendor rejected this profile's API key",

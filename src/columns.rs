@@ -1,5 +1,6 @@
-//! The columns of the all-lines table, which ones the user hides, and how
-//! that choice is remembered.
+//! The columns of the all-lines table, which ones the user hides, how
+//! that choice is remembered, the order a header click gives, and the
+//! groupings offered.
 
 use std::collections::BTreeSet;
 
@@ -50,16 +51,49 @@ pub fn status_line(
         let direction = if descending { "descending" } else { "ascending" };
         status.push_str(&format!(", sorted by {}, {direction}", sorted.label()));
     }
-    if let Some(by) = grouping {
-        let by = match by {
-            GroupBy::Customer => "customer",
-            GroupBy::Subscription => "subscription",
-            GroupBy::ChargeType => "charge type",
-            GroupBy::Publisher => "publisher",
-        };
-        status.push_str(&format!(", grouped by {by}"));
+    if let Some(by) = grouping.and_then(|by| GROUPINGS.iter().find(|grouping| grouping.by == by)) {
+        status.push_str(&format!(", grouped by {}", by.label.to_lowercase()));
     }
     status
+}
+
+/// The columns shown: every one the user has not hidden, the margin's only
+/// once the other side is joined.
+pub fn shown_columns(hidden: &BTreeSet<Column>, joined: bool) -> Vec<Column> {
+    Column::ALL
+        .into_iter()
+        .filter(|column| !hidden.contains(column) && (joined || !column.needs_margin()))
+        .collect()
+}
+
+/// The order after a click on `column`'s header: ascending, then
+/// descending, then as the document has it.
+pub fn next_sort(sort: Option<(Column, bool)>, column: Column) -> Option<(Column, bool)> {
+    match sort {
+        Some((sorted, false)) if sorted == column => Some((column, true)),
+        Some((sorted, true)) if sorted == column => None,
+        _ => Some((column, false)),
+    }
+}
+
+/// One way to group the lines, as the "Group by" choice offers it.
+pub struct Grouping {
+    pub by: GroupBy,
+    /// The choice's value.
+    pub value: &'static str,
+    pub label: &'static str,
+}
+
+pub const GROUPINGS: [Grouping; 4] = [
+    Grouping { by: GroupBy::Customer, value: "customer", label: "Customer" },
+    Grouping { by: GroupBy::Subscription, value: "subscription", label: "Subscription" },
+    Grouping { by: GroupBy::ChargeType, value: "charge", label: "Charge type" },
+    Grouping { by: GroupBy::Publisher, value: "publisher", label: "Publisher" },
+];
+
+/// The grouping a choice's value names; none for anything else.
+pub fn grouping_named(value: &str) -> Option<GroupBy> {
+    GROUPINGS.iter().find(|grouping| grouping.value == value).map(|grouping| grouping.by)
 }
 
 #[cfg(test)]
@@ -76,6 +110,48 @@ mod tests {
         assert_eq!(
             status_line(0, 0, Some((Column::Margin, false)), None),
             "0 of 0 lines, sorted by Margin, ascending"
+        );
+    }
+
+    #[test]
+    fn the_margin_columns_show_only_once_joined_and_hidden_ones_never() {
+        let hidden: BTreeSet<Column> = [Column::Vat].into();
+        let alone = shown_columns(&hidden, false);
+        assert!(!alone.contains(&Column::Vat) && !alone.iter().any(|column| column.needs_margin()));
+        assert!(alone.contains(&Column::Amount));
+        let joined = shown_columns(&hidden, true);
+        assert!(
+            joined.contains(&Column::Margin)
+                && joined.contains(&Column::Cost)
+                && !joined.contains(&Column::Vat)
+        );
+        assert_eq!(joined.len(), Column::ALL.len() - 1);
+    }
+
+    #[test]
+    fn a_header_click_sorts_ascending_then_descending_then_not() {
+        let once = next_sort(None, Column::Amount);
+        assert_eq!(once, Some((Column::Amount, false)));
+        let twice = next_sort(once, Column::Amount);
+        assert_eq!(twice, Some((Column::Amount, true)));
+        assert_eq!(next_sort(twice, Column::Amount), None);
+        assert_eq!(
+            next_sort(twice, Column::Customer),
+            Some((Column::Customer, false)),
+            "another column starts over"
+        );
+    }
+
+    #[test]
+    fn each_grouping_is_named_once_for_the_choice_and_the_status_line() {
+        for grouping in &GROUPINGS {
+            assert_eq!(grouping_named(grouping.value), Some(grouping.by));
+        }
+        assert_eq!(grouping_named(""), None);
+        assert_eq!(grouping_named("nothing"), None);
+        assert_eq!(
+            status_line(1, 1, None, Some(GroupBy::ChargeType)),
+            "1 of 1 lines, grouped by charge type"
         );
     }
 

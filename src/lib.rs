@@ -6,6 +6,7 @@ pub mod choices;
 pub mod columns;
 pub mod components;
 pub mod fetch;
+pub mod filter_chips;
 pub mod format;
 pub mod loaded;
 pub mod publishers;
@@ -13,6 +14,7 @@ pub mod query;
 pub mod scrolling;
 pub mod storage;
 pub mod tabs;
+pub mod transfer;
 mod worker_client;
 
 pub use components::app::App;

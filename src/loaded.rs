@@ -1,14 +1,15 @@
-//! A document the worker has read, as the page keeps it: the query, its
+//! A document the worker has read, as the page keeps it: the request, its
 //! size, and the worker's overview. The document itself stays in the
 //! worker; its bytes as received are a Blob beside this.
 
+use billing::api::DocumentRequest;
 use worker_protocol::Opened;
 
-use crate::query::{Query, month_label};
+use crate::query::month_label;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Loaded {
-    pub query: Query,
+    pub request: DocumentRequest,
     /// How many bytes came.
     pub raw_size: u64,
     pub opened: Opened,
@@ -18,7 +19,7 @@ pub struct Loaded {
 
 impl Loaded {
     pub fn raw_file_name(&self) -> String {
-        format!("{}.{}", self.query.file_stem(), self.query.format.extension())
+        self.request.file_name()
     }
 
     /// What a screen reader is told once the document has been read.
@@ -31,13 +32,14 @@ impl Loaded {
 }
 
 /// What to say when a window holds no invoices.
-pub fn empty_window_advice(query: &Query) -> String {
+pub fn empty_window_advice(request: &DocumentRequest) -> String {
+    let Some(window) = request.window() else { return String::new() };
     format!(
         "No invoices are dated between {} and {}. Invoices for a month M are dated around the 23rd of month M+1: \
          for the invoices of {}, choose a window that includes the 23rd of the month after.",
-        query.start,
-        query.end,
-        month_label(query.start)
+        window.start(),
+        window.end(),
+        month_label(window.start())
     )
 }
 
@@ -48,8 +50,9 @@ mod tests {
     use worker_protocol::DetailsView;
 
     use super::*;
+    use crate::query::Query;
 
-    fn query() -> Query {
+    fn request() -> DocumentRequest {
         let profile = ProfileSummary {
             name: "demo".to_owned(),
             environment: "DEMO".to_owned(),
@@ -60,13 +63,13 @@ mod tests {
         let mut query = Query::default_for(&profile, NaiveDate::from_ymd_opt(2026, 3, 31).unwrap());
         query.endpoint = Endpoint::CustomerInvoices;
         query.format = Format::Json;
-        query
+        query.request().unwrap()
     }
 
     #[test]
     fn the_raw_file_is_named_by_the_query_and_its_format() {
         let loaded = Loaded {
-            query: query(),
+            request: request(),
             raw_size: 3,
             opened: Opened::SubscriptionDetails(DetailsView::default()),
             worker_memory: 0,
@@ -77,7 +80,7 @@ mod tests {
 
     #[test]
     fn an_empty_window_reminds_of_the_23rd() {
-        let advice = empty_window_advice(&query());
+        let advice = empty_window_advice(&request());
         assert!(advice.contains("around the 23rd of month M+1"), "{advice}");
     }
 }

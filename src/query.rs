@@ -1,9 +1,18 @@
-//! What the user asks for: the query panel's choices, their validation, the
-//! date presets, and the relay URL and file name they lead to. Pure, so it
-//! is tested natively.
+//! What the user asks for: the query panel's choices as typed, the date
+//! presets, and the document request they make. Pure, so it is tested
+//! natively; the request's own rules (defaults, ids, windows, the relay's
+//! URL, file names) are billing's.
 
-use billing::{Endpoint, Format, Generation, ProfileSummary};
+use billing::{
+    Endpoint, Format, Generation, ProfileSummary,
+    api::{
+        DateWindow, DocumentRequest, RequestError, Scope, SubscriptionId,
+        request::{decode_query, encode_query},
+    },
+};
 use chrono::{Datelike, Months, NaiveDate};
+
+pub use billing::api::request::parse_iso_date;
 
 /// Everything the query panel chooses. It lives in the page's URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,18 +28,18 @@ pub struct Query {
 }
 
 impl Query {
-    /// The vendor's own default: the three months up to today, purchase
-    /// invoices, XML on the legacy API.
+    /// The vendor's own defaults for `profile` (billing's
+    /// [`DocumentRequest::default_for`]), as the panel shows them.
     pub fn default_for(profile: &ProfileSummary, today: NaiveDate) -> Self {
-        let (start, end) = Preset::LastThreeMonths.window(today);
-        let generation = profile.generation;
+        let request = DocumentRequest::default_for(profile, today);
+        let window = request.window().unwrap_or_else(|| DateWindow::default_on(today));
         Self {
-            profile: profile.name.clone(),
-            version: profile.versions.last().cloned().unwrap_or_default(),
-            endpoint: profile.endpoints.first().copied().unwrap_or(Endpoint::Invoices),
-            format: default_format(generation),
-            start,
-            end,
+            profile: request.profile().to_owned(),
+            version: request.version().to_owned(),
+            endpoint: request.endpoint(),
+            format: request.format(),
+            start: window.start(),
+            end: window.end(),
             subscription: String::new(),
         }
     }
@@ -50,13 +59,13 @@ impl Query {
             pairs.push(("start", self.start.to_string()));
             pairs.push(("end", self.end.to_string()));
         }
-        encode_pairs(&pairs)
+        encode_query(&pairs)
     }
 
     /// Reads a query back from a URL's search string; missing or bad parts
     /// are `None`, so a shared link with a typo still opens the page.
     pub fn from_search(search: &str, profiles: &[ProfileSummary], today: NaiveDate) -> Option<Self> {
-        let pairs = decode_pairs(search);
+        let pairs = decode_query(search);
         let get = |name: &str| pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
         let profile = profiles.iter().find(|profile| Some(profile.name.as_str()) == get("profile"))?;
         let mut query = Self::default_for(profile, today);
@@ -81,55 +90,32 @@ impl Query {
         Some(query)
     }
 
-    /// The relay URL that answers this query; `download` asks for a file.
-    pub fn relay_path(&self, download: bool) -> String {
-        let mut pairs = vec![("format", self.format.extension().to_owned())];
-        if self.endpoint == Endpoint::SubscriptionDetails {
-            pairs.push(("subscription", self.subscription.trim().to_owned()));
+    /// The document this query asks for; the id is trimmed of what a
+    /// paste brings along.
+    pub fn request(&self) -> Result<DocumentRequest, RequestError> {
+        let scope = if self.endpoint == Endpoint::SubscriptionDetails {
+            Scope::Subscription(SubscriptionId::parse(self.subscription.trim())?)
         } else {
-            pairs.push(("start", self.start.to_string()));
-            pairs.push(("end", self.end.to_string()));
-        }
-        if download {
-            pairs.push(("download", "1".to_owned()));
-        }
-        format!(
-            "/api/documents/{}/{}/{}?{}",
-            encode(&self.profile),
-            encode(&self.version),
-            self.endpoint.path(),
-            encode_pairs(&pairs)
-        )
-    }
-
-    /// The name the relay gives the raw file, and the stem of every other
-    /// download: `invoices_v3_2026-01-01_2026-03-31`.
-    pub fn file_stem(&self) -> String {
-        let what = if self.endpoint == Endpoint::SubscriptionDetails {
-            self.subscription.trim().to_owned()
-        } else {
-            format!("{}_{}", self.start, self.end)
+            Scope::Window(DateWindow::new(self.start, self.end)?)
         };
-        format!("{}_{}_{what}", self.endpoint.path(), self.version)
+        DocumentRequest::new(self.profile.clone(), self.version.clone(), self.endpoint, self.format, scope)
     }
 
     /// Why the query cannot be fetched as it is, in the order a person
     /// would fix them; empty when it can.
     pub fn problems(&self, today: NaiveDate) -> Vec<String> {
         let mut problems = Vec::new();
-        if self.endpoint == Endpoint::SubscriptionDetails {
-            let id = self.subscription.trim();
-            if id.is_empty() {
-                problems.push("Enter the subscription id.".to_owned());
-            } else if id.len() > 20 || !id.bytes().all(|byte| byte.is_ascii_digit()) {
-                problems.push(format!("A subscription id is a number, not “{id}”."));
+        match self.request() {
+            Err(RequestError::MissingSubscription) => problems.push("Enter the subscription id.".to_owned()),
+            Err(RequestError::BadSubscription(_)) => {
+                problems.push(format!("A subscription id is a number, not “{}”.", self.subscription.trim()));
             }
-            return problems;
+            Err(RequestError::Reversed(reversed)) => problems
+                .push(format!("The start date {} is after the end date {}.", reversed.start, reversed.end)),
+            Err(other) => problems.push(format!("The relay would refuse this query: {other}.")),
+            Ok(_) => {}
         }
-        if self.start > self.end {
-            problems.push(format!("The start date {} is after the end date {}.", self.start, self.end));
-        }
-        if self.start > today {
+        if self.endpoint != Endpoint::SubscriptionDetails && self.start > today {
             problems.push(format!(
                 "The window starts in the future ({}): the vendor has no invoices dated after today.",
                 self.start
@@ -139,24 +125,17 @@ impl Query {
     }
 }
 
-/// The query for the other side of the margin, in the same window: the
+/// The request for the other side of the margin, in the same window: the
 /// customer document for purchase invoices and the other way round, as far
 /// as the profile offers it.
-pub fn other_side(query: &Query, offered: &[Endpoint]) -> Option<Query> {
-    let candidates: &[Endpoint] = match query.endpoint {
+pub fn other_side(request: &DocumentRequest, offered: &[Endpoint]) -> Option<DocumentRequest> {
+    let candidates: &[Endpoint] = match request.endpoint() {
         Endpoint::Invoices => &[Endpoint::CustomerInvoices, Endpoint::CustomerSpecifications],
         Endpoint::CustomerInvoices | Endpoint::CustomerSpecifications => &[Endpoint::Invoices],
         _ => &[],
     };
     let endpoint = candidates.iter().copied().find(|endpoint| offered.contains(endpoint))?;
-    Some(Query { endpoint, ..query.clone() })
-}
-
-pub fn default_format(generation: Generation) -> Format {
-    match generation {
-        Generation::Legacy => Format::Xml,
-        Generation::Current => Format::Json,
-    }
+    request.with_endpoint(endpoint)
 }
 
 /// The date windows a finance person asks for.
@@ -203,7 +182,10 @@ impl Preset {
                 let start = month_start.checked_sub_months(Months::new(1)).expect("in range");
                 (start, last_of_month(start))
             }
-            Self::LastThreeMonths => (today.checked_sub_months(Months::new(3)).expect("in range"), today),
+            Self::LastThreeMonths => {
+                let window = DateWindow::default_on(today);
+                (window.start(), window.end())
+            }
             Self::ThisQuarter => (quarter_start, today),
             Self::LastQuarter => {
                 let start = quarter_start.checked_sub_months(Months::new(3)).expect("in range");
@@ -232,19 +214,6 @@ pub fn invoice_run_window(month: NaiveDate) -> (NaiveDate, NaiveDate, String) {
         last_of_month(next)
     );
     (start, last_of_month(next), reason)
-}
-
-/// `2026-03-31` as the browser's date inputs write it; chrono's own parser
-/// would add its whole format machinery to the app.
-pub fn parse_iso_date(text: &str) -> Option<NaiveDate> {
-    let mut parts = text.splitn(3, '-');
-    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
-    let digits =
-        |part: &str, length: usize| part.len() == length && part.bytes().all(|byte| byte.is_ascii_digit());
-    if !(digits(year, 4) && digits(month, 2) && digits(day, 2)) {
-        return None;
-    }
-    NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)
 }
 
 const MONTHS: [&str; 12] = [
@@ -292,54 +261,6 @@ fn first_of_month(date: NaiveDate) -> NaiveDate {
 
 fn last_of_month(date: NaiveDate) -> NaiveDate {
     first_of_month(date).checked_add_months(Months::new(1)).expect("in range").pred_opt().expect("in range")
-}
-
-/// Percent-encodes everything but unreserved characters.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
-}
-
-fn encode_pairs(pairs: &[(&str, String)]) -> String {
-    pairs.iter().map(|(key, value)| format!("{key}={}", encode(value))).collect::<Vec<_>>().join("&")
-}
-
-pub(crate) fn decode_pairs(search: &str) -> Vec<(String, String)> {
-    search
-        .trim_start_matches('?')
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(key, value)| (decode(key), decode(value)))
-        .collect()
-}
-
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        match bytes[index] {
-            b'%' if index + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).ok();
-                match hex.and_then(|hex| u8::from_str_radix(hex, 16).ok()) {
-                    Some(byte) => {
-                        out.push(byte);
-                        index += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            byte => out.push(byte),
-        }
-        index += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -431,11 +352,12 @@ mod tests {
             Query::from_search(&format!("?{search}"), std::slice::from_ref(&profile), date("2026-11-25")),
             Some(query.clone())
         );
+        let request = query.request().unwrap();
         assert_eq!(
-            query.relay_path(true),
+            request.relay_path(true),
             "/api/documents/demo%20prod/v3/customerinvoices?format=json&start=2026-08-25&end=2026-11-25&download=1"
         );
-        assert_eq!(query.file_stem(), "customerinvoices_v3_2026-08-25_2026-11-25");
+        assert_eq!(request.file_stem(), "customerinvoices_v3_2026-08-25_2026-11-25");
         assert_eq!(Query::from_search("profile=nobody", &[profile], date("2026-11-25")), None);
     }
 
@@ -454,16 +376,16 @@ mod tests {
     #[test]
     fn the_other_side_of_the_margin_is_what_the_generation_offers() {
         let today = date("2026-11-25");
-        let legacy_query = Query::default_for(&legacy(), today);
-        let other = other_side(&legacy_query, Generation::Legacy.endpoints()).unwrap();
+        let legacy_request = Query::default_for(&legacy(), today).request().unwrap();
+        let other = other_side(&legacy_request, Generation::Legacy.endpoints()).unwrap();
+        assert_eq!((other.endpoint(), other.window()), (Endpoint::CustomerInvoices, legacy_request.window()));
+        let current = other_side(&legacy_request, Generation::Current.endpoints()).unwrap();
+        assert_eq!(current.endpoint(), Endpoint::CustomerSpecifications);
         assert_eq!(
-            (other.endpoint, other.start, other.end),
-            (Endpoint::CustomerInvoices, legacy_query.start, legacy_query.end)
+            other_side(&other, Generation::Legacy.endpoints()).unwrap().endpoint(),
+            Endpoint::Invoices
         );
-        let current = other_side(&legacy_query, Generation::Current.endpoints()).unwrap();
-        assert_eq!(current.endpoint, Endpoint::CustomerSpecifications);
-        assert_eq!(other_side(&other, Generation::Legacy.endpoints()).unwrap().endpoint, Endpoint::Invoices);
-        let consolidated = Query { endpoint: Endpoint::ConsolidatedInvoices, ..legacy_query };
+        let consolidated = legacy_request.with_endpoint(Endpoint::ConsolidatedInvoices).unwrap();
         assert_eq!(other_side(&consolidated, Generation::Legacy.endpoints()), None);
     }
 
@@ -496,8 +418,10 @@ mod tests {
         query.subscription = " 123456 ".to_owned();
         assert!(query.problems(today).is_empty());
         assert_eq!(
-            query.relay_path(false),
+            query.request().unwrap().relay_path(false),
             "/api/documents/demo%20prod/v3/subscriptiondetails?format=xml&subscription=123456"
         );
+        query.subscription = " 007 ".to_owned();
+        assert_eq!(query.request().unwrap().file_stem(), "subscriptiondetails_v3_007", "leading zeros kept");
     }
 }

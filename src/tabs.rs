@@ -2,7 +2,7 @@
 //! one lives in the page's URL as `view=`, so a shared link opens it and
 //! Back returns to the one before. Pure, so it is tested natively.
 
-use crate::query::decode_pairs;
+use billing::api::request::decode_query;
 
 const PARAMETER: &str = "view";
 
@@ -48,7 +48,7 @@ impl Tab {
     /// The tab a URL's search string names; the overview when it names
     /// none or one that does not exist, so a mistyped link still opens.
     pub fn from_search(search: &str) -> Tab {
-        decode_pairs(search)
+        decode_query(search)
             .into_iter()
             .find(|(key, _)| key == PARAMETER)
             .and_then(|(_, value)| Tab::ALL.into_iter().find(|tab| tab.slug() == value))

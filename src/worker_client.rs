@@ -14,11 +14,42 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Blob, ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 use worker_protocol::{Answer, FromWorker, Opened, Question, Slot, ToWorker, VERSION, decode, encode};
 
-use crate::{
-    api::relay_problem,
-    fetch::{FetchError, describe},
-    query::Query,
-};
+use billing::api::DocumentRequest;
+
+use crate::api::{RelayProblem, relay_problem};
+
+/// Why a document did not open.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FetchError {
+    /// The relay answered with one of its JSON errors.
+    Relay(RelayProblem),
+    /// The user cancelled, after this many bytes.
+    Cancelled { received: u64 },
+    /// The connection or the worker failed before the document was read.
+    Broken { received: u64, message: String },
+    /// Every byte came, but they are not a readable document.
+    Unreadable { message: String },
+}
+
+impl FetchError {
+    /// In words, for a second document the analysis asked for.
+    pub fn in_words(&self) -> String {
+        match self {
+            Self::Relay(problem) => format!("{}: {}", problem.title, problem.detail),
+            Self::Broken { message, .. } | Self::Unreadable { message } => message.clone(),
+            Self::Cancelled { .. } => "the transfer was cancelled".to_owned(),
+        }
+    }
+}
+
+/// A JavaScript error in words.
+fn describe(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|error| String::from(error.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "an error the browser did not explain".to_owned())
+}
 
 /// What a request is failed with when the worker's answer is not one to it.
 pub const OUT_OF_TURN: &str = "the background worker answered out of turn";
@@ -264,10 +295,10 @@ pub struct Arrived {
     pub worker_memory: u64,
 }
 
-/// Fetches `query` through the worker, which reads it into `slot`;
+/// Fetches `document` through the worker, which reads it into `slot`;
 /// `progress` hears each stage, and `signal` cancels it.
 pub async fn open(
-    query: &Query,
+    document: &DocumentRequest,
     slot: Slot,
     signal: &AbortSignal,
     progress: impl Fn(Stage) + 'static,
@@ -276,11 +307,8 @@ pub async fn open(
     let (message, blob) = request(
         |generation| ToWorker::Open {
             generation,
-            url: query.relay_path(false),
+            request: document.clone(),
             slot,
-            endpoint: query.endpoint,
-            format: query.format,
-            file_stem: query.file_stem(),
             publishers: crate::publishers::recall(),
         },
         progress,

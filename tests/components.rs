@@ -179,8 +179,8 @@ async fn a_worker_that_cannot_run_fails_the_fetch_in_words() {
     // The test runner serves no worker: starting it fails, as a worker
     // that dies or runs out of memory does.
     let controller = web_sys::AbortController::new().unwrap();
-    let query = Query::default_for(&profile("demo", Generation::Legacy), today());
-    let result = open(&query, worker_protocol::Slot::Main, &controller.signal(), |_| {}).await;
+    let request = Query::default_for(&profile("demo", Generation::Legacy), today()).request().unwrap();
+    let result = open(&request, worker_protocol::Slot::Main, &controller.signal(), |_| {}).await;
     match result {
         Err(FetchError::Broken { message, .. }) => {
             assert!(message.starts_with("the background worker failed"), "{message}");
@@ -222,9 +222,9 @@ async fn cancel_while_the_worker_reads_stops_the_worker_and_says_cancelled() {
     let stages = Rc::new(RefCell::new(Vec::new()));
     let heard = stages.clone();
     let aborting = controller.clone();
-    let query = Query::default_for(&profile("demo", Generation::Legacy), today());
+    let request = Query::default_for(&profile("demo", Generation::Legacy), today()).request().unwrap();
     let signal = controller.signal();
-    let result = open(&query, worker_protocol::Slot::Main, &signal, move |stage| {
+    let result = open(&request, worker_protocol::Slot::Main, &signal, move |stage| {
         heard.borrow_mut().push(stage);
         if matches!(stage, Stage::Reading { .. }) {
             aborting.abort();

@@ -189,6 +189,66 @@ async fn each_failure_says_what_happened_and_what_to_do() {
     client.clone().close().await.unwrap();
 }
 
+/// The file name the relay gives `path` (with `download=1`).
+async fn relay_file_name(relay: &Relay, path: &str) -> String {
+    let response = reqwest::get(format!("{}{path}", relay.url)).await.unwrap();
+    assert!(response.status().is_success(), "{path}: {}", response.status());
+    let disposition = response.headers()[reqwest::header::CONTENT_DISPOSITION].to_str().unwrap().to_owned();
+    disposition
+        .strip_prefix("attachment; filename=\"")
+        .and_then(|name| name.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("{disposition}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_page_the_relay_and_the_workbook_name_a_request_alike() {
+    let relay = start_relay().await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    let window = open_last_three_months(&relay, client, "invoices", "json").await;
+    wait_for(client, ".invoice-count").await;
+    let relay_path = format!("/api/documents/demo/v3/invoices?format=json&{window}&download=1");
+    let relay_name = relay_file_name(&relay, &relay_path).await;
+    let stem = relay_name.strip_suffix(".json").unwrap().to_owned();
+    let raw = wait_for(client, ".download[data-file^='invoices'][data-file$='.json']").await;
+    assert_eq!(raw.attr("data-file").await.unwrap().as_deref(), Some(relay_name.as_str()), "the raw file");
+    let link = wait_for(client, "#request-url").await.prop("value").await.unwrap().unwrap();
+    assert_eq!(link, format!("{}{relay_path}", relay.url), "the request link is the relay's route");
+    // The worker names the workbook it writes; the download helper waits for
+    // the name the page shows, so a difference would never arrive.
+    let workbook = download(&browser, &format!(".download[data-file='{stem}.xlsx']")).await;
+    assert!(workbook.starts_with(b"PK"), "a workbook (a zip) came");
+
+    // A subscription id keeps its leading zeros everywhere.
+    let purchases = billing::json::parse_invoices(&direct(&relay, &relay_path).await).unwrap();
+    let id = match &purchases.invoices[0].customers[0].subscriptions[0].subscription_id {
+        Some(billing::scalars::Id::Number(id)) => format!("00{id}"),
+        other => panic!("{other:?}"),
+    };
+    let relay_path =
+        format!("/api/documents/demo/v3/subscriptiondetails?format=json&subscription={id}&download=1");
+    let relay_name = relay_file_name(&relay, &relay_path).await;
+    assert_eq!(relay_name, format!("subscriptiondetails_v3_{id}.json"));
+    client
+        .goto(&format!(
+            "{}/?profile=demo&version=v3&endpoint=subscriptiondetails&format=json&subscription={id}",
+            relay.url
+        ))
+        .await
+        .unwrap();
+    wait_for(client, ".subscription-details").await;
+    let raw = wait_for(client, ".download[data-file$='.json']").await;
+    assert_eq!(raw.attr("data-file").await.unwrap().as_deref(), Some(relay_name.as_str()));
+    let converted =
+        download(&browser, &format!(".download[data-file='subscriptiondetails_v3_{id}.xml']")).await;
+    assert!(
+        billing::xml::parse_subscription_details(&converted).is_ok(),
+        "the worker wrote it under that name"
+    );
+    client.clone().close().await.unwrap();
+}
+
 #[tokio::test]
 async fn markup_in_company_names_is_shown_as_text_and_runs_nothing() {
     let relay = start_relay().await;

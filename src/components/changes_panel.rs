@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use billing::{Endpoint, ProfileSummary, lines::LineFilter};
+use billing::{Endpoint, ProfileSummary, api::DateWindow, lines::LineFilter};
 use leptos::prelude::*;
 use worker_protocol::{
     AmountChange, Answer, BarView, ChangeOrder, ChangesView, ChargeChange, Opened, Question, Slot, WindowLine,
@@ -15,7 +15,7 @@ use crate::{
     fetch::{OUT_OF_TURN, ask},
     format,
     loaded::Loaded,
-    query::{Query, earlier_window, other_side},
+    query::{earlier_window, other_side},
     tabs::Tab,
 };
 
@@ -33,10 +33,15 @@ pub fn ChangesPanel(
     joined: Signal<bool>,
 ) -> impl IntoView {
     let tabs = use_context::<Tabs>();
-    let (start, end) = earlier_window(loaded.query.start, loaded.query.end);
-    let earlier = Query { start, end, ..loaded.query.clone() };
+    let Some(window) = loaded.request.window() else { return ().into_any() };
+    let (start, end) = earlier_window(window.start(), window.end());
+    let Some(earlier) =
+        DateWindow::new(start, end).ok().and_then(|earlier| loaded.request.with_window(earlier))
+    else {
+        return ().into_any();
+    };
     let offered: Vec<Endpoint> = use_context::<Vec<ProfileSummary>>()
-        .and_then(|profiles| profiles.into_iter().find(|profile| profile.name == loaded.query.profile))
+        .and_then(|profiles| profiles.into_iter().find(|profile| profile.name == loaded.request.profile()))
         .map(|profile| profile.endpoints)
         .unwrap_or_default();
     let earlier_other_side = other_side(&earlier, &offered);
@@ -122,6 +127,7 @@ pub fn ChangesPanel(
             {margin_status}
         </section>
     }
+    .into_any()
 }
 
 fn amount_cells(row: &AmountChange) -> impl IntoView + use<> {

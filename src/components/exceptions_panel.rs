@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use worker_protocol::{Answer, DownloadFile, ExceptionsView, FlaggedLine, Listed, Question};
 
 use crate::{
-    components::downloads::GeneratedDownload,
+    components::generated_download::GeneratedDownload,
     components::tab_bar::Tabs,
     fetch::{OUT_OF_TURN, ask},
     format, storage,

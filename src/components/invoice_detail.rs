@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use worker_protocol::{Answer, InvoiceView, LineCells, Party, Question, SubscriptionView, invoice_file_name};
 
 use crate::{
-    components::downloads::GeneratedDownload,
+    components::generated_download::GeneratedDownload,
     fetch::{OUT_OF_TURN, ask},
     format,
     loaded::Loaded,
@@ -21,7 +21,7 @@ pub fn InvoiceDetail(loaded: Arc<Loaded>, index: usize) -> impl IntoView {
             Err(message) => Err(message),
         }
     });
-    let format = loaded.query.format;
+    let format = loaded.request.format();
     move || match invoice.get() {
         None => view! { <p class="loading" role="status">"Loading the invoice…"</p> }.into_any(),
         Some(Err(message)) => view! {

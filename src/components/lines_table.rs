@@ -13,12 +13,15 @@ use leptos::{prelude::*, task::spawn_local};
 use worker_protocol::{Answer, Choices, DownloadFile, GroupRow, LineWindow, Question};
 
 use crate::{
-    columns::{Column, HIDDEN_COLUMNS, parse_hidden, status_line, width_rem, write_hidden},
+    columns::{
+        Column, GROUPINGS, HIDDEN_COLUMNS, grouping_named, next_sort, parse_hidden, shown_columns,
+        status_line, width_rem, write_hidden,
+    },
     components::tab_bar::Tabs,
-    components::{choice_search::ChoiceSearch, downloads::GeneratedDownload},
+    components::{choice_search::ChoiceSearch, generated_download::GeneratedDownload},
     fetch::{OUT_OF_TURN, ask},
+    filter_chips::{FilterChip, filter_chips},
     format,
-    query::month_label,
     scrolling::{OVERSCAN, window_to_ask},
     storage,
     tabs::Tab,
@@ -31,9 +34,6 @@ const ROW_PIXELS: usize = 32;
 const FIRST_VIEWPORT_PIXELS: usize = 480;
 /// Group rows shown at first, and added by each "Show more".
 const GROUPS_AT_ONCE: usize = 200;
-
-/// Takes one condition off the filter.
-type ClearFilter = fn(&mut LineFilter);
 
 /// Numbers the questions of one kind, so an answer to a question since
 /// replaced is dropped.
@@ -74,12 +74,7 @@ impl TableView {
         );
         let columns = Memo::new(move |_| {
             let joined = joined.get();
-            hidden.with(|hidden| {
-                Column::ALL
-                    .into_iter()
-                    .filter(|column| !hidden.contains(column) && (joined || !column.needs_margin()))
-                    .collect::<Vec<_>>()
-            })
+            hidden.with(|hidden| shown_columns(hidden, joined))
         });
         Self { filter: RwSignal::new(LineFilter::default()), sort: RwSignal::new(None), hidden, columns }
     }
@@ -223,44 +218,13 @@ pub fn LinesTable(
         }
     };
     let chips = move || {
-        let current = filter.get();
-        let mut chips: Vec<(String, ClearFilter)> = Vec::new();
-        if !current.text.trim().is_empty() {
-            chips.push((format!("Search: {}", current.text.trim()), |filter| filter.text.clear()));
-        }
-        if let Some(customer) = &current.customer {
-            chips.push((format!("Customer: {customer}"), |filter| filter.customer = None));
-        }
-        if let Some(publisher) = &current.publisher {
-            chips.push((format!("Publisher: {publisher}"), |filter| filter.publisher = None));
-        }
-        if let Some(invoice) = &current.invoice {
-            chips.push((format!("Invoice: {invoice}"), |filter| filter.invoice = None));
-        }
-        if let Some(charge_type) = &current.charge_type {
-            chips.push((format!("Charge: {charge_type}"), |filter| filter.charge_type = None));
-        }
-        if current.from.is_some() || current.to.is_some() {
-            let shown = |date: Option<NaiveDate>| date.map(|date| date.to_string()).unwrap_or_default();
-            chips.push((
-                format!("Invoice dates: {} – {}", shown(current.from), shown(current.to)),
-                |filter| {
-                    filter.from = None;
-                    filter.to = None;
-                },
-            ));
-        }
-        if let Some(month) = current.service_month {
-            chips.push((format!("Service period: {}", month_label(month)), |filter| {
-                filter.service_month = None
-            }));
-        }
+        let chips = filter.with(filter_chips);
         (!chips.is_empty()).then(|| {
             view! {
                 <div class="chips" aria-label="Active filters">
                     {chips
                         .into_iter()
-                        .map(|(label, clear)| {
+                        .map(|FilterChip { label, clear }| {
                             let description = format!("Remove filter {label}");
                             view! {
                                 <button type="button" class="chip" aria-label=description
@@ -285,13 +249,7 @@ pub fn LinesTable(
                 Some(false) => "ascending",
                 None => "none",
             }>
-                <button type="button" class="sort" on:click=move |_| sort.update(|sort| {
-                    *sort = match *sort {
-                        Some((sorted, false)) if sorted == column => Some((column, true)),
-                        Some((sorted, true)) if sorted == column => None,
-                        _ => Some((column, false)),
-                    }
-                })>
+                <button type="button" class="sort" on:click=move |_| sort.update(|sort| *sort = next_sort(*sort, column))>
                     {column.label()}
                     {move || match state() { Some(true) => " ▼", Some(false) => " ▲", None => "" }}
                 </button>
@@ -405,18 +363,9 @@ pub fn LinesTable(
                 )}
                 <div class="field">
                     <label for="line-group">"Group by"</label>
-                    <select id="line-group" on:change=move |event| grouping.set(match event_target_value(&event).as_str() {
-                        "customer" => Some(GroupBy::Customer),
-                        "subscription" => Some(GroupBy::Subscription),
-                        "charge" => Some(GroupBy::ChargeType),
-                        "publisher" => Some(GroupBy::Publisher),
-                        _ => None,
-                    })>
+                    <select id="line-group" on:change=move |event| grouping.set(grouping_named(&event_target_value(&event)))>
                         <option value="">"Nothing"</option>
-                        <option value="customer">"Customer"</option>
-                        <option value="subscription">"Subscription"</option>
-                        <option value="charge">"Charge type"</option>
-                        <option value="publisher">"Publisher"</option>
+                        {GROUPINGS.iter().map(|grouping| view! { <option value=grouping.value>{grouping.label}</option> }).collect_view()}
                     </select>
                 </div>
             </div>

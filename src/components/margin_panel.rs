@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use billing::{Endpoint, ProfileSummary};
+use billing::{Endpoint, ProfileSummary, api::DocumentRequest};
 use leptos::{prelude::*, task::spawn_local};
 use web_sys::AbortController;
 use worker_protocol::{ComparisonView, Listed, MarginRow, MarginView, OneSidedView, Opened, Slot};
@@ -9,7 +9,7 @@ use crate::{
     fetch::{Arrived, OUT_OF_TURN, open},
     format,
     loaded::Loaded,
-    query::{Query, other_side},
+    query::other_side,
 };
 
 /// A second document the analysis asks for, as it loads.
@@ -72,18 +72,18 @@ fn described(lines: &Listed<OneSidedView>) -> Listed<String> {
     Listed { total: lines.total, first: lines.first.iter().map(describe).collect() }
 }
 
-/// Has the worker fetch `query` into `slot`, and puts what `take` finds in
+/// Has the worker fetch `request` into `slot`, and puts what `take` finds in
 /// the answer into `into`.
 pub fn fetch_into<T: Send + Sync + 'static>(
     into: RwSignal<Fetched<T>>,
-    query: Query,
+    request: DocumentRequest,
     slot: Slot,
     take: fn(Opened) -> Option<T>,
 ) {
     let Ok(controller) = AbortController::new() else { return };
     into.set(Fetched::Loading);
     spawn_local(async move {
-        into.set(match open(&query, slot, &controller.signal(), |_| {}).await {
+        into.set(match open(&request, slot, &controller.signal(), |_| {}).await {
             Ok(Arrived { opened, .. }) => match take(opened) {
                 Some(taken) => Fetched::Loaded(taken),
                 None => Fetched::Failed(OUT_OF_TURN.to_owned()),
@@ -107,20 +107,21 @@ pub fn MarginPanel(
     consolidated: RwSignal<Fetched<ComparisonView>>,
 ) -> impl IntoView {
     let offered: Vec<Endpoint> = use_context::<Vec<ProfileSummary>>()
-        .and_then(|profiles| profiles.into_iter().find(|profile| profile.name == loaded.query.profile))
+        .and_then(|profiles| profiles.into_iter().find(|profile| profile.name == loaded.request.profile()))
         .map(|profile| profile.endpoints)
         .unwrap_or_default();
-    let Some(other_query) = other_side(&loaded.query, &offered) else { return ().into_any() };
-    let other_name = other_query.endpoint.path();
-    let consolidated_query = offered
+    let Some(other_request) = other_side(&loaded.request, &offered) else { return ().into_any() };
+    let other_name = other_request.endpoint().path();
+    let consolidated_request = offered
         .contains(&Endpoint::ConsolidatedInvoices)
-        .then(|| Query { endpoint: Endpoint::ConsolidatedInvoices, ..loaded.query.clone() });
+        .then(|| loaded.request.with_endpoint(Endpoint::ConsolidatedInvoices))
+        .flatten();
     let status = move || {
         other.with(|side| match side {
             Fetched::Idle => {
-                let query = other_query.clone();
+                let request = other_request.clone();
                 view! {
-                    <button type="button" class="load-other" on:click=move |_| fetch_into(other, query.clone(), Slot::OtherSide, |opened| match opened {
+                    <button type="button" class="load-other" on:click=move |_| fetch_into(other, request.clone(), Slot::OtherSide, |opened| match opened {
                         Opened::Margin(margin) => Some(margin),
                         _ => None,
                     })>
@@ -168,8 +169,8 @@ pub fn MarginPanel(
                     }
                 })
                 .collect_view();
-            let comparison = consolidated_query.clone().map(|query| {
-                view! { <ConsolidatedCheck query consolidated /> }
+            let comparison = consolidated_request.clone().map(|request| {
+                view! { <ConsolidatedCheck request consolidated /> }
             });
             view! {
                 <p class="margin-counts" role="status">
@@ -228,13 +229,16 @@ pub fn MarginPanel(
 /// Loads the vendor's consolidatedinvoices for the same window on request
 /// and lists where it disagrees with the exact join.
 #[component]
-fn ConsolidatedCheck(query: Query, consolidated: RwSignal<Fetched<ComparisonView>>) -> impl IntoView {
+fn ConsolidatedCheck(
+    request: DocumentRequest,
+    consolidated: RwSignal<Fetched<ComparisonView>>,
+) -> impl IntoView {
     move || {
         consolidated.with(|fetched| match fetched {
             Fetched::Idle => {
-                let query = query.clone();
+                let request = request.clone();
                 view! {
-                    <button type="button" class="load-consolidated" on:click=move |_| fetch_into(consolidated, query.clone(), Slot::Consolidated, |opened| match opened {
+                    <button type="button" class="load-consolidated" on:click=move |_| fetch_into(consolidated, request.clone(), Slot::Consolidated, |opened| match opened {
                         Opened::Comparison(comparison) => Some(comparison),
                         _ => None,
                     })>

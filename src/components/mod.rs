@@ -1,12 +1,14 @@
 pub mod account;
 pub mod app;
 pub mod bar_chart;
+pub mod blob_link;
 pub mod changes_panel;
 pub mod charts;
 pub mod choice_search;
 pub mod column_chart;
 pub mod downloads;
 pub mod exceptions_panel;
+pub mod generated_download;
 pub mod invoice_detail;
 pub mod invoice_list;
 pub mod lines_table;

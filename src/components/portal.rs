@@ -7,7 +7,6 @@ use web_sys::AbortController;
 use worker_protocol::Slot;
 
 use crate::{
-    api::RelayProblem,
     components::{
         query_panel::QueryPanel, request_link::RequestLink, results::Results, tab_bar::Tabs,
         transfer_status::TransferStatus,
@@ -17,34 +16,8 @@ use crate::{
     query::Query,
     storage,
     tabs::Tab,
+    transfer::Transfer,
 };
-
-/// Where a fetch stands.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Transfer {
-    Idle,
-    Running {
-        received: u64,
-        total: Option<u64>,
-        started_ms: f64,
-        /// Every byte came and the worker is reading them.
-        reading: bool,
-    },
-    Cancelled {
-        received: u64,
-    },
-    Broken {
-        received: u64,
-        message: String,
-    },
-    Refused(RelayProblem),
-    Unreadable {
-        message: String,
-    },
-    /// The document as the worker read it, and as received for the raw
-    /// download.
-    Done(Arc<Loaded>, web_sys::Blob),
-}
 
 const LAST_QUERY: &str = "billing-portal.last-query";
 
@@ -116,7 +89,7 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
         generation.update_value(|generation| *generation += 1);
         let this_fetch = generation.get_value();
         let current = move || generation.get_value() == this_fetch;
-        let asked = query.get_untracked();
+        let Ok(asked) = query.with_untracked(Query::request) else { return };
         transfer.set(Transfer::Running {
             received: 0,
             total: None,
@@ -157,7 +130,7 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
                 Err(FetchError::Unreadable { message }) => Transfer::Unreadable { message },
                 Ok(Arrived { opened, received, raw: Some(raw), worker_memory }) => {
                     crate::format::mark("billing:parsed");
-                    let loaded = Loaded { query: asked, raw_size: received, opened, worker_memory };
+                    let loaded = Loaded { request: asked, raw_size: received, opened, worker_memory };
                     Transfer::Done(Arc::new(loaded), raw)
                 }
                 Ok(Arrived { .. }) => Transfer::Broken {

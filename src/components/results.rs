@@ -10,7 +10,6 @@ use crate::{
         invoice_list::InvoiceList,
         lines_table::{LinesTable, TableView},
         margin_panel::{Fetched, MarginPanel},
-        portal::Transfer,
         problem_view::ProblemView,
         publisher_editor::PublisherEditor,
         subscription_details_view::SubscriptionDetailsView,
@@ -20,6 +19,7 @@ use crate::{
     format,
     loaded::empty_window_advice,
     tabs::{Part, Tab},
+    transfer::Transfer,
 };
 
 /// Moves `stage` on a step a frame, to its last, marking each step so a
@@ -48,7 +48,7 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
             let mut table = None;
             let body = match &loaded.opened {
                 Opened::Invoices(overview) if overview.invoices.is_empty() => view! {
-                    <p class="empty" role="status">{empty_window_advice(&loaded.query)}</p>
+                    <p class="empty" role="status">{empty_window_advice(&loaded.request)}</p>
                 }
                 .into_any(),
                 Opened::Invoices(overview) => {
@@ -109,7 +109,7 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
                     let drawn = loaded.clone();
                     let exceptions = move || {
                         worklist_shown.get().then(|| {
-                            view! { <ExceptionsPanel file_stem=drawn.query.file_stem() format=drawn.query.format beside=looked_at /> }
+                            view! { <ExceptionsPanel file_stem=drawn.request.file_stem() format=drawn.request.format() beside=looked_at /> }
                         })
                     };
                     let drawn = loaded.clone();
@@ -119,7 +119,7 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
                         lines_shown.get().then(|| {
                             view! {
                                 <LinesTable choices=shown.choices.clone() total=shown.summary.lines
-                                    file_stem=drawn.query.file_stem() format=drawn.query.format view joined
+                                    file_stem=drawn.request.file_stem() format=drawn.request.format() view joined
                                     publishers=publishers.into() told=told.into() />
                             }
                         })

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::{components::portal::Transfer, format};
+use crate::{format, transfer::Transfer};
 
 /// Bytes received, percent when the length is known, elapsed time, and a
 /// cancel button that aborts the request.

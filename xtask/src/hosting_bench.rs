@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::{
     cmd::workspace_root,
-    relay_bench::{Running, free_port, start_announcing},
+    processes::{Running, free_port, start_announcing},
     tools::Toolchain,
 };
 
@@ -109,7 +109,7 @@ pub fn start(
         command
             .arg("--config")
             .arg(&file)
-            .env("BENCH_KEY", crate::relay_bench::KEY)
+            .env("BENCH_KEY", crate::processes::KEY)
             .env("BENCH_CLIENT_SECRET", CLIENT_SECRET)
             .env("BENCH_COOKIE_KEY", COOKIE_KEY)
             .env("RUST_LOG", "warn");
@@ -126,7 +126,7 @@ pub fn start(
     std::fs::create_dir_all(&nginx_dir)?;
     let upstreams = [&redis, &second_url].map(|url| url.trim_start_matches("http://").to_owned());
     std::fs::write(nginx_dir.join("nginx.conf"), pair_config(&nginx_dir, pair_port, &upstreams))?;
-    processes.push(crate::relay_bench::start_nginx(toolchain, &nginx_dir)?);
+    processes.push(crate::processes::start_nginx(toolchain, &nginx_dir)?);
     std::thread::sleep(Duration::from_millis(500));
 
     let memory_cookie = session_cookie(&memory_public, &scratch.join("jar-memory.txt"))?;
@@ -238,5 +238,5 @@ fn pair_config(dir: &Path, port: u16, upstreams: &[String; 2]) -> String {
 }}
 "#
     );
-    crate::relay_bench::nginx_config_in(dir, &http)
+    crate::processes::nginx_config_in(dir, &http)
 }

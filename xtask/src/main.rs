@@ -4,6 +4,9 @@
 mod bench;
 mod cmd;
 mod hosting_bench;
+#[cfg(test)]
+mod modules;
+mod processes;
 mod relay_bench;
 mod sign_in_demo;
 mod test;

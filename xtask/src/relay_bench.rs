@@ -4,10 +4,8 @@
 //! 500 MB one.
 
 use std::{
-    io::{BufRead, BufReader},
-    net::TcpListener,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::Command,
     time::Duration,
 };
 
@@ -15,10 +13,10 @@ use anyhow::{Context, bail};
 
 use crate::{
     cmd::{self, workspace_root},
+    processes::{KEY, free_port, nginx_config_in, start_announcing, start_nginx},
     tools::Toolchain,
 };
 
-pub const KEY: &str = "bench-key-7f3a";
 const SMALL_SECONDS: u32 = 10;
 const LARGE_SECONDS: u32 = 20;
 /// Customers of the invented reseller: a year of their purchase invoices is
@@ -30,52 +28,6 @@ const HUGE_CUSTOMERS: usize = 2000;
 /// 900 MB of JSON, for the browser's largest document.
 const VAST_CUSTOMERS: usize = 9000;
 const YEAR: (&str, &str) = ("20251125", "20261124");
-
-/// A child process that is stopped when dropped.
-pub struct Running(pub Child);
-
-impl Drop for Running {
-    /// SIGTERM first, so nginx's master stops its workers (SIGKILL would
-    /// orphan them); SIGKILL if it is still there after a few seconds.
-    fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
-        for _ in 0..50 {
-            if matches!(self.0.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Running {
-    fn peak_resident_megabytes(&self) -> anyhow::Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id()))?;
-        let line = status.lines().find(|line| line.starts_with("VmHWM:")).context("no VmHWM")?;
-        let kilobytes: f64 = line.split_whitespace().nth(1).context("no value")?.parse()?;
-        Ok(kilobytes / 1024.0)
-    }
-}
-
-/// Starts `command` and waits for the line starting with `prefix` on its
-/// stdout, returning what follows it.
-pub fn start_announcing(mut command: Command, prefix: &str) -> anyhow::Result<(Running, String)> {
-    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().context("cannot start")?;
-    let stdout = child.stdout.take().context("no stdout")?;
-    let running = Running(child);
-    for line in BufReader::new(stdout).lines() {
-        if let Some(rest) = line?.strip_prefix(prefix) {
-            return Ok((running, rest.trim_end_matches('/').to_owned()));
-        }
-    }
-    bail!("the process ended without printing `{prefix}`")
-}
-
-pub fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
 
 /// `browser`: also the app's figures in Chromium through this relay.
 pub fn run(toolchain: &Toolchain, browser: bool) -> anyhow::Result<()> {
@@ -220,22 +172,6 @@ pub fn run(toolchain: &Toolchain, browser: bool) -> anyhow::Result<()> {
     if browser { browser_figures(toolchain, &relay_url) } else { Ok(()) }
 }
 
-/// nginx with `dir/nginx.conf`, in the foreground so it stops with us.
-pub fn start_nginx(toolchain: &Toolchain, dir: &Path) -> anyhow::Result<Running> {
-    let nginx = toolchain
-        .command("nginx")
-        .arg("-p")
-        .arg(dir)
-        .arg("-c")
-        .arg(dir.join("nginx.conf"))
-        .args(["-g", "daemon off;"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("cannot start nginx")?;
-    Ok(Running(nginx))
-}
-
 /// The app in headless Chromium on a document of about 20 MB, through the
 /// relay started above (`tests/measure.rs`).
 fn browser_figures(toolchain: &Toolchain, relay_url: &str) -> anyhow::Result<()> {
@@ -372,26 +308,6 @@ base_url = "{vast_vendor_url}"
 key_env = "BENCH_KEY"
 "#,
         app_dir.display()
-    )
-}
-
-/// An nginx configuration whose files all go to `dir`; `http` is the rest
-/// of its `http` block, with the block's closing brace.
-pub fn nginx_config_in(dir: &Path, http: &str) -> String {
-    let dir = dir.display();
-    format!(
-        r#"worker_processes 2;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-{http}"#
     )
 }
 

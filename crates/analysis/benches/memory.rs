@@ -62,7 +62,7 @@ fn main() {
         let (bytes_before, blocks_before) = held();
         let mut workspace = Workspace::new("en".to_owned());
         let mut reading =
-            Reading::new(Slot::Main, Endpoint::Invoices, format, "bench", Publishers::default());
+            Reading::new(Slot::Main, emulator::request(Endpoint::Invoices, format), Publishers::default());
         for chunk in bytes.chunks(64 * 1024) {
             reading.feed(chunk);
         }

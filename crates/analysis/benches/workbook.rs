@@ -14,7 +14,7 @@ mod emulator;
 use emulator::{document, documents};
 
 fn open(workspace: &mut Workspace, slot: Slot, endpoint: Endpoint, bytes: &[u8]) {
-    let mut reading = Reading::new(slot, endpoint, Format::Json, "bench", Publishers::default());
+    let mut reading = Reading::new(slot, emulator::request(endpoint, Format::Json), Publishers::default());
     reading.feed(bytes);
     workspace.open(reading).expect("the emulator's document opens");
 }

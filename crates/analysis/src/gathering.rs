@@ -22,6 +22,11 @@ use crate::{
     views::{announcement, date, text},
 };
 
+/// How many invoices, customers and lines, and the totals per currency.
+pub fn summary(document: &InvoiceDocument) -> SummaryView {
+    Gathering::of(document).summary()
+}
+
 #[derive(Default)]
 pub(crate) struct Gathering {
     publisher_rules: Publishers,

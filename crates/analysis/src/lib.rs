@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use billing::{
     Endpoint, Format, InvoiceDocument,
+    api::DocumentRequest,
     changes::{ChargeKey, Comparison, compare, compare_joined},
     charts::{Bar, by_charge_type, by_invoice_month, by_publisher, top_customers, top_margins},
     csv_export::{CsvOptions, write_csv, write_csv_with_margins, write_exceptions_csv},
@@ -33,9 +34,10 @@ use worker_protocol::{
 };
 
 use gathering::Gathering;
+pub use gathering::summary;
 use products::Products;
 pub use reconciliation::LISTED;
-pub use views::{announcement, discrepancy_notes, summary};
+pub use views::{announcement, discrepancy_notes};
 use workbook::{Exceptions, WorkbookParts, write_workbook};
 
 /// The most rows one window may ask for: a screen's worth, many times over.
@@ -73,9 +75,7 @@ struct Earlier {
 }
 
 struct Main {
-    endpoint: Endpoint,
-    format: Format,
-    file_stem: String,
+    request: DocumentRequest,
     contents: Contents,
 }
 
@@ -83,7 +83,7 @@ impl Main {
     /// The main document and the other side of the margin as purchases and
     /// sales: the main document is the purchases when it is `invoices`.
     fn purchases_first<T>(&self, main: T, other: T) -> (T, T) {
-        if self.endpoint == Endpoint::Invoices { (main, other) } else { (other, main) }
+        if self.request.endpoint() == Endpoint::Invoices { (main, other) } else { (other, main) }
     }
 }
 
@@ -103,9 +103,7 @@ struct Invoices {
 /// bytes are never all held at once.
 pub struct Reading {
     slot: Slot,
-    endpoint: Endpoint,
-    format: Format,
-    file_stem: String,
+    request: DocumentRequest,
     body: Body,
 }
 
@@ -118,20 +116,14 @@ enum Body {
 
 impl Reading {
     /// `publishers` tells the publisher of each line of the main document.
-    pub fn new(
-        slot: Slot,
-        endpoint: Endpoint,
-        format: Format,
-        file_stem: &str,
-        publishers: Publishers,
-    ) -> Self {
-        let body = if endpoint == Endpoint::SubscriptionDetails {
+    pub fn new(slot: Slot, request: DocumentRequest, publishers: Publishers) -> Self {
+        let body = if request.endpoint() == Endpoint::SubscriptionDetails {
             Body::Details(Vec::new())
         } else {
             let gathering = (slot == Slot::Main).then(|| Box::new(Gathering::new(publishers)));
-            Body::Invoices(Box::new(InvoiceStream::new(format)), gathering)
+            Body::Invoices(Box::new(InvoiceStream::new(request.format())), gathering)
         };
-        Self { slot, endpoint, format, file_stem: file_stem.to_owned(), body }
+        Self { slot, request, body }
     }
 
     /// The next bytes of the document, in order.
@@ -216,14 +208,13 @@ impl Workspace {
 
     /// Puts the document read into its slot. The error says what is wrong
     /// with the document, or why it cannot go there.
-    pub fn open(&mut self, mut reading: Reading) -> Result<Opened, String> {
-        let (slot, endpoint, format) = (reading.slot, reading.endpoint, reading.format);
-        match slot {
+    pub fn open(&mut self, reading: Reading) -> Result<Opened, String> {
+        match reading.slot {
             Slot::Main => {
                 self.close();
-                let file_stem = std::mem::take(&mut reading.file_stem);
+                let request = reading.request.clone();
                 let (contents, opened) = if let Body::Details(bytes) = &reading.body {
-                    let details = match format {
+                    let details = match reading.request.format() {
                         Format::Xml => xml::parse_subscription_details(bytes),
                         Format::Json => json::parse_subscription_details(bytes),
                     }
@@ -237,7 +228,7 @@ impl Workspace {
                     let opened = Opened::Invoices(overview);
                     (Contents::Invoices(Box::new(Invoices { document, table, discrepancies })), opened)
                 };
-                self.main = Some(Main { endpoint, format, file_stem, contents });
+                self.main = Some(Main { request, contents });
                 Ok(opened)
             }
             Slot::OtherSide => {
@@ -387,7 +378,7 @@ impl Workspace {
             Question::Invoice { index } => {
                 let (main, invoices) = self.invoices()?;
                 let index = invoice_index(&invoices.document, *index)?;
-                let consolidated = main.endpoint == Endpoint::ConsolidatedInvoices;
+                let consolidated = main.request.endpoint() == Endpoint::ConsolidatedInvoices;
                 let view =
                     views::invoice_view(&invoices.document, &invoices.discrepancies, index, consolidated);
                 Answer::Invoice(Box::new(view))
@@ -401,11 +392,12 @@ impl Workspace {
                     .invoice_id
                     .as_ref()
                     .map_or_else(|| (index + 1).to_string(), ToString::to_string);
-                let file = write_document(main.format, &InvoiceDocument { invoices: vec![invoice] });
+                let format = main.request.format();
+                let file = write_document(format, &InvoiceDocument { invoices: vec![invoice] });
                 return Ok(Reply {
                     answer: Answer::Download {
-                        file_name: invoice_file_name(&number, main.format),
-                        media: main.format.media_type().to_owned(),
+                        file_name: invoice_file_name(&number, format),
+                        media: format.media_type().to_owned(),
                     },
                     file: Some(file),
                 });
@@ -557,7 +549,7 @@ impl Workspace {
             }
             DownloadFile::OtherFormat => {
                 let main = self.main.as_ref().ok_or(NOTHING_OPEN)?;
-                match (&main.contents, main.format.other()) {
+                match (&main.contents, main.request.format().other()) {
                     (Contents::Invoices(invoices), format) => write_document(format, &invoices.document),
                     (Contents::SubscriptionDetails(details), Format::Xml) => {
                         xml::write_subscription_details(details)
@@ -588,8 +580,8 @@ impl Workspace {
         let main = self.main.as_ref().ok_or(NOTHING_OPEN)?;
         Ok(Reply {
             answer: Answer::Download {
-                file_name: file.file_name(&main.file_stem, main.format),
-                media: file.media_type(main.format).to_owned(),
+                file_name: file.file_name(&main.request.file_stem(), main.request.format()),
+                media: file.media_type(main.request.format()).to_owned(),
             },
             file: Some(bytes),
         })

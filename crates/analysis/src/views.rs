@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 
-use crate::gathering::Gathering;
 use billing::{
     InvoiceDocument,
     exceptions::Flagged,
@@ -17,7 +16,7 @@ use billing::{
 use rust_decimal::Decimal;
 use worker_protocol::{
     Cell, Column, CustomerView, DetailsView, FlaggedLine, InvoiceView, LineCells, Party, SubscriptionView,
-    SummaryView, WindowLine,
+    WindowLine,
 };
 
 pub(crate) fn text(value: &Option<Text>) -> String {
@@ -38,11 +37,6 @@ fn number(value: Option<Decimal>) -> Cell {
 
 fn text_cell(value: Option<String>) -> Cell {
     value.map_or(Cell::Empty, Cell::Text)
-}
-
-/// How many invoices, customers and lines, and the totals per currency.
-pub fn summary(document: &InvoiceDocument) -> SummaryView {
-    Gathering::of(document).summary()
 }
 
 /// What a screen reader is told once a document has been read.

@@ -15,11 +15,13 @@ use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use rust_decimal::Decimal;
 use worker_protocol::{Answer, Column, DownloadFile, Question, Slot, XLSX_MEDIA_TYPE};
 
+mod support;
+
 const PURCHASES_JSON: &[u8] = include_bytes!("../../billing/tests/fixtures/invoices.json");
 const SALES_JSON: &[u8] = include_bytes!("../../billing/tests/fixtures/customerinvoices.json");
 
 fn reading(slot: Slot, endpoint: Endpoint, bytes: &[u8]) -> Reading {
-    let mut reading = Reading::new(slot, endpoint, Format::Json, "stem", Publishers::default());
+    let mut reading = Reading::new(slot, support::request(endpoint, Format::Json), Publishers::default());
     reading.feed(bytes);
     reading
 }
@@ -36,7 +38,10 @@ fn write(workspace: &mut Workspace, question: &Question) -> Vec<u8> {
     else {
         panic!("a download")
     };
-    assert_eq!((file_name.as_str(), media.as_str()), ("stem.xlsx", XLSX_MEDIA_TYPE));
+    assert_eq!(
+        (file_name.as_str(), media.as_str()),
+        ("invoices_v3_2026-01-01_2026-03-31.xlsx", XLSX_MEDIA_TYPE)
+    );
     bytes
 }
 

@@ -12,6 +12,8 @@ use worker_protocol::{
     Answer, Cell, Column, DownloadFile, LineWindow, Opened, Question, Slot, invoice_file_name,
 };
 
+mod support;
+
 const CUSTOMER_XML: &[u8] = include_bytes!("../../billing/tests/fixtures/customerinvoices.xml");
 const PURCHASES_JSON: &[u8] = include_bytes!("../../billing/tests/fixtures/invoices.json");
 const SALES_JSON: &[u8] = include_bytes!("../../billing/tests/fixtures/customerinvoices.json");
@@ -21,7 +23,7 @@ const DETAILS_JSON: &[u8] = include_bytes!("../../billing/tests/fixtures/subscri
 
 /// `bytes` read as the worker reads them, in the chunks a transfer brings.
 fn reading(slot: Slot, endpoint: Endpoint, format: Format, bytes: &[u8]) -> Reading {
-    let mut reading = Reading::new(slot, endpoint, format, "stem", Publishers::default());
+    let mut reading = Reading::new(slot, support::request(endpoint, format), Publishers::default());
     for chunk in bytes.chunks(1000) {
         reading.feed(chunk);
     }
@@ -92,7 +94,10 @@ fn a_document_is_summarised_and_converted_both_ways() {
     assert_eq!(overview.currencies, ["EUR"]);
 
     let (name, media, json) = file(&mut workspace, Question::Download { file: DownloadFile::OtherFormat });
-    assert_eq!((name.as_str(), media.as_str()), ("stem.json", "application/json"));
+    assert_eq!(
+        (name.as_str(), media.as_str()),
+        ("customerinvoices_v3_2026-01-01_2026-03-31.json", "application/json")
+    );
     let mut back = Workspace::new("en".into());
     let Opened::Invoices(again) = opened(&mut back, Endpoint::CustomerInvoices, Format::Json, &json) else {
         panic!("invoices")
@@ -221,7 +226,7 @@ fn joining_the_other_side_fills_the_margin_and_the_comparison() {
         &mut workspace,
         Question::Download { file: DownloadFile::ShownLines { filter: LineFilter::default(), sort: None } },
     );
-    assert_eq!((name.as_str(), media.as_str()), ("stem_lines.csv", "text/csv"));
+    assert_eq!((name.as_str(), media.as_str()), ("invoices_v3_2026-01-01_2026-03-31_lines.csv", "text/csv"));
     assert!(String::from_utf8(csv).unwrap().lines().next().unwrap().contains("Margin"));
 
     let Opened::Comparison(comparison) = workspace.open(consolidated()).unwrap() else {
@@ -243,7 +248,7 @@ fn subscription_details_are_shown_in_the_readers_language() {
     assert_eq!(details.plan_name, model.service_plan.plan_name.best_for("nl-BE").unwrap_or_default());
     assert_eq!(details.resources.len(), model.resources.len());
     let (name, _, xml_bytes) = file(&mut workspace, Question::Download { file: DownloadFile::OtherFormat });
-    assert_eq!(name, "stem.xml");
+    assert_eq!(name, "subscriptiondetails_v3_007.xml", "the id as the vendor wrote it");
     assert_eq!(billing::xml::parse_subscription_details(&xml_bytes).unwrap(), model);
     let refused = workspace.answer(&Question::Invoice { index: 0 }).err().unwrap();
     assert_eq!(refused, "the open document has no invoices");
@@ -364,7 +369,10 @@ fn the_worklist_counts_what_crates_billing_counts_and_exports_every_line() {
         &mut workspace,
         Question::Download { file: DownloadFile::Exceptions { low_margin_percent: threshold() } },
     );
-    assert_eq!((name.as_str(), media.as_str()), ("stem_exceptions.csv", "text/csv"));
+    assert_eq!(
+        (name.as_str(), media.as_str()),
+        ("invoices_v3_2026-01-01_2026-03-31_exceptions.csv", "text/csv")
+    );
     let records = csv::Reader::from_reader(csv.as_slice()).records().count();
     assert_eq!(records, flagged, "one row a flagged line");
 

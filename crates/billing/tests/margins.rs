@@ -47,7 +47,7 @@ fn the_summary_keeps_each_lines_margin_by_hash_and_the_one_sided_lines() {
         [OneSidedLine {
             invoice: "880002".to_owned(),
             customer: "Brouwerij Van Damme BV".to_owned(),
-            description: summary.sale_only[0].description.clone(),
+            description: "Backup storage, GB".to_owned(),
             amount: Some("20.00".parse().unwrap()),
             currency: "EUR".to_owned(),
         }]

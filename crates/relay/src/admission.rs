@@ -17,7 +17,7 @@ use axum::{
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
 use ipnet::IpNet;
 
-use crate::{RelayError, config::RateLimit, routes::RelayState};
+use crate::{RelayError, config::RateLimit};
 
 /// The client's address as the relay decided it.
 #[derive(Clone, Copy, Debug)]
@@ -47,12 +47,20 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpNe
     Some(client)
 }
 
+/// Who is let in and how often: the allowlist (behind the trusted
+/// proxies) and each client's rate.
+pub struct Admission {
+    pub allowlist: Vec<IpNet>,
+    pub trusted_proxies: Vec<IpNet>,
+    pub limiter: Limiter,
+}
+
 /// Refuses clients outside the allowlist; every other route sees
 /// [`ClientAddr`].
-pub async fn admit(State(state): State<Arc<RelayState>>, mut request: Request, next: Next) -> Response {
+pub async fn admit(State(admission): State<Arc<Admission>>, mut request: Request, next: Next) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-    let client = peer.and_then(|peer| client_address(peer, request.headers(), &state.config.trusted_proxies));
-    let Some(client) = client.filter(|client| state.config.allowlist.iter().any(|net| net.contains(client)))
+    let client = peer.and_then(|peer| client_address(peer, request.headers(), &admission.trusted_proxies));
+    let Some(client) = client.filter(|client| admission.allowlist.iter().any(|net| net.contains(client)))
     else {
         let seen = client
             .map_or_else(|| "an address the relay could not read".to_owned(), |client| client.to_string());
@@ -75,18 +83,18 @@ impl Limiter {
 }
 
 /// Refuses a client that exceeds its rate, saying when to come back.
-pub async fn limit(State(state): State<Arc<RelayState>>, request: Request, next: Next) -> Response {
+pub async fn limit(State(admission): State<Arc<Admission>>, request: Request, next: Next) -> Response {
     let Some(ClientAddr(client)) = request.extensions().get::<ClientAddr>().copied() else {
         return next.run(request).await;
     };
-    if let Err(not_until) = state.limiter.0.check_key(&client) {
+    if let Err(not_until) = admission.limiter.0.check_key(&client) {
         let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
         tracing::warn!(%client, "refused: rate limit");
         return RelayError::RateLimited { retry_after_seconds: wait.as_secs().max(1) }.into_response();
     }
     // Idle clients' counters are dropped now and then so the map stays small.
-    if state.limiter.0.len() > 10_000 {
-        state.limiter.0.retain_recent();
+    if admission.limiter.0.len() > 10_000 {
+        admission.limiter.0.retain_recent();
     }
     next.run(request).await
 }

@@ -18,6 +18,8 @@ use ipnet::IpNet;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::hosts::HostPattern;
+
 /// The relay's configuration, ready to serve with.
 pub struct RelayConfig {
     pub listen: SocketAddr,
@@ -90,40 +92,6 @@ impl Default for ConnectionLimits {
     }
 }
 
-/// One `allowed_hosts` entry: `billing.corp.example` (any port),
-/// `billing.corp.example:8443` (that port only) or `.corp.example` (the
-/// name and every name under it). Case and a trailing dot do not count.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum HostPattern {
-    Name { name: String, port: Option<u16> },
-    WithSubdomains { domain: String },
-}
-
-impl std::str::FromStr for HostPattern {
-    type Err = anyhow::Error;
-
-    fn from_str(text: &str) -> anyhow::Result<Self> {
-        let text = text.trim();
-        if let Some(domain) = text.strip_prefix('.') {
-            let (domain, port) = crate::hosts::split_authority(domain)
-                .with_context(|| format!("allowed_hosts: `{text}` is not a host name"))?;
-            anyhow::ensure!(port.is_none(), "allowed_hosts: `{text}`: a `.domain` entry takes no port");
-            return Ok(Self::WithSubdomains { domain });
-        }
-        let (name, port) = crate::hosts::split_authority(text)
-            .with_context(|| format!("allowed_hosts: `{text}` is not a host name or host:port"))?;
-        Ok(Self::Name { name, port })
-    }
-}
-
-impl<'de> Deserialize<'de> for HostPattern {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer)?
-            .parse()
-            .map_err(|error| serde::de::Error::custom(format!("{error:#}")))
-    }
-}
-
 /// Sessions shared by several relays: in Redis, with cookies every relay
 /// signs with the same key. Without these, in memory with a key made at
 /// start (one relay; a restart signs everyone out).
@@ -147,8 +115,9 @@ pub struct MetricsConfig {
     pub allowlist: Vec<IpNet>,
 }
 
-fn loopback() -> Vec<IpNet> {
-    vendor_sim::config::loopback()
+/// IPv4 and IPv6 loopback.
+pub fn loopback() -> Vec<IpNet> {
+    ["127.0.0.0/8", "::1/128"].iter().map(|net| net.parse().expect("a valid network")).collect()
 }
 
 /// OpenID Connect sign-in: the provider, this relay as its client, and the
@@ -241,7 +210,7 @@ impl Profile {
             versions: generation.versions().iter().map(|version| (*version).to_owned()).collect(),
             endpoints: generation.endpoints().to_vec(),
             key,
-            key_header: vendor_sim::DEFAULT_KEY_HEADER.to_owned(),
+            key_header: billing::api::vendor::DEFAULT_KEY_HEADER.to_owned(),
         }
     }
 
@@ -516,7 +485,7 @@ fn default_grace() -> u64 {
 }
 
 fn default_key_header() -> String {
-    vendor_sim::DEFAULT_KEY_HEADER.to_owned()
+    billing::api::vendor::DEFAULT_KEY_HEADER.to_owned()
 }
 
 /// The settings the environment may set, as `BILLING_<NAME>`; nested ones

@@ -8,74 +8,79 @@ use std::{io, sync::Arc, time::Instant};
 use axum::{
     Extension,
     body::Body,
-    extract::{Path, Query, RawQuery, State, rejection::QueryRejection},
+    extract::{Path, RawQuery, State},
     http::{HeaderValue, StatusCode, header},
     response::Response,
 };
-use billing::{Endpoint, Format, Generation};
+use billing::{
+    Format,
+    api::{DocumentRequest, RelayQuery, Scope, routes},
+};
 use bytes::Bytes;
-use chrono::{Months, NaiveDate};
 use futures_util::{Stream, StreamExt, stream};
 use secrecy::ExposeSecret;
-use serde::Deserialize;
 
 use crate::{
-    Profile, RelayError,
-    access::Caller,
+    Profile, RelayConfig, RelayError,
     admission::ClientAddr,
-    audit::{self, DocumentRequest, RequestId, TransferOutcome},
-    metrics::Metrics,
-    routes::RelayState,
-    sign_in::check_access,
+    auth::state::Auth,
+    identity::Caller,
+    observe::{
+        audit::{self, AskedDocument, RequestId, TransferOutcome},
+        metrics::Metrics,
+    },
 };
 
 /// Longer query strings are refused before they are read.
 const MAX_QUERY_BYTES: usize = 256;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DocumentQuery {
-    start: Option<String>,
-    end: Option<String>,
-    format: Option<String>,
-    subscription: Option<String>,
-    download: Option<String>,
+/// What forwarding needs: the profiles and timeouts, the one client to the
+/// vendor, and the metrics.
+pub struct Forwarding {
+    pub config: Arc<RelayConfig>,
+    /// No proxies from the environment, no redirects (a redirect could
+    /// carry the key elsewhere).
+    pub client: reqwest::Client,
+    pub metrics: Arc<Metrics>,
 }
 
-/// A request the relay has checked and may forward.
+/// A request the relay has read against its profile and may forward.
 struct Checked<'a> {
     profile: &'a Profile,
-    version: String,
-    endpoint: Endpoint,
-    format: Format,
-    window: Option<(NaiveDate, NaiveDate)>,
-    subscription: Option<u64>,
+    request: DocumentRequest,
     download: bool,
 }
 
 pub async fn document(
-    State(state): State<Arc<RelayState>>,
+    State(auth): State<Arc<Auth>>,
+    State(state): State<Arc<Forwarding>>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
     Extension(caller): Extension<Caller>,
     Extension(request_id): Extension<RequestId>,
     Path((profile, version, endpoint)): Path<(String, String, String)>,
     RawQuery(raw_query): RawQuery,
-    query: Result<Query<DocumentQuery>, QueryRejection>,
 ) -> Result<Response, RelayError> {
     // The profile named by the path is the one checked and the one used:
     // nothing in the query or headers can name another.
-    if let Err(refused) = check_access(&state, &caller, &profile) {
-        let path = format!("/api/documents/{profile}/{version}/{endpoint}");
+    if let Err(refused) = auth.check_access(&caller, &profile) {
+        let path = format!("{}/{profile}/{version}/{endpoint}", routes::DOCUMENTS);
         audit::refused(request_id, caller.user(), refused.code(), &path, Some(&shown(&profile)));
         return Err(refused);
     }
-    if raw_query.as_ref().is_some_and(|raw| raw.len() > MAX_QUERY_BYTES) {
-        return Err(bad(format!("the query is longer than {MAX_QUERY_BYTES} bytes")));
+    let raw_query = raw_query.unwrap_or_default();
+    if raw_query.len() > MAX_QUERY_BYTES {
+        return Err(RelayError::BadParameter {
+            detail: format!("the query is longer than {MAX_QUERY_BYTES} bytes"),
+        });
     }
-    let Query(query) = query.map_err(|rejection| bad(rejection.body_text()))?;
+    let query = RelayQuery::parse(&raw_query)?;
+    let Some(profile) = state.config.profile(&profile) else {
+        return Err(RelayError::UnknownProfile { profile: shown(&profile) });
+    };
     let today = chrono::Local::now().date_naive();
-    let checked = check(&state.config, &profile, version, &endpoint, query, today)?;
-    tracing::info!(%client, profile = %checked.profile.name, endpoint = checked.endpoint.path(), "forwarding");
+    let request = DocumentRequest::from_relay(&profile.summary(), &version, &endpoint, &query, today)?;
+    let checked = Checked { profile, request, download: query.download };
+    tracing::info!(%client, profile = %profile.name, endpoint = checked.request.endpoint().path(), "forwarding");
     let asked = checked.audit_record(request_id, &caller);
     let started = Instant::now();
     forward(&state, checked, asked.clone(), started).await.inspect_err(|error| {
@@ -84,157 +89,45 @@ pub async fn document(
     })
 }
 
-fn bad(detail: String) -> RelayError {
-    RelayError::BadParameter { detail }
-}
-
 /// Names echoed back in errors are cut short: they come from the client.
 fn shown(text: &str) -> String {
     text.chars().take(64).collect()
 }
 
-fn check<'a>(
-    config: &'a crate::RelayConfig,
-    profile: &str,
-    version: String,
-    endpoint: &str,
-    query: DocumentQuery,
-    today: NaiveDate,
-) -> Result<Checked<'a>, RelayError> {
-    let Some(profile) = config.profile(profile) else {
-        return Err(RelayError::UnknownProfile { profile: shown(profile) });
-    };
-    if !profile.versions.contains(&version) {
-        return Err(RelayError::UnknownVersion { profile: profile.name.clone(), version: shown(&version) });
-    }
-    let Some(endpoint) =
-        Endpoint::from_path(endpoint).filter(|endpoint| profile.endpoints.contains(endpoint))
-    else {
-        return Err(RelayError::UnknownEndpoint { profile: profile.name.clone(), endpoint: shown(endpoint) });
-    };
-    let format = match (query.format.as_deref(), profile.generation) {
-        (None, Generation::Legacy) | (Some("xml"), Generation::Legacy) => Format::Xml,
-        (None | Some("json"), _) => Format::Json,
-        (Some("xml"), Generation::Current) => {
-            return Err(bad("format: the current API answers in JSON only".to_owned()));
-        }
-        (Some(other), _) => return Err(bad(format!("format must be xml or json, not `{}`", shown(other)))),
-    };
-    let download = match query.download.as_deref() {
-        None | Some("0") => false,
-        Some("1") => true,
-        Some(other) => return Err(bad(format!("download must be 1 or 0, not `{}`", shown(other)))),
-    };
-    if endpoint == Endpoint::SubscriptionDetails {
-        if query.start.is_some() || query.end.is_some() {
-            return Err(bad("subscriptiondetails takes a subscription, not dates".to_owned()));
-        }
-        let Some(subscription) = query.subscription else {
-            return Err(bad("subscription: subscriptiondetails needs a subscription id".to_owned()));
-        };
-        let id = subscription
-            .parse::<u64>()
-            .ok()
-            .filter(|_| subscription.len() <= 20 && subscription.bytes().all(|byte| byte.is_ascii_digit()))
-            .ok_or_else(|| bad(format!("subscription must be a number, not `{}`", shown(&subscription))))?;
-        return Ok(Checked {
-            profile,
-            version,
-            endpoint,
-            format,
-            window: None,
-            subscription: Some(id),
-            download,
-        });
-    }
-    if query.subscription.is_some() {
-        return Err(bad(format!("{} takes no subscription", endpoint.path())));
-    }
-    let date = |name: &str, value: Option<String>| -> Result<Option<NaiveDate>, RelayError> {
-        value
-            .map(|text| {
-                NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok().filter(|_| text.len() == 10).ok_or_else(
-                    || bad(format!("{name} must be a date written YYYY-MM-DD, not `{}`", shown(&text))),
-                )
-            })
-            .transpose()
-    };
-    let (start, end) = (date("start", query.start)?, date("end", query.end)?);
-    let end = end.unwrap_or(today);
-    let start = start.unwrap_or_else(|| end.checked_sub_months(Months::new(3)).unwrap_or(end));
-    if start > end {
-        return Err(bad(format!("start {start} is after end {end}")));
-    }
-    Ok(Checked {
-        profile,
-        version,
-        endpoint,
-        format,
-        window: Some((start, end)),
-        subscription: None,
-        download,
-    })
-}
-
 impl Checked<'_> {
-    fn audit_record(&self, request: RequestId, caller: &Caller) -> DocumentRequest {
-        let window = match (self.window, self.subscription) {
-            (Some((start, end)), _) => format!("{start}..{end}"),
-            (None, Some(subscription)) => format!("subscription {subscription}"),
-            (None, None) => String::new(),
+    fn audit_record(&self, request: RequestId, caller: &Caller) -> AskedDocument {
+        let window = match self.request.scope() {
+            Scope::Window(window) => format!("{}..{}", window.start(), window.end()),
+            Scope::Subscription(id) => format!("subscription {id}"),
         };
-        DocumentRequest {
+        AskedDocument {
             request,
             user: match caller {
                 Caller::SignedIn(user) => Some(user.clone()),
                 Caller::Admitted => None,
             },
             profile: self.profile.name.clone(),
-            endpoint: self.endpoint.path(),
+            endpoint: self.request.endpoint().path(),
             window,
-            format: self.format.media_type(),
+            format: self.request.media_type(),
         }
     }
 
     /// The vendor's URL for this request, from configuration and checked
     /// values only.
     fn upstream_url(&self) -> reqwest::Url {
-        let path = match self.profile.generation {
-            Generation::Legacy => {
-                format!("{}/{}/{}", self.profile.base_url, self.version, self.endpoint.path())
-            }
-            Generation::Current => format!("{}/api/v1/{}", self.profile.base_url, self.endpoint.path()),
-        };
+        let path = format!("{}{}", self.profile.base_url, self.request.vendor_path(self.profile.generation));
         let mut url =
             reqwest::Url::parse(&path).expect("a base URL checked at start-up and known path segments");
-        {
-            let mut query = url.query_pairs_mut();
-            if let Some((start, end)) = self.window {
-                query.append_pair("startDate", &start.format("%Y%m%d").to_string());
-                query.append_pair("endDate", &end.format("%Y%m%d").to_string());
-            }
-            if let Some(subscription) = self.subscription {
-                query.append_pair("subscriptionId", &subscription.to_string());
-            }
-        }
+        url.query_pairs_mut().extend_pairs(self.request.vendor_query());
         url
-    }
-
-    /// `invoices_v3_2026-01-01_2026-03-31.xml`, `subscriptiondetails_v3_123456.json`.
-    fn file_name(&self) -> String {
-        let what = match (self.window, self.subscription) {
-            (Some((start, end)), _) => format!("{start}_{end}"),
-            (None, Some(subscription)) => subscription.to_string(),
-            (None, None) => String::new(),
-        };
-        format!("{}_{}_{what}.{}", self.endpoint.path(), self.version, self.format.extension())
     }
 }
 
 async fn forward(
-    state: &RelayState,
+    state: &Forwarding,
     checked: Checked<'_>,
-    asked: DocumentRequest,
+    asked: AskedDocument,
     started: Instant,
 ) -> Result<Response, RelayError> {
     let profile = checked.profile;
@@ -246,7 +139,7 @@ async fn forward(
         .client
         .get(checked.upstream_url())
         .header(profile.key_header.as_str(), key)
-        .header(header::ACCEPT, checked.format.media_type());
+        .header(header::ACCEPT, checked.request.format().media_type());
     let too_slow = || RelayError::VendorTooSlow { profile: profile.name.clone(), waited: timeouts.response };
     let asked_at = Instant::now();
     let response = match tokio::time::timeout(timeouts.response, request.send()).await {
@@ -258,7 +151,7 @@ async fn forward(
         }
         Ok(Ok(response)) => response,
     };
-    state.metrics.vendor_answered(&profile.name, checked.endpoint.path(), asked_at.elapsed());
+    state.metrics.vendor_answered(&profile.name, checked.request.endpoint().path(), asked_at.elapsed());
     let status = response.status();
     match status {
         StatusCode::UNAUTHORIZED => {
@@ -267,7 +160,13 @@ async fn forward(
         StatusCode::FORBIDDEN => {
             return Err(RelayError::VendorRefusedRelay {
                 profile: profile.name.clone(),
-                endpoint: checked.endpoint.path().to_owned(),
+                endpoint: checked.request.endpoint().path().to_owned(),
+            });
+        }
+        StatusCode::NOT_FOUND if let Scope::Subscription(id) = checked.request.scope() => {
+            return Err(RelayError::UnknownSubscription {
+                profile: profile.name.clone(),
+                subscription: id.to_string(),
             });
         }
         status if !status.is_success() => {
@@ -283,10 +182,10 @@ async fn forward(
     let content_length = response.content_length();
     let wrong_format = |what: String| RelayError::VendorWrongFormat {
         status,
-        detail: format!("the vendor answered {status} with {what} instead of {}", checked.format),
+        detail: format!("the vendor answered {status} with {what} instead of {}", checked.request.format()),
     };
     let declared = content_type.as_ref().and_then(|value| value.to_str().ok()).unwrap_or("no content type");
-    if !declares(declared, checked.format) {
+    if !declares(declared, checked.request.format()) {
         return Err(wrong_format(declared.to_owned()));
     }
     let mut body = response.bytes_stream();
@@ -299,7 +198,7 @@ async fn forward(
         }
         Ok(Some(Ok(first))) => first,
     };
-    if !looks_like(&first, checked.format) {
+    if !looks_like(&first, checked.request.format()) {
         return Err(wrong_format("something else".to_owned()));
     }
     let passage = Passage::new(asked, content_length, started, state.metrics.clone());
@@ -311,7 +210,7 @@ async fn forward(
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     }
     if checked.download {
-        let disposition = format!("attachment; filename=\"{}\"", checked.file_name());
+        let disposition = format!("attachment; filename=\"{}\"", checked.request.file_name());
         headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).expect("ASCII"));
     }
     Ok(response)
@@ -353,7 +252,7 @@ fn looks_like(first: &[u8], format: Format) -> bool {
 /// How far a document got. It ends complete, broken by the vendor, or
 /// abandoned by the client, and the audit log says which, once.
 struct Passage {
-    asked: DocumentRequest,
+    asked: AskedDocument,
     /// The vendor's Content-Length: once that many bytes have passed, the
     /// document is whole even if the server stops reading the body there.
     expected: Option<u64>,
@@ -364,7 +263,7 @@ struct Passage {
 }
 
 impl Passage {
-    fn new(asked: DocumentRequest, expected: Option<u64>, started: Instant, metrics: Arc<Metrics>) -> Self {
+    fn new(asked: AskedDocument, expected: Option<u64>, started: Instant, metrics: Arc<Metrics>) -> Self {
         metrics.transfer_started();
         Self { asked, expected, sent: 0, started, ended: false, metrics }
     }

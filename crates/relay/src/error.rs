@@ -3,7 +3,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
-use billing::api::{ErrorBody, ErrorCode, routes};
+use billing::api::{ErrorBody, ErrorCode, RequestError, routes};
 
 /// Everything the relay answers with an error, as `{"code", "error",
 /// "detail"}`: what happened, and what a person can do about it. Internal
@@ -51,6 +51,8 @@ pub enum RelayError {
     UnknownVersion { profile: String, version: String },
     #[error("unknown endpoint")]
     UnknownEndpoint { profile: String, endpoint: String },
+    #[error("unknown subscription")]
+    UnknownSubscription { profile: String, subscription: String },
     #[error("bad request parameter")]
     BadParameter { detail: String },
     #[error("the vendor rejected the API key")]
@@ -84,6 +86,7 @@ impl RelayError {
             Self::UnknownProfile { .. } => ErrorCode::UnknownProfile,
             Self::UnknownVersion { .. } => ErrorCode::UnknownVersion,
             Self::UnknownEndpoint { .. } => ErrorCode::UnknownEndpoint,
+            Self::UnknownSubscription { .. } => ErrorCode::UnknownSubscription,
             Self::BadParameter { .. } => ErrorCode::BadParameter,
             Self::VendorRejectedKey { .. } => ErrorCode::VendorRejectedKey,
             Self::VendorRefusedRelay { .. } => ErrorCode::VendorRefusedRelay,
@@ -105,7 +108,8 @@ impl RelayError {
             Self::UnknownRoute { .. }
             | Self::UnknownProfile { .. }
             | Self::UnknownVersion { .. }
-            | Self::UnknownEndpoint { .. } => StatusCode::NOT_FOUND,
+            | Self::UnknownEndpoint { .. }
+            | Self::UnknownSubscription { .. } => StatusCode::NOT_FOUND,
             Self::NotAllowlisted { .. } => StatusCode::FORBIDDEN,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::BadParameter { .. } => StatusCode::BAD_REQUEST,
@@ -177,6 +181,10 @@ impl RelayError {
             Self::UnknownEndpoint { profile, endpoint } => {
                 format!("profile {profile} does not offer the endpoint `{endpoint}`")
             }
+            Self::UnknownSubscription { profile, subscription } => format!(
+                "the vendor has no subscription `{subscription}` for profile {profile}; check the id against \
+                 the subscription list in the vendor's portal or on an invoice line"
+            ),
             Self::BadParameter { detail }
             | Self::VendorFailed { detail, .. }
             | Self::VendorWrongFormat { detail, .. } => detail.clone(),
@@ -195,6 +203,18 @@ impl RelayError {
                 "the vendor did not answer profile {profile} within {:.1} s; try a shorter date range",
                 waited.as_secs_f64()
             ),
+        }
+    }
+}
+
+impl From<RequestError> for RelayError {
+    fn from(error: RequestError) -> Self {
+        match error {
+            RequestError::UnknownVersion { profile, version } => Self::UnknownVersion { profile, version },
+            RequestError::UnknownEndpoint { profile, endpoint } => {
+                Self::UnknownEndpoint { profile, endpoint }
+            }
+            other => Self::BadParameter { detail: other.to_string() },
         }
     }
 }

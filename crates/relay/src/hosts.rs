@@ -15,7 +15,10 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{RelayError, config::HostPattern};
+use anyhow::Context;
+use serde::Deserialize;
+
+use crate::RelayError;
 
 /// The address a connection arrived at. Its port is the relay's, and an
 /// IP-literal `Host` equal to it names the relay (as health checks send).
@@ -141,6 +144,40 @@ pub async fn check(State(hosts): State<Arc<AllowedHosts>>, request: Request, nex
         return RelayError::HostNotAllowed { host: String::new() }.into_response();
     }
     next.run(request).await
+}
+
+/// One `allowed_hosts` entry: `billing.corp.example` (any port),
+/// `billing.corp.example:8443` (that port only) or `.corp.example` (the
+/// name and every name under it). Case and a trailing dot do not count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostPattern {
+    Name { name: String, port: Option<u16> },
+    WithSubdomains { domain: String },
+}
+
+impl std::str::FromStr for HostPattern {
+    type Err = anyhow::Error;
+
+    fn from_str(text: &str) -> anyhow::Result<Self> {
+        let text = text.trim();
+        if let Some(domain) = text.strip_prefix('.') {
+            let (domain, port) = split_authority(domain)
+                .with_context(|| format!("allowed_hosts: `{text}` is not a host name"))?;
+            anyhow::ensure!(port.is_none(), "allowed_hosts: `{text}`: a `.domain` entry takes no port");
+            return Ok(Self::WithSubdomains { domain });
+        }
+        let (name, port) = split_authority(text)
+            .with_context(|| format!("allowed_hosts: `{text}` is not a host name or host:port"))?;
+        Ok(Self::Name { name, port })
+    }
+}
+
+impl<'de> Deserialize<'de> for HostPattern {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(|error| serde::de::Error::custom(format!("{error:#}")))
+    }
 }
 
 #[cfg(test)]

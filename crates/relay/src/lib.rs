@@ -1,25 +1,22 @@
 //! billing-relay: the one place the vendor keys live and the one address the
 //! vendor whitelists. Browsers talk only to it.
 
-mod access;
 mod admission;
-pub mod audit;
-mod backchannel;
+mod auth;
 pub mod config;
+#[cfg(feature = "demo")]
 pub mod demo;
 mod documents;
 mod error;
 mod hosts;
-mod metrics;
+mod identity;
+mod observe;
 mod openapi;
 mod pages;
 mod routes;
 mod security;
 mod server;
-mod sessions;
-mod sign_in;
-mod sign_out;
-mod tokens;
+mod state;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -27,12 +24,14 @@ use anyhow::Context;
 use tokio::{net::TcpListener, sync::watch};
 
 pub use admission::client_address;
+pub use auth::sign_in::safe_return_path;
 pub use config::{
-    AccessRule, ConnectionLimits, HostPattern, MetricsConfig, Profile, RateLimit, RelayConfig,
-    SessionsConfig, SignInConfig, Timeouts,
+    AccessRule, ConnectionLimits, MetricsConfig, Profile, RateLimit, RelayConfig, SessionsConfig,
+    SignInConfig, Timeouts,
 };
 pub use error::RelayError;
-pub use sign_in::safe_return_path;
+pub use hosts::HostPattern;
+pub use observe::audit;
 
 /// A relay bound to its address, ready to serve.
 pub struct Application {
@@ -40,7 +39,7 @@ pub struct Application {
     router: axum::Router,
     /// Metrics on an address of their own, when configured so.
     metrics: Option<(TcpListener, axum::Router)>,
-    counters: Arc<metrics::Metrics>,
+    counters: Arc<observe::metrics::Metrics>,
     limits: ConnectionLimits,
     grace: std::time::Duration,
 }
@@ -74,7 +73,7 @@ impl Application {
         };
         let grace = config.shutdown_grace;
         let limits = config.connections;
-        let counters = Arc::new(metrics::Metrics::default());
+        let counters = Arc::new(observe::metrics::Metrics::default());
         let (router, metrics_router) = routes::routers(config, counters.clone())?;
         let metrics = metrics_listener.zip(metrics_router);
         Ok(Self { listener, router, metrics, counters, limits, grace })

@@ -74,6 +74,37 @@ fn init_logging(audit_log: Option<&Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// With `--demo`, the embedded emulator and its profiles.
+#[cfg(feature = "demo")]
+async fn start_demo(
+    demo: bool,
+    faults: bool,
+    config: &mut RelayConfig,
+) -> anyhow::Result<Option<vendor_sim::RunningVendor>> {
+    if !demo {
+        return Ok(None);
+    }
+    let (vendor, profiles) = relay::demo::start_vendor(faults).await?;
+    config.profiles.extend(profiles);
+    config.allowlist.extend(relay::config::loopback());
+    if faults {
+        // demo-unresponsive answers after 5 s; the tests should not wait a minute.
+        config.timeouts.response = std::time::Duration::from_secs(2);
+    }
+    Ok(Some(vendor))
+}
+
+/// Built without the emulator, `--demo` says how to get it.
+#[cfg(not(feature = "demo"))]
+async fn start_demo(demo: bool, _faults: bool, _config: &mut RelayConfig) -> anyhow::Result<Option<()>> {
+    anyhow::ensure!(
+        !demo,
+        "this billing-relay was built without the demo (the embedded vendor emulator); \
+         build it with `--features demo`, as `cargo xtask serve` does"
+    );
+    Ok(None)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -82,18 +113,7 @@ async fn main() -> anyhow::Result<()> {
     config.listen = args.listen.unwrap_or(config.listen);
     config.app_dir = args.app_dir.unwrap_or(config.app_dir);
     // Kept alive for as long as the relay serves.
-    let _vendor = if args.demo {
-        let (vendor, profiles) = relay::demo::start_vendor(args.demo_faults).await?;
-        config.profiles.extend(profiles);
-        config.allowlist.extend(vendor_sim::config::loopback());
-        if args.demo_faults {
-            // demo-unresponsive answers after 5 s; the tests should not wait a minute.
-            config.timeouts.response = std::time::Duration::from_secs(2);
-        }
-        Some(vendor)
-    } else {
-        None
-    };
+    let _vendor = start_demo(args.demo, args.demo_faults, &mut config).await?;
     anyhow::ensure!(
         !config.profiles.is_empty(),
         "no vendor profiles are configured: pass --config FILE (see relay.example.toml), \

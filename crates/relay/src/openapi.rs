@@ -1,8 +1,9 @@
-//! The OpenAPI description of the relay's own API, served at
-//! `/api/openapi.json`: every route and every answer it gives, including
-//! sign-in's, with one path per document endpoint so that a generated
-//! client sends each endpoint exactly the parameters the relay accepts.
-//! Its enumerations come from crates/billing, so they follow the code.
+//! The OpenAPI description of the relay's own API as configured, served at
+//! `/api/openapi.json`: every route it answers and every answer it gives
+//! (sign-in's only with sign-in on, `/metrics` only where it is served),
+//! with one path per document endpoint so that a generated client sends
+//! each endpoint exactly the parameters the relay accepts. Its enumerations
+//! come from crates/billing, so they follow the code.
 
 use billing::{Endpoint, Generation, api::ErrorCode, api::routes};
 use serde_json::{Map, Value, json};
@@ -26,9 +27,17 @@ fn misdirected() -> Value {
     )
 }
 
+/// What this relay serves, as configured.
+#[derive(Clone, Copy, Debug)]
+pub struct Served {
+    pub sign_in: bool,
+    /// `/metrics` on the relay's own address.
+    pub metrics_here: bool,
+}
+
 /// The answers every `/api` route may give besides its own.
-fn api_refusals() -> Vec<(&'static str, Value)> {
-    vec![
+fn api_refusals(served: Served) -> Vec<(&'static str, Value)> {
+    let mut refusals = vec![
         (
             "401",
             error_response(
@@ -61,12 +70,16 @@ fn api_refusals() -> Vec<(&'static str, Value)> {
                 &[ErrorCode::SignInUnavailable],
             ),
         ),
-    ]
+    ];
+    if !served.sign_in {
+        refusals.retain(|(status, _)| !matches!(*status, "401" | "503"));
+    }
+    refusals
 }
 
-fn operation(summary: &str, own: Vec<(&str, Value)>) -> Value {
+fn operation(served: Served, summary: &str, own: Vec<(&str, Value)>) -> Value {
     let mut responses = Map::new();
-    for (status, response) in own.into_iter().chain(api_refusals()) {
+    for (status, response) in own.into_iter().chain(api_refusals(served)) {
         responses.entry(status.to_owned()).or_insert(response);
     }
     json!({ "get": { "summary": summary, "responses": responses } })
@@ -76,7 +89,7 @@ fn query(name: &str, required: bool, description: &str, schema: Value) -> Value 
     json!({ "name": name, "in": "query", "required": required, "description": description, "schema": schema })
 }
 
-fn document_path(endpoint: Endpoint) -> Value {
+fn document_path(served: Served, endpoint: Endpoint) -> Value {
     let generations: Vec<&str> = [Generation::Legacy, Generation::Current]
         .into_iter()
         .filter(|generation| generation.endpoints().contains(&endpoint))
@@ -97,14 +110,14 @@ fn document_path(endpoint: Endpoint) -> Value {
         parameters.push(query(
             "subscription",
             true,
-            "The subscription id",
+            "The subscription id, digits only; kept as typed, leading zeros included, in the request to the vendor and the file name",
             json!({ "type": "string", "pattern": "^[0-9]{1,20}$", "examples": ["1234567"] }),
         ));
     } else {
         parameters.push(query(
             "start",
             false,
-            "First invoice date, inclusive; defaults to three months before the end",
+            "First invoice date, inclusive; not after end (a reversed window is refused with bad_parameter); defaults to three months before the end",
             json!({ "type": "string", "format": "date", "examples": ["2026-06-01"] }),
         ));
         parameters.push(query(
@@ -127,6 +140,7 @@ fn document_path(endpoint: Endpoint) -> Value {
         json!({ "type": "string", "enum": ["0", "1"] }),
     ));
     let mut path = operation(
+        served,
         &format!("{}. Streamed byte for byte as the vendor sends it", endpoint.explanation()),
         vec![
             (
@@ -150,8 +164,13 @@ fn document_path(endpoint: Endpoint) -> Value {
             (
                 "404",
                 error_response(
-                    "Unknown profile, or a version or endpoint the profile does not offer",
-                    &[ErrorCode::UnknownProfile, ErrorCode::UnknownVersion, ErrorCode::UnknownEndpoint],
+                    "Unknown profile, a version or endpoint the profile does not offer, or a subscription the vendor does not know",
+                    &[
+                        ErrorCode::UnknownProfile,
+                        ErrorCode::UnknownVersion,
+                        ErrorCode::UnknownEndpoint,
+                        ErrorCode::UnknownSubscription,
+                    ],
                 ),
             ),
             (
@@ -176,7 +195,7 @@ fn document_path(endpoint: Endpoint) -> Value {
     path
 }
 
-pub fn document() -> Value {
+pub fn document(served: Served) -> Value {
     let codes: Vec<&str> = ErrorCode::ALL.iter().map(|code| code.name()).collect();
     let redirect = |description: &str| json!({ "description": description, "headers": { "Location": { "schema": { "type": "string" } } } });
     let page = |description: &str| json!({ "description": description, "content": { "text/html": {} } });
@@ -184,6 +203,7 @@ pub fn document() -> Value {
     paths.insert(
         routes::PROFILES.to_owned(),
         operation(
+            served,
             "The profiles the caller may use: name, environment, generation, versions and endpoints",
             vec![("200", json!({ "description": "The profiles", "content": { "application/json": { "schema": { "type": "array", "items": { "$ref": "#/components/schemas/Profile" } } } } }))],
         ),
@@ -191,6 +211,7 @@ pub fn document() -> Value {
     paths.insert(
         routes::ME.to_owned(),
         operation(
+            served,
             "Whether sign-in is on, who is signed in, and the names of the profiles they may use",
             vec![("200", json!({ "description": "The caller", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Me" } } } }))],
         ),
@@ -198,74 +219,76 @@ pub fn document() -> Value {
     for endpoint in Endpoint::ALL {
         paths.insert(
             format!("{}/{{profile}}/{{version}}/{}", routes::DOCUMENTS, endpoint.path()),
-            document_path(endpoint),
+            document_path(served, endpoint),
         );
     }
     paths.insert(
         "/api/openapi.json".to_owned(),
         operation(
+            served,
             "This description",
             vec![("200", json!({ "description": "OpenAPI 3.1", "content": { "application/json": {} } }))],
         ),
     );
     let public = json!([{}]);
-    paths.insert(routes::SIGN_IN.to_owned(), json!({ "get": {
-        "summary": "Starts signing in at the OpenID Connect provider (sign-in on only)",
-        "security": public,
-        "parameters": [query("return", false, "A path on the relay to come back to", json!({ "type": "string" }))],
-        "responses": {
-            "303": redirect("To the provider (with prompt=login when always_ask is set)"),
-            "404": error_response("Sign-in is off", &[ErrorCode::UnknownRoute]),
-            "421": misdirected(),
-            "503": page("The provider or the session store cannot be reached")
-        }
-    } }));
-    paths.insert(routes::SIGN_IN_CALLBACK.to_owned(), json!({ "get": {
-        "summary": "Where the provider sends the browser back",
-        "security": public,
-        "responses": {
-            "303": redirect("Signed in: to the return path"),
-            "400": page("The sign-in was not started here, was spent, took too long, or its tokens did not verify"),
-            "421": misdirected(),
-            "503": page("The provider or the session store cannot be reached")
-        }
-    } }));
-    paths.insert(
-        routes::SIGN_OUT.to_owned(),
-        json!({ "post": {
-        "summary": "Ends the session on every relay, then at the provider; from the relay's own pages only",
-        "responses": {
-            "200": page("A page whose form posts id_token_hint, client_id, post_logout_redirect_uri and state to the provider's end-session endpoint (RP-Initiated Logout 1.0), under a Content-Security-Policy of its own; or, for a provider without one, a page that says its session may still be open"),
-            "403": error_response("The request came from another site", &[ErrorCode::CrossSiteRequest]),
-            "421": misdirected(),
-            "503": page("The session store cannot be reached")
-        }
-    } }),
-    );
-    paths.insert(routes::SIGNED_OUT.to_owned(), json!({ "get": {
-        "summary": "Where the provider sends the browser back after signing out (the post-logout redirect URI)",
-        "security": public,
-        "parameters": [query("state", true, "The state the relay sent with the sign-out", json!({ "type": "string" }))],
-        "responses": {
-            "200": page("You are signed out, with a Sign in button that asks the provider again"),
-            "400": page("No sign-out was started in this browser, or it took too long"),
-            "421": misdirected()
-        }
-    } }));
-    paths.insert(routes::BACK_CHANNEL_LOGOUT.to_owned(), json!({ "post": {
-        "summary": "The provider ends a person's sessions on every relay (OpenID Connect Back-Channel Logout 1.0); outside the allowlist, acted on only for a logout token the provider signed",
-        "security": public,
-        "requestBody": { "required": true, "content": { "application/x-www-form-urlencoded": { "schema": {
-            "type": "object", "required": ["logout_token"],
-            "properties": { "logout_token": { "type": "string", "description": "A JWT: the provider's keys, iss, aud = the client id, the back-channel logout event, iat, jti, sub or sid, no nonce" } }
-        } } } },
-        "responses": {
-            "200": { "description": "The sessions it names are ended" },
-            "400": error_response("The logout token is not accepted (or was already used); nothing was ended", &[ErrorCode::TokenInvalid]),
-            "421": misdirected(),
-            "503": error_response("The session store or the provider's keys cannot be reached", &[ErrorCode::SignInUnavailable])
-        }
-    } }));
+    if served.sign_in {
+        paths.insert(routes::SIGN_IN.to_owned(), json!({ "get": {
+            "summary": "Starts signing in at the OpenID Connect provider (sign-in on only)",
+            "security": public,
+            "parameters": [query("return", false, "A path on the relay to come back to", json!({ "type": "string" }))],
+            "responses": {
+                "303": redirect("To the provider (with prompt=login when always_ask is set)"),
+                    "421": misdirected(),
+                "503": page("The provider or the session store cannot be reached")
+            }
+        } }));
+        paths.insert(routes::SIGN_IN_CALLBACK.to_owned(), json!({ "get": {
+            "summary": "Where the provider sends the browser back",
+            "security": public,
+            "responses": {
+                "303": redirect("Signed in: to the return path"),
+                "400": page("The sign-in was not started here, was spent, took too long, or its tokens did not verify"),
+                "421": misdirected(),
+                "503": page("The provider or the session store cannot be reached")
+            }
+        } }));
+        paths.insert(
+            routes::SIGN_OUT.to_owned(),
+            json!({ "post": {
+            "summary": "Ends the session on every relay, then at the provider; from the relay's own pages only",
+            "responses": {
+                "200": page("A page whose form posts id_token_hint, client_id, post_logout_redirect_uri and state to the provider's end-session endpoint (RP-Initiated Logout 1.0), under a Content-Security-Policy of its own; or, for a provider without one, a page that says its session may still be open"),
+                "403": error_response("The request came from another site", &[ErrorCode::CrossSiteRequest]),
+                "421": misdirected(),
+                "503": page("The session store cannot be reached")
+            }
+        } }),
+        );
+        paths.insert(routes::SIGNED_OUT.to_owned(), json!({ "get": {
+            "summary": "Where the provider sends the browser back after signing out (the post-logout redirect URI)",
+            "security": public,
+            "parameters": [query("state", true, "The state the relay sent with the sign-out", json!({ "type": "string" }))],
+            "responses": {
+                "200": page("You are signed out, with a Sign in button that asks the provider again"),
+                "400": page("No sign-out was started in this browser, or it took too long"),
+                "421": misdirected()
+            }
+        } }));
+        paths.insert(routes::BACK_CHANNEL_LOGOUT.to_owned(), json!({ "post": {
+            "summary": "The provider ends a person's sessions on every relay (OpenID Connect Back-Channel Logout 1.0); outside the allowlist, acted on only for a logout token the provider signed",
+            "security": public,
+            "requestBody": { "required": true, "content": { "application/x-www-form-urlencoded": { "schema": {
+                "type": "object", "required": ["logout_token"],
+                "properties": { "logout_token": { "type": "string", "description": "A JWT: the provider's keys, iss, aud = the client id, the back-channel logout event, iat, jti, sub or sid, no nonce" } }
+            } } } },
+            "responses": {
+                "200": { "description": "The sessions it names are ended" },
+                "400": error_response("The logout token is not accepted (or was already used); nothing was ended", &[ErrorCode::TokenInvalid]),
+                "421": misdirected(),
+                "503": error_response("The session store or the provider's keys cannot be reached", &[ErrorCode::SignInUnavailable])
+            }
+        } }));
+    }
     paths.insert("/healthz".to_owned(), json!({ "get": { "summary": "The process answers", "security": public, "responses": { "200": { "description": "ok" }, "421": misdirected() } } }));
     paths.insert(
         "/readyz".to_owned(),
@@ -275,7 +298,8 @@ pub fn document() -> Value {
         "503": { "description": "Some vendor hosts do not resolve", "content": { "application/json": {} } }
     } } }),
     );
-    paths.insert("/metrics".to_owned(), json!({ "get": {
+    if served.metrics_here {
+        paths.insert("/metrics".to_owned(), json!({ "get": {
         "summary": "Prometheus metrics (OpenMetrics text), when configured; on the relay's address or its own, to the metrics allowlist",
         "security": public,
         "responses": {
@@ -284,6 +308,10 @@ pub fn document() -> Value {
             "421": misdirected()
         }
     } }));
+    }
+    // Without sign-in the relay asks for neither (one person on loopback).
+    let security =
+        if served.sign_in { json!([{ "session": [] }, { "bearerToken": [] }]) } else { json!([{}]) };
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -291,7 +319,7 @@ pub fn document() -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "The relay between the billing portal and the vendor Billing API. It holds the API keys; none of its answers carries one. With sign-in on, every /api route needs a session (a browser signed in at /auth/login) or a bearer access token from the same OpenID Connect provider; with sign-in off (one person on loopback) neither is asked for."
         },
-        "security": [{ "session": [] }, { "bearerToken": [] }, {}],
+        "security": security,
         "paths": paths,
         "components": {
             "securitySchemes": {

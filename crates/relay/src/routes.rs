@@ -6,7 +6,7 @@ use axum::{
     http::{Request, StatusCode},
     middleware,
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{any, get, post},
 };
 use billing::{ProfileSummary, api::routes};
 use secrecy::ExposeSecret;
@@ -21,30 +21,24 @@ use tracing::Level;
 
 use crate::{
     RelayConfig, RelayError,
-    access::Caller,
-    admission,
-    audit::{self, RequestId},
-    backchannel, documents,
+    admission::{self, Admission},
+    auth::{
+        backchannel,
+        provider::SignIn,
+        sessions::{MemorySessions, RedisSessions, Store},
+        sign_in, sign_out,
+        state::Auth,
+    },
+    documents::{self, Forwarding},
     hosts::{self, AllowedHosts},
-    metrics::{self, Metrics, MetricsAccess},
+    identity::Caller,
+    observe::{
+        audit::{self, RequestId},
+        metrics::{self, Metrics, MetricsAccess},
+    },
     openapi, security,
-    sessions::{MemorySessions, RedisSessions, Store},
-    sign_in::{self, SignIn},
-    sign_out,
+    state::RelayState,
 };
-
-/// What every handler shares.
-pub struct RelayState {
-    pub config: RelayConfig,
-    /// The one client to the vendor: no proxies from the environment, no
-    /// redirects (a redirect could carry the key elsewhere).
-    pub client: reqwest::Client,
-    pub limiter: admission::Limiter,
-    pub sign_in: Option<SignIn>,
-    /// Where sessions live, when sign-in is on.
-    pub sessions: Option<Store>,
-    pub metrics: Arc<Metrics>,
-}
 
 /// The relay's routes: health outside the allowlist, its JSON API under
 /// `/api` (behind sign-in when configured), sign-in under `/auth`, the app
@@ -96,28 +90,38 @@ pub fn routers(mut config: RelayConfig, metrics: Arc<Metrics>) -> anyhow::Result
         }
         None => (None, None),
     };
-    let state =
-        Arc::new(RelayState { config, client, limiter, sign_in, sessions: store, metrics: metrics.clone() });
-    if state.sign_in.is_some()
+    let config = Arc::new(config);
+    let admission = Arc::new(Admission {
+        allowlist: config.allowlist.clone(),
+        trusted_proxies: config.trusted_proxies.clone(),
+        limiter,
+    });
+    let auth = Arc::new(Auth { config: config.clone(), sign_in, sessions: store, metrics: metrics.clone() });
+    let forwarding = Arc::new(Forwarding { config: config.clone(), client, metrics: metrics.clone() });
+    let state = RelayState { config, admission, auth, forwarding };
+    if state.auth.sign_in.is_some()
         && let Ok(runtime) = tokio::runtime::Handle::try_current()
     {
         // A wrong issuer shows in the log at start, not at the first sign-in.
-        let state = state.clone();
+        let auth = state.auth.clone();
         runtime.spawn(async move {
-            if let Some(sign_in) = &state.sign_in {
+            if let Some(sign_in) = &auth.sign_in {
                 sign_in.check_provider().await;
             }
         });
     }
+    let served =
+        openapi::Served { sign_in: state.auth.sign_in.is_some(), metrics_here: metrics_here.is_some() };
+    let description = Arc::new(openapi::document(served));
     let api = Router::new()
         .route("/profiles", get(profiles))
         .route("/me", get(sign_in::me))
         .route("/documents/{profile}/{version}/{endpoint}", get(documents::document))
-        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
+        .route("/openapi.json", get(move || async move { Json(description.as_ref().clone()) }))
         .fallback(unknown_api_route);
     let (api, auth) = match sessions {
         Some(sessions) => (
-            api.layer(middleware::from_fn_with_state(state.clone(), sign_in::require_session))
+            api.layer(middleware::from_fn_with_state(state.auth.clone(), sign_in::require_session))
                 .layer(sessions.clone())
                 .layer(middleware::from_fn_with_state(false, explain_failed_session_saves))
                 .layer(middleware::from_fn(sign_in::tokens_without_sessions)),
@@ -131,24 +135,31 @@ pub fn routers(mut config: RelayConfig, metrics: Arc<Metrics>) -> anyhow::Result
         ),
         None => (api.layer(middleware::from_fn(sign_in::admit_without_sign_in)), Router::new()),
     };
-    let limited = |router: Router<Arc<RelayState>>| {
+    let limited = |router: Router<RelayState>| {
         router
             .layer(middleware::from_fn(sign_in::no_store))
-            .layer(middleware::from_fn_with_state(state.clone(), admission::limit))
+            .layer(middleware::from_fn_with_state(state.admission.clone(), admission::limit))
     };
     let api = limited(api);
+    // Sign-in's and the metrics' paths are the relay's, configured or not:
+    // never the app's page.
+    let mut unconfigured = Router::new().route("/auth/{*rest}", any(unknown_api_route));
+    if !served.metrics_here {
+        unconfigured = unconfigured.route("/metrics", any(unknown_api_route));
+    }
     let admitted = Router::new()
         // `nest` leaves `/api/` itself to the app; it is an API path like the rest.
         .route_service("/api/", api.clone().with_state(state.clone()))
         .nest("/api", api)
         .merge(limited(auth))
+        .merge(unconfigured)
         .fallback_service(
             Router::new()
                 .fallback_service(app_files)
                 .layer(CompressionLayer::new())
                 .layer(middleware::from_fn(revalidate_unhashed_files)),
         )
-        .layer(middleware::from_fn_with_state(state.clone(), admission::admit));
+        .layer(middleware::from_fn_with_state(state.admission.clone(), admission::admit));
     // The provider calls from wherever it runs, not from the allowlist;
     // only a logout token it signed is acted on.
     let back_channel = Router::new()
@@ -157,7 +168,7 @@ pub fn routers(mut config: RelayConfig, metrics: Arc<Metrics>) -> anyhow::Result
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .merge(if state.sign_in.is_some() { back_channel } else { Router::new() })
+        .merge(if state.auth.sign_in.is_some() { back_channel } else { Router::new() })
         .merge(metrics_here.unwrap_or_default())
         .merge(admitted)
         .with_state(state);
@@ -257,10 +268,10 @@ async fn revalidate_unhashed_files(request: axum::extract::Request, next: middle
 
 /// The profiles the caller may use.
 async fn profiles(
-    State(state): State<Arc<RelayState>>,
+    State(auth): State<Arc<Auth>>,
     Extension(caller): Extension<Caller>,
 ) -> Json<Vec<ProfileSummary>> {
-    Json(sign_in::allowed_profiles(&state, &caller).map(|profile| profile.summary()).collect())
+    Json(auth.allowed_profiles(&caller).map(|profile| profile.summary()).collect())
 }
 
 async fn unknown_api_route(OriginalUri(uri): OriginalUri) -> RelayError {
@@ -268,9 +279,9 @@ async fn unknown_api_route(OriginalUri(uri): OriginalUri) -> RelayError {
 }
 
 /// Ready when every profile's vendor host resolves.
-async fn ready(State(state): State<Arc<RelayState>>) -> Response {
+async fn ready(State(config): State<Arc<RelayConfig>>) -> Response {
     let mut unresolved = Vec::new();
-    for profile in &state.config.profiles {
+    for profile in &config.profiles {
         let url = reqwest::Url::parse(&profile.base_url).expect("checked at start-up");
         let host = url.host_str().unwrap_or_default().to_owned();
         let port = url.port_or_known_default().unwrap_or(443);

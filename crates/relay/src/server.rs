@@ -35,7 +35,7 @@ use tokio::{
 };
 use tower::Service;
 
-use crate::{config::ConnectionLimits, hosts::LocalAddr, metrics::Metrics};
+use crate::{config::ConnectionLimits, hosts::LocalAddr, observe::metrics::Metrics};
 
 /// Serves `router` on `listener` until `stopping` turns true, then lets
 /// the open connections finish their requests and returns once all closed.

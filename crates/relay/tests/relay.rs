@@ -86,7 +86,32 @@ async fn download_names_the_file_and_a_known_length_is_passed_on() {
         format!("attachment; filename=\"subscriptiondetails_v3_{id}.json\"").as_str()
     );
     let length = response.content_length().expect("the vendor's Content-Length is passed on");
-    assert_eq!(response.bytes().await.unwrap().len() as u64, length);
+    let details = response.bytes().await.unwrap();
+    assert_eq!(details.len() as u64, length);
+
+    // The id goes on as typed: the vendor reads `00…` as the same number,
+    // and the file keeps the zeros the person typed.
+    let padded = format!("00{id}");
+    let response = reqwest::get(relay.url(&format!(
+        "/api/documents/p/v3/subscriptiondetails?subscription={padded}&format=json&download=1"
+    )))
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CONTENT_DISPOSITION],
+        format!("attachment; filename=\"subscriptiondetails_v3_{padded}.json\"").as_str()
+    );
+    assert_eq!(response.bytes().await.unwrap(), details);
+
+    let response =
+        reqwest::get(relay.url("/api/documents/p/v3/subscriptiondetails?subscription=0001")).await.unwrap();
+    let (status, error, detail) = error_of(response).await;
+    assert_eq!((status, error.as_str()), (StatusCode::NOT_FOUND, "unknown subscription"));
+    assert!(
+        detail.contains("no subscription `0001` for profile p") && detail.contains("check the id"),
+        "{detail}"
+    );
 }
 
 #[tokio::test]
@@ -414,8 +439,11 @@ async fn the_openapi_description_matches_what_the_relay_accepts_and_answers() {
     let paths = openapi["paths"].as_object().unwrap();
     for (path, item) in paths.iter().filter(|(path, _)| path.starts_with("/api/")) {
         let responses = item["get"]["responses"].as_object().unwrap_or_else(|| panic!("{path}: no GET"));
-        for status in ["200", "401", "403", "421", "429", "503"] {
+        for status in ["200", "403", "421", "429"] {
             assert!(responses.contains_key(status), "{path} leaves out {status}");
+        }
+        for status in ["401", "503"] {
+            assert!(!responses.contains_key(status), "{path}: without sign-in there is no {status}");
         }
         for response in responses.values() {
             let named =
@@ -459,6 +487,51 @@ async fn the_openapi_description_matches_what_the_relay_accepts_and_answers() {
                 "{path} does not document {other}, so it is refused"
             );
         }
+    }
+}
+
+#[tokio::test]
+async fn the_description_lists_what_is_configured_and_the_rest_is_404_json_never_the_app() {
+    let vendor = vendor().await;
+    let description = |relay: &TestRelay| {
+        let url = relay.url("/api/openapi.json");
+        async move { reqwest::get(url).await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    let plain =
+        relay_with(vec![profile("p", Legacy, vendor.base_url(), KEY)], |config| config.metrics = None).await;
+    let paths = description(&plain).await["paths"].as_object().unwrap().clone();
+    for path in [
+        "/auth/login",
+        "/auth/callback",
+        "/auth/logout",
+        "/auth/signed-out",
+        "/auth/backchannel-logout",
+        "/metrics",
+    ] {
+        assert!(!paths.contains_key(path), "{path} is listed but not served");
+    }
+    let start = &paths["/api/documents/{profile}/{version}/invoices"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|parameter| parameter["name"] == "start")
+        .unwrap()["description"];
+    assert!(start.as_str().unwrap().contains("not after end"), "the rule a schema cannot say: {start}");
+    for (method, path) in [
+        ("GET", "/auth/login"),
+        ("GET", "/auth/callback?code=x&state=y"),
+        ("POST", "/auth/logout"),
+        ("GET", "/auth/signed-out"),
+        ("POST", "/auth/backchannel-logout"),
+        ("GET", "/auth/anything/else"),
+        ("GET", "/metrics"),
+    ] {
+        let response =
+            reqwest::Client::new().request(method.parse().unwrap(), plain.url(path)).send().await.unwrap();
+        let content_type = response.headers()[header::CONTENT_TYPE].to_str().unwrap().to_owned();
+        let (status, error, _) = error_of(response).await;
+        assert_eq!((status, error.as_str()), (StatusCode::NOT_FOUND, "no such API route"), "{method} {path}");
+        assert_eq!(content_type, "application/json", "{method} {path} is not the app's page");
     }
 }
 
@@ -598,10 +671,11 @@ async fn metrics_count_documents_vendor_errors_and_refusals_on_their_own_address
             .any(|series| series.contains("nobody") || series.contains("127.0.0.1") || series.contains(KEY)),
         "no path, address or key in a label"
     );
+    let elsewhere = get("/metrics".to_owned()).await;
     assert_eq!(
-        get("/metrics".to_owned()).await.status(),
-        StatusCode::OK,
-        "the relay's own address serves the app there"
+        (elsewhere.status(), elsewhere.headers()[header::CONTENT_TYPE].to_str().unwrap()),
+        (StatusCode::NOT_FOUND, "application/json"),
+        "the relay's own address has no metrics, and says so rather than serve the app"
     );
     assert!(
         !get("/metrics".to_owned()).await.text().await.unwrap().contains("billing_relay_"),

@@ -602,16 +602,7 @@ async fn logout_tokens_are_checked_like_id_tokens_and_each_is_accepted_once() {
     use support::hostile_provider::LOGOUT_EVENT;
     let provider = HostileProvider::start(support::oidc::CLIENT_ID, support::oidc::CLIENT_SECRET).await;
     let (url, _relay) = relay_trusting(&provider).await;
-    let signed_in = || async {
-        let browser = Browser::default();
-        let authorization = browser.start_sign_in(&url, "/").await;
-        let nonce = query_value(&authorization, "nonce").unwrap();
-        let state = query_value(&authorization, "state").unwrap();
-        provider.forge_next(Forgery::None, &nonce);
-        let callback = browser.get(&format!("{url}/auth/callback?code=any&state={state}")).await;
-        assert_eq!(callback.status(), StatusCode::SEE_OTHER);
-        browser
-    };
+    let signed_in = || signed_in_by(&provider, &url);
     let me = |browser: &Browser| {
         let me = format!("{url}/api/me");
         let client = browser.client.clone();
@@ -676,16 +667,58 @@ async fn logout_tokens_are_checked_like_id_tokens_and_each_is_accepted_once() {
     assert_eq!(me(&again).await, StatusCode::UNAUTHORIZED, "a new token ends the new session");
 }
 
-#[tokio::test]
-async fn a_provider_without_end_session_gets_a_page_saying_its_session_may_still_be_open() {
-    let provider = HostileProvider::start(support::oidc::CLIENT_ID, support::oidc::CLIENT_SECRET).await;
-    let (url, _relay) = relay_trusting(&provider).await;
+/// A browser signed in to the relay at `url` by the hostile provider's
+/// genuine ID token.
+async fn signed_in_by(provider: &HostileProvider, url: &str) -> Browser {
     let browser = Browser::default();
-    let authorization = browser.start_sign_in(&url, "/").await;
+    let authorization = browser.start_sign_in(url, "/").await;
     provider.forge_next(Forgery::None, &query_value(&authorization, "nonce").unwrap());
     let state = query_value(&authorization, "state").unwrap();
     let callback = browser.get(&format!("{url}/auth/callback?code=any&state={state}")).await;
     assert_eq!(callback.status(), StatusCode::SEE_OTHER);
+    browser
+}
+
+#[tokio::test]
+async fn with_sign_in_and_metrics_on_the_description_lists_their_routes() {
+    let provider = HostileProvider::start(support::oidc::CLIENT_ID, support::oidc::CLIENT_SECRET).await;
+    let vendor = vendor().await;
+    let port = free_port();
+    let url = format!("http://localhost:{port}");
+    let _relay = relay_with(vec![profile("production", Legacy, vendor.base_url(), KEY)], |config| {
+        config.listen = SocketAddr::from(([127, 0, 0, 1], port));
+        config.sign_in = Some(sign_in_config(&provider.issuer, &url));
+        config.access = access_rules().into_iter().filter(|rule| rule.profile == "production").collect();
+        config.metrics =
+            Some(relay::MetricsConfig { listen: None, allowlist: vendor_sim::config::loopback() });
+    })
+    .await;
+    let browser = signed_in_by(&provider, &url).await;
+    let openapi: serde_json::Value =
+        browser.client.get(format!("{url}/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let paths = openapi["paths"].as_object().unwrap();
+    for path in [
+        "/auth/login",
+        "/auth/callback",
+        "/auth/logout",
+        "/auth/signed-out",
+        "/auth/backchannel-logout",
+        "/metrics",
+    ] {
+        assert!(paths.contains_key(path), "{path} is served, so listed");
+    }
+    let profiles = &paths["/api/profiles"]["get"]["responses"];
+    assert!(profiles.get("401").is_some() && profiles.get("503").is_some(), "sign-in's refusals: {profiles}");
+    assert_eq!(openapi["security"], serde_json::json!([{ "session": [] }, { "bearerToken": [] }]));
+    let unknown = browser.get(&format!("{url}/auth/nothing-here")).await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND, "an unknown sign-in path is not the app");
+}
+
+#[tokio::test]
+async fn a_provider_without_end_session_gets_a_page_saying_its_session_may_still_be_open() {
+    let provider = HostileProvider::start(support::oidc::CLIENT_ID, support::oidc::CLIENT_SECRET).await;
+    let (url, _relay) = relay_trusting(&provider).await;
+    let browser = signed_in_by(&provider, &url).await;
     let me = || browser.client.get(format!("{url}/api/me")).send();
     assert_eq!(me().await.unwrap().status(), StatusCode::OK);
 

@@ -4,13 +4,10 @@
 use std::{net::IpAddr, time::Duration};
 
 use axum::http::HeaderName;
-use billing::Endpoint;
+use billing::{Endpoint, api::vendor::DEFAULT_KEY_HEADER};
 use chrono::NaiveDate;
 use ipnet::IpNet;
 use secrecy::SecretString;
-
-/// The header the vendor reads the key from unless configured otherwise.
-pub const DEFAULT_KEY_HEADER: &str = "x-api-key";
 
 pub struct Config {
     pub keys: Vec<ApiKey>,

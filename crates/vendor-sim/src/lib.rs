@@ -13,7 +13,8 @@ mod serve;
 use std::{net::SocketAddr, sync::Arc};
 
 use axum::{Router, middleware, routing::get, serve::ListenerExt};
-pub use config::{ApiKey, Config, DEFAULT_KEY_HEADER, DataSpec, Fault, Permission};
+use billing::api::vendor::CURRENT_PREFIX;
+pub use config::{ApiKey, Config, DataSpec, Fault, Permission};
 use tokio::{net::TcpListener, task::JoinHandle};
 
 /// The emulator's routes, for tests and for embedding. Callers must be
@@ -23,7 +24,7 @@ pub fn app(config: Config) -> Router {
     let vendor = Arc::new(serve::Vendor::new(config));
     Router::new()
         .route("/{version}/{endpoint}", get(serve::legacy))
-        .route("/api/v1/{endpoint}", get(serve::current))
+        .route(&format!("{CURRENT_PREFIX}/{{endpoint}}"), get(serve::current))
         .fallback(serve::unknown_route)
         .layer(middleware::from_fn_with_state(vendor.clone(), serve::admit))
         .with_state(vendor)

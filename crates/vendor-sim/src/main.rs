@@ -19,7 +19,7 @@ struct Args {
     #[arg(long, env = "VENDOR_SIM_KEY", hide_env_values = true)]
     key: SecretString,
     /// The request header the key arrives in.
-    #[arg(long, default_value = vendor_sim::DEFAULT_KEY_HEADER)]
+    #[arg(long, default_value = billing::api::vendor::DEFAULT_KEY_HEADER)]
     key_header: HeaderName,
     /// Networks allowed to use the key (repeatable); loopback by default.
     #[arg(long = "whitelist")]

@@ -12,9 +12,13 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use billing::{Endpoint, Format, Generation, scalars::parse_date, writer::InvoiceWriter};
+use billing::{
+    Endpoint, Format, Generation,
+    api::{Scope, SubscriptionId, request::read_vendor_scope},
+    writer::InvoiceWriter,
+};
 use bytes::Bytes;
-use chrono::{Months, NaiveDate};
+use chrono::NaiveDate;
 use futures_util::{Stream, StreamExt, stream};
 use secrecy::ExposeSecret;
 use serde_json::json;
@@ -147,16 +151,9 @@ fn negotiate(headers: &HeaderMap, offered: &[Format]) -> Result<Format, VendorEr
             return Ok(wanted);
         }
     }
-    let offered: Vec<_> = offered.iter().map(|format| media_type(*format)).collect();
+    let offered: Vec<_> = offered.iter().map(|format| format.media_type()).collect();
     let message = format!("cannot answer with `{accept}`; this endpoint offers {}", offered.join(" or "));
     Err(vendor_error(StatusCode::NOT_ACCEPTABLE, &message))
-}
-
-fn media_type(format: Format) -> &'static str {
-    match format {
-        Format::Xml => "application/xml",
-        Format::Json => "application/json",
-    }
 }
 
 async fn answer(
@@ -209,40 +206,47 @@ async fn answer(
     // A small document's length is known before it is sent, as the vendor
     // sends it for files; a generated one streams without.
     let mut content_length = None;
-    if endpoint == Endpoint::SubscriptionDetails {
-        let document = match subscription_details(vendor, query, format) {
-            Ok(document) => document,
-            Err(refusal) => return refusal.into_response(),
-        };
-        content_length = cut.is_none().then_some(document.len());
-        tokio::task::spawn_blocking(move || {
-            let mut chunks = Chunker::new(sender);
-            let _ = send_with_cut(&mut chunks, document, cut, format);
-        });
-    } else {
-        let (from, to) = match window(query, vendor.config.today()) {
-            Ok(window) => window,
-            Err(refusal) => return refusal.into_response(),
-        };
-        let (documents, kind) = match endpoint {
-            Endpoint::Invoices if generation == Generation::Current => {
-                (vendor.documents.clone(), DocumentKind::CurrentPurchase)
-            }
-            Endpoint::Invoices => (vendor.documents.clone(), DocumentKind::Purchase),
-            Endpoint::CustomerInvoices => (vendor.documents.clone(), DocumentKind::Sales),
-            Endpoint::ConsolidatedInvoices => (vendor.documents.clone(), DocumentKind::Consolidated),
-            Endpoint::CustomerSpecifications => {
-                (vendor.documents.clone(), DocumentKind::CustomerSpecifications)
-            }
-            Endpoint::ExampleInvoices => (vendor.examples.clone(), DocumentKind::CurrentPurchase),
-            Endpoint::SubscriptionDetails => unreachable!("answered above"),
-        };
-        let plan = documents.plan(kind, from, to, vendor.config.today());
-        tokio::task::spawn_blocking(move || {
-            produce(&documents, kind, format, &plan, cut, Chunker::new(sender));
-        });
+    let scope = match scope(endpoint, query, vendor.config.today()) {
+        Ok(scope) => scope,
+        Err(refusal) => return refusal.into_response(),
+    };
+    match scope {
+        Scope::Subscription(id) => {
+            let document = match subscription_details(vendor, &id, format) {
+                Ok(document) => document,
+                Err(refusal) => return refusal.into_response(),
+            };
+            content_length = cut.is_none().then_some(document.len());
+            tokio::task::spawn_blocking(move || {
+                let mut chunks = Chunker::new(sender);
+                let _ = send_with_cut(&mut chunks, document, cut, format);
+            });
+        }
+        Scope::Window(window) => {
+            let (from, to) = (window.start(), window.end());
+            let (documents, kind) = match endpoint {
+                Endpoint::Invoices if generation == Generation::Current => {
+                    (vendor.documents.clone(), DocumentKind::CurrentPurchase)
+                }
+                Endpoint::Invoices => (vendor.documents.clone(), DocumentKind::Purchase),
+                Endpoint::CustomerInvoices => (vendor.documents.clone(), DocumentKind::Sales),
+                Endpoint::ConsolidatedInvoices => (vendor.documents.clone(), DocumentKind::Consolidated),
+                Endpoint::CustomerSpecifications => {
+                    (vendor.documents.clone(), DocumentKind::CustomerSpecifications)
+                }
+                Endpoint::ExampleInvoices => (vendor.examples.clone(), DocumentKind::CurrentPurchase),
+                Endpoint::SubscriptionDetails => {
+                    return vendor_error(StatusCode::BAD_REQUEST, "subscriptionId is required")
+                        .into_response();
+                }
+            };
+            let plan = documents.plan(kind, from, to, vendor.config.today());
+            tokio::task::spawn_blocking(move || {
+                produce(&documents, kind, format, &plan, cut, Chunker::new(sender));
+            });
+        }
     }
-    let content_type = format!("{}; charset=utf-8", media_type(format));
+    let content_type = format!("{}; charset=utf-8", format.media_type());
     let mut response = Body::from_stream(body(receiver, drip)).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_str(&content_type).expect("ASCII"));
     if let Some(length) = content_length {
@@ -251,45 +255,21 @@ async fn answer(
     response
 }
 
-/// `startDate`/`endDate`, inclusive, defaulting to the three months up to
-/// today.
-fn window(query: &HashMap<String, String>, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), VendorError> {
-    let date = |name: &str| {
-        query
-            .get(name)
-            .map(|text| {
-                parse_date(text).map_err(|_| {
-                    let message = format!("{name} must be a date written YYYYMMDD, not `{text}`");
-                    vendor_error(StatusCode::BAD_REQUEST, &message)
-                })
-            })
-            .transpose()
-    };
-    let (start, end) = (date("startDate")?, date("endDate")?);
-    let end = end.unwrap_or(today);
-    let start = start.unwrap_or_else(|| end.checked_sub_months(Months::new(3)).expect("in range"));
-    if start > end {
-        let message =
-            format!("startDate {} is after endDate {}", start.format("%Y%m%d"), end.format("%Y%m%d"));
-        return Err(vendor_error(StatusCode::BAD_REQUEST, &message));
-    }
-    Ok((start, end))
+/// What the request covers, by the contract's rules (billing's
+/// `read_vendor_scope`), refused in the vendor's words.
+fn scope(
+    endpoint: Endpoint,
+    query: &HashMap<String, String>,
+    today: NaiveDate,
+) -> Result<Scope, VendorError> {
+    read_vendor_scope(endpoint, |name| query.get(name).map(String::as_str), today)
+        .map_err(|refused| vendor_error(StatusCode::BAD_REQUEST, &refused.to_string()))
 }
 
-fn subscription_details(
-    vendor: &Vendor,
-    query: &HashMap<String, String>,
-    format: Format,
-) -> Result<String, VendorError> {
-    let Some(id) = query.get("subscriptionId") else {
-        return Err(vendor_error(StatusCode::BAD_REQUEST, "subscriptionId is required"));
-    };
-    let Ok(number) = id.parse::<u64>() else {
-        let message = format!("subscriptionId must be a number, not `{id}`");
-        return Err(vendor_error(StatusCode::BAD_REQUEST, &message));
-    };
-    let Some(details) = vendor.documents.subscription_details(number) else {
-        return Err(vendor_error(StatusCode::NOT_FOUND, &format!("no subscription {number}")));
+fn subscription_details(vendor: &Vendor, id: &SubscriptionId, format: Format) -> Result<String, VendorError> {
+    let details = id.as_str().parse().ok().and_then(|number| vendor.documents.subscription_details(number));
+    let Some(details) = details else {
+        return Err(vendor_error(StatusCode::NOT_FOUND, &format!("no subscription {id}")));
     };
     let bytes = match format {
         Format::Xml => billing::xml::write_subscription_details(&details),

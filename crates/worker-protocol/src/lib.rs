@@ -11,7 +11,8 @@
 //! the page formats them for the reader's locale.
 
 use billing::{
-    Endpoint, Format,
+    Format,
+    api::DocumentRequest,
     exceptions::ExceptionKind,
     lines::{GroupBy, LineFilter},
 };
@@ -28,7 +29,7 @@ pub use views::*;
 /// Bumped whenever a message changes shape. The worker's files are not
 /// content-hashed, so a page and a worker from different builds can meet;
 /// the worker says its version first and the page refuses a mismatch.
-pub const VERSION: u32 = 5;
+pub const VERSION: u32 = 6;
 
 /// Where an opened document goes. The page shows the main document; the
 /// other side of the margin and the vendor's consolidated view are read
@@ -48,20 +49,12 @@ pub enum Slot {
 /// The page's requests.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ToWorker {
-    /// GET `url` from the relay, streaming and reporting progress, and read
-    /// it as `endpoint` in `format` into `slot`. Opening the main document
+    /// Fetch `request` from the relay, streaming and reporting progress, and
+    /// read it into `slot`. Opening the main document
     /// forgets every document before it.
     /// `publishers` are the user's corrections: a product (plan category
     /// or plan name) and the publisher it is told as.
-    Open {
-        generation: u64,
-        url: String,
-        slot: Slot,
-        endpoint: Endpoint,
-        format: Format,
-        file_stem: String,
-        publishers: BTreeMap<String, String>,
-    },
+    Open { generation: u64, request: DocumentRequest, slot: Slot, publishers: BTreeMap<String, String> },
     /// Stop the transfer of `generation`, if it is still running.
     Cancel { generation: u64 },
     /// A question about the main document.
@@ -255,17 +248,26 @@ pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
 
 #[cfg(test)]
 mod tests {
+    use billing::{
+        Endpoint,
+        api::{Scope, SubscriptionId},
+    };
+
     use super::*;
 
     #[test]
     fn messages_round_trip_and_have_a_stable_wire_shape() {
         let open = ToWorker::Open {
             generation: 7,
-            url: "/api/documents/demo/v3/invoices".into(),
+            request: DocumentRequest::new(
+                "demo",
+                "v3",
+                Endpoint::SubscriptionDetails,
+                Format::Xml,
+                Scope::Subscription(SubscriptionId::parse("007").unwrap()),
+            )
+            .unwrap(),
             slot: Slot::Main,
-            endpoint: Endpoint::Invoices,
-            format: Format::Xml,
-            file_stem: "invoices_v3".into(),
             publishers: [("Telephony".to_owned(), "KPN".to_owned())].into(),
         };
         assert_eq!(decode::<ToWorker>(&encode(&open)).unwrap(), open);

@@ -46,7 +46,7 @@ fn main() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let Some(bytes) = event.data().dyn_ref::<Uint8Array>().map(Uint8Array::to_vec) else { return };
         match decode::<ToWorker>(&bytes) {
-            Ok(ToWorker::Open { generation, url, slot, endpoint, format, file_stem, publishers }) => {
+            Ok(ToWorker::Open { generation, request, slot, publishers }) => {
                 if slot == Slot::Main {
                     state.latest_main.set(generation);
                     // The page no longer shows it, and both may not fit.
@@ -54,8 +54,7 @@ fn main() {
                 }
                 let over = state.latest_main.get();
                 let publishers = Publishers::with_corrections(publishers);
-                let opening =
-                    Opening { generation, url, slot, endpoint, format, file_stem, publishers, over };
+                let opening = Opening { generation, request, slot, publishers, over };
                 spawn_local(open(state.clone(), opening));
             }
             Ok(ToWorker::Cancel { generation }) => {
@@ -114,18 +113,16 @@ fn blob_of(bytes: &[u8], media: &str) -> Option<Blob> {
 
 struct Opening {
     generation: u64,
-    url: String,
+    request: billing::api::DocumentRequest,
     slot: Slot,
-    endpoint: billing::Endpoint,
-    format: billing::Format,
-    file_stem: String,
     publishers: Publishers,
     /// The main document when this was asked for.
     over: u64,
 }
 
 async fn open(state: Rc<State>, opening: Opening) {
-    let Opening { generation, url, slot, endpoint, format, file_stem, publishers, over } = opening;
+    let Opening { generation, request, slot, publishers, over } = opening;
+    let url = request.relay_path(false);
     let scope = &state.scope;
     let controller = match AbortController::new() {
         Ok(controller) => controller,
@@ -136,7 +133,7 @@ async fn open(state: Rc<State>, opening: Opening) {
     };
     let signal = controller.signal();
     state.running.borrow_mut().insert(generation, controller);
-    let mut reading = Reading::new(slot, endpoint, format, &file_stem, publishers);
+    let mut reading = Reading::new(slot, request, publishers);
     let superseded = || state.latest_main.get() != over;
     let ended = transfer(scope, generation, &url, &signal, |chunk| {
         if !superseded() {

@@ -3,7 +3,11 @@
 
 use std::ops::ControlFlow;
 
-use billing::{Format, writer::InvoiceWriter};
+use billing::{
+    Endpoint, Format,
+    api::{DateWindow, DocumentRequest, Scope},
+    writer::InvoiceWriter,
+};
 use chrono::NaiveDate;
 use vendor_sim::{
     DataSpec,
@@ -18,6 +22,12 @@ pub fn documents() -> Documents {
 
 fn date(text: &str) -> NaiveDate {
     text.parse().expect("a date")
+}
+
+/// The request for the bench's window of `endpoint` in `format`.
+pub fn request(endpoint: Endpoint, format: Format) -> DocumentRequest {
+    let window = DateWindow::new(date("2025-03-01"), date("2026-11-24")).expect("in order");
+    DocumentRequest::new("huge", "v3", endpoint, format, Scope::Window(window)).expect("a window endpoint")
 }
 
 /// The emulator's document of `kind` from `from` to `to`.

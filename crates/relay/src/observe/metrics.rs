@@ -24,7 +24,8 @@ use prometheus_client::{
     registry::Registry,
 };
 
-use crate::{RelayError, audit::TransferOutcome};
+use super::audit::TransferOutcome;
+use crate::RelayError;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {

@@ -15,7 +15,7 @@ use axum::{
 };
 use billing::api::ErrorCode;
 
-use crate::access::User;
+use crate::identity::User;
 
 /// The tracing target of every audit line, so it can be routed apart.
 pub const TARGET: &str = "audit";
@@ -118,7 +118,7 @@ pub fn refused(request: RequestId, user: Option<&User>, code: ErrorCode, path: &
 
 /// What a document request asked for, for its audit line.
 #[derive(Clone, Debug)]
-pub struct DocumentRequest {
+pub struct AskedDocument {
     pub request: RequestId,
     pub user: Option<std::sync::Arc<User>>,
     pub profile: String,
@@ -149,16 +149,16 @@ impl TransferOutcome {
     }
 }
 
-pub fn transfer(asked: &DocumentRequest, outcome: TransferOutcome, bytes: u64, duration: Duration) {
+pub fn transfer(asked: &AskedDocument, outcome: TransferOutcome, bytes: u64, duration: Duration) {
     document_line(asked, outcome.as_str(), bytes, duration);
 }
 
 /// A document request the vendor or the relay refused before any byte.
-pub fn document_failed(asked: &DocumentRequest, code: ErrorCode, duration: Duration) {
+pub fn document_failed(asked: &AskedDocument, code: ErrorCode, duration: Duration) {
     document_line(asked, &format!("failed: {}", code.name()), 0, duration);
 }
 
-fn document_line(asked: &DocumentRequest, outcome: &str, bytes: u64, duration: Duration) {
+fn document_line(asked: &AskedDocument, outcome: &str, bytes: u64, duration: Duration) {
     let (issuer, subject, email, client) = identity(asked.user.as_deref());
     tracing::info!(
         target: TARGET,

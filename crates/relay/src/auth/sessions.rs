@@ -18,10 +18,28 @@ use tower_sessions::{
     session_store,
 };
 
+use crate::RelayError;
+
+/// Where the signed-in person is kept in the session.
+pub(crate) const USER: &str = "user";
+/// The ID token of the sign-in, kept server-side as the hint that ends the
+/// provider's session at sign-out; never in the cookie.
+pub(crate) const ID_TOKEN: &str = "id_token";
 /// How often creating a session also sweeps out the expired ones.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// How long a request waits for Redis before the relay says it is away.
 const REDIS_PATIENCE: Duration = Duration::from_secs(2);
+
+/// For the sign-in pages, which a person reached by navigation.
+pub(crate) fn store_failed(error: tower_sessions::session::Error) -> RelayError {
+    sessions_unavailable(error, true)
+}
+
+/// A failed session store, logged, as the answer: a `page` for a person.
+pub(crate) fn sessions_unavailable(error: tower_sessions::session::Error, page: bool) -> RelayError {
+    tracing::error!(%error, "the session store failed");
+    RelayError::SessionsUnavailable { page }
+}
 
 /// The configured store.
 #[derive(Clone, Debug)]
@@ -50,7 +68,7 @@ struct Owner {
 }
 
 fn owner(record: &Record) -> Option<Owner> {
-    serde_json::from_value(record.data.get(crate::sign_in::USER)?.clone()).ok()
+    serde_json::from_value(record.data.get(USER)?.clone()).ok()
 }
 
 impl EndedAtProvider<'_> {

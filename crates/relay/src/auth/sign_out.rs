@@ -22,13 +22,16 @@ use tower_sessions::{
     cookie::{Cookie, SameSite},
 };
 
+use super::{
+    claims::{constant_time_eq, same_origin},
+    sessions::{ID_TOKEN, USER, store_failed},
+    state::Auth,
+};
 use crate::{
     RelayError,
-    access::User,
-    audit::{self, RequestId},
+    identity::User,
+    observe::audit::{self, RequestId},
     pages::{escape, page, sign_in_link},
-    routes::RelayState,
-    sign_in::{ID_TOKEN, USER, configured, constant_time_eq, same_origin, store_failed},
 };
 
 /// The only script of the page that posts the form to the provider.
@@ -57,12 +60,12 @@ fn state_cookie(https: bool, value: String, seconds: i64) -> Cookie<'static> {
 /// `POST /auth/logout`, from the relay's own pages only: ends the relay's
 /// session, then has the browser post the sign-out to the provider.
 pub async fn sign_out(
-    State(state): State<Arc<RelayState>>,
+    State(auth): State<Arc<Auth>>,
     Extension(request_id): Extension<RequestId>,
     session: Session,
     headers: HeaderMap,
 ) -> Result<Response, RelayError> {
-    let sign_in = configured(&state)?;
+    let sign_in = auth.configured()?;
     if !same_origin(&headers, &sign_in.config.public_origin()) {
         audit::refused(request_id, None, billing::api::ErrorCode::CrossSiteRequest, routes::SIGN_OUT, None);
         return Err(RelayError::CrossSiteRequest);
@@ -139,11 +142,11 @@ pub struct SignedOutQuery {
 /// once its session is ended too. Says so only for the sign-out this
 /// browser started, and signs nobody in by itself.
 pub async fn signed_out(
-    State(state): State<Arc<RelayState>>,
+    State(auth): State<Arc<Auth>>,
     headers: HeaderMap,
     query: Result<Query<SignedOutQuery>, QueryRejection>,
 ) -> Result<Response, RelayError> {
-    let sign_in = configured(&state)?;
+    let sign_in = auth.configured()?;
     let https = sign_in.config.is_https();
     let name = state_cookie_name(https);
     let expected = headers

@@ -4,6 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod request;
+pub mod vendor;
+
+pub use request::{DateWindow, DocumentRequest, RelayQuery, RequestError, Scope, SubscriptionId};
+
 /// Which of the vendor's two API families a profile talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -185,6 +190,8 @@ pub enum ErrorCode {
     UnknownProfile,
     UnknownVersion,
     UnknownEndpoint,
+    /// The vendor has no subscription with the id asked for.
+    UnknownSubscription,
     BadParameter,
     VendorRejectedKey,
     VendorRefusedRelay,
@@ -195,7 +202,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         Self::UnknownRoute,
         Self::NotAllowlisted,
         Self::RateLimited,
@@ -208,6 +215,7 @@ impl ErrorCode {
         Self::UnknownProfile,
         Self::UnknownVersion,
         Self::UnknownEndpoint,
+        Self::UnknownSubscription,
         Self::BadParameter,
         Self::VendorRejectedKey,
         Self::VendorRefusedRelay,
@@ -232,6 +240,7 @@ impl ErrorCode {
             Self::UnknownProfile => "unknown_profile",
             Self::UnknownVersion => "unknown_version",
             Self::UnknownEndpoint => "unknown_endpoint",
+            Self::UnknownSubscription => "unknown_subscription",
             Self::BadParameter => "bad_parameter",
             Self::VendorRejectedKey => "vendor_rejected_key",
             Self::VendorRefusedRelay => "vendor_refused_relay",

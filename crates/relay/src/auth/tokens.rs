@@ -17,7 +17,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, RwLock};
 
-use crate::access::User;
+use super::claims::groups_of;
+use crate::identity::User;
 
 /// Keys are fetched again after this long even when none is missing.
 const KEYS_LIFETIME: Duration = Duration::from_secs(15 * 60);
@@ -226,7 +227,7 @@ impl AccessTokens {
             name: text("name").or_else(|| claims.client_id.clone()),
             email: text("email").filter(|_| email_verified),
             email_verified,
-            groups: crate::sign_in::groups_of(claims.other.get(&self.groups_claim)),
+            groups: groups_of(claims.other.get(&self.groups_claim)),
             signed_in_at: claims.iat.unwrap_or_else(|| chrono::Utc::now().timestamp()),
             client_id: claims.client_id,
             subject: claims.sub,

@@ -3,51 +3,38 @@
 //! The session cookie holds only a signed id; the person lives in the
 //! relay's session store.
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     Extension, Json,
     extract::{Query, Request, State, rejection::QueryRejection},
-    http::{HeaderMap, HeaderValue, header},
+    http::{HeaderValue, header},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use billing::api::{Me, Person};
 use openidconnect::{
-    AdditionalProviderMetadata, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
-    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
-    ProviderMetadata, RedirectUrl, Scope, TokenResponse,
-    core::{
-        CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
-        CoreClientAuthMethod, CoreGrantType, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm,
-        CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType,
-        CoreSubjectIdentifierType,
-    },
+    AuthorizationCode, CsrfToken, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, Scope,
+    TokenResponse,
+    core::{CoreAuthPrompt, CoreAuthenticationFlow},
 };
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::RwLock;
 use tower_sessions::Session;
 
+use super::{
+    claims::{constant_time_eq, groups_of, payload_of},
+    provider::{ACCEPTED_ALGORITHMS, SignIn, now_seconds},
+    sessions::{ID_TOKEN, USER, sessions_unavailable, store_failed},
+    state::Auth,
+    tokens::bearer_token,
+};
 use crate::{
-    Profile, RelayError,
-    access::{Caller, User, may_use},
-    audit::{self, RequestId},
-    config::SignInConfig,
-    routes::RelayState,
-    tokens::{AccessTokens, TokenError, bearer_token},
+    RelayError,
+    identity::{Caller, User},
+    observe::audit::{self, RequestId},
 };
 
-/// Where the signed-in person is kept in the session.
-pub(crate) const USER: &str = "user";
-/// The ID token of the sign-in, kept server-side as the hint that ends the
-/// provider's session at sign-out; never in the cookie.
-pub(crate) const ID_TOKEN: &str = "id_token";
 /// Sign-ins started in this browser and not yet finished, one per tab.
 const PENDING: &str = "pending_sign_ins";
 /// Tabs signing in at once; the oldest is forgotten past this.
@@ -60,73 +47,6 @@ const RENEWED_AT: &str = "renewed_at_ms";
 /// this often, rather than at every request: a write to Redis per request
 /// would cost more than the rest of the request.
 const RENEW_AT_MOST_EVERY: Duration = Duration::from_secs(60);
-/// Provider metadata and keys are fetched again after this long.
-const METADATA_LIFETIME: Duration = Duration::from_secs(15 * 60);
-
-/// Only signatures with the provider's published keys: never `none`, and
-/// never HMAC, which would make the shared client secret a signing key.
-const ACCEPTED_ALGORITHMS: [CoreJwsSigningAlgorithm; 8] = [
-    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
-    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
-    CoreJwsSigningAlgorithm::RsaSsaPssSha256,
-    CoreJwsSigningAlgorithm::RsaSsaPssSha384,
-    CoreJwsSigningAlgorithm::RsaSsaPssSha512,
-    CoreJwsSigningAlgorithm::EcdsaP256Sha256,
-    CoreJwsSigningAlgorithm::EcdsaP384Sha384,
-];
-
-/// Discovery's `end_session_endpoint`, which the core metadata lacks.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-struct LogoutMetadata {
-    end_session_endpoint: Option<String>,
-}
-
-impl AdditionalProviderMetadata for LogoutMetadata {}
-
-type Metadata = ProviderMetadata<
-    LogoutMetadata,
-    CoreAuthDisplay,
-    CoreClientAuthMethod,
-    CoreClaimName,
-    CoreClaimType,
-    CoreGrantType,
-    CoreJweContentEncryptionAlgorithm,
-    CoreJweKeyManagementAlgorithm,
-    CoreJsonWebKey,
-    CoreResponseMode,
-    CoreResponseType,
-    CoreSubjectIdentifierType,
->;
-
-type OidcClient = CoreClient<
-    EndpointSet,
-    EndpointNotSet,
-    EndpointNotSet,
-    EndpointNotSet,
-    EndpointMaybeSet,
-    EndpointMaybeSet,
->;
-
-/// The provider as discovery described it.
-pub(crate) struct Provider {
-    client: OidcClient,
-    pub(crate) end_session: Option<reqwest::Url>,
-    /// Where the provider publishes the keys that sign its tokens.
-    pub(crate) jwks_uri: reqwest::Url,
-    fetched: Instant,
-}
-
-/// Sign-in as configured, with the provider's metadata fetched when first
-/// needed and again when it grows old.
-pub struct SignIn {
-    pub config: SignInConfig,
-    /// Never follows redirects: a provider's answer must come from itself.
-    pub(crate) http: reqwest::Client,
-    provider: RwLock<Option<Arc<Provider>>>,
-    pub(crate) tokens: AccessTokens,
-}
-
 /// One sign-in on its way through the provider.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Pending {
@@ -138,99 +58,6 @@ struct Pending {
     started_at: i64,
 }
 
-pub(crate) fn now_seconds() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
-impl SignIn {
-    pub fn new(config: SignInConfig, connect_timeout: Duration) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(connect_timeout)
-            .timeout(Duration::from_secs(20))
-            .build()?;
-        let tokens = AccessTokens::new(
-            config.issuer_url.clone(),
-            config.token_audience.clone(),
-            config.token_types.clone(),
-            config.groups_claim.clone(),
-        );
-        Ok(Self { config, http, provider: RwLock::new(None), tokens })
-    }
-
-    /// The provider's metadata and keys, fetched again when old.
-    pub(crate) async fn provider(&self) -> Result<Arc<Provider>, RelayError> {
-        if let Some(provider) = self.provider.read().await.as_ref()
-            && provider.fetched.elapsed() < METADATA_LIFETIME
-        {
-            return Ok(provider.clone());
-        }
-        let mut cached = self.provider.write().await;
-        // Another request may have fetched it while this one waited.
-        if let Some(provider) = cached.as_ref()
-            && provider.fetched.elapsed() < METADATA_LIFETIME
-        {
-            return Ok(provider.clone());
-        }
-        match self.discover().await {
-            Ok(provider) => {
-                let provider = Arc::new(provider);
-                *cached = Some(provider.clone());
-                Ok(provider)
-            }
-            Err(error) => {
-                tracing::error!(issuer = %self.config.issuer_url, error = %format!("{error:#}"), "OpenID discovery failed");
-                // A provider that was reachable a moment ago is still better than none.
-                cached.clone().ok_or(RelayError::SignInUnavailable)
-            }
-        }
-    }
-
-    /// Reads the provider's metadata and keys now; the relay calls this at
-    /// start so a wrong issuer shows in the log at once.
-    pub async fn check_provider(&self) {
-        if self.provider().await.is_ok() {
-            tracing::info!(issuer = %self.config.issuer_url, "sign-in provider discovered");
-        }
-    }
-
-    async fn discover(&self) -> anyhow::Result<Provider> {
-        let issuer = IssuerUrl::new(self.config.issuer_url.clone())?;
-        let metadata = Metadata::discover_async(issuer, &self.http).await?;
-        let jwks_uri = reqwest::Url::parse(metadata.jwks_uri().url().as_str())?;
-        let end_session = metadata
-            .additional_metadata()
-            .end_session_endpoint
-            .as_deref()
-            .map(reqwest::Url::parse)
-            .transpose()?;
-        let redirect = format!("{}auth/callback", self.config.public_url);
-        let client = CoreClient::from_provider_metadata(
-            metadata,
-            ClientId::new(self.config.client_id.clone()),
-            Some(ClientSecret::new(self.config.client_secret.expose_secret().to_owned())),
-        )
-        .set_redirect_uri(RedirectUrl::new(redirect)?);
-        Ok(Provider { client, end_session, jwks_uri, fetched: Instant::now() })
-    }
-
-    /// The service account or person an access token vouches for.
-    async fn verify_access_token(&self, token: &str) -> Result<User, RelayError> {
-        let provider = self.provider().await.map_err(|_| RelayError::TokenKeysUnavailable)?;
-        self.tokens.verify(token, &self.http, &provider.jwks_uri).await.map_err(|error| match error {
-            TokenError::KeysUnavailable => RelayError::TokenKeysUnavailable,
-            TokenError::Refused(refusal) => {
-                tracing::info!(reason = %refusal.logged, "access token refused");
-                RelayError::TokenInvalid {
-                    reason: refusal.shown,
-                    audience: self.tokens.audience().to_owned(),
-                }
-            }
-        })
-    }
-}
-
 /// `return`: where to go once signed in.
 #[derive(Deserialize)]
 pub struct SignInQuery {
@@ -240,11 +67,11 @@ pub struct SignInQuery {
 
 /// `GET /auth/login?return=PATH`: sends the browser to the provider.
 pub async fn start(
-    State(state): State<Arc<RelayState>>,
+    State(auth): State<Arc<Auth>>,
     session: Session,
     query: Result<Query<SignInQuery>, QueryRejection>,
 ) -> Result<Response, RelayError> {
-    let sign_in = configured(&state)?;
+    let sign_in = auth.configured()?;
     let return_to = safe_return_path(query.ok().and_then(|Query(query)| query.return_to).as_deref());
     let provider = sign_in.provider().await?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -286,12 +113,12 @@ pub struct CallbackQuery {
 /// `GET /auth/callback`: checks state, exchanges the code with the PKCE
 /// verifier, verifies the ID token and its nonce, and starts a new session.
 pub async fn finish(
-    State(state): State<Arc<RelayState>>,
+    State(auth): State<Arc<Auth>>,
     Extension(request_id): Extension<RequestId>,
     session: Session,
     query: Result<Query<CallbackQuery>, QueryRejection>,
 ) -> Result<Response, RelayError> {
-    let sign_in = configured(&state)?;
+    let sign_in = auth.configured()?;
     let outcome = complete_sign_in(sign_in, &session, query.ok().map(|Query(query)| query)).await;
     match outcome {
         Ok(SignedIn { user, id_token, return_to }) => {
@@ -300,12 +127,12 @@ pub async fn finish(
             session.insert(USER, &user).await.map_err(store_failed)?;
             session.insert(ID_TOKEN, id_token).await.map_err(store_failed)?;
             audit::signed_in(request_id, &user);
-            state.metrics.signed_in(true);
+            auth.metrics.signed_in(true);
             Ok(Redirect::to(&return_to).into_response())
         }
         Err(Failure { shown, logged }) => {
             audit::sign_in_failed(request_id, &logged);
-            state.metrics.signed_in(false);
+            auth.metrics.signed_in(false);
             Err(RelayError::SignInFailed { reason: shown.to_owned() })
         }
     }
@@ -442,55 +269,6 @@ async fn userinfo(
     (claims.get("sub").and_then(Value::as_str) == Some(subject)).then_some(claims)
 }
 
-/// A JWT's payload as JSON.
-fn payload_of(jwt: &str) -> Option<Value> {
-    let payload = jwt.split('.').nth(1)?;
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?).ok()
-}
-
-/// A groups claim as a list, whether the provider sends a list or one name.
-pub(crate) fn groups_of(claim: Option<&Value>) -> Vec<String> {
-    match claim {
-        Some(Value::Array(groups)) => groups.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-        Some(Value::String(group)) => vec![group.clone()],
-        _ => Vec::new(),
-    }
-}
-
-pub(crate) fn constant_time_eq(left: &str, right: &str) -> bool {
-    left.len() == right.len() && left.bytes().zip(right.bytes()).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
-}
-
-/// For the sign-in pages, which a person reached by navigation.
-pub(crate) fn store_failed(error: tower_sessions::session::Error) -> RelayError {
-    sessions_unavailable(error, true)
-}
-
-/// A failed session store, logged, as the answer: a `page` for a person.
-fn sessions_unavailable(error: tower_sessions::session::Error, page: bool) -> RelayError {
-    tracing::error!(%error, "the session store failed");
-    RelayError::SessionsUnavailable { page }
-}
-
-pub(crate) fn configured(state: &RelayState) -> Result<&SignIn, RelayError> {
-    state.sign_in.as_ref().ok_or(RelayError::UnknownRoute { path: "/auth".to_owned() })
-}
-
-/// Whether a state-changing request comes from the relay's own pages: its
-/// origin, or (as browsers send a form's `Origin: null` under the relay's
-/// `Referrer-Policy: no-referrer`) the browser's own word that it is
-/// same-origin. Pages cannot set `Sec-Fetch-Site`.
-pub(crate) fn same_origin(headers: &HeaderMap, origin: &str) -> bool {
-    let sent = headers.get(header::ORIGIN).and_then(|value| value.to_str().ok());
-    let fetch_site = headers.get("sec-fetch-site").and_then(|value| value.to_str().ok());
-    match (sent, fetch_site) {
-        (_, Some(site)) if site != "same-origin" => false,
-        (Some(sent), _) if sent == origin => true,
-        (Some("null"), Some("same-origin")) => true,
-        _ => false,
-    }
-}
-
 /// `return` is only ever a path on the relay: anything a browser could
 /// read as another host, or with control characters, becomes `/`.
 pub fn safe_return_path(asked: Option<&str>) -> String {
@@ -514,13 +292,13 @@ pub async fn admit_without_sign_in(mut request: Request, next: Next) -> Response
 /// Admits a request under `/api` only with a live session or a valid
 /// bearer token, and tells every handler who the caller is.
 pub async fn require_session(
-    State(state): State<Arc<RelayState>>,
+    State(auth): State<Arc<Auth>>,
     Extension(request_id): Extension<RequestId>,
     session: Session,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let Some(sign_in) = state.sign_in.as_ref() else {
+    let Some(sign_in) = auth.sign_in.as_ref() else {
         return admit_without_sign_in(request, next).await;
     };
     // Under `nest`, the request's own URI has lost its `/api` prefix.
@@ -591,41 +369,14 @@ pub async fn tokens_without_sessions(mut request: Request, next: Next) -> Respon
     next.run(request).await
 }
 
-/// Refuses `profile` to a caller whose rules do not name it, with the same
-/// answer whether or not the profile exists.
-pub fn check_access(state: &RelayState, caller: &Caller, profile: &str) -> Result<(), RelayError> {
-    let Caller::SignedIn(user) = caller else { return Ok(()) };
-    if may_use(&state.config.access, user, profile) {
-        return Ok(());
-    }
-    let contact = state
-        .sign_in
-        .as_ref()
-        .and_then(|sign_in| sign_in.config.access_contact.clone())
-        .unwrap_or_else(|| "the relay's administrator".to_owned());
-    Err(RelayError::ProfileForbidden {
-        profile: profile.chars().take(64).collect(),
-        account: user.account().to_owned(),
-        contact,
-    })
-}
-
-/// The profiles `caller` may use, in the configured order.
-pub fn allowed_profiles<'a>(state: &'a RelayState, caller: &'a Caller) -> impl Iterator<Item = &'a Profile> {
-    state.config.profiles.iter().filter(move |profile| match caller {
-        Caller::Admitted => true,
-        Caller::SignedIn(user) => may_use(&state.config.access, user, &profile.name),
-    })
-}
-
 /// `GET /api/me`.
-pub async fn me(State(state): State<Arc<RelayState>>, Extension(caller): Extension<Caller>) -> Json<Me> {
-    let profiles = allowed_profiles(&state, &caller).map(|profile| profile.name.clone()).collect();
+pub async fn me(State(auth): State<Arc<Auth>>, Extension(caller): Extension<Caller>) -> Json<Me> {
+    let profiles = auth.allowed_profiles(&caller).map(|profile| profile.name.clone()).collect();
     Json(Me {
-        sign_in_enabled: state.sign_in.is_some(),
+        sign_in_enabled: auth.sign_in.is_some(),
         person: caller.user().map(|user| Person { name: user.name.clone(), email: user.email.clone() }),
         profiles,
-        access_contact: state.sign_in.as_ref().and_then(|sign_in| sign_in.config.access_contact.clone()),
+        access_contact: auth.sign_in.as_ref().and_then(|sign_in| sign_in.config.access_contact.clone()),
     })
 }
 
@@ -662,30 +413,5 @@ mod tests {
             "/?profile=demo&start=2026-01-01"
         );
         assert_eq!(safe_return_path(Some("/")), "/");
-    }
-
-    #[test]
-    fn logout_needs_the_relays_own_origin() {
-        let mut headers = HeaderMap::new();
-        assert!(!same_origin(&headers, "https://billing.example"), "no Origin, no logout");
-        headers.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
-        assert!(!same_origin(&headers, "https://billing.example"));
-        headers.insert(header::ORIGIN, HeaderValue::from_static("https://billing.example"));
-        assert!(same_origin(&headers, "https://billing.example"));
-        headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
-        assert!(!same_origin(&headers, "https://billing.example"));
-        headers.insert(header::ORIGIN, HeaderValue::from_static("null"));
-        assert!(!same_origin(&headers, "https://billing.example"), "a sandboxed page elsewhere");
-        headers.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
-        assert!(same_origin(&headers, "https://billing.example"), "a form under no-referrer");
-        headers.remove("sec-fetch-site");
-        assert!(!same_origin(&headers, "https://billing.example"), "null alone proves nothing");
-    }
-
-    #[test]
-    fn groups_come_as_a_list_or_a_single_name() {
-        assert_eq!(groups_of(Some(&serde_json::json!(["a", "b", 3]))), ["a", "b"]);
-        assert_eq!(groups_of(Some(&serde_json::json!("a"))), ["a"]);
-        assert!(groups_of(None).is_empty());
     }
 }

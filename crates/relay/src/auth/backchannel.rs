@@ -18,15 +18,16 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::{
-    RelayError,
-    audit::{self, RequestId},
-    routes::RelayState,
+use super::{
+    provider::{SignIn, now_seconds},
     sessions::EndedAtProvider,
-    sign_in::{SignIn, configured, now_seconds},
+    state::Auth,
     tokens::{ACCEPTED_ALGORITHMS, LEEWAY_SECONDS, MAX_TOKEN_BYTES, TokenError},
 };
-
+use crate::{
+    RelayError,
+    observe::audit::{self, RequestId},
+};
 /// The `events` member that makes a JWT a logout token.
 const LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 /// A logout token issued longer ago than this is refused, so replays need
@@ -55,12 +56,12 @@ struct Claims {
 /// sessions it names are ended, `400` for a token the relay does not
 /// accept (which ends nothing).
 pub async fn logout(
-    State(state): State<Arc<RelayState>>,
+    State(auth): State<Arc<Auth>>,
     Extension(request_id): Extension<RequestId>,
     form: Result<Form<LogoutRequest>, FormRejection>,
 ) -> Result<Response, RelayError> {
-    let sign_in = configured(&state)?;
-    let Some(store) = state.sessions.as_ref() else { return Err(RelayError::SignInUnavailable) };
+    let sign_in = auth.configured()?;
+    let Some(store) = auth.sessions.as_ref() else { return Err(RelayError::SignInUnavailable) };
     let token = form
         .ok()
         .and_then(|Form(request)| request.logout_token)

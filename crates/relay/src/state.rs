@@ -1,0 +1,35 @@
+//! The relay's shared state: one part per room, and each route takes only
+//! the part it needs (axum's `FromRef`), so the rooms never import the
+//! whole.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+
+use crate::{RelayConfig, admission::Admission, auth::state::Auth, documents::Forwarding};
+
+#[derive(Clone)]
+pub struct RelayState {
+    pub config: Arc<RelayConfig>,
+    pub admission: Arc<Admission>,
+    pub auth: Arc<Auth>,
+    pub forwarding: Arc<Forwarding>,
+}
+
+impl FromRef<RelayState> for Arc<RelayConfig> {
+    fn from_ref(state: &RelayState) -> Self {
+        state.config.clone()
+    }
+}
+
+impl FromRef<RelayState> for Arc<Auth> {
+    fn from_ref(state: &RelayState) -> Self {
+        state.auth.clone()
+    }
+}
+
+impl FromRef<RelayState> for Arc<Forwarding> {
+    fn from_ref(state: &RelayState) -> Self {
+        state.forwarding.clone()
+    }
+}
