@@ -6,6 +6,7 @@ pub mod choices;
 pub mod columns;
 pub mod components;
 pub mod fetch;
+pub mod fetched;
 pub mod filter_chips;
 pub mod format;
 pub mod loaded;

@@ -10,9 +10,10 @@ use worker_protocol::{
 
 use crate::{
     components::bar_chart::BarChart,
-    components::margin_panel::{Fetched, fetch_into},
+    components::document_loader::{DocumentLoader, fetch_into},
     components::tab_bar::Tabs,
     fetch::{OUT_OF_TURN, ask},
+    fetched::Fetched,
     format,
     loaded::Loaded,
     query::{earlier_window, other_side},
@@ -56,10 +57,7 @@ pub fn ChangesPanel(
             && margins.with_untracked(|margins| matches!(margins, Fetched::Idle))
             && let Some(query) = earlier_other_side.clone()
         {
-            fetch_into(margins, query, Slot::EarlierOtherSide, |opened| match opened {
-                Opened::Changes(changes) => Some(changes),
-                _ => None,
-            });
+            fetch_into(margins, query, Slot::EarlierOtherSide, changes_of);
         }
     });
     Effect::new(move |_| {
@@ -89,22 +87,8 @@ pub fn ChangesPanel(
             tabs.set_count(Tab::Changes, count);
         });
     }
-    let status = move || {
+    let report = move || {
         compared.with(|state| match state {
-            Fetched::Idle => {
-                let query = earlier.clone();
-                view! {
-                    <button type="button" class="load-earlier" on:click=move |_| fetch_into(compared, query.clone(), Slot::Earlier, |opened| match opened {
-                        Opened::Changes(changes) => Some(changes),
-                        _ => None,
-                    })>
-                        {format!("Compare with {start} to {end}")}
-                    </button>
-                }
-                .into_any()
-            }
-            Fetched::Loading => view! { <p role="status">{format!("Loading {start} to {end}…")}</p> }.into_any(),
-            Fetched::Failed(message) => view! { <p class="problem-detail" role="alert">{message.clone()}</p> }.into_any(),
             Fetched::Loaded(changes) => {
                 let show_customer = move |customer: String| {
                     filter.set(LineFilter { customer: Some(customer), ..LineFilter::default() });
@@ -118,16 +102,26 @@ pub fn ChangesPanel(
                 }
                 .into_any()
             }
+            _ => ().into_any(),
         })
     };
     view! {
         <section class="changes" aria-labelledby="changes-heading">
             <h2 id="changes-heading">"Changes"</h2>
-            {status}
+            <DocumentLoader fetched=compared request=earlier into=Slot::Earlier take=changes_of class="load-earlier"
+                label=format!("Compare with {start} to {end}") loading=format!("Loading {start} to {end}…") />
+            {report}
             {margin_status}
         </section>
     }
     .into_any()
+}
+
+fn changes_of(opened: Opened) -> Option<ChangesView> {
+    match opened {
+        Opened::Changes(changes) => Some(changes),
+        _ => None,
+    }
 }
 
 fn amount_cells(row: &AmountChange) -> impl IntoView + use<> {

@@ -1,32 +1,12 @@
 use std::sync::Arc;
 
 use billing::{Endpoint, ProfileSummary, api::DocumentRequest};
-use leptos::{prelude::*, task::spawn_local};
-use web_sys::AbortController;
+use leptos::prelude::*;
 use worker_protocol::{ComparisonView, Listed, MarginRow, MarginView, OneSidedView, Opened, Slot};
 
 use crate::{
-    fetch::{Arrived, OUT_OF_TURN, open},
-    format,
-    loaded::Loaded,
-    query::other_side,
+    components::document_loader::DocumentLoader, fetched::Fetched, format, loaded::Loaded, query::other_side,
 };
-
-/// A second document the analysis asks for, as it loads.
-#[derive(Clone, Default)]
-pub enum Fetched<T> {
-    #[default]
-    Idle,
-    Loading,
-    Failed(String),
-    Loaded(T),
-}
-
-impl<T> Fetched<T> {
-    pub fn is_loaded(&self) -> bool {
-        matches!(self, Fetched::Loaded(_))
-    }
-}
 
 /// The column headings over [`margin_cells`].
 fn margin_headings() -> impl IntoView {
@@ -72,27 +52,6 @@ fn described(lines: &Listed<OneSidedView>) -> Listed<String> {
     Listed { total: lines.total, first: lines.first.iter().map(describe).collect() }
 }
 
-/// Has the worker fetch `request` into `slot`, and puts what `take` finds in
-/// the answer into `into`.
-pub fn fetch_into<T: Send + Sync + 'static>(
-    into: RwSignal<Fetched<T>>,
-    request: DocumentRequest,
-    slot: Slot,
-    take: fn(Opened) -> Option<T>,
-) {
-    let Ok(controller) = AbortController::new() else { return };
-    into.set(Fetched::Loading);
-    spawn_local(async move {
-        into.set(match open(&request, slot, &controller.signal(), |_| {}).await {
-            Ok(Arrived { opened, .. }) => match take(opened) {
-                Some(taken) => Fetched::Loaded(taken),
-                None => Fetched::Failed(OUT_OF_TURN.to_owned()),
-            },
-            Err(error) => Fetched::Failed(error.in_words()),
-        });
-    });
-}
-
 /// Cost, sale and margin per customer and per subscription, from the exact
 /// join of purchase and customer lines on InvoiceRowHash, and where the
 /// vendor's consolidated view disagrees with it.
@@ -116,24 +75,10 @@ pub fn MarginPanel(
         .contains(&Endpoint::ConsolidatedInvoices)
         .then(|| loaded.request.with_endpoint(Endpoint::ConsolidatedInvoices))
         .flatten();
-    let status = move || {
-        other.with(|side| match side {
-            Fetched::Idle => {
-                let request = other_request.clone();
-                view! {
-                    <button type="button" class="load-other" on:click=move |_| fetch_into(other, request.clone(), Slot::OtherSide, |opened| match opened {
-                        Opened::Margin(margin) => Some(margin),
-                        _ => None,
-                    })>
-                        {format!("Load {other_name} for the same window to see the margin")}
-                    </button>
-                }
-                .into_any()
-            }
-            Fetched::Loading => view! { <p role="status">{format!("Loading {other_name}…")}</p> }.into_any(),
-            Fetched::Failed(message) => view! { <p class="problem-detail" role="alert">{message.clone()}</p> }.into_any(),
-            Fetched::Loaded(_) => ().into_any(),
-        })
+    let status = view! {
+        <DocumentLoader fetched=other request=other_request into=Slot::OtherSide take=margin_of class="load-other"
+            label=format!("Load {other_name} for the same window to see the margin")
+            loading=format!("Loading {other_name}…") />
     };
     let report = move || {
         other.with(|side| match side {
@@ -233,24 +178,31 @@ fn ConsolidatedCheck(
     request: DocumentRequest,
     consolidated: RwSignal<Fetched<ComparisonView>>,
 ) -> impl IntoView {
-    move || {
+    let report = move || {
         consolidated.with(|fetched| match fetched {
-            Fetched::Idle => {
-                let request = request.clone();
-                view! {
-                    <button type="button" class="load-consolidated" on:click=move |_| fetch_into(consolidated, request.clone(), Slot::Consolidated, |opened| match opened {
-                        Opened::Comparison(comparison) => Some(comparison),
-                        _ => None,
-                    })>
-                        "Compare with the vendor's consolidatedinvoices"
-                    </button>
-                }
-                .into_any()
-            }
-            Fetched::Loading => view! { <p role="status">"Loading consolidatedinvoices…"</p> }.into_any(),
-            Fetched::Failed(message) => view! { <p class="problem-detail" role="alert">{message.clone()}</p> }.into_any(),
-            Fetched::Loaded(comparison) => consolidated_report(comparison.clone()).into_any(),
+            Fetched::Loaded(comparison) => Some(consolidated_report(comparison.clone())),
+            _ => None,
         })
+    };
+    view! {
+        <DocumentLoader fetched=consolidated request into=Slot::Consolidated take=comparison_of
+            class="load-consolidated" label="Compare with the vendor's consolidatedinvoices".to_owned()
+            loading="Loading consolidatedinvoices…".to_owned() />
+        {report}
+    }
+}
+
+fn margin_of(opened: Opened) -> Option<MarginView> {
+    match opened {
+        Opened::Margin(margin) => Some(margin),
+        _ => None,
+    }
+}
+
+fn comparison_of(opened: Opened) -> Option<ComparisonView> {
+    match opened {
+        Opened::Comparison(comparison) => Some(comparison),
+        _ => None,
     }
 }
 

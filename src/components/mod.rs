@@ -6,6 +6,7 @@ pub mod changes_panel;
 pub mod charts;
 pub mod choice_search;
 pub mod column_chart;
+pub mod document_loader;
 pub mod downloads;
 pub mod exceptions_panel;
 pub mod generated_download;

@@ -76,6 +76,9 @@ fn serve(listen: SocketAddr, sign_in: bool) -> anyhow::Result<()> {
         "relay",
         "--bin",
         "billing-relay",
+        // The embedded emulator; a relay built for real keys can leave it out.
+        "--features",
+        "demo",
     ]))?;
     let relay = cmd::workspace_root().join("target/release/billing-relay");
     println!("xtask: starting the relay on the embedded demo; stop it with Ctrl-C");

@@ -43,6 +43,7 @@ impl Toolchain {
         toolchain.ensure_trunk()?;
         toolchain.ensure_wasm_bindgen()?;
         toolchain.ensure_wasm_opt()?;
+        toolchain.cache_wasm_opt()?;
         if needs == Needs::BuildAndBrowser {
             toolchain.ensure_chromium()?;
             toolchain.ensure_npm_package(AXE_CORE_NPM)?;
@@ -135,6 +136,27 @@ impl Toolchain {
         }
     }
 
+    /// Puts a `wasm-opt` in front of npm's that answers an input it has
+    /// optimised before from a cache: trunk runs wasm-opt on every build, and
+    /// -O3 over the worker, which a change to the page leaves as it was,
+    /// takes minutes on these machines.
+    fn cache_wasm_opt(&self) -> anyhow::Result<()> {
+        let real = tools_dir()?.join("node_modules/.bin/wasm-opt");
+        let script = WASM_OPT_CACHE_SCRIPT
+            .replace("@REAL@", &real.display().to_string())
+            .replace("@CACHE@", &wasm_opt_cache()?.display().to_string());
+        let dir = cached_tools_dir()?;
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let wrapper = dir.join("wasm-opt");
+        if std::fs::read_to_string(&wrapper).ok().as_deref() != Some(script.as_str()) {
+            std::fs::write(&wrapper, &script)
+                .with_context(|| format!("cannot write {}", wrapper.display()))?;
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755))?;
+        }
+        Ok(())
+    }
+
     /// Installs `package@version` from npm into the tools directory unless
     /// that version is there.
     fn ensure_npm_package(&self, package: &str) -> anyhow::Result<()> {
@@ -213,6 +235,53 @@ impl Toolchain {
     }
 }
 
+/// A `wasm-opt` that keeps each output under a hash of the input, the
+/// arguments (paths aside) and the real wasm-opt's version, and copies it
+/// back for the same again; anything it does not recognise goes straight
+/// to the real one. The newest 16 outputs are kept.
+const WASM_OPT_CACHE_SCRIPT: &str = r#"#!/bin/sh
+# Written by `cargo xtask` (xtask/src/tools.rs): wasm-opt with a cache.
+set -eu
+real="@REAL@"
+cache="@CACHE@"
+input=""
+output=""
+key_args=""
+expect_output=""
+for arg in "$@"; do
+    if [ -n "$expect_output" ]; then output="$arg"; expect_output=""; continue; fi
+    case "$arg" in
+        -o|--output) expect_output=1; continue ;;
+        --output=*) output="${arg#--output=}"; continue ;;
+    esac
+    if [ -z "$input" ] && [ -f "$arg" ]; then input="$arg"; continue; fi
+    key_args="$key_args $arg"
+done
+if [ -z "$input" ] || [ -z "$output" ]; then exec "$real" "$@"; fi
+key=$({ "$real" --version; printf '%s
+' "$key_args"; cat "$input"; } | sha256sum | cut -d ' ' -f 1)
+if [ -f "$cache/$key.wasm" ]; then
+    cp "$cache/$key.wasm" "$output"
+    touch "$cache/$key.wasm"
+    exit 0
+fi
+"$real" "$@"
+mkdir -p "$cache"
+cp "$output" "$cache/$key.wasm.$$"
+mv "$cache/$key.wasm.$$" "$cache/$key.wasm"
+ls -t "$cache"/*.wasm | tail -n +17 | xargs -r rm -f
+"#;
+
+/// Where the cached wasm-opt keeps its outputs.
+fn wasm_opt_cache() -> anyhow::Result<PathBuf> {
+    Ok(tools_dir()?.join("wasm-opt-cache"))
+}
+
+/// Our wrappers, first on PATH.
+fn cached_tools_dir() -> anyhow::Result<PathBuf> {
+    Ok(tools_dir()?.join("cached-bin"))
+}
+
 /// npm-installed tools live outside the clone, so fresh clones reuse them.
 fn tools_dir() -> anyhow::Result<PathBuf> {
     if let Some(dir) = std::env::var_os("BILLING_TOOLS_DIR") {
@@ -239,7 +308,7 @@ fn search_path() -> anyhow::Result<OsString> {
         .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
         .context("neither CARGO_HOME nor HOME is set")?;
     let inherited = std::env::var_os("PATH").unwrap_or_default();
-    let entries = [tools_dir()?.join("node_modules/.bin"), cargo_home.join("bin")]
+    let entries = [cached_tools_dir()?, tools_dir()?.join("node_modules/.bin"), cargo_home.join("bin")]
         .into_iter()
         .chain(std::env::split_paths(&inherited));
     std::env::join_paths(entries).context("PATH cannot hold the tools directory")

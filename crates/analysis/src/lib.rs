@@ -8,7 +8,7 @@ mod reconciliation;
 mod views;
 mod workbook;
 
-use std::sync::Arc;
+use std::{collections::BTreeMap, sync::Arc};
 
 use billing::{
     Endpoint, Format, InvoiceDocument,
@@ -18,7 +18,7 @@ use billing::{
     csv_export::{CsvOptions, write_csv, write_csv_with_margins, write_exceptions_csv},
     exceptions::{ExceptionKind, Side, Worklist, flag_consolidated, worklist},
     json,
-    lines::{LineFilter, LineTable},
+    lines::{GroupBy, LineFilter, LineTable},
     matching::{ConsolidatedComparison, MarginSummary, compare_consolidated, match_documents},
     model::SubscriptionDetails,
     publisher::Publishers,
@@ -327,140 +327,176 @@ impl Workspace {
     pub fn answer(&mut self, question: &Question) -> Result<Reply, String> {
         let answer = match question {
             Question::Lines { filter, sort, first, count, columns } => {
-                let (table, indexes, margins) = self.ordered(filter, *sort)?;
-                let first = (*first as usize).min(indexes.len());
-                let last = (first + (*count).min(MOST_ROWS) as usize).min(indexes.len());
-                let rows = indexes[first..last]
-                    .iter()
-                    .map(|&index| views::line_cells(&table.row(index), columns, margins, table.publishers()))
-                    .collect();
-                Answer::Lines(LineWindow { shown: indexes.len(), first, rows })
+                self.lines(filter, *sort, *first, *count, columns)?
             }
-            Question::Groups { filter, by } => {
-                let table = &self.invoices()?.1.table;
-                // Grouping ignores the order: the kept lines serve if they
-                // pass the same filter, and stay kept for the scrolling.
-                let filtered;
-                let indexes = match self.order.as_ref().filter(|kept| kept.filter == *filter) {
-                    Some(kept) => kept.indexes.as_slice(),
-                    None => {
-                        filtered = table.filter(filter);
-                        filtered.as_slice()
-                    }
-                };
-                let groups = table
-                    .group(indexes, *by)
-                    .into_iter()
-                    .flat_map(|group| {
-                        let lines = group.rows.len();
-                        group.subtotals.into_iter().map(move |(currency, sums)| GroupRow {
-                            key: group.key.clone(),
-                            lines,
-                            currency,
-                            excluding_vat: sums.excluding_vat.to_string(),
-                            vat: sums.vat.to_string(),
-                        })
-                    })
-                    .collect();
-                Answer::Groups { groups }
-            }
-            Question::Charts { currency } => {
-                let table = &self.invoices()?.1.table;
-                let all: Vec<usize> = (0..table.len()).collect();
-                Answer::Charts(ChartsView {
-                    months: bars(by_invoice_month(table, &all, currency)),
-                    customers: bars(top_customers(table, &all, currency, 10)),
-                    charge_types: bars(by_charge_type(table, &all, currency)),
-                    publishers: bars(by_publisher(table, &all, currency)),
-                    margins: self.margins.as_ref().map(|margins| bars(top_margins(margins, currency, 10))),
-                })
-            }
-            Question::Invoice { index } => {
-                let (main, invoices) = self.invoices()?;
-                let index = invoice_index(&invoices.document, *index)?;
-                let consolidated = main.request.endpoint() == Endpoint::ConsolidatedInvoices;
-                let view =
-                    views::invoice_view(&invoices.document, &invoices.discrepancies, index, consolidated);
-                Answer::Invoice(Box::new(view))
-            }
-            Question::InvoiceFile { index } => {
-                let (main, invoices) = self.invoices()?;
-                let index = invoice_index(&invoices.document, *index)?;
-                let invoice = invoices.document.invoices[index].clone();
-                let number = invoice
-                    .header
-                    .invoice_id
-                    .as_ref()
-                    .map_or_else(|| (index + 1).to_string(), ToString::to_string);
-                let format = main.request.format();
-                let file = write_document(format, &InvoiceDocument { invoices: vec![invoice] });
-                return Ok(Reply {
-                    answer: Answer::Download {
-                        file_name: invoice_file_name(&number, format),
-                        media: format.media_type().to_owned(),
-                    },
-                    file: Some(file),
-                });
-            }
+            Question::Groups { filter, by } => self.groups(filter, *by)?,
+            Question::Charts { currency } => self.charts(currency)?,
+            Question::Invoice { index } => self.invoice(*index)?,
+            Question::InvoiceFile { index } => return self.invoice_file(*index),
             Question::Download { file } => return self.download(file),
-            Question::Exceptions { low_margin_percent } => {
-                let (worklist, joined) = self.worklist(low_margin_percent)?;
-                let kinds = ExceptionKind::ALL
-                    .into_iter()
-                    .filter(|kind| joined || !kind.needs_join())
-                    .filter(|kind| {
-                        *kind != ExceptionKind::ConsolidatedDisagrees || self.consolidated.is_some()
-                    })
-                    .map(|kind| {
-                        let (count, per_currency) = worklist.stake(kind);
-                        let at_stake =
-                            per_currency.into_iter().map(|(currency, amount)| (currency, amount.to_string()));
-                        ExceptionRow { kind, count, at_stake: at_stake.collect() }
-                    })
-                    .collect();
-                Answer::Exceptions(ExceptionsView { joined, kinds })
-            }
+            Question::Exceptions { low_margin_percent } => self.exceptions(low_margin_percent)?,
             Question::ExceptionLines { low_margin_percent, kind } => {
-                let (worklist, _) = self.worklist(low_margin_percent)?;
-                let (purchases, sales) = self.sides()?;
-                let (purchases, sales) = (listed_rows(purchases), listed_rows(sales));
-                let flagged = worklist.kinds.get(kind).map(Vec::as_slice).unwrap_or_default();
-                let lines = flagged.iter().filter_map(|line| {
-                    let rows = match line.side {
-                        Side::Purchases => &purchases,
-                        Side::Sales => &sales,
-                    };
-                    rows.get(line.row).map(|row| views::flagged_line(line, row))
-                });
-                Answer::ExceptionLines(Listed::first(lines, LISTED))
+                self.exception_lines(low_margin_percent, *kind)?
             }
-            Question::Changes { order } => {
-                let earlier = self.earlier.as_ref().ok_or(NOT_COMPARED)?;
-                Answer::Changes(reconciliation::changes_view(&earlier.comparison, *order))
-            }
-            Question::ChangeLines { index } => {
-                let earlier = self.earlier.as_ref().ok_or(NOT_COMPARED)?;
-                let change = earlier
-                    .comparison
-                    .changes_by_difference()
-                    .nth(*index as usize)
-                    .ok_or_else(|| format!("the comparison has no change number {}", index + 1))?;
-                self.lines_in_both_windows(|key| *key == change.key)?
-            }
+            Question::Changes { order } => self.changes(*order)?,
+            Question::ChangeLines { index } => self.change_lines(*index)?,
             Question::CustomerChangeLines { customer, currency } => {
                 self.lines_in_both_windows(|key| key.customer == *customer && key.currency == *currency)?
             }
-            Question::Publishers { corrections } => {
-                let Some(Main { contents: Contents::Invoices(invoices), .. }) = &mut self.main else {
-                    return Err(self.invoices().err().unwrap_or_else(|| NOTHING_OPEN.to_owned()));
-                };
-                invoices.table.set_publishers(Publishers::with_corrections(corrections.clone()));
-                // The kept order may hold a filter or sort by publisher.
-                self.order = None;
-                Answer::Publishers(Products::of_table(&invoices.table).view())
-            }
+            Question::Publishers { corrections } => self.publishers(corrections)?,
         };
         Ok(Reply { answer, file: None })
+    }
+
+    /// `count` rows from row `first` of the lines `filter` keeps, in `sort`'s
+    /// order, with the cells of `columns`.
+    fn lines(
+        &mut self,
+        filter: &LineFilter,
+        sort: Option<(Column, bool)>,
+        first: u32,
+        count: u32,
+        columns: &[Column],
+    ) -> Result<Answer, String> {
+        let (table, indexes, margins) = self.ordered(filter, sort)?;
+        let first = (first as usize).min(indexes.len());
+        let last = (first + count.min(MOST_ROWS) as usize).min(indexes.len());
+        let rows = indexes[first..last]
+            .iter()
+            .map(|&index| views::line_cells(&table.row(index), columns, margins, table.publishers()))
+            .collect();
+        Ok(Answer::Lines(LineWindow { shown: indexes.len(), first, rows }))
+    }
+
+    /// The lines `filter` keeps, grouped `by`, with subtotals per currency.
+    fn groups(&self, filter: &LineFilter, by: GroupBy) -> Result<Answer, String> {
+        let table = &self.invoices()?.1.table;
+        // Grouping ignores the order: the kept lines serve if they pass the
+        // same filter, and stay kept for the scrolling.
+        let filtered;
+        let indexes = match self.order.as_ref().filter(|kept| kept.filter == *filter) {
+            Some(kept) => kept.indexes.as_slice(),
+            None => {
+                filtered = table.filter(filter);
+                filtered.as_slice()
+            }
+        };
+        let groups = table
+            .group(indexes, by)
+            .into_iter()
+            .flat_map(|group| {
+                let lines = group.rows.len();
+                group.subtotals.into_iter().map(move |(currency, sums)| GroupRow {
+                    key: group.key.clone(),
+                    lines,
+                    currency,
+                    excluding_vat: sums.excluding_vat.to_string(),
+                    vat: sums.vat.to_string(),
+                })
+            })
+            .collect();
+        Ok(Answer::Groups { groups })
+    }
+
+    /// The charts' figures in `currency`.
+    fn charts(&self, currency: &str) -> Result<Answer, String> {
+        let table = &self.invoices()?.1.table;
+        let all: Vec<usize> = (0..table.len()).collect();
+        Ok(Answer::Charts(ChartsView {
+            months: bars(by_invoice_month(table, &all, currency)),
+            customers: bars(top_customers(table, &all, currency, 10)),
+            charge_types: bars(by_charge_type(table, &all, currency)),
+            publishers: bars(by_publisher(table, &all, currency)),
+            margins: self.margins.as_ref().map(|margins| bars(top_margins(margins, currency, 10))),
+        }))
+    }
+
+    /// Invoice number `index` whole.
+    fn invoice(&self, index: u32) -> Result<Answer, String> {
+        let (main, invoices) = self.invoices()?;
+        let index = invoice_index(&invoices.document, index)?;
+        let consolidated = main.request.endpoint() == Endpoint::ConsolidatedInvoices;
+        let view = views::invoice_view(&invoices.document, &invoices.discrepancies, index, consolidated);
+        Ok(Answer::Invoice(Box::new(view)))
+    }
+
+    /// Invoice number `index` on its own, as a file in the document's format.
+    fn invoice_file(&self, index: u32) -> Result<Reply, String> {
+        let (main, invoices) = self.invoices()?;
+        let index = invoice_index(&invoices.document, index)?;
+        let invoice = invoices.document.invoices[index].clone();
+        let number =
+            invoice.header.invoice_id.as_ref().map_or_else(|| (index + 1).to_string(), ToString::to_string);
+        let format = main.request.format();
+        let file = write_document(format, &InvoiceDocument { invoices: vec![invoice] });
+        Ok(Reply {
+            answer: Answer::Download {
+                file_name: invoice_file_name(&number, format),
+                media: format.media_type().to_owned(),
+            },
+            file: Some(file),
+        })
+    }
+
+    /// The worklist's kinds, with their counts and what is at stake.
+    fn exceptions(&mut self, low_margin_percent: &str) -> Result<Answer, String> {
+        let (worklist, joined) = self.worklist(low_margin_percent)?;
+        let kinds = ExceptionKind::ALL
+            .into_iter()
+            .filter(|kind| joined || !kind.needs_join())
+            .filter(|kind| *kind != ExceptionKind::ConsolidatedDisagrees || self.consolidated.is_some())
+            .map(|kind| {
+                let (count, per_currency) = worklist.stake(kind);
+                let at_stake =
+                    per_currency.into_iter().map(|(currency, amount)| (currency, amount.to_string()));
+                ExceptionRow { kind, count, at_stake: at_stake.collect() }
+            })
+            .collect();
+        Ok(Answer::Exceptions(ExceptionsView { joined, kinds }))
+    }
+
+    /// The first lines of one `kind` on the worklist.
+    fn exception_lines(&mut self, low_margin_percent: &str, kind: ExceptionKind) -> Result<Answer, String> {
+        let (worklist, _) = self.worklist(low_margin_percent)?;
+        let (purchases, sales) = self.sides()?;
+        let (purchases, sales) = (listed_rows(purchases), listed_rows(sales));
+        let flagged = worklist.kinds.get(&kind).map(Vec::as_slice).unwrap_or_default();
+        let lines = flagged.iter().filter_map(|line| {
+            let rows = match line.side {
+                Side::Purchases => &purchases,
+                Side::Sales => &sales,
+            };
+            rows.get(line.row).map(|row| views::flagged_line(line, row))
+        });
+        Ok(Answer::ExceptionLines(Listed::first(lines, LISTED)))
+    }
+
+    /// The comparison with the earlier window, in `order`.
+    fn changes(&self, order: ChangeOrder) -> Result<Answer, String> {
+        let earlier = self.earlier.as_ref().ok_or(NOT_COMPARED)?;
+        Ok(Answer::Changes(reconciliation::changes_view(&earlier.comparison, order)))
+    }
+
+    /// The lines of change number `index`, in both windows.
+    fn change_lines(&self, index: u32) -> Result<Answer, String> {
+        let earlier = self.earlier.as_ref().ok_or(NOT_COMPARED)?;
+        let change = earlier
+            .comparison
+            .changes_by_difference()
+            .nth(index as usize)
+            .ok_or_else(|| format!("the comparison has no change number {}", index + 1))?;
+        self.lines_in_both_windows(|key| *key == change.key)
+    }
+
+    /// Publishers told with `corrections` from now on; the products anew.
+    fn publishers(&mut self, corrections: &BTreeMap<String, String>) -> Result<Answer, String> {
+        let Some(Main { contents: Contents::Invoices(invoices), .. }) = &mut self.main else {
+            return Err(self.invoices().err().unwrap_or_else(|| NOTHING_OPEN.to_owned()));
+        };
+        invoices.table.set_publishers(Publishers::with_corrections(corrections.clone()));
+        // The kept order may hold a filter or sort by publisher.
+        self.order = None;
+        Ok(Answer::Publishers(Products::of_table(&invoices.table).view()))
     }
 
     /// The lines of the charges `wanted` picks, in the earlier window and

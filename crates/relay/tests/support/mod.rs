@@ -138,6 +138,16 @@ pub async fn scrape(url: &str) -> std::collections::BTreeMap<String, f64> {
 }
 
 /// The relay's JSON error: status, `error` and `detail`.
+/// The routes a relay serves only as configured: sign-in's and the metrics'.
+pub const CONFIGURED_ONLY: [&str; 6] = [
+    "/auth/login",
+    "/auth/callback",
+    "/auth/logout",
+    "/auth/signed-out",
+    "/auth/backchannel-logout",
+    "/metrics",
+];
+
 pub async fn error_of(response: reqwest::Response) -> (reqwest::StatusCode, String, String) {
     let status = response.status();
     let body: serde_json::Value = response.json().await.expect("a JSON error");
