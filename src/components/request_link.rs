@@ -28,7 +28,7 @@ pub fn RequestLink(query: RwSignal<Query>) -> impl IntoView {
         <section class="request-link" aria-label="Request link">
             <label for="request-url">"Request link"</label>
             <div class="link-row">
-                <input id="request-url" readonly prop:value=move || url().unwrap_or_default() placeholder="Correct the query above to get its link" />
+                <input id="request-url" readonly prop:value=move || url().unwrap_or_default() placeholder="Correct the query above to see its link" />
                 <button type="button" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
                 <a class="button" href=url>"Download raw file"</a>
             </div>
