@@ -141,10 +141,8 @@ impl Toolchain {
     /// -O3 over the worker, which a change to the page leaves as it was,
     /// takes minutes on these machines.
     fn cache_wasm_opt(&self) -> anyhow::Result<()> {
-        let real = tools_dir()?.join("node_modules/.bin/wasm-opt");
-        let script = WASM_OPT_CACHE_SCRIPT
-            .replace("@REAL@", &real.display().to_string())
-            .replace("@CACHE@", &wasm_opt_cache()?.display().to_string());
+        let script =
+            cached_wasm_opt_script(&tools_dir()?.join("node_modules/.bin/wasm-opt"), &wasm_opt_cache()?);
         let dir = cached_tools_dir()?;
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let wrapper = dir.join("wasm-opt");
@@ -272,6 +270,13 @@ mv "$cache/$key.wasm.$$" "$cache/$key.wasm"
 ls -t "$cache"/*.wasm | tail -n +17 | xargs -r rm -f
 "#;
 
+/// The cached wasm-opt in front of `real`, keeping its outputs in `cache`.
+fn cached_wasm_opt_script(real: &Path, cache: &Path) -> String {
+    WASM_OPT_CACHE_SCRIPT
+        .replace("@REAL@", &real.display().to_string())
+        .replace("@CACHE@", &cache.display().to_string())
+}
+
 /// Where the cached wasm-opt keeps its outputs.
 fn wasm_opt_cache() -> anyhow::Result<PathBuf> {
     Ok(tools_dir()?.join("wasm-opt-cache"))
@@ -344,4 +349,62 @@ fn check_trunk_pin(tool: &str, version: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     bail!("Trunk.toml must pin `{expected}` under [tools] to match Cargo.lock")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    /// A wasm-opt stand-in that counts its runs and "optimises" by
+    /// appending its level to the input.
+    const STAND_IN: &str = r#"#!/bin/sh
+set -eu
+if [ "$1" = "--version" ]; then echo "wasm-opt version 132"; exit 0; fi
+echo run >> "$(dirname "$0")/runs"
+output="${1#--output=}"
+cat "$3" > "$output"
+printf '%s' "$2" >> "$output"
+"#;
+
+    fn executable(path: &Path, text: &str) {
+        std::fs::write(path, text).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn the_cached_wasm_opt_runs_the_real_one_once_per_input_and_level() {
+        let dir = std::env::temp_dir().join(format!("xtask-wasm-opt-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (real, wrapper) = (dir.join("real-wasm-opt"), dir.join("wasm-opt"));
+        executable(&real, STAND_IN);
+        executable(&wrapper, &cached_wasm_opt_script(&real, &dir.join("cache")));
+        let input = dir.join("worker_bg.wasm");
+        let optimise = |level: &str, output: &str| {
+            let output = dir.join(output);
+            let status = Command::new(&wrapper)
+                .arg(format!("--output={}", output.display()))
+                .arg(level)
+                .arg(&input)
+                .arg("--enable-bulk-memory")
+                .status()
+                .unwrap();
+            assert!(status.success());
+            std::fs::read_to_string(output).unwrap()
+        };
+        let runs = || std::fs::read_to_string(dir.join("runs")).unwrap_or_default().lines().count();
+        std::fs::write(&input, "module-1").unwrap();
+        assert_eq!(optimise("-O3", "first.wasm"), "module-1-O3");
+        assert_eq!(optimise("-O3", "second.wasm"), "module-1-O3", "the same bytes from the cache");
+        assert_eq!(runs(), 1, "the real wasm-opt ran once");
+        assert_eq!(optimise("-Oz", "third.wasm"), "module-1-Oz", "another level is another output");
+        std::fs::write(&input, "module-2").unwrap();
+        assert_eq!(optimise("-O3", "fourth.wasm"), "module-2-O3", "a changed input is optimised anew");
+        assert_eq!(runs(), 3);
+        let version = Command::new(&wrapper).arg("--version").output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), "wasm-opt version 132");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
