@@ -112,7 +112,9 @@ impl Query {
             }
             Err(RequestError::Reversed(reversed)) => problems
                 .push(format!("The start date {} is after the end date {}.", reversed.start, reversed.end)),
-            Err(other) => problems.push(format!("The relay would refuse this query: {other}.")),
+            // The panel offers only what the profile has; the relay's own
+            // wording of the rest stays out of the page's download.
+            Err(_) => problems.push("The relay would refuse this query; reload the page.".to_owned()),
             Ok(_) => {}
         }
         if self.endpoint != Endpoint::SubscriptionDetails && self.start > today {
