@@ -24,6 +24,20 @@ impl Format {
         }
     }
 
+    /// The format a media type (a Content-Type or an Accept entry, with or
+    /// without parameters, any case) names: `application/xml` and the
+    /// contract's `text/xml` are XML, `application/json` is JSON.
+    pub fn of_media_type(media_type: &str) -> Option<Self> {
+        let essence = media_type.split(';').next().unwrap_or_default().trim();
+        if essence.eq_ignore_ascii_case("application/xml") || essence.eq_ignore_ascii_case("text/xml") {
+            Some(Self::Xml)
+        } else if essence.eq_ignore_ascii_case("application/json") {
+            Some(Self::Json)
+        } else {
+            None
+        }
+    }
+
     pub fn other(self) -> Self {
         match self {
             Self::Xml => Self::Json,
@@ -76,4 +90,21 @@ pub(crate) fn require_utf8(format: Format, bytes: &[u8]) -> Result<&str, ParseEr
         location: Location::ByteOffset(error.valid_up_to()),
         path: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_types_name_their_format_with_parameters_and_in_any_case() {
+        for format in [Format::Xml, Format::Json] {
+            assert_eq!(Format::of_media_type(format.media_type()), Some(format));
+        }
+        assert_eq!(Format::of_media_type("Text/XML; charset=utf-8"), Some(Format::Xml));
+        assert_eq!(Format::of_media_type(" application/json ;q=0.9"), Some(Format::Json));
+        assert_eq!(Format::of_media_type("text/html"), None);
+        assert_eq!(Format::of_media_type("application/xml-dtd"), None);
+        assert_eq!(Format::of_media_type(""), None);
+    }
 }

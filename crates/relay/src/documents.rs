@@ -226,11 +226,7 @@ async fn vendor_message(response: reqwest::Response) -> String {
 }
 
 fn declares(content_type: &str, format: Format) -> bool {
-    let media = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    match format {
-        Format::Xml => matches!(media.as_str(), "application/xml" | "text/xml"),
-        Format::Json => media == "application/json",
-    }
+    Format::of_media_type(content_type) == Some(format)
 }
 
 /// Whether the body starts as a document of the format does: not an HTML

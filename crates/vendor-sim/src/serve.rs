@@ -141,13 +141,10 @@ fn negotiate(headers: &HeaderMap, offered: &[Format]) -> Result<Format, VendorEr
     };
     let accept = accept.to_str().unwrap_or_default();
     for media in accept.split(',').map(|media| media.split(';').next().unwrap_or_default().trim()) {
-        let wanted = match media.to_ascii_lowercase().as_str() {
-            "*/*" | "application/*" => return Ok(offered[0]),
-            "application/xml" | "text/xml" => Format::Xml,
-            "application/json" => Format::Json,
-            _ => continue,
-        };
-        if offered.contains(&wanted) {
+        if media == "*/*" || media.eq_ignore_ascii_case("application/*") {
+            return Ok(offered[0]);
+        }
+        if let Some(wanted) = Format::of_media_type(media).filter(|wanted| offered.contains(wanted)) {
             return Ok(wanted);
         }
     }
