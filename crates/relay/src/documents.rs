@@ -14,7 +14,7 @@ use axum::{
 };
 use billing::{
     Format,
-    api::{DocumentRequest, RelayQuery, Scope, routes},
+    api::{DocumentRequest, RelayQuery, Scope, request::echoed, routes},
 };
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt, stream};
@@ -64,7 +64,7 @@ pub async fn document(
     // nothing in the query or headers can name another.
     if let Err(refused) = auth.check_access(&caller, &profile) {
         let path = format!("{}/{profile}/{version}/{endpoint}", routes::DOCUMENTS);
-        audit::refused(request_id, caller.user(), refused.code(), &path, Some(&shown(&profile)));
+        audit::refused(request_id, caller.user(), refused.code(), &path, Some(&echoed(&profile)));
         return Err(refused);
     }
     let raw_query = raw_query.unwrap_or_default();
@@ -75,7 +75,7 @@ pub async fn document(
     }
     let query = RelayQuery::parse(&raw_query)?;
     let Some(profile) = state.config.profile(&profile) else {
-        return Err(RelayError::UnknownProfile { profile: shown(&profile) });
+        return Err(RelayError::UnknownProfile { profile: echoed(&profile) });
     };
     let today = chrono::Local::now().date_naive();
     let request = DocumentRequest::from_relay(&profile.summary(), &version, &endpoint, &query, today)?;
@@ -87,11 +87,6 @@ pub async fn document(
         audit::document_failed(&asked, error.code(), started.elapsed());
         state.metrics.document_failed(&asked.profile, asked.endpoint, error.code());
     })
-}
-
-/// Names echoed back in errors are cut short: they come from the client.
-fn shown(text: &str) -> String {
-    text.chars().take(64).collect()
 }
 
 impl Checked<'_> {
@@ -221,7 +216,7 @@ async fn vendor_message(response: reqwest::Response) -> String {
     let Ok(bytes) = response.bytes().await else { return String::new() };
     let said = serde_json::from_slice::<serde_json::Value>(&bytes)
         .ok()
-        .and_then(|body| body.get("error").and_then(|error| error.as_str()).map(shown));
+        .and_then(|body| body.get("error").and_then(|error| error.as_str()).map(echoed));
     said.map(|said| format!(" (\"{said}\")")).unwrap_or_default()
 }
 

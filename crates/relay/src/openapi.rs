@@ -238,7 +238,7 @@ pub fn document(served: Served) -> Value {
             "parameters": [query("return", false, "A path on the relay to come back to", json!({ "type": "string" }))],
             "responses": {
                 "303": redirect("To the provider (with prompt=login when always_ask is set)"),
-                    "421": misdirected(),
+                "421": misdirected(),
                 "503": page("The provider or the session store cannot be reached")
             }
         } }));
@@ -300,14 +300,14 @@ pub fn document(served: Served) -> Value {
     );
     if served.metrics_here {
         paths.insert("/metrics".to_owned(), json!({ "get": {
-        "summary": "Prometheus metrics (OpenMetrics text), when configured; on the relay's address or its own, to the metrics allowlist",
-        "security": public,
-        "responses": {
-            "200": { "description": "The metrics", "content": { "application/openmetrics-text": {} } },
-            "403": error_response("The scraper is not on the metrics allowlist", &[ErrorCode::NotAllowlisted]),
-            "421": misdirected()
-        }
-    } }));
+            "summary": "Prometheus metrics (OpenMetrics text), to the metrics allowlist",
+            "security": public,
+            "responses": {
+                "200": { "description": "The metrics", "content": { "application/openmetrics-text": {} } },
+                "403": error_response("The scraper is not on the metrics allowlist", &[ErrorCode::NotAllowlisted]),
+                "421": misdirected()
+            }
+        } }));
     }
     // Without sign-in the relay asks for neither (one person on loopback).
     let security =

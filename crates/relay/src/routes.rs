@@ -3,12 +3,13 @@ use std::{sync::Arc, time::Duration};
 use axum::{
     Extension, Json, Router,
     extract::{OriginalUri, State},
-    http::{Request, StatusCode},
+    http::{Request, StatusCode, header},
     middleware,
     response::{IntoResponse, Response},
     routing::{any, get, post},
 };
 use billing::{ProfileSummary, api::routes};
+use bytes::Bytes;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use tower_http::{
@@ -112,12 +113,16 @@ pub fn routers(mut config: RelayConfig, metrics: Arc<Metrics>) -> anyhow::Result
     }
     let served =
         openapi::Served { sign_in: state.auth.sign_in.is_some(), metrics_here: metrics_here.is_some() };
-    let description = Arc::new(openapi::document(served));
+    // Written once: it only changes with the configuration.
+    let description = Bytes::from(serde_json::to_vec(&openapi::document(served))?);
     let api = Router::new()
         .route("/profiles", get(profiles))
         .route("/me", get(sign_in::me))
         .route("/documents/{profile}/{version}/{endpoint}", get(documents::document))
-        .route("/openapi.json", get(move || async move { Json(description.as_ref().clone()) }))
+        .route(
+            "/openapi.json",
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], description.clone()) }),
+        )
         .fallback(unknown_api_route);
     let (api, auth) = match sessions {
         Some(sessions) => (

@@ -72,7 +72,7 @@ impl RequestError {
 }
 
 /// Client text as an error repeats it: cut short.
-fn echoed(text: &str) -> String {
+pub fn echoed(text: &str) -> String {
     text.chars().take(ECHOED_CHARS).collect()
 }
 

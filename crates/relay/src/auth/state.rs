@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use billing::api::request::echoed;
+
 use super::{access::may_use, provider::SignIn, sessions::Store};
 use crate::{Profile, RelayConfig, RelayError, identity::Caller, observe::metrics::Metrics};
 
@@ -36,7 +38,7 @@ impl Auth {
             .and_then(|sign_in| sign_in.config.access_contact.clone())
             .unwrap_or_else(|| "the relay's administrator".to_owned());
         Err(RelayError::ProfileForbidden {
-            profile: profile.chars().take(64).collect(),
+            profile: echoed(profile),
             account: user.account().to_owned(),
             contact,
         })
