@@ -541,6 +541,14 @@ async fn forged_access_tokens_are_refused_and_rotated_keys_are_fetched() {
 
 /// The relay in front of the hostile provider; returns the relay's public URL.
 async fn relay_trusting(provider: &HostileProvider) -> (String, TestRelay) {
+    relay_trusting_with(provider, |_| {}).await
+}
+
+/// [`relay_trusting`], with `adjust` applied to its configuration last.
+async fn relay_trusting_with(
+    provider: &HostileProvider,
+    adjust: impl FnOnce(&mut RelayConfig),
+) -> (String, TestRelay) {
     let vendor = vendor().await;
     let port = free_port();
     let url = format!("http://localhost:{port}");
@@ -548,6 +556,7 @@ async fn relay_trusting(provider: &HostileProvider) -> (String, TestRelay) {
         config.listen = SocketAddr::from(([127, 0, 0, 1], port));
         config.sign_in = Some(sign_in_config(&provider.issuer, &url));
         config.access = access_rules().into_iter().filter(|rule| rule.profile == "production").collect();
+        adjust(config);
     })
     .await;
     std::mem::forget(vendor);
@@ -682,13 +691,7 @@ async fn signed_in_by(provider: &HostileProvider, url: &str) -> Browser {
 #[tokio::test]
 async fn with_sign_in_and_metrics_on_the_description_lists_their_routes() {
     let provider = HostileProvider::start(support::oidc::CLIENT_ID, support::oidc::CLIENT_SECRET).await;
-    let vendor = vendor().await;
-    let port = free_port();
-    let url = format!("http://localhost:{port}");
-    let _relay = relay_with(vec![profile("production", Legacy, vendor.base_url(), KEY)], |config| {
-        config.listen = SocketAddr::from(([127, 0, 0, 1], port));
-        config.sign_in = Some(sign_in_config(&provider.issuer, &url));
-        config.access = access_rules().into_iter().filter(|rule| rule.profile == "production").collect();
+    let (url, _relay) = relay_trusting_with(&provider, |config| {
         config.metrics =
             Some(relay::MetricsConfig { listen: None, allowlist: vendor_sim::config::loopback() });
     })
