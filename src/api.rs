@@ -92,6 +92,18 @@ fn explain(code: ErrorCode) -> (&'static str, &'static str) {
             ("The vendor took too long to answer", "Try a shorter date range, or try again later.")
         }
         ErrorCode::RateLimited => ("Too many requests from your address", "Wait a moment, then fetch again."),
+        ErrorCode::ArchivedDocumentNotFound => (
+            "The archive has no such document for you",
+            "It may have passed its retention period, or belong to a profile you cannot use. Fetch it from the vendor instead.",
+        ),
+        ErrorCode::ArchivedDocumentDamaged => (
+            "The archived copy is damaged and is not shown",
+            "Its bytes no longer match the fingerprint taken when it was archived. Tell the relay's administrator, who can restore it from a backup; fetch it from the vendor meanwhile.",
+        ),
+        ErrorCode::ArchiveUnavailable => (
+            "The archive cannot be reached right now",
+            "Its database or storage is down. Fetch from the vendor meanwhile, and tell the relay's administrator if it lasts.",
+        ),
     }
 }
 

@@ -25,6 +25,8 @@ pub struct Relay {
     /// Everything the relay logged so far.
     pub logs: Arc<Mutex<String>>,
     _process: Child,
+    /// The archive, when the relay was not given a place for it.
+    _data_dir: Option<tempfile::TempDir>,
 }
 
 impl Relay {
@@ -56,10 +58,13 @@ pub async fn start_relay_with(args: &[&str], environment: &[(&str, &str)]) -> Re
         "{} has no built app: run `cargo xtask test`, or `trunk build --release` first",
         app_dir.display()
     );
+    let given_data_dir = environment.iter().any(|(name, _)| *name == "BILLING_DATA_DIR");
+    let data_dir = (!given_data_dir).then(|| tempfile::tempdir().unwrap());
     let mut process = Command::new(&binary)
         .args(args)
         .arg("--app-dir")
         .arg(&app_dir)
+        .envs(data_dir.iter().map(|dir| ("BILLING_DATA_DIR", dir.path())))
         .envs(environment.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -87,7 +92,7 @@ pub async fn start_relay_with(args: &[&str], environment: &[(&str, &str)]) -> Re
     })
     .await
     .expect("the relay prints its address");
-    Relay { url: url.trim_end_matches('/').to_owned(), logs, _process: process }
+    Relay { url: url.trim_end_matches('/').to_owned(), logs, _process: process, _data_dir: data_dir }
 }
 
 pub struct Browser {

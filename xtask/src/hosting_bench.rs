@@ -112,7 +112,8 @@ pub fn start(
             .env("BENCH_KEY", crate::processes::KEY)
             .env("BENCH_CLIENT_SECRET", CLIENT_SECRET)
             .env("BENCH_COOKIE_KEY", COOKIE_KEY)
-            .env("RUST_LOG", "warn");
+            .env("RUST_LOG", "warn")
+            .env("BILLING_DATA_DIR", scratch.join(format!("data-{name}")));
         start_announcing(command, "billing-relay listening on ")
     };
     let (memory_relay, _) = relay("memory", &format!("127.0.0.1:{memory_port}"), &memory_public, false)?;

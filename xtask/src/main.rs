@@ -88,7 +88,9 @@ fn serve(listen: SocketAddr, sign_in: bool) -> anyhow::Result<()> {
         .arg("--listen")
         .arg(listen.to_string())
         .arg("--app-dir")
-        .arg(cmd::workspace_root().join("dist"));
+        .arg(cmd::workspace_root().join("dist"))
+        // The demo's archive outlives a restart of `serve`, and `cargo clean` removes it.
+        .env("BILLING_DATA_DIR", cmd::workspace_root().join("target/billing-data"));
     if sign_in {
         sign_in_demo::configure(&toolchain, listen, &mut command)?;
     }

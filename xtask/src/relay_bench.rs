@@ -68,7 +68,12 @@ pub fn run(toolchain: &Toolchain, browser: bool) -> anyhow::Result<()> {
     let base_config = relay_config(&vendor_url, &huge_vendor_url, &vast_vendor_url, &root.join("dist"));
     std::fs::write(&config, &base_config)?;
     let mut relay = Command::new(binaries.join("billing-relay"));
-    relay.arg("--config").arg(&config).env("BENCH_KEY", KEY).env("RUST_LOG", "warn");
+    relay
+        .arg("--config")
+        .arg(&config)
+        .env("BENCH_KEY", KEY)
+        .env("RUST_LOG", "warn")
+        .env("BILLING_DATA_DIR", scratch.join("data"));
     let (relay, relay_url) = start_announcing(relay, "billing-relay listening on ")?;
 
     let nginx_port = free_port()?;

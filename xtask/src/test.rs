@@ -68,6 +68,8 @@ fn run_steps(tally: &mut Tally) -> anyhow::Result<()> {
         ("curl", "curl"),
         ("jq", "jq"),
     ])?;
+    // The archive's suite runs on SQLite and on a real PostgreSQL.
+    toolchain.ensure_postgres()?;
     let node_modules = crate::tools::node_modules()?;
     let cargo = |args: &[&str]| {
         let mut command = toolchain.command("cargo");

@@ -205,6 +205,32 @@ impl Toolchain {
         self.install_debian_packages(&missing)
     }
 
+    /// Debian's PostgreSQL for the tests' throwaway clusters, and (as
+    /// root) the user they run as, since the server refuses root.
+    pub fn ensure_postgres(&self) -> anyhow::Result<()> {
+        let installed = std::fs::read_dir("/usr/lib/postgresql")
+            .map(|versions| versions.flatten().any(|version| version.path().join("bin/initdb").is_file()))
+            .unwrap_or(false);
+        if !installed {
+            self.install_debian_packages(&["postgresql"])?;
+        }
+        let root =
+            Command::new("id").arg("-u").output().is_ok_and(|output| output.stdout.starts_with(b"0\n"));
+        let user_exists =
+            Command::new("id").arg(POSTGRES_USER).output().is_ok_and(|output| output.status.success());
+        if root && !user_exists {
+            println!("xtask: adding the system user {POSTGRES_USER} for the tests' PostgreSQL clusters");
+            cmd::run(Command::new("useradd").args([
+                "--system",
+                "-M",
+                "-s",
+                "/usr/sbin/nologin",
+                POSTGRES_USER,
+            ]))?;
+        }
+        Ok(())
+    }
+
     fn on_path(&self, program: &str) -> bool {
         std::env::split_paths(&self.path)
             .chain(["/usr/sbin".into(), "/sbin".into()])
@@ -232,6 +258,9 @@ impl Toolchain {
         cmd::run(self.command("trunk").args(["build", "--release"]))
     }
 }
+
+/// Who the tests' PostgreSQL clusters run as (crates/relay/tests/support/postgres.rs).
+const POSTGRES_USER: &str = "billing-pg";
 
 /// A `wasm-opt` that keeps each output under a hash of the input, the
 /// arguments (paths aside) and the real wasm-opt's version, and copies it

@@ -53,6 +53,40 @@ pub struct RelayConfig {
     pub allowed_hosts: Vec<HostPattern>,
     /// How long clients may take and how many may be connected at once.
     pub connections: ConnectionLimits,
+    /// Where documents and records are kept, and for how long.
+    pub archive: ArchiveConfig,
+}
+
+/// The archive: records in a database, bytes in an object store.
+pub struct ArchiveConfig {
+    /// Off only for measuring what archiving costs.
+    pub enabled: bool,
+    /// The SQLite file and the local store live here unless configured
+    /// elsewhere.
+    pub data_dir: PathBuf,
+    /// `postgres://…`, where several relays share their records; may hold
+    /// a password, so a secret. Without it, SQLite in `data_dir`.
+    pub database_url: Option<SecretString>,
+    /// `s3://…`, `az://…`, `gs://…` or `file:///…`; without it, `documents/`
+    /// in `data_dir`.
+    pub store_url: Option<String>,
+    /// Nothing younger is ever removed (Dutch fiscal retention: seven years).
+    pub retention_years: u32,
+}
+
+impl ArchiveConfig {
+    pub const DEFAULT_RETENTION_YEARS: u32 = 7;
+
+    /// On, in `data_dir`, with SQLite and the local file system.
+    pub fn in_directory(data_dir: PathBuf) -> Self {
+        Self {
+            enabled: true,
+            data_dir,
+            database_url: None,
+            store_url: None,
+            retention_years: Self::DEFAULT_RETENTION_YEARS,
+        }
+    }
 }
 
 /// How the relay treats the connections themselves, whoever is on them.
@@ -310,6 +344,26 @@ struct Settings {
     allowed_hosts: Vec<HostPattern>,
     #[serde(default)]
     connections: ConnectionLimits,
+    #[serde(default = "default_data_dir")]
+    data_dir: PathBuf,
+    database_url: Option<SecretString>,
+    archive_store: Option<String>,
+    #[serde(default = "default_retention_years")]
+    retention_years: u32,
+    #[serde(default = "default_archive")]
+    archive: bool,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("billing-data")
+}
+
+fn default_retention_years() -> u32 {
+    ArchiveConfig::DEFAULT_RETENTION_YEARS
+}
+
+fn default_archive() -> bool {
+    true
 }
 
 #[derive(Default, Deserialize)]
@@ -491,7 +545,7 @@ fn default_key_header() -> String {
 /// The settings the environment may set, as `BILLING_<NAME>`; nested ones
 /// with `__`, e.g. `BILLING_TIMEOUTS__RESPONSE=120`. Other `BILLING_*`
 /// variables (such as the ones holding keys) are not settings.
-const ENVIRONMENT_SETTINGS: [&str; 16] = [
+const ENVIRONMENT_SETTINGS: [&str; 21] = [
     "listen",
     "app_dir",
     "allowlist",
@@ -508,6 +562,11 @@ const ENVIRONMENT_SETTINGS: [&str; 16] = [
     "sessions",
     "allowed_hosts",
     "connections",
+    "data_dir",
+    "database_url",
+    "archive_store",
+    "retention_years",
+    "archive",
 ];
 
 impl RelayConfig {
@@ -531,6 +590,7 @@ impl RelayConfig {
             sessions: SessionsConfig::default(),
             allowed_hosts: Vec::new(),
             connections: ConnectionLimits::default(),
+            archive: ArchiveConfig::in_directory(default_data_dir()),
         }
     }
 
@@ -553,6 +613,10 @@ impl RelayConfig {
             .split("__");
         let settings: Settings =
             figment.merge(environment).extract().context("invalid relay configuration")?;
+        anyhow::ensure!(
+            settings.retention_years >= 1,
+            "retention_years must be at least 1 (finance keeps invoices 7 years, the default)"
+        );
         let profiles =
             settings.profiles.into_iter().map(ProfileSettings::into_profile).collect::<Result<_, _>>()?;
         Ok(Self {
@@ -572,6 +636,13 @@ impl RelayConfig {
             sessions: settings.sessions.into_config()?,
             allowed_hosts: settings.allowed_hosts,
             connections: settings.connections.checked()?,
+            archive: ArchiveConfig {
+                enabled: settings.archive,
+                data_dir: settings.data_dir,
+                database_url: settings.database_url,
+                store_url: settings.archive_store,
+                retention_years: settings.retention_years,
+            },
         })
     }
 

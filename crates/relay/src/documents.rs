@@ -23,6 +23,7 @@ use secrecy::ExposeSecret;
 use crate::{
     Profile, RelayConfig, RelayError,
     admission::ClientAddr,
+    archive::{Archive, Feed},
     auth::state::Auth,
     identity::Caller,
     observe::{
@@ -42,6 +43,8 @@ pub struct Forwarding {
     /// carry the key elsewhere).
     pub client: reqwest::Client,
     pub metrics: Arc<Metrics>,
+    /// Keeps every complete document, when the relay archives.
+    pub archive: Option<Arc<Archive>>,
 }
 
 /// A request the relay has read against its profile and may forward.
@@ -105,6 +108,7 @@ impl Checked<'_> {
             endpoint: self.request.endpoint().path(),
             window,
             format: self.request.media_type(),
+            at: chrono::Utc::now(),
         }
     }
 
@@ -196,11 +200,17 @@ async fn forward(
     if !looks_like(&first, checked.request.format()) {
         return Err(wrong_format("something else".to_owned()));
     }
-    let passage = Passage::new(asked, content_length, started, state.metrics.clone());
+    let content_type = content_type.expect("checked above");
+    let archiving = state.archive.as_ref().map(|archive| Archiving {
+        feed: archive.feed(checked.request.clone(), asked.clone()),
+        vendor_status: status.as_u16(),
+        content_type: content_type.to_str().unwrap_or_default().to_owned(),
+    });
+    let passage = Passage::new(asked, content_length, started, state.metrics.clone(), archiving);
     let passed = relay_body(first, body, timeouts.idle, passage);
     let mut response = Response::new(Body::from_stream(passed));
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, content_type.expect("checked above"));
+    headers.insert(header::CONTENT_TYPE, content_type);
     if let Some(length) = content_length {
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     }
@@ -251,16 +261,34 @@ struct Passage {
     started: Instant,
     ended: bool,
     metrics: Arc<Metrics>,
+    archiving: Option<Archiving>,
+}
+
+/// The archive's copy of a passing document, and what it records of the
+/// vendor's answer.
+struct Archiving {
+    feed: Feed,
+    vendor_status: u16,
+    content_type: String,
 }
 
 impl Passage {
-    fn new(asked: AskedDocument, expected: Option<u64>, started: Instant, metrics: Arc<Metrics>) -> Self {
+    fn new(
+        asked: AskedDocument,
+        expected: Option<u64>,
+        started: Instant,
+        metrics: Arc<Metrics>,
+        archiving: Option<Archiving>,
+    ) -> Self {
         metrics.transfer_started();
-        Self { asked, expected, sent: 0, started, ended: false, metrics }
+        Self { asked, expected, sent: 0, started, ended: false, metrics, archiving }
     }
 
     fn add(&mut self, chunk: &Bytes) {
         self.sent += chunk.len() as u64;
+        if let Some(archiving) = &mut self.archiving {
+            archiving.feed.push(chunk);
+        }
         if self.expected == Some(self.sent) {
             self.end(TransferOutcome::Complete);
         }
@@ -269,6 +297,12 @@ impl Passage {
     fn end(&mut self, outcome: TransferOutcome) {
         if !self.ended {
             self.ended = true;
+            // Only a complete document is kept; dropped, the feed throws its bytes away.
+            if let Some(Archiving { feed, vendor_status, content_type }) = self.archiving.take()
+                && outcome == TransferOutcome::Complete
+            {
+                feed.complete(vendor_status, content_type);
+            }
             let duration = self.started.elapsed();
             audit::transfer(&self.asked, outcome, self.sent, duration);
             self.metrics.transfer_ended(

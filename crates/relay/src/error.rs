@@ -67,6 +67,12 @@ pub enum RelayError {
     VendorUnreachable { profile: String },
     #[error("the vendor is too slow")]
     VendorTooSlow { profile: String, waited: std::time::Duration },
+    #[error("no such archived document")]
+    ArchivedDocumentNotFound { id: String },
+    #[error("the archived document is damaged")]
+    ArchivedDocumentDamaged { id: i64 },
+    #[error("the archive is unavailable")]
+    ArchiveUnavailable { cause: &'static str },
 }
 
 impl RelayError {
@@ -94,6 +100,9 @@ impl RelayError {
             Self::VendorWrongFormat { .. } => ErrorCode::VendorWrongFormat,
             Self::VendorUnreachable { .. } => ErrorCode::VendorUnreachable,
             Self::VendorTooSlow { .. } => ErrorCode::VendorTooSlow,
+            Self::ArchivedDocumentNotFound { .. } => ErrorCode::ArchivedDocumentNotFound,
+            Self::ArchivedDocumentDamaged { .. } => ErrorCode::ArchivedDocumentDamaged,
+            Self::ArchiveUnavailable { .. } => ErrorCode::ArchiveUnavailable,
         }
     }
 
@@ -109,7 +118,10 @@ impl RelayError {
             | Self::UnknownProfile { .. }
             | Self::UnknownVersion { .. }
             | Self::UnknownEndpoint { .. }
-            | Self::UnknownSubscription { .. } => StatusCode::NOT_FOUND,
+            | Self::UnknownSubscription { .. }
+            | Self::ArchivedDocumentNotFound { .. } => StatusCode::NOT_FOUND,
+            Self::ArchivedDocumentDamaged { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::ArchiveUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotAllowlisted { .. } => StatusCode::FORBIDDEN,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::BadParameter { .. } => StatusCode::BAD_REQUEST,
@@ -198,6 +210,20 @@ impl RelayError {
             ),
             Self::VendorUnreachable { profile } => {
                 format!("the relay could not connect to the vendor for profile {profile}; try again later")
+            }
+            Self::ArchivedDocumentNotFound { id } => format!(
+                "the archive has no document `{id}` that you may see; it may belong to a profile your access \
+                 rules do not name, or have passed its retention period"
+            ),
+            Self::ArchivedDocumentDamaged { id } => format!(
+                "archived document {id} no longer matches the SHA-256 taken when it was archived, so it is not \
+                 shown; ask the relay's administrator to restore it from a backup, and fetch it from the vendor \
+                 meanwhile"
+            ),
+            Self::ArchiveUnavailable { cause } => {
+                format!(
+                    "the archive cannot be used right now: {cause}; live fetches from the vendor still work"
+                )
             }
             Self::VendorTooSlow { profile, waited } => format!(
                 "the vendor did not answer profile {profile} within {:.1} s; try a shorter date range",

@@ -2,6 +2,7 @@
 //! vendor whitelists. Browsers talk only to it.
 
 mod admission;
+pub mod archive;
 mod auth;
 pub mod config;
 #[cfg(feature = "demo")]
@@ -17,6 +18,7 @@ mod routes;
 mod security;
 mod server;
 mod state;
+pub mod store;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -26,12 +28,12 @@ use tokio::{net::TcpListener, sync::watch};
 pub use admission::client_address;
 pub use auth::sign_in::safe_return_path;
 pub use config::{
-    AccessRule, ConnectionLimits, MetricsConfig, Profile, RateLimit, RelayConfig, SessionsConfig,
-    SignInConfig, Timeouts,
+    AccessRule, ArchiveConfig, ConnectionLimits, MetricsConfig, Profile, RateLimit, RelayConfig,
+    SessionsConfig, SignInConfig, Timeouts,
 };
 pub use error::RelayError;
 pub use hosts::HostPattern;
-pub use observe::audit;
+pub use observe::{audit, metrics::Metrics};
 
 /// A relay bound to its address, ready to serve.
 pub struct Application {
@@ -74,7 +76,8 @@ impl Application {
         let grace = config.shutdown_grace;
         let limits = config.connections;
         let counters = Arc::new(observe::metrics::Metrics::default());
-        let (router, metrics_router) = routes::routers(config, counters.clone())?;
+        let archive = open_archive(&config.archive, counters.clone()).await?;
+        let (router, metrics_router) = routes::routers(config, counters.clone(), archive)?;
         let metrics = metrics_listener.zip(metrics_router);
         Ok(Self { listener, router, metrics, counters, limits, grace })
     }
@@ -113,6 +116,30 @@ impl Application {
             }
         }
     }
+}
+
+/// The archive's database and store, opened and migrated before anything
+/// is served, unless archiving is off.
+pub async fn open_archive(
+    settings: &ArchiveConfig,
+    metrics: Arc<observe::metrics::Metrics>,
+) -> anyhow::Result<Option<Arc<archive::Archive>>> {
+    if !settings.enabled {
+        tracing::warn!("archiving is off: documents are not kept");
+        return Ok(None);
+    }
+    let records = store::open(settings.database_url.as_ref(), &settings.data_dir).await?;
+    let blobs = archive::Blobs::open(settings.store_url.as_deref(), &settings.data_dir)?;
+    let archive = Arc::new(archive::Archive::new(records, blobs, metrics));
+    let sweeping = archive.clone();
+    tokio::spawn(async move {
+        match sweeping.blobs.sweep_incoming(chrono::Duration::days(1)).await {
+            Ok(0) => {}
+            Ok(swept) => tracing::info!(swept, "removed transfers a stopped relay left half-written"),
+            Err(error) => tracing::warn!(%error, "cannot sweep the archive's incoming transfers"),
+        }
+    });
+    Ok(Some(archive))
 }
 
 /// Sign-in, the access rules and the listening address fit together: a

@@ -40,6 +40,24 @@ struct Args {
     /// The built web app to serve (trunk's dist directory).
     #[arg(long)]
     app_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Look after the archive instead of serving.
+    Archive {
+        #[command(subcommand)]
+        action: ArchiveAction,
+    },
+}
+
+#[derive(clap::Subcommand)]
+enum ArchiveAction {
+    /// Remove the documents fetched more than retention_years ago (and
+    /// only those), with an audit line for each.
+    Purge,
 }
 
 /// The log on stderr; the audit log too, unless it has a file of its own,
@@ -105,11 +123,29 @@ async fn start_demo(demo: bool, _faults: bool, _config: &mut RelayConfig) -> any
     Ok(None)
 }
 
+async fn purge(config: &RelayConfig) -> anyhow::Result<()> {
+    let metrics = std::sync::Arc::new(relay::Metrics::default());
+    let Some(archive) = relay::open_archive(&config.archive, metrics).await? else {
+        anyhow::bail!("archiving is off in this configuration: there is nothing to purge");
+    };
+    let years = config.archive.retention_years;
+    let purged = relay::archive::purge::purge(&archive, years, chrono::Utc::now()).await?;
+    println!(
+        "billing-relay archive purge: {} documents older than {years} years removed, {} stored files freed, \
+         {} half-written transfers swept",
+        purged.records, purged.files, purged.incoming
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut config = RelayConfig::load(args.config.as_deref())?;
     init_logging(config.audit_log.as_deref())?;
+    if let Some(Command::Archive { action: ArchiveAction::Purge }) = args.command {
+        return purge(&config).await;
+    }
     config.listen = args.listen.unwrap_or(config.listen);
     config.app_dir = args.app_dir.unwrap_or(config.app_dir);
     // Kept alive for as long as the relay serves.

@@ -195,6 +195,121 @@ fn document_path(served: Served, endpoint: Endpoint) -> Value {
     path
 }
 
+/// The archive's three routes: the list, a document's bytes, a receipt.
+fn archive_paths(served: Served, paths: &mut Map<String, Value>) {
+    let unavailable = || {
+        error_response(
+            "The archive's database or store cannot be reached, or archiving is off",
+            &[ErrorCode::ArchiveUnavailable],
+        )
+    };
+    let not_found = |what: &str| error_response(what, &[ErrorCode::ArchivedDocumentNotFound]);
+    let date = json!({ "type": "string", "format": "date" });
+    let mut list = operation(
+        served,
+        "The archived documents the caller may see, newest first, a page at a time",
+        vec![
+            (
+                "200",
+                json!({ "description": "A page; `next` is the query for the following one, null on the last", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ArchivePage" } } } }),
+            ),
+            (
+                "400",
+                error_response(
+                    "A parameter is unknown, repeated or malformed, or from is after to",
+                    &[ErrorCode::BadParameter],
+                ),
+            ),
+            (
+                "403",
+                error_response(
+                    "The caller's access rules do not name this profile",
+                    &[ErrorCode::ProfileForbidden],
+                ),
+            ),
+            ("503", unavailable()),
+        ],
+    );
+    list["get"]["parameters"] = json!([
+        query(
+            "profile",
+            false,
+            "Only this profile; without it, every profile the caller may use",
+            json!({ "type": "string" })
+        ),
+        query(
+            "endpoint",
+            false,
+            "Only this endpoint",
+            json!({ "type": "string", "enum": Endpoint::ALL.iter().map(|endpoint| endpoint.path()).collect::<Vec<_>>() })
+        ),
+        query("from", false, "Only windows starting on or after this day", date.clone()),
+        query("to", false, "Only windows ending on or before this day", date),
+        query(
+            "before",
+            false,
+            "Only documents with a lower id (the next page)",
+            json!({ "type": "integer", "minimum": 1 })
+        ),
+        query(
+            "limit",
+            false,
+            "At most this many (default 50)",
+            json!({ "type": "integer", "minimum": 1, "maximum": 1000 })
+        ),
+    ]);
+    paths.insert(routes::ARCHIVE.to_owned(), list);
+    let mut open = operation(
+        served,
+        "An archived document's exact bytes, checked against their SHA-256 before they are sent",
+        vec![
+            (
+                "200",
+                json!({
+                    "description": "The bytes as the vendor sent them, with the vendor's Content-Type",
+                    "headers": {
+                        "ETag": { "description": "The SHA-256 of the bytes, quoted", "schema": { "type": "string" } },
+                        "Last-Modified": { "description": "When it was fetched", "schema": { "type": "string" } },
+                        "Billing-Fetched-At": { "description": "When it was fetched, RFC 3339", "schema": { "type": "string" } },
+                        "Content-Disposition": { "description": "With download=1: attachment and the file name", "schema": { "type": "string" } }
+                    },
+                    "content": { "application/xml": {}, "application/json": {} }
+                }),
+            ),
+            ("400", error_response("A query other than download=1", &[ErrorCode::BadParameter])),
+            ("404", not_found("No archived document with this id that the caller may see")),
+            (
+                "500",
+                error_response(
+                    "The stored bytes no longer match their SHA-256; they are not sent",
+                    &[ErrorCode::ArchivedDocumentDamaged],
+                ),
+            ),
+            ("503", unavailable()),
+        ],
+    );
+    open["get"]["parameters"] = json!([
+        { "name": "id", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } },
+        query("download", false, "1: as a file download", json!({ "type": "string", "enum": ["0", "1"] })),
+    ]);
+    paths.insert(format!("{}/{{id}}", routes::ARCHIVE), open);
+    let mut receipt = operation(
+        served,
+        "Whether the document this relay sent under an X-Request-Id was archived; waits up to 10 s while it is being written",
+        vec![
+            (
+                "200",
+                json!({ "description": "archived with its id, not_archived with the reason, or still pending", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ArchiveReceipt" } } } }),
+            ),
+            ("404", not_found("This relay sent no such document to the caller in the last 15 minutes")),
+            ("503", unavailable()),
+        ],
+    );
+    receipt["get"]["parameters"] =
+        json!([{ "name": "request_id", "in": "path", "required": true, "schema": { "type": "integer" } }]);
+    paths.insert(format!("{}/receipts/{{request_id}}", routes::ARCHIVE), receipt);
+}
+
 pub fn document(served: Served) -> Value {
     let codes: Vec<&str> = ErrorCode::ALL.iter().map(|code| code.name()).collect();
     let redirect = |description: &str| json!({ "description": description, "headers": { "Location": { "schema": { "type": "string" } } } });
@@ -222,6 +337,7 @@ pub fn document(served: Served) -> Value {
             document_path(served, endpoint),
         );
     }
+    archive_paths(served, &mut paths);
     paths.insert(
         "/api/openapi.json".to_owned(),
         operation(
@@ -345,6 +461,38 @@ pub fn document(served: Served) -> Value {
                         "person": { "type": ["object", "null"], "properties": { "name": { "type": ["string", "null"] }, "email": { "type": ["string", "null"] } } },
                         "profiles": { "type": "array", "items": { "type": "string" } },
                         "access_contact": { "type": ["string", "null"] }
+                    }
+                },
+                "ArchivedDocument": {
+                    "type": "object",
+                    "required": ["id", "request", "vendor_status", "content_type", "bytes", "sha256", "fetched_at", "request_id"],
+                    "properties": {
+                        "id": { "type": "integer" },
+                        "request": { "type": "object", "description": "profile, version, endpoint, format, and scope: {\"Window\": [start, end]} or {\"Subscription\": id}" },
+                        "vendor_status": { "type": "integer" },
+                        "content_type": { "type": "string" },
+                        "bytes": { "type": "integer" },
+                        "sha256": { "type": "string" },
+                        "fetched_by": { "type": ["string", "null"] },
+                        "fetched_at": { "type": "string", "format": "date-time" },
+                        "request_id": { "type": "integer" }
+                    }
+                },
+                "ArchivePage": {
+                    "type": "object",
+                    "required": ["documents"],
+                    "properties": {
+                        "documents": { "type": "array", "items": { "$ref": "#/components/schemas/ArchivedDocument" } },
+                        "next": { "type": ["object", "null"] }
+                    }
+                },
+                "ArchiveReceipt": {
+                    "type": "object",
+                    "required": ["outcome"],
+                    "properties": {
+                        "outcome": { "type": "string", "enum": ["archived", "not_archived", "pending"] },
+                        "id": { "type": "integer" },
+                        "reason": { "type": "string" }
                     }
                 },
                 "Profile": {

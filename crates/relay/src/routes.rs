@@ -23,6 +23,7 @@ use tracing::Level;
 use crate::{
     RelayConfig, RelayError,
     admission::{self, Admission},
+    archive::{self, routes::MaybeArchive},
     auth::{
         backchannel,
         provider::SignIn,
@@ -47,7 +48,11 @@ use crate::{
 /// request sent to a name that is not the relay's. Metrics are at
 /// `/metrics` unless configured on an address of their own, when they
 /// come as a second router.
-pub fn routers(mut config: RelayConfig, metrics: Arc<Metrics>) -> anyhow::Result<(Router, Option<Router>)> {
+pub fn routers(
+    mut config: RelayConfig,
+    metrics: Arc<Metrics>,
+    archive: MaybeArchive,
+) -> anyhow::Result<(Router, Option<Router>)> {
     let hosts = Arc::new(AllowedHosts::new(
         config.sign_in.as_ref().map(|sign_in| &sign_in.public_url),
         std::mem::take(&mut config.allowed_hosts),
@@ -98,8 +103,13 @@ pub fn routers(mut config: RelayConfig, metrics: Arc<Metrics>) -> anyhow::Result
         limiter,
     });
     let auth = Arc::new(Auth { config: config.clone(), sign_in, sessions: store, metrics: metrics.clone() });
-    let forwarding = Arc::new(Forwarding { config: config.clone(), client, metrics: metrics.clone() });
-    let state = RelayState { config, admission, auth, forwarding };
+    let forwarding = Arc::new(Forwarding {
+        config: config.clone(),
+        client,
+        metrics: metrics.clone(),
+        archive: archive.clone(),
+    });
+    let state = RelayState { config, admission, auth, forwarding, archive };
     if state.auth.sign_in.is_some()
         && let Ok(runtime) = tokio::runtime::Handle::try_current()
     {
@@ -119,6 +129,9 @@ pub fn routers(mut config: RelayConfig, metrics: Arc<Metrics>) -> anyhow::Result
         .route("/profiles", get(profiles))
         .route("/me", get(sign_in::me))
         .route("/documents/{profile}/{version}/{endpoint}", get(documents::document))
+        .route("/archive", get(archive::routes::list))
+        .route("/archive/receipts/{request_id}", get(archive::routes::receipt))
+        .route("/archive/{id}", get(archive::routes::open))
         .route(
             "/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], description.clone()) }),

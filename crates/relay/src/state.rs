@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 
-use crate::{RelayConfig, admission::Admission, auth::state::Auth, documents::Forwarding};
+use crate::{
+    RelayConfig, admission::Admission, archive::routes::MaybeArchive, auth::state::Auth,
+    documents::Forwarding,
+};
 
 #[derive(Clone)]
 pub struct RelayState {
@@ -14,6 +17,13 @@ pub struct RelayState {
     pub admission: Arc<Admission>,
     pub auth: Arc<Auth>,
     pub forwarding: Arc<Forwarding>,
+    pub archive: MaybeArchive,
+}
+
+impl FromRef<RelayState> for MaybeArchive {
+    fn from_ref(state: &RelayState) -> Self {
+        state.archive.clone()
+    }
 }
 
 impl FromRef<RelayState> for Arc<RelayConfig> {

@@ -45,6 +45,7 @@ async fn start_binary_on(config: &str, listen: &str) -> RunningRelay {
         .env("RELAY_TEST_CLIENT_SECRET", support::oidc::CLIENT_SECRET)
         .env("RUST_LOG", "debug")
         .env("BILLING_LISTEN", listen)
+        .env("BILLING_DATA_DIR", dir.path().join("data"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -141,6 +142,63 @@ async fn the_key_reaches_the_vendor_and_no_answer_or_log_line() {
 }
 
 #[tokio::test]
+async fn the_audit_log_says_whether_each_document_was_archived_and_a_purge_keeps_what_is_young() {
+    let vendor = vendor().await;
+    let config = format!("audit_log = \"{{app_dir}}/audit.jsonl\"\n{}", config_for(&vendor.base_url()));
+    let relay = start_binary(&config).await;
+    let document = format!("{}/api/documents/main/v3/invoices?start=2026-06-01&end=2026-07-31", relay.url);
+    let archived = reqwest::get(&document).await.unwrap();
+    let archived_request: u64 = archived.headers()["x-request-id"].to_str().unwrap().parse().unwrap();
+    let whole = archived.bytes().await.unwrap();
+    let receipt = format!("{}/api/archive/receipts/{archived_request}", relay.url);
+    let receipt: billing::api::ArchiveReceipt = reqwest::get(&receipt).await.unwrap().json().await.unwrap();
+    assert!(matches!(receipt, billing::api::ArchiveReceipt::Archived { .. }), "{receipt:?}");
+    // Root may write anywhere, so the store's directory becomes a file.
+    let store = relay.dir.path().join("data/documents");
+    std::fs::remove_dir_all(&store).unwrap();
+    std::fs::write(&store, b"not a directory").unwrap();
+    let unarchived = reqwest::get(&document).await.unwrap();
+    let unarchived_request: u64 = unarchived.headers()["x-request-id"].to_str().unwrap().parse().unwrap();
+    assert_eq!(unarchived.bytes().await.unwrap(), whole, "the person still gets the document");
+    let receipt = format!("{}/api/archive/receipts/{unarchived_request}", relay.url);
+    let receipt: billing::api::ArchiveReceipt = reqwest::get(&receipt).await.unwrap().json().await.unwrap();
+    assert!(matches!(receipt, billing::api::ArchiveReceipt::NotArchived { .. }), "{receipt:?}");
+    send_sigterm(&relay.process);
+    let dir = relay.dir.path().to_owned();
+    all_output(relay.process).await;
+    let lines = audit_lines(&dir);
+    let archive_line = |request: u64| {
+        lines
+            .iter()
+            .find(|line| line["event"] == "archive" && line["request_id"] == request)
+            .unwrap_or_else(|| panic!("no archive line for {request} in {lines:#?}"))
+            .clone()
+    };
+    let kept = archive_line(archived_request);
+    assert_eq!((kept["archived"].as_bool(), kept["outcome"].as_str()), (Some(true), Some("archived")));
+    assert_eq!(kept["sha256"].as_str().map(str::len), Some(64));
+    let lost = archive_line(unarchived_request);
+    assert_eq!((lost["archived"].as_bool(), lost["outcome"].as_str()), (Some(false), Some("not_archived")));
+    assert!(lost["reason"].as_str().unwrap().contains("storage"), "{lost}");
+
+    std::fs::remove_file(&store).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_billing-relay"))
+        .args(["--config"])
+        .arg(dir.join("relay.toml"))
+        .args(["archive", "purge"])
+        .env("RELAY_TEST_KEY", KEY)
+        .env("RELAY_TEST_WRONG_KEY", WRONG_KEY)
+        .env("BILLING_DATA_DIR", dir.join("data"))
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{said}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(said.contains("0 documents older than 7 years removed"), "{said}");
+    assert!(!audit_lines(&dir).iter().any(|line| line["event"] == "archive_purge"), "nothing was due");
+}
+
+#[tokio::test]
 async fn sigterm_lets_a_running_download_finish() {
     let slow = ApiKey {
         faults: vec!["drip=16384:100".parse().unwrap()],
@@ -185,6 +243,7 @@ async fn run_to_end(config: &Path) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_billing-relay"))
         .arg("--config")
         .arg(config)
+        .env("BILLING_DATA_DIR", config.with_file_name("data"))
         .env_remove("RELAY_TEST_UNSET_KEY")
         .output()
         .await

@@ -17,7 +17,7 @@ use std::{
 
 use billing::{
     Generation::{Current, Legacy},
-    api::{ErrorBody, ErrorCode, Me},
+    api::{ArchivePage, ErrorBody, ErrorCode, Me},
 };
 use relay::RelayConfig;
 use reqwest::{StatusCode, cookie::CookieStore, header};
@@ -34,7 +34,7 @@ struct Portal {
     /// The relay as browsers reach it: `http://localhost:PORT`.
     url: String,
     vendor_calls: Arc<AtomicUsize>,
-    _relay: TestRelay,
+    relay: TestRelay,
     provider: OidcProvider,
     _vendor: tokio::task::JoinHandle<()>,
 }
@@ -61,7 +61,7 @@ async fn portal_with(adjust: impl FnOnce(&mut RelayConfig)) -> Portal {
         adjust(config);
     })
     .await;
-    Portal { url, vendor_calls, _relay: relay, provider, _vendor: vendor }
+    Portal { url, vendor_calls, relay, provider, _vendor: vendor }
 }
 
 async fn portal() -> Portal {
@@ -151,6 +151,10 @@ async fn without_a_session_every_api_route_is_401_and_the_vendor_is_never_called
         PRODUCTION,
         SANDBOX,
         "/api/documents/nope/v3/invoices",
+        "/api/archive",
+        "/api/archive?profile=production",
+        "/api/archive/1",
+        "/api/archive/receipts/1",
         "/api/openapi.json",
         "/api/unknown",
         "/api/",
@@ -205,6 +209,110 @@ async fn another_profile_cannot_be_reached_through_the_path_query_or_headers() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     // The identity headers were ignored: bob still reaches his own profile.
     assert_eq!(bob.get(&portal.at(SANDBOX)).await.status(), StatusCode::OK);
+}
+
+fn request_id(response: &reqwest::Response) -> u64 {
+    response.headers()["x-request-id"].to_str().unwrap().parse().unwrap()
+}
+
+/// The id of the archived copy of what `browser` fetched under `request_id`.
+async fn archived(browser: &Browser, portal: &Portal, request_id: u64) -> i64 {
+    let receipt = browser.get(&portal.at(&format!("/api/archive/receipts/{request_id}"))).await;
+    match receipt.json().await.unwrap() {
+        billing::api::ArchiveReceipt::Archived { id } => id,
+        other => panic!("not archived: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_archive_refuses_what_the_live_route_refuses_and_keeps_no_secret() {
+    let portal = portal().await;
+    let alice = Browser::default();
+    alice.sign_in(&portal.url, "alice", "/").await;
+    let fetched = alice.get(&portal.at(PRODUCTION)).await;
+    let alices_request = request_id(&fetched);
+    let live = fetched.bytes().await.unwrap();
+    let production = archived(&alice, &portal, alices_request).await;
+    let listed: ArchivePage =
+        alice.get(&portal.at("/api/archive?profile=production")).await.json().await.unwrap();
+    assert_eq!(listed.documents.len(), 1);
+    assert_eq!(listed.documents[0].fetched_by.as_deref(), Some("alice@corp.example"), "who fetched it");
+    let token = portal.provider.service_token(oidc::EXPORT_CLIENT, &portal.url).await;
+    let by_token = reqwest::Client::new()
+        .get(portal.at(&format!("/api/archive/{production}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_token.bytes().await.unwrap(), live, "a service account with the profile opens it");
+
+    let bob = Browser::default();
+    bob.sign_in(&portal.url, "bob", "/").await;
+    let own = bob.get(&portal.at(SANDBOX)).await;
+    let bobs_request = request_id(&own);
+    assert!(!own.bytes().await.unwrap().is_empty());
+    let sandbox = archived(&bob, &portal, bobs_request).await;
+    let bobs: ArchivePage = bob.get(&portal.at("/api/archive")).await.json().await.unwrap();
+    let ids: Vec<i64> = bobs.documents.iter().map(|document| document.id).collect();
+    assert_eq!(ids, [sandbox], "bob lists only his own profile's documents");
+    let as_bob = |path: String| {
+        let bob = &bob;
+        async move {
+            let response = claiming_to_be_alice(bob.client.get(path))
+                .header("X-Profile", "production")
+                .header("X-Forwarded-Groups", "finance")
+                .send()
+                .await
+                .unwrap();
+            error_body(response).await
+        }
+    };
+    for query in ["?profile=production", "?profile=%70roduction", "?profile=production&endpoint=invoices"] {
+        let (status, body) = as_bob(portal.at(&format!("/api/archive{query}"))).await;
+        assert_eq!((status, body.code), (StatusCode::FORBIDDEN, ErrorCode::ProfileForbidden), "{query}");
+    }
+    let (status, _) = as_bob(portal.at("/api/archive?profile=sandbox&profile=production")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    for path in [
+        format!("/api/archive/{production}"),
+        format!("/api/archive/{production}?download=1"),
+        format!("/api/archive/{production}/"),
+        {
+            // The same id with its first digit percent-encoded.
+            let digits = production.to_string();
+            format!("/api/archive/%3{}{}", &digits[..1], &digits[1..])
+        },
+        format!("/api/archive/receipts/{alices_request}"),
+    ] {
+        let (status, body) = as_bob(portal.at(&path)).await;
+        assert_ne!(status, StatusCode::OK, "{path}");
+        assert!(
+            matches!(body.code, ErrorCode::ArchivedDocumentNotFound | ErrorCode::UnknownRoute),
+            "{path}: {body:?}"
+        );
+    }
+    let (status, _) = as_bob(portal.at(&format!("/api/archive/{production}?profile=sandbox"))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Nothing secret in the records: no key, cookie or token.
+    let cookie = alice.jar.cookies(&portal.url.parse().unwrap()).unwrap().to_str().unwrap().to_owned();
+    let cookie_value = cookie.split_once('=').unwrap().1.to_owned();
+    let mut database = Vec::new();
+    for file in std::fs::read_dir(portal.relay.data_dir.path()).unwrap().flatten() {
+        if file.file_name().to_string_lossy().starts_with("billing.sqlite3") {
+            database.extend(std::fs::read(file.path()).unwrap());
+        }
+    }
+    assert!(!database.is_empty());
+    let text = String::from_utf8_lossy(&database);
+    assert!(text.contains("alice@corp.example"), "the records are where this test looks");
+    for secret in [KEY, cookie_value.as_str(), token.as_str(), oidc::CLIENT_SECRET] {
+        assert!(!text.contains(secret), "a secret in the database");
+    }
+    let listed = alice.get(&portal.at("/api/archive")).await.text().await.unwrap();
+    for secret in [KEY, cookie_value.as_str(), token.as_str()] {
+        assert!(!listed.contains(secret), "a secret in the list");
+    }
 }
 
 #[tokio::test]

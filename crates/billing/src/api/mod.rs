@@ -4,9 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod archive;
 pub mod request;
 pub mod vendor;
 
+pub use archive::{ArchivePage, ArchiveQuery, ArchiveQueryError, ArchiveReceipt, ArchivedDocument};
 pub use request::{DateWindow, DocumentRequest, RelayQuery, RequestError, Scope, SubscriptionId};
 
 /// Which of the vendor's two API families a profile talks to.
@@ -135,6 +137,8 @@ pub mod routes {
     pub const PROFILES: &str = "/api/profiles";
     pub const ME: &str = "/api/me";
     pub const DOCUMENTS: &str = "/api/documents";
+    /// `GET ?profile&endpoint&from&to&before&limit`: archived documents, newest first.
+    pub const ARCHIVE: &str = "/api/archive";
     /// `GET ?return=PATH`: starts signing in, then comes back to PATH.
     pub const SIGN_IN: &str = "/auth/login";
     /// The provider sends the browser back here.
@@ -147,6 +151,17 @@ pub mod routes {
     /// `POST` from the provider itself: it ended a person's session there
     /// (OpenID Connect Back-Channel Logout).
     pub const BACK_CHANNEL_LOGOUT: &str = "/auth/backchannel-logout";
+
+    /// `GET`: an archived document's exact bytes.
+    pub fn archived_document(id: i64) -> String {
+        format!("{ARCHIVE}/{id}")
+    }
+
+    /// `GET`: what became of the archive copy of the document the relay
+    /// sent under this `X-Request-Id`.
+    pub fn archive_receipt(request_id: u64) -> String {
+        format!("{ARCHIVE}/receipts/{request_id}")
+    }
 
     /// The sign-in link that brings the browser back to `return_path`, a
     /// path on the relay (with its query) such as `/?profile=demo`.
@@ -199,10 +214,16 @@ pub enum ErrorCode {
     VendorWrongFormat,
     VendorUnreachable,
     VendorTooSlow,
+    /// No archived document with this id that the caller may see.
+    ArchivedDocumentNotFound,
+    /// The archived bytes no longer match their SHA-256: never shown as the document.
+    ArchivedDocumentDamaged,
+    /// The archive's database or store cannot be reached right now.
+    ArchiveUnavailable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 23] = [
         Self::UnknownRoute,
         Self::NotAllowlisted,
         Self::RateLimited,
@@ -223,6 +244,9 @@ impl ErrorCode {
         Self::VendorWrongFormat,
         Self::VendorUnreachable,
         Self::VendorTooSlow,
+        Self::ArchivedDocumentNotFound,
+        Self::ArchivedDocumentDamaged,
+        Self::ArchiveUnavailable,
     ];
 
     /// The code as sent in `code`, e.g. `profile_forbidden`.
@@ -248,6 +272,9 @@ impl ErrorCode {
             Self::VendorWrongFormat => "vendor_wrong_format",
             Self::VendorUnreachable => "vendor_unreachable",
             Self::VendorTooSlow => "vendor_too_slow",
+            Self::ArchivedDocumentNotFound => "archived_document_not_found",
+            Self::ArchivedDocumentDamaged => "archived_document_damaged",
+            Self::ArchiveUnavailable => "archive_unavailable",
         }
     }
 }

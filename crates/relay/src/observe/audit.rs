@@ -3,7 +3,10 @@
 //! the person by issuer, subject and e-mail. Never a token, cookie or key.
 
 use std::{
-    sync::atomic::{AtomicU64, Ordering},
+    sync::{
+        LazyLock,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Duration,
 };
 
@@ -20,7 +23,13 @@ use crate::identity::User;
 /// The tracing target of every audit line, so it can be routed apart.
 pub const TARGET: &str = "audit";
 
-static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
+/// Request ids start at the relay's start time in microseconds, so relays
+/// sharing one archive, and one relay across restarts, do not reuse them;
+/// they stay below 2^53, exact as JSON numbers.
+static NEXT_REQUEST: LazyLock<AtomicU64> = LazyLock::new(|| {
+    let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    AtomicU64::new(u64::try_from(started.as_micros()).unwrap_or(1) % (1 << 53))
+});
 
 /// The number a request is known by in the log, the audit log and its
 /// `X-Request-Id` answer header.
@@ -126,6 +135,8 @@ pub struct AskedDocument {
     /// `2026-01-01..2026-03-31`, or `subscription 123`.
     pub window: String,
     pub format: &'static str,
+    /// When the request arrived.
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 /// How a document transfer ended.
@@ -175,5 +186,64 @@ fn document_line(asked: &AskedDocument, outcome: &str, bytes: u64, duration: Dur
         format = asked.format,
         bytes,
         duration_ms = duration.as_millis() as u64,
+    );
+}
+
+/// Whether a completed document was archived: its record id and hash, or
+/// why not.
+pub fn archived(asked: &AskedDocument, outcome: Result<i64, &str>, sha256: &str) {
+    let (issuer, subject, email, client) = identity(asked.user.as_deref());
+    let (archived, record, reason) = match outcome {
+        Ok(id) => (true, id, ""),
+        Err(reason) => (false, 0, reason),
+    };
+    tracing::info!(
+        target: TARGET,
+        event = "archive",
+        outcome = if archived { "archived" } else { "not_archived" },
+        archived,
+        reason,
+        record,
+        sha256,
+        request_id = asked.request.0,
+        issuer,
+        subject,
+        email,
+        client,
+        profile = asked.profile,
+        endpoint = asked.endpoint,
+        window = asked.window,
+        format = asked.format,
+    );
+}
+
+/// An archived document removed because its retention period is over.
+pub fn purged(record: i64, profile: &str, sha256: &str, fetched_at: &str, bytes_removed: bool) {
+    tracing::info!(
+        target: TARGET,
+        event = "archive_purge",
+        outcome = "purged",
+        record,
+        profile,
+        sha256,
+        fetched_at,
+        bytes_removed,
+    );
+}
+
+/// An archived document refused on reading: its bytes no longer match.
+pub fn damaged(request: RequestId, user: Option<&User>, record: i64, profile: &str) {
+    let (issuer, subject, email, client) = identity(user);
+    tracing::error!(
+        target: TARGET,
+        event = "archive_read",
+        outcome = "damaged",
+        request_id = request.0,
+        record,
+        profile,
+        issuer,
+        subject,
+        email,
+        client,
     );
 }

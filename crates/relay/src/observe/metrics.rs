@@ -94,6 +94,14 @@ pub struct Metrics {
     connections_open: Gauge,
     connections_closed: Family<ReasonLabels, Counter>,
     connection_cap_reached: Counter,
+    archived: Family<ArchiveLabels, Counter>,
+    archive_damaged: Counter,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ArchiveLabels {
+    outcome: &'static str,
+    reason: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -127,6 +135,8 @@ impl Default for Metrics {
             connections_open: Gauge::default(),
             connections_closed: Family::default(),
             connection_cap_reached: Counter::default(),
+            archived: Family::default(),
+            archive_damaged: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -190,6 +200,17 @@ impl Default for Metrics {
             "Times a new connection had to wait because max_open connections were open",
             metrics.connection_cap_reached.clone(),
         );
+        registry.register(
+            "archive_documents",
+            "Completed documents by whether the archive kept them: archived, or not_archived with the reason \
+             (store, database, fell_behind)",
+            metrics.archived.clone(),
+        );
+        registry.register(
+            "archive_damaged_reads",
+            "Archived documents refused because their bytes no longer match their SHA-256",
+            metrics.archive_damaged.clone(),
+        );
         Self { registry, ..metrics }
     }
 }
@@ -206,7 +227,10 @@ fn route_of(path: &str) -> &'static str {
         "/healthz" => "/healthz",
         "/readyz" => "/readyz",
         "/metrics" => "/metrics",
+        routes::ARCHIVE => routes::ARCHIVE,
         _ if path.starts_with("/api/documents/") => routes::DOCUMENTS,
+        _ if path.starts_with("/api/archive/receipts/") => "/api/archive/receipts",
+        _ if path.starts_with("/api/archive/") => "/api/archive/{id}",
         _ if path == "/api" || path.starts_with("/api/") => "/api/other",
         _ if path.starts_with("/auth/") => "/auth/other",
         _ => "app",
@@ -291,6 +315,16 @@ impl Metrics {
         if let Some(kind) = vendor_error_kind(code) {
             self.vendor_errors.get_or_create(&VendorErrorLabels { profile: profile.to_owned(), kind }).inc();
         }
+    }
+
+    /// A completed document the archive kept (`reason` empty) or did not.
+    pub fn archive_outcome(&self, archived: bool, reason: &'static str) {
+        let outcome = if archived { "archived" } else { "not_archived" };
+        self.archived.get_or_create(&ArchiveLabels { outcome, reason }).inc();
+    }
+
+    pub fn archive_damaged(&self) {
+        self.archive_damaged.inc();
     }
 
     pub fn transfer_started(&self) {

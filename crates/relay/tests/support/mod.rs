@@ -4,6 +4,7 @@
 
 pub mod hostile_provider;
 pub mod oidc;
+pub mod postgres;
 pub mod redis;
 
 use std::{
@@ -77,6 +78,8 @@ pub struct TestRelay {
     /// `http://ADDRESS` when the metrics have an address of their own.
     pub metrics_url: Option<String>,
     _app_dir: tempfile::TempDir,
+    /// The archive's SQLite file and store, unless `adjust` put them elsewhere.
+    pub data_dir: tempfile::TempDir,
 }
 
 impl TestRelay {
@@ -89,7 +92,9 @@ impl TestRelay {
 pub async fn relay_with(profiles: Vec<Profile>, adjust: impl FnOnce(&mut RelayConfig)) -> TestRelay {
     let app_dir = tempfile::tempdir().unwrap();
     write_app(app_dir.path());
+    let data_dir = tempfile::tempdir().unwrap();
     let mut config = RelayConfig {
+        archive: relay::ArchiveConfig::in_directory(data_dir.path().to_owned()),
         listen: "127.0.0.1:0".parse().unwrap(),
         profiles,
         allowlist: vendor_sim::config::loopback(),
@@ -102,7 +107,7 @@ pub async fn relay_with(profiles: Vec<Profile>, adjust: impl FnOnce(&mut RelayCo
     let base_url = format!("http://{}", application.local_addr().unwrap());
     let metrics_url = application.metrics_addr().map(|address| format!("http://{address}"));
     tokio::spawn(application.run_until_stopped());
-    TestRelay { base_url, metrics_url, _app_dir: app_dir }
+    TestRelay { base_url, metrics_url, _app_dir: app_dir, data_dir }
 }
 
 /// One scrape of `/metrics` at `url`: each sample as its name and labels

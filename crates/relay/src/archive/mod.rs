@@ -1,0 +1,214 @@
+//! The archive: every document the relay streams to completion, kept
+//! exactly as the vendor sent it. Bytes go to an object store under their
+//! SHA-256, written while the document streams; the record goes to the
+//! database only once the transfer is known to be complete.
+
+mod blobs;
+pub mod purge;
+mod receipts;
+pub mod routes;
+
+use std::{sync::Arc, time::Duration};
+
+use billing::api::{ArchiveReceipt, DocumentRequest};
+use bytes::Bytes;
+use chrono::Utc;
+use tokio::sync::{mpsc, oneshot};
+
+pub use self::blobs::Blobs;
+use self::receipts::Receipts;
+use crate::{
+    observe::{
+        audit::{self, AskedDocument},
+        metrics::Metrics,
+    },
+    store::{NewRecord, Records},
+};
+
+/// Chunks the archive may be behind the client before it gives up on the
+/// document (the client never waits for it).
+const BUFFERED_CHUNKS: usize = 1024;
+
+/// The database and the store, and what became of recent transfers.
+pub struct Archive {
+    pub records: Arc<dyn Records>,
+    pub blobs: Blobs,
+    receipts: Receipts,
+    metrics: Arc<Metrics>,
+}
+
+/// Why a completed document was not archived: a reason a person can act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotArchived {
+    /// The store refused the bytes (disk full, unwritable, unreachable).
+    Store,
+    Database,
+    /// The store was slower than the vendor by more than the buffer.
+    FellBehind,
+}
+
+impl NotArchived {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Store => "store",
+            Self::Database => "database",
+            Self::FellBehind => "fell_behind",
+        }
+    }
+
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Self::Store => "the archive's storage could not be written (full, unwritable or unreachable)",
+            Self::Database => "the archive's database could not be reached",
+            Self::FellBehind => "the archive's storage was too slow to keep up with the transfer",
+        }
+    }
+}
+
+/// What the document's passage tells the archive: its chunks as they go
+/// by, and at the end whether it was complete.
+pub struct Feed {
+    chunks: Option<mpsc::Sender<Bytes>>,
+    ending: Option<oneshot::Sender<Ending>>,
+}
+
+enum Ending {
+    Complete { vendor_status: u16, content_type: String },
+    FellBehind,
+}
+
+impl Feed {
+    /// Hands a chunk on without waiting; if the archive is a whole buffer
+    /// behind, it gives up on this document instead.
+    pub fn push(&mut self, chunk: &Bytes) {
+        let Some(chunks) = &self.chunks else { return };
+        if chunks.try_send(chunk.clone()).is_err() {
+            self.chunks = None;
+            if let Some(ending) = self.ending.take() {
+                let _ = ending.send(Ending::FellBehind);
+            }
+        }
+    }
+
+    /// The client has every byte: the archive may keep them.
+    pub fn complete(mut self, vendor_status: u16, content_type: String) {
+        self.chunks = None;
+        if let Some(ending) = self.ending.take() {
+            let _ = ending.send(Ending::Complete { vendor_status, content_type });
+        }
+    }
+}
+
+impl Archive {
+    pub fn new(records: Arc<dyn Records>, blobs: Blobs, metrics: Arc<Metrics>) -> Self {
+        Self { records, blobs, receipts: Receipts::default(), metrics }
+    }
+
+    /// Starts archiving a document about to stream; dropping the feed
+    /// without `complete` throws away what was written.
+    pub fn feed(self: &Arc<Self>, request: DocumentRequest, asked: AskedDocument) -> Feed {
+        let (chunks, receiving) = mpsc::channel(BUFFERED_CHUNKS);
+        let (ending, ended) = oneshot::channel();
+        self.receipts.pending(asked.request.0, request.profile());
+        let archive = self.clone();
+        tokio::spawn(async move { archive.write(request, asked, receiving, ended).await });
+        Feed { chunks: Some(chunks), ending: Some(ending) }
+    }
+
+    async fn write(
+        &self,
+        request: DocumentRequest,
+        asked: AskedDocument,
+        mut chunks: mpsc::Receiver<Bytes>,
+        ended: oneshot::Receiver<Ending>,
+    ) {
+        let request_id = asked.request.0;
+        // A name no other transfer has, on this relay or another.
+        let name = format!("{request_id}-{}", Utc::now().timestamp_nanos_opt().unwrap_or_default());
+        let mut upload = match self.blobs.begin(&name).await {
+            Ok(upload) => Some(upload),
+            Err(error) => {
+                tracing::error!(%error, "cannot start writing to the archive's store");
+                None
+            }
+        };
+        let mut store_failed = upload.is_none();
+        while let Some(chunk) = chunks.recv().await {
+            if let Some(writing) = upload.as_mut()
+                && let Err(error) = writing.write(&chunk).await
+            {
+                tracing::error!(%error, "cannot write to the archive's store");
+                store_failed = true;
+                if let Some(failed) = upload.take() {
+                    failed.abort().await;
+                }
+            }
+        }
+        let (vendor_status, content_type) = match ended.await {
+            Ok(Ending::Complete { vendor_status, content_type }) => (vendor_status, content_type),
+            Ok(Ending::FellBehind) => {
+                if let Some(upload) = upload {
+                    upload.abort().await;
+                }
+                return self.not_archived(&asked, NotArchived::FellBehind);
+            }
+            // Broken or abandoned: nothing to keep, nothing to report.
+            Err(_) => {
+                if let Some(upload) = upload {
+                    upload.abort().await;
+                }
+                self.receipts.forget(request_id);
+                return;
+            }
+        };
+        let Some(upload) = upload.filter(|_| !store_failed) else {
+            return self.not_archived(&asked, NotArchived::Store);
+        };
+        let stored = match self.blobs.finish(upload).await {
+            Ok(stored) => stored,
+            Err(error) => {
+                tracing::error!(%error, "cannot finish writing to the archive's store");
+                return self.not_archived(&asked, NotArchived::Store);
+            }
+        };
+        let record = NewRecord {
+            request,
+            vendor_status,
+            content_type,
+            bytes: stored.bytes,
+            sha256: stored.sha256.clone(),
+            fetched_by: asked.user.as_ref().map(|user| user.account().to_owned()),
+            fetched_at: asked.at,
+            request_id,
+        };
+        match self.records.insert(&record).await {
+            Ok(id) => {
+                audit::archived(&asked, Ok(id), &stored.sha256);
+                self.metrics.archive_outcome(true, "");
+                self.receipts.settle(request_id, ArchiveReceipt::Archived { id });
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot record an archived document");
+                // Bytes no record points to would stay forever; a record
+                // another relay wrote meanwhile would point to them.
+                if stored.new && !matches!(self.records.hash_in_use(&stored.sha256).await, Ok(true)) {
+                    let _ = self.blobs.remove(&stored.sha256).await;
+                }
+                self.not_archived(&asked, NotArchived::Database);
+            }
+        }
+    }
+
+    fn not_archived(&self, asked: &AskedDocument, reason: NotArchived) {
+        audit::archived(asked, Err(reason.explanation()), "");
+        self.metrics.archive_outcome(false, reason.label());
+        let receipt = ArchiveReceipt::NotArchived { reason: reason.explanation().to_owned() };
+        self.receipts.settle(asked.request.0, receipt);
+    }
+
+    /// What became of the transfer `request_id`, waiting up to `wait` for
+    /// one still being written; `None` if this relay does not know it.
+    pub async fn receipt(&self, request_id: u64, wait: Duration) -> Option<(String, ArchiveReceipt)> {
+        self.receipts.wait(request_id, wait).await
+    }
+}
