@@ -3,7 +3,7 @@
 
 use billing::{
     ProfileSummary,
-    api::{ErrorBody, ErrorCode, Me, routes},
+    api::{ArchivePage, ArchiveQuery, ArchiveReceipt, ArchivedDocument, DocumentRequest, ErrorBody, ErrorCode, Me, routes},
 };
 use gloo_net::http::Request;
 
@@ -164,6 +164,21 @@ pub async fn fetch_me() -> Result<Me, RelayProblem> {
 /// The vendor API keys the relay offers, described without the keys.
 pub async fn fetch_profiles() -> Result<Vec<ProfileSummary>, RelayProblem> {
     get_json(routes::PROFILES).await
+}
+
+/// One page of the archive's list.
+pub async fn fetch_archive(query: &ArchiveQuery) -> Result<ArchivePage, RelayProblem> {
+    get_json(&query.path()).await
+}
+
+/// The newest archived copy of exactly `request`, if the archive has one.
+pub async fn archived_copy(request: &DocumentRequest) -> Result<Option<ArchivedDocument>, RelayProblem> {
+    Ok(fetch_archive(&ArchiveQuery::matching(request)).await?.newest_copy_of(request).cloned())
+}
+
+/// Whether the relay archived the transfer it numbered `request_id`.
+pub async fn fetch_receipt(request_id: u64) -> Result<ArchiveReceipt, RelayProblem> {
+    get_json(&routes::archive_receipt(request_id)).await
 }
 
 #[cfg(test)]

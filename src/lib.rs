@@ -2,6 +2,7 @@
 //! crates/billing's model.
 
 pub mod api;
+pub mod archived;
 pub mod choices;
 pub mod columns;
 pub mod components;

@@ -2,7 +2,7 @@
 //! size, and the worker's overview. The document itself stays in the
 //! worker; its bytes as received are a Blob beside this.
 
-use billing::api::DocumentRequest;
+use billing::api::{ArchivedDocument, DocumentRequest};
 use worker_protocol::Opened;
 
 use crate::query::month_label;
@@ -15,6 +15,16 @@ pub struct Loaded {
     pub opened: Opened,
     /// The background worker's memory with the document read, in bytes.
     pub worker_memory: u64,
+    pub origin: Origin,
+}
+
+/// Where the page's copy of a document came from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Origin {
+    /// Fetched from the vendor now, as the relay numbered the transfer.
+    Vendor { request_id: Option<u64> },
+    /// Opened from the relay's archive, without asking the vendor.
+    Archive(ArchivedDocument),
 }
 
 impl Loaded {
@@ -73,6 +83,7 @@ mod tests {
             raw_size: 3,
             opened: Opened::SubscriptionDetails(DetailsView::default()),
             worker_memory: 0,
+            origin: Origin::Vendor { request_id: None },
         };
         assert_eq!(loaded.raw_file_name(), "customerinvoices_v3_2025-12-31_2026-03-31.json");
         assert_eq!(loaded.announcement(), "Loaded the subscription details.");

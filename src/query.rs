@@ -44,6 +44,35 @@ impl Query {
         }
     }
 
+    /// The panel showing exactly `request`; a subscription keeps the
+    /// default window beside it.
+    pub fn from_request(request: &DocumentRequest, today: NaiveDate) -> Self {
+        let (window, subscription) = match request.scope() {
+            Scope::Window(window) => (*window, String::new()),
+            Scope::Subscription(id) => (DateWindow::default_on(today), id.as_str().to_owned()),
+        };
+        Self {
+            profile: request.profile().to_owned(),
+            version: request.version().to_owned(),
+            endpoint: request.endpoint(),
+            format: request.format(),
+            start: window.start(),
+            end: window.end(),
+            subscription,
+        }
+    }
+
+    /// One line for the folded panel: profile, endpoint, window or
+    /// subscription, format.
+    pub fn summary(&self) -> String {
+        let scope = if self.endpoint == Endpoint::SubscriptionDetails {
+            format!("subscription {}", self.subscription.trim())
+        } else {
+            format!("{} to {}", self.start, self.end)
+        };
+        format!("{} · {} {} · {} · {}", self.profile, self.endpoint.path(), self.version, scope, self.format)
+    }
+
     /// The query string of the page's own URL and of the relay's document
     /// route share these names.
     pub fn to_search(&self) -> String {

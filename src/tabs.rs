@@ -16,11 +16,13 @@ pub enum Tab {
     Margin,
     Changes,
     Exceptions,
+    /// The profile's archived documents.
+    Archive,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] =
-        [Tab::Overview, Tab::Invoices, Tab::Lines, Tab::Margin, Tab::Changes, Tab::Exceptions];
+    pub const ALL: [Tab; 7] =
+        [Tab::Overview, Tab::Invoices, Tab::Lines, Tab::Margin, Tab::Changes, Tab::Exceptions, Tab::Archive];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -30,6 +32,7 @@ impl Tab {
             Tab::Margin => "Margin",
             Tab::Changes => "Changes",
             Tab::Exceptions => "Exceptions",
+            Tab::Archive => "Archive",
         }
     }
 
@@ -42,6 +45,7 @@ impl Tab {
             Tab::Margin => "margin",
             Tab::Changes => "changes",
             Tab::Exceptions => "exceptions",
+            Tab::Archive => "archive",
         }
     }
 
@@ -133,7 +137,8 @@ mod tests {
             let mut frames: Vec<u8> = Part::ORDER.into_iter().map(|part| part.frame(open)).collect();
             let first = Part::ORDER.into_iter().filter(|part| part.frame(open) == 1).collect::<Vec<_>>();
             assert_eq!(first.len(), 1, "{open:?}");
-            if open != Tab::Overview {
+            // The archive's tab has no part of the document: the usual order.
+            if !matches!(open, Tab::Overview | Tab::Archive) {
                 let open = if open == Tab::Changes { Tab::Margin } else { open };
                 assert_eq!(first[0].tab(), open);
             }
@@ -170,11 +175,12 @@ mod tests {
     #[test]
     fn arrows_go_round_and_home_and_end_go_to_the_ends() {
         assert_eq!(Tab::Overview.moved("ArrowRight"), Some(Tab::Invoices));
-        assert_eq!(Tab::Exceptions.moved("ArrowRight"), Some(Tab::Overview));
-        assert_eq!(Tab::Overview.moved("ArrowLeft"), Some(Tab::Exceptions));
+        assert_eq!(Tab::Exceptions.moved("ArrowRight"), Some(Tab::Archive));
+        assert_eq!(Tab::Archive.moved("ArrowRight"), Some(Tab::Overview));
+        assert_eq!(Tab::Overview.moved("ArrowLeft"), Some(Tab::Archive));
         assert_eq!(Tab::Margin.moved("ArrowLeft"), Some(Tab::Lines));
         assert_eq!(Tab::Lines.moved("Home"), Some(Tab::Overview));
-        assert_eq!(Tab::Lines.moved("End"), Some(Tab::Exceptions));
+        assert_eq!(Tab::Lines.moved("End"), Some(Tab::Archive));
         assert_eq!(Tab::Lines.moved("Enter"), None);
     }
 

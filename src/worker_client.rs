@@ -12,7 +12,7 @@ use js_sys::{Array, Function, Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Blob, ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
-use worker_protocol::{Answer, FromWorker, Opened, Question, Slot, ToWorker, VERSION, decode, encode};
+use worker_protocol::{Answer, FromWorker, Opened, Question, Slot, Source, ToWorker, VERSION, decode, encode};
 
 use billing::api::DocumentRequest;
 
@@ -293,12 +293,15 @@ pub struct Arrived {
     pub raw: Option<Blob>,
     /// The worker's memory with the document read, in bytes.
     pub worker_memory: u64,
+    /// The relay's number for the transfer.
+    pub request_id: Option<u64>,
 }
 
 /// Fetches `document` through the worker, which reads it into `slot`;
 /// `progress` hears each stage, and `signal` cancels it.
 pub async fn open(
     document: &DocumentRequest,
+    source: Source,
     slot: Slot,
     signal: &AbortSignal,
     progress: impl Fn(Stage) + 'static,
@@ -308,6 +311,7 @@ pub async fn open(
         |generation| ToWorker::Open {
             generation,
             request: document.clone(),
+            source,
             slot,
             publishers: crate::publishers::recall(),
         },
@@ -317,8 +321,8 @@ pub async fn open(
     .await
     .map_err(broken)?;
     match message {
-        FromWorker::Opened { opened, received, memory, .. } => {
-            Ok(Arrived { opened: *opened, received, raw: blob, worker_memory: memory })
+        FromWorker::Opened { opened, received, memory, request_id, .. } => {
+            Ok(Arrived { opened: *opened, received, raw: blob, worker_memory: memory, request_id })
         }
         FromWorker::Unreadable { message, .. } => Err(FetchError::Unreadable { message }),
         FromWorker::Refused { status, body, .. } => Err(FetchError::Relay(relay_problem(status, &body))),

@@ -131,10 +131,13 @@ async fn a_preset_fetch_renders_totals_and_downloads_that_match_the_source() {
         "the conversion keeps the model"
     );
 
+    unfold_query_for(client, "form.query").await;
     let link = wait_for(client, "#request-url").await.prop("value").await.unwrap().unwrap();
     assert_eq!(link, format!("{}/api/documents/demo/v3/invoices?format=xml&{window}&download=1", relay.url));
 
     let xml_totals = page_totals(client).await;
+    assert!(wait_for(client, ".query-line").await.is_displayed().await.unwrap(), "the open document folds the panel");
+    unfold_query_for(client, "input[name='format']").await;
     wait_for(client, "input[name='format']:not(:checked):not([disabled])").await.click().await.unwrap();
     fetch(client).await;
     wait_for(client, ".download[data-file$='.json'][data-file^='invoices']").await;
@@ -214,6 +217,7 @@ async fn the_page_the_relay_and_the_workbook_name_a_request_alike() {
     let stem = relay_name.strip_suffix(".json").unwrap().to_owned();
     let raw = wait_for(client, ".download[data-file^='invoices'][data-file$='.json']").await;
     assert_eq!(raw.attr("data-file").await.unwrap().as_deref(), Some(relay_name.as_str()), "the raw file");
+    unfold_query_for(client, "form.query").await;
     let link = wait_for(client, "#request-url").await.prop("value").await.unwrap().unwrap();
     assert_eq!(link, format!("{}{relay_path}", relay.url), "the request link is the relay's route");
     // The worker names the workbook it writes; the download helper waits for
@@ -283,6 +287,7 @@ async fn cancel_stops_the_transfer() {
     client.goto(&relay.url).await.unwrap();
     choose(client, "#profile", "demo-slow").await;
     click_button(client, "This year").await;
+    unfold_query_for(client, ".fetch").await;
     wait_for(client, ".fetch").await.click().await.unwrap();
     let deadline = tokio::time::Instant::now() + STARTUP;
     loop {
@@ -1332,5 +1337,126 @@ async fn the_workbook_read_back_has_the_pages_totals_and_the_tables_lines() {
     let worklist = billing::exceptions::worklist(Some(&purchases), Some(&sales), threshold);
     let flagged: usize = worklist.kinds.values().map(Vec::len).sum();
     assert_eq!(sheet(&workbook, "Exceptions").len() - 1, flagged, "every line on the worklist");
+    client.clone().close().await.unwrap();
+}
+
+/// A relay in front of `vendor`, archiving into `data_dir`.
+async fn relay_archiving(vendor: &VendorProcess, data_dir: &Path) -> Relay {
+    let config = data_dir.join("relay.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "allowlist = [\"127.0.0.0/8\"]\n\n[[profiles]]\nname = \"archived\"\nenvironment = \"TEST\"\n\
+             generation = \"legacy\"\nbase_url = \"{}\"\nkey_env = \"ARCHIVE_TEST_KEY\"\n",
+            vendor.url
+        ),
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let data = data_dir.display().to_string();
+    start_relay_with(
+        &["--config", &config, "--listen", "127.0.0.1:0"],
+        &[("ARCHIVE_TEST_KEY", ARCHIVE_KEY), ("BILLING_DATA_DIR", &data)],
+    )
+    .await
+}
+
+const ARCHIVE_KEY: &str = "archive-test-key-0b9e";
+
+/// Waits until the archive note says `words` (or starts so).
+async fn wait_for_note(client: &Client, words: &str) -> String {
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    loop {
+        let note = text_of(client, ".archive-note").await;
+        if note.starts_with(words) {
+            return note;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the archive note says {note:?}, not {words:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_archived_document_opens_with_every_tab_while_the_vendor_is_down() {
+    use chrono::Datelike;
+    let vendor = VendorProcess::start(ARCHIVE_KEY).await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let relay = relay_archiving(&vendor, data_dir.path()).await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    client.set_window_rect(0, 0, 1366, 768).await.unwrap();
+    let today = chrono::Local::now().date_naive();
+    let month = (today.with_day(1).unwrap() - chrono::Months::new(2)).with_day(1).unwrap();
+    let (start, end, _) = billing_portal::query::invoice_run_window(month);
+    let (earlier_start, earlier_end, _) =
+        billing_portal::query::invoice_run_window(month - chrono::Months::new(1));
+    let page = |start, end| {
+        format!("{}/?profile=archived&version=v3&endpoint=invoices&format=xml&start={start}&end={end}", relay.url)
+    };
+
+    // Both windows fetched while the vendor is up: each is archived.
+    client.goto(&page(earlier_start, earlier_end)).await.unwrap();
+    wait_for(client, ".results").await;
+    wait_for_note(client, "Archived exactly as received").await;
+    client.goto(&page(start, end)).await.unwrap();
+    wait_for(client, ".results").await;
+    wait_for_note(client, "Archived exactly as received").await;
+    let live = download(&browser, ".download[data-file$='.xml']").await;
+
+    // With a document open the panel is one line, and the tabs and the
+    // first rows of the open tab show on a 1366×768 screen.
+    assert!(wait_for(client, ".query-line").await.is_displayed().await.unwrap());
+    assert!(!wait_for(client, "form.query").await.is_displayed().await.unwrap());
+    let (tabs_bottom, rows_top, viewport): (f64, f64, f64) = {
+        let measured = client
+            .execute(
+                "return [document.querySelector('[role=tablist]').getBoundingClientRect().bottom, \
+                 document.querySelector('#panel-overview .currency-total').getBoundingClientRect().top, \
+                 window.innerHeight]",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let number = |at: usize| measured[at].as_f64().unwrap();
+        (number(0), number(1), number(2))
+    };
+    assert!(tabs_bottom < viewport && rows_top + 24.0 < viewport, "tabs end at {tabs_bottom}, rows start at {rows_top} of {viewport}");
+
+    show_tab(client, "archive").await;
+    wait_for(client, "#panel-archive .archive-table tbody tr").await;
+    let rows = client.find_all(Locator::Css("#panel-archive .archive-table tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), 2, "both windows are listed");
+    let newest = rows[0].text().await.unwrap();
+    assert!(newest.contains(&format!("{start} to {end}")) && newest.contains("XML"), "{newest}");
+
+    // The vendor goes down; the reloaded page cannot fetch, and offers the archive.
+    vendor.stop().await;
+    client.refresh().await.unwrap();
+    assert_eq!(text_of(client, ".problem-title").await, "The vendor cannot be reached");
+    let offer = text_of(client, ".archive-offer").await;
+    assert!(offer.starts_with("The archive has exactly this document, fetched"), "{offer}");
+    wait_for(client, ".archive-offer .open-archived").await.click().await.unwrap();
+    wait_for(client, ".results").await;
+    let note = wait_for_note(client, "Opened from the archive").await;
+    assert!(note.contains("The vendor was not asked"), "{note}");
+    let archived = download(&browser, ".download[data-file$='.xml']").await;
+    assert_eq!(archived, live, "the raw download is the archived bytes");
+    let document = billing::xml::parse_invoices(&archived).unwrap();
+    assert_eq!(page_totals(client).await, expected_totals(&document), "every tab works on the archived copy");
+    show_tab(client, "lines").await;
+    wait_for(client, ".line-row").await;
+
+    // Changes compares with the archived earlier window, the vendor still down.
+    compare_with_the_window_before(client).await;
+    show_tab(client, "archive").await;
+    let open_older = client
+        .find_all(Locator::Css("#panel-archive .archive-table tbody tr .open-archived"))
+        .await
+        .unwrap();
+    assert_eq!(open_older.len(), 2, "opening from the archive archives nothing new");
+    open_older[1].click().await.unwrap();
+    wait_for(client, "#panel-overview:not([hidden])").await;
+    let summary = text_of(client, ".query-summary").await;
+    assert!(summary.contains(&format!("{earlier_start} to {earlier_end}")), "{summary}");
     client.clone().close().await.unwrap();
 }

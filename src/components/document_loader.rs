@@ -1,12 +1,26 @@
 use billing::api::DocumentRequest;
 use leptos::{prelude::*, task::spawn_local};
 use web_sys::AbortController;
-use worker_protocol::{Opened, Slot};
+use worker_protocol::{Opened, Slot, Source};
 
 use crate::{
+    api,
     fetch::{Arrived, OUT_OF_TURN, open},
     fetched::Fetched,
 };
+
+/// Where a second document comes from: an earlier window from the
+/// archive when it holds exactly that document (a closed month does not
+/// change, and the vendor need not be asked again), else the vendor.
+async fn source_for(request: &DocumentRequest, slot: Slot) -> Source {
+    if !matches!(slot, Slot::Earlier | Slot::EarlierOtherSide) {
+        return Source::Vendor;
+    }
+    match api::archived_copy(request).await {
+        Ok(Some(archived)) => Source::Archive { id: archived.id },
+        _ => Source::Vendor,
+    }
+}
 
 /// Has the worker fetch `request` into `slot`, and puts what `take` finds in
 /// the answer into `into`.
@@ -19,7 +33,8 @@ pub fn fetch_into<T: Send + Sync + 'static>(
     let Ok(controller) = AbortController::new() else { return };
     into.set(Fetched::Loading);
     spawn_local(async move {
-        into.set(match open(&request, slot, &controller.signal(), |_| {}).await {
+        let source = source_for(&request, slot).await;
+        into.set(match open(&request, source, slot, &controller.signal(), |_| {}).await {
             Ok(Arrived { opened, .. }) => match take(opened) {
                 Some(taken) => Fetched::Loaded(taken),
                 None => Fetched::Failed(OUT_OF_TURN.to_owned()),

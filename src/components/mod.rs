@@ -1,5 +1,8 @@
 pub mod account;
 pub mod app;
+pub mod archive_list;
+pub mod archive_note;
+pub mod archive_offer;
 pub mod bar_chart;
 pub mod blob_link;
 pub mod changes_panel;

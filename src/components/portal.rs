@@ -1,18 +1,26 @@
 use std::sync::Arc;
 
-use billing::ProfileSummary;
+use billing::{ProfileSummary, api::ArchivedDocument};
 use chrono::NaiveDate;
 use leptos::{prelude::*, task::spawn_local};
 use web_sys::AbortController;
-use worker_protocol::Slot;
+use worker_protocol::{Opened, Slot, Source};
 
 use crate::{
+    api,
+    archived::Kept,
     components::{
-        query_panel::QueryPanel, request_link::RequestLink, results::Results, tab_bar::Tabs,
+        archive_list::ArchiveList,
+        archive_note::ArchiveNote,
+        archive_offer::ArchiveOffer,
+        query_panel::QueryPanel,
+        request_link::RequestLink,
+        results::{ArchiveView, Results},
+        tab_bar::Tabs,
         transfer_status::TransferStatus,
     },
     fetch::{Arrived, FetchError, Stage, open},
-    loaded::Loaded,
+    loaded::{Loaded, Origin},
     query::Query,
     storage,
     tabs::Tab,
@@ -53,6 +61,12 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
     let transfer = RwSignal::new(Transfer::Idle);
     let controller = StoredValue::new_local(None::<AbortController>);
     let generation = StoredValue::new(0u64);
+    // Once a document is open the panel folds to one line, so the tabs and
+    // the first rows show without scrolling.
+    let folded = RwSignal::new(false);
+    let kept = RwSignal::new(None::<Kept>);
+    // Bumped when the archive gains a document, for the lists to ask again.
+    let archive_grew = RwSignal::new(0u32);
 
     // The URL and the remembered query follow every change of the query
     // and the tab; a tab the user chose is a step Back returns from.
@@ -81,7 +95,9 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
             }
         });
     };
-    let fetch = move || {
+    // From the vendor, or (given an archived document) from the archive,
+    // the panel then showing the archived document's query.
+    let fetch = move |archived: Option<ArchivedDocument>| {
         cancel();
         let Ok(abort) = AbortController::new() else { return };
         let signal = abort.signal();
@@ -89,7 +105,17 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
         generation.update_value(|generation| *generation += 1);
         let this_fetch = generation.get_value();
         let current = move || generation.get_value() == this_fetch;
-        let Ok(asked) = query.with_untracked(Query::request) else { return };
+        let (asked, source) = match &archived {
+            Some(document) => {
+                query.set(Query::from_request(&document.request, today));
+                (document.request.clone(), Source::Archive { id: document.id })
+            }
+            None => match query.with_untracked(Query::request) {
+                Ok(asked) => (asked, Source::Vendor),
+                Err(_) => return,
+            },
+        };
+        kept.set(None);
         transfer.set(Transfer::Running {
             received: 0,
             total: None,
@@ -119,7 +145,7 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
                     });
                 }
             };
-            let result = open(&asked, Slot::Main, &signal, progress).await;
+            let result = open(&asked, source, Slot::Main, &signal, progress).await;
             if !current() {
                 return;
             }
@@ -128,9 +154,15 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
                 Err(FetchError::Broken { received, message }) => Transfer::Broken { received, message },
                 Err(FetchError::Relay(problem)) => Transfer::Refused(problem),
                 Err(FetchError::Unreadable { message }) => Transfer::Unreadable { message },
-                Ok(Arrived { opened, received, raw: Some(raw), worker_memory }) => {
+                Ok(Arrived { opened, received, raw: Some(raw), worker_memory, request_id }) => {
                     crate::format::mark("billing:parsed");
-                    let loaded = Loaded { request: asked, raw_size: received, opened, worker_memory };
+                    let origin = match archived {
+                        Some(document) => Origin::Archive(document),
+                        None => Origin::Vendor { request_id },
+                    };
+                    check_archived(&origin, kept, archive_grew);
+                    folded.set(true);
+                    let loaded = Loaded { request: asked, raw_size: received, opened, worker_memory, origin };
                     Transfer::Done(Arc::new(loaded), raw)
                 }
                 Ok(Arrived { .. }) => Transfer::Broken {
@@ -142,18 +174,73 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
         });
     };
     if fetch_at_once && query.with_untracked(|query| query.problems(today).is_empty()) {
-        fetch();
+        fetch(None);
     }
     let on_cancel = move || {
         cancel();
     };
+    let on_open = Callback::new(move |document: ArchivedDocument| {
+        fetch(Some(document));
+        tabs.show(Tab::Overview);
+    });
+    let archive = ArchiveView {
+        profile: Signal::derive(move || query.with(|query| query.profile.clone())),
+        refreshed: archive_grew.into(),
+        on_open,
+    };
+    let running = move || transfer.with(|transfer| matches!(transfer, Transfer::Running { .. }));
+    // The document's tabs include the archive's; without them it is shown below.
+    let tabbed = Memo::new(move |_| {
+        transfer.with(|transfer| {
+            matches!(transfer, Transfer::Done(loaded, _)
+                if matches!(&loaded.opened, Opened::Invoices(overview) if !overview.invoices.is_empty()))
+        })
+    });
     view! {
-        <QueryPanel profiles query today on_fetch=fetch />
-        <RequestLink query />
+        <QueryPanel profiles query today folded on_fetch=move || fetch(None) />
+        {move || (!folded.get()).then(|| view! { <RequestLink query /> })}
+        {move || {
+            (!folded.get() && !running())
+                .then(|| view! { <ArchiveOffer query refreshed=archive.refreshed on_open /> })
+        }}
         <TransferStatus transfer on_cancel />
-        <Results transfer tabs />
+        <ArchiveNote kept />
+        <Results transfer tabs archive />
+        {move || {
+            (!tabbed.get()).then(|| {
+                view! { <ArchiveList profile=archive.profile refreshed=archive.refreshed on_open=archive.on_open /> }
+            })
+        }}
     }
     .into_any()
+}
+
+/// Says where an opened document came from; for one fetched from the
+/// vendor, asks the relay whether it archived it.
+fn check_archived(origin: &Origin, kept: RwSignal<Option<Kept>>, archive_grew: RwSignal<u32>) {
+    match origin {
+        Origin::Archive(document) => kept.set(Some(Kept::FromArchive(document.clone()))),
+        Origin::Vendor { request_id: None } => kept.set(Some(Kept::Unknown {
+            why: "the relay did not number the transfer".to_owned(),
+        })),
+        Origin::Vendor { request_id: Some(request_id) } => {
+            let request_id = *request_id;
+            kept.set(Some(Kept::Checking { request_id }));
+            spawn_local(async move {
+                let said = match api::fetch_receipt(request_id).await {
+                    Ok(receipt) => Kept::from_receipt(receipt),
+                    Err(problem) => Kept::Unknown { why: problem.title.to_lowercase() },
+                };
+                if matches!(said, Kept::Archived { .. }) {
+                    archive_grew.update(|grew| *grew += 1);
+                }
+                // A later fetch has its own receipt to wait for.
+                if kept.get_untracked() == Some(Kept::Checking { request_id }) {
+                    kept.set(Some(said));
+                }
+            });
+        }
+    }
 }
 
 /// Today in the browser's time zone.

@@ -11,6 +11,8 @@ pub fn QueryPanel(
     profiles: Vec<ProfileSummary>,
     query: RwSignal<Query>,
     today: NaiveDate,
+    /// One line instead of the form, while a document is open.
+    folded: RwSignal<bool>,
     on_fetch: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let profiles = StoredValue::new(profiles);
@@ -43,7 +45,13 @@ pub fn QueryPanel(
         })
         .collect();
     view! {
-        <form class="query" on:submit=move |event| {
+        {move || folded.get().then(|| view! {
+            <div class="query-line">
+                <span class="query-summary">{query.with(Query::summary)}</span>
+                <button type="button" class="change-query" on:click=move |_| folded.set(false)>"Change query"</button>
+            </div>
+        })}
+        <form class="query" hidden=move || folded.get() on:submit=move |event| {
             event.prevent_default();
             if problems.with(Vec::is_empty) {
                 on_fetch();

@@ -1,8 +1,10 @@
+use billing::api::ArchivedDocument;
 use leptos::prelude::*;
 use worker_protocol::{ComparisonView, MarginView, Opened, PublishersView};
 
 use crate::{
     components::{
+        archive_list::ArchiveList,
         changes_panel::ChangesPanel,
         charts::Charts,
         downloads::Downloads,
@@ -40,9 +42,17 @@ fn advance(stage: RwSignal<u8>) {
     });
 }
 
+/// What the archive's tab lists and what opening a document does.
+#[derive(Clone, Copy)]
+pub struct ArchiveView {
+    pub profile: Signal<String>,
+    pub refreshed: Signal<u32>,
+    pub on_open: Callback<ArchivedDocument>,
+}
+
 /// What the last fetch gave: the document rendered, or why there is none.
 #[component]
-pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
+pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs, archive: ArchiveView) -> impl IntoView {
     move || {
         match transfer.get() {
         Transfer::Done(loaded, raw) => {
@@ -142,6 +152,9 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs) -> impl IntoView {
                         <TabPanel tabs tab=Tab::Margin>{margin}</TabPanel>
                         <TabPanel tabs tab=Tab::Changes>{changes}</TabPanel>
                         <TabPanel tabs tab=Tab::Exceptions>{exceptions}</TabPanel>
+                        <TabPanel tabs tab=Tab::Archive>
+                            <ArchiveList profile=archive.profile refreshed=archive.refreshed on_open=archive.on_open />
+                        </TabPanel>
                     }
                     .into_any()
                 }

@@ -95,6 +95,44 @@ pub async fn start_relay_with(args: &[&str], environment: &[(&str, &str)]) -> Re
     Relay { url: url.trim_end_matches('/').to_owned(), logs, _process: process, _data_dir: data_dir }
 }
 
+/// The vendor emulator as a process of its own, so a test can stop it as
+/// an outage would.
+pub struct VendorProcess {
+    pub url: String,
+    process: Child,
+}
+
+impl VendorProcess {
+    pub async fn start(key: &str) -> Self {
+        let binary = workspace_path("BILLING_VENDOR_BIN", "target/debug/vendor-sim");
+        assert!(binary.is_file(), "{} is missing: run `cargo xtask test`", binary.display());
+        let mut process = Command::new(&binary)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("VENDOR_SIM_KEY", key)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the emulator starts");
+        let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
+        let url = tokio::time::timeout(STARTUP, async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Some(url) = line.strip_prefix("vendor-sim listening on ") {
+                    return url.trim_end_matches('/').to_owned();
+                }
+            }
+            panic!("the emulator exited without printing its address");
+        })
+        .await
+        .expect("the emulator prints its address");
+        Self { url, process }
+    }
+
+    pub async fn stop(mut self) {
+        self.process.kill().await.unwrap();
+    }
+}
+
 pub struct Browser {
     pub client: Client,
     /// Where Chromium saves downloads.
@@ -204,11 +242,22 @@ pub async fn show_tab(client: &Client, tab: &str) {
     wait_for(client, &format!("#panel-{tab}:not([hidden])")).await;
 }
 
+/// Opens the query panel, folded to one line while a document is open,
+/// when `css` names something in it.
+pub async fn unfold_query_for(client: &Client, css: &str) {
+    let script = "const [css] = arguments; const target = document.querySelector(css); \
+                  if (target && target.closest('form.query[hidden]')) document.querySelector('.change-query').click();";
+    client.execute(script, vec![serde_json::json!(css)]).await.unwrap();
+}
+
 pub async fn choose(client: &Client, select: &str, value: &str) {
+    wait_for(client, select).await;
+    unfold_query_for(client, select).await;
     wait_for(client, &format!("{select} option[value='{value}']")).await.click().await.unwrap();
 }
 
 pub async fn click_button(client: &Client, label: &str) {
+    unfold_query_for(client, "form.query").await;
     let xpath = format!("//button[normalize-space(.)='{label}']");
     client.wait().at_most(STARTUP).for_element(Locator::XPath(&xpath)).await.unwrap().click().await.unwrap();
 }
@@ -223,6 +272,7 @@ pub async fn fetch(client: &Client) {
         )
         .await
         .unwrap();
+    unfold_query_for(client, ".fetch").await;
     wait_for(client, ".fetch").await.click().await.unwrap();
     wait_for(client, ".results:not(.stale), .problem:not(.stale)").await;
 }

@@ -128,6 +128,7 @@ fn run_steps(tally: &mut Tally) -> anyhow::Result<()> {
         cargo(&["test", "--package", "billing-portal", "--test", "e2e", "--test", "sign_in"]);
     end_to_end
         .env("BILLING_RELAY_BIN", &relay)
+        .env("BILLING_VENDOR_BIN", root.join("target/debug/vendor-sim"))
         .env("BILLING_APP_DIR", root.join("dist"))
         .env("BILLING_AXE_SCRIPT", crate::tools::axe_core_script()?);
     step("end-to-end tests in headless Chromium", tally, end_to_end)

@@ -29,7 +29,7 @@ pub use views::*;
 /// Bumped whenever a message changes shape. The worker's files are not
 /// content-hashed, so a page and a worker from different builds can meet;
 /// the worker says its version first and the page refuses a mismatch.
-pub const VERSION: u32 = 6;
+pub const VERSION: u32 = 7;
 
 /// Where an opened document goes. The page shows the main document; the
 /// other side of the margin and the vendor's consolidated view are read
@@ -46,6 +46,24 @@ pub enum Slot {
     EarlierOtherSide,
 }
 
+/// Where a document is fetched from: the vendor through the relay, or the
+/// relay's archive, which has it exactly as the vendor sent it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Source {
+    Vendor,
+    Archive { id: i64 },
+}
+
+impl Source {
+    /// The relay path the worker fetches `request` from.
+    pub fn relay_path(self, request: &DocumentRequest) -> String {
+        match self {
+            Self::Vendor => request.relay_path(false),
+            Self::Archive { id } => billing::api::routes::archived_document(id),
+        }
+    }
+}
+
 /// The page's requests.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ToWorker {
@@ -54,7 +72,13 @@ pub enum ToWorker {
     /// forgets every document before it.
     /// `publishers` are the user's corrections: a product (plan category
     /// or plan name) and the publisher it is told as.
-    Open { generation: u64, request: DocumentRequest, slot: Slot, publishers: BTreeMap<String, String> },
+    Open {
+        generation: u64,
+        request: DocumentRequest,
+        source: Source,
+        slot: Slot,
+        publishers: BTreeMap<String, String>,
+    },
     /// Stop the transfer of `generation`, if it is still running.
     Cancel { generation: u64 },
     /// A question about the main document.
@@ -201,6 +225,9 @@ pub enum FromWorker {
         opened: Box<Opened>,
         /// The worker's wasm memory now, in bytes, with the document read.
         memory: u64,
+        /// The relay's `X-Request-Id` for the transfer, by which the page
+        /// asks whether the relay archived it.
+        request_id: Option<u64>,
     },
     Answered {
         generation: u64,
@@ -267,6 +294,7 @@ mod tests {
                 Scope::Subscription(SubscriptionId::parse("007").unwrap()),
             )
             .unwrap(),
+            source: Source::Archive { id: 42 },
             slot: Slot::Main,
             publishers: [("Telephony".to_owned(), "KPN".to_owned())].into(),
         };

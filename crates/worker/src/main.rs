@@ -46,7 +46,7 @@ fn main() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let Some(bytes) = event.data().dyn_ref::<Uint8Array>().map(Uint8Array::to_vec) else { return };
         match decode::<ToWorker>(&bytes) {
-            Ok(ToWorker::Open { generation, request, slot, publishers }) => {
+            Ok(ToWorker::Open { generation, request, source, slot, publishers }) => {
                 if slot == Slot::Main {
                     state.latest_main.set(generation);
                     // The page no longer shows it, and both may not fit.
@@ -54,7 +54,7 @@ fn main() {
                 }
                 let over = state.latest_main.get();
                 let publishers = Publishers::with_corrections(publishers);
-                let opening = Opening { generation, request, slot, publishers, over };
+                let opening = Opening { generation, request, source, slot, publishers, over };
                 spawn_local(open(state.clone(), opening));
             }
             Ok(ToWorker::Cancel { generation }) => {
@@ -114,6 +114,7 @@ fn blob_of(bytes: &[u8], media: &str) -> Option<Blob> {
 struct Opening {
     generation: u64,
     request: billing::api::DocumentRequest,
+    source: worker_protocol::Source,
     slot: Slot,
     publishers: Publishers,
     /// The main document when this was asked for.
@@ -121,8 +122,8 @@ struct Opening {
 }
 
 async fn open(state: Rc<State>, opening: Opening) {
-    let Opening { generation, request, slot, publishers, over } = opening;
-    let url = request.relay_path(false);
+    let Opening { generation, request, source, slot, publishers, over } = opening;
+    let url = source.relay_path(&request);
     let scope = &state.scope;
     let controller = match AbortController::new() {
         Ok(controller) => controller,
@@ -142,7 +143,7 @@ async fn open(state: Rc<State>, opening: Opening) {
     })
     .await;
     state.running.borrow_mut().remove(&generation);
-    let (received, blob) = match ended {
+    let (received, blob, request_id) = match ended {
         Ok(arrived) => arrived,
         Err((received, _)) if signal.aborted() => {
             return post(scope, &FromWorker::Cancelled { generation, received }, None);
@@ -163,7 +164,8 @@ async fn open(state: Rc<State>, opening: Opening) {
         Ok(opened) => {
             let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
             let memory = memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length().into();
-            let message = FromWorker::Opened { generation, received, opened: Box::new(opened), memory };
+            let message =
+                FromWorker::Opened { generation, received, opened: Box::new(opened), memory, request_id };
             post(scope, &message, (slot == Slot::Main).then_some(&blob));
         }
         Err(message) => post(scope, &FromWorker::Unreadable { generation, received, message }, None),
@@ -193,7 +195,7 @@ async fn transfer(
     url: &str,
     signal: &web_sys::AbortSignal,
     mut read: impl FnMut(&[u8]),
-) -> Result<(u64, Blob), (u64, Ended)> {
+) -> Result<(u64, Blob, Option<u64>), (u64, Ended)> {
     let broken = |received: u64| move |error: JsValue| (received, Ended::Broken(describe(&error)));
     let init = RequestInit::new();
     init.set_signal(Some(signal));
@@ -206,6 +208,8 @@ async fn transfer(
         };
         return Err((0, Ended::Refused { status: response.status(), body: body.unwrap_or_default() }));
     }
+    let request_id =
+        response.headers().get("x-request-id").ok().flatten().and_then(|id| id.parse::<u64>().ok());
     let total =
         response.headers().get("content-length").ok().flatten().and_then(|length| length.parse::<u64>().ok());
     post(scope, &FromWorker::Progress { generation, received: 0, total }, None);
@@ -241,5 +245,5 @@ async fn transfer(
     let options = BlobPropertyBag::new();
     options.set_type(&response.headers().get("content-type").ok().flatten().unwrap_or_default());
     let blob = Blob::new_with_u8_array_sequence_and_options(&chunks, &options).map_err(broken(received))?;
-    Ok((received, blob))
+    Ok((received, blob, request_id))
 }

@@ -40,6 +40,13 @@ impl ArchivedDocument {
     }
 }
 
+impl ArchivePage {
+    /// The newest document archived for exactly `request`.
+    pub fn newest_copy_of(&self, request: &DocumentRequest) -> Option<&ArchivedDocument> {
+        self.documents.iter().find(|document| &document.request == request)
+    }
+}
+
 /// One page of `GET /api/archive`, newest first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArchivePage {
@@ -99,6 +106,20 @@ impl ArchiveQuery {
             return Err(ArchiveQueryError::Reversed { from, to });
         }
         Ok(parsed)
+    }
+
+    /// The list that holds any archived copy of exactly `request`: its
+    /// profile, endpoint and window (or every window, for a subscription).
+    pub fn matching(request: &DocumentRequest) -> Self {
+        let window = request.window();
+        Self {
+            profile: Some(request.profile().to_owned()),
+            endpoint: Some(request.endpoint()),
+            from: window.map(|window| window.start()),
+            to: window.map(|window| window.end()),
+            before: None,
+            limit: Some(Self::MAX_LIMIT),
+        }
     }
 
     pub fn limit(&self) -> u32 {
@@ -199,6 +220,38 @@ mod tests {
         ] {
             assert!(ArchiveQuery::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_newest_copy_of_exactly_the_request_is_found() {
+        use crate::{Format, api::Scope};
+        let window = |start: &str, end: &str| {
+            Scope::Window(super::super::DateWindow::new(start.parse().unwrap(), end.parse().unwrap()).unwrap())
+        };
+        let asked = DocumentRequest::new("p", "v3", Endpoint::Invoices, Format::Xml, window("2026-06-01", "2026-06-30"))
+            .unwrap();
+        let document = |id: i64, request: DocumentRequest| ArchivedDocument {
+            id,
+            request,
+            vendor_status: 200,
+            content_type: "application/xml".into(),
+            bytes: 1,
+            sha256: "0".repeat(64),
+            fetched_by: None,
+            fetched_at: chrono::DateTime::UNIX_EPOCH,
+            request_id: 1,
+        };
+        let json = DocumentRequest::new("p", "v3", Endpoint::Invoices, Format::Json, window("2026-06-01", "2026-06-30"))
+            .unwrap();
+        let inner = DocumentRequest::new("p", "v3", Endpoint::Invoices, Format::Xml, window("2026-06-02", "2026-06-30"))
+            .unwrap();
+        let page = ArchivePage {
+            documents: vec![document(9, json), document(8, inner), document(7, asked.clone()), document(3, asked.clone())],
+            next: None,
+        };
+        assert_eq!(page.newest_copy_of(&asked).map(|document| document.id), Some(7));
+        let query = ArchiveQuery::matching(&asked);
+        assert_eq!(query.path(), "/api/archive?profile=p&endpoint=invoices&from=2026-06-01&to=2026-06-30&limit=1000");
     }
 
     #[test]
