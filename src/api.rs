@@ -3,7 +3,10 @@
 
 use billing::{
     ProfileSummary,
-    api::{ArchivePage, ArchiveQuery, ArchiveReceipt, ArchivedDocument, DocumentRequest, ErrorBody, ErrorCode, Me, routes},
+    api::{
+        ArchivePage, ArchiveQuery, ArchiveReceipt, ArchivedDocument, DocumentRequest, ErrorBody, ErrorCode,
+        Me, routes,
+    },
 };
 use gloo_net::http::Request;
 

@@ -11,11 +11,19 @@ pub enum Kept {
     FromArchive(ArchivedDocument),
     /// Fetched from the vendor as the relay's transfer `request_id`; the
     /// relay has not said yet.
-    Checking { request_id: u64 },
-    Archived { id: i64 },
-    NotArchived { reason: String },
+    Checking {
+        request_id: u64,
+    },
+    Archived {
+        id: i64,
+    },
+    NotArchived {
+        reason: String,
+    },
     /// The relay could not say (another relay served it, or it is down).
-    Unknown { why: String },
+    Unknown {
+        why: String,
+    },
 }
 
 impl Kept {

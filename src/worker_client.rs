@@ -12,7 +12,9 @@ use js_sys::{Array, Function, Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue, prelude::Closure};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Blob, ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
-use worker_protocol::{Answer, FromWorker, Opened, Question, Slot, Source, ToWorker, VERSION, decode, encode};
+use worker_protocol::{
+    Answer, FromWorker, Opened, Question, Slot, Source, ToWorker, VERSION, decode, encode,
+};
 
 use billing::api::DocumentRequest;
 

@@ -46,7 +46,7 @@ fn the_query_panel_offers_the_profiles_versions_and_marks_end_of_life() {
     let profiles = vec![profile("demo", Generation::Legacy), profile("demo-current", Generation::Current)];
     let query = RwSignal::new(Query::default_for(&profiles[0], today()));
     let _mounted = leptos::mount::mount_to(container.clone(), move || {
-        view! { <QueryPanel profiles=profiles.clone() query today=today() on_fetch=|| {} /> }
+        view! { <QueryPanel profiles=profiles.clone() query today=today() folded=RwSignal::new(false) on_fetch=|| {} /> }
     });
     assert_eq!(texts(&container, "#profile option"), ["demo — DEMO", "demo-current — DEMO"]);
     assert_eq!(texts(&container, "#version option"), ["v1 (end-of-life)", "v2 (end-of-life)", "v3"]);
@@ -62,7 +62,7 @@ fn reversed_dates_disable_fetch_and_say_why() {
     (reversed.start, reversed.end) = (reversed.end, reversed.start);
     let query = RwSignal::new(reversed);
     let _mounted = leptos::mount::mount_to(container.clone(), move || {
-        view! { <QueryPanel profiles=profiles.clone() query today=today() on_fetch=|| {} /> }
+        view! { <QueryPanel profiles=profiles.clone() query today=today() folded=RwSignal::new(false) on_fetch=|| {} /> }
     });
     let button: web_sys::HtmlButtonElement =
         container.query_selector(".fetch").unwrap().unwrap().unchecked_into();
@@ -180,7 +180,14 @@ async fn a_worker_that_cannot_run_fails_the_fetch_in_words() {
     // that dies or runs out of memory does.
     let controller = web_sys::AbortController::new().unwrap();
     let request = Query::default_for(&profile("demo", Generation::Legacy), today()).request().unwrap();
-    let result = open(&request, worker_protocol::Slot::Main, &controller.signal(), |_| {}).await;
+    let result = open(
+        &request,
+        worker_protocol::Source::Vendor,
+        worker_protocol::Slot::Main,
+        &controller.signal(),
+        |_| {},
+    )
+    .await;
     match result {
         Err(FetchError::Broken { message, .. }) => {
             assert!(message.starts_with("the background worker failed"), "{message}");
@@ -224,13 +231,14 @@ async fn cancel_while_the_worker_reads_stops_the_worker_and_says_cancelled() {
     let aborting = controller.clone();
     let request = Query::default_for(&profile("demo", Generation::Legacy), today()).request().unwrap();
     let signal = controller.signal();
-    let result = open(&request, worker_protocol::Slot::Main, &signal, move |stage| {
-        heard.borrow_mut().push(stage);
-        if matches!(stage, Stage::Reading { .. }) {
-            aborting.abort();
-        }
-    })
-    .await;
+    let result =
+        open(&request, worker_protocol::Source::Vendor, worker_protocol::Slot::Main, &signal, move |stage| {
+            heard.borrow_mut().push(stage);
+            if matches!(stage, Stage::Reading { .. }) {
+                aborting.abort();
+            }
+        })
+        .await;
     use_worker_script("/worker_loader.js");
     assert_eq!(
         *stages.borrow(),

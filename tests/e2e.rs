@@ -107,6 +107,8 @@ async fn a_preset_fetch_renders_totals_and_downloads_that_match_the_source() {
     assert!(!worker_loaded(), "the worker is not part of the first load");
     fetch(client).await;
     assert!(worker_loaded(), "the background worker made the transfer");
+    let folded = text_of(client, ".query-line .query-summary").await;
+    assert!(folded.starts_with("demo · invoices v3 · "), "the open document folds the panel: {folded}");
     let loader = reqwest::get(format!("{}/worker_loader.js", relay.url)).await.unwrap();
     assert_eq!(loader.headers()["cache-control"], "no-cache", "the worker's unhashed files are revalidated");
 
@@ -136,7 +138,6 @@ async fn a_preset_fetch_renders_totals_and_downloads_that_match_the_source() {
     assert_eq!(link, format!("{}/api/documents/demo/v3/invoices?format=xml&{window}&download=1", relay.url));
 
     let xml_totals = page_totals(client).await;
-    assert!(wait_for(client, ".query-line").await.is_displayed().await.unwrap(), "the open document folds the panel");
     unfold_query_for(client, "input[name='format']").await;
     wait_for(client, "input[name='format']:not(:checked):not([disabled])").await.click().await.unwrap();
     fetch(client).await;
@@ -1391,7 +1392,10 @@ async fn an_archived_document_opens_with_every_tab_while_the_vendor_is_down() {
     let (earlier_start, earlier_end, _) =
         billing_portal::query::invoice_run_window(month - chrono::Months::new(1));
     let page = |start, end| {
-        format!("{}/?profile=archived&version=v3&endpoint=invoices&format=xml&start={start}&end={end}", relay.url)
+        format!(
+            "{}/?profile=archived&version=v3&endpoint=invoices&format=xml&start={start}&end={end}",
+            relay.url
+        )
     };
 
     // Both windows fetched while the vendor is up: each is archived.
@@ -1420,7 +1424,10 @@ async fn an_archived_document_opens_with_every_tab_while_the_vendor_is_down() {
         let number = |at: usize| measured[at].as_f64().unwrap();
         (number(0), number(1), number(2))
     };
-    assert!(tabs_bottom < viewport && rows_top + 24.0 < viewport, "tabs end at {tabs_bottom}, rows start at {rows_top} of {viewport}");
+    assert!(
+        tabs_bottom < viewport && rows_top + 24.0 < viewport,
+        "tabs end at {tabs_bottom}, rows start at {rows_top} of {viewport}"
+    );
 
     show_tab(client, "archive").await;
     wait_for(client, "#panel-archive .archive-table tbody tr").await;
@@ -1449,10 +1456,8 @@ async fn an_archived_document_opens_with_every_tab_while_the_vendor_is_down() {
     // Changes compares with the archived earlier window, the vendor still down.
     compare_with_the_window_before(client).await;
     show_tab(client, "archive").await;
-    let open_older = client
-        .find_all(Locator::Css("#panel-archive .archive-table tbody tr .open-archived"))
-        .await
-        .unwrap();
+    let open_older =
+        client.find_all(Locator::Css("#panel-archive .archive-table tbody tr .open-archived")).await.unwrap();
     assert_eq!(open_older.len(), 2, "opening from the archive archives nothing new");
     open_older[1].click().await.unwrap();
     wait_for(client, "#panel-overview:not([hidden])").await;

@@ -220,9 +220,9 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
 fn check_archived(origin: &Origin, kept: RwSignal<Option<Kept>>, archive_grew: RwSignal<u32>) {
     match origin {
         Origin::Archive(document) => kept.set(Some(Kept::FromArchive(document.clone()))),
-        Origin::Vendor { request_id: None } => kept.set(Some(Kept::Unknown {
-            why: "the relay did not number the transfer".to_owned(),
-        })),
+        Origin::Vendor { request_id: None } => {
+            kept.set(Some(Kept::Unknown { why: "the relay did not number the transfer".to_owned() }))
+        }
         Origin::Vendor { request_id: Some(request_id) } => {
             let request_id = *request_id;
             kept.set(Some(Kept::Checking { request_id }));

@@ -226,10 +226,18 @@ mod tests {
     fn the_newest_copy_of_exactly_the_request_is_found() {
         use crate::{Format, api::Scope};
         let window = |start: &str, end: &str| {
-            Scope::Window(super::super::DateWindow::new(start.parse().unwrap(), end.parse().unwrap()).unwrap())
+            Scope::Window(
+                super::super::DateWindow::new(start.parse().unwrap(), end.parse().unwrap()).unwrap(),
+            )
         };
-        let asked = DocumentRequest::new("p", "v3", Endpoint::Invoices, Format::Xml, window("2026-06-01", "2026-06-30"))
-            .unwrap();
+        let asked = DocumentRequest::new(
+            "p",
+            "v3",
+            Endpoint::Invoices,
+            Format::Xml,
+            window("2026-06-01", "2026-06-30"),
+        )
+        .unwrap();
         let document = |id: i64, request: DocumentRequest| ArchivedDocument {
             id,
             request,
@@ -241,17 +249,37 @@ mod tests {
             fetched_at: chrono::DateTime::UNIX_EPOCH,
             request_id: 1,
         };
-        let json = DocumentRequest::new("p", "v3", Endpoint::Invoices, Format::Json, window("2026-06-01", "2026-06-30"))
-            .unwrap();
-        let inner = DocumentRequest::new("p", "v3", Endpoint::Invoices, Format::Xml, window("2026-06-02", "2026-06-30"))
-            .unwrap();
+        let json = DocumentRequest::new(
+            "p",
+            "v3",
+            Endpoint::Invoices,
+            Format::Json,
+            window("2026-06-01", "2026-06-30"),
+        )
+        .unwrap();
+        let inner = DocumentRequest::new(
+            "p",
+            "v3",
+            Endpoint::Invoices,
+            Format::Xml,
+            window("2026-06-02", "2026-06-30"),
+        )
+        .unwrap();
         let page = ArchivePage {
-            documents: vec![document(9, json), document(8, inner), document(7, asked.clone()), document(3, asked.clone())],
+            documents: vec![
+                document(9, json),
+                document(8, inner),
+                document(7, asked.clone()),
+                document(3, asked.clone()),
+            ],
             next: None,
         };
         assert_eq!(page.newest_copy_of(&asked).map(|document| document.id), Some(7));
         let query = ArchiveQuery::matching(&asked);
-        assert_eq!(query.path(), "/api/archive?profile=p&endpoint=invoices&from=2026-06-01&to=2026-06-30&limit=1000");
+        assert_eq!(
+            query.path(),
+            "/api/archive?profile=p&endpoint=invoices&from=2026-06-01&to=2026-06-30&limit=1000"
+        );
     }
 
     #[test]
