@@ -181,7 +181,11 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
     };
     let on_open = Callback::new(move |document: ArchivedDocument| {
         fetch(Some(document));
-        tabs.show(Tab::Overview);
+        // Opened from the Archive tab, the document is what to see next;
+        // from the offer, the tab the person was reading stays.
+        if tabs.current.get_untracked() == Tab::Archive {
+            tabs.show(Tab::Overview);
+        }
     });
     let archive = ArchiveView {
         profile: Signal::derive(move || query.with(|query| query.profile.clone())),

@@ -1,6 +1,7 @@
 //! `cargo xtask serve | test | bench`: the two README commands and the
 //! benchmarks, each installing what it needs first.
 
+mod archive_bench;
 mod bench;
 mod cmd;
 mod hosting_bench;

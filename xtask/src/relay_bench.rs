@@ -1,7 +1,7 @@
 //! The relay beside nginx configured as the same relay, both in front of the
 //! emulator, under the same load tool (wrk): throughput and latency for a
-//! small and a 50 MB document, and the relay's memory while it streams a
-//! 500 MB one.
+//! small and a 50 MB document (also with archiving off), the relay's memory
+//! while it streams a 500 MB one, and listing its archive.
 
 use std::{
     path::{Path, PathBuf},
@@ -75,6 +75,16 @@ pub fn run(toolchain: &Toolchain, browser: bool) -> anyhow::Result<()> {
         .env("RUST_LOG", "warn")
         .env("BILLING_DATA_DIR", scratch.join("data"));
     let (relay, relay_url) = start_announcing(relay, "billing-relay listening on ")?;
+    // The same relay keeping no archive, for what archiving costs.
+    let mut unarchived = Command::new(binaries.join("billing-relay"));
+    unarchived
+        .arg("--config")
+        .arg(&config)
+        .env("BENCH_KEY", KEY)
+        .env("RUST_LOG", "warn")
+        .env("BILLING_ARCHIVE", "false")
+        .env("BILLING_DATA_DIR", scratch.join("data-off"));
+    let (_unarchived, unarchived_url) = start_announcing(unarchived, "billing-relay listening on ")?;
 
     let nginx_port = free_port()?;
     let nginx_dir = scratch.join("nginx");
@@ -110,10 +120,11 @@ pub fn run(toolchain: &Toolchain, browser: bool) -> anyhow::Result<()> {
     println!("{:<46} {:>10} {:>10} {:>10} {:>10}", "route", "req/s", "MB/s", "p50 ms", "p99 ms");
     let mut table = Vec::new();
     for (label, vendor_path, relay_path, connections, seconds) in &documents {
-        let vias: [(&str, String, &String); 7] = [
+        let vias: [(&str, String, &String); 8] = [
             ("direct", format!("{vendor_url}{vendor_path}"), &no_cookie),
             ("nginx", format!("{nginx_url}{vendor_path}"), &no_cookie),
             ("relay", format!("{relay_url}{relay_path}"), &no_cookie),
+            ("relay, archive off", format!("{unarchived_url}{relay_path}"), &no_cookie),
             (
                 "relay, sign-in, session in memory",
                 format!("{}{relay_path}", hosted.memory),
@@ -163,6 +174,13 @@ pub fn run(toolchain: &Toolchain, browser: bool) -> anyhow::Result<()> {
                 result.p99_ms - nginx.p99_ms
             );
         }
+        if let (Some(archiving), Some(off)) = (find("relay"), find("relay, archive off")) {
+            println!(
+                "{label}: relay archiving / archive off throughput {:.2}, p99 {:+.2} ms",
+                archiving.requests_per_second / off.requests_per_second,
+                archiving.p99_ms - off.p99_ms
+            );
+        }
     }
 
     let before = relay.peak_resident_megabytes()?;
@@ -174,6 +192,7 @@ pub fn run(toolchain: &Toolchain, browser: bool) -> anyhow::Result<()> {
         "\nrelay peak resident memory: {before:.1} MB before, {after:.1} MB after streaming {:.1} MB",
         huge_bytes as f64 / 1e6
     );
+    crate::archive_bench::run(toolchain, &binaries, &scratch, &config, &documents[0].2)?;
     if browser { browser_figures(toolchain, &relay_url) } else { Ok(()) }
 }
 

@@ -208,17 +208,12 @@ impl Toolchain {
     /// Debian's PostgreSQL for the tests' throwaway clusters, and (as
     /// root) the user they run as, since the server refuses root.
     pub fn ensure_postgres(&self) -> anyhow::Result<()> {
-        let installed = std::fs::read_dir("/usr/lib/postgresql")
-            .map(|versions| versions.flatten().any(|version| version.path().join("bin/initdb").is_file()))
-            .unwrap_or(false);
-        if !installed {
+        if postgres_bin().is_err() {
             self.install_debian_packages(&["postgresql"])?;
         }
-        let root =
-            Command::new("id").arg("-u").output().is_ok_and(|output| output.stdout.starts_with(b"0\n"));
         let user_exists =
             Command::new("id").arg(POSTGRES_USER).output().is_ok_and(|output| output.status.success());
-        if root && !user_exists {
+        if is_root() && !user_exists {
             println!("xtask: adding the system user {POSTGRES_USER} for the tests' PostgreSQL clusters");
             cmd::run(Command::new("useradd").args([
                 "--system",
@@ -260,7 +255,23 @@ impl Toolchain {
 }
 
 /// Who the tests' PostgreSQL clusters run as (crates/relay/tests/support/postgres.rs).
-const POSTGRES_USER: &str = "billing-pg";
+pub const POSTGRES_USER: &str = "billing-pg";
+
+pub fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|output| output.stdout.starts_with(b"0\n"))
+}
+
+/// The newest installed PostgreSQL's programs.
+pub fn postgres_bin() -> anyhow::Result<PathBuf> {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .context("PostgreSQL is not installed")?
+        .flatten()
+        .map(|version| version.path().join("bin"))
+        .filter(|bin| bin.join("initdb").is_file())
+        .collect();
+    versions.sort();
+    versions.pop().context("PostgreSQL is not installed")
+}
 
 /// A `wasm-opt` that keeps each output under a hash of the input, the
 /// arguments (paths aside) and the real wasm-opt's version, and copies it
