@@ -23,3 +23,4 @@ CREATE TABLE archived_documents (
 CREATE INDEX archived_documents_by_profile ON archived_documents (profile, id);
 CREATE INDEX archived_documents_by_hash ON archived_documents (sha256);
 CREATE INDEX archived_documents_by_age ON archived_documents (fetched_at_ms);
+CREATE INDEX archived_documents_by_request ON archived_documents (request_id);

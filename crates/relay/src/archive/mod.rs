@@ -16,14 +16,19 @@ use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 
 pub use self::blobs::Blobs;
-use self::receipts::Receipts;
+use self::receipts::{KEPT_FOR, Lookup, Receipts};
 use crate::{
     observe::{
         audit::{self, AskedDocument},
         metrics::Metrics,
     },
-    store::{NewRecord, Records},
+    store::{NewRecord, Records, StoreError},
 };
+
+/// How long, and how often, a receipt for a transfer this relay did not
+/// serve is looked for in the shared records.
+const ELSEWHERE_WAIT: Duration = Duration::from_secs(2);
+const ELSEWHERE_POLL: Duration = Duration::from_millis(100);
 
 /// Chunks the archive may be behind the client before it gives up on the
 /// document (the client never waits for it).
@@ -157,7 +162,7 @@ impl Archive {
                 if let Some(upload) = upload {
                     upload.abort().await;
                 }
-                self.receipts.forget(request_id);
+                self.receipts.throw_away(request_id);
                 return;
             }
         };
@@ -206,9 +211,32 @@ impl Archive {
         self.receipts.settle(asked.request.0, receipt);
     }
 
-    /// What became of the transfer `request_id`, waiting up to `wait` for
-    /// one still being written; `None` if this relay does not know it.
-    pub async fn receipt(&self, request_id: u64, wait: Duration) -> Option<(String, ArchiveReceipt)> {
-        self.receipts.wait(request_id, wait).await
+    /// What became of the transfer `request_id` and its profile, waiting
+    /// up to `wait` for one still being written; `None` if no relay
+    /// sharing this archive served it lately.
+    pub async fn receipt(
+        &self,
+        request_id: u64,
+        wait: Duration,
+    ) -> Result<Option<(String, ArchiveReceipt)>, StoreError> {
+        match self.receipts.wait(request_id, wait).await {
+            Lookup::Known { profile, receipt } => return Ok(Some((profile, receipt))),
+            Lookup::ThrownAway => return Ok(None),
+            Lookup::Unknown => {}
+        }
+        // Behind a load balancer the page may ask a relay other than the
+        // one that served it; that one's record may be a moment from committed.
+        let deadline = tokio::time::Instant::now() + ELSEWHERE_WAIT;
+        loop {
+            let since = Utc::now() - KEPT_FOR;
+            if let Some(document) = self.records.archived_by_request(request_id, since).await? {
+                let receipt = ArchiveReceipt::Archived { id: document.id };
+                return Ok(Some((document.request.profile().to_owned(), receipt)));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(ELSEWHERE_POLL).await;
+        }
     }
 }

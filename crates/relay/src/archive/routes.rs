@@ -200,7 +200,8 @@ pub async fn receipt(
     let not_found =
         || RelayError::ArchivedDocumentNotFound { id: format!("receipt {}", echoed(&request_id)) };
     let number = request_id.parse::<u64>().map_err(|_| not_found())?;
-    let (profile, receipt) = archive.receipt(number, RECEIPT_WAIT).await.ok_or_else(not_found)?;
+    let (profile, receipt) =
+        archive.receipt(number, RECEIPT_WAIT).await.map_err(unavailable)?.ok_or_else(not_found)?;
     auth.check_access(&caller, &profile).map_err(|_| not_found())?;
     Ok(Json(receipt))
 }

@@ -23,12 +23,16 @@ use crate::identity::User;
 /// The tracing target of every audit line, so it can be routed apart.
 pub const TARGET: &str = "audit";
 
-/// Request ids start at the relay's start time in microseconds, so relays
-/// sharing one archive, and one relay across restarts, do not reuse them;
-/// they stay below 2^53, exact as JSON numbers.
+/// Request ids are a random 21-bit number for this run of the relay above
+/// a 32-bit count, so relays sharing one archive do not hand out the same
+/// ids while a receipt may be asked for; they stay below 2^53, exact as
+/// JSON numbers.
 static NEXT_REQUEST: LazyLock<AtomicU64> = LazyLock::new(|| {
-    let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    AtomicU64::new(u64::try_from(started.as_micros()).unwrap_or(1) % (1 << 53))
+    let run = getrandom::u64().unwrap_or_else(|_| {
+        let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        u64::try_from(started.as_micros()).unwrap_or(1)
+    });
+    AtomicU64::new((run % (1 << 21)) << 32)
 });
 
 /// The number a request is known by in the log, the audit log and its

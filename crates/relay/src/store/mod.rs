@@ -65,6 +65,12 @@ pub trait Records: Send + Sync {
     /// Stores a record and returns its id.
     async fn insert(&self, record: &NewRecord) -> Result<i64, StoreError>;
     async fn get(&self, id: i64) -> Result<Option<ArchivedDocument>, StoreError>;
+    /// The record the transfer `request_id` left, if it was fetched since `since`.
+    async fn archived_by_request(
+        &self,
+        request_id: u64,
+        since: DateTime<Utc>,
+    ) -> Result<Option<ArchivedDocument>, StoreError>;
     async fn list(&self, filter: &ListFilter) -> Result<Vec<ArchivedDocument>, StoreError>;
     /// Records fetched before `cutoff`, oldest first, at most `limit`.
     async fn fetched_before(

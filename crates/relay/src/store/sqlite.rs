@@ -114,6 +114,21 @@ impl Records for SqliteRecords {
         found.map(row).transpose()
     }
 
+    async fn archived_by_request(
+        &self,
+        request_id: u64,
+        since: DateTime<Utc>,
+    ) -> Result<Option<ArchivedDocument>, StoreError> {
+        let Ok(request_id) = i64::try_from(request_id) else { return Ok(None) };
+        let found =
+            sqlx::query(select!("WHERE request_id = ?1 AND fetched_at_ms >= ?2 ORDER BY id DESC LIMIT 1"))
+                .bind(request_id)
+                .bind(since.timestamp_millis())
+                .fetch_optional(&self.pool)
+                .await?;
+        found.map(row).transpose()
+    }
+
     async fn list(&self, filter: &ListFilter) -> Result<Vec<ArchivedDocument>, StoreError> {
         // SQLite has no arrays: the profiles go in as one JSON list.
         let profiles = filter.profiles.as_ref().map(|profiles| serde_json::json!(profiles).to_string());
