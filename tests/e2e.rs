@@ -1398,6 +1398,23 @@ async fn an_archived_document_opens_with_every_tab_while_the_vendor_is_down() {
         )
     };
 
+    // A store that cannot be written: the document arrives, the page says
+    // it was not archived and why, and archiving resumes once it can.
+    let documents = data_dir.path().join("documents");
+    std::fs::remove_dir_all(&documents).unwrap();
+    std::fs::write(&documents, b"not a directory").unwrap();
+    let (oldest_start, oldest_end, _) =
+        billing_portal::query::invoice_run_window(month - chrono::Months::new(2));
+    client.goto(&page(oldest_start, oldest_end)).await.unwrap();
+    wait_for(client, ".results").await;
+    let note = wait_for_note(client, "Not archived").await;
+    assert!(
+        note.contains("storage could not be written") && note.contains("You have the whole document"),
+        "{note}"
+    );
+    std::fs::remove_file(&documents).unwrap();
+    std::fs::create_dir(&documents).unwrap();
+
     // Both windows fetched while the vendor is up: each is archived.
     client.goto(&page(earlier_start, earlier_end)).await.unwrap();
     wait_for(client, ".results").await;

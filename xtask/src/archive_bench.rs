@@ -37,6 +37,9 @@ pub fn run(
     );
     println!("{:<12} {:>22} {:>34}", "database", "first page of 50, ms", "all, 10 pages of 1,000, ms");
 
+    for dir in ["list-sqlite", "list-postgres", "list-postgres-data"] {
+        let _ = std::fs::remove_dir_all(scratch.join(dir));
+    }
     let sqlite_dir = scratch.join("list-sqlite");
     let (_relay, url) = relay(binaries, config, &sqlite_dir, None)?;
     seed(&url, document_path)?;

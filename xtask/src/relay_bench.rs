@@ -36,6 +36,7 @@ pub fn run(toolchain: &Toolchain, browser: bool) -> anyhow::Result<()> {
         ("wrk", "wrk"),
         ("curl", "curl"),
         ("redis-server", "redis-server"),
+        ("sqlite3", "sqlite3"),
     ])?;
     toolchain.ensure_oidc_provider()?;
     cmd::run(toolchain.command("cargo").args([
@@ -64,6 +65,10 @@ pub fn run(toolchain: &Toolchain, browser: bool) -> anyhow::Result<()> {
     let (_huge_vendor, huge_vendor_url) = start_vendor(HUGE_CUSTOMERS)?;
     let (_vast_vendor, vast_vendor_url) = start_vendor(VAST_CUSTOMERS)?;
 
+    // Each run counts what it archived from nothing.
+    for data in ["data", "data-off"] {
+        let _ = std::fs::remove_dir_all(scratch.join(data));
+    }
     let config = scratch.join("relay.toml");
     let base_config = relay_config(&vendor_url, &huge_vendor_url, &vast_vendor_url, &root.join("dist"));
     std::fs::write(&config, &base_config)?;
@@ -183,6 +188,8 @@ pub fn run(toolchain: &Toolchain, browser: bool) -> anyhow::Result<()> {
         }
     }
 
+    archived_counts(&scratch.join("data"), &table, &documents.each_ref().map(|(label, ..)| *label))?;
+
     let before = relay.peak_resident_megabytes()?;
     let huge = format!("{relay_url}/api/documents/huge/v3/customerinvoices?start=2017-01-01&end=2026-11-24");
     let huge_bytes = download_bytes(&huge, "")?;
@@ -211,9 +218,37 @@ fn browser_figures(toolchain: &Toolchain, relay_url: &str) -> anyhow::Result<()>
 
 #[derive(Clone, Copy)]
 struct WrkResult {
+    /// Responses wrk read to the end.
+    requests: u64,
     requests_per_second: f64,
     p50_ms: f64,
     p99_ms: f64,
+}
+
+/// How many documents of each size the archiving relay kept, against the
+/// complete responses wrk read from it (each size was also fetched twice
+/// to check the routes agree): archiving that fell behind would show here.
+fn archived_counts(
+    data_dir: &Path,
+    table: &[(&str, &str, WrkResult)],
+    labels: &[&str],
+) -> anyhow::Result<()> {
+    // The writer commits each record a moment after the last byte.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let output = Command::new("sqlite3")
+        .arg(data_dir.join("billing.sqlite3"))
+        .arg("SELECT count(*) FROM archived_documents GROUP BY bytes ORDER BY bytes")
+        .output()
+        .context("cannot run sqlite3")?;
+    anyhow::ensure!(output.status.success(), "sqlite3: {}", String::from_utf8_lossy(&output.stderr));
+    let counts: Vec<u64> =
+        String::from_utf8_lossy(&output.stdout).lines().map(str::parse).collect::<Result<_, _>>()?;
+    for (label, archived) in labels.iter().zip(&counts) {
+        let read =
+            table.iter().find(|(l, via, _)| l == label && *via == "relay").map_or(0, |row| row.2.requests);
+        println!("{label}: the relay archived {archived} documents of {} it sent whole", read + 2);
+    }
+    Ok(())
 }
 
 /// wrk against `url`, with `header` (e.g. a cookie) when not empty.
@@ -236,7 +271,14 @@ fn wrk(url: &str, header: &str, connections: u32, seconds: u32) -> anyhow::Resul
             .map(str::trim)
             .with_context(|| format!("no `{label}` in wrk's output: {text}"))
     };
+    let requests = text
+        .lines()
+        .find_map(|line| line.trim().split_once(" requests in "))
+        .with_context(|| format!("no request count in wrk's output: {text}"))?
+        .0
+        .parse()?;
     Ok(WrkResult {
+        requests,
         requests_per_second: number_after("Requests/sec:")?.parse()?,
         p50_ms: milliseconds(number_after("50%")?)?,
         p99_ms: milliseconds(number_after("99%")?)?,

@@ -8,7 +8,13 @@ pub mod purge;
 mod receipts;
 pub mod routes;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 use billing::api::{ArchiveReceipt, DocumentRequest};
 use bytes::Bytes;
@@ -30,9 +36,10 @@ use crate::{
 const ELSEWHERE_WAIT: Duration = Duration::from_secs(2);
 const ELSEWHERE_POLL: Duration = Duration::from_millis(100);
 
-/// Chunks the archive may be behind the client before it gives up on the
-/// document (the client never waits for it).
-const BUFFERED_CHUNKS: usize = 1024;
+/// Bytes the archive may be behind the client before it gives up on the
+/// document: the client never waits for it, and this bounds what each
+/// transfer can hold in memory.
+const BEHIND_AT_MOST: usize = 16 * 1024 * 1024;
 
 /// The database and the store, and what became of recent transfers.
 pub struct Archive {
@@ -73,7 +80,9 @@ impl NotArchived {
 /// What the document's passage tells the archive: its chunks as they go
 /// by, and at the end whether it was complete.
 pub struct Feed {
-    chunks: Option<mpsc::Sender<Bytes>>,
+    chunks: Option<mpsc::UnboundedSender<Bytes>>,
+    /// Bytes handed on and not yet written.
+    behind: Arc<AtomicUsize>,
     ending: Option<oneshot::Sender<Ending>>,
 }
 
@@ -87,7 +96,8 @@ impl Feed {
     /// behind, it gives up on this document instead.
     pub fn push(&mut self, chunk: &Bytes) {
         let Some(chunks) = &self.chunks else { return };
-        if chunks.try_send(chunk.clone()).is_err() {
+        let behind = self.behind.fetch_add(chunk.len(), Ordering::Relaxed) + chunk.len();
+        if behind > BEHIND_AT_MOST || chunks.send(chunk.clone()).is_err() {
             self.chunks = None;
             if let Some(ending) = self.ending.take() {
                 let _ = ending.send(Ending::FellBehind);
@@ -112,19 +122,22 @@ impl Archive {
     /// Starts archiving a document about to stream; dropping the feed
     /// without `complete` throws away what was written.
     pub fn feed(self: &Arc<Self>, request: DocumentRequest, asked: AskedDocument) -> Feed {
-        let (chunks, receiving) = mpsc::channel(BUFFERED_CHUNKS);
+        let (chunks, receiving) = mpsc::unbounded_channel();
+        let behind = Arc::new(AtomicUsize::new(0));
         let (ending, ended) = oneshot::channel();
         self.receipts.pending(asked.request.0, request.profile());
         let archive = self.clone();
-        tokio::spawn(async move { archive.write(request, asked, receiving, ended).await });
-        Feed { chunks: Some(chunks), ending: Some(ending) }
+        let written = behind.clone();
+        tokio::spawn(async move { archive.write(request, asked, receiving, written, ended).await });
+        Feed { chunks: Some(chunks), behind, ending: Some(ending) }
     }
 
     async fn write(
         &self,
         request: DocumentRequest,
         asked: AskedDocument,
-        mut chunks: mpsc::Receiver<Bytes>,
+        mut chunks: mpsc::UnboundedReceiver<Bytes>,
+        behind: Arc<AtomicUsize>,
         ended: oneshot::Receiver<Ending>,
     ) {
         let request_id = asked.request.0;
@@ -148,6 +161,7 @@ impl Archive {
                     failed.abort().await;
                 }
             }
+            behind.fetch_sub(chunk.len(), Ordering::Relaxed);
         }
         let (vendor_status, content_type) = match ended.await {
             Ok(Ending::Complete { vendor_status, content_type }) => (vendor_status, content_type),

@@ -119,13 +119,14 @@ impl Records for PostgresRecords {
     }
 
     async fn list(&self, filter: &ListFilter) -> Result<Vec<ArchivedDocument>, StoreError> {
+        // The id is always bounded, so a page walks the primary key from there.
         let rows = sqlx::query(select!(
             "\
              WHERE ($1::TEXT[] IS NULL OR profile = ANY($1)) \
              AND ($2::TEXT IS NULL OR endpoint = $2) \
              AND ($3::DATE IS NULL OR window_start >= $3) \
              AND ($4::DATE IS NULL OR window_end <= $4) \
-             AND ($5::BIGINT IS NULL OR id < $5) \
+             AND id < COALESCE($5::BIGINT, 9223372036854775807) \
              ORDER BY id DESC LIMIT $6"
         ))
         .bind(filter.profiles.as_deref())

@@ -130,7 +130,9 @@ impl Records for SqliteRecords {
     }
 
     async fn list(&self, filter: &ListFilter) -> Result<Vec<ArchivedDocument>, StoreError> {
-        // SQLite has no arrays: the profiles go in as one JSON list.
+        // SQLite has no arrays: the profiles go in as one JSON list. The id
+        // is always bounded, so a page walks the primary key from there
+        // rather than scanning every record before it.
         let profiles = filter.profiles.as_ref().map(|profiles| serde_json::json!(profiles).to_string());
         let rows = sqlx::query(select!(
             "\
@@ -138,7 +140,7 @@ impl Records for SqliteRecords {
              AND (?2 IS NULL OR endpoint = ?2) \
              AND (?3 IS NULL OR window_start >= ?3) \
              AND (?4 IS NULL OR window_end <= ?4) \
-             AND (?5 IS NULL OR id < ?5) \
+             AND id < coalesce(?5, 9223372036854775807) \
              ORDER BY id DESC LIMIT ?6"
         ))
         .bind(profiles)
