@@ -41,12 +41,21 @@ const ELSEWHERE_POLL: Duration = Duration::from_millis(100);
 /// transfer can hold in memory.
 const BEHIND_AT_MOST: usize = 16 * 1024 * 1024;
 
+/// Records waiting for their batch: at most this many in one transaction,
+/// and this many queued behind it.
+const BATCH_AT_MOST: usize = 512;
+const QUEUED_AT_MOST: usize = 8192;
+
+/// A record to commit, and where its id (or `None`: not committed) goes.
+type Commit = (NewRecord, oneshot::Sender<Option<i64>>);
+
 /// The database and the store, and what became of recent transfers.
 pub struct Archive {
     pub records: Arc<dyn Records>,
     pub blobs: Blobs,
     receipts: Receipts,
     metrics: Arc<Metrics>,
+    committing: mpsc::Sender<Commit>,
 }
 
 /// Why a completed document was not archived: a reason a person can act on.
@@ -116,7 +125,9 @@ impl Feed {
 
 impl Archive {
     pub fn new(records: Arc<dyn Records>, blobs: Blobs, metrics: Arc<Metrics>) -> Self {
-        Self { records, blobs, receipts: Receipts::default(), metrics }
+        let (committing, waiting) = mpsc::channel(QUEUED_AT_MOST);
+        tokio::spawn(commit_batches(records.clone(), waiting));
+        Self { records, blobs, receipts: Receipts::default(), metrics, committing }
     }
 
     /// Starts archiving a document about to stream; dropping the feed
@@ -200,14 +211,18 @@ impl Archive {
             fetched_at: asked.at,
             request_id,
         };
-        match self.records.insert(&record).await {
-            Ok(id) => {
+        let (reply, committed) = oneshot::channel();
+        let id = match self.committing.send((record, reply)).await {
+            Ok(()) => committed.await.ok().flatten(),
+            Err(_) => None,
+        };
+        match id {
+            Some(id) => {
                 audit::archived(&asked, Ok(id), &stored.sha256);
                 self.metrics.archive_outcome(true, "");
                 self.receipts.settle(request_id, ArchiveReceipt::Archived { id });
             }
-            Err(error) => {
-                tracing::error!(%error, "cannot record an archived document");
+            None => {
                 // Bytes no record points to would stay forever; a record
                 // another relay wrote meanwhile would point to them.
                 if stored.new && !matches!(self.records.hash_in_use(&stored.sha256).await, Ok(true)) {
@@ -251,6 +266,30 @@ impl Archive {
                 return Ok(None);
             }
             tokio::time::sleep(ELSEWHERE_POLL).await;
+        }
+    }
+}
+
+/// Commits the records that arrived while the last batch was written, in
+/// one transaction: one flush to disk for a burst of small documents
+/// instead of one each, which left them queueing for a connection until
+/// they timed out.
+async fn commit_batches(records: Arc<dyn Records>, mut waiting: mpsc::Receiver<Commit>) {
+    let mut batch = Vec::with_capacity(BATCH_AT_MOST);
+    while waiting.recv_many(&mut batch, BATCH_AT_MOST).await > 0 {
+        let (new, replies): (Vec<NewRecord>, Vec<_>) = batch.drain(..).unzip();
+        match records.insert_all(&new).await {
+            Ok(ids) => {
+                for (reply, id) in replies.into_iter().zip(ids) {
+                    let _ = reply.send(Some(id));
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, records = new.len(), "cannot record archived documents");
+                for reply in replies {
+                    let _ = reply.send(None);
+                }
+            }
         }
     }
 }

@@ -62,8 +62,8 @@ pub enum StoreError {
 /// The archive's records, in SQLite or PostgreSQL.
 #[async_trait]
 pub trait Records: Send + Sync {
-    /// Stores a record and returns its id.
-    async fn insert(&self, record: &NewRecord) -> Result<i64, StoreError>;
+    /// Stores the records in one transaction and returns their ids, in order.
+    async fn insert_all(&self, records: &[NewRecord]) -> Result<Vec<i64>, StoreError>;
     async fn get(&self, id: i64) -> Result<Option<ArchivedDocument>, StoreError>;
     /// The record the transfer `request_id` left, if it was fetched since `since`.
     async fn archived_by_request(

@@ -83,9 +83,12 @@ fn row(row: SqliteRow) -> Result<ArchivedDocument, StoreError> {
 
 #[async_trait]
 impl Records for SqliteRecords {
-    async fn insert(&self, record: &NewRecord) -> Result<i64, StoreError> {
-        let columns = record.columns();
-        let id = sqlx::query_scalar(
+    async fn insert_all(&self, records: &[NewRecord]) -> Result<Vec<i64>, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let mut ids = Vec::with_capacity(records.len());
+        for record in records {
+            let columns = record.columns();
+            let id = sqlx::query_scalar(
             "INSERT INTO archived_documents (profile, version, endpoint, window_start, window_end, subscription, \
              format, vendor_status, content_type, bytes, sha256, fetched_by, fetched_at_ms, request_id) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -104,9 +107,12 @@ impl Records for SqliteRecords {
         .bind(&record.fetched_by)
         .bind(record.fetched_at.timestamp_millis())
         .bind(columns.request_id)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *transaction)
         .await?;
-        Ok(id)
+            ids.push(id);
+        }
+        transaction.commit().await?;
+        Ok(ids)
     }
 
     async fn get(&self, id: i64) -> Result<Option<ArchivedDocument>, StoreError> {
