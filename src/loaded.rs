@@ -55,7 +55,7 @@ pub fn empty_window_advice(request: &DocumentRequest) -> String {
 
 #[cfg(test)]
 mod tests {
-    use billing::{Endpoint, Format, Generation, ProfileSummary};
+    use billing::{Endpoint, Format, Generation, ProfileSummary, Role};
     use chrono::NaiveDate;
     use worker_protocol::DetailsView;
 
@@ -69,6 +69,7 @@ mod tests {
             generation: Generation::Legacy,
             versions: vec!["v3".to_owned()],
             endpoints: Generation::Legacy.endpoints().to_vec(),
+            role: Role::Read,
         };
         let mut query = Query::default_for(&profile, NaiveDate::from_ymd_opt(2026, 3, 31).unwrap());
         query.endpoint = Endpoint::CustomerInvoices;

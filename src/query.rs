@@ -322,6 +322,8 @@ mod tests {
         );
     }
 
+    use billing::Role;
+
     use super::*;
 
     fn date(text: &str) -> NaiveDate {
@@ -335,6 +337,7 @@ mod tests {
             generation: Generation::Legacy,
             versions: vec!["v1".into(), "v2".into(), "v3".into()],
             endpoints: Generation::Legacy.endpoints().to_vec(),
+            role: Role::Read,
         }
     }
 

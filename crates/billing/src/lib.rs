@@ -25,6 +25,6 @@ pub mod writer;
 pub mod xml;
 mod xml_out;
 
-pub use api::{Endpoint, Generation, ProfileSummary};
+pub use api::{Endpoint, Generation, ProfileSummary, Role};
 pub use error::{Format, ParseError};
 pub use model::InvoiceDocument;

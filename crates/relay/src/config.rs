@@ -9,7 +9,7 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use billing::{Endpoint, Generation, ProfileSummary};
+use billing::{Endpoint, Generation, ProfileSummary, Role};
 use figment::{
     Figment,
     providers::{Env, Format, Toml},
@@ -212,6 +212,9 @@ pub struct AccessRule {
     pub allow_clients: Vec<String>,
     #[serde(default)]
     pub deny_groups: Vec<String>,
+    /// What those it admits may do: `read` unless the rule says more.
+    #[serde(default)]
+    pub role: Role,
 }
 
 /// One vendor API key and how to reach the vendor with it.
@@ -248,14 +251,16 @@ impl Profile {
         }
     }
 
-    /// What a browser may know about this profile: never the key or URL.
-    pub fn summary(&self) -> ProfileSummary {
+    /// What a browser may know about this profile: never the key or URL;
+    /// and `role`, what the caller may do with it.
+    pub fn summary(&self, role: Role) -> ProfileSummary {
         ProfileSummary {
             name: self.name.clone(),
             environment: self.environment.clone(),
             generation: self.generation,
             versions: self.versions.clone(),
             endpoints: self.endpoints.clone(),
+            role,
         }
     }
 }

@@ -65,11 +65,14 @@ pub async fn document(
 ) -> Result<Response, RelayError> {
     // The profile named by the path is the one checked and the one used:
     // nothing in the query or headers can name another.
-    if let Err(refused) = auth.check_access(&caller, &profile) {
-        let path = format!("{}/{profile}/{version}/{endpoint}", routes::DOCUMENTS);
-        audit::refused(request_id, caller.user(), refused.code(), &path, Some(&echoed(&profile)));
-        return Err(refused);
-    }
+    let role = match auth.check_access(&caller, &profile) {
+        Ok(role) => role,
+        Err(refused) => {
+            let path = format!("{}/{profile}/{version}/{endpoint}", routes::DOCUMENTS);
+            audit::refused(request_id, caller.user(), refused.code(), &path, Some(&echoed(&profile)));
+            return Err(refused);
+        }
+    };
     let raw_query = raw_query.unwrap_or_default();
     if raw_query.len() > MAX_QUERY_BYTES {
         return Err(RelayError::BadParameter {
@@ -81,7 +84,7 @@ pub async fn document(
         return Err(RelayError::UnknownProfile { profile: echoed(&profile) });
     };
     let today = chrono::Local::now().date_naive();
-    let request = DocumentRequest::from_relay(&profile.summary(), &version, &endpoint, &query, today)?;
+    let request = DocumentRequest::from_relay(&profile.summary(role), &version, &endpoint, &query, today)?;
     let checked = Checked { profile, request, download: query.download };
     tracing::info!(%client, profile = %profile.name, endpoint = checked.request.endpoint().path(), "forwarding");
     let asked = checked.audit_record(request_id, &caller);

@@ -5,7 +5,7 @@
 //! each endpoint exactly the parameters the relay accepts. Its enumerations
 //! come from crates/billing, so they follow the code.
 
-use billing::{Endpoint, Generation, api::ErrorCode, api::routes};
+use billing::{Endpoint, Generation, Role, api::ErrorCode, api::routes};
 use serde_json::{Map, Value, json};
 
 fn error_response(description: &str, codes: &[ErrorCode]) -> Value {
@@ -319,7 +319,7 @@ pub fn document(served: Served) -> Value {
         routes::PROFILES.to_owned(),
         operation(
             served,
-            "The profiles the caller may use: name, environment, generation, versions and endpoints",
+            "The profiles the caller may use: name, environment, generation, versions, endpoints and the caller's role",
             vec![("200", json!({ "description": "The profiles", "content": { "application/json": { "schema": { "type": "array", "items": { "$ref": "#/components/schemas/Profile" } } } } }))],
         ),
     );
@@ -497,13 +497,18 @@ pub fn document(served: Served) -> Value {
                 },
                 "Profile": {
                     "type": "object",
-                    "required": ["name", "environment", "generation", "versions", "endpoints"],
+                    "required": ["name", "environment", "generation", "versions", "endpoints", "role"],
                     "properties": {
                         "name": { "type": "string" },
                         "environment": { "type": "string" },
                         "generation": { "type": "string", "enum": ["legacy", "current"] },
                         "versions": { "type": "array", "items": { "type": "string" } },
-                        "endpoints": { "type": "array", "items": { "type": "string", "enum": Endpoint::ALL.iter().map(|endpoint| endpoint.path()).collect::<Vec<_>>() } }
+                        "endpoints": { "type": "array", "items": { "type": "string", "enum": Endpoint::ALL.iter().map(|endpoint| endpoint.path()).collect::<Vec<_>>() } },
+                        "role": {
+                            "type": "string",
+                            "enum": Role::ALL.map(Role::name),
+                            "description": "What the caller may do with the profile: read, review (also marks and notes) or approve (also sign-off); without sign-in, approve"
+                        }
                     }
                 }
             }

@@ -289,7 +289,7 @@ async fn profiles(
     State(auth): State<Arc<Auth>>,
     Extension(caller): Extension<Caller>,
 ) -> Json<Vec<ProfileSummary>> {
-    Json(auth.allowed_profiles(&caller).map(|profile| profile.summary()).collect())
+    Json(auth.allowed_profiles(&caller).map(|(profile, role)| profile.summary(role)).collect())
 }
 
 async fn unknown_api_route(OriginalUri(uri): OriginalUri) -> RelayError {

@@ -32,6 +32,8 @@ async fn profiles_describe_each_profile_without_key_or_url() {
     let names: Vec<_> = profiles.iter().map(|profile| (profile.name.as_str(), profile.generation)).collect();
     assert_eq!(names, [("legacy", Legacy), ("current", Current)]);
     assert_eq!(profiles[1].versions, ["v1"]);
+    // Without sign-in the one local person has every role.
+    assert!(profiles.iter().all(|profile| profile.role == billing::Role::Approve), "{body}");
     assert!(!body.contains(KEY) && !body.contains(&vendor.base_url()), "{body}");
 }
 

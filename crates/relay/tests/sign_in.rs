@@ -17,6 +17,7 @@ use std::{
 
 use billing::{
     Generation::{Current, Legacy},
+    Role,
     api::{ArchivePage, ErrorBody, ErrorCode, Me},
 };
 use relay::RelayConfig;
@@ -83,16 +84,17 @@ async fn me(browser: &Browser, portal: &Portal) -> Me {
 #[tokio::test]
 async fn each_person_gets_exactly_the_profiles_their_rules_name() {
     let portal = portal().await;
-    // (login, profiles listed, production allowed, sandbox allowed)
+    // (login, the profiles listed with the highest role their rules give)
     let cases = [
-        ("alice", vec!["production", "sandbox"]),
-        ("bob", vec!["sandbox"]),
+        ("alice", vec![("production", Role::Approve), ("sandbox", Role::Read)]),
+        ("bob", vec![("sandbox", Role::Read)]),
         ("carol", vec![]),
         ("dave", vec![]),
-        ("erin", vec!["sandbox"]),
-        ("frank", vec!["production"]),
+        ("erin", vec![("sandbox", Role::Read)]),
+        ("frank", vec![("production", Role::Review)]),
     ];
-    for (login, expected) in cases {
+    for (login, expected_roles) in cases {
+        let expected: Vec<&str> = expected_roles.iter().map(|(name, _)| *name).collect();
         let browser = Browser::default();
         assert_eq!(browser.sign_in(&portal.url, login, "/").await, "/");
         let me = me(&browser, &portal).await;
@@ -104,8 +106,8 @@ async fn each_person_gets_exactly_the_profiles_their_rules_name() {
         );
         let listed: Vec<billing::ProfileSummary> =
             browser.get(&portal.at("/api/profiles")).await.json().await.unwrap();
-        let listed: Vec<_> = listed.iter().map(|profile| profile.name.as_str()).collect();
-        assert_eq!(listed, expected, "{login}: /api/profiles");
+        let listed: Vec<_> = listed.iter().map(|profile| (profile.name.as_str(), profile.role)).collect();
+        assert_eq!(listed, expected_roles, "{login}: /api/profiles");
         for (name, path) in [("production", PRODUCTION), ("sandbox", SANDBOX)] {
             let response = browser.get(&portal.at(path)).await;
             if expected.contains(&name) {
@@ -581,12 +583,15 @@ async fn a_service_accounts_token_reaches_exactly_the_profiles_its_rules_name() 
     use support::oidc::{EXPORT_CLIENT, REPORTING_CLIENT};
     let portal = portal().await;
     // (client, profiles listed): by client id, and by the groups its tokens carry.
-    for (client, allowed) in [(EXPORT_CLIENT, "production"), (REPORTING_CLIENT, "sandbox")] {
+    // A token's role comes from the same rules as a person's.
+    for (client, allowed, role) in
+        [(EXPORT_CLIENT, "production", Role::Review), (REPORTING_CLIENT, "sandbox", Role::Read)]
+    {
         let token = portal.provider.service_token(client, &portal.url).await;
         let listed: Vec<billing::ProfileSummary> =
             with_token(&token, portal.at("/api/profiles")).await.json().await.unwrap();
-        let listed: Vec<_> = listed.iter().map(|profile| profile.name.as_str()).collect();
-        assert_eq!(listed, [allowed], "{client}");
+        let listed: Vec<_> = listed.iter().map(|profile| (profile.name.as_str(), profile.role)).collect();
+        assert_eq!(listed, [(allowed, role)], "{client}");
         for (name, path) in [("production", PRODUCTION), ("sandbox", SANDBOX)] {
             let response = with_token(&token, portal.at(path)).await;
             assert!(response.headers().get(header::SET_COOKIE).is_none(), "a token makes no session");

@@ -120,8 +120,41 @@ impl Endpoint {
     }
 }
 
+/// What a person may do with a profile under its access rules; each role
+/// includes the ones before it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Fetch and open its documents.
+    #[default]
+    Read,
+    /// Also mark exceptions and write notes.
+    Review,
+    /// Also sign a month off and reopen it.
+    Approve,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Self::Read, Self::Review, Self::Approve];
+
+    /// The role as configured and sent, e.g. `review`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Review => "review",
+            Self::Approve => "approve",
+        }
+    }
+
+    /// Whether this role allows what `needed` allows.
+    pub fn includes(self, needed: Role) -> bool {
+        self >= needed
+    }
+}
+
 /// What the relay tells a browser about one configured API key: enough to
-/// choose it, never the key or the vendor's address.
+/// choose it, never the key or the vendor's address; and what the caller
+/// may do with it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileSummary {
     pub name: String,
@@ -130,6 +163,7 @@ pub struct ProfileSummary {
     pub generation: Generation,
     pub versions: Vec<String>,
     pub endpoints: Vec<Endpoint>,
+    pub role: Role,
 }
 
 /// The relay's routes that the app calls or links to.
@@ -358,6 +392,7 @@ mod tests {
             generation: Generation::Legacy,
             versions: vec!["v3".into()],
             endpoints: vec![Endpoint::Invoices, Endpoint::CustomerInvoices],
+            role: Role::Review,
         };
         let json = serde_json::to_value(&summary).unwrap();
         assert_eq!(
@@ -368,10 +403,22 @@ mod tests {
                 "generation": "legacy",
                 "versions": ["v3"],
                 "endpoints": ["invoices", "customerinvoices"],
+                "role": "review",
             })
         );
         let back: ProfileSummary = serde_json::from_value(json).unwrap();
         assert_eq!(back, summary);
+    }
+
+    #[test]
+    fn each_role_includes_the_ones_before_it_and_is_named_as_configured() {
+        assert!(Role::Approve.includes(Role::Review) && Role::Approve.includes(Role::Read));
+        assert!(Role::Review.includes(Role::Read) && !Role::Review.includes(Role::Approve));
+        assert!(!Role::Read.includes(Role::Review));
+        for role in Role::ALL {
+            assert_eq!(serde_json::to_value(role).unwrap(), role.name());
+        }
+        assert!(serde_json::from_value::<Role>(serde_json::json!("admin")).is_err());
     }
 
     #[test]

@@ -547,6 +547,8 @@ pub fn decode_query(query: &str) -> Vec<(String, String)> {
 mod tests {
     use proptest::prelude::*;
 
+    use crate::api::Role;
+
     use super::*;
 
     fn date(text: &str) -> NaiveDate {
@@ -560,6 +562,7 @@ mod tests {
             generation,
             versions: generation.versions().iter().map(|version| (*version).to_owned()).collect(),
             endpoints: generation.endpoints().to_vec(),
+            role: Role::Read,
         }
     }
 

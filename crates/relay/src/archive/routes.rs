@@ -69,7 +69,7 @@ pub async fn list(
         }
         (None, Caller::Admitted) => None,
         (None, Caller::SignedIn(_)) => {
-            Some(auth.allowed_profiles(&caller).map(|profile| profile.name.clone()).collect())
+            Some(auth.allowed_profiles(&caller).map(|(profile, _)| profile.name.clone()).collect())
         }
     };
     let limit = query.limit();

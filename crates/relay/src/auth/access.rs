@@ -1,24 +1,30 @@
 //! Who is asking and which profiles they may use: deny by default, a
-//! profile only to the groups and verified e-mail addresses its `[[access]]`
-//! rules name, and a denied group wins over any allow.
+//! profile only to the groups, verified e-mail addresses and service
+//! accounts its `[[access]]` rules name, with the highest role those rules
+//! give; a denied group wins over any allow.
+
+use billing::Role;
 
 use crate::{config::AccessRule, identity::User};
 
-/// Whether `user` may use `profile` under `rules`.
-pub fn may_use(rules: &[AccessRule], user: &User, profile: &str) -> bool {
+/// What `user` may do with `profile` under `rules`; `None`: not use it at all.
+pub fn role_of(rules: &[AccessRule], user: &User, profile: &str) -> Option<Role> {
     let in_group = |groups: &[String]| groups.iter().any(|group| user.groups.contains(group));
     let rules = || rules.iter().filter(|rule| rule.profile == profile);
     if rules().any(|rule| in_group(&rule.deny_groups)) {
-        return false;
+        return None;
     }
     let email = user.verified_email();
-    rules().any(|rule| {
-        in_group(&rule.allow_groups)
-            || email.is_some_and(|email| {
-                rule.allow_emails.iter().any(|allowed| allowed.eq_ignore_ascii_case(email))
-            })
-            || user.client_id.as_ref().is_some_and(|client| rule.allow_clients.contains(client))
-    })
+    rules()
+        .filter(|rule| {
+            in_group(&rule.allow_groups)
+                || email.is_some_and(|email| {
+                    rule.allow_emails.iter().any(|allowed| allowed.eq_ignore_ascii_case(email))
+                })
+                || user.client_id.as_ref().is_some_and(|client| rule.allow_clients.contains(client))
+        })
+        .map(|rule| rule.role)
+        .max()
 }
 
 #[cfg(test)]
@@ -59,23 +65,26 @@ mod tests {
     #[test]
     fn groups_allow_only_the_profiles_their_rules_name() {
         let finance = user(&["finance"], None, false);
-        assert!(may_use(&rules(), &finance, "production"));
-        assert!(!may_use(&rules(), &finance, "sandbox"));
-        assert!(!may_use(&rules(), &finance, "unlisted"));
-        assert!(!may_use(&rules(), &user(&[], None, false), "production"), "no groups, no access");
+        assert_eq!(role_of(&rules(), &finance, "production"), Some(Role::Read));
+        assert_eq!(role_of(&rules(), &finance, "sandbox"), None);
+        assert_eq!(role_of(&rules(), &finance, "unlisted"), None);
+        assert_eq!(role_of(&rules(), &user(&[], None, false), "production"), None, "no groups, no access");
     }
 
     #[test]
     fn a_denied_group_wins_over_every_allow() {
         let both = user(&["finance", "contractors"], Some("cfo@example.com"), true);
-        assert!(!may_use(&rules(), &both, "production"));
+        assert_eq!(role_of(&rules(), &both, "production"), None);
     }
 
     #[test]
     fn an_email_counts_only_when_verified_and_ignores_case() {
-        assert!(may_use(&rules(), &user(&[], Some("cfo@EXAMPLE.com"), true), "production"));
-        assert!(!may_use(&rules(), &user(&[], Some("cfo@example.com"), false), "production"));
-        assert!(!may_use(&rules(), &user(&[], Some("cfo@example.com.evil"), true), "production"));
+        assert_eq!(
+            role_of(&rules(), &user(&[], Some("cfo@EXAMPLE.com"), true), "production"),
+            Some(Role::Read)
+        );
+        assert_eq!(role_of(&rules(), &user(&[], Some("cfo@example.com"), false), "production"), None);
+        assert_eq!(role_of(&rules(), &user(&[], Some("cfo@example.com.evil"), true), "production"), None);
     }
 
     #[test]
@@ -87,17 +96,58 @@ mod tests {
             ..Default::default()
         }];
         let service = User { client_id: Some("month-end".into()), ..user(&[], None, false) };
-        assert!(may_use(&rules, &service, "production"));
-        assert!(!may_use(&rules, &service, "sandbox"));
+        assert_eq!(role_of(&rules, &service, "production"), Some(Role::Read));
+        assert_eq!(role_of(&rules, &service, "sandbox"), None);
         let other = User { client_id: Some("month-end-2".into()), ..user(&[], None, false) };
-        assert!(!may_use(&rules, &other, "production"));
+        assert_eq!(role_of(&rules, &other, "production"), None);
         let suspended = User { client_id: Some("month-end".into()), ..user(&["suspended"], None, false) };
-        assert!(!may_use(&rules, &suspended, "production"));
-        assert!(!may_use(&rules, &user(&[], None, false), "production"), "a person has no client id");
+        assert_eq!(role_of(&rules, &suspended, "production"), None);
+        assert_eq!(role_of(&rules, &user(&[], None, false), "production"), None, "a person has no client id");
+    }
+
+    #[test]
+    fn the_highest_role_of_the_matching_rules_counts_and_a_deny_still_wins() {
+        let rules = vec![
+            AccessRule {
+                profile: "production".into(),
+                allow_groups: vec!["finance".into()],
+                ..Default::default()
+            },
+            AccessRule {
+                profile: "production".into(),
+                allow_emails: vec!["cfo@example.com".into()],
+                role: Role::Approve,
+                ..Default::default()
+            },
+            AccessRule {
+                profile: "production".into(),
+                allow_groups: vec!["controllers".into()],
+                deny_groups: vec!["suspended".into()],
+                role: Role::Review,
+                ..Default::default()
+            },
+        ];
+        assert_eq!(role_of(&rules, &user(&["finance"], None, false), "production"), Some(Role::Read));
+        assert_eq!(
+            role_of(&rules, &user(&["finance", "controllers"], None, false), "production"),
+            Some(Role::Review)
+        );
+        assert_eq!(
+            role_of(&rules, &user(&["finance"], Some("cfo@example.com"), true), "production"),
+            Some(Role::Approve)
+        );
+        assert_eq!(
+            role_of(&rules, &user(&["finance"], Some("cfo@example.com"), false), "production"),
+            Some(Role::Read)
+        );
+        assert_eq!(
+            role_of(&rules, &user(&["finance", "suspended"], Some("cfo@example.com"), true), "production"),
+            None
+        );
     }
 
     #[test]
     fn no_rules_admit_nobody() {
-        assert!(!may_use(&[], &user(&["finance"], Some("cfo@example.com"), true), "production"));
+        assert_eq!(role_of(&[], &user(&["finance"], Some("cfo@example.com"), true), "production"), None);
     }
 }

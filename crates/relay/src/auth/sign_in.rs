@@ -371,7 +371,7 @@ pub async fn tokens_without_sessions(mut request: Request, next: Next) -> Respon
 
 /// `GET /api/me`.
 pub async fn me(State(auth): State<Arc<Auth>>, Extension(caller): Extension<Caller>) -> Json<Me> {
-    let profiles = auth.allowed_profiles(&caller).map(|profile| profile.name.clone()).collect();
+    let profiles = auth.allowed_profiles(&caller).map(|(profile, _)| profile.name.clone()).collect();
     Json(Me {
         sign_in_enabled: auth.sign_in.is_some(),
         person: caller.user().map(|user| Person { name: user.name.clone(), email: user.email.clone() }),

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use billing::api::request::echoed;
+use billing::{Role, api::request::echoed};
 
-use super::{access::may_use, provider::SignIn, sessions::Store};
+use super::{access::role_of, provider::SignIn, sessions::Store};
 use crate::{Profile, RelayConfig, RelayError, identity::Caller, observe::metrics::Metrics};
 
 /// Sign-in, sessions and access, for the routes that ask who is calling.
@@ -25,12 +25,13 @@ impl Auth {
         self.sign_in.as_ref().ok_or(RelayError::UnknownRoute { path: "/auth".to_owned() })
     }
 
-    /// Refuses `profile` to a caller whose rules do not name it, with the same
-    /// answer whether or not the profile exists.
-    pub fn check_access(&self, caller: &Caller, profile: &str) -> Result<(), RelayError> {
-        let Caller::SignedIn(user) = caller else { return Ok(()) };
-        if may_use(&self.config.access, user, profile) {
-            return Ok(());
+    /// What the caller may do with `profile`; refuses a caller whose rules
+    /// do not name it, with the same answer whether or not the profile
+    /// exists. Without sign-in the one local person has every role.
+    pub fn check_access(&self, caller: &Caller, profile: &str) -> Result<Role, RelayError> {
+        let Caller::SignedIn(user) = caller else { return Ok(Role::Approve) };
+        if let Some(role) = role_of(&self.config.access, user, profile) {
+            return Ok(role);
         }
         let contact = self
             .sign_in
@@ -44,11 +45,14 @@ impl Auth {
         })
     }
 
-    /// The profiles `caller` may use, in the configured order.
-    pub fn allowed_profiles<'a>(&'a self, caller: &'a Caller) -> impl Iterator<Item = &'a Profile> {
-        self.config.profiles.iter().filter(move |profile| match caller {
-            Caller::Admitted => true,
-            Caller::SignedIn(user) => may_use(&self.config.access, user, &profile.name),
+    /// The profiles `caller` may use, in the configured order, each with
+    /// what the caller may do with it.
+    pub fn allowed_profiles<'a>(&'a self, caller: &'a Caller) -> impl Iterator<Item = (&'a Profile, Role)> {
+        self.config.profiles.iter().filter_map(move |profile| match caller {
+            Caller::Admitted => Some((profile, Role::Approve)),
+            Caller::SignedIn(user) => {
+                role_of(&self.config.access, user, &profile.name).map(|role| (profile, role))
+            }
         })
     }
 }

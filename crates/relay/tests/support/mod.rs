@@ -199,6 +199,19 @@ pub fn access_rules() -> Vec<relay::AccessRule> {
         relay::AccessRule {
             profile: "production".into(),
             allow_clients: vec![oidc::EXPORT_CLIENT.into()],
+            role: billing::Role::Review,
+            ..Default::default()
+        },
+        relay::AccessRule {
+            profile: "production".into(),
+            allow_emails: vec!["alice@corp.example".into()],
+            role: billing::Role::Approve,
+            ..Default::default()
+        },
+        relay::AccessRule {
+            profile: "production".into(),
+            allow_emails: vec!["frank@corp.example".into()],
+            role: billing::Role::Review,
             ..Default::default()
         },
         relay::AccessRule {
