@@ -1,7 +1,7 @@
 #![cfg(target_arch = "wasm32")]
 //! Components mounted in a real browser DOM.
 
-use billing::{Generation, ProfileSummary, json};
+use billing::{Generation, ProfileSummary, Role, json};
 use billing_portal::{
     api::relay_problem,
     components::{portal::Portal, problem_view::ProblemView, query_panel::QueryPanel, summary::SummaryView},
@@ -28,6 +28,7 @@ fn profile(name: &str, generation: Generation) -> ProfileSummary {
         generation,
         versions: generation.versions().iter().map(|v| (*v).to_owned()).collect(),
         endpoints: generation.endpoints().to_vec(),
+        role: Role::Read,
     }
 }
 
