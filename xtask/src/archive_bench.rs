@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 
 use crate::{
     cmd,
-    processes::{KEY, Running, free_port, start_announcing},
+    processes::{Running, free_port, start_relay},
     tools::{POSTGRES_USER, Toolchain, is_root, postgres_bin},
 };
 
@@ -72,17 +72,8 @@ fn relay(
     data_dir: &Path,
     database: Option<&str>,
 ) -> anyhow::Result<(Running, String)> {
-    let mut relay = Command::new(binaries.join("billing-relay"));
-    relay
-        .arg("--config")
-        .arg(config)
-        .env("BENCH_KEY", KEY)
-        .env("RUST_LOG", "warn")
-        .env("BILLING_DATA_DIR", data_dir);
-    if let Some(database) = database {
-        relay.env("BILLING_DATABASE_URL", database);
-    }
-    start_announcing(relay, "billing-relay listening on ")
+    let database = database.map(|url| ("BILLING_DATABASE_URL", url));
+    start_relay(binaries, config, data_dir, database.as_slice())
 }
 
 /// One document fetched through the relay, and archived.

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::{
     cmd::workspace_root,
-    processes::{Running, free_port, start_announcing},
+    processes::{Running, free_port, start_announcing, start_relay},
     tools::Toolchain,
 };
 
@@ -105,16 +105,8 @@ pub fn start(
             );
         let file = scratch.join(format!("relay-{name}.toml"));
         std::fs::write(&file, config)?;
-        let mut command = Command::new(binaries.join("billing-relay"));
-        command
-            .arg("--config")
-            .arg(&file)
-            .env("BENCH_KEY", crate::processes::KEY)
-            .env("BENCH_CLIENT_SECRET", CLIENT_SECRET)
-            .env("BENCH_COOKIE_KEY", COOKIE_KEY)
-            .env("RUST_LOG", "warn")
-            .env("BILLING_DATA_DIR", scratch.join(format!("data-{name}")));
-        start_announcing(command, "billing-relay listening on ")
+        let secrets = [("BENCH_CLIENT_SECRET", CLIENT_SECRET), ("BENCH_COOKIE_KEY", COOKIE_KEY)];
+        start_relay(binaries, &file, &scratch.join(format!("data-{name}")), &secrets)
     };
     let (memory_relay, _) = relay("memory", &format!("127.0.0.1:{memory_port}"), &memory_public, false)?;
     processes.push(memory_relay);

@@ -58,6 +58,25 @@ pub fn start_announcing(mut command: Command, prefix: &str) -> anyhow::Result<(R
     bail!("the process ended without printing `{prefix}`")
 }
 
+/// The relay built in `binaries` with `config`, sending the benches' key,
+/// logging at warn, keeping its data in `data_dir`, with `env` besides.
+pub fn start_relay(
+    binaries: &Path,
+    config: &Path,
+    data_dir: &Path,
+    env: &[(&str, &str)],
+) -> anyhow::Result<(Running, String)> {
+    let mut relay = Command::new(binaries.join("billing-relay"));
+    relay
+        .arg("--config")
+        .arg(config)
+        .env("BENCH_KEY", KEY)
+        .env("RUST_LOG", "warn")
+        .env("BILLING_DATA_DIR", data_dir)
+        .envs(env.iter().copied());
+    start_announcing(relay, "billing-relay listening on ")
+}
+
 pub fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }

@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 
 use crate::{
     cmd::{self, workspace_root},
-    processes::{KEY, free_port, nginx_config_in, start_announcing, start_nginx},
+    processes::{KEY, free_port, nginx_config_in, start_announcing, start_nginx, start_relay},
     tools::Toolchain,
 };
 
@@ -72,24 +72,10 @@ pub fn run(toolchain: &Toolchain, browser: bool) -> anyhow::Result<()> {
     let config = scratch.join("relay.toml");
     let base_config = relay_config(&vendor_url, &huge_vendor_url, &vast_vendor_url, &root.join("dist"));
     std::fs::write(&config, &base_config)?;
-    let mut relay = Command::new(binaries.join("billing-relay"));
-    relay
-        .arg("--config")
-        .arg(&config)
-        .env("BENCH_KEY", KEY)
-        .env("RUST_LOG", "warn")
-        .env("BILLING_DATA_DIR", scratch.join("data"));
-    let (relay, relay_url) = start_announcing(relay, "billing-relay listening on ")?;
+    let (relay, relay_url) = start_relay(&binaries, &config, &scratch.join("data"), &[])?;
     // The same relay keeping no archive, for what archiving costs.
-    let mut unarchived = Command::new(binaries.join("billing-relay"));
-    unarchived
-        .arg("--config")
-        .arg(&config)
-        .env("BENCH_KEY", KEY)
-        .env("RUST_LOG", "warn")
-        .env("BILLING_ARCHIVE", "false")
-        .env("BILLING_DATA_DIR", scratch.join("data-off"));
-    let (_unarchived, unarchived_url) = start_announcing(unarchived, "billing-relay listening on ")?;
+    let (_unarchived, unarchived_url) =
+        start_relay(&binaries, &config, &scratch.join("data-off"), &[("BILLING_ARCHIVE", "false")])?;
 
     let nginx_port = free_port()?;
     let nginx_dir = scratch.join("nginx");
