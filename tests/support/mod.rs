@@ -272,8 +272,16 @@ pub async fn fetch(client: &Client) {
         )
         .await
         .unwrap();
-    unfold_query_for(client, ".fetch").await;
-    wait_for(client, ".fetch").await.click().await.unwrap();
+    // A fetch the page started by itself may fold the panel again between
+    // unfolding it and the click: then unfold and click again.
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    loop {
+        unfold_query_for(client, ".fetch").await;
+        match wait_for(client, ".fetch").await.click().await {
+            Ok(()) => break,
+            Err(error) => assert!(tokio::time::Instant::now() < deadline, "cannot press Fetch: {error}"),
+        }
+    }
     wait_for(client, ".results:not(.stale), .problem:not(.stale)").await;
 }
 
