@@ -128,7 +128,13 @@ pub fn routers(
     let api = Router::new()
         .route("/profiles", get(profiles))
         .route("/me", get(sign_in::me))
-        .route("/documents/{profile}/{version}/{endpoint}", get(documents::document))
+        // Only what reaches the vendor is rationed: the relay's own records are
+        // read as often as the page needs them.
+        .route(
+            "/documents/{profile}/{version}/{endpoint}",
+            get(documents::document)
+                .route_layer(middleware::from_fn_with_state(state.admission.clone(), admission::limit)),
+        )
         .route("/archive", get(archive::routes::list))
         .route("/archive/receipts/{request_id}", get(archive::routes::receipt))
         .route("/archive/{id}", get(archive::routes::open))
@@ -153,12 +159,11 @@ pub fn routers(
         ),
         None => (api.layer(middleware::from_fn(sign_in::admit_without_sign_in)), Router::new()),
     };
-    let limited = |router: Router<RelayState>| {
-        router
-            .layer(middleware::from_fn(sign_in::no_store))
-            .layer(middleware::from_fn_with_state(state.admission.clone(), admission::limit))
-    };
-    let api = limited(api);
+    let api = api.layer(middleware::from_fn(sign_in::no_store));
+    // Sign-in is rationed as a whole: each step there costs the provider a call.
+    let auth = auth
+        .layer(middleware::from_fn(sign_in::no_store))
+        .layer(middleware::from_fn_with_state(state.admission.clone(), admission::limit));
     // Sign-in's and the metrics' paths are the relay's, configured or not:
     // never the app's page.
     let mut unconfigured = Router::new().route("/auth/{*rest}", any(unknown_api_route));
@@ -169,7 +174,7 @@ pub fn routers(
         // `nest` leaves `/api/` itself to the app; it is an API path like the rest.
         .route_service("/api/", api.clone().with_state(state.clone()))
         .nest("/api", api)
-        .merge(limited(auth))
+        .merge(auth)
         .merge(unconfigured)
         .fallback_service(
             Router::new()
