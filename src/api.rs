@@ -5,7 +5,12 @@ use billing::{
     ProfileSummary,
     api::{
         ArchivePage, ArchiveQuery, ArchiveReceipt, ArchivedDocument, DocumentRequest, ErrorBody, ErrorCode,
-        Me, routes,
+        Me,
+        decisions::{
+            InvoiceMonth, MonthDecisions, Review, ReviewChange, ReviewHistoryEntry, SettingsChange,
+            SharedSettings, SignOff, SignOffChange, paths,
+        },
+        routes,
     },
 };
 use gloo_net::http::Request;
@@ -107,6 +112,22 @@ fn explain(code: ErrorCode) -> (&'static str, &'static str) {
             "The archive cannot be reached right now",
             "Its database or storage is down. Fetch from the vendor meanwhile, and tell the relay's administrator if it lasts.",
         ),
+        ErrorCode::RoleForbidden => (
+            "Your role does not allow this",
+            "Marks and settings need the review role, a sign-off the approve role. Ask the relay's administrator.",
+        ),
+        ErrorCode::DecisionConflict => (
+            "Someone else changed this first",
+            "Nothing was overwritten. Look at their decision, then apply yours again if it still stands.",
+        ),
+        ErrorCode::MonthSignedOff => (
+            "This month is signed off",
+            "Its decisions are read-only. Someone with the approve role can reopen it, giving a reason.",
+        ),
+        ErrorCode::DecisionsUnavailable => (
+            "Shared decisions cannot be reached right now",
+            "The relay's database is down; nothing was changed. Try again in a minute.",
+        ),
     }
 }
 
@@ -177,6 +198,84 @@ pub async fn fetch_archive(query: &ArchiveQuery) -> Result<ArchivePage, RelayPro
 /// The newest archived copy of exactly `request`, if the archive has one.
 pub async fn archived_copy(request: &DocumentRequest) -> Result<Option<ArchivedDocument>, RelayProblem> {
     Ok(fetch_archive(&ArchiveQuery::matching(request)).await?.newest_copy_of(request).cloned())
+}
+
+/// Why the relay did not keep a change.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Refused<T> {
+    /// Someone saved another version first: what is kept now (`None`: nothing).
+    Conflict(Option<T>),
+    /// The month is signed off.
+    SignedOff(SignOff),
+    Problem(RelayProblem),
+}
+
+/// PUTs `body` as JSON and reads the answer; a 409 comes with what the
+/// relay keeps now.
+async fn put_json<T: serde::de::DeserializeOwned>(
+    path: &str,
+    body: &impl serde::Serialize,
+) -> Result<T, Refused<T>> {
+    let request =
+        Request::put(path).json(body).map_err(|error| Refused::Problem(unreachable(error.to_string())))?;
+    let response = request.send().await.map_err(|error| Refused::Problem(unreachable(error.to_string())))?;
+    if response.ok() {
+        return response.json().await.map_err(|error| Refused::Problem(unreachable(error.to_string())));
+    }
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    let problem = relay_problem(status, &body);
+    let current = serde_json::from_str::<ErrorBody>(&body).ok().and_then(|body| body.current);
+    Err(match (problem.code, current) {
+        (Some(ErrorCode::DecisionConflict), Some(current)) => {
+            Refused::Conflict(serde_json::from_value(current).ok())
+        }
+        (Some(ErrorCode::MonthSignedOff), Some(current)) => match serde_json::from_value(current) {
+            Ok(sign_off) => Refused::SignedOff(sign_off),
+            Err(_) => Refused::Problem(problem),
+        },
+        _ => Refused::Problem(problem),
+    })
+}
+
+/// A profile's shared settings.
+pub async fn fetch_settings(profile: &str) -> Result<SharedSettings, RelayProblem> {
+    get_json(&paths::settings(profile)).await
+}
+
+pub async fn save_settings(
+    profile: &str,
+    change: &SettingsChange,
+) -> Result<SharedSettings, Refused<SharedSettings>> {
+    put_json(&paths::settings(profile), change).await
+}
+
+/// A month's marks, the earlier ones, and its sign-offs.
+pub async fn fetch_month(profile: &str, month: InvoiceMonth) -> Result<MonthDecisions, RelayProblem> {
+    get_json(&paths::reviews(profile, month)).await
+}
+
+pub async fn fetch_review_history(
+    profile: &str,
+    month: InvoiceMonth,
+) -> Result<Vec<ReviewHistoryEntry>, RelayProblem> {
+    get_json(&paths::review_history(profile, month)).await
+}
+
+pub async fn save_review(
+    profile: &str,
+    month: InvoiceMonth,
+    change: &ReviewChange,
+) -> Result<Review, Refused<Review>> {
+    put_json(&paths::reviews(profile, month), change).await
+}
+
+pub async fn save_sign_off(
+    profile: &str,
+    month: InvoiceMonth,
+    change: &SignOffChange,
+) -> Result<SignOff, Refused<SignOff>> {
+    put_json(&paths::sign_off(profile, month), change).await
 }
 
 /// Whether the relay archived the transfer it numbered `request_id`.

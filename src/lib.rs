@@ -10,12 +10,14 @@ pub mod fetch;
 pub mod fetched;
 pub mod filter_chips;
 pub mod format;
+pub mod kept_here;
 pub mod loaded;
-pub mod publishers;
+pub mod month;
 pub mod query;
 pub mod scrolling;
 pub mod storage;
 pub mod tabs;
+pub mod team;
 pub mod transfer;
 mod worker_client;
 

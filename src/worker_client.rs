@@ -315,7 +315,7 @@ pub async fn open(
             request: document.clone(),
             source,
             slot,
-            publishers: crate::publishers::recall(),
+            publishers: crate::team::corrections_for_worker(),
         },
         progress,
         Some(signal),

@@ -1482,3 +1482,50 @@ async fn an_archived_document_opens_with_every_tab_while_the_vendor_is_down() {
     assert!(summary.contains(&format!("{earlier_start} to {earlier_end}")), "{summary}");
     client.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn corrections_kept_in_a_browser_are_offered_once_and_imported_for_the_team() {
+    let relay = start_relay().await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    client.goto(&relay.url).await.unwrap();
+    wait_for(client, "#profile").await;
+    client
+        .execute(
+            "localStorage.setItem('billing-portal.publishers', 'Telephony\\tKPN\\nMobile\\tVodafone\\n'); \
+             localStorage.setItem('billing-portal.low-margin-percent', '12,5')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client.refresh().await.unwrap();
+    let offer = text_of(client, ".import-offer").await;
+    assert!(offer.contains("2 publisher corrections and a low-margin threshold of 12.5 %"), "{offer}");
+    wait_for(client, ".import-kept").await.click().await.unwrap();
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    while client.find(Locator::Css(".import-offer")).await.is_ok() {
+        assert!(tokio::time::Instant::now() < deadline, "the offer stays after importing");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let settings: billing::api::decisions::SharedSettings =
+        serde_json::from_slice(&direct(&relay, &billing::api::decisions::paths::settings("demo")).await)
+            .unwrap();
+    assert_eq!(settings.version, 1, "imported in one change");
+    assert_eq!(settings.settings.corrections.get("Telephony").map(String::as_str), Some("KPN"));
+    assert_eq!(settings.settings.corrections.get("Mobile").map(String::as_str), Some("Vodafone"));
+    assert_eq!(settings.settings.low_margin_percent.to_string(), "12.5");
+    assert_eq!(settings.changed.map(|changed| changed.by), Some("you".to_owned()), "the local person");
+    let left: serde_json::Value = client
+        .execute(
+            "return [localStorage.getItem('billing-portal.publishers'), localStorage.getItem('billing-portal.low-margin-percent')]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(left, serde_json::json!([null, null]), "the browser's copy is gone");
+    // Not offered again: opened anew, the page has nothing to import.
+    client.refresh().await.unwrap();
+    wait_for(client, "#profile").await;
+    assert!(client.find(Locator::Css(".import-offer")).await.is_err());
+    client.clone().close().await.unwrap();
+}

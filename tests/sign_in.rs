@@ -20,7 +20,22 @@ use fantoccini::{Client, Locator};
 use oidc::{CLIENT_ID, CLIENT_SECRET, OidcProvider};
 use support::*;
 
+const ACCESS: &str = r#"
+[[access]]
+profile = "demo"
+allow_groups = ["finance"]
+
+[[access]]
+profile = "demo-current"
+allow_groups = ["finance", "account-managers"]
+"#;
+
 async fn start_signed_in_portal() -> (Relay, OidcProvider, tempfile::TempDir) {
+    start_signed_in_portal_with(ACCESS).await
+}
+
+/// The portal with sign-in on and `access` as its access rules.
+async fn start_signed_in_portal_with(access: &str) -> (Relay, OidcProvider, tempfile::TempDir) {
     let port = free_loopback_port();
     let public_url = format!("http://localhost:{port}");
     let provider = OidcProvider::start(&public_url).await;
@@ -36,15 +51,7 @@ client_id = "{CLIENT_ID}"
 client_secret_env = "RELAY_TEST_CLIENT_SECRET"
 public_url = "{public_url}"
 access_contact = "finance-it@corp.example"
-
-[[access]]
-profile = "demo"
-allow_groups = ["finance"]
-
-[[access]]
-profile = "demo-current"
-allow_groups = ["finance", "account-managers"]
-"#,
+{access}"#,
             issuer = provider.issuer
         ),
     )
@@ -490,4 +497,179 @@ allow_groups = ["finance"]
         "no cookie or key logged"
     );
     client.clone().close().await.unwrap();
+}
+
+/// The portal on last month's invoices, both sides joined, on the Exceptions tab.
+async fn open_last_month_for_review(client: &Client, portal: &str) -> String {
+    let today = chrono::Local::now().date_naive();
+    let month = billing::api::decisions::InvoiceMonth::containing(today).back(1);
+    let (start, end) = (month.first_day(), month.last_day());
+    client
+        .goto(&format!(
+            "{portal}/?profile=demo&version=v3&endpoint=invoices&format=json&start={start}&end={end}"
+        ))
+        .await
+        .unwrap();
+    show_tab(client, "margin").await;
+    wait_for(client, ".load-other").await.click().await.unwrap();
+    wait_for(client, ".margin-row").await;
+    show_tab(client, "exceptions").await;
+    wait_for(client, ".exception-row").await;
+    month.to_string()
+}
+
+/// Shows the lines of the first kind with any, and returns the kind.
+async fn show_first_flagged_kind(client: &Client) -> String {
+    let kind: String = serde_json::from_value(
+        client
+            .execute(
+                "const row = [...document.querySelectorAll('.exception-row')].find(row => Number(row.dataset.count) > 0); \
+                 return row ? row.dataset.kind : null",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .expect("last month has something on the worklist");
+    wait_for(client, &format!(".exception-row[data-kind='{kind}'] .show-exceptions"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(client, ".flagged-row .review").await;
+    kind
+}
+
+/// Waits until `css`'s text contains `wanted`.
+async fn wait_for_text(client: &Client, css: &str, wanted: &str) {
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    loop {
+        let text = match client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.contains(wanted) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "`{css}` says {text:?}, not {wanted:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Chooses a decision and types a note in the row of `item`, and saves.
+async fn mark(client: &Client, item: &str, status: &str, note: &str, save: bool) {
+    let row = format!(".flagged-row[data-item='{item}']");
+    wait_for(client, &format!("{row} .review-choice option[value='{status}']")).await.click().await.unwrap();
+    let field = wait_for(client, &format!("{row} .review-note")).await;
+    field.clear().await.unwrap();
+    field.send_keys(note).await.unwrap();
+    if save {
+        wait_for(client, &format!("{row} .save-review")).await.click().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn two_people_review_one_month_and_each_sees_the_others_decisions_as_they_are_made() {
+    let access = r#"
+[[access]]
+profile = "demo"
+allow_emails = ["alice@corp.example"]
+role = "approve"
+
+[[access]]
+profile = "demo"
+allow_emails = ["bob@corp.example"]
+role = "review"
+"#;
+    let (relay, _provider, _dir) = start_signed_in_portal_with(access).await;
+    let (alices, bobs) = tokio::join!(start_browser(), start_browser());
+    let (alice, bob) = (&alices.client, &bobs.client);
+    sign_in_from_the_prompt(alice, &relay.url, "alice").await;
+    sign_in_from_the_prompt(bob, &relay.url, "bob").await;
+    let month = open_last_month_for_review(alice, &relay.url).await;
+    open_last_month_for_review(bob, &relay.url).await;
+    let kind = show_first_flagged_kind(alice).await;
+    assert_eq!(show_first_flagged_kind(bob).await, kind);
+    let item = wait_for(alice, ".flagged-row").await.attr("data-item").await.unwrap().unwrap();
+    let open_before: usize = wait_for(alice, &format!(".exception-row[data-kind='{kind}']"))
+        .await
+        .attr("data-open")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // Bob explains a line; Alice sees it, and one fewer open, without reloading.
+    mark(bob, &item, "explained", "Internal test tenant, never billed", true).await;
+    let status = format!(".flagged-row[data-item='{item}'] .review-status");
+    wait_for_text(bob, &status, "Explained: Internal test tenant").await;
+    wait_for_text(alice, &status, "Explained: Internal test tenant, never billed (bob@corp.example").await;
+    wait_for(alice, &format!(".exception-row[data-kind='{kind}'][data-open='{}']", open_before - 1)).await;
+
+    // Both change it; Bob began first, Alice saved first: Bob is told, sees
+    // hers, and applies his again on top of it.
+    mark(bob, &item, "to_fix", "Bill it from next month", false).await;
+    mark(alice, &item, "accepted", "Agreed with sales", true).await;
+    wait_for_text(bob, &status, "Accepted: Agreed with sales (alice@corp.example").await;
+    wait_for(bob, &format!(".flagged-row[data-item='{item}'] .save-review")).await.click().await.unwrap();
+    wait_for_text(
+        bob,
+        &format!(".flagged-row[data-item='{item}'] .conflict"),
+        "alice@corp.example marked this first",
+    )
+    .await;
+    wait_for(bob, &format!(".flagged-row[data-item='{item}'] .reapply")).await.click().await.unwrap();
+    wait_for_text(alice, &status, "To fix: Bill it from next month (bob@corp.example").await;
+    wait_for(bob, &format!(".flagged-row[data-item='{item}'] .show-history")).await.click().await.unwrap();
+    let history = text_of(bob, &format!(".flagged-row[data-item='{item}'] .review-history")).await;
+    for said in ["bob@corp.example: To fix", "alice@corp.example: Accepted", "bob@corp.example: Explained"] {
+        assert!(history.contains(said), "{said} in {history}");
+    }
+
+    // Alice corrects a publisher for the team; Bob's filters and charts follow.
+    show_tab(alice, "overview").await;
+    wait_for(alice, ".publishers summary").await.click().await.unwrap();
+    let field = wait_for(alice, ".publisher-row .publisher-input").await;
+    field.send_keys("Team Publisher B.V.").await.unwrap();
+    alice
+        .execute("document.querySelector('.publisher-input').dispatchEvent(new Event('change', { bubbles: true }))", vec![])
+        .await
+        .unwrap();
+    let offered = "return [...document.querySelectorAll('#line-publisher option')].map(o => o.value)";
+    show_tab(bob, "lines").await;
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    loop {
+        let values: Vec<String> =
+            serde_json::from_value(bob.execute(offered, vec![]).await.unwrap()).unwrap();
+        if values.iter().any(|value| value == "Team Publisher B.V.") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "bob's filter offers {values:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Alice signs the month off: Bob's decisions become read-only; she
+    // reopens it with a reason and he may mark again.
+    show_tab(alice, "exceptions").await;
+    show_tab(bob, "exceptions").await;
+    assert!(bob.find(Locator::Css(".sign-off-month")).await.is_err(), "review does not sign off");
+    wait_for(alice, ".sign-off-month").await.click().await.unwrap();
+    wait_for_text(bob, ".signed-off-by", &format!("{month} signed off by alice@corp.example")).await;
+    wait_for(bob, ".pinned-documents li").await;
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    while bob.find(Locator::Css(".review-form")).await.is_ok() {
+        assert!(tokio::time::Instant::now() < deadline, "bob's forms stay after sign-off");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_for(alice, "#reopen-reason")
+        .await
+        .send_keys("The vendor credited invoice lines late")
+        .await
+        .unwrap();
+    wait_for(alice, ".reopen-month:not([disabled])").await.click().await.unwrap();
+    wait_for_text(bob, ".sign-off .reopened", "The vendor credited invoice lines late").await;
+    wait_for(bob, ".review-form").await;
+    alice.clone().close().await.unwrap();
+    bob.clone().close().await.unwrap();
 }

@@ -5,12 +5,14 @@ use std::sync::Arc;
 use billing::{Endpoint, ProfileSummary, api::DateWindow, lines::LineFilter};
 use leptos::prelude::*;
 use worker_protocol::{
-    AmountChange, Answer, BarView, ChangeOrder, ChangesView, ChargeChange, Opened, Question, Slot, WindowLine,
+    AmountChange, Answer, BarView, ChangeOrder, ChangesView, ChargeChange, Opened, Question, Slot, Source,
+    WindowLine,
 };
 
 use crate::{
     components::bar_chart::BarChart,
-    components::document_loader::{DocumentLoader, fetch_into},
+    components::changed_since_sign_off::PinnedComparison,
+    components::document_loader::{DocumentLoader, fetch_from, fetch_into},
     components::tab_bar::Tabs,
     fetch::{OUT_OF_TURN, ask},
     fetched::Fetched,
@@ -65,6 +67,27 @@ pub fn ChangesPanel(
             compared.set(Fetched::Loaded(changes));
         }
     });
+    // Asked from the flag: the copy the month was signed off on, not the earlier window.
+    let pinned = use_context::<PinnedComparison>().map(|PinnedComparison(pinned)| pinned);
+    if let Some(pinned) = pinned {
+        let request = loaded.request.clone();
+        Effect::new(move |_| {
+            if let Some(id) = pinned.get() {
+                fetch_from(
+                    compared,
+                    request.clone(),
+                    Some(Source::Archive { id }),
+                    Slot::Earlier,
+                    changes_of,
+                );
+            }
+        });
+    }
+    let compared_with = move || {
+        pinned.and_then(|pinned| pinned.get()).map(|id| {
+            view! { <p class="compared-with">{format!("Compared with the copy this month was signed off on (archived {id}).")}</p> }
+        })
+    };
     let margin_status = move || {
         margins.with(|margins| match margins {
             Fetched::Loading => Some(view! {
@@ -108,6 +131,7 @@ pub fn ChangesPanel(
     view! {
         <section class="changes" aria-labelledby="changes-heading">
             <h2 id="changes-heading">"Changes"</h2>
+            {compared_with}
             <DocumentLoader fetched=compared request=earlier into=Slot::Earlier take=changes_of class="load-earlier"
                 label=format!("Compare with {start} to {end}") loading=format!("Loading {start} to {end}…") />
             {report}

@@ -30,10 +30,24 @@ pub fn fetch_into<T: Send + Sync + 'static>(
     slot: Slot,
     take: fn(Opened) -> Option<T>,
 ) {
+    fetch_from(into, request, None, slot, take);
+}
+
+/// As [`fetch_into`], from `source` when given (an archived copy by its id).
+pub fn fetch_from<T: Send + Sync + 'static>(
+    into: RwSignal<Fetched<T>>,
+    request: DocumentRequest,
+    source: Option<Source>,
+    slot: Slot,
+    take: fn(Opened) -> Option<T>,
+) {
     let Ok(controller) = AbortController::new() else { return };
     into.set(Fetched::Loading);
     spawn_local(async move {
-        let source = source_for(&request, slot).await;
+        let source = match source {
+            Some(source) => source,
+            None => source_for(&request, slot).await,
+        };
         into.set(match open(&request, source, slot, &controller.signal(), |_| {}).await {
             Ok(Arrived { opened, .. }) => match take(opened) {
                 Some(taken) => Fetched::Loaded(taken),

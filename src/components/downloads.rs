@@ -4,10 +4,7 @@ use leptos::prelude::*;
 use worker_protocol::{DownloadFile, Opened, Question, workbook_file_name};
 
 use crate::{
-    components::{
-        blob_link::BlobLink, exceptions_panel::low_margin_percent, generated_download::GeneratedDownload,
-        lines_table::TableView,
-    },
+    components::{blob_link::BlobLink, generated_download::GeneratedDownload, lines_table::TableView},
     format,
     loaded::Loaded,
     storage,
@@ -55,7 +52,7 @@ pub fn Downloads(
                 filter: table.filter.get_untracked(),
                 sort: table.sort.get_untracked(),
                 columns: table.columns.get_untracked(),
-                low_margin_percent: low_margin_percent(),
+                low_margin_percent: crate::team::low_margin_percent(),
             },
         };
         view! { <GeneratedDownload file_name=workbook_file_name(&stem) label="Workbook (.xlsx)".to_owned() question /> }

@@ -13,6 +13,7 @@ use crate::{
         archive_list::ArchiveList,
         archive_note::ArchiveNote,
         archive_offer::ArchiveOffer,
+        import_offer::ImportOffer,
         query_panel::QueryPanel,
         request_link::RequestLink,
         results::{ArchiveView, Results},
@@ -24,6 +25,7 @@ use crate::{
     query::Query,
     storage,
     tabs::Tab,
+    team::Team,
     transfer::Transfer,
 };
 
@@ -58,6 +60,14 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
     provide_context(tabs);
     let initial = from_link.or(remembered).unwrap_or_else(|| Query::default_for(&profiles[0], today));
     let query = RwSignal::new(initial);
+    let profile = Signal::derive(move || query.with(|query| query.profile.clone()));
+    let offered = profiles.clone();
+    let role = Signal::derive(move || {
+        profile
+            .with(|name| offered.iter().find(|offered| offered.name == *name).map(|offered| offered.role))
+            .unwrap_or_default()
+    });
+    provide_context(Team::follow(profile, role));
     let transfer = RwSignal::new(Transfer::Idle);
     let controller = StoredValue::new_local(None::<AbortController>);
     let generation = StoredValue::new(0u64);
@@ -187,11 +197,7 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
             tabs.show(Tab::Overview);
         }
     });
-    let archive = ArchiveView {
-        profile: Signal::derive(move || query.with(|query| query.profile.clone())),
-        refreshed: archive_grew.into(),
-        on_open,
-    };
+    let archive = ArchiveView { profile, refreshed: archive_grew.into(), on_open };
     let running = move || transfer.with(|transfer| matches!(transfer, Transfer::Running { .. }));
     // The document's tabs include the archive's; without them it is shown below.
     let tabbed = Memo::new(move |_| {
@@ -207,6 +213,7 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
             (!folded.get() && !running())
                 .then(|| view! { <ArchiveOffer query refreshed=archive.refreshed on_open /> })
         }}
+        <ImportOffer />
         <TransferStatus transfer on_cancel />
         <ArchiveNote kept />
         <Results transfer tabs archive />

@@ -1,10 +1,11 @@
 use billing::api::ArchivedDocument;
-use leptos::prelude::*;
-use worker_protocol::{ComparisonView, MarginView, Opened, PublishersView};
+use leptos::{prelude::*, task::spawn_local};
+use worker_protocol::{Answer, ComparisonView, MarginView, Opened, ProductRow, Question};
 
 use crate::{
     components::{
         archive_list::ArchiveList,
+        changed_since_sign_off::{ChangedSinceSignOff, PinnedComparison},
         changes_panel::ChangesPanel,
         charts::Charts,
         downloads::Downloads,
@@ -18,10 +19,13 @@ use crate::{
         summary::SummaryView,
         tab_bar::{TabBar, TabPanel, Tabs},
     },
+    fetch::ask,
     fetched::Fetched,
     format,
     loaded::empty_window_advice,
+    month::Month,
     tabs::{Part, Tab},
+    team::{self, Team},
     transfer::Transfer,
 };
 
@@ -39,6 +43,30 @@ fn advance(stage: RwSignal<u8>) {
         if now < Part::LAST_FRAME {
             advance(stage);
         }
+    });
+}
+
+/// Tells the worker the team's corrections whenever they change (here or
+/// through a colleague), so the lines, filters and charts follow.
+fn tell_corrections(
+    publishers: RwSignal<Vec<String>>,
+    products: RwSignal<Vec<ProductRow>>,
+    told: RwSignal<u32>,
+) {
+    let Some(team) = use_context::<Team>() else { return };
+    Effect::new(move |_| {
+        let in_force = team.settings.with(|settings| matches!(settings, Some(Ok(_))));
+        if !in_force || !team::worker_told_otherwise(&team::corrections()) {
+            return;
+        }
+        let corrections = team::corrections_for_worker();
+        spawn_local(async move {
+            if let Ok((Answer::Publishers(view), _)) = ask(Question::Publishers { corrections }).await {
+                publishers.set(view.publishers);
+                products.set(view.products);
+                told.update(|told| *told += 1);
+            }
+        });
     });
 }
 
@@ -63,12 +91,14 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs, archive: ArchiveView) -
                 }
                 .into_any(),
                 Opened::Invoices(overview) => {
+                    let month = use_context::<Team>().and_then(|team| Month::follow(&loaded.request, team));
+                    provide_context(month);
+                    provide_context(PinnedComparison(RwSignal::new(None)));
+                    let flag = month.map(|month| view! { <ChangedSinceSignOff loaded=loaded.clone() month /> });
                     let publishers = RwSignal::new(overview.choices.publishers.clone());
+                    let products = RwSignal::new(overview.products.clone());
                     let told = RwSignal::new(0u32);
-                    let on_told = move |view: PublishersView| {
-                        publishers.set(view.publishers);
-                        told.update(|told| *told += 1);
-                    };
+                    tell_corrections(publishers, products, told);
                     let other = RwSignal::new(Fetched::<MarginView>::Idle);
                     let consolidated = RwSignal::new(Fetched::<ComparisonView>::Idle);
                     tabs.forget_counts();
@@ -105,10 +135,7 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs, archive: ArchiveView) -
                         shown_from(Part::Analysis),
                         shown_from(Part::Worklist),
                     );
-                    let shown = overview.clone();
-                    let editor = move || {
-                        editor_shown.get().then(|| view! { <PublisherEditor products=shown.products.clone() on_told /> })
-                    };
+                    let editor = move || editor_shown.get().then(|| view! { <PublisherEditor products /> });
                     let shown = overview.clone();
                     let charts = move || {
                         charts_shown.get().then(|| {
@@ -120,7 +147,7 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs, archive: ArchiveView) -
                     let drawn = loaded.clone();
                     let exceptions = move || {
                         worklist_shown.get().then(|| {
-                            view! { <ExceptionsPanel file_stem=drawn.request.file_stem() format=drawn.request.format() beside=looked_at /> }
+                            view! { <ExceptionsPanel request=drawn.request.clone() beside=looked_at /> }
                         })
                     };
                     let drawn = loaded.clone();
@@ -141,6 +168,7 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs, archive: ArchiveView) -
                         invoices_shown.get().then(|| view! { <InvoiceList loaded=listed.clone() invoices=invoices.clone() /> })
                     };
                     view! {
+                        {flag}
                         <TabBar tabs />
                         <TabPanel tabs tab=Tab::Overview>
                             <SummaryView summary />

@@ -12,11 +12,14 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use billing::{
     Endpoint, Format, InvoiceDocument,
-    api::DocumentRequest,
+    api::{
+        DocumentRequest,
+        decisions::{Decided, ItemId, LineIdentity},
+    },
     changes::{ChargeKey, Comparison, compare, compare_joined},
     charts::{Bar, by_charge_type, by_invoice_month, by_publisher, top_customers, top_margins},
     csv_export::{CsvOptions, write_csv, write_csv_with_margins, write_exceptions_csv},
-    exceptions::{ExceptionKind, Side, Worklist, flag_consolidated, worklist},
+    exceptions::{ExceptionKind, Flagged, Side, Worklist, flag_consolidated, worklist},
     json,
     lines::{GroupBy, LineFilter, LineTable},
     matching::{ConsolidatedComparison, MarginSummary, compare_consolidated, match_documents},
@@ -29,8 +32,8 @@ use billing::{
     xml,
 };
 use worker_protocol::{
-    Answer, BarView, ChangeOrder, ChartsView, Column, DownloadFile, ExceptionRow, ExceptionsView, GroupRow,
-    LineWindow, Listed, Opened, Question, Slot, invoice_file_name,
+    Answer, BarView, ChangeOrder, ChartsView, Column, DownloadFile, ExceptionRow, ExceptionsView,
+    FlaggedLine, GroupRow, LineWindow, Listed, Opened, Question, Slot, invoice_file_name,
 };
 
 use gathering::Gathering;
@@ -60,6 +63,10 @@ pub struct Workspace {
     worklist_kept: Option<(rust_decimal::Decimal, Arc<Worklist>)>,
     /// The last filter and order of the lines, kept while the page scrolls.
     order: Option<Order>,
+    /// The main document's month's decisions, as the page last told them.
+    decided: Decided,
+    /// "Signed off by … on …" for the main document's run, while it is.
+    signed_off: Option<String>,
 }
 
 /// The lines that pass a filter, in a sort's order.
@@ -163,6 +170,23 @@ const NOTHING_OPEN: &str = "no document is open; fetch one first";
 const NOT_COMPARED: &str = "fetch an earlier window to compare with first";
 
 /// A document's rows in order, to find flagged lines by their place.
+/// The lines `worklist` flags as `kind`, each with its row.
+fn flagged_rows<'w, 'r>(
+    worklist: &'w Worklist,
+    kind: ExceptionKind,
+    purchases: &'r [LineRow<'r>],
+    sales: &'r [LineRow<'r>],
+) -> impl Iterator<Item = (&'w Flagged, &'r LineRow<'r>)> {
+    let flagged = worklist.kinds.get(&kind).map(Vec::as_slice).unwrap_or_default();
+    flagged.iter().filter_map(move |line| {
+        let rows = match line.side {
+            Side::Purchases => purchases,
+            Side::Sales => sales,
+        };
+        rows.get(line.row).map(|row| (line, row))
+    })
+}
+
 fn listed_rows(document: Option<&InvoiceDocument>) -> Vec<LineRow<'_>> {
     document.map(|document| rows(document).collect()).unwrap_or_default()
 }
@@ -192,6 +216,8 @@ impl Workspace {
             earlier: None,
             worklist_kept: None,
             order: None,
+            decided: Decided::default(),
+            signed_off: None,
         }
     }
 
@@ -204,6 +230,8 @@ impl Workspace {
         self.earlier = None;
         self.worklist_kept = None;
         self.order = None;
+        self.decided = Decided::default();
+        self.signed_off = None;
     }
 
     /// Puts the document read into its slot. The error says what is wrong
@@ -334,9 +362,10 @@ impl Workspace {
             Question::Invoice { index } => self.invoice(*index)?,
             Question::InvoiceFile { index } => return self.invoice_file(*index),
             Question::Download { file } => return self.download(file),
+            Question::Decisions { decided, signed_off } => self.decisions(decided, signed_off),
             Question::Exceptions { low_margin_percent } => self.exceptions(low_margin_percent)?,
-            Question::ExceptionLines { low_margin_percent, kind } => {
-                self.exception_lines(low_margin_percent, *kind)?
+            Question::ExceptionLines { low_margin_percent, kind, only_open } => {
+                self.exception_lines(low_margin_percent, *kind, *only_open)?
             }
             Question::Changes { order } => self.changes(*order)?,
             Question::ChangeLines { index } => self.change_lines(*index)?,
@@ -438,35 +467,55 @@ impl Workspace {
         })
     }
 
-    /// The worklist's kinds, with their counts and what is at stake.
+    /// Keeps the month's decisions for the worklist's counts, lines and
+    /// files, and what the files say of the run's sign-off.
+    fn decisions(&mut self, decided: &Decided, signed_off: &Option<String>) -> Answer {
+        self.decided = decided.clone();
+        self.signed_off = signed_off.clone();
+        Answer::Decided { reviews: self.decided.marked() }
+    }
+
+    /// The worklist's kinds, with their counts (all, and still open this
+    /// month) and what is at stake.
     fn exceptions(&mut self, low_margin_percent: &str) -> Result<Answer, String> {
         let (worklist, joined) = self.worklist(low_margin_percent)?;
+        let (purchases, sales) = self.sides()?;
+        let (purchases, sales) = (listed_rows(purchases), listed_rows(sales));
         let kinds = ExceptionKind::ALL
             .into_iter()
             .filter(|kind| joined || !kind.needs_join())
             .filter(|kind| *kind != ExceptionKind::ConsolidatedDisagrees || self.consolidated.is_some())
             .map(|kind| {
                 let (count, per_currency) = worklist.stake(kind);
+                let open = flagged_rows(&worklist, kind, &purchases, &sales)
+                    .filter(|(_, row)| self.decided.is_open(&ItemId { kind, line: LineIdentity::of(row) }))
+                    .count();
                 let at_stake =
                     per_currency.into_iter().map(|(currency, amount)| (currency, amount.to_string()));
-                ExceptionRow { kind, count, at_stake: at_stake.collect() }
+                ExceptionRow { kind, count, open, at_stake: at_stake.collect() }
             })
             .collect();
         Ok(Answer::Exceptions(ExceptionsView { joined, kinds }))
     }
 
-    /// The first lines of one `kind` on the worklist.
-    fn exception_lines(&mut self, low_margin_percent: &str, kind: ExceptionKind) -> Result<Answer, String> {
+    /// The first lines of one `kind` on the worklist, with their decisions.
+    fn exception_lines(
+        &mut self,
+        low_margin_percent: &str,
+        kind: ExceptionKind,
+        only_open: bool,
+    ) -> Result<Answer, String> {
         let (worklist, _) = self.worklist(low_margin_percent)?;
         let (purchases, sales) = self.sides()?;
         let (purchases, sales) = (listed_rows(purchases), listed_rows(sales));
-        let flagged = worklist.kinds.get(&kind).map(Vec::as_slice).unwrap_or_default();
-        let lines = flagged.iter().filter_map(|line| {
-            let rows = match line.side {
-                Side::Purchases => &purchases,
-                Side::Sales => &sales,
-            };
-            rows.get(line.row).map(|row| views::flagged_line(line, row))
+        let decided = &self.decided;
+        let lines = flagged_rows(&worklist, kind, &purchases, &sales).filter_map(|(line, row)| {
+            let item = ItemId { kind, line: LineIdentity::of(row) };
+            (!only_open || decided.is_open(&item)).then(|| FlaggedLine {
+                review: decided.this_month(&item).cloned(),
+                earlier: decided.earlier(&item).cloned(),
+                ..views::flagged_line(item, line, row)
+            })
         });
         Ok(Answer::ExceptionLines(Listed::first(lines, LISTED)))
     }
@@ -575,13 +624,15 @@ impl Workspace {
                         worklist: &worklist,
                         purchases: &purchases,
                         sales: &sales,
+                        decided: &self.decided,
+                        signed_off: self.signed_off.clone(),
                     }),
                 })?
             }
             DownloadFile::Exceptions { low_margin_percent } => {
                 let (worklist, _) = self.worklist(low_margin_percent)?;
                 let (purchases, sales) = self.sides()?;
-                write_exceptions_csv(&worklist, &listed_rows(purchases), &listed_rows(sales))
+                write_exceptions_csv(&worklist, &listed_rows(purchases), &listed_rows(sales), &self.decided)
             }
             DownloadFile::OtherFormat => {
                 let main = self.main.as_ref().ok_or(NOTHING_OPEN)?;

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use billing::{
     InvoiceDocument,
+    api::decisions::ItemId,
     exceptions::Flagged,
     matching::MarginSummary,
     model::{Localised, PriceLine, Subscription, SubscriptionDetails},
@@ -282,8 +283,11 @@ pub fn details_view(details: &SubscriptionDetails, language: &str) -> DetailsVie
 }
 
 /// A line on the worklist as the page lists it.
-pub fn flagged_line(flagged: &Flagged, row: &LineRow<'_>) -> FlaggedLine {
+pub fn flagged_line(item: ItemId, flagged: &Flagged, row: &LineRow<'_>) -> FlaggedLine {
     FlaggedLine {
+        item,
+        review: None,
+        earlier: None,
         side: flagged.side,
         invoice: row.invoice.header.invoice_id.as_ref().map(ToString::to_string).unwrap_or_default(),
         customer: text(&row.customer.company_name),

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use billing::{
     InvoiceDocument,
+    api::decisions::{Decided, ItemId, LineIdentity},
     changes::Comparison,
     exceptions::{Side, Worklist},
     matching::{Margin, MarginSummary},
@@ -39,6 +40,10 @@ pub struct Exceptions<'a> {
     pub worklist: &'a Worklist,
     pub purchases: &'a [LineRow<'a>],
     pub sales: &'a [LineRow<'a>],
+    /// The month's marks, and the earlier ones.
+    pub decided: &'a Decided,
+    /// "Signed off by … on …", above the list, while the month is.
+    pub signed_off: Option<String>,
 }
 
 /// One cell's value, typed, so amounts stay numbers and dates dates.
@@ -513,8 +518,19 @@ fn exceptions_sheet(
         "Amount",
         "At stake",
         "InvoiceRowHash",
+        "Status",
+        "Note",
+        "Decided by",
+        "Decided at",
     ];
-    let mut table = Table::new(sheet, formats, 0, &headers)?;
+    let first_row = match &exceptions.signed_off {
+        Some(statement) => {
+            sheet.write_string(0, 0, statement)?;
+            2
+        }
+        None => 0,
+    };
+    let mut table = Table::new(sheet, formats, first_row, &headers)?;
     for (kind, flagged) in &exceptions.worklist.kinds {
         for line in flagged {
             let (document, rows) = match line.side {
@@ -523,6 +539,8 @@ fn exceptions_sheet(
             };
             let Some(row) = rows.get(line.row) else { continue };
             let currency = line.currency.as_str();
+            let item = ItemId { kind: *kind, line: LineIdentity::of(row) };
+            let [status, note, by, at] = exceptions.decided.cells(&item);
             table.row(&[
                 Value::Text(kind.label()),
                 Value::Text(document),
@@ -541,6 +559,10 @@ fn exceptions_sheet(
                 money(row.line.extended_price, currency),
                 Value::Money(line.at_stake, currency),
                 (&row.line.invoice_row_hash).into(),
+                Value::Owned(status),
+                Value::Owned(note),
+                Value::Owned(by),
+                Value::Owned(at),
             ])?;
         }
     }

@@ -358,9 +358,10 @@ fn the_worklist_counts_what_crates_billing_counts_and_exports_every_line() {
     assert!(flagged > 0, "the fixtures have something on the list");
 
     let busiest = joined.kinds.iter().max_by_key(|row| row.count).unwrap();
-    let Answer::ExceptionLines(lines) =
-        ask(&mut workspace, Question::ExceptionLines { low_margin_percent: threshold(), kind: busiest.kind })
-    else {
+    let Answer::ExceptionLines(lines) = ask(
+        &mut workspace,
+        Question::ExceptionLines { low_margin_percent: threshold(), kind: busiest.kind, only_open: false },
+    ) else {
         panic!("exception lines")
     };
     assert_eq!((lines.total, lines.first.len()), (busiest.count, busiest.count));
@@ -404,6 +405,133 @@ fn the_worklist_counts_what_crates_billing_counts_and_exports_every_line() {
 
     let refused = workspace.answer(&Question::Exceptions { low_margin_percent: "ten".to_owned() });
     assert_eq!(refused.err().as_deref(), Some("the margin threshold `ten` is not a number"));
+}
+
+#[test]
+fn decisions_close_items_this_month_show_earlier_ones_and_go_into_the_files() {
+    use billing::api::decisions::{
+        Decided, InvoiceMonth, ItemId, Mark, MonthDecisions, PinnedDocument, Review, ReviewStatus, Settings,
+        SignOff, SignOffState, Stamp,
+    };
+    let mut workspace = Workspace::new("en".into());
+    opened(&mut workspace, Endpoint::Invoices, Format::Json, PURCHASES_JSON);
+    workspace.open(reading(Slot::OtherSide, Endpoint::CustomerInvoices, Format::Json, SALES_JSON)).unwrap();
+    let threshold = || "10".to_owned();
+    let Answer::Exceptions(before) =
+        ask(&mut workspace, Question::Exceptions { low_margin_percent: threshold() })
+    else {
+        panic!("exceptions")
+    };
+    assert!(before.kinds.iter().all(|row| row.open == row.count), "nothing decided yet");
+    let flagged: Vec<_> = before.kinds.iter().filter(|row| row.count > 0).cloned().collect();
+    assert!(flagged.len() >= 2, "the fixtures flag lines of two kinds: {flagged:?}");
+    let (explained_kind, carried_kind) = (flagged[0].clone(), flagged[1].clone());
+    let lines_of = |workspace: &mut Workspace, kind, only_open| match ask(
+        workspace,
+        Question::ExceptionLines { low_margin_percent: threshold(), kind, only_open },
+    ) {
+        Answer::ExceptionLines(lines) => lines,
+        other => panic!("exception lines, not {other:?}"),
+    };
+    let items: Vec<ItemId> = [&explained_kind, &carried_kind]
+        .into_iter()
+        .map(|row| lines_of(&mut workspace, row.kind, false).first[0].item.clone())
+        .collect();
+    assert_eq!((items[0].kind, items[1].kind), (explained_kind.kind, carried_kind.kind));
+    let month: InvoiceMonth = "2026-03".parse().unwrap();
+    let stamp = Stamp { by: "bob@corp.example".to_owned(), at: "2026-04-03T10:00:00Z".parse().unwrap() };
+    let review = |item: &ItemId, month: InvoiceMonth, status| Review {
+        item: item.clone(),
+        month,
+        mark: Mark { status, note: "=SUM(A1)".to_owned() },
+        version: 1,
+        changed: stamp.clone(),
+    };
+    let sign_off = SignOff {
+        endpoint: Endpoint::Invoices,
+        month,
+        version: 1,
+        state: SignOffState::SignedOff {
+            documents: vec![PinnedDocument {
+                id: 7,
+                endpoint: Endpoint::Invoices,
+                sha256: "ab".repeat(32),
+                fetched_at: stamp.at,
+            }],
+            reviews: Vec::new(),
+            settings: Settings::default(),
+        },
+        changed: Stamp { by: "alice@corp.example".to_owned(), ..stamp.clone() },
+    };
+    let decisions = MonthDecisions {
+        month,
+        reviews: vec![review(&items[0], month, ReviewStatus::Explained)],
+        earlier: vec![review(&items[1], month.back(1), ReviewStatus::Accepted)],
+        sign_offs: vec![sign_off],
+    };
+    let signed_off = decisions.sign_offs[0].statement();
+    let question = Question::Decisions { decided: Box::new(Decided::new(&decisions)), signed_off };
+    // As the page sends it: through the protocol's encoding, which must carry it.
+    let question: Question = worker_protocol::decode(&worker_protocol::encode(&question)).unwrap();
+    assert_eq!(ask(&mut workspace, question), Answer::Decided { reviews: 1 });
+    let Answer::Exceptions(after) =
+        ask(&mut workspace, Question::Exceptions { low_margin_percent: threshold() })
+    else {
+        panic!("exceptions")
+    };
+    let open_of = |kind| after.kinds.iter().find(|row| row.kind == kind).map(|row| (row.count, row.open));
+    assert_eq!(open_of(explained_kind.kind), Some((explained_kind.count, explained_kind.count - 1)));
+    assert_eq!(
+        open_of(carried_kind.kind),
+        Some((carried_kind.count, carried_kind.count)),
+        "shown, not taken"
+    );
+    let open = lines_of(&mut workspace, explained_kind.kind, true);
+    assert_eq!(open.total, explained_kind.count - 1);
+    assert!(!open.first.iter().any(|line| line.item == items[0]), "the explained one is filtered out");
+    let all = lines_of(&mut workspace, explained_kind.kind, false);
+    assert_eq!(
+        all.first[0].review.as_ref().map(|review| review.changed.by.as_str()),
+        Some("bob@corp.example")
+    );
+    let carried = lines_of(&mut workspace, carried_kind.kind, true);
+    let carried = carried.first.iter().find(|line| line.item == items[1]).unwrap();
+    assert_eq!(carried.earlier.as_ref().map(|review| review.mark.status), Some(ReviewStatus::Accepted));
+    assert_eq!(carried.review, None);
+
+    let (_, _, csv) = file(
+        &mut workspace,
+        Question::Download { file: DownloadFile::Exceptions { low_margin_percent: threshold() } },
+    );
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|header| header == name).unwrap();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let statuses: Vec<&str> = records.iter().map(|record| &record[column("Status")]).collect();
+    assert!(statuses.contains(&"Explained") && statuses.contains(&"Accepted (in 2026-02)"), "{statuses:?}");
+    assert!(statuses.contains(&"Open"));
+    let explained = records.iter().find(|record| &record[column("Status")] == "Explained").unwrap();
+    assert_eq!(&explained[column("Note")], "'=SUM(A1)", "a note is never a formula");
+    assert_eq!(&explained[column("DecidedBy")], "bob@corp.example");
+    assert_eq!(&explained[column("DecidedAt")], "2026-04-03 10:00 UTC");
+
+    let (_, _, workbook) = file(
+        &mut workspace,
+        Question::Download {
+            file: DownloadFile::Workbook {
+                filter: LineFilter::default(),
+                sort: None,
+                columns: vec![Column::Description],
+                low_margin_percent: threshold(),
+            },
+        },
+    );
+    let sheet = sheet_text(&workbook, "Exceptions");
+    assert!(sheet.contains("2026-03 signed off by alice@corp.example on 2026-04-03 10:00 UTC"), "{sheet}");
+    assert!(sheet.contains(&"ab".repeat(32)), "the pinned document's hash");
+    for cell in ["Status", "Decided by", "Explained", "Accepted (in 2026-02)", "bob@corp.example"] {
+        assert!(sheet.contains(cell), "{cell} in {sheet}");
+    }
 }
 
 #[test]
@@ -584,4 +712,12 @@ fn a_customers_lines_in_both_windows_add_up_to_its_totals() {
         assert_eq!(sum(&before), decimal(&customer.before), "{}", customer.customer);
         assert_eq!(sum(&after), decimal(&customer.after), "{}", customer.customer);
     }
+}
+
+/// Every cell of a workbook's sheet as text, tab apart.
+fn sheet_text(bytes: &[u8], name: &str) -> String {
+    use calamine::{Reader, Xlsx, open_workbook_from_rs};
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = workbook.worksheet_range(name).unwrap();
+    range.rows().flatten().map(ToString::to_string).collect::<Vec<_>>().join("\t")
 }

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::{
+    api::decisions::{Decided, ItemId, LineIdentity},
     exceptions::{Side, Worklist},
     matching::MarginSummary,
     rows::LineRow,
@@ -146,6 +147,7 @@ pub fn write_exceptions_csv(
     worklist: &Worklist,
     purchases: &[LineRow<'_>],
     sales: &[LineRow<'_>],
+    decided: &Decided,
 ) -> Vec<u8> {
     let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
     let header = [
@@ -159,6 +161,10 @@ pub fn write_exceptions_csv(
         "ExtendedPrice",
         "AtStake",
         "InvoiceRowHash",
+        "Status",
+        "Note",
+        "DecidedBy",
+        "DecidedAt",
     ];
     let mut records = vec![header.map(str::to_owned).to_vec()];
     for (kind, flagged) in &worklist.kinds {
@@ -170,6 +176,8 @@ pub fn write_exceptions_csv(
             let Some(row) = rows.get(line.row) else { continue };
             let text = |value: &Option<Text>| value.as_deref().unwrap_or_default().to_owned();
             let id = |value: Option<&Id>| value.map(ToString::to_string).unwrap_or_default();
+            let item = ItemId { kind: *kind, line: LineIdentity::of(row) };
+            let [status, note, by, at] = decided.cells(&item);
             records.push(vec![
                 kind.label().to_owned(),
                 document.to_owned(),
@@ -181,6 +189,10 @@ pub fn write_exceptions_csv(
                 row.line.extended_price.map(|amount| amount.to_string()).unwrap_or_default(),
                 line.at_stake.to_string(),
                 inert(&text(&row.line.invoice_row_hash)),
+                status,
+                inert(&note),
+                inert(&by),
+                at,
             ]);
         }
     }

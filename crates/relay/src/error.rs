@@ -3,7 +3,10 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
-use billing::api::{ErrorBody, ErrorCode, RequestError, routes};
+use billing::{
+    Role,
+    api::{ErrorBody, ErrorCode, RequestError, routes},
+};
 
 /// Everything the relay answers with an error, as `{"code", "error",
 /// "detail"}`: what happened, and what a person can do about it. Internal
@@ -73,6 +76,15 @@ pub enum RelayError {
     ArchivedDocumentDamaged { id: i64 },
     #[error("the archive is unavailable")]
     ArchiveUnavailable { cause: &'static str },
+    #[error("your role does not allow this")]
+    RoleForbidden { profile: String, role: Role, needed: Role, doing: &'static str },
+    /// `current` is what the relay keeps now, as its route answers it.
+    #[error("someone else changed this first")]
+    DecisionConflict { base_version: u64, current_version: u64, current: serde_json::Value },
+    #[error("the month is signed off")]
+    MonthSignedOff { month: String, by: String, current: serde_json::Value },
+    #[error("the shared decisions are unavailable")]
+    DecisionsUnavailable,
 }
 
 impl RelayError {
@@ -103,6 +115,10 @@ impl RelayError {
             Self::ArchivedDocumentNotFound { .. } => ErrorCode::ArchivedDocumentNotFound,
             Self::ArchivedDocumentDamaged { .. } => ErrorCode::ArchivedDocumentDamaged,
             Self::ArchiveUnavailable { .. } => ErrorCode::ArchiveUnavailable,
+            Self::RoleForbidden { .. } => ErrorCode::RoleForbidden,
+            Self::DecisionConflict { .. } => ErrorCode::DecisionConflict,
+            Self::MonthSignedOff { .. } => ErrorCode::MonthSignedOff,
+            Self::DecisionsUnavailable => ErrorCode::DecisionsUnavailable,
         }
     }
 
@@ -110,7 +126,11 @@ impl RelayError {
         match self {
             Self::SignInRequired | Self::TokenInvalid { .. } => StatusCode::UNAUTHORIZED,
             Self::SessionsUnavailable { .. } | Self::TokenKeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::ProfileForbidden { .. } | Self::CrossSiteRequest => StatusCode::FORBIDDEN,
+            Self::ProfileForbidden { .. } | Self::CrossSiteRequest | Self::RoleForbidden { .. } => {
+                StatusCode::FORBIDDEN
+            }
+            Self::DecisionConflict { .. } | Self::MonthSignedOff { .. } => StatusCode::CONFLICT,
+            Self::DecisionsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::SignInFailed { .. } | Self::LogoutTokenRefused { .. } => StatusCode::BAD_REQUEST,
             Self::HostNotAllowed { .. } => StatusCode::MISDIRECTED_REQUEST,
             Self::SignInUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -225,6 +245,24 @@ impl RelayError {
                     "the archive cannot be used right now: {cause}; live fetches from the vendor still work"
                 )
             }
+            Self::RoleForbidden { profile, role, needed, doing } => format!(
+                "your role on profile {profile} is {}, and {doing} needs {}; ask the relay's administrator \
+                 to give you that role in the profile's access rules",
+                role.name(),
+                needed.name()
+            ),
+            Self::DecisionConflict { base_version, current_version, .. } => format!(
+                "your change was made on version {base_version}, and someone has since saved version \
+                 {current_version}; nothing of theirs or yours was overwritten: look at theirs (in `current`) \
+                 and apply yours again if it still stands"
+            ),
+            Self::MonthSignedOff { month, by, .. } => format!(
+                "{month} was signed off by {by}, so its decisions are read-only; someone with the approve role \
+                 can reopen it, giving a reason"
+            ),
+            Self::DecisionsUnavailable => "the relay cannot reach its database, so shared decisions can be \
+                 neither read nor saved right now; nothing was changed; try again in a minute"
+                .to_owned(),
             Self::VendorTooSlow { profile, waited } => format!(
                 "the vendor did not answer profile {profile} within {:.1} s; try a shorter date range",
                 waited.as_secs_f64()
@@ -258,6 +296,12 @@ impl IntoResponse for RelayError {
             error: self.to_string(),
             detail: self.detail(),
             sign_in_url: matches!(self, Self::SignInRequired).then(|| routes::SIGN_IN.to_owned()),
+            current: match &self {
+                Self::DecisionConflict { current, .. } | Self::MonthSignedOff { current, .. } => {
+                    Some(current.clone())
+                }
+                _ => None,
+            },
         };
         let mut response = (self.status(), Json(body)).into_response();
         // For the metrics, which count refusals by code.

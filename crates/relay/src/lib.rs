@@ -5,6 +5,7 @@ mod admission;
 pub mod archive;
 mod auth;
 pub mod config;
+mod decisions;
 #[cfg(feature = "demo")]
 pub mod demo;
 mod documents;
@@ -76,8 +77,9 @@ impl Application {
         let grace = config.shutdown_grace;
         let limits = config.connections;
         let counters = Arc::new(observe::metrics::Metrics::default());
-        let archive = open_archive(&config.archive, counters.clone()).await?;
-        let (router, metrics_router) = routes::routers(config, counters.clone(), archive)?;
+        let database = open_database(&config.archive).await?;
+        let archive = open_archive(&config.archive, &database, counters.clone()).await?;
+        let (router, metrics_router) = routes::routers(config, counters.clone(), &database, archive)?;
         let metrics = metrics_listener.zip(metrics_router);
         Ok(Self { listener, router, metrics, counters, limits, grace })
     }
@@ -118,17 +120,23 @@ impl Application {
     }
 }
 
-/// The archive's database and store, opened and migrated before anything
-/// is served, unless archiving is off.
+/// The relay's database, opened and migrated before anything is served:
+/// the archive's records and the shared decisions.
+pub async fn open_database(settings: &ArchiveConfig) -> anyhow::Result<store::Database> {
+    store::open(settings.database_url.as_ref(), &settings.data_dir).await
+}
+
+/// The archive's store beside the database's records, unless archiving is off.
 pub async fn open_archive(
     settings: &ArchiveConfig,
+    database: &store::Database,
     metrics: Arc<observe::metrics::Metrics>,
 ) -> anyhow::Result<Option<Arc<archive::Archive>>> {
     if !settings.enabled {
         tracing::warn!("archiving is off: documents are not kept");
         return Ok(None);
     }
-    let records = store::open(settings.database_url.as_ref(), &settings.data_dir).await?;
+    let records = database.records.clone();
     let blobs = archive::Blobs::open(settings.store_url.as_deref(), &settings.data_dir)?;
     let archive = Arc::new(archive::Archive::new(records, blobs, metrics));
     let sweeping = archive.clone();

@@ -125,7 +125,8 @@ async fn start_demo(demo: bool, _faults: bool, _config: &mut RelayConfig) -> any
 
 async fn purge(config: &RelayConfig) -> anyhow::Result<()> {
     let metrics = std::sync::Arc::new(relay::Metrics::default());
-    let Some(archive) = relay::open_archive(&config.archive, metrics).await? else {
+    let database = relay::open_database(&config.archive).await?;
+    let Some(archive) = relay::open_archive(&config.archive, &database, metrics).await? else {
         anyhow::bail!("archiving is off in this configuration: there is nothing to purge");
     };
     let years = config.archive.retention_years;

@@ -6,7 +6,7 @@ use axum::{
     http::{Request, StatusCode, header},
     middleware,
     response::{IntoResponse, Response},
-    routing::{any, get, post},
+    routing::{any, get, post, put},
 };
 use billing::{ProfileSummary, api::routes};
 use bytes::Bytes;
@@ -31,6 +31,7 @@ use crate::{
         sign_in, sign_out,
         state::Auth,
     },
+    decisions,
     documents::{self, Forwarding},
     hosts::{self, AllowedHosts},
     identity::Caller,
@@ -40,6 +41,7 @@ use crate::{
     },
     openapi, security,
     state::RelayState,
+    store::Database,
 };
 
 /// The relay's routes: health outside the allowlist, its JSON API under
@@ -51,6 +53,7 @@ use crate::{
 pub fn routers(
     mut config: RelayConfig,
     metrics: Arc<Metrics>,
+    database: &Database,
     archive: MaybeArchive,
 ) -> anyhow::Result<(Router, Option<Router>)> {
     let hosts = Arc::new(AllowedHosts::new(
@@ -109,7 +112,11 @@ pub fn routers(
         metrics: metrics.clone(),
         archive: archive.clone(),
     });
-    let state = RelayState { config, admission, auth, forwarding, archive };
+    let decisions = Arc::new(decisions::Shared {
+        decisions: database.decisions.clone(),
+        records: database.records.clone(),
+    });
+    let state = RelayState { config, admission, auth, forwarding, archive, decisions };
     if state.auth.sign_in.is_some()
         && let Ok(runtime) = tokio::runtime::Handle::try_current()
     {
@@ -138,6 +145,18 @@ pub fn routers(
         .route("/archive", get(archive::routes::list))
         .route("/archive/receipts/{request_id}", get(archive::routes::receipt))
         .route("/archive/{id}", get(archive::routes::open))
+        .route(
+            "/profiles/{profile}/settings",
+            get(decisions::routes::get_settings).put(decisions::routes::put_settings),
+        )
+        .route("/profiles/{profile}/settings/history", get(decisions::routes::settings_history))
+        .route(
+            "/profiles/{profile}/reviews/{month}",
+            get(decisions::routes::month_decisions).put(decisions::routes::put_review),
+        )
+        .route("/profiles/{profile}/reviews/{month}/history", get(decisions::routes::review_history))
+        .route("/profiles/{profile}/sign-off/{month}", put(decisions::routes::put_sign_off))
+        .route("/profiles/{profile}/events", get(decisions::events::events))
         .route(
             "/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], description.clone()) }),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 
 use crate::{
-    RelayConfig, admission::Admission, archive::routes::MaybeArchive, auth::state::Auth,
+    RelayConfig, admission::Admission, archive::routes::MaybeArchive, auth::state::Auth, decisions::Shared,
     documents::Forwarding,
 };
 
@@ -18,6 +18,13 @@ pub struct RelayState {
     pub auth: Arc<Auth>,
     pub forwarding: Arc<Forwarding>,
     pub archive: MaybeArchive,
+    pub decisions: Arc<Shared>,
+}
+
+impl FromRef<RelayState> for Arc<Shared> {
+    fn from_ref(state: &RelayState) -> Self {
+        state.decisions.clone()
+    }
 }
 
 impl FromRef<RelayState> for MaybeArchive {

@@ -14,49 +14,10 @@ use billing::{
 use relay::{ArchiveConfig, MetricsConfig, RelayConfig};
 use reqwest::{StatusCode, header};
 use sha2::{Digest, Sha256};
-use support::{postgres::PostgresServer, *};
+use support::{database::Database, *};
 use vendor_sim::ApiKey;
 
 const DOCUMENT: &str = "/api/documents/p/v3/invoices?start=2026-06-01&end=2026-09-30";
-
-/// Where the records go: the embedded SQLite file, or a PostgreSQL server.
-struct Database {
-    server: Option<PostgresServer>,
-    url: Option<String>,
-}
-
-impl Database {
-    async fn sqlite() -> Self {
-        Self { server: None, url: None }
-    }
-
-    async fn postgres() -> Self {
-        let server = PostgresServer::start().await;
-        let url = server.database("archive").await;
-        Self { server: Some(server), url: Some(url) }
-    }
-
-    fn configure(&self, config: &mut RelayConfig) {
-        config.archive.database_url = self.url.clone().map(Into::into);
-    }
-}
-
-/// Each test below runs once on SQLite and once on PostgreSQL.
-macro_rules! on_both_databases {
-    ($($test:ident),* $(,)?) => {
-        $(mod $test {
-            #[tokio::test]
-            async fn sqlite() {
-                super::$test(super::Database::sqlite().await).await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                super::$test(super::Database::postgres().await).await;
-            }
-        })*
-    };
-}
 
 on_both_databases!(
     a_fetched_document_is_listed_and_opened_byte_for_byte,
@@ -380,7 +341,8 @@ async fn a_purge_removes_only_what_has_outlived_its_retention() {
     archived_id(&relay, second).await;
     let settings = ArchiveConfig::in_directory(relay.data_dir.path().to_owned());
     let metrics = std::sync::Arc::new(relay::Metrics::default());
-    let archive = relay::open_archive(&settings, metrics).await.unwrap().unwrap();
+    let database = relay::open_database(&settings).await.unwrap();
+    let archive = relay::open_archive(&settings, &database, metrics).await.unwrap().unwrap();
     let now = chrono::Utc::now();
     let purge = |years_later: u32| {
         let archive = archive.clone();

@@ -199,6 +199,66 @@ async fn the_audit_log_says_whether_each_document_was_archived_and_a_purge_keeps
 }
 
 #[tokio::test]
+async fn every_decision_is_audited_with_who_before_and_after() {
+    use billing::api::decisions::{
+        ItemId, LineIdentity, Mark, ReviewChange, ReviewStatus, Settings, SettingsChange, paths,
+    };
+    let vendor = vendor().await;
+    let config = format!("audit_log = \"{{app_dir}}/audit.jsonl\"\n{}", config_for(&vendor.base_url()));
+    let relay = start_binary(&config).await;
+    let client = reqwest::Client::new();
+    let mut settings = Settings::default();
+    for (base_version, product) in [(0, "Telephony"), (1, "Mobile")] {
+        settings.corrections.insert(product.to_owned(), "KPN".to_owned());
+        let change = SettingsChange { base_version, settings: settings.clone() };
+        let response = client
+            .put(format!("{}{}", relay.url, paths::settings("main")))
+            .json(&change)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+    }
+    let item = ItemId {
+        kind: billing::exceptions::ExceptionKind::NotBilled,
+        line: LineIdentity::RowHash("c0ffee".into()),
+    };
+    let mark = ReviewChange {
+        item,
+        base_version: 0,
+        mark: Mark { status: ReviewStatus::ToFix, note: "ask sales".into() },
+    };
+    let month = paths::reviews("main", "2026-09".parse().unwrap());
+    let response = client.put(format!("{}{month}", relay.url)).json(&mark).send().await.unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let stale = client.put(format!("{}{month}", relay.url)).json(&mark).send().await.unwrap();
+    assert_eq!(stale.status(), reqwest::StatusCode::CONFLICT);
+    send_sigterm(&relay.process);
+    let dir = relay.dir.path().to_owned();
+    all_output(relay.process).await;
+    let decisions: Vec<serde_json::Value> =
+        audit_lines(&dir).into_iter().filter(|line| line["event"] == "decision").collect();
+    assert_eq!(decisions.len(), 3, "each change, not the refused one: {decisions:#?}");
+    let json = |text: &serde_json::Value| -> serde_json::Value {
+        text.as_str()
+            .filter(|text| !text.is_empty())
+            .map_or(serde_json::Value::Null, |text| serde_json::from_str(text).unwrap())
+    };
+    let second = &decisions[1];
+    assert_eq!((second["topic"].as_str(), second["version"].as_u64()), (Some("settings"), Some(2)));
+    assert_eq!(json(&second["before"])["corrections"], serde_json::json!({ "Telephony": "KPN" }));
+    assert_eq!(
+        json(&second["after"])["corrections"],
+        serde_json::json!({ "Mobile": "KPN", "Telephony": "KPN" })
+    );
+    let marked = &decisions[2];
+    assert_eq!((marked["topic"].as_str(), marked["month"].as_str()), (Some("review"), Some("2026-09")));
+    assert_eq!(marked["before"], "", "its first mark");
+    assert_eq!(json(&marked["after"])["note"], "ask sales");
+    assert_eq!(marked["item"], "NotBilled hash c0ffee");
+}
+
+#[tokio::test]
 async fn sigterm_lets_a_running_download_finish() {
     let slow = ApiKey {
         faults: vec!["drip=16384:100".parse().unwrap()],

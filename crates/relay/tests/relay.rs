@@ -444,16 +444,26 @@ async fn the_openapi_description_matches_what_the_relay_accepts_and_answers() {
     assert_eq!((bearer["scheme"].as_str(), bearer["bearerFormat"].as_str()), (Some("bearer"), Some("JWT")));
     let codes: Vec<&str> = billing::api::ErrorCode::ALL.iter().map(|code| code.name()).collect();
     let paths = openapi["paths"].as_object().unwrap();
-    for (path, item) in paths.iter().filter(|(path, _)| path.starts_with("/api/")) {
-        let responses = item["get"]["responses"].as_object().unwrap_or_else(|| panic!("{path}: no GET"));
-        for status in ["200", "403", "421", "429"] {
-            assert!(responses.contains_key(status), "{path} leaves out {status}");
+    let operations = paths.iter().filter(|(path, _)| path.starts_with("/api/")).flat_map(|(path, item)| {
+        ["get", "put"].into_iter().filter_map(move |method| Some((path, method, item.get(method)?)))
+    });
+    for (path, method, operation) in operations {
+        let responses = operation["responses"].as_object().unwrap_or_else(|| panic!("{method} {path}"));
+        for status in ["200", "403", "421"] {
+            assert!(responses.contains_key(status), "{method} {path} leaves out {status}");
         }
+        // Only what reaches the vendor is rationed.
+        assert_eq!(responses.contains_key("429"), path.starts_with("/api/documents/"), "{method} {path}");
         assert!(!responses.contains_key("401"), "{path}: without sign-in there is no 401");
         if let Some(unavailable) = responses.get("503") {
             let named =
                 &unavailable["content"]["application/json"]["schema"]["allOf"][1]["properties"]["code"];
-            assert_eq!(named["enum"], serde_json::json!(["archive_unavailable"]), "{path}: without sign-in");
+            let own = if path.starts_with("/api/profiles/") {
+                "decisions_unavailable"
+            } else {
+                "archive_unavailable"
+            };
+            assert_eq!(named["enum"], serde_json::json!([own]), "{path}: without sign-in");
         }
         for response in responses.values() {
             let named =
@@ -464,10 +474,24 @@ async fn the_openapi_description_matches_what_the_relay_accepts_and_answers() {
         }
     }
     for (path, item) in paths {
-        for (method, operation) in item.as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap().iter().filter(|(key, _)| *key != "parameters") {
             assert!(
                 operation["responses"].get("421").is_some(),
                 "{method} {path} leaves out 421 host_not_allowed"
+            );
+        }
+    }
+    for (path, item) in paths.iter().filter(|(path, _)| path.starts_with("/api/profiles/")) {
+        let url = relay.url(&path.replace("{profile}", "legacy").replace("{month}", "2026-09"));
+        if item.get("get").is_some() {
+            assert_eq!(reqwest::get(&url).await.unwrap().status(), StatusCode::OK, "GET {path}");
+        }
+        if item.get("put").is_some() {
+            let empty = reqwest::Client::new().put(&url).json(&serde_json::json!({})).send().await.unwrap();
+            assert_eq!(
+                empty.status(),
+                StatusCode::BAD_REQUEST,
+                "PUT {path} is served and refuses an empty change"
             );
         }
     }

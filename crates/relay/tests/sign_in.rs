@@ -980,3 +980,140 @@ async fn the_readmes_month_end_script_downloads_and_stops_with_the_providers_own
         }
     }
 }
+
+/// A change through each decisions route, as `client` sends it (a signed-in
+/// browser's cookie client, or a token's): the answer's status and code.
+async fn change_each_decision(
+    client: &reqwest::Client,
+    portal: &Portal,
+    profile: &str,
+    token: Option<&str>,
+) -> Vec<(&'static str, StatusCode, Option<ErrorCode>)> {
+    use billing::api::decisions::{
+        ItemId, LineIdentity, Mark, ReviewChange, ReviewStatus, Settings, SettingsChange, SignOffAction,
+        SignOffChange, paths,
+    };
+    let month = "2026-06".parse().unwrap();
+    let item = ItemId {
+        kind: billing::exceptions::ExceptionKind::NotBilled,
+        line: LineIdentity::RowHash("ab".into()),
+    };
+    let changes: [(&str, String, serde_json::Value); 4] = [
+        (
+            "settings",
+            paths::settings(profile),
+            serde_json::to_value(SettingsChange { base_version: 0, settings: Settings::default() }).unwrap(),
+        ),
+        (
+            "review",
+            paths::reviews(profile, month),
+            serde_json::to_value(ReviewChange {
+                item,
+                base_version: 0,
+                mark: Mark { status: ReviewStatus::Explained, note: "n".into() },
+            })
+            .unwrap(),
+        ),
+        (
+            "sign-off",
+            paths::sign_off(profile, month),
+            serde_json::to_value(SignOffChange {
+                endpoint: billing::Endpoint::Invoices,
+                base_version: 0,
+                action: SignOffAction::SignOff { documents: vec![999_999] },
+            })
+            .unwrap(),
+        ),
+        (
+            "reopen",
+            paths::sign_off(profile, month),
+            serde_json::to_value(SignOffChange {
+                endpoint: billing::Endpoint::Invoices,
+                base_version: 0,
+                action: SignOffAction::Reopen { reason: "r".into() },
+            })
+            .unwrap(),
+        ),
+    ];
+    let mut answers = Vec::new();
+    for (what, path, body) in changes {
+        let mut request = client.put(portal.at(&path)).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let code = response.json::<ErrorBody>().await.ok().map(|body| body.code);
+        answers.push((what, status, code));
+    }
+    answers
+}
+
+#[tokio::test]
+async fn each_role_changes_only_what_it_allows_on_every_route_person_or_token() {
+    use support::oidc::{EXPORT_CLIENT, REPORTING_CLIENT};
+    let portal = portal().await;
+    let forbidden = (StatusCode::FORBIDDEN, Some(ErrorCode::RoleForbidden));
+    // bob reads sandbox: every change refused for his role.
+    let bob = Browser::default();
+    bob.sign_in(&portal.url, "bob", "/").await;
+    for (what, status, code) in change_each_decision(&bob.client, &portal, "sandbox", None).await {
+        assert_eq!((status, code), forbidden, "bob: {what}");
+    }
+    // Where he has no access at all it is that refusal, whatever the route.
+    for (what, status, code) in change_each_decision(&bob.client, &portal, "production", None).await {
+        assert_eq!((status, code), (StatusCode::FORBIDDEN, Some(ErrorCode::ProfileForbidden)), "bob: {what}");
+    }
+    let refused = bob
+        .client
+        .put(portal.at(&billing::api::decisions::paths::settings("sandbox")))
+        .json(&serde_json::json!({ "base_version": 0, "settings": { "low_margin_percent": "5", "corrections": {} } }))
+        .send()
+        .await
+        .unwrap();
+    let (_, body) = error_body(refused).await;
+    assert!(body.detail.contains("your role on profile sandbox is read"), "{}", body.detail);
+    assert!(body.detail.contains("needs review"), "{}", body.detail);
+    // frank reviews production: marks and settings, no sign-off (which
+    // would otherwise be refused for its unknown document, 400).
+    let frank = Browser::default();
+    frank.sign_in(&portal.url, "frank", "/").await;
+    let answers = change_each_decision(&frank.client, &portal, "production", None).await;
+    assert_eq!(
+        answers,
+        [
+            ("settings", StatusCode::OK, None),
+            ("review", StatusCode::OK, None),
+            ("sign-off", forbidden.0, forbidden.1),
+            ("reopen", forbidden.0, forbidden.1),
+        ]
+    );
+    // alice approves production: past the role check, to the sign-off's own checks.
+    let alice = Browser::default();
+    alice.sign_in(&portal.url, "alice", "/").await;
+    let answers = change_each_decision(&alice.client, &portal, "production", None).await;
+    let conflict = (StatusCode::CONFLICT, Some(ErrorCode::DecisionConflict));
+    assert_eq!(answers[0..2], [("settings", conflict.0, conflict.1), ("review", conflict.0, conflict.1)]);
+    assert_eq!(answers[2], ("sign-off", StatusCode::BAD_REQUEST, Some(ErrorCode::BadParameter)));
+    assert_eq!(answers[3], ("reopen", StatusCode::BAD_REQUEST, Some(ErrorCode::BadParameter)));
+    // Tokens get their roles from the same rules.
+    let plain = reqwest::Client::builder().no_proxy().build().unwrap();
+    let reporting = portal.provider.service_token(REPORTING_CLIENT, &portal.url).await;
+    for (what, status, code) in change_each_decision(&plain, &portal, "sandbox", Some(&reporting)).await {
+        assert_eq!((status, code), forbidden, "{REPORTING_CLIENT}: {what}");
+    }
+    let export = portal.provider.service_token(EXPORT_CLIENT, &portal.url).await;
+    let answers = change_each_decision(&plain, &portal, "production", Some(&export)).await;
+    assert_eq!(answers[2..], [("sign-off", forbidden.0, forbidden.1), ("reopen", forbidden.0, forbidden.1)]);
+    // A script with a token reads the month's decisions: frank's mark is there.
+    let month = billing::api::decisions::paths::reviews("production", "2026-06".parse().unwrap());
+    let read = with_token(&reporting, portal.at(&month)).await;
+    assert_eq!(read.status(), StatusCode::FORBIDDEN, "not reporting's profile");
+    let read: billing::api::decisions::MonthDecisions =
+        with_token(&export, portal.at(&month)).await.json().await.unwrap();
+    assert_eq!(
+        read.reviews.iter().map(|review| review.changed.by.as_str()).collect::<Vec<_>>(),
+        ["frank@corp.example"]
+    );
+    assert_eq!(portal.vendor_calls.load(Ordering::SeqCst), 0, "no decision reaches the vendor");
+}

@@ -12,7 +12,7 @@
 
 use billing::{
     Format,
-    api::DocumentRequest,
+    api::{DocumentRequest, decisions::Decided},
     exceptions::ExceptionKind,
     lines::{GroupBy, LineFilter},
 };
@@ -29,7 +29,7 @@ pub use views::*;
 /// Bumped whenever a message changes shape. The worker's files are not
 /// content-hashed, so a page and a worker from different builds can meet;
 /// the worker says its version first and the page refuses a mismatch.
-pub const VERSION: u32 = 7;
+pub const VERSION: u32 = 8;
 
 /// Where an opened document goes. The page shows the main document; the
 /// other side of the margin and the vendor's consolidated view are read
@@ -106,10 +106,15 @@ pub enum Question {
     /// Tell publishers with these corrections from now on (as in
     /// [`ToWorker::Open`]); the answer is the products and publishers anew.
     Publishers { corrections: BTreeMap<String, String> },
+    /// The month's decisions, for the worklist's counts, lines and files
+    /// from now on, and the sentence that says the run is signed off; the
+    /// answer is [`Answer::Decided`].
+    Decisions { decided: Box<Decided>, signed_off: Option<String> },
     /// The worklist, a margin under `low_margin_percent` counting as low.
     Exceptions { low_margin_percent: String },
-    /// The first lines of one kind on the worklist.
-    ExceptionLines { low_margin_percent: String, kind: ExceptionKind },
+    /// The first lines of one kind on the worklist; only those still open
+    /// this month when `only_open`.
+    ExceptionLines { low_margin_percent: String, kind: ExceptionKind, only_open: bool },
     /// The lines of change number `index` of the comparison, in both windows.
     ChangeLines { index: u32 },
     /// A customer's lines in one currency, in both windows.

@@ -3,6 +3,7 @@
 //! text for the page to format in the reader's locale.
 
 use billing::{
+    api::decisions::{ItemId, Review},
     changes::ChangeKind,
     exceptions::{ExceptionKind, Side},
 };
@@ -156,6 +157,8 @@ pub struct ExceptionsView {
 pub struct ExceptionRow {
     pub kind: ExceptionKind,
     pub count: usize,
+    /// Not yet decided this month, or marked "to fix".
+    pub open: usize,
     /// Currency and amount.
     pub at_stake: Vec<(String, String)>,
 }
@@ -163,6 +166,10 @@ pub struct ExceptionRow {
 /// One line on the worklist.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlaggedLine {
+    pub item: ItemId,
+    /// Its decision this month, or else its latest in an earlier one.
+    pub review: Option<Review>,
+    pub earlier: Option<Review>,
     pub side: Side,
     pub invoice: String,
     pub customer: String,
@@ -259,6 +266,10 @@ pub enum Answer {
     Publishers(PublishersView),
     Exceptions(ExceptionsView),
     ExceptionLines(Listed<FlaggedLine>),
+    /// The month's decisions are kept: how many marks it has.
+    Decided {
+        reviews: usize,
+    },
     ChangeLines {
         before: Vec<WindowLine>,
         after: Vec<WindowLine>,

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod archive;
+pub mod decisions;
 pub mod request;
 pub mod vendor;
 
@@ -254,10 +255,21 @@ pub enum ErrorCode {
     ArchivedDocumentDamaged,
     /// The archive's database or store cannot be reached right now.
     ArchiveUnavailable,
+    /// The caller's role on the profile does not allow this change: marks
+    /// need `review`, a sign-off or a reopening `approve`.
+    RoleForbidden,
+    /// The change was made on an older version than the one kept; the
+    /// answer's `current` holds what is kept now.
+    DecisionConflict,
+    /// The month is signed off: its decisions are read-only until it is
+    /// reopened; `current` holds the sign-off.
+    MonthSignedOff,
+    /// The shared decisions' database cannot be reached right now.
+    DecisionsUnavailable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 27] = [
         Self::UnknownRoute,
         Self::NotAllowlisted,
         Self::RateLimited,
@@ -281,6 +293,10 @@ impl ErrorCode {
         Self::ArchivedDocumentNotFound,
         Self::ArchivedDocumentDamaged,
         Self::ArchiveUnavailable,
+        Self::RoleForbidden,
+        Self::DecisionConflict,
+        Self::MonthSignedOff,
+        Self::DecisionsUnavailable,
     ];
 
     /// The code as sent in `code`, e.g. `profile_forbidden`.
@@ -309,6 +325,10 @@ impl ErrorCode {
             Self::ArchivedDocumentNotFound => "archived_document_not_found",
             Self::ArchivedDocumentDamaged => "archived_document_damaged",
             Self::ArchiveUnavailable => "archive_unavailable",
+            Self::RoleForbidden => "role_forbidden",
+            Self::DecisionConflict => "decision_conflict",
+            Self::MonthSignedOff => "month_signed_off",
+            Self::DecisionsUnavailable => "decisions_unavailable",
         }
     }
 }
@@ -324,6 +344,10 @@ pub struct ErrorBody {
     /// With [`ErrorCode::SignInRequired`]: where to sign in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in_url: Option<String>,
+    /// With [`ErrorCode::DecisionConflict`] and [`ErrorCode::MonthSignedOff`]:
+    /// what the relay keeps now, as its route answers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<serde_json::Value>,
 }
 
 /// `GET /api/me`: whether the relay asks people to sign in, who is signed
@@ -428,6 +452,7 @@ mod tests {
             error: "sign-in required".into(),
             detail: "d".into(),
             sign_in_url: Some(routes::SIGN_IN.into()),
+            current: None,
         };
         let json = serde_json::to_value(&body).unwrap();
         assert_eq!(json["code"], "sign_in_required");

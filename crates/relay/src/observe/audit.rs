@@ -251,3 +251,32 @@ pub fn damaged(request: RequestId, user: Option<&User>, record: i64, profile: &s
         client,
     );
 }
+
+/// A shared decision changed: which, by whom, and its state before and after.
+pub fn decided(
+    request: RequestId,
+    user: Option<&User>,
+    subject: &crate::store::decisions::Subject,
+    version: u64,
+    before: Option<&str>,
+    after: &str,
+) {
+    let (issuer, subject_of_person, email, client) = identity(user);
+    tracing::info!(
+        target: TARGET,
+        event = "decision",
+        outcome = "changed",
+        request_id = request.0,
+        issuer,
+        subject = subject_of_person,
+        email,
+        client,
+        profile = subject.profile,
+        topic = subject.topic.name(),
+        month = subject.month,
+        item = subject.item,
+        version,
+        before = before.unwrap_or(""),
+        after,
+    );
+}

@@ -4,6 +4,7 @@
 //! integers and text) instead of a lowest common denominator, which is
 //! what sqlx's `Any` driver gets wrong (sqlx #3521, #1167).
 
+pub mod decisions;
 mod postgres;
 mod sqlite;
 
@@ -20,7 +21,7 @@ use futures_util::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 
-pub use self::{postgres::PostgresRecords, sqlite::SqliteRecords};
+pub use self::{decisions::Decisions, postgres::PostgresRecords, sqlite::SqliteRecords};
 
 /// A document's record before the database numbers it.
 #[derive(Clone, Debug)]
@@ -83,9 +84,17 @@ pub trait Records: Send + Sync {
     async fn hash_in_use(&self, sha256: &str) -> Result<bool, StoreError>;
 }
 
+/// The relay's database, seen as the archive's records and as the shared
+/// decisions.
+#[derive(Clone)]
+pub struct Database {
+    pub records: Arc<dyn Records>,
+    pub decisions: Arc<dyn Decisions>,
+}
+
 /// PostgreSQL for a `postgres://` URL, else SQLite in `data_dir`; either
 /// way migrated to this binary's schema before anything is served.
-pub async fn open(database_url: Option<&SecretString>, data_dir: &Path) -> anyhow::Result<Arc<dyn Records>> {
+pub async fn open(database_url: Option<&SecretString>, data_dir: &Path) -> anyhow::Result<Database> {
     match database_url {
         Some(url) => {
             let url = url.expose_secret();
@@ -93,12 +102,14 @@ pub async fn open(database_url: Option<&SecretString>, data_dir: &Path) -> anyho
                 url.starts_with("postgres://") || url.starts_with("postgresql://"),
                 "database_url must be a postgres:// URL; without it the relay keeps a SQLite file in data_dir"
             );
-            Ok(Arc::new(PostgresRecords::connect(url).await?))
+            let database = Arc::new(PostgresRecords::connect(url).await?);
+            Ok(Database { records: database.clone(), decisions: database })
         }
         None => {
             std::fs::create_dir_all(data_dir)
                 .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
-            Ok(Arc::new(SqliteRecords::open(&data_dir.join("billing.sqlite3")).await?))
+            let database = Arc::new(SqliteRecords::open(&data_dir.join("billing.sqlite3")).await?);
+            Ok(Database { records: database.clone(), decisions: database })
         }
     }
 }

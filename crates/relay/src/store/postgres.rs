@@ -3,16 +3,29 @@
 use anyhow::Context;
 use async_trait::async_trait;
 use billing::api::ArchivedDocument;
+use billing::api::decisions::Stamp;
 use chrono::{DateTime, Utc};
 use sqlx::{
     Row as _,
-    postgres::{PgPool, PgPoolOptions, PgRow},
+    postgres::{PgListener, PgPool, PgPoolOptions, PgRow},
+};
+use tokio::sync::broadcast;
+
+use super::{
+    ACQUIRE_TIMEOUT, ListFilter, NewRecord, Records, Row, StoreError,
+    decisions::{
+        CHANGES_BUFFERED, Changed, Decisions, MonthState, NewState, Stored, StoredChange, Subject, Topic,
+        Write, WriteError, Written, lock_keys, refusal,
+    },
 };
 
-use super::{ACQUIRE_TIMEOUT, ListFilter, NewRecord, Records, Row, StoreError};
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "archived documents", include_str!("../../migrations/postgres/0001_archived_documents.sql")),
+    (2, "decisions", include_str!("../../migrations/postgres/0002_decisions.sql")),
+];
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "archived documents", include_str!("../../migrations/postgres/0001_archived_documents.sql"))];
+/// The channel on which each relay tells the others it wrote a decision.
+const CHANGES_CHANNEL: &str = "billing_decisions";
 
 macro_rules! select {
     ($rest:literal) => {
@@ -24,6 +37,8 @@ macro_rules! select {
 
 pub struct PostgresRecords {
     pool: PgPool,
+    /// Fed by the database's notifications, this relay's own included.
+    changes: broadcast::Sender<Changed>,
 }
 
 impl PostgresRecords {
@@ -45,7 +60,13 @@ impl PostgresRecords {
             .run(&pool)
             .await
             .context("cannot migrate the PostgreSQL database")?;
-        Ok(Self { pool })
+        let changes = broadcast::channel(CHANGES_BUFFERED).0;
+        let mut listener = PgListener::connect_with(&pool)
+            .await
+            .context("cannot listen for decisions on the PostgreSQL database")?;
+        listener.listen(CHANGES_CHANNEL).await.context("cannot listen for decisions")?;
+        tokio::spawn(pass_notifications_on(listener, changes.clone()));
+        Ok(Self { pool, changes })
     }
 }
 
@@ -171,5 +192,240 @@ impl Records for PostgresRecords {
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(found.is_some())
+    }
+}
+
+/// Hands each relay's notifications to this relay's subscribers; while the
+/// listening connection is down some may be lost, so they are told to read
+/// everything again.
+async fn pass_notifications_on(mut listener: PgListener, changes: broadcast::Sender<Changed>) {
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(notification)) => match serde_json::from_str::<Changed>(notification.payload()) {
+                Ok(changed) => {
+                    let _ = changes.send(changed);
+                }
+                Err(error) => tracing::warn!(%error, "a decision notification the relay cannot read"),
+            },
+            Ok(None) => {
+                tracing::warn!("the database's notifications were cut off: listening again");
+                let _ = changes.send(Changed::Unknown);
+            }
+            Err(sqlx::Error::PoolClosed) => return,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for decisions; trying again in a second");
+                let _ = changes.send(Changed::Unknown);
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+macro_rules! decision {
+    ($rest:literal) => {
+        concat!("SELECT profile, topic, month, item, version, state::TEXT AS state, changed_by, changed_at FROM decisions", " ", $rest)
+    };
+}
+
+fn subject(row: &PgRow) -> Result<Subject, StoreError> {
+    let topic: String = row.try_get("topic")?;
+    Ok(Subject {
+        profile: row.try_get("profile")?,
+        topic: Topic::from_name(&topic)
+            .ok_or_else(|| StoreError::Unreadable { id: 0, reason: format!("unknown topic {topic}") })?,
+        month: row.try_get("month")?,
+        item: row.try_get("item")?,
+    })
+}
+
+fn version(row: &PgRow) -> Result<u64, StoreError> {
+    let version: i64 = row.try_get("version")?;
+    u64::try_from(version)
+        .map_err(|_| StoreError::Unreadable { id: 0, reason: "negative version".to_owned() })
+}
+
+fn stored(row: PgRow) -> Result<Stored, StoreError> {
+    Ok(Stored {
+        subject: subject(&row)?,
+        version: version(&row)?,
+        state: row.try_get("state")?,
+        changed: Stamp { by: row.try_get("changed_by")?, at: row.try_get("changed_at")? },
+    })
+}
+
+fn stored_change(row: PgRow) -> Result<StoredChange, StoreError> {
+    Ok(StoredChange {
+        subject: subject(&row)?,
+        version: version(&row)?,
+        before: row.try_get("before")?,
+        after: row.try_get("after")?,
+        changed: Stamp { by: row.try_get("changed_by")?, at: row.try_get("changed_at")? },
+    })
+}
+
+fn stored_version(version: u64) -> i64 {
+    i64::try_from(version).unwrap_or(i64::MAX)
+}
+
+#[async_trait]
+impl Decisions for PostgresRecords {
+    async fn decision(&self, subject: &Subject) -> Result<Option<Stored>, StoreError> {
+        let found = sqlx::query(decision!("WHERE profile = $1 AND topic = $2 AND month = $3 AND item = $4"))
+            .bind(&subject.profile)
+            .bind(subject.topic.name())
+            .bind(&subject.month)
+            .bind(&subject.item)
+            .fetch_optional(&self.pool)
+            .await?;
+        found.map(stored).transpose()
+    }
+
+    async fn decisions(
+        &self,
+        profile: &str,
+        topic: Topic,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<Stored>, StoreError> {
+        let rows = sqlx::query(decision!(
+            "WHERE profile = $1 AND topic = $2 AND month BETWEEN $3 AND $4 ORDER BY month, item"
+        ))
+        .bind(profile)
+        .bind(topic.name())
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(stored).collect()
+    }
+
+    async fn changes(
+        &self,
+        profile: &str,
+        topic: Topic,
+        month: &str,
+        limit: u32,
+    ) -> Result<Vec<StoredChange>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT profile, topic, month, item, version, before::TEXT AS before, after::TEXT AS after, \
+             changed_by, changed_at FROM decision_changes \
+             WHERE profile = $1 AND topic = $2 AND month = $3 ORDER BY id DESC LIMIT $4",
+        )
+        .bind(profile)
+        .bind(topic.name())
+        .bind(month)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(stored_change).collect()
+    }
+
+    async fn write(&self, write: Write<'_>) -> Result<Written, WriteError> {
+        let mut transaction = self.pool.begin().await?;
+        // Every relay's writes to one month (or one profile's settings)
+        // take turns: the check and the write see the same state.
+        for key in lock_keys(&write) {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(key)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        let subject = &write.subject;
+        let current =
+            sqlx::query(decision!("WHERE profile = $1 AND topic = $2 AND month = $3 AND item = $4"))
+                .bind(&subject.profile)
+                .bind(subject.topic.name())
+                .bind(&subject.month)
+                .bind(&subject.item)
+                .fetch_optional(&mut *transaction)
+                .await?
+                .map(stored)
+                .transpose()?;
+        let sign_off = sqlx::query(decision!(
+            "WHERE profile = $1 AND topic = 'sign_off' AND month = $2 AND locks_month LIMIT 1"
+        ))
+        .bind(&subject.profile)
+        .bind(&subject.month)
+        .fetch_optional(&mut *transaction)
+        .await?
+        .map(stored)
+        .transpose()?;
+        if let Some(refused) = refusal(&write, current.clone(), sign_off) {
+            return Err(refused);
+        }
+        let state = match write.state {
+            NewState::Given(state) => state,
+            NewState::OfMonth(make) => {
+                let reviews = sqlx::query(decision!(
+                    "WHERE profile = $1 AND topic = 'review' AND month = $2 ORDER BY item"
+                ))
+                .bind(&subject.profile)
+                .bind(&subject.month)
+                .fetch_all(&mut *transaction)
+                .await?
+                .into_iter()
+                .map(stored)
+                .collect::<Result<_, _>>()?;
+                let settings =
+                    sqlx::query(decision!("WHERE profile = $1 AND topic = 'settings' AND month = ''"))
+                        .bind(&subject.profile)
+                        .fetch_optional(&mut *transaction)
+                        .await?
+                        .map(stored)
+                        .transpose()?;
+                make(&MonthState { reviews, settings })
+            }
+        };
+        let version = write.base_version + 1;
+        let before = current.map(|current| current.state);
+        sqlx::query(
+            "INSERT INTO decisions (profile, topic, month, item, version, state, locks_month, changed_by, \
+             changed_at) VALUES ($1, $2, $3, $4, $5, $6::JSONB, $7, $8, $9) \
+             ON CONFLICT (profile, topic, month, item) DO UPDATE SET version = excluded.version, \
+             state = excluded.state, locks_month = excluded.locks_month, changed_by = excluded.changed_by, \
+             changed_at = excluded.changed_at",
+        )
+        .bind(&subject.profile)
+        .bind(subject.topic.name())
+        .bind(&subject.month)
+        .bind(&subject.item)
+        .bind(stored_version(version))
+        .bind(&state)
+        .bind(write.locks_month)
+        .bind(&write.changed.by)
+        .bind(write.changed.at)
+        .execute(&mut *transaction)
+        .await?;
+        sqlx::query(
+            "INSERT INTO decision_changes (profile, topic, month, item, version, before, after, changed_by, \
+             changed_at) VALUES ($1, $2, $3, $4, $5, $6::JSONB, $7::JSONB, $8, $9)",
+        )
+        .bind(&subject.profile)
+        .bind(subject.topic.name())
+        .bind(&subject.month)
+        .bind(&subject.item)
+        .bind(stored_version(version))
+        .bind(&before)
+        .bind(&state)
+        .bind(&write.changed.by)
+        .bind(write.changed.at)
+        .execute(&mut *transaction)
+        .await?;
+        // Sent when the transaction commits, to every relay listening.
+        let changed = Changed::Decision { subject: subject.clone(), version };
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANGES_CHANNEL)
+            .bind(serde_json::to_string(&changed).unwrap_or_default())
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(Written {
+            stored: Stored { subject: write.subject, version, state, changed: write.changed },
+            before,
+        })
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Changed> {
+        self.changes.subscribe()
     }
 }

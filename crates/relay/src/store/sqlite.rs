@@ -5,6 +5,7 @@ use std::{path::Path, str::FromStr};
 use anyhow::Context;
 use async_trait::async_trait;
 use billing::api::ArchivedDocument;
+use billing::api::decisions::Stamp;
 use chrono::{DateTime, Utc};
 use sqlx::{
     Row as _,
@@ -12,11 +13,20 @@ use sqlx::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
     },
 };
+use tokio::sync::broadcast;
 
-use super::{ACQUIRE_TIMEOUT, ListFilter, NewRecord, Records, Row, StoreError};
+use super::{
+    ACQUIRE_TIMEOUT, ListFilter, NewRecord, Records, Row, StoreError,
+    decisions::{
+        CHANGES_BUFFERED, Changed, Decisions, MonthState, NewState, Stored, StoredChange, Subject, Topic,
+        Write, WriteError, Written, refusal,
+    },
+};
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "archived documents", include_str!("../../migrations/sqlite/0001_archived_documents.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "archived documents", include_str!("../../migrations/sqlite/0001_archived_documents.sql")),
+    (2, "decisions", include_str!("../../migrations/sqlite/0002_decisions.sql")),
+];
 
 macro_rules! select {
     ($rest:literal) => {
@@ -27,6 +37,8 @@ macro_rules! select {
 
 pub struct SqliteRecords {
     pool: SqlitePool,
+    /// One relay owns the file, so it tells its own subscribers.
+    changes: broadcast::Sender<Changed>,
 }
 
 impl SqliteRecords {
@@ -52,7 +64,7 @@ impl SqliteRecords {
             .run(&pool)
             .await
             .with_context(|| format!("cannot migrate the database {}", path.display()))?;
-        Ok(Self { pool })
+        Ok(Self { pool, changes: broadcast::channel(CHANGES_BUFFERED).0 })
     }
 }
 
@@ -185,5 +197,213 @@ impl Records for SqliteRecords {
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(found.is_some())
+    }
+}
+
+macro_rules! decision {
+    ($rest:literal) => {
+        concat!(
+            "SELECT profile, topic, month, item, version, state, changed_by, changed_at_ms FROM decisions",
+            " ",
+            $rest
+        )
+    };
+}
+
+fn stamp(row: &SqliteRow, by: &str, at: &str) -> Result<Stamp, StoreError> {
+    let millis: i64 = row.try_get(at)?;
+    let at = DateTime::<Utc>::from_timestamp_millis(millis).ok_or_else(|| StoreError::Unreadable {
+        id: 0,
+        reason: "a decision's time is out of range".to_owned(),
+    })?;
+    Ok(Stamp { by: row.try_get(by)?, at })
+}
+
+fn subject(row: &SqliteRow) -> Result<Subject, StoreError> {
+    let topic: String = row.try_get("topic")?;
+    Ok(Subject {
+        profile: row.try_get("profile")?,
+        topic: Topic::from_name(&topic)
+            .ok_or_else(|| StoreError::Unreadable { id: 0, reason: format!("unknown topic {topic}") })?,
+        month: row.try_get("month")?,
+        item: row.try_get("item")?,
+    })
+}
+
+fn version(row: &SqliteRow) -> Result<u64, StoreError> {
+    let version: i64 = row.try_get("version")?;
+    u64::try_from(version)
+        .map_err(|_| StoreError::Unreadable { id: 0, reason: "negative version".to_owned() })
+}
+
+fn stored(row: SqliteRow) -> Result<Stored, StoreError> {
+    Ok(Stored {
+        subject: subject(&row)?,
+        version: version(&row)?,
+        state: row.try_get("state")?,
+        changed: stamp(&row, "changed_by", "changed_at_ms")?,
+    })
+}
+
+fn stored_change(row: SqliteRow) -> Result<StoredChange, StoreError> {
+    Ok(StoredChange {
+        subject: subject(&row)?,
+        version: version(&row)?,
+        before: row.try_get("before")?,
+        after: row.try_get("after")?,
+        changed: stamp(&row, "changed_by", "changed_at_ms")?,
+    })
+}
+
+fn stored_version(version: u64) -> i64 {
+    i64::try_from(version).unwrap_or(i64::MAX)
+}
+
+#[async_trait]
+impl Decisions for SqliteRecords {
+    async fn decision(&self, subject: &Subject) -> Result<Option<Stored>, StoreError> {
+        let found = sqlx::query(decision!("WHERE profile = ? AND topic = ? AND month = ? AND item = ?"))
+            .bind(&subject.profile)
+            .bind(subject.topic.name())
+            .bind(&subject.month)
+            .bind(&subject.item)
+            .fetch_optional(&self.pool)
+            .await?;
+        found.map(stored).transpose()
+    }
+
+    async fn decisions(
+        &self,
+        profile: &str,
+        topic: Topic,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<Stored>, StoreError> {
+        let rows = sqlx::query(decision!(
+            "WHERE profile = ? AND topic = ? AND month BETWEEN ? AND ? ORDER BY month, item"
+        ))
+        .bind(profile)
+        .bind(topic.name())
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(stored).collect()
+    }
+
+    async fn changes(
+        &self,
+        profile: &str,
+        topic: Topic,
+        month: &str,
+        limit: u32,
+    ) -> Result<Vec<StoredChange>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT profile, topic, month, item, version, before, after, changed_by, changed_at_ms \
+             FROM decision_changes WHERE profile = ? AND topic = ? AND month = ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(profile)
+        .bind(topic.name())
+        .bind(month)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(stored_change).collect()
+    }
+
+    async fn write(&self, write: Write<'_>) -> Result<Written, WriteError> {
+        // One writer at a time: the check and the write see the same state.
+        let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let subject = &write.subject;
+        let current = sqlx::query(decision!("WHERE profile = ? AND topic = ? AND month = ? AND item = ?"))
+            .bind(&subject.profile)
+            .bind(subject.topic.name())
+            .bind(&subject.month)
+            .bind(&subject.item)
+            .fetch_optional(&mut *transaction)
+            .await?
+            .map(stored)
+            .transpose()?;
+        let sign_off = sqlx::query(decision!(
+            "WHERE profile = ? AND topic = 'sign_off' AND month = ? AND locks_month = 1 LIMIT 1"
+        ))
+        .bind(&subject.profile)
+        .bind(&subject.month)
+        .fetch_optional(&mut *transaction)
+        .await?
+        .map(stored)
+        .transpose()?;
+        if let Some(refused) = refusal(&write, current.clone(), sign_off) {
+            return Err(refused);
+        }
+        let state = match write.state {
+            NewState::Given(state) => state,
+            NewState::OfMonth(make) => {
+                let reviews = sqlx::query(decision!(
+                    "WHERE profile = ? AND topic = 'review' AND month = ? ORDER BY item"
+                ))
+                .bind(&subject.profile)
+                .bind(&subject.month)
+                .fetch_all(&mut *transaction)
+                .await?
+                .into_iter()
+                .map(stored)
+                .collect::<Result<_, _>>()?;
+                let settings =
+                    sqlx::query(decision!("WHERE profile = ? AND topic = 'settings' AND month = ''"))
+                        .bind(&subject.profile)
+                        .fetch_optional(&mut *transaction)
+                        .await?
+                        .map(stored)
+                        .transpose()?;
+                make(&MonthState { reviews, settings })
+            }
+        };
+        let version = write.base_version + 1;
+        let before = current.map(|current| current.state);
+        let at = write.changed.at.timestamp_millis();
+        sqlx::query(
+            "INSERT INTO decisions (profile, topic, month, item, version, state, locks_month, changed_by, \
+             changed_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (profile, topic, month, item) DO UPDATE SET version = excluded.version, \
+             state = excluded.state, locks_month = excluded.locks_month, changed_by = excluded.changed_by, \
+             changed_at_ms = excluded.changed_at_ms",
+        )
+        .bind(&subject.profile)
+        .bind(subject.topic.name())
+        .bind(&subject.month)
+        .bind(&subject.item)
+        .bind(stored_version(version))
+        .bind(&state)
+        .bind(write.locks_month)
+        .bind(&write.changed.by)
+        .bind(at)
+        .execute(&mut *transaction)
+        .await?;
+        sqlx::query(
+            "INSERT INTO decision_changes (profile, topic, month, item, version, before, after, changed_by, \
+             changed_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&subject.profile)
+        .bind(subject.topic.name())
+        .bind(&subject.month)
+        .bind(&subject.item)
+        .bind(stored_version(version))
+        .bind(&before)
+        .bind(&state)
+        .bind(&write.changed.by)
+        .bind(at)
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        let _ = self.changes.send(Changed::Decision { subject: subject.clone(), version });
+        Ok(Written {
+            stored: Stored { subject: write.subject, version, state, changed: write.changed },
+            before,
+        })
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Changed> {
+        self.changes.subscribe()
     }
 }

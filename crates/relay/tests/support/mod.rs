@@ -2,6 +2,7 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod database;
 pub mod hostile_provider;
 pub mod oidc;
 pub mod postgres;

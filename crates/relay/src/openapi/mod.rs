@@ -5,6 +5,8 @@
 //! each endpoint exactly the parameters the relay accepts. Its enumerations
 //! come from crates/billing, so they follow the code.
 
+mod decisions;
+
 use billing::{Endpoint, Generation, Role, api::ErrorCode, api::routes};
 use serde_json::{Map, Value, json};
 
@@ -56,14 +58,6 @@ fn api_refusals(served: Served) -> Vec<(&'static str, Value)> {
         ("404", error_response("No such API route", &[ErrorCode::UnknownRoute])),
         ("421", misdirected()),
         (
-            "429",
-            json!({
-                "description": "Too many requests from this address (code rate_limited)",
-                "headers": { "Retry-After": { "description": "Seconds to wait", "schema": { "type": "integer" } } },
-                "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
-            }),
-        ),
-        (
             "503",
             error_response(
                 "The relay cannot check sign-ins now: its session store or the provider's keys are out of reach",
@@ -77,12 +71,27 @@ fn api_refusals(served: Served) -> Vec<(&'static str, Value)> {
     refusals
 }
 
-fn operation(served: Served, summary: &str, own: Vec<(&str, Value)>) -> Value {
+/// The answer to a client over its rate: only what reaches the vendor or
+/// the provider is rationed.
+fn rate_limited() -> Value {
+    json!({
+        "description": "Too many vendor fetches from this address (code rate_limited)",
+        "headers": { "Retry-After": { "description": "Seconds to wait", "schema": { "type": "integer" } } },
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    })
+}
+
+/// An operation's answers: its own, then every `/api` route's refusals.
+fn responses(served: Served, own: Vec<(&str, Value)>) -> Map<String, Value> {
     let mut responses = Map::new();
     for (status, response) in own.into_iter().chain(api_refusals(served)) {
         responses.entry(status.to_owned()).or_insert(response);
     }
-    json!({ "get": { "summary": summary, "responses": responses } })
+    responses
+}
+
+fn operation(served: Served, summary: &str, own: Vec<(&str, Value)>) -> Value {
+    json!({ "get": { "summary": summary, "responses": responses(served, own) } })
 }
 
 fn query(name: &str, required: bool, description: &str, schema: Value) -> Value {
@@ -187,6 +196,7 @@ fn document_path(served: Served, endpoint: Endpoint) -> Value {
                 ),
             ),
             ("504", error_response("The vendor was too slow", &[ErrorCode::VendorTooSlow])),
+            ("429", rate_limited()),
         ],
     );
     path["get"]["operationId"] = json!(format!("get_{}", endpoint.path().replace('-', "_")));
@@ -338,6 +348,7 @@ pub fn document(served: Served) -> Value {
         );
     }
     archive_paths(served, &mut paths);
+    decisions::paths(served, &mut paths);
     paths.insert(
         "/api/openapi.json".to_owned(),
         operation(
@@ -428,7 +439,7 @@ pub fn document(served: Served) -> Value {
     // Without sign-in the relay asks for neither (one person on loopback).
     let security =
         if served.sign_in { json!([{ "session": [] }, { "bearerToken": [] }]) } else { json!([{}]) };
-    json!({
+    let mut description = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "billing-relay",
@@ -450,7 +461,8 @@ pub fn document(served: Served) -> Value {
                         "code": { "type": "string", "enum": codes, "description": "Stable and machine-readable; match on this, not on the wording" },
                         "error": { "type": "string" },
                         "detail": { "type": "string" },
-                        "sign_in_url": { "type": "string", "description": "With sign_in_required: where to sign in" }
+                        "sign_in_url": { "type": "string", "description": "With sign_in_required: where to sign in" },
+                        "current": { "description": "With decision_conflict: the decision as the relay keeps it now, as its GET or PUT answers it (null for one never made); with month_signed_off: the SignOff in force" }
                     }
                 },
                 "Me": {
@@ -513,5 +525,9 @@ pub fn document(served: Served) -> Value {
                 }
             }
         }
-    })
+    });
+    if let Some(schemas) = description["components"]["schemas"].as_object_mut() {
+        schemas.extend(decisions::schemas());
+    }
+    description
 }
