@@ -63,16 +63,7 @@ impl Month {
 
     /// This endpoint's sign-off, while in force.
     pub fn signed_off(self) -> Option<SignOff> {
-        self.decisions.with(|decisions| {
-            decisions
-                .as_ref()?
-                .as_ref()
-                .ok()?
-                .sign_offs
-                .iter()
-                .find(|sign_off| sign_off.endpoint == self.endpoint && sign_off.is_in_force())
-                .cloned()
-        })
+        self.sign_off().filter(SignOff::is_in_force)
     }
 
     /// Whether any sign-off of the month is in force: its marks are read-only.
