@@ -115,8 +115,8 @@ pub fn ExceptionsPanel(
     let not_a_month = month.is_none().then(|| {
         view! {
             <p class="hint">
-                "Marks and sign-off are kept per invoice month: fetch one whole calendar month (from the 1st "
-                "to its last day) to review it with the team."
+                "Marks and sign-off are kept per invoice month: fetch a window within one month that runs to "
+                "its last day (the whole month, or the invoice run's window) to review it with the team."
             </p>
         }
     });

@@ -36,11 +36,12 @@ impl InvoiceMonth {
         NaiveDate::from_ymd_opt(year, month, 1).map(|first_day| Self { first_day })
     }
 
-    /// The month `window` covers exactly, from its first day to its last;
-    /// `None` for any other window.
+    /// The month whose invoices `window` fetches: one that lies within a
+    /// calendar month and runs to its last day, as the whole month does and
+    /// the invoice run's window (from the 16th) does; `None` for any other.
     pub fn of_window(window: DateWindow) -> Option<Self> {
         let month = Self::containing(window.start());
-        (window.start() == month.first_day && window.end() == month.last_day()).then_some(month)
+        (window.end() == month.last_day()).then_some(month)
     }
 
     pub fn containing(day: NaiveDate) -> Self {
@@ -586,15 +587,20 @@ mod tests {
     }
 
     #[test]
-    fn only_a_whole_calendar_month_is_a_month() {
+    fn a_month_is_a_window_within_one_calendar_month_to_its_last_day() {
         let window = |start: &str, end: &str| DateWindow::new(day(start), day(end)).unwrap();
         assert_eq!(
             InvoiceMonth::of_window(window("2026-09-01", "2026-09-30")),
             Some("2026-09".parse().unwrap())
         );
         assert_eq!(InvoiceMonth::of_window(window("2026-09-01", "2026-09-29")), None);
-        assert_eq!(InvoiceMonth::of_window(window("2026-09-02", "2026-09-30")), None);
+        assert_eq!(
+            InvoiceMonth::of_window(window("2026-09-16", "2026-09-30")),
+            Some("2026-09".parse().unwrap()),
+            "the invoice run's window"
+        );
         assert_eq!(InvoiceMonth::of_window(window("2026-08-01", "2026-09-30")), None);
+        assert_eq!(InvoiceMonth::of_window(window("2026-08-16", "2026-08-30")), None);
         let month: InvoiceMonth = "2026-02".parse().unwrap();
         assert_eq!(InvoiceMonth::of_window(month.window()), Some(month));
     }
