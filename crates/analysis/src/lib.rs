@@ -479,17 +479,27 @@ impl Workspace {
     /// month) and what is at stake.
     fn exceptions(&mut self, low_margin_percent: &str) -> Result<Answer, String> {
         let (worklist, joined) = self.worklist(low_margin_percent)?;
-        let (purchases, sales) = self.sides()?;
-        let (purchases, sales) = (listed_rows(purchases), listed_rows(sales));
+        // Every line is open until the month has marks: the rows, a vector
+        // of every line, are only gathered then.
+        let rows = if self.decided.marked() == 0 {
+            None
+        } else {
+            let (purchases, sales) = self.sides()?;
+            Some((listed_rows(purchases), listed_rows(sales)))
+        };
         let kinds = ExceptionKind::ALL
             .into_iter()
             .filter(|kind| joined || !kind.needs_join())
             .filter(|kind| *kind != ExceptionKind::ConsolidatedDisagrees || self.consolidated.is_some())
             .map(|kind| {
                 let (count, per_currency) = worklist.stake(kind);
-                let open = flagged_rows(&worklist, kind, &purchases, &sales)
-                    .filter(|(_, row)| self.decided.is_open(&ItemId { kind, line: LineIdentity::of(row) }))
-                    .count();
+                let open = rows.as_ref().map_or(count, |(purchases, sales)| {
+                    flagged_rows(&worklist, kind, purchases, sales)
+                        .filter(|(_, row)| {
+                            self.decided.is_open(&ItemId { kind, line: LineIdentity::of(row) })
+                        })
+                        .count()
+                });
                 let at_stake =
                     per_currency.into_iter().map(|(currency, amount)| (currency, amount.to_string()));
                 ExceptionRow { kind, count, open, at_stake: at_stake.collect() }

@@ -308,11 +308,14 @@ pub async fn put_sign_off(
     )?;
     let subject = sign_off_subject(&profile, month, change.endpoint);
     let current = |kept: Option<Stored>| kept.map(sign_off).transpose();
-    let written = match change.action {
+    // Signing off writes the month's marks as they stand under the write's
+    // lock; reopening writes the reason. Only a sign-off makes the month read-only.
+    let mut pinned_documents = Vec::new();
+    let reopened = match change.action {
         SignOffAction::SignOff { documents } => {
             let documents = archived(&shared, &documents).await?;
-            let documents = pinned(documents, &profile, month)?;
-            if !documents.iter().any(|document| document.endpoint == change.endpoint) {
+            pinned_documents = pinned(documents, &profile, month)?;
+            if !pinned_documents.iter().any(|document| document.endpoint == change.endpoint) {
                 return Err(RelayError::BadParameter {
                     detail: format!(
                         "a sign-off of {} holds to its own archived document for {month}; name it among the \
@@ -321,16 +324,7 @@ pub async fn put_sign_off(
                     ),
                 });
             }
-            let make = move |month_state: &MonthState| signed_off_state(month_state, &documents);
-            let write = Write {
-                subject: subject.clone(),
-                base_version: change.base_version,
-                state: NewState::OfMonth(&make),
-                changed: stamp(&by),
-                refused_when_signed_off: false,
-                locks_month: true,
-            };
-            shared.decisions.write(write).await
+            None
         }
         SignOffAction::Reopen { reason } => {
             let reason = reason.trim().to_owned();
@@ -340,7 +334,7 @@ pub async fn put_sign_off(
                 });
             }
             let kept = shared.decisions.decision(&subject).await.map_err(super::unavailable)?;
-            if !kept.clone().map(sign_off).transpose()?.is_some_and(|kept| kept.is_in_force()) {
+            if !kept.map(sign_off).transpose()?.is_some_and(|kept| kept.is_in_force()) {
                 return Err(RelayError::BadParameter {
                     detail: format!(
                         "{} for {month} is not signed off, so there is nothing to reopen",
@@ -348,19 +342,23 @@ pub async fn put_sign_off(
                     ),
                 });
             }
-            let state = serde_json::to_string(&SignOffState::Reopened { reason }).unwrap_or_default();
-            let write = Write {
-                subject: subject.clone(),
-                base_version: change.base_version,
-                state: NewState::Given(state),
-                changed: stamp(&by),
-                refused_when_signed_off: false,
-                locks_month: false,
-            };
-            shared.decisions.write(write).await
+            Some(serde_json::to_string(&SignOffState::Reopened { reason }).unwrap_or_default())
         }
-    }
-    .map_err(|error| refused(error, change.base_version, current))?;
+    };
+    let make = |month_state: &MonthState| signed_off_state(month_state, &pinned_documents);
+    let write = Write {
+        subject,
+        base_version: change.base_version,
+        locks_month: reopened.is_none(),
+        state: match reopened {
+            Some(state) => NewState::Given(state),
+            None => NewState::OfMonth(&make),
+        },
+        changed: stamp(&by),
+        refused_when_signed_off: false,
+    };
+    let written =
+        shared.decisions.write(write).await.map_err(|error| refused(error, change.base_version, current))?;
     audited(request_id, &caller, &written);
     Ok(Json(sign_off(written.stored)?))
 }
