@@ -200,6 +200,19 @@ pub async fn archived_copy(request: &DocumentRequest) -> Result<Option<ArchivedD
     Ok(fetch_archive(&ArchiveQuery::matching(request)).await?.newest_copy_of(request).cloned())
 }
 
+/// The archived copy transfer `request_id` of `request` became, once the
+/// relay has kept it; `None` when it was not kept.
+pub async fn archived_transfer(
+    request: &DocumentRequest,
+    request_id: u64,
+) -> Result<Option<ArchivedDocument>, RelayProblem> {
+    let ArchiveReceipt::Archived { id } = fetch_receipt(request_id).await? else {
+        return Ok(None);
+    };
+    let page = fetch_archive(&ArchiveQuery::matching(request)).await?;
+    Ok(page.documents.into_iter().find(|document| document.id == id))
+}
+
 /// Why the relay did not keep a change.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Refused<T> {

@@ -1213,25 +1213,6 @@ async fn tabs_live_in_the_url_count_their_items_and_back_returns() {
     client.clone().close().await.unwrap();
 }
 
-/// A sheet of a workbook, header first.
-fn sheet(workbook: &[u8], name: &str) -> Vec<Vec<calamine::Data>> {
-    use calamine::Reader;
-    let mut workbook: calamine::Xlsx<_> =
-        calamine::open_workbook_from_rs(std::io::Cursor::new(workbook.to_vec())).unwrap();
-    workbook.worksheet_range(name).unwrap().rows().map(<[calamine::Data]>::to_vec).collect()
-}
-
-/// A number cell as the decimal it was written from (Excel's double is the
-/// nearest to it, and its shortest form gives it back), or text as it is.
-fn cell_text(cell: &calamine::Data) -> String {
-    match cell {
-        calamine::Data::Float(number) => number.to_string(),
-        calamine::Data::Int(number) => number.to_string(),
-        calamine::Data::Empty => String::new(),
-        other => other.to_string(),
-    }
-}
-
 fn decimal(cell: &calamine::Data) -> rust_decimal::Decimal {
     cell_text(cell).parse().unwrap_or_else(|_| panic!("{cell:?} is not a number"))
 }
@@ -1527,5 +1508,65 @@ async fn corrections_kept_in_a_browser_are_offered_once_and_imported_for_the_tea
     client.refresh().await.unwrap();
     wait_for(client, "#profile").await;
     assert!(client.find(Locator::Css(".import-offer")).await.is_err());
+    client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_month_the_vendor_reissues_after_sign_off_is_flagged_with_the_changed_line() {
+    let vendor = VendorProcess::start_with(ARCHIVE_KEY, &["--fault", "reissue=1"]).await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let relay = relay_archiving(&vendor, data_dir.path()).await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    let month = billing::api::decisions::InvoiceMonth::containing(chrono::Local::now().date_naive()).back(1);
+    client
+        .goto(&format!(
+            "{}/?profile=archived&version=v3&endpoint=invoices&format=xml&start={}&end={}",
+            relay.url,
+            month.first_day(),
+            month.last_day()
+        ))
+        .await
+        .unwrap();
+    wait_for(client, ".results").await;
+    wait_for_note(client, "Archived exactly as received").await;
+    let signed = download(&browser, ".download[data-file$='.xml']").await;
+
+    show_tab(client, "exceptions").await;
+    wait_for(client, ".sign-off-month").await.click().await.unwrap();
+    wait_for_text(client, ".signed-off-by", &format!("{month} signed off by you")).await;
+    assert!(
+        client.find(Locator::Css(".changed-since-sign-off")).await.is_err(),
+        "the signed-off copy is shown"
+    );
+
+    // The vendor has re-issued the month since: the next fetch says so.
+    fetch(client).await;
+    wait_for_note(client, "Archived exactly as received").await;
+    let flag = text_of(client, ".changed-since-sign-off").await;
+    assert!(
+        flag.contains("The vendor's data changed since sign-off")
+            && flag.contains(&format!("{month} was signed off by you")),
+        "{flag}"
+    );
+    let reissued = download(&browser, ".download[data-file$='.xml']").await;
+    assert_ne!(reissued, signed, "the vendor sent other bytes");
+
+    // What changed: the pinned copy against the new one, as crates/billing compares them.
+    wait_for(client, ".see-changes-since-sign-off").await.click().await.unwrap();
+    wait_for(client, "#panel-changes:not([hidden]) .compared-with").await;
+    wait_for(client, ".charge-change").await;
+    let expected = billing::changes::compare(
+        &billing::xml::parse_invoices(&signed).unwrap(),
+        &billing::xml::parse_invoices(&reissued).unwrap(),
+    );
+    let [change] = expected.changes.as_slice() else { panic!("one charge changed: {:?}", expected.changes) };
+    let rows = client.find_all(Locator::Css(".charge-change")).await.unwrap();
+    assert_eq!(rows.len(), 1, "the one changed charge is listed");
+    let listed = rows[0].text().await.unwrap();
+    assert!(listed.contains(&change.key.customer) && listed.contains("quantity changed"), "{listed}");
+    let difference: rust_decimal::Decimal =
+        rows[0].attr("data-difference").await.unwrap().unwrap().parse().unwrap();
+    assert_eq!(difference, change.difference());
     client.clone().close().await.unwrap();
 }

@@ -12,10 +12,14 @@ use std::time::Duration;
 #[allow(dead_code)]
 #[path = "../crates/relay/tests/support/oidc.rs"]
 mod oidc;
+#[allow(dead_code)]
+#[path = "../crates/relay/tests/support/postgres.rs"]
+mod postgres;
 #[path = "../crates/relay/tests/support/redis.rs"]
 mod redis;
 mod support;
 
+use billing::api::decisions::LineIdentity;
 use fantoccini::{Client, Locator};
 use oidc::{CLIENT_ID, CLIENT_SECRET, OidcProvider};
 use support::*;
@@ -355,26 +359,46 @@ fn transfers(audit_log: &std::path::Path) -> Vec<serde_json::Value> {
 
 const COOKIE_KEY: &str = "c2a9f04e1b7d36e85a0c4f92d17b3e6a58f0c1d9e2b4a6f8071c3e5d7b9a1f20e4c6";
 
-#[tokio::test(flavor = "multi_thread")]
-async fn two_relays_behind_nginx_with_tls_share_sessions_survive_one_dying_and_say_when_redis_is_away() {
-    let mut redis = redis::RedisServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let spki = make_certificate(dir.path());
-    let port = free_loopback_port();
-    let portal = format!("https://localhost:{port}");
-    let provider = OidcProvider::start(&portal).await;
-    let mut relays = Vec::new();
-    for number in 0..2 {
-        let config = dir.path().join(format!("relay-{number}.toml"));
-        std::fs::write(
-            &config,
-            format!(
-                r#"
+/// Two relays behind nginx with TLS, sharing sessions in a real Redis, as
+/// the README's "Hosting for a team" sets them up; given a PostgreSQL
+/// database, they also share it and one archive.
+struct Hosted {
+    portal: String,
+    port: u16,
+    /// The certificate's key, which the tests' browsers trust.
+    spki: String,
+    relays: Vec<Relay>,
+    relay_urls: Vec<String>,
+    redis: redis::RedisServer,
+    dir: tempfile::TempDir,
+    _provider: OidcProvider,
+    _nginx: Nginx,
+}
+
+impl Hosted {
+    async fn start(access: &str, database_url: Option<&str>) -> Self {
+        let redis = redis::RedisServer::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let spki = make_certificate(dir.path());
+        let port = free_loopback_port();
+        let portal = format!("https://localhost:{port}");
+        let provider = OidcProvider::start(&portal).await;
+        let shared_data = dir.path().join("shared-data");
+        let database = match database_url {
+            Some(url) => format!("database_url = \"{url}\"\n"),
+            None => String::new(),
+        };
+        let mut relays = Vec::new();
+        for number in 0..2 {
+            let config = dir.path().join(format!("relay-{number}.toml"));
+            std::fs::write(
+                &config,
+                format!(
+                    r#"
 trusted_proxies = ["127.0.0.1/32"]
 audit_log = "{audit}"
-
-# Two sign-ins and a dozen fetches in seconds from one address, each fetch
-# with the archive's receipt and list after it: faster than a person.
+{database}
+# Sign-ins and a dozen fetches in seconds from one address: faster than a person.
 [rate_limit]
 per_minute = 600
 burst = 200
@@ -388,30 +412,42 @@ public_url = "{portal}"
 [sessions]
 redis_url = "{redis}"
 cookie_key_env = "RELAY_TEST_COOKIE_KEY"
-
-[[access]]
-profile = "demo"
-allow_groups = ["finance"]
-"#,
-                audit = dir.path().join(format!("audit-{number}.jsonl")).display(),
-                issuer = provider.issuer,
-                redis = redis.url(),
-            ),
-        )
-        .unwrap();
-        let config = config.display().to_string();
-        relays.push(
-            start_relay_with(
-                &["--demo", "--config", &config, "--listen", "127.0.0.1:0"],
-                &[("RELAY_TEST_CLIENT_SECRET", CLIENT_SECRET), ("RELAY_TEST_COOKIE_KEY", COOKIE_KEY)],
+{access}"#,
+                    audit = dir.path().join(format!("audit-{number}.jsonl")).display(),
+                    issuer = provider.issuer,
+                    redis = redis.url(),
+                ),
             )
-            .await,
-        );
+            .unwrap();
+            let config = config.display().to_string();
+            let mut environment =
+                vec![("RELAY_TEST_CLIENT_SECRET", CLIENT_SECRET), ("RELAY_TEST_COOKIE_KEY", COOKIE_KEY)];
+            let shared_data = shared_data.display().to_string();
+            if database_url.is_some() {
+                environment.push(("BILLING_DATA_DIR", &shared_data));
+            }
+            relays.push(
+                start_relay_with(&["--demo", "--config", &config, "--listen", "127.0.0.1:0"], &environment)
+                    .await,
+            );
+        }
+        let relay_urls: Vec<String> = relays.iter().map(|relay| relay.url.clone()).collect();
+        let nginx =
+            start_nginx(dir.path(), port, &relay_urls.iter().map(String::as_str).collect::<Vec<_>>()).await;
+        Self { portal, port, spki, relays, relay_urls, redis, dir, _provider: provider, _nginx: nginx }
     }
-    let relay_urls: Vec<String> = relays.iter().map(|relay| relay.url.clone()).collect();
-    let _nginx =
-        start_nginx(dir.path(), port, &relay_urls.iter().map(String::as_str).collect::<Vec<_>>()).await;
-    let browser = start_browser_with(&[format!("--ignore-certificate-errors-spki-list={spki}")]).await;
+
+    async fn browser(&self) -> Browser {
+        start_browser_with(&[format!("--ignore-certificate-errors-spki-list={}", self.spki)]).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_relays_behind_nginx_with_tls_share_sessions_survive_one_dying_and_say_when_redis_is_away() {
+    let access = "[[access]]\nprofile = \"demo\"\nallow_groups = [\"finance\"]\n";
+    let hosted = Hosted::start(access, None).await;
+    let browser = hosted.browser().await;
+    let Hosted { portal, port, mut relays, relay_urls, mut redis, dir, .. } = hosted;
     let client = &browser.client;
 
     sign_in_from_the_prompt(client, &portal, "alice").await;
@@ -540,22 +576,6 @@ async fn show_first_flagged_kind(client: &Client) -> String {
     kind
 }
 
-/// Waits until `css`'s text contains `wanted`.
-async fn wait_for_text(client: &Client, css: &str, wanted: &str) {
-    let deadline = tokio::time::Instant::now() + STARTUP;
-    loop {
-        let text = match client.find(Locator::Css(css)).await {
-            Ok(element) => element.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if text.contains(wanted) {
-            return;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "`{css}` says {text:?}, not {wanted:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Chooses a decision and types a note in the row of `item`, and saves.
 async fn mark(client: &Client, item: &str, status: &str, note: &str, save: bool) {
     let row = format!(".flagged-row[data-item='{item}']");
@@ -581,13 +601,14 @@ profile = "demo"
 allow_emails = ["bob@corp.example"]
 role = "review"
 "#;
-    let (relay, _provider, _dir) = start_signed_in_portal_with(access).await;
-    let (alices, bobs) = tokio::join!(start_browser(), start_browser());
+    let postgres = postgres::PostgresServer::start().await;
+    let hosted = Hosted::start(access, Some(&postgres.database("decisions").await)).await;
+    let (alices, bobs) = tokio::join!(hosted.browser(), hosted.browser());
     let (alice, bob) = (&alices.client, &bobs.client);
-    sign_in_from_the_prompt(alice, &relay.url, "alice").await;
-    sign_in_from_the_prompt(bob, &relay.url, "bob").await;
-    let month = open_last_month_for_review(alice, &relay.url).await;
-    open_last_month_for_review(bob, &relay.url).await;
+    sign_in_from_the_prompt(alice, &hosted.portal, "alice").await;
+    sign_in_from_the_prompt(bob, &hosted.portal, "bob").await;
+    let month = open_last_month_for_review(alice, &hosted.portal).await;
+    open_last_month_for_review(bob, &hosted.portal).await;
     let kind = show_first_flagged_kind(alice).await;
     assert_eq!(show_first_flagged_kind(bob).await, kind);
     let item = wait_for(alice, ".flagged-row").await.attr("data-item").await.unwrap().unwrap();
@@ -606,6 +627,19 @@ role = "review"
     wait_for_text(bob, &status, "Explained: Internal test tenant").await;
     wait_for_text(alice, &status, "Explained: Internal test tenant, never billed (bob@corp.example").await;
     wait_for(alice, &format!(".exception-row[data-kind='{kind}'][data-open='{}']", open_before - 1)).await;
+    // Only the open lines: the explained one leaves the list, and comes back.
+    let row = format!(".flagged-row[data-item='{item}']");
+    wait_for(alice, "#only-open").await.click().await.unwrap();
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    while alice.find(Locator::Css(&row)).await.is_ok() {
+        assert!(tokio::time::Instant::now() < deadline, "an explained line is listed among the open ones");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if open_before > 1 {
+        wait_for(alice, ".flagged-row").await;
+    }
+    wait_for(alice, "#only-open").await.click().await.unwrap();
+    wait_for(alice, &row).await;
 
     // Both change it; Bob began first, Alice saved first: Bob is told, sees
     // hers, and applies his again on top of it.
@@ -662,6 +696,36 @@ role = "review"
         assert!(tokio::time::Instant::now() < deadline, "bob's forms stay after sign-off");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+
+    // Bob's workbook carries the sign-off and every line's status.
+    let workbook = download(&bobs, ".download[data-file$='.xlsx']").await;
+    let exceptions = sheet(&workbook, "Exceptions");
+    let signed_off = cell_text(&exceptions[0][0]);
+    assert!(signed_off.starts_with(&format!("{month} signed off by alice@corp.example on ")), "{signed_off}");
+    let header: Vec<String> = exceptions[2].iter().map(cell_text).collect();
+    let column = |name: &str| {
+        header.iter().position(|cell| cell == name).unwrap_or_else(|| panic!("{name} in {header:?}"))
+    };
+    let billing::api::decisions::ItemId { kind: marked_kind, line: LineIdentity::RowHash(marked_hash) } =
+        billing::api::decisions::ItemId::from_key(&item).unwrap()
+    else {
+        panic!("the demo's lines have row hashes: {item}");
+    };
+    let mut marked = 0;
+    for row in &exceptions[3..] {
+        let cell = |name: &str| cell_text(&row[column(name)]);
+        if cell("Exception") == marked_kind.label() && cell("InvoiceRowHash") == marked_hash {
+            marked += 1;
+            assert_eq!(
+                [cell("Status"), cell("Note"), cell("Decided by")],
+                ["To fix", "Bill it from next month", "bob@corp.example"]
+            );
+            assert!(cell("Decided at").ends_with(" UTC"));
+        } else {
+            assert_eq!(cell("Status"), "Open", "unmarked lines are open: {row:?}");
+        }
+    }
+    assert!(marked > 0, "the marked line is in the sheet");
     wait_for(alice, "#reopen-reason")
         .await
         .send_keys("The vendor credited invoice lines late")

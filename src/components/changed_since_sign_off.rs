@@ -16,13 +16,15 @@ use crate::{
 #[derive(Clone, Copy)]
 pub struct PinnedComparison(pub RwSignal<Option<i64>>);
 
-/// The SHA-256 of the bytes shown, as the archive keeps them.
+/// The SHA-256 of the bytes shown, as the archive keeps them: the copy
+/// this very transfer became, not whichever copy is newest.
 async fn hash_of(loaded: &Loaded) -> Option<String> {
     match &loaded.origin {
         Origin::Archive(document) => Some(document.sha256.clone()),
-        Origin::Vendor { .. } => {
-            api::archived_copy(&loaded.request).await.ok().flatten().map(|copy| copy.sha256)
+        Origin::Vendor { request_id: Some(request_id) } => {
+            api::archived_transfer(&loaded.request, *request_id).await.ok().flatten().map(|copy| copy.sha256)
         }
+        Origin::Vendor { request_id: None } => None,
     }
 }
 

@@ -104,10 +104,16 @@ pub struct VendorProcess {
 
 impl VendorProcess {
     pub async fn start(key: &str) -> Self {
+        Self::start_with(key, &[]).await
+    }
+
+    /// The emulator with `args` added, e.g. `--fault reissue=1`.
+    pub async fn start_with(key: &str, args: &[&str]) -> Self {
         let binary = workspace_path("BILLING_VENDOR_BIN", "target/debug/vendor-sim");
         assert!(binary.is_file(), "{} is missing: run `cargo xtask test`", binary.display());
         let mut process = Command::new(&binary)
             .args(["--listen", "127.0.0.1:0"])
+            .args(args)
             .env("VENDOR_SIM_KEY", key)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -236,6 +242,22 @@ pub async fn text_of(client: &Client, css: &str) -> String {
     wait_for(client, css).await.text().await.unwrap()
 }
 
+/// Waits until `css`'s text contains `wanted`.
+pub async fn wait_for_text(client: &Client, css: &str, wanted: &str) {
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    loop {
+        let text = match client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.contains(wanted) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "`{css}` says {text:?}, not {wanted:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Shows the tab whose URL name is `tab` and waits for its panel.
 pub async fn show_tab(client: &Client, tab: &str) {
     wait_for(client, &format!("#tab-{tab}")).await.click().await.unwrap();
@@ -335,4 +357,23 @@ pub async fn requested_urls(client: &Client) -> Vec<String> {
         urls.extend(url.map(str::to_owned));
     }
     urls
+}
+
+/// A sheet of a workbook, header first.
+pub fn sheet(workbook: &[u8], name: &str) -> Vec<Vec<calamine::Data>> {
+    use calamine::Reader;
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(workbook.to_vec())).unwrap();
+    workbook.worksheet_range(name).unwrap().rows().map(<[calamine::Data]>::to_vec).collect()
+}
+
+/// A number cell as the decimal it was written from (Excel's double is the
+/// nearest to it, and its shortest form gives it back), or text as it is.
+pub fn cell_text(cell: &calamine::Data) -> String {
+    match cell {
+        calamine::Data::Float(number) => number.to_string(),
+        calamine::Data::Int(number) => number.to_string(),
+        calamine::Data::Empty => String::new(),
+        other => other.to_string(),
+    }
 }

@@ -128,6 +128,10 @@ pub enum Fault {
     Truncate,
     /// `malformed`: break the document's syntax after its first invoice.
     Malformed,
+    /// `reissue=N`: the key's first N documents are as first issued, every
+    /// later one as the vendor re-issued them: one line of each service
+    /// month changed (see [`crate::documents::Documents::reissued`]).
+    Reissue { after: u32 },
 }
 
 impl std::str::FromStr for Fault {
@@ -144,6 +148,11 @@ impl std::str::FromStr for Fault {
             None if text.trim() == "truncate" => Self::Truncate,
             None if text.trim() == "malformed" => Self::Malformed,
             Some(("latency", value)) => Self::Latency(millis(value)?),
+            Some(("reissue", value)) => Self::Reissue {
+                after: value
+                    .parse()
+                    .map_err(|_| format!("reissue's `{value}` is not a count of documents"))?,
+            },
             Some(("drip", value)) => {
                 let (bytes, every) = value.split_once(':').ok_or("drip is BYTES:MS")?;
                 let bytes =

@@ -66,6 +66,7 @@ pub struct Planned {
 
 pub struct Documents {
     reseller: Reseller,
+    reissued: bool,
 }
 
 const DISTRIBUTOR: &str = "Cloudwise Distribution B.V.";
@@ -76,7 +77,14 @@ const EU_REVERSE_CHARGE: &str = "EU reverse charge (intra-community)";
 
 impl Documents {
     pub fn new(spec: DataSpec) -> Self {
-        Self { reseller: Reseller::generate(spec) }
+        Self { reseller: Reseller::generate(spec), reissued: false }
+    }
+
+    /// The same reseller's documents as the vendor re-issues them after a
+    /// correction: the first subscription active in each service month is
+    /// charged one unit more on its first charge, and every total follows.
+    pub fn reissued(spec: DataSpec) -> Self {
+        Self { reissued: true, ..Self::new(spec) }
     }
 
     pub fn reseller(&self) -> &Reseller {
@@ -373,7 +381,16 @@ impl Documents {
                 },
             );
         }
+        if self.reissued && self.first_active(month) == Some(sub.id) {
+            charges[0].spec.quantity += Decimal::ONE;
+        }
         charges
+    }
+
+    /// The reseller's first subscription active in `month`.
+    fn first_active(&self, month: NaiveDate) -> Option<u64> {
+        let mut subscriptions = self.reseller.customers.iter().flat_map(|customer| &customer.subscriptions);
+        subscriptions.find(|sub| sub.active_in(month)).map(|sub| sub.id)
     }
 
     fn price_line(

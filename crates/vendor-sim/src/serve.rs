@@ -2,7 +2,17 @@
 //! vendor's order, content negotiation, date windows, streamed documents and
 //! the fault knobs.
 
-use std::{collections::HashMap, io, net::SocketAddr, ops::ControlFlow, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    io,
+    net::SocketAddr,
+    ops::ControlFlow,
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::Duration,
+};
 
 use axum::{
     Extension, Json,
@@ -39,13 +49,37 @@ const CHUNK_BYTES: usize = 64 * 1024;
 pub struct Vendor {
     config: Config,
     documents: Arc<Documents>,
+    /// Made when a `reissue` fault first asks for it.
+    reissued: OnceLock<Arc<Documents>>,
     examples: Arc<Documents>,
+    /// Documents answered per key, for `reissue`.
+    answered: Vec<AtomicU32>,
 }
 
 impl Vendor {
     pub fn new(config: Config) -> Self {
         let documents = Arc::new(Documents::new(config.data));
-        Self { config, documents, examples: Arc::new(Documents::new(EXAMPLES)) }
+        let answered = config.keys.iter().map(|_| AtomicU32::new(0)).collect();
+        Self {
+            config,
+            documents,
+            reissued: OnceLock::new(),
+            examples: Arc::new(Documents::new(EXAMPLES)),
+            answered,
+        }
+    }
+
+    /// The reseller's documents, as first issued or as re-issued by the
+    /// time `key` asks for its next one under `faults`.
+    fn documents_for(&self, key: KeyIndex, faults: &[Fault]) -> Arc<Documents> {
+        let answered_before = self.answered[key.0].fetch_add(1, Ordering::Relaxed);
+        let reissued =
+            faults.iter().any(|fault| matches!(fault, Fault::Reissue { after } if answered_before >= *after));
+        if reissued {
+            self.reissued.get_or_init(|| Arc::new(Documents::reissued(self.config.data))).clone()
+        } else {
+            self.documents.clone()
+        }
     }
 }
 
@@ -155,14 +189,14 @@ fn negotiate(headers: &HeaderMap, offered: &[Format]) -> Result<Format, VendorEr
 
 async fn answer(
     vendor: &Vendor,
-    key: KeyIndex,
+    key_index: KeyIndex,
     generation: Generation,
     endpoint: Endpoint,
     format: Format,
     query: &HashMap<String, String>,
     headers: &HeaderMap,
 ) -> Response {
-    let key = &vendor.config.keys[key.0];
+    let key = &vendor.config.keys[key_index.0];
     if !key.permission.allows(endpoint) {
         let message = format!("this API key has no permission for {}", endpoint.path());
         return vendor_error(StatusCode::FORBIDDEN, &message).into_response();
@@ -221,16 +255,15 @@ async fn answer(
         }
         Scope::Window(window) => {
             let (from, to) = (window.start(), window.end());
+            let reseller = || vendor.documents_for(key_index, &faults);
             let (documents, kind) = match endpoint {
                 Endpoint::Invoices if generation == Generation::Current => {
-                    (vendor.documents.clone(), DocumentKind::CurrentPurchase)
+                    (reseller(), DocumentKind::CurrentPurchase)
                 }
-                Endpoint::Invoices => (vendor.documents.clone(), DocumentKind::Purchase),
-                Endpoint::CustomerInvoices => (vendor.documents.clone(), DocumentKind::Sales),
-                Endpoint::ConsolidatedInvoices => (vendor.documents.clone(), DocumentKind::Consolidated),
-                Endpoint::CustomerSpecifications => {
-                    (vendor.documents.clone(), DocumentKind::CustomerSpecifications)
-                }
+                Endpoint::Invoices => (reseller(), DocumentKind::Purchase),
+                Endpoint::CustomerInvoices => (reseller(), DocumentKind::Sales),
+                Endpoint::ConsolidatedInvoices => (reseller(), DocumentKind::Consolidated),
+                Endpoint::CustomerSpecifications => (reseller(), DocumentKind::CustomerSpecifications),
                 Endpoint::ExampleInvoices => (vendor.examples.clone(), DocumentKind::CurrentPurchase),
                 Endpoint::SubscriptionDetails => {
                     return vendor_error(StatusCode::BAD_REQUEST, "subscriptionId is required")

@@ -454,6 +454,35 @@ async fn faults_configured_on_a_key_apply_to_every_answer() {
 }
 
 #[tokio::test]
+async fn a_reissue_changes_one_line_of_a_month_with_its_totals_after_the_keys_first_documents() {
+    let reissuing = ApiKey {
+        faults: vec!["reissue=1".parse().unwrap()],
+        ..ApiKey::new("reissuing", KEY.to_owned().into())
+    };
+    let vendor = start_with(config(vec![reissuing], 7)).await;
+    let month = "/v3/invoices?startDate=20261016&endDate=20261031";
+    let first = xml_document(&vendor, month).await;
+    let reissued = xml_document(&vendor, month).await;
+    assert_eq!(xml_document(&vendor, month).await, reissued, "re-issued once, then the same");
+    assert_eq!(check(&reissued), [], "the re-issued document's totals follow its line");
+    let comparison = billing::changes::compare(&first, &reissued);
+    let [change] = comparison.changes.as_slice() else {
+        panic!("one charge changes: {:?}", comparison.changes);
+    };
+    let (before, after) = (change.before.as_ref().unwrap(), change.after.as_ref().unwrap());
+    assert_eq!(after.quantity - before.quantity, 1.into(), "one unit more");
+    assert!(after.amount != before.amount);
+    let lines = rows(&first).zip(rows(&reissued));
+    assert_eq!(lines.filter(|(first, reissued)| first.line != reissued.line).count(), 1, "one line changes");
+
+    let (status, message) = error_of(with_fault(&vendor, "reissue=soon").await).await;
+    assert_eq!(
+        (status, message.as_str()),
+        (StatusCode::BAD_REQUEST, "reissue's `soon` is not a count of documents")
+    );
+}
+
+#[tokio::test]
 async fn health_needs_no_key() {
     let vendor = start().await;
     let response = reqwest::get(format!("{}/healthz", vendor.base_url())).await.unwrap();

@@ -68,7 +68,9 @@ fn chown_to_owner(path: &Path) {
 /// `initdb` once per machine and PostgreSQL version, under `target/`.
 fn template() -> PathBuf {
     let version = bin_dir().parent().and_then(|dir| dir.file_name()).unwrap().to_string_lossy().into_owned();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-postgres");
+    // Test binaries live in target/<profile>/deps, whichever crate's they are.
+    let exe = std::env::current_exe().unwrap();
+    let root = exe.ancestors().nth(3).expect("target/<profile>/deps/<test>").join("test-postgres");
     let template = root.join(format!("template-{version}"));
     if template.join("PG_VERSION").is_file() {
         return template;
