@@ -128,6 +128,10 @@ fn explain(code: ErrorCode) -> (&'static str, &'static str) {
             "Shared decisions cannot be reached right now",
             "The relay's database is down; nothing was changed. Try again in a minute.",
         ),
+        ErrorCode::RunsUnavailable => (
+            "Scheduled runs cannot be listed right now",
+            "The relay's database is down. Try again in a minute.",
+        ),
     }
 }
 

@@ -156,19 +156,6 @@ impl Query {
     }
 }
 
-/// The request for the other side of the margin, in the same window: the
-/// customer document for purchase invoices and the other way round, as far
-/// as the profile offers it.
-pub fn other_side(request: &DocumentRequest, offered: &[Endpoint]) -> Option<DocumentRequest> {
-    let candidates: &[Endpoint] = match request.endpoint() {
-        Endpoint::Invoices => &[Endpoint::CustomerInvoices, Endpoint::CustomerSpecifications],
-        Endpoint::CustomerInvoices | Endpoint::CustomerSpecifications => &[Endpoint::Invoices],
-        _ => &[],
-    };
-    let endpoint = candidates.iter().copied().find(|endpoint| offered.contains(endpoint))?;
-    request.with_endpoint(endpoint)
-}
-
 /// The date windows a finance person asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Preset {
@@ -405,22 +392,6 @@ mod tests {
             ("v3", Endpoint::Invoices, Format::Xml)
         );
         assert_eq!((query.start, query.end), (date("2026-08-25"), date("2026-03-31")));
-    }
-
-    #[test]
-    fn the_other_side_of_the_margin_is_what_the_generation_offers() {
-        let today = date("2026-11-25");
-        let legacy_request = Query::default_for(&legacy(), today).request().unwrap();
-        let other = other_side(&legacy_request, Generation::Legacy.endpoints()).unwrap();
-        assert_eq!((other.endpoint(), other.window()), (Endpoint::CustomerInvoices, legacy_request.window()));
-        let current = other_side(&legacy_request, Generation::Current.endpoints()).unwrap();
-        assert_eq!(current.endpoint(), Endpoint::CustomerSpecifications);
-        assert_eq!(
-            other_side(&other, Generation::Legacy.endpoints()).unwrap().endpoint(),
-            Endpoint::Invoices
-        );
-        let consolidated = legacy_request.with_endpoint(Endpoint::ConsolidatedInvoices).unwrap();
-        assert_eq!(other_side(&consolidated, Generation::Legacy.endpoints()), None);
     }
 
     #[test]

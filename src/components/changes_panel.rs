@@ -18,7 +18,7 @@ use crate::{
     fetched::Fetched,
     format,
     loaded::Loaded,
-    query::{earlier_window, other_side},
+    query::earlier_window,
     tabs::Tab,
 };
 
@@ -47,7 +47,7 @@ pub fn ChangesPanel(
         .and_then(|profiles| profiles.into_iter().find(|profile| profile.name == loaded.request.profile()))
         .map(|profile| profile.endpoints)
         .unwrap_or_default();
-    let earlier_other_side = other_side(&earlier, &offered);
+    let earlier_other_side = earlier.other_side(&offered);
     let compared = RwSignal::new(Fetched::<ChangesView>::Idle);
     // Whichever is loaded first, the comparison or this window's other side,
     // the earlier window's other side follows once both are.

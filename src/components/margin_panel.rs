@@ -4,9 +4,7 @@ use billing::{Endpoint, ProfileSummary, api::DocumentRequest};
 use leptos::prelude::*;
 use worker_protocol::{ComparisonView, Listed, MarginRow, MarginView, OneSidedView, Opened, Slot};
 
-use crate::{
-    components::document_loader::DocumentLoader, fetched::Fetched, format, loaded::Loaded, query::other_side,
-};
+use crate::{components::document_loader::DocumentLoader, fetched::Fetched, format, loaded::Loaded};
 
 /// The column headings over [`margin_cells`].
 fn margin_headings() -> impl IntoView {
@@ -69,7 +67,7 @@ pub fn MarginPanel(
         .and_then(|profiles| profiles.into_iter().find(|profile| profile.name == loaded.request.profile()))
         .map(|profile| profile.endpoints)
         .unwrap_or_default();
-    let Some(other_request) = other_side(&loaded.request, &offered) else { return ().into_any() };
+    let Some(other_request) = loaded.request.other_side(&offered) else { return ().into_any() };
     let other_name = other_request.endpoint().path();
     let consolidated_request = offered
         .contains(&Endpoint::ConsolidatedInvoices)

@@ -12,7 +12,6 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     api::{self, Refused},
     month::Month,
-    query::other_side,
     team::Team,
 };
 
@@ -31,7 +30,7 @@ async fn documents_of(request: &DocumentRequest, offered: &[Endpoint]) -> Result
         );
     };
     let mut documents = vec![own.id];
-    if let Some(other) = other_side(request, offered)
+    if let Some(other) = request.other_side(offered)
         && let Ok(Some(copy)) = api::archived_copy(&other).await
     {
         documents.push(copy.id);

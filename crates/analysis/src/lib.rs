@@ -5,6 +5,7 @@
 mod gathering;
 mod products;
 mod reconciliation;
+pub mod runs;
 mod views;
 mod workbook;
 

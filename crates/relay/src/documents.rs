@@ -25,7 +25,7 @@ use crate::{
     admission::ClientAddr,
     archive::{Archive, Feed},
     auth::state::Auth,
-    identity::Caller,
+    identity::{Caller, User},
     observe::{
         audit::{self, AskedDocument, RequestId, TransferOutcome},
         metrics::Metrics,
@@ -45,6 +45,21 @@ pub struct Forwarding {
     pub metrics: Arc<Metrics>,
     /// Keeps every complete document, when the relay archives.
     pub archive: Option<Arc<Archive>>,
+}
+
+impl Forwarding {
+    pub fn new(
+        config: Arc<RelayConfig>,
+        metrics: Arc<Metrics>,
+        archive: Option<Arc<Archive>>,
+    ) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.timeouts.connect)
+            .build()?;
+        Ok(Self { config, client, metrics, archive })
+    }
 }
 
 /// A request the relay has read against its profile and may forward.
@@ -90,6 +105,27 @@ pub async fn document(
     let asked = checked.audit_record(request_id, &caller);
     let started = Instant::now();
     forward(&state, checked, asked.clone(), started).await.inspect_err(|error| {
+        audit::document_failed(&asked, error.code(), started.elapsed());
+        state.metrics.document_failed(&asked.profile, asked.endpoint, error.code());
+    })
+}
+
+/// Fetches `request` for a scheduled job the way a person's fetch goes:
+/// the same checks, audit (as `job`) and archive; the body streams as the
+/// vendor sends it.
+pub async fn fetch_for_job(
+    state: &Forwarding,
+    job: Arc<User>,
+    request: DocumentRequest,
+    request_id: RequestId,
+) -> Result<Response, RelayError> {
+    let Some(profile) = state.config.profile(request.profile()) else {
+        return Err(RelayError::UnknownProfile { profile: echoed(request.profile()) });
+    };
+    let checked = Checked { profile, request, download: false };
+    let asked = checked.audit_record(request_id, &Caller::SignedIn(job));
+    let started = Instant::now();
+    forward(state, checked, asked.clone(), started).await.inspect_err(|error| {
         audit::document_failed(&asked, error.code(), started.elapsed());
         state.metrics.document_failed(&asked.profile, asked.endpoint, error.code());
     })

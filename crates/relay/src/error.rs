@@ -85,6 +85,8 @@ pub enum RelayError {
     MonthSignedOff { month: String, by: String, current: serde_json::Value },
     #[error("the shared decisions are unavailable")]
     DecisionsUnavailable,
+    #[error("the scheduled runs are unavailable")]
+    RunsUnavailable,
 }
 
 impl RelayError {
@@ -119,6 +121,7 @@ impl RelayError {
             Self::DecisionConflict { .. } => ErrorCode::DecisionConflict,
             Self::MonthSignedOff { .. } => ErrorCode::MonthSignedOff,
             Self::DecisionsUnavailable => ErrorCode::DecisionsUnavailable,
+            Self::RunsUnavailable => ErrorCode::RunsUnavailable,
         }
     }
 
@@ -130,7 +133,7 @@ impl RelayError {
                 StatusCode::FORBIDDEN
             }
             Self::DecisionConflict { .. } | Self::MonthSignedOff { .. } => StatusCode::CONFLICT,
-            Self::DecisionsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::DecisionsUnavailable | Self::RunsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::SignInFailed { .. } | Self::LogoutTokenRefused { .. } => StatusCode::BAD_REQUEST,
             Self::HostNotAllowed { .. } => StatusCode::MISDIRECTED_REQUEST,
             Self::SignInUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -154,7 +157,7 @@ impl RelayError {
         }
     }
 
-    fn detail(&self) -> String {
+    pub(crate) fn detail(&self) -> String {
         match self {
             Self::UnknownRoute { path } => format!("the relay has no API at {path}"),
             Self::NotAllowlisted { client } => format!(
@@ -263,6 +266,11 @@ impl RelayError {
             Self::DecisionsUnavailable => "the relay cannot reach its database, so shared decisions can be \
                  neither read nor saved right now; nothing was changed; try again in a minute"
                 .to_owned(),
+            Self::RunsUnavailable => {
+                "the relay cannot reach its database, so the scheduled runs cannot be listed right now; \
+                 try again in a minute"
+                    .to_owned()
+            }
             Self::VendorTooSlow { profile, waited } => format!(
                 "the vendor did not answer profile {profile} within {:.1} s; try a shorter date range",
                 waited.as_secs_f64()

@@ -16,6 +16,7 @@ mod observe;
 mod openapi;
 mod pages;
 mod routes;
+pub mod schedule;
 mod security;
 mod server;
 mod state;
@@ -62,6 +63,9 @@ impl Application {
             tracing::warn!("the allowlist is empty: every client will be refused");
         }
         check_access_settings(&config)?;
+        for job in &config.schedule {
+            job.check(&config)?;
+        }
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -51,6 +51,12 @@ enum Command {
         #[command(subcommand)]
         action: ArchiveAction,
     },
+    /// Run one [[schedule]] job now, for its rule's month, and print what
+    /// it found; exits with 1 when the run failed.
+    Run {
+        /// The job's name.
+        job: String,
+    },
 }
 
 #[derive(clap::Subcommand)]
@@ -139,6 +145,18 @@ async fn purge(config: &RelayConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn run_job(config: RelayConfig, job: &str) -> anyhow::Result<()> {
+    let today = chrono::Local::now().date_naive();
+    let Some(run) = relay::schedule::run_now(config, job, today).await? else {
+        anyhow::bail!("another relay is running `{job}` now; try again when it has finished");
+    };
+    println!("{}", run.summary());
+    if run.status == billing::api::runs::RunStatus::Failed {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -151,6 +169,9 @@ async fn main() -> anyhow::Result<()> {
     config.app_dir = args.app_dir.unwrap_or(config.app_dir);
     // Kept alive for as long as the relay serves.
     let _vendor = start_demo(args.demo, args.demo_faults, &mut config).await?;
+    if let Some(Command::Run { job }) = args.command {
+        return run_job(config, &job).await;
+    }
     anyhow::ensure!(
         !config.profiles.is_empty(),
         "no vendor profiles are configured: pass --config FILE (see relay.example.toml), \

@@ -39,7 +39,7 @@ use crate::{
         audit::{self, RequestId},
         metrics::{self, Metrics, MetricsAccess},
     },
-    openapi, security,
+    openapi, schedule, security,
     state::RelayState,
     store::Database,
 };
@@ -67,11 +67,6 @@ pub fn routers(
         .map(|issuer| issuer.origin().ascii_serialization())
         .collect();
     let security_headers = security::headers(&config.app_dir, &form_targets)?;
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(config.timeouts.connect)
-        .build()?;
     let app_files =
         ServeDir::new(&config.app_dir).fallback(ServeFile::new(config.app_dir.join("index.html")));
     let limiter = admission::Limiter::new(config.rate_limit);
@@ -106,17 +101,13 @@ pub fn routers(
         limiter,
     });
     let auth = Arc::new(Auth { config: config.clone(), sign_in, sessions: store, metrics: metrics.clone() });
-    let forwarding = Arc::new(Forwarding {
-        config: config.clone(),
-        client,
-        metrics: metrics.clone(),
-        archive: archive.clone(),
-    });
+    let forwarding = Arc::new(Forwarding::new(config.clone(), metrics.clone(), archive.clone())?);
     let decisions = Arc::new(decisions::Shared {
         decisions: database.decisions.clone(),
         records: database.records.clone(),
     });
-    let state = RelayState { config, admission, auth, forwarding, archive, decisions };
+    let state =
+        RelayState { config, admission, auth, forwarding, archive, decisions, runs: database.runs.clone() };
     if state.auth.sign_in.is_some()
         && let Ok(runtime) = tokio::runtime::Handle::try_current()
     {
@@ -145,6 +136,7 @@ pub fn routers(
         .route("/archive", get(archive::routes::list))
         .route("/archive/receipts/{request_id}", get(archive::routes::receipt))
         .route("/archive/{id}", get(archive::routes::open))
+        .route("/runs", get(schedule::routes::list))
         .route(
             "/profiles/{profile}/settings",
             get(decisions::routes::get_settings).put(decisions::routes::put_settings),

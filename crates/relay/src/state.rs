@@ -8,7 +8,7 @@ use axum::extract::FromRef;
 
 use crate::{
     RelayConfig, admission::Admission, archive::routes::MaybeArchive, auth::state::Auth, decisions::Shared,
-    documents::Forwarding,
+    documents::Forwarding, store::Runs,
 };
 
 #[derive(Clone)]
@@ -19,6 +19,13 @@ pub struct RelayState {
     pub forwarding: Arc<Forwarding>,
     pub archive: MaybeArchive,
     pub decisions: Arc<Shared>,
+    pub runs: Arc<dyn Runs>,
+}
+
+impl FromRef<RelayState> for Arc<dyn Runs> {
+    fn from_ref(state: &RelayState) -> Self {
+        state.runs.clone()
+    }
 }
 
 impl FromRef<RelayState> for Arc<Shared> {

@@ -460,6 +460,8 @@ async fn the_openapi_description_matches_what_the_relay_accepts_and_answers() {
                 &unavailable["content"]["application/json"]["schema"]["allOf"][1]["properties"]["code"];
             let own = if path.starts_with("/api/profiles/") {
                 "decisions_unavailable"
+            } else if path.starts_with("/api/runs") {
+                "runs_unavailable"
             } else {
                 "archive_unavailable"
             };

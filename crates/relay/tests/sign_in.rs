@@ -157,6 +157,8 @@ async fn without_a_session_every_api_route_is_401_and_the_vendor_is_never_called
         "/api/archive?profile=production",
         "/api/archive/1",
         "/api/archive/receipts/1",
+        "/api/runs",
+        "/api/runs?job=invoice-run",
         "/api/openapi.json",
         "/api/unknown",
         "/api/",

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 pub mod archive;
 pub mod decisions;
 pub mod request;
+pub mod runs;
 pub mod vendor;
 
 pub use archive::{ArchivePage, ArchiveQuery, ArchiveQueryError, ArchiveReceipt, ArchivedDocument};
@@ -174,6 +175,8 @@ pub mod routes {
     pub const DOCUMENTS: &str = "/api/documents";
     /// `GET ?profile&endpoint&from&to&before&limit`: archived documents, newest first.
     pub const ARCHIVE: &str = "/api/archive";
+    /// `GET ?job&limit`: scheduled runs, newest first.
+    pub const RUNS: &str = "/api/runs";
     /// `GET ?return=PATH`: starts signing in, then comes back to PATH.
     pub const SIGN_IN: &str = "/auth/login";
     /// The provider sends the browser back here.
@@ -266,10 +269,12 @@ pub enum ErrorCode {
     MonthSignedOff,
     /// The shared decisions' database cannot be reached right now.
     DecisionsUnavailable,
+    /// The scheduled runs' records cannot be read right now.
+    RunsUnavailable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 27] = [
+    pub const ALL: [ErrorCode; 28] = [
         Self::UnknownRoute,
         Self::NotAllowlisted,
         Self::RateLimited,
@@ -297,6 +302,7 @@ impl ErrorCode {
         Self::DecisionConflict,
         Self::MonthSignedOff,
         Self::DecisionsUnavailable,
+        Self::RunsUnavailable,
     ];
 
     /// The code as sent in `code`, e.g. `profile_forbidden`.
@@ -329,6 +335,7 @@ impl ErrorCode {
             Self::DecisionConflict => "decision_conflict",
             Self::MonthSignedOff => "month_signed_off",
             Self::DecisionsUnavailable => "decisions_unavailable",
+            Self::RunsUnavailable => "runs_unavailable",
         }
     }
 }

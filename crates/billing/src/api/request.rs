@@ -291,6 +291,19 @@ impl DocumentRequest {
         Self::new(self.profile.clone(), self.version.clone(), endpoint, self.format, self.scope.clone()).ok()
     }
 
+    /// The other side of the margin in the same window: the customer
+    /// document for purchase invoices and the other way round, as far as
+    /// `offered` goes.
+    pub fn other_side(&self, offered: &[Endpoint]) -> Option<Self> {
+        let candidates: &[Endpoint] = match self.endpoint {
+            Endpoint::Invoices => &[Endpoint::CustomerInvoices, Endpoint::CustomerSpecifications],
+            Endpoint::CustomerInvoices | Endpoint::CustomerSpecifications => &[Endpoint::Invoices],
+            _ => &[],
+        };
+        let endpoint = candidates.iter().copied().find(|endpoint| offered.contains(endpoint))?;
+        self.with_endpoint(endpoint)
+    }
+
     /// The same documents for another window; `None` for a subscription's.
     pub fn with_window(&self, window: DateWindow) -> Option<Self> {
         self.window().map(|_| Self { scope: Scope::Window(window), ..self.clone() })
@@ -553,6 +566,19 @@ mod tests {
 
     fn date(text: &str) -> NaiveDate {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_other_side_of_the_margin_is_what_the_generation_offers() {
+        let window = Scope::Window(DateWindow::new(date("2026-08-01"), date("2026-08-31")).unwrap());
+        let purchases = DocumentRequest::new("p", "v3", Endpoint::Invoices, Format::Xml, window).unwrap();
+        let other = purchases.other_side(Generation::Legacy.endpoints()).unwrap();
+        assert_eq!((other.endpoint(), other.window()), (Endpoint::CustomerInvoices, purchases.window()));
+        let current = purchases.other_side(Generation::Current.endpoints()).unwrap();
+        assert_eq!(current.endpoint(), Endpoint::CustomerSpecifications);
+        assert_eq!(other.other_side(Generation::Legacy.endpoints()).unwrap().endpoint(), Endpoint::Invoices);
+        let consolidated = purchases.with_endpoint(Endpoint::ConsolidatedInvoices).unwrap();
+        assert_eq!(consolidated.other_side(Generation::Legacy.endpoints()), None);
     }
 
     fn profile(name: &str, generation: Generation) -> ProfileSummary {

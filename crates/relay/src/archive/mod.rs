@@ -16,9 +16,11 @@ use std::{
     time::Duration,
 };
 
-use billing::api::{ArchiveReceipt, DocumentRequest};
+use billing::api::{ArchiveReceipt, ArchivedDocument, DocumentRequest};
 use bytes::Bytes;
 use chrono::Utc;
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
 pub use self::blobs::Blobs;
@@ -238,6 +240,22 @@ impl Archive {
         self.metrics.archive_outcome(false, reason.label());
         let receipt = ArchiveReceipt::NotArchived { reason: reason.explanation().to_owned() };
         self.receipts.settle(asked.request.0, receipt);
+    }
+
+    /// The whole of an archived document, hashed again: `None` when its
+    /// bytes are gone or changed.
+    pub async fn read_whole(&self, document: &ArchivedDocument) -> object_store::Result<Option<Vec<u8>>> {
+        let mut stream = match self.blobs.read(&document.sha256).await {
+            Ok(stream) => stream,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let mut bytes = Vec::with_capacity(usize::try_from(document.bytes).unwrap_or_default());
+        while let Some(chunk) = stream.next().await {
+            bytes.extend_from_slice(&chunk?);
+        }
+        let hash = format!("{:x}", Sha256::digest(&bytes));
+        Ok((hash == document.sha256).then_some(bytes))
     }
 
     /// What became of the transfer `request_id` and its profile, waiting

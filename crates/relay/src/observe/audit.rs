@@ -40,9 +40,16 @@ static NEXT_REQUEST: LazyLock<AtomicU64> = LazyLock::new(|| {
 #[derive(Clone, Copy, Debug)]
 pub struct RequestId(pub u64);
 
+impl RequestId {
+    /// The next number, for a request or for a job's fetch.
+    pub fn next() -> Self {
+        Self(NEXT_REQUEST.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
 /// Gives each request its id before anything else sees it.
 pub async fn number_requests(mut request: Request, next: Next) -> Response {
-    let id = RequestId(NEXT_REQUEST.fetch_add(1, Ordering::Relaxed));
+    let id = RequestId::next();
     request.extensions_mut().insert(id);
     let mut response = next.run(request).await;
     response.headers_mut().insert(HeaderName::from_static("x-request-id"), HeaderValue::from(id.0));

@@ -6,6 +6,7 @@
 //! come from crates/billing, so they follow the code.
 
 mod decisions;
+mod runs;
 
 use billing::{Endpoint, Generation, Role, api::ErrorCode, api::routes};
 use serde_json::{Map, Value, json};
@@ -349,6 +350,7 @@ pub fn document(served: Served) -> Value {
     }
     archive_paths(served, &mut paths);
     decisions::paths(served, &mut paths);
+    runs::paths(served, &mut paths);
     paths.insert(
         "/api/openapi.json".to_owned(),
         operation(
@@ -528,6 +530,7 @@ pub fn document(served: Served) -> Value {
     });
     if let Some(schemas) = description["components"]["schemas"].as_object_mut() {
         schemas.extend(decisions::schemas());
+        schemas.extend(runs::schemas());
     }
     description
 }

@@ -6,6 +6,7 @@
 
 pub mod decisions;
 mod postgres;
+pub mod runs;
 mod sqlite;
 
 use std::{borrow::Cow, path::Path, sync::Arc, time::Duration};
@@ -21,7 +22,7 @@ use futures_util::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 
-pub use self::{decisions::Decisions, postgres::PostgresRecords, sqlite::SqliteRecords};
+pub use self::{decisions::Decisions, postgres::PostgresRecords, runs::Runs, sqlite::SqliteRecords};
 
 /// A document's record before the database numbers it.
 #[derive(Clone, Debug)]
@@ -90,6 +91,7 @@ pub trait Records: Send + Sync {
 pub struct Database {
     pub records: Arc<dyn Records>,
     pub decisions: Arc<dyn Decisions>,
+    pub runs: Arc<dyn Runs>,
 }
 
 /// PostgreSQL for a `postgres://` URL, else SQLite in `data_dir`; either
@@ -103,13 +105,13 @@ pub async fn open(database_url: Option<&SecretString>, data_dir: &Path) -> anyho
                 "database_url must be a postgres:// URL; without it the relay keeps a SQLite file in data_dir"
             );
             let database = Arc::new(PostgresRecords::connect(url).await?);
-            Ok(Database { records: database.clone(), decisions: database })
+            Ok(Database { records: database.clone(), decisions: database.clone(), runs: database })
         }
         None => {
             std::fs::create_dir_all(data_dir)
                 .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
             let database = Arc::new(SqliteRecords::open(&data_dir.join("billing.sqlite3")).await?);
-            Ok(Database { records: database.clone(), decisions: database })
+            Ok(Database { records: database.clone(), decisions: database.clone(), runs: database })
         }
     }
 }

@@ -17,11 +17,13 @@ use super::{
         CHANGES_BUFFERED, Changed, Decisions, MonthState, NewState, Stored, StoredChange, Subject, Topic,
         Write, WriteError, Written, lock_keys, refusal,
     },
+    runs::{Claim, Outcome, RunFilter, RunRow, Runs, status_name},
 };
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "archived documents", include_str!("../../migrations/postgres/0001_archived_documents.sql")),
     (2, "decisions", include_str!("../../migrations/postgres/0002_decisions.sql")),
+    (3, "runs", include_str!("../../migrations/postgres/0003_runs.sql")),
 ];
 
 /// The channel on which each relay tells the others it wrote a decision.
@@ -427,5 +429,99 @@ impl Decisions for PostgresRecords {
 
     fn subscribe(&self) -> broadcast::Receiver<Changed> {
         self.changes.subscribe()
+    }
+}
+
+macro_rules! select_runs {
+    ($rest:literal) => {
+        concat!("SELECT ", "id, job, profile, endpoint, month, window_start, window_end, status, attempts, \
+                          started_at, finished_at, documents::TEXT AS documents, findings::TEXT AS findings, error", " FROM runs ", $rest)
+    };
+}
+
+fn run_row(row: PgRow) -> Result<billing::api::runs::RunRecord, StoreError> {
+    RunRow {
+        id: row.try_get("id")?,
+        job: row.try_get("job")?,
+        profile: row.try_get("profile")?,
+        endpoint: row.try_get("endpoint")?,
+        month: row.try_get("month")?,
+        window_start: row.try_get("window_start")?,
+        window_end: row.try_get("window_end")?,
+        status: row.try_get("status")?,
+        attempts: i64::from(row.try_get::<i32, _>("attempts")?),
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        documents: row.try_get("documents")?,
+        findings: row.try_get("findings")?,
+        error: row.try_get("error")?,
+    }
+    .into_record()
+}
+
+#[async_trait]
+impl Runs for PostgresRecords {
+    async fn claim(&self, claim: &Claim<'_>) -> Result<Option<i64>, StoreError> {
+        let claimed = sqlx::query(
+            "INSERT INTO runs (job, profile, endpoint, month, window_start, window_end, status, started_at, \
+             lease_holder, lease_until) VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, $9) \
+             ON CONFLICT (job, month) DO UPDATE SET status = 'running', window_start = excluded.window_start, \
+             window_end = excluded.window_end, started_at = excluded.started_at, finished_at = NULL, \
+             error = NULL, lease_holder = excluded.lease_holder, lease_until = excluded.lease_until \
+             WHERE runs.status = 'not_yet_published' \
+             OR (runs.status = 'running' AND runs.lease_until < $7) \
+             OR ($10 AND runs.status IN ('succeeded', 'failed')) \
+             RETURNING id",
+        )
+        .bind(claim.job)
+        .bind(claim.profile)
+        .bind(claim.endpoint.path())
+        .bind(claim.month.to_string())
+        .bind(claim.window.start())
+        .bind(claim.window.end())
+        .bind(claim.now)
+        .bind(claim.holder)
+        .bind(claim.lease_until)
+        .bind(claim.again)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(claimed.map(|row| row.try_get("id")).transpose()?)
+    }
+
+    async fn finish(&self, id: i64, outcome: &Outcome) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE runs SET status = $1, attempts = attempts + $2, documents = $3::TEXT::JSONB, \
+             findings = $4::TEXT::JSONB, error = $5, finished_at = $6, lease_holder = NULL, lease_until = NULL \
+             WHERE id = $7",
+        )
+        .bind(status_name(outcome.status))
+        .bind(i32::try_from(outcome.attempts).unwrap_or(i32::MAX))
+        .bind(serde_json::json!(outcome.documents).to_string())
+        .bind(outcome.findings.as_ref().map(|findings| serde_json::json!(findings).to_string()))
+        .bind(&outcome.error)
+        .bind(outcome.at)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn run(&self, id: i64) -> Result<Option<billing::api::runs::RunRecord>, StoreError> {
+        let found = sqlx::query(select_runs!("WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        found.map(run_row).transpose()
+    }
+
+    async fn list(&self, filter: &RunFilter) -> Result<Vec<billing::api::runs::RunRecord>, StoreError> {
+        let rows = sqlx::query(select_runs!(
+            "\
+             WHERE ($1::TEXT[] IS NULL OR profile = ANY($1)) AND ($2::TEXT IS NULL OR job = $2) \
+             ORDER BY id DESC LIMIT $3"
+        ))
+        .bind(filter.profiles.as_deref())
+        .bind(&filter.job)
+        .bind(i64::from(filter.limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(run_row).collect()
     }
 }

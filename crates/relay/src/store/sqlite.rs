@@ -21,11 +21,13 @@ use super::{
         CHANGES_BUFFERED, Changed, Decisions, MonthState, NewState, Stored, StoredChange, Subject, Topic,
         Write, WriteError, Written, refusal,
     },
+    runs::{Claim, Outcome, RunFilter, RunRow, Runs, status_name},
 };
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "archived documents", include_str!("../../migrations/sqlite/0001_archived_documents.sql")),
     (2, "decisions", include_str!("../../migrations/sqlite/0002_decisions.sql")),
+    (3, "runs", include_str!("../../migrations/sqlite/0003_runs.sql")),
 ];
 
 macro_rules! select {
@@ -405,5 +407,109 @@ impl Decisions for SqliteRecords {
 
     fn subscribe(&self) -> broadcast::Receiver<Changed> {
         self.changes.subscribe()
+    }
+}
+
+macro_rules! select_runs {
+    ($rest:literal) => {
+        concat!(
+            "SELECT ",
+            "id, job, profile, endpoint, month, window_start, window_end, status, attempts, \
+                          started_at_ms, finished_at_ms, documents, findings, error",
+            " FROM runs ",
+            $rest
+        )
+    };
+}
+
+fn run_row(row: SqliteRow) -> Result<billing::api::runs::RunRecord, StoreError> {
+    let id: i64 = row.try_get("id")?;
+    let time = |millis: i64| {
+        DateTime::<Utc>::from_timestamp_millis(millis)
+            .ok_or_else(|| StoreError::Unreadable { id, reason: "run: bad time".to_owned() })
+    };
+    RunRow {
+        id,
+        job: row.try_get("job")?,
+        profile: row.try_get("profile")?,
+        endpoint: row.try_get("endpoint")?,
+        month: row.try_get("month")?,
+        window_start: row.try_get("window_start")?,
+        window_end: row.try_get("window_end")?,
+        status: row.try_get("status")?,
+        attempts: row.try_get("attempts")?,
+        started_at: time(row.try_get("started_at_ms")?)?,
+        finished_at: row.try_get::<Option<i64>, _>("finished_at_ms")?.map(time).transpose()?,
+        documents: row.try_get("documents")?,
+        findings: row.try_get("findings")?,
+        error: row.try_get("error")?,
+    }
+    .into_record()
+}
+
+#[async_trait]
+impl Runs for SqliteRecords {
+    async fn claim(&self, claim: &Claim<'_>) -> Result<Option<i64>, StoreError> {
+        let claimed = sqlx::query(
+            "INSERT INTO runs (job, profile, endpoint, month, window_start, window_end, status, started_at_ms, \
+             lease_holder, lease_until_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8, ?9) \
+             ON CONFLICT (job, month) DO UPDATE SET status = 'running', window_start = excluded.window_start, \
+             window_end = excluded.window_end, started_at_ms = excluded.started_at_ms, finished_at_ms = NULL, \
+             error = NULL, lease_holder = excluded.lease_holder, lease_until_ms = excluded.lease_until_ms \
+             WHERE runs.status = 'not_yet_published' \
+             OR (runs.status = 'running' AND runs.lease_until_ms < ?7) \
+             OR (?10 AND runs.status IN ('succeeded', 'failed')) \
+             RETURNING id",
+        )
+        .bind(claim.job)
+        .bind(claim.profile)
+        .bind(claim.endpoint.path())
+        .bind(claim.month.to_string())
+        .bind(claim.window.start())
+        .bind(claim.window.end())
+        .bind(claim.now.timestamp_millis())
+        .bind(claim.holder)
+        .bind(claim.lease_until.timestamp_millis())
+        .bind(claim.again)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(claimed.map(|row| row.try_get("id")).transpose()?)
+    }
+
+    async fn finish(&self, id: i64, outcome: &Outcome) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE runs SET status = ?, attempts = attempts + ?, documents = ?, findings = ?, error = ?, \
+             finished_at_ms = ?, lease_holder = NULL, lease_until_ms = NULL WHERE id = ?",
+        )
+        .bind(status_name(outcome.status))
+        .bind(i64::from(outcome.attempts))
+        .bind(serde_json::json!(outcome.documents).to_string())
+        .bind(outcome.findings.as_ref().map(|findings| serde_json::json!(findings).to_string()))
+        .bind(&outcome.error)
+        .bind(outcome.at.timestamp_millis())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn run(&self, id: i64) -> Result<Option<billing::api::runs::RunRecord>, StoreError> {
+        let found = sqlx::query(select_runs!("WHERE id = ?")).bind(id).fetch_optional(&self.pool).await?;
+        found.map(run_row).transpose()
+    }
+
+    async fn list(&self, filter: &RunFilter) -> Result<Vec<billing::api::runs::RunRecord>, StoreError> {
+        let profiles = filter.profiles.as_ref().map(|profiles| serde_json::json!(profiles).to_string());
+        let rows = sqlx::query(select_runs!(
+            "\
+             WHERE (?1 IS NULL OR profile IN (SELECT value FROM json_each(?1))) AND (?2 IS NULL OR job = ?2) \
+             ORDER BY id DESC LIMIT ?3"
+        ))
+        .bind(profiles)
+        .bind(&filter.job)
+        .bind(i64::from(filter.limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(run_row).collect()
     }
 }

@@ -20,6 +20,10 @@ use serde::Deserialize;
 
 use crate::hosts::HostPattern;
 
+mod schedule;
+
+pub use schedule::{Job, WindowRule};
+
 /// The relay's configuration, ready to serve with.
 pub struct RelayConfig {
     pub listen: SocketAddr,
@@ -55,6 +59,8 @@ pub struct RelayConfig {
     pub connections: ConnectionLimits,
     /// Where documents and records are kept, and for how long.
     pub archive: ArchiveConfig,
+    /// Jobs the relay runs by itself (`[[schedule]]`).
+    pub schedule: Vec<Job>,
 }
 
 /// The archive: records in a database, bytes in an object store.
@@ -303,7 +309,7 @@ impl Default for RateLimit {
     }
 }
 
-mod seconds {
+pub(crate) mod seconds {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer};
@@ -357,6 +363,8 @@ struct Settings {
     retention_years: u32,
     #[serde(default = "default_archive")]
     archive: bool,
+    #[serde(default)]
+    schedule: Vec<Job>,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -550,7 +558,7 @@ fn default_key_header() -> String {
 /// The settings the environment may set, as `BILLING_<NAME>`; nested ones
 /// with `__`, e.g. `BILLING_TIMEOUTS__RESPONSE=120`. Other `BILLING_*`
 /// variables (such as the ones holding keys) are not settings.
-const ENVIRONMENT_SETTINGS: [&str; 21] = [
+const ENVIRONMENT_SETTINGS: [&str; 22] = [
     "listen",
     "app_dir",
     "allowlist",
@@ -572,6 +580,7 @@ const ENVIRONMENT_SETTINGS: [&str; 21] = [
     "archive_store",
     "retention_years",
     "archive",
+    "schedule",
 ];
 
 impl RelayConfig {
@@ -596,6 +605,7 @@ impl RelayConfig {
             allowed_hosts: Vec::new(),
             connections: ConnectionLimits::default(),
             archive: ArchiveConfig::in_directory(default_data_dir()),
+            schedule: Vec::new(),
         }
     }
 
@@ -648,6 +658,7 @@ impl RelayConfig {
                 store_url: settings.archive_store,
                 retention_years: settings.retention_years,
             },
+            schedule: settings.schedule,
         })
     }
 
@@ -851,11 +862,11 @@ mod tests {
     #[test]
     fn the_documented_example_loads() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("relay.toml", include_str!("../relay.example.toml"))?;
+            jail.create_file("relay.toml", include_str!("../../relay.example.toml"))?;
             jail.set_env("BILLING_KEY_PRODUCTION", "k1");
             let key_file = jail.directory().join("key");
             jail.create_file("key", "k2")?;
-            let example = include_str!("../relay.example.toml")
+            let example = include_str!("../../relay.example.toml")
                 .replace("/run/secrets/billing-key-current", &key_file.display().to_string());
             jail.create_file("relay.toml", &example)?;
             let config =
@@ -863,6 +874,11 @@ mod tests {
             let names: Vec<_> = config.profiles.iter().map(|profile| profile.name.as_str()).collect();
             assert_eq!(names, ["production", "production-current"]);
             assert_eq!(config.rate_limit.burst, 30);
+            let jobs: Vec<_> = config.schedule.iter().map(|job| (job.name.as_str(), job.window)).collect();
+            assert_eq!(jobs, [("invoice-run", WindowRule::InvoiceRun { from_day: 20 })]);
+            for job in &config.schedule {
+                job.check(&config).map_err(|error| format!("{error:#}"))?;
+            }
             Ok(())
         });
     }

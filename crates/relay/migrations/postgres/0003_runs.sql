@@ -1,0 +1,28 @@
+-- Scheduled runs: one per job and month. Retries and the days the vendor
+-- had not published yet update the same run, so it is reported once.
+CREATE TABLE runs (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    job TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    -- YYYY-MM
+    month TEXT NOT NULL,
+    window_start DATE NOT NULL,
+    window_end DATE NOT NULL,
+    -- running | not_yet_published | succeeded | failed
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    started_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ,
+    -- the archived documents' ids
+    documents JSONB NOT NULL DEFAULT '[]',
+    -- what the run found
+    findings JSONB,
+    error TEXT,
+    -- the relay running it, until when
+    lease_holder TEXT,
+    lease_until TIMESTAMPTZ,
+    UNIQUE (job, month)
+);
+
+CREATE INDEX runs_by_profile ON runs (profile, id);

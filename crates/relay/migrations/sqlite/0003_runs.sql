@@ -1,0 +1,28 @@
+-- Scheduled runs: one per job and month. Retries and the days the vendor
+-- had not published yet update the same run, so it is reported once.
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    -- YYYY-MM
+    month TEXT NOT NULL,
+    window_start TEXT NOT NULL,
+    window_end TEXT NOT NULL,
+    -- running | not_yet_published | succeeded | failed
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    started_at_ms INTEGER NOT NULL,
+    finished_at_ms INTEGER,
+    -- JSON: the archived documents' ids
+    documents TEXT NOT NULL DEFAULT '[]',
+    -- JSON: what the run found
+    findings TEXT,
+    error TEXT,
+    -- the relay running it, until when
+    lease_holder TEXT,
+    lease_until_ms INTEGER,
+    UNIQUE (job, month)
+);
+
+CREATE INDEX runs_by_profile ON runs (profile, id);

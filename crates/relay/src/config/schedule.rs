@@ -1,0 +1,186 @@
+//! `[[schedule]]` entries: the jobs the relay runs by itself, each with
+//! its profile, endpoint, format, window rule and retries.
+
+use std::time::Duration;
+
+use billing::{Endpoint, Format, Generation, api::decisions::InvoiceMonth};
+use chrono::{Datelike, NaiveDate};
+use serde::Deserialize;
+
+use super::{Profile, RelayConfig};
+
+/// One `[[schedule]]` entry.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Job {
+    /// Letters, digits, `-` and `_`: it names the job in the audit and the
+    /// archive (`job:NAME`).
+    pub name: String,
+    pub profile: String,
+    pub endpoint: Endpoint,
+    /// The profile's newest version unless given.
+    pub version: Option<String>,
+    pub format: Format,
+    pub window: WindowRule,
+    /// Fetch the other side too (customer invoices for purchases and the
+    /// other way round) so the worklist has its margins.
+    #[serde(default)]
+    pub other_side: bool,
+    /// Attempts at the vendor after the first, with backoff and jitter.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// The wait before the first retry; each later one waits twice as long.
+    #[serde(default = "default_retry_wait", with = "super::seconds", rename = "retry_wait_seconds")]
+    pub retry_wait: Duration,
+}
+
+fn default_retries() -> u32 {
+    3
+}
+
+fn default_retry_wait() -> Duration {
+    Duration::from_secs(60)
+}
+
+/// Which month a job fetches, and from when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "rule", deny_unknown_fields)]
+pub enum WindowRule {
+    /// The run for the month just ended, dated in this month: tried daily
+    /// from `from_day` until the vendor has published it.
+    InvoiceRun {
+        #[serde(default = "default_from_day")]
+        from_day: u32,
+    },
+    /// Last month's invoices, from the first of this month.
+    LastMonth,
+}
+
+fn default_from_day() -> u32 {
+    20
+}
+
+impl WindowRule {
+    /// The invoice month a run on `today` fetches, or `None` before the
+    /// rule's first day of the month.
+    pub fn month_due(self, today: NaiveDate) -> Option<InvoiceMonth> {
+        let this_month = InvoiceMonth::containing(today);
+        match self {
+            Self::InvoiceRun { from_day } => (today.day() >= from_day).then_some(this_month),
+            Self::LastMonth => Some(this_month.back(1)),
+        }
+    }
+
+    /// The invoice month a person's `billing-relay run` fetches on `today`:
+    /// the rule's month, even before its first day.
+    pub fn month_of(self, today: NaiveDate) -> InvoiceMonth {
+        match self {
+            Self::InvoiceRun { .. } => InvoiceMonth::containing(today),
+            Self::LastMonth => InvoiceMonth::containing(today).back(1),
+        }
+    }
+
+    /// Whether an empty document means "not published yet" rather than
+    /// "nothing was invoiced".
+    pub fn waits_for_publication(self) -> bool {
+        matches!(self, Self::InvoiceRun { .. })
+    }
+}
+
+impl Job {
+    /// Checks the job against the configured profiles.
+    pub fn check(&self, config: &RelayConfig) -> anyhow::Result<()> {
+        let name = &self.name;
+        anyhow::ensure!(
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')),
+            "schedule `{name}`: a job's name may use only letters, digits, `-` and `_`"
+        );
+        let profile = self.profile_in(config)?;
+        anyhow::ensure!(
+            profile.endpoints.contains(&self.endpoint) && self.endpoint != Endpoint::SubscriptionDetails,
+            "schedule `{name}`: the profile `{}` offers no {} by date window",
+            profile.name,
+            self.endpoint.path()
+        );
+        let version = self.version(profile);
+        anyhow::ensure!(
+            profile.versions.iter().any(|offered| offered == version),
+            "schedule `{name}`: the profile `{}` offers no version {version}",
+            profile.name
+        );
+        anyhow::ensure!(
+            profile.generation == Generation::Legacy || self.format == Format::Json,
+            "schedule `{name}`: the {} API answers in JSON only",
+            profile.generation.label()
+        );
+        if let WindowRule::InvoiceRun { from_day } = self.window {
+            anyhow::ensure!((1..=28).contains(&from_day), "schedule `{name}`: from_day must be 1 to 28");
+        }
+        anyhow::ensure!(
+            config.schedule.iter().filter(|job| &job.name == name).count() == 1,
+            "schedule `{name}`: two jobs have this name"
+        );
+        Ok(())
+    }
+
+    pub fn profile_in<'a>(&self, config: &'a RelayConfig) -> anyhow::Result<&'a Profile> {
+        config.profile(&self.profile).ok_or_else(|| {
+            anyhow::anyhow!("schedule `{}`: the profile `{}` is not configured", self.name, self.profile)
+        })
+    }
+
+    pub fn version<'a>(&'a self, profile: &'a Profile) -> &'a str {
+        self.version.as_deref().or(profile.versions.last().map(String::as_str)).unwrap_or_default()
+    }
+
+    /// How the job appears as the one who fetched, in the audit and the archive.
+    pub fn account(&self) -> String {
+        format!("job:{}", self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn an_invoice_run_is_due_from_its_day_and_last_month_at_once() {
+        let run = WindowRule::InvoiceRun { from_day: 20 };
+        assert_eq!(run.month_due(day("2026-12-19")), None);
+        assert_eq!(run.month_due(day("2026-12-20")), Some("2026-12".parse().unwrap()));
+        assert_eq!(run.month_of(day("2026-12-02")), "2026-12".parse().unwrap());
+        assert_eq!(WindowRule::LastMonth.month_due(day("2026-01-01")), Some("2025-12".parse().unwrap()));
+        assert!(run.waits_for_publication() && !WindowRule::LastMonth.waits_for_publication());
+    }
+
+    #[test]
+    fn rules_read_from_toml() {
+        let job: Job = toml_job(
+            r#"name = "purchases"
+               profile = "demo"
+               endpoint = "invoices"
+               format = "json"
+               window = { rule = "invoice_run", from_day = 22 }"#,
+        );
+        assert_eq!(job.window, WindowRule::InvoiceRun { from_day: 22 });
+        assert_eq!((job.retries, job.retry_wait), (3, Duration::from_secs(60)));
+        let job = toml_job(
+            r#"name = "sales"
+               profile = "demo"
+               endpoint = "customerinvoices"
+               format = "xml"
+               window = { rule = "last_month" }
+               other_side = true"#,
+        );
+        assert_eq!(job.window, WindowRule::LastMonth);
+    }
+
+    fn toml_job(text: &str) -> Job {
+        use figment::providers::Format as _;
+        figment::Figment::from(figment::providers::Toml::string(text)).extract().unwrap()
+    }
+}

@@ -1,0 +1,184 @@
+//! Scheduled runs against the real emulator on loopback, on SQLite and on
+//! a real PostgreSQL: a job fetches through the person's path, is archived
+//! as the job, and records totals, the change from the month before and
+//! the worklist, each checked against crates/billing on direct downloads.
+
+mod support;
+
+use std::{path::Path, time::Duration};
+
+use billing::{
+    Endpoint, Format,
+    Generation::Legacy,
+    api::{
+        ArchivePage,
+        decisions::InvoiceMonth,
+        runs::{RunRecord, RunStatus, RunsPage},
+    },
+    exceptions::worklist,
+    totals::totals_by_currency,
+};
+use chrono::NaiveDate;
+use relay::{
+    ArchiveConfig, RelayConfig,
+    config::{Job, WindowRule},
+};
+use support::{database::Database, *};
+use vendor_sim::{ApiKey, Fault};
+
+on_both_databases!(
+    a_job_archives_what_it_fetches_and_records_totals_changes_and_the_worklist,
+    a_month_not_yet_published_waits_and_a_failing_vendor_fails_after_its_retries,
+);
+
+fn job(name: &str, window: WindowRule) -> Job {
+    Job {
+        name: name.to_owned(),
+        profile: "p".to_owned(),
+        endpoint: Endpoint::Invoices,
+        version: None,
+        format: Format::Xml,
+        window,
+        other_side: true,
+        retries: 2,
+        retry_wait: Duration::ZERO,
+    }
+}
+
+fn config(vendor_url: &str, data_dir: &Path, database: &Database, jobs: Vec<Job>) -> RelayConfig {
+    let mut config = RelayConfig {
+        profiles: vec![profile("p", Legacy, vendor_url.to_owned(), KEY)],
+        archive: ArchiveConfig::in_directory(data_dir.to_owned()),
+        schedule: jobs,
+        ..RelayConfig::defaults("unused".into())
+    };
+    database.configure(&mut config);
+    config
+}
+
+fn day(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+async fn run(config: RelayConfig, job: &str, today: &str) -> RunRecord {
+    relay::schedule::run_now(config, job, day(today)).await.unwrap().expect("nobody else runs it")
+}
+
+/// The emulator's document for `month`, fetched directly.
+async fn direct(vendor_url: &str, endpoint: &str, month: InvoiceMonth) -> billing::InvoiceDocument {
+    let url = format!(
+        "{vendor_url}/v3/{endpoint}?startDate={}&endDate={}",
+        month.first_day().format("%Y%m%d"),
+        month.last_day().format("%Y%m%d")
+    );
+    let response = reqwest::Client::new().get(url).header("X-Api-Key", KEY).send().await.unwrap();
+    billing::xml::parse_invoices(&response.bytes().await.unwrap()).unwrap()
+}
+
+async fn a_job_archives_what_it_fetches_and_records_totals_changes_and_the_worklist(database: Database) {
+    let vendor = vendor().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let configured = || {
+        config(&vendor.base_url(), data_dir.path(), &database, vec![job("monthly", WindowRule::LastMonth)])
+    };
+
+    // September's run first: nothing archived before it to compare with.
+    let september = run(configured(), "monthly", "2026-10-10").await;
+    assert_eq!((september.status, september.attempts), (RunStatus::Succeeded, 2), "{september:?}");
+    assert_eq!(september.month.to_string(), "2026-09");
+    assert_eq!(september.documents.len(), 2, "the document and its other side are archived");
+    assert_eq!(september.findings.as_ref().unwrap().change, None);
+
+    let october = run(configured(), "monthly", "2026-11-25").await;
+    let month: InvoiceMonth = "2026-10".parse().unwrap();
+    assert_eq!((october.status, october.month), (RunStatus::Succeeded, month), "{october:?}");
+    let findings = october.findings.clone().unwrap();
+    let (purchases, sales) = (
+        direct(&vendor.base_url(), "invoices", month).await,
+        direct(&vendor.base_url(), "customerinvoices", month).await,
+    );
+    let expected: Vec<(String, String, String)> = totals_by_currency(&purchases)
+        .into_iter()
+        .map(|(currency, (_, sums))| (currency, sums.excluding_vat.to_string(), sums.vat.to_string()))
+        .collect();
+    let recorded: Vec<(String, String, String)> = findings
+        .totals
+        .iter()
+        .map(|total| (total.currency.clone(), total.excluding_vat.clone(), total.vat.clone()))
+        .collect();
+    assert_eq!(recorded, expected, "the totals are the document's");
+
+    let change = findings.change.expect("September's archived run is compared with");
+    assert_eq!(change.earlier_month.to_string(), "2026-09");
+    assert_eq!(change.earlier_document, september.documents[0]);
+    let september_totals = &september.findings.as_ref().unwrap().totals;
+    for currency in &change.per_currency {
+        let before = september_totals.iter().find(|total| total.currency == currency.currency).unwrap();
+        assert_eq!(currency.before, before.excluding_vat, "{}", currency.currency);
+    }
+    let previous = direct(&vendor.base_url(), "invoices", "2026-09".parse().unwrap()).await;
+    assert_eq!(change.charges_changed, billing::changes::compare(&previous, &purchases).changes.len());
+
+    let threshold = billing::api::decisions::Settings::default().low_margin_percent;
+    let expected = worklist(Some(&purchases), Some(&sales), threshold);
+    assert!(findings.joined);
+    assert_eq!(findings.exceptions.len(), expected.kinds.len());
+    for (kind, count) in &findings.exceptions {
+        let (lines, at_stake) = expected.stake(*kind);
+        let at_stake: std::collections::BTreeMap<String, String> =
+            at_stake.into_iter().map(|(currency, amount)| (currency, amount.to_string())).collect();
+        assert_eq!((count.lines, &count.at_stake), (lines, &at_stake), "{kind:?}");
+    }
+    assert!(october.summary().contains("monthly of p (invoices) for 2026-10: succeeded after 2 attempts"));
+
+    // A relay on the same database and archive lists the runs and the job's documents.
+    let relay = relay_with(vec![profile("p", Legacy, vendor.base_url(), KEY)], |served| {
+        served.archive = ArchiveConfig::in_directory(data_dir.path().to_owned());
+        database.configure(served);
+    })
+    .await;
+    let page: RunsPage = reqwest::get(relay.url("/api/runs")).await.unwrap().json().await.unwrap();
+    let ids: Vec<i64> = page.runs.iter().map(|run| run.id).collect();
+    assert_eq!(ids, [october.id, september.id], "newest first");
+    assert_eq!(page.runs[0], october);
+    let one: RunsPage =
+        reqwest::get(relay.url("/api/runs?job=monthly&limit=1")).await.unwrap().json().await.unwrap();
+    assert_eq!(one.runs.len(), 1);
+    let none: RunsPage = reqwest::get(relay.url("/api/runs?job=other")).await.unwrap().json().await.unwrap();
+    assert!(none.runs.is_empty());
+    let refused = reqwest::get(relay.url("/api/runs?limit=0")).await.unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::BAD_REQUEST);
+    let archived: ArchivePage = reqwest::get(relay.url("/api/archive")).await.unwrap().json().await.unwrap();
+    assert_eq!(archived.documents.len(), 4);
+    assert!(archived.documents.iter().all(|document| document.fetched_by.as_deref() == Some("job:monthly")));
+}
+
+async fn a_month_not_yet_published_waits_and_a_failing_vendor_fails_after_its_retries(database: Database) {
+    let vendor = vendor().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let invoice_run = WindowRule::InvoiceRun { from_day: 20 };
+    let configured = || config(&vendor.base_url(), data_dir.path(), &database, vec![job("run", invoice_run)]);
+    // The emulator's today is 2026-11-25: December's run is not out yet.
+    let waiting = run(configured(), "run", "2026-12-20").await;
+    assert_eq!(waiting.status, RunStatus::NotYetPublished, "{waiting:?}");
+    assert!(waiting.error.as_deref().unwrap().contains("not published the invoices dated 2026-12 yet"));
+    assert!(waiting.findings.is_none());
+    let next_day = run(configured(), "run", "2026-12-21").await;
+    assert_eq!((next_day.id, next_day.attempts), (waiting.id, 2), "the same run, tried again");
+
+    let failing = vendor_with(vec![ApiKey {
+        faults: vec![Fault::ServerError],
+        ..ApiKey::new("relay", KEY.to_owned().into())
+    }])
+    .await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let failed = run(
+        config(&failing.base_url(), data_dir.path(), &database, vec![job("run", invoice_run)]),
+        "run",
+        "2026-11-25",
+    )
+    .await;
+    assert_eq!((failed.status, failed.attempts), (RunStatus::Failed, 3), "the first try and two retries");
+    let error = failed.error.unwrap();
+    assert!(error.contains("500") && error.contains("internal server error"), "the vendor's words: {error}");
+}
