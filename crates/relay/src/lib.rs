@@ -46,6 +46,7 @@ pub struct Application {
     counters: Arc<observe::metrics::Metrics>,
     limits: ConnectionLimits,
     grace: std::time::Duration,
+    scheduler: Option<schedule::Scheduler>,
 }
 
 impl Application {
@@ -83,9 +84,10 @@ impl Application {
         let counters = Arc::new(observe::metrics::Metrics::default());
         let database = open_database(&config.archive).await?;
         let archive = open_archive(&config.archive, &database, counters.clone()).await?;
-        let (router, metrics_router) = routes::routers(config, counters.clone(), &database, archive)?;
-        let metrics = metrics_listener.zip(metrics_router);
-        Ok(Self { listener, router, metrics, counters, limits, grace })
+        let serving = routes::routers(config, counters.clone(), &database, archive)?;
+        let metrics = metrics_listener.zip(serving.metrics);
+        let (router, scheduler) = (serving.app, serving.scheduler);
+        Ok(Self { listener, router, metrics, counters, limits, grace, scheduler })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -101,6 +103,10 @@ impl Application {
     /// for up to the grace period.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stopping, stopped) = watch::channel(false);
+        // Jobs stop with the process; a run cut off is taken over once its lease runs out.
+        if let Some(scheduler) = self.scheduler {
+            tokio::spawn(scheduler.run());
+        }
         if let Some((listener, router)) = self.metrics {
             // Scrapes are short; they stop with the process.
             let (counters, watching) = (self.counters.clone(), stopped.clone());

@@ -44,6 +44,14 @@ use crate::{
     store::Database,
 };
 
+/// What a relay serves: its routes, the metrics' own router when they have
+/// an address of their own, and its jobs when it has any.
+pub struct Serving {
+    pub app: Router,
+    pub metrics: Option<Router>,
+    pub scheduler: Option<schedule::Scheduler>,
+}
+
 /// The relay's routes: health outside the allowlist, its JSON API under
 /// `/api` (behind sign-in when configured), sign-in under `/auth`, the app
 /// everywhere else; every answer with the security headers, and none to a
@@ -55,7 +63,7 @@ pub fn routers(
     metrics: Arc<Metrics>,
     database: &Database,
     archive: MaybeArchive,
-) -> anyhow::Result<(Router, Option<Router>)> {
+) -> anyhow::Result<Serving> {
     let hosts = Arc::new(AllowedHosts::new(
         config.sign_in.as_ref().map(|sign_in| &sign_in.public_url),
         std::mem::take(&mut config.allowed_hosts),
@@ -105,6 +113,10 @@ pub fn routers(
     let decisions = Arc::new(decisions::Shared {
         decisions: database.decisions.clone(),
         records: database.records.clone(),
+    });
+    let scheduler = (!config.schedule.is_empty()).then(|| {
+        let runner = schedule::runner(config.clone(), forwarding.clone(), database, decisions.clone());
+        schedule::Scheduler::new(runner, config.schedule_check)
     });
     let state =
         RelayState { config, admission, auth, forwarding, archive, decisions, runs: database.runs.clone() };
@@ -226,7 +238,7 @@ pub fn routers(
         )
         .layer(middleware::from_fn(audit::number_requests))
         .layer(middleware::from_fn_with_state(metrics, metrics::count_requests));
-    Ok((router, metrics_router))
+    Ok(Serving { app: router, metrics: metrics_router, scheduler })
 }
 
 /// `/metrics` alone, for the relay's address or the metrics' own.

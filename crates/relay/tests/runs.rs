@@ -20,15 +20,17 @@ use billing::{
 };
 use chrono::NaiveDate;
 use relay::{
-    ArchiveConfig, RelayConfig,
+    ArchiveConfig, MetricsConfig, RelayConfig,
     config::{Job, WindowRule},
+    schedule::Scheduler,
 };
 use support::{database::Database, *};
 use vendor_sim::{ApiKey, Fault};
 
 on_both_databases!(
     a_job_archives_what_it_fetches_and_records_totals_changes_and_the_worklist,
-    a_month_not_yet_published_waits_and_a_failing_vendor_fails_after_its_retries,
+    a_month_not_yet_published_waits_for_the_next_day_and_a_failing_vendor_fails_after_its_retries,
+    relays_started_after_the_time_catch_up_and_run_the_month_once_between_them,
 );
 
 fn job(name: &str, window: WindowRule) -> Job {
@@ -153,18 +155,28 @@ async fn a_job_archives_what_it_fetches_and_records_totals_changes_and_the_workl
     assert!(archived.documents.iter().all(|document| document.fetched_by.as_deref() == Some("job:monthly")));
 }
 
-async fn a_month_not_yet_published_waits_and_a_failing_vendor_fails_after_its_retries(database: Database) {
+async fn a_month_not_yet_published_waits_for_the_next_day_and_a_failing_vendor_fails_after_its_retries(
+    database: Database,
+) {
     let vendor = vendor().await;
     let data_dir = tempfile::tempdir().unwrap();
     let invoice_run = WindowRule::InvoiceRun { from_day: 20 };
     let configured = || config(&vendor.base_url(), data_dir.path(), &database, vec![job("run", invoice_run)]);
+    let scheduler = Scheduler::open(configured()).await.unwrap();
+    assert!(scheduler.tick(day("2026-12-19")).await.is_empty(), "not due before its day");
     // The emulator's today is 2026-11-25: December's run is not out yet.
-    let waiting = run(configured(), "run", "2026-12-20").await;
+    let [waiting] = scheduler.tick(day("2026-12-20")).await.try_into().unwrap();
     assert_eq!(waiting.status, RunStatus::NotYetPublished, "{waiting:?}");
     assert!(waiting.error.as_deref().unwrap().contains("not published the invoices dated 2026-12 yet"));
     assert!(waiting.findings.is_none());
-    let next_day = run(configured(), "run", "2026-12-21").await;
-    assert_eq!((next_day.id, next_day.attempts), (waiting.id, 2), "the same run, tried again");
+    assert!(scheduler.tick(day("2026-12-20")).await.is_empty(), "tried once a day");
+    let [next_day] = scheduler.tick(day("2026-12-21")).await.try_into().unwrap();
+    assert_eq!(
+        (next_day.id, next_day.attempts, next_day.status),
+        (waiting.id, 2, RunStatus::NotYetPublished)
+    );
+    let again = run(configured(), "run", "2026-12-21").await;
+    assert_eq!((again.id, again.attempts), (waiting.id, 3), "a person may try it again the same day");
 
     let failing = vendor_with(vec![ApiKey {
         faults: vec![Fault::ServerError],
@@ -181,4 +193,62 @@ async fn a_month_not_yet_published_waits_and_a_failing_vendor_fails_after_its_re
     assert_eq!((failed.status, failed.attempts), (RunStatus::Failed, 3), "the first try and two retries");
     let error = failed.error.unwrap();
     assert!(error.contains("500") && error.contains("internal server error"), "the vendor's words: {error}");
+}
+
+/// Waits until the relay at `url` has looked for due jobs at least once.
+async fn checked_once(url: &str) -> std::collections::BTreeMap<String, f64> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let metrics = scrape(&format!("{url}/metrics")).await;
+        if metrics.get("billing_relay_schedule_checks_total{}").is_some_and(|checks| *checks >= 1.0) {
+            return metrics;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{url} never looked for due jobs");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn relays_started_after_the_time_catch_up_and_run_the_month_once_between_them(database: Database) {
+    let (vendor_url, vendor_calls, _vendor) = counting_vendor().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let start = || {
+        relay_with(vec![profile("p", Legacy, vendor_url.clone(), KEY)], |served| {
+            served.archive = ArchiveConfig::in_directory(data_dir.path().to_owned());
+            served.schedule = vec![job("monthly", WindowRule::LastMonth)];
+            served.metrics = Some(MetricsConfig { listen: None, allowlist: vendor_sim::config::loopback() });
+            database.configure(served);
+        })
+    };
+    // Last month's job is due since the 1st; both relays start after it and
+    // look at once. Relays sharing PostgreSQL start together; a SQLite file
+    // is migrated by one relay before another opens it.
+    let (first, second) = if database.url.is_some() {
+        tokio::join!(start(), start())
+    } else {
+        let first = start().await;
+        (first, start().await)
+    };
+    let (one, other) = tokio::join!(checked_once(&first.base_url), checked_once(&second.base_url));
+    let succeeded = "billing_relay_scheduled_runs_total{job=\"monthly\",outcome=\"succeeded\"}";
+    let ran: f64 =
+        [&one, &other].iter().map(|metrics| metrics.get(succeeded).copied().unwrap_or_default()).sum();
+    assert_eq!(ran, 1.0, "one relay ran it: {one:?} {other:?}");
+    let page: RunsPage = reqwest::get(second.url("/api/runs")).await.unwrap().json().await.unwrap();
+    let [run] = page.runs.try_into().unwrap();
+    assert_eq!((run.status, run.attempts), (RunStatus::Succeeded, 2));
+    assert_eq!(
+        vendor_calls.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "the document and its other side, once"
+    );
+    let last_success = "billing_relay_scheduled_run_last_success_timestamp_seconds{job=\"monthly\"}";
+    let stamped = one.get(last_success).or(other.get(last_success)).copied().unwrap_or_default();
+    assert_eq!(stamped as i64, run.finished_at.unwrap().timestamp(), "the age a monitor alerts on");
+
+    // A third relay started later looks too, and leaves the month alone.
+    let third = start().await;
+    checked_once(&third.base_url).await;
+    let page: RunsPage = reqwest::get(third.url("/api/runs")).await.unwrap().json().await.unwrap();
+    assert_eq!(page.runs.len(), 1);
+    assert_eq!(vendor_calls.load(std::sync::atomic::Ordering::SeqCst), 2);
 }

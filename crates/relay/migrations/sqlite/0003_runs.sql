@@ -12,6 +12,9 @@ CREATE TABLE runs (
     -- running | not_yet_published | succeeded | failed
     status TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
+    -- the day (YYYY-MM-DD) the scheduler last tried it: a month not yet
+    -- published is tried again on a later day
+    tried_on TEXT NOT NULL,
     started_at_ms INTEGER NOT NULL,
     finished_at_ms INTEGER,
     -- JSON: the archived documents' ids

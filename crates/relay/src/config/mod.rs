@@ -61,6 +61,8 @@ pub struct RelayConfig {
     pub archive: ArchiveConfig,
     /// Jobs the relay runs by itself (`[[schedule]]`).
     pub schedule: Vec<Job>,
+    /// How often the relay looks for jobs due (and at start).
+    pub schedule_check: Duration,
 }
 
 /// The archive: records in a database, bytes in an object store.
@@ -365,6 +367,12 @@ struct Settings {
     archive: bool,
     #[serde(default)]
     schedule: Vec<Job>,
+    #[serde(default = "default_schedule_check", with = "seconds")]
+    schedule_check_seconds: Duration,
+}
+
+fn default_schedule_check() -> Duration {
+    Duration::from_secs(3600)
 }
 
 fn default_data_dir() -> PathBuf {
@@ -558,7 +566,7 @@ fn default_key_header() -> String {
 /// The settings the environment may set, as `BILLING_<NAME>`; nested ones
 /// with `__`, e.g. `BILLING_TIMEOUTS__RESPONSE=120`. Other `BILLING_*`
 /// variables (such as the ones holding keys) are not settings.
-const ENVIRONMENT_SETTINGS: [&str; 22] = [
+const ENVIRONMENT_SETTINGS: [&str; 23] = [
     "listen",
     "app_dir",
     "allowlist",
@@ -581,6 +589,7 @@ const ENVIRONMENT_SETTINGS: [&str; 22] = [
     "retention_years",
     "archive",
     "schedule",
+    "schedule_check_seconds",
 ];
 
 impl RelayConfig {
@@ -606,6 +615,7 @@ impl RelayConfig {
             connections: ConnectionLimits::default(),
             archive: ArchiveConfig::in_directory(default_data_dir()),
             schedule: Vec::new(),
+            schedule_check: default_schedule_check(),
         }
     }
 
@@ -659,6 +669,7 @@ impl RelayConfig {
                 retention_years: settings.retention_years,
             },
             schedule: settings.schedule,
+            schedule_check: settings.schedule_check_seconds,
         })
     }
 

@@ -11,7 +11,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use billing::api::{ErrorCode, routes};
+use billing::api::{ErrorCode, routes, runs::RunStatus};
 use ipnet::IpNet;
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
@@ -64,6 +64,17 @@ struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RunLabels {
+    job: String,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabels {
+    job: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CodeLabels {
     code: &'static str,
 }
@@ -96,6 +107,9 @@ pub struct Metrics {
     connection_cap_reached: Counter,
     archived: Family<ArchiveLabels, Counter>,
     archive_damaged: Counter,
+    runs: Family<RunLabels, Counter>,
+    last_successful_run: Family<JobLabels, Gauge>,
+    schedule_checks: Counter,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -137,6 +151,9 @@ impl Default for Metrics {
             connection_cap_reached: Counter::default(),
             archived: Family::default(),
             archive_damaged: Counter::default(),
+            runs: Family::default(),
+            last_successful_run: Family::default(),
+            schedule_checks: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -210,6 +227,21 @@ impl Default for Metrics {
             "archive_damaged_reads",
             "Archived documents refused because their bytes no longer match their SHA-256",
             metrics.archive_damaged.clone(),
+        );
+        registry.register(
+            "scheduled_runs",
+            "Scheduled runs this relay ran, by job and outcome: succeeded, not_yet_published or failed",
+            metrics.runs.clone(),
+        );
+        registry.register(
+            "scheduled_run_last_success_timestamp_seconds",
+            "When each job last succeeded on this relay, in Unix seconds: alert on time() minus this",
+            metrics.last_successful_run.clone(),
+        );
+        registry.register(
+            "schedule_checks",
+            "Times this relay looked for jobs due and ran or left each (another relay's, or ended)",
+            metrics.schedule_checks.clone(),
         );
         Self { registry, ..metrics }
     }
@@ -321,6 +353,24 @@ impl Metrics {
     pub fn archive_outcome(&self, archived: bool, reason: &'static str) {
         let outcome = if archived { "archived" } else { "not_archived" };
         self.archived.get_or_create(&ArchiveLabels { outcome, reason }).inc();
+    }
+
+    /// A scheduled run of `job` ended (or waits for the vendor) at `at`.
+    pub fn run_ended(&self, job: &str, status: RunStatus, at: chrono::DateTime<chrono::Utc>) {
+        let outcome = match status {
+            RunStatus::Running => return,
+            RunStatus::NotYetPublished => "not_yet_published",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+        };
+        self.runs.get_or_create(&RunLabels { job: job.to_owned(), outcome }).inc();
+        if status == RunStatus::Succeeded {
+            self.last_successful_run.get_or_create(&JobLabels { job: job.to_owned() }).set(at.timestamp());
+        }
+    }
+
+    pub fn schedule_checked(&self) {
+        self.schedule_checks.inc();
     }
 
     pub fn archive_damaged(&self) {

@@ -5,12 +5,83 @@
 pub mod routes;
 pub mod runner;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use billing::api::runs::RunRecord;
 use chrono::NaiveDate;
 
-use crate::{config::RelayConfig, decisions::Shared, documents::Forwarding, observe::metrics::Metrics};
+use crate::{
+    config::RelayConfig, decisions::Shared, documents::Forwarding, observe::metrics::Metrics, store::Database,
+};
+
+/// The configured jobs, each run when due by whichever relay sharing the
+/// database claims it first.
+pub struct Scheduler {
+    runner: runner::Runner,
+    every: Duration,
+}
+
+impl Scheduler {
+    pub fn new(runner: runner::Runner, every: Duration) -> Self {
+        Self { runner, every }
+    }
+
+    /// A scheduler of its own over `config`'s database and archive, for
+    /// trying what it does on a given day.
+    pub async fn open(config: RelayConfig) -> anyhow::Result<Self> {
+        let every = config.schedule_check;
+        Ok(Self::new(open_runner(config).await?, every))
+    }
+
+    /// Runs each job due on `today` that no relay has run or is running
+    /// (a month not yet published: that was not tried today); the runs
+    /// this relay made.
+    pub async fn tick(&self, today: NaiveDate) -> Vec<RunRecord> {
+        let mut ran = Vec::new();
+        for job in &self.runner.config.schedule {
+            let Some(month) = job.window.month_due(today) else { continue };
+            match self.runner.run(job, month, false, today).await {
+                Ok(run) => ran.extend(run),
+                Err(error) => tracing::error!(job = %job.name, %error, "the scheduled run could not be kept"),
+            }
+        }
+        self.runner.forwarding.metrics.schedule_checked();
+        ran
+    }
+
+    /// Ticks at once, so a relay that was down at a job's time catches up
+    /// when it starts, and then every `every`.
+    pub async fn run(self) {
+        loop {
+            self.tick(chrono::Local::now().date_naive()).await;
+            tokio::time::sleep(self.every).await;
+        }
+    }
+}
+
+/// The runner over a relay's parts.
+pub fn runner(
+    config: Arc<RelayConfig>,
+    forwarding: Arc<Forwarding>,
+    database: &Database,
+    decisions: Arc<Shared>,
+) -> runner::Runner {
+    runner::Runner { config, forwarding, runs: database.runs.clone(), decisions, holder: runner::holder() }
+}
+
+async fn open_runner(config: RelayConfig) -> anyhow::Result<runner::Runner> {
+    for job in &config.schedule {
+        job.check(&config)?;
+    }
+    let metrics = Arc::new(Metrics::default());
+    let database = crate::open_database(&config.archive).await?;
+    let archive = crate::open_archive(&config.archive, &database, metrics.clone()).await?;
+    let config = Arc::new(config);
+    let forwarding = Arc::new(Forwarding::new(config.clone(), metrics, archive)?);
+    let decisions =
+        Arc::new(Shared { decisions: database.decisions.clone(), records: database.records.clone() });
+    Ok(runner(config, forwarding, &database, decisions))
+}
 
 /// `billing-relay run JOB`: the job's run for the month its rule gives on
 /// `today`, now, whatever has run before; `None` while another relay is
@@ -22,20 +93,6 @@ pub async fn run_now(config: RelayConfig, name: &str, today: NaiveDate) -> anyho
         .find(|job| job.name == name)
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("no [[schedule]] job is named `{name}`"))?;
-    job.check(&config)?;
-    let metrics = Arc::new(Metrics::default());
-    let database = crate::open_database(&config.archive).await?;
-    let archive = crate::open_archive(&config.archive, &database, metrics.clone()).await?;
-    let config = Arc::new(config);
-    let runner = runner::Runner {
-        forwarding: Arc::new(Forwarding::new(config.clone(), metrics, archive)?),
-        config,
-        runs: database.runs.clone(),
-        decisions: Arc::new(Shared {
-            decisions: database.decisions.clone(),
-            records: database.records.clone(),
-        }),
-        holder: runner::holder(),
-    };
-    runner.run(&job, job.window.month_of(today), true).await
+    let runner = open_runner(config).await?;
+    runner.run(&job, job.window.month_of(today), true, today).await
 }

@@ -11,7 +11,7 @@ use billing::{
         runs::{RunRecord, RunStatus},
     },
 };
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 
 use crate::{
     RelayConfig, RelayError,
@@ -70,12 +70,14 @@ struct Fetched {
 
 impl Runner {
     /// Runs `job` for `month` unless another relay holds it or (without
-    /// `again`) it has ended; the run as recorded, or `None` if not run.
+    /// `again`) it has ended or was tried `today`; the run as recorded, or
+    /// `None` if not run.
     pub async fn run(
         &self,
         job: &Job,
         month: InvoiceMonth,
         again: bool,
+        today: NaiveDate,
     ) -> anyhow::Result<Option<RunRecord>> {
         let profile = job.profile_in(&self.config)?;
         let now = Utc::now();
@@ -88,6 +90,7 @@ impl Runner {
             holder: &self.holder,
             now,
             lease_until: now + LEASE,
+            today,
             again,
         };
         let Some(id) = self.runs.claim(&claim).await? else {
@@ -104,6 +107,7 @@ impl Runner {
         )?;
         let outcome = self.attempt(job, month, &request).await;
         self.runs.finish(id, &outcome).await?;
+        self.forwarding.metrics.run_ended(&job.name, outcome.status, outcome.at);
         Ok(self.runs.run(id).await?)
     }
 

@@ -464,13 +464,14 @@ impl Runs for PostgresRecords {
     async fn claim(&self, claim: &Claim<'_>) -> Result<Option<i64>, StoreError> {
         let claimed = sqlx::query(
             "INSERT INTO runs (job, profile, endpoint, month, window_start, window_end, status, started_at, \
-             lease_holder, lease_until) VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, $9) \
+             lease_holder, lease_until, tried_on) VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, $9, $11) \
              ON CONFLICT (job, month) DO UPDATE SET status = 'running', window_start = excluded.window_start, \
              window_end = excluded.window_end, started_at = excluded.started_at, finished_at = NULL, \
-             error = NULL, lease_holder = excluded.lease_holder, lease_until = excluded.lease_until \
-             WHERE runs.status = 'not_yet_published' \
+             error = NULL, lease_holder = excluded.lease_holder, lease_until = excluded.lease_until, \
+             tried_on = excluded.tried_on \
+             WHERE (runs.status = 'not_yet_published' AND runs.tried_on < $11) \
              OR (runs.status = 'running' AND runs.lease_until < $7) \
-             OR ($10 AND runs.status IN ('succeeded', 'failed')) \
+             OR ($10 AND runs.status IN ('succeeded', 'failed', 'not_yet_published')) \
              RETURNING id",
         )
         .bind(claim.job)
@@ -483,6 +484,7 @@ impl Runs for PostgresRecords {
         .bind(claim.holder)
         .bind(claim.lease_until)
         .bind(claim.again)
+        .bind(claim.today)
         .fetch_optional(&self.pool)
         .await?;
         Ok(claimed.map(|row| row.try_get("id")).transpose()?)

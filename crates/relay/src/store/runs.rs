@@ -25,8 +25,10 @@ pub struct Claim<'a> {
     pub holder: &'a str,
     pub now: DateTime<Utc>,
     pub lease_until: DateTime<Utc>,
-    /// Run it again even when it succeeded or failed (a person trying a
-    /// configuration); never while another relay's lease holds.
+    /// The scheduler's day: a month not yet published is tried once a day.
+    pub today: NaiveDate,
+    /// Run it again whatever it came to (a person trying a configuration);
+    /// never while another relay's lease holds.
     pub again: bool,
 }
 
@@ -51,9 +53,9 @@ pub struct RunFilter {
 #[async_trait]
 pub trait Runs: Send + Sync {
     /// The run's id when this relay may run it now: the job has no run of
-    /// the month yet, waits for the vendor to publish, was left by a relay
-    /// whose lease ran out, or (`again`) ended. `None` when another relay
-    /// holds it or it ended.
+    /// the month yet, waits for the vendor to publish and was last tried
+    /// before today, was left by a relay whose lease ran out, or (`again`)
+    /// ended. `None` when another relay holds it or it ended.
     async fn claim(&self, claim: &Claim<'_>) -> Result<Option<i64>, StoreError>;
     /// Records where the run stands and gives its lease up.
     async fn finish(&self, id: i64, outcome: &Outcome) -> Result<(), StoreError>;

@@ -452,13 +452,14 @@ impl Runs for SqliteRecords {
     async fn claim(&self, claim: &Claim<'_>) -> Result<Option<i64>, StoreError> {
         let claimed = sqlx::query(
             "INSERT INTO runs (job, profile, endpoint, month, window_start, window_end, status, started_at_ms, \
-             lease_holder, lease_until_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8, ?9) \
+             lease_holder, lease_until_ms, tried_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8, ?9, ?11) \
              ON CONFLICT (job, month) DO UPDATE SET status = 'running', window_start = excluded.window_start, \
              window_end = excluded.window_end, started_at_ms = excluded.started_at_ms, finished_at_ms = NULL, \
-             error = NULL, lease_holder = excluded.lease_holder, lease_until_ms = excluded.lease_until_ms \
-             WHERE runs.status = 'not_yet_published' \
+             error = NULL, lease_holder = excluded.lease_holder, lease_until_ms = excluded.lease_until_ms, \
+             tried_on = excluded.tried_on \
+             WHERE (runs.status = 'not_yet_published' AND runs.tried_on < ?11) \
              OR (runs.status = 'running' AND runs.lease_until_ms < ?7) \
-             OR (?10 AND runs.status IN ('succeeded', 'failed')) \
+             OR (?10 AND runs.status IN ('succeeded', 'failed', 'not_yet_published')) \
              RETURNING id",
         )
         .bind(claim.job)
@@ -471,6 +472,7 @@ impl Runs for SqliteRecords {
         .bind(claim.holder)
         .bind(claim.lease_until.timestamp_millis())
         .bind(claim.again)
+        .bind(claim.today)
         .fetch_optional(&self.pool)
         .await?;
         Ok(claimed.map(|row| row.try_get("id")).transpose()?)
