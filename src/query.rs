@@ -395,6 +395,14 @@ mod tests {
     }
 
     #[test]
+    fn a_link_crates_billing_makes_opens_its_document() {
+        let today = date("2026-11-25");
+        let request = Query::default_for(&legacy(), today).request().unwrap();
+        let opened = Query::from_search(&request.page_path()[1..], &[legacy()], today).unwrap();
+        assert_eq!(opened.request().unwrap(), request);
+    }
+
+    #[test]
     fn iso_dates_are_read_strictly() {
         assert_eq!(parse_iso_date("2026-02-28"), Some(date("2026-02-28")));
         for bad in ["2026-02-30", "2026-2-28", "20260228", "2026-02-28x", "", "2026-02"] {

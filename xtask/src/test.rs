@@ -67,6 +67,8 @@ fn run_steps(tally: &mut Tally) -> anyhow::Result<()> {
         // The README's month-end script, run as written.
         ("curl", "curl"),
         ("jq", "jq"),
+        // Scheduled runs tell people by e-mail: a real SMTP server.
+        ("aiosmtpd", "python3-aiosmtpd"),
     ])?;
     // The archive's suite runs on SQLite and on a real PostgreSQL.
     toolchain.ensure_postgres()?;

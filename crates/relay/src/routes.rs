@@ -114,10 +114,12 @@ pub fn routers(
         decisions: database.decisions.clone(),
         records: database.records.clone(),
     });
-    let scheduler = (!config.schedule.is_empty()).then(|| {
-        let runner = schedule::runner(config.clone(), forwarding.clone(), database, decisions.clone());
-        schedule::Scheduler::new(runner, config.schedule_check)
-    });
+    let scheduler = (!config.schedule.is_empty())
+        .then(|| {
+            let runner = schedule::runner(config.clone(), forwarding.clone(), database, decisions.clone());
+            schedule::Scheduler::new(runner, config.schedule_check)
+        })
+        .transpose()?;
     let state =
         RelayState { config, admission, auth, forwarding, archive, decisions, runs: database.runs.clone() };
     if state.auth.sign_in.is_some()

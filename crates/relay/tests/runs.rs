@@ -31,6 +31,7 @@ on_both_databases!(
     a_job_archives_what_it_fetches_and_records_totals_changes_and_the_worklist,
     a_month_not_yet_published_waits_for_the_next_day_and_a_failing_vendor_fails_after_its_retries,
     relays_started_after_the_time_catch_up_and_run_the_month_once_between_them,
+    each_run_is_told_once_by_e_mail_and_a_mail_server_that_is_down_is_tried_again,
 );
 
 fn job(name: &str, window: WindowRule) -> Job {
@@ -44,6 +45,7 @@ fn job(name: &str, window: WindowRule) -> Job {
         other_side: true,
         retries: 2,
         retry_wait: Duration::ZERO,
+        tell: Vec::new(),
     }
 }
 
@@ -251,4 +253,66 @@ async fn relays_started_after_the_time_catch_up_and_run_the_month_once_between_t
     let page: RunsPage = reqwest::get(third.url("/api/runs")).await.unwrap().json().await.unwrap();
     assert_eq!(page.runs.len(), 1);
     assert_eq!(vendor_calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+async fn each_run_is_told_once_by_e_mail_and_a_mail_server_that_is_down_is_tried_again(database: Database) {
+    let vendor = vendor().await;
+    let mut smtp = support::smtp::SmtpServer::start().await;
+    smtp.stop();
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut told = job("monthly", WindowRule::LastMonth);
+    told.tell = vec!["finance@corp.example".to_owned(), "controller@corp.example".to_owned()];
+    let mut configured = config(&vendor.base_url(), data_dir.path(), &database, vec![told]);
+    configured.smtp = Some(relay::config::SmtpConfig {
+        host: "127.0.0.1".to_owned(),
+        port: smtp.port,
+        security: relay::config::Security::None,
+        credentials: None,
+        from: "Billing portal <billing@corp.example>".to_owned(),
+        portal_url: Some("https://billing.corp.example".to_owned()),
+    });
+    let scheduler = Scheduler::open(configured).await.unwrap();
+
+    // The mail server is down: the run is kept, and nobody is told yet.
+    let [run] = scheduler.tick(day("2026-11-25")).await.try_into().unwrap();
+    assert_eq!(run.status, RunStatus::Succeeded);
+    assert_eq!(scheduler.tell().await, 0);
+    smtp.start_again().await;
+    assert!(scheduler.tick(day("2026-11-25")).await.is_empty(), "the run is not run again");
+    assert_eq!(smtp.messages().len(), 1, "told once the server is back");
+    assert_eq!(scheduler.tell().await, 0, "and never twice");
+    assert!(scheduler.tick(day("2026-11-26")).await.is_empty());
+    let [message] = smtp.messages().try_into().unwrap();
+
+    let findings = run.findings.unwrap();
+    let lines: usize = findings.exceptions.values().map(|count| count.lines).sum();
+    assert!(
+        message.contains(&format!("Subject: Billing invoices 2026-10 of p: {lines} lines on the worklist")),
+        "{message}"
+    );
+    for to in ["finance@corp.example", "controller@corp.example"] {
+        assert!(message.contains(to), "to {to}");
+    }
+    assert!(
+        message.contains("multipart/alternative") && message.contains("text/html"),
+        "plain text and HTML"
+    );
+    let text = unfolded(&message);
+    for total in &findings.totals {
+        let line = format!(
+            "{} {} excluding VAT, {} VAT ({} invoices, {} lines)",
+            total.currency, total.excluding_vat, total.vat, total.invoices, total.lines
+        );
+        assert!(text.contains(&line), "{line} in {text}");
+    }
+    for (kind, count) in &findings.exceptions {
+        assert!(text.contains(&format!("{}: {} lines", kind.label(), count.lines)), "{kind:?} in {text}");
+    }
+    let link = "https://billing.corp.example/?profile=p&version=v3&endpoint=invoices&format=xml&start=2026-10-01&end=2026-10-31";
+    assert!(text.contains(link), "the link that opens the month: {text}");
+}
+
+/// A message's text with quoted-printable soft line breaks joined and `=3D` read back.
+fn unfolded(message: &str) -> String {
+    message.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
 }

@@ -309,6 +309,26 @@ impl DocumentRequest {
         self.window().map(|_| Self { scope: Scope::Window(window), ..self.clone() })
     }
 
+    /// The page's own address for this document, `/?profile=…&version=…&
+    /// endpoint=…&format=…&start=…&end=…`: opened, the page fetches it (or
+    /// offers the archive's copy).
+    pub fn page_path(&self) -> String {
+        let mut pairs = vec![
+            ("profile", self.profile.clone()),
+            ("version", self.version.clone()),
+            ("endpoint", self.endpoint.path().to_owned()),
+            ("format", self.format.extension().to_owned()),
+        ];
+        match &self.scope {
+            Scope::Window(window) => {
+                pairs.push(("start", window.start.to_string()));
+                pairs.push(("end", window.end.to_string()));
+            }
+            Scope::Subscription(id) => pairs.push(("subscription", id.to_string())),
+        }
+        format!("/?{}", encode_query(&pairs))
+    }
+
     /// The relay's route for this document: `/api/documents/{profile}/
     /// {version}/{endpoint}?format=…&start=…&end=…`; `download` asks for a
     /// file.

@@ -22,6 +22,8 @@ CREATE TABLE runs (
     -- what the run found
     findings JSONB,
     error TEXT,
+    -- when the people the job names were told; empty until they were
+    reported_at TIMESTAMPTZ,
     -- the relay running it, until when
     lease_holder TEXT,
     lease_until TIMESTAMPTZ,

@@ -22,6 +22,8 @@ CREATE TABLE runs (
     -- JSON: what the run found
     findings TEXT,
     error TEXT,
+    -- when the people the job names were told; empty until they were
+    reported_at_ms INTEGER,
     -- the relay running it, until when
     lease_holder TEXT,
     lease_until_ms INTEGER,

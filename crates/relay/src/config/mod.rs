@@ -21,8 +21,10 @@ use serde::Deserialize;
 use crate::hosts::HostPattern;
 
 mod schedule;
+mod smtp;
 
 pub use schedule::{Job, WindowRule};
+pub use smtp::{Security, SmtpConfig};
 
 /// The relay's configuration, ready to serve with.
 pub struct RelayConfig {
@@ -63,6 +65,8 @@ pub struct RelayConfig {
     pub schedule: Vec<Job>,
     /// How often the relay looks for jobs due (and at start).
     pub schedule_check: Duration,
+    /// The mail server jobs tell people through.
+    pub smtp: Option<SmtpConfig>,
 }
 
 /// The archive: records in a database, bytes in an object store.
@@ -369,6 +373,7 @@ struct Settings {
     schedule: Vec<Job>,
     #[serde(default = "default_schedule_check", with = "seconds")]
     schedule_check_seconds: Duration,
+    smtp: Option<smtp::SmtpSettings>,
 }
 
 fn default_schedule_check() -> Duration {
@@ -566,7 +571,7 @@ fn default_key_header() -> String {
 /// The settings the environment may set, as `BILLING_<NAME>`; nested ones
 /// with `__`, e.g. `BILLING_TIMEOUTS__RESPONSE=120`. Other `BILLING_*`
 /// variables (such as the ones holding keys) are not settings.
-const ENVIRONMENT_SETTINGS: [&str; 23] = [
+const ENVIRONMENT_SETTINGS: [&str; 24] = [
     "listen",
     "app_dir",
     "allowlist",
@@ -590,6 +595,7 @@ const ENVIRONMENT_SETTINGS: [&str; 23] = [
     "archive",
     "schedule",
     "schedule_check_seconds",
+    "smtp",
 ];
 
 impl RelayConfig {
@@ -616,6 +622,7 @@ impl RelayConfig {
             archive: ArchiveConfig::in_directory(default_data_dir()),
             schedule: Vec::new(),
             schedule_check: default_schedule_check(),
+            smtp: None,
         }
     }
 
@@ -670,6 +677,7 @@ impl RelayConfig {
             },
             schedule: settings.schedule,
             schedule_check: settings.schedule_check_seconds,
+            smtp: settings.smtp.map(smtp::SmtpSettings::into_config).transpose()?,
         })
     }
 
@@ -866,6 +874,26 @@ mod tests {
             jail.create_file("relay.toml", &format!("allowed_hosts = [\"evil.example/path\"]\n{FILE}"))?;
             let error = RelayConfig::load(Some(Path::new("relay.toml"))).err().expect("refused");
             assert!(format!("{error:#}").contains("evil.example/path"), "{error:#}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_mail_server_reads_its_password_as_a_secret_and_refuses_one_sent_in_clear() {
+        figment::Jail::expect_with(|jail| {
+            let smtp = "[smtp]\nhost = \"smtp.office365.com\"\nusername = \"billing@corp.example\"\n\
+                        password_env = \"SMTP_TEST_PASSWORD\"\nfrom = \"Billing <billing@corp.example>\"\n";
+            jail.set_env("SMTP_TEST_PASSWORD", "p4ss-w0rd");
+            jail.create_file("relay.toml", smtp)?;
+            let config =
+                RelayConfig::load(Some(Path::new("relay.toml"))).map_err(|error| format!("{error:#}"))?;
+            let smtp_config = config.smtp.expect("configured");
+            assert_eq!((smtp_config.port, smtp_config.security), (587, Security::Starttls));
+            let (_, password) = smtp_config.credentials.expect("a login");
+            assert!(!format!("{password:?}").contains("p4ss-w0rd"), "a secret, never printed");
+            jail.create_file("relay.toml", &format!("{smtp}security = \"none\"\n"))?;
+            let error = RelayConfig::load(Some(Path::new("relay.toml"))).err().expect("refused");
+            assert!(format!("{error:#}").contains("only to a server on loopback"), "{error:#}");
             Ok(())
         });
     }

@@ -32,6 +32,9 @@ pub struct Job {
     /// The wait before the first retry; each later one waits twice as long.
     #[serde(default = "default_retry_wait", with = "super::seconds", rename = "retry_wait_seconds")]
     pub retry_wait: Duration,
+    /// Whom to e-mail each run that succeeded or failed (through `[smtp]`).
+    #[serde(default)]
+    pub tell: Vec<String>,
 }
 
 fn default_retries() -> u32 {
@@ -120,6 +123,15 @@ impl Job {
             config.schedule.iter().filter(|job| &job.name == name).count() == 1,
             "schedule `{name}`: two jobs have this name"
         );
+        anyhow::ensure!(
+            self.tell.is_empty() || config.smtp.is_some(),
+            "schedule `{name}`: telling people by e-mail needs an [smtp] server"
+        );
+        for address in &self.tell {
+            address.parse::<lettre::Address>().map_err(|error| {
+                anyhow::anyhow!("schedule `{name}`: `{address}` is not an e-mail address: {error}")
+            })?;
+        }
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 
 pub mod routes;
 pub mod runner;
+pub mod tell;
 
 use std::{sync::Arc, time::Duration};
 
@@ -19,18 +20,64 @@ use crate::{
 pub struct Scheduler {
     runner: runner::Runner,
     every: Duration,
+    mailer: Option<tell::Mailer>,
 }
 
 impl Scheduler {
-    pub fn new(runner: runner::Runner, every: Duration) -> Self {
-        Self { runner, every }
+    pub fn new(runner: runner::Runner, every: Duration) -> anyhow::Result<Self> {
+        let config = &runner.config;
+        let portal = match &config.sign_in {
+            Some(sign_in) => sign_in.public_url.as_str().trim_end_matches('/').to_owned(),
+            None => format!("http://{}", config.listen),
+        };
+        let mailer = config.smtp.as_ref().map(|smtp| tell::Mailer::new(smtp, portal)).transpose()?;
+        Ok(Self { runner, every, mailer })
     }
 
     /// A scheduler of its own over `config`'s database and archive, for
     /// trying what it does on a given day.
     pub async fn open(config: RelayConfig) -> anyhow::Result<Self> {
         let every = config.schedule_check;
-        Ok(Self::new(open_runner(config).await?, every))
+        Self::new(open_runner(config).await?, every)
+    }
+
+    /// Tells the people each ended run's job names, once: a telling that
+    /// fails (the mail server is down) is tried again at the next check.
+    /// How many messages went.
+    pub async fn tell(&self) -> usize {
+        let Some(mailer) = &self.mailer else { return 0 };
+        let runs = match self.runner.runs.unreported(100).await {
+            Ok(runs) => runs,
+            Err(error) => {
+                tracing::error!(%error, "cannot read the runs to tell people of");
+                return 0;
+            }
+        };
+        let mut told = 0;
+        for run in runs {
+            let Some(job) = self.runner.config.schedule.iter().find(|job| job.name == run.job) else {
+                continue;
+            };
+            let Ok(profile) = job.profile_in(&self.runner.config) else { continue };
+            if job.tell.is_empty()
+                || !matches!(self.runner.runs.claim_report(run.id, chrono::Utc::now()).await, Ok(true))
+            {
+                continue;
+            }
+            match mailer.send(&job.tell, &run, job.version(profile), job.format).await {
+                Ok(()) => {
+                    told += 1;
+                    tracing::info!(job = %job.name, run = run.id, people = job.tell.len(), "told of the run");
+                }
+                Err(error) => {
+                    tracing::warn!(job = %job.name, run = run.id, %error, "cannot tell of the run; trying again later");
+                    if let Err(error) = self.runner.runs.release_report(run.id).await {
+                        tracing::error!(%error, run = run.id, "cannot give the telling back");
+                    }
+                }
+            }
+        }
+        told
     }
 
     /// Runs each job due on `today` that no relay has run or is running
@@ -45,6 +92,7 @@ impl Scheduler {
                 Err(error) => tracing::error!(job = %job.name, %error, "the scheduled run could not be kept"),
             }
         }
+        self.tell().await;
         self.runner.forwarding.metrics.schedule_checked();
         ran
     }

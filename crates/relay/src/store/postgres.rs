@@ -468,7 +468,7 @@ impl Runs for PostgresRecords {
              ON CONFLICT (job, month) DO UPDATE SET status = 'running', window_start = excluded.window_start, \
              window_end = excluded.window_end, started_at = excluded.started_at, finished_at = NULL, \
              error = NULL, lease_holder = excluded.lease_holder, lease_until = excluded.lease_until, \
-             tried_on = excluded.tried_on \
+             tried_on = excluded.tried_on, reported_at = NULL \
              WHERE (runs.status = 'not_yet_published' AND runs.tried_on < $11) \
              OR (runs.status = 'running' AND runs.lease_until < $7) \
              OR ($10 AND runs.status IN ('succeeded', 'failed', 'not_yet_published')) \
@@ -511,6 +511,30 @@ impl Runs for PostgresRecords {
     async fn run(&self, id: i64) -> Result<Option<billing::api::runs::RunRecord>, StoreError> {
         let found = sqlx::query(select_runs!("WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
         found.map(run_row).transpose()
+    }
+
+    async fn claim_report(&self, id: i64, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let claimed = sqlx::query("UPDATE runs SET reported_at = $1 WHERE id = $2 AND reported_at IS NULL")
+            .bind(at)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
+    async fn release_report(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE runs SET reported_at = NULL WHERE id = $1").bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn unreported(&self, limit: u32) -> Result<Vec<billing::api::runs::RunRecord>, StoreError> {
+        let rows = sqlx::query(select_runs!(
+            "WHERE reported_at IS NULL AND status IN ('succeeded', 'failed') ORDER BY id LIMIT $1"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(run_row).collect()
     }
 
     async fn list(&self, filter: &RunFilter) -> Result<Vec<billing::api::runs::RunRecord>, StoreError> {

@@ -60,6 +60,13 @@ pub trait Runs: Send + Sync {
     /// Records where the run stands and gives its lease up.
     async fn finish(&self, id: i64, outcome: &Outcome) -> Result<(), StoreError>;
     async fn run(&self, id: i64) -> Result<Option<RunRecord>, StoreError>;
+    /// Takes the telling of an ended run for this relay: `false` when it
+    /// was told already or another relay is telling it.
+    async fn claim_report(&self, id: i64, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Gives a telling up that could not be delivered, to be tried again.
+    async fn release_report(&self, id: i64) -> Result<(), StoreError>;
+    /// Ended runs nobody was told of yet, oldest first.
+    async fn unreported(&self, limit: u32) -> Result<Vec<RunRecord>, StoreError>;
     async fn list(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError>;
 }
 

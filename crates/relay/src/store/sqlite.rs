@@ -456,7 +456,7 @@ impl Runs for SqliteRecords {
              ON CONFLICT (job, month) DO UPDATE SET status = 'running', window_start = excluded.window_start, \
              window_end = excluded.window_end, started_at_ms = excluded.started_at_ms, finished_at_ms = NULL, \
              error = NULL, lease_holder = excluded.lease_holder, lease_until_ms = excluded.lease_until_ms, \
-             tried_on = excluded.tried_on \
+             tried_on = excluded.tried_on, reported_at_ms = NULL \
              WHERE (runs.status = 'not_yet_published' AND runs.tried_on < ?11) \
              OR (runs.status = 'running' AND runs.lease_until_ms < ?7) \
              OR (?10 AND runs.status IN ('succeeded', 'failed', 'not_yet_published')) \
@@ -498,6 +498,34 @@ impl Runs for SqliteRecords {
     async fn run(&self, id: i64) -> Result<Option<billing::api::runs::RunRecord>, StoreError> {
         let found = sqlx::query(select_runs!("WHERE id = ?")).bind(id).fetch_optional(&self.pool).await?;
         found.map(run_row).transpose()
+    }
+
+    async fn claim_report(&self, id: i64, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let claimed =
+            sqlx::query("UPDATE runs SET reported_at_ms = ? WHERE id = ? AND reported_at_ms IS NULL")
+                .bind(at.timestamp_millis())
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
+    async fn release_report(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE runs SET reported_at_ms = NULL WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn unreported(&self, limit: u32) -> Result<Vec<billing::api::runs::RunRecord>, StoreError> {
+        let rows = sqlx::query(select_runs!(
+            "WHERE reported_at_ms IS NULL AND status IN ('succeeded', 'failed') ORDER BY id LIMIT ?"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(run_row).collect()
     }
 
     async fn list(&self, filter: &RunFilter) -> Result<Vec<billing::api::runs::RunRecord>, StoreError> {

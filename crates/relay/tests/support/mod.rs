@@ -7,6 +7,7 @@ pub mod hostile_provider;
 pub mod oidc;
 pub mod postgres;
 pub mod redis;
+pub mod smtp;
 
 use std::{
     net::SocketAddr,
