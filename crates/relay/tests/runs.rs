@@ -32,6 +32,7 @@ on_both_databases!(
     a_month_not_yet_published_waits_for_the_next_day_and_a_failing_vendor_fails_after_its_retries,
     relays_started_after_the_time_catch_up_and_run_the_month_once_between_them,
     each_run_is_told_once_by_e_mail_and_a_mail_server_that_is_down_is_tried_again,
+    a_vendor_that_never_recovers_is_reported_once_as_failed,
 );
 
 fn job(name: &str, window: WindowRule) -> Job {
@@ -263,14 +264,7 @@ async fn each_run_is_told_once_by_e_mail_and_a_mail_server_that_is_down_is_tried
     let mut told = job("monthly", WindowRule::LastMonth);
     told.tell = vec!["finance@corp.example".to_owned(), "controller@corp.example".to_owned()];
     let mut configured = config(&vendor.base_url(), data_dir.path(), &database, vec![told]);
-    configured.smtp = Some(relay::config::SmtpConfig {
-        host: "127.0.0.1".to_owned(),
-        port: smtp.port,
-        security: relay::config::Security::None,
-        credentials: None,
-        from: "Billing portal <billing@corp.example>".to_owned(),
-        portal_url: Some("https://billing.corp.example".to_owned()),
-    });
+    configured.smtp = Some(mail_server(&smtp));
     let scheduler = Scheduler::open(configured).await.unwrap();
 
     // The mail server is down: the run is kept, and nobody is told yet.
@@ -315,4 +309,39 @@ async fn each_run_is_told_once_by_e_mail_and_a_mail_server_that_is_down_is_tried
 /// A message's text with quoted-printable soft line breaks joined and `=3D` read back.
 fn unfolded(message: &str) -> String {
     message.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
+}
+
+fn mail_server(smtp: &support::smtp::SmtpServer) -> relay::config::SmtpConfig {
+    relay::config::SmtpConfig {
+        host: "127.0.0.1".to_owned(),
+        port: smtp.port,
+        security: relay::config::Security::None,
+        credentials: None,
+        from: "Billing portal <billing@corp.example>".to_owned(),
+        portal_url: Some("https://billing.corp.example".to_owned()),
+    }
+}
+
+async fn a_vendor_that_never_recovers_is_reported_once_as_failed(database: Database) {
+    let failing = vendor_with(vec![ApiKey {
+        faults: vec![Fault::ServerError],
+        ..ApiKey::new("relay", KEY.to_owned().into())
+    }])
+    .await;
+    let smtp = support::smtp::SmtpServer::start().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut told = job("monthly", WindowRule::LastMonth);
+    told.tell = vec!["finance@corp.example".to_owned()];
+    let mut configured = config(&failing.base_url(), data_dir.path(), &database, vec![told]);
+    configured.smtp = Some(mail_server(&smtp));
+    let scheduler = Scheduler::open(configured).await.unwrap();
+    let [run] = scheduler.tick(day("2026-11-25")).await.try_into().unwrap();
+    assert_eq!((run.status, run.attempts), (RunStatus::Failed, 3));
+    for next_day in ["2026-11-26", "2026-11-27"] {
+        assert!(scheduler.tick(day(next_day)).await.is_empty(), "a failed month is not run again by itself");
+    }
+    let [message] = smtp.messages().try_into().expect("one failure report, no more");
+    let text = unfolded(&message);
+    assert!(text.contains("Subject: Billing invoices 2026-10 of p: failed"), "{text}");
+    assert!(text.contains("failed after 3 attempts") && text.contains("internal server error"), "{text}");
 }
