@@ -21,7 +21,7 @@ use billing::{
 use chrono::NaiveDate;
 use relay::{
     ArchiveConfig, MetricsConfig, RelayConfig,
-    config::{Job, WindowRule},
+    config::{AlertRule, Job, WindowRule},
     schedule::Scheduler,
 };
 use support::{database::Database, *};
@@ -47,6 +47,7 @@ fn job(name: &str, window: WindowRule) -> Job {
         retries: 2,
         retry_wait: Duration::ZERO,
         tell: Vec::new(),
+        alert: AlertRule::Always,
     }
 }
 
@@ -263,13 +264,20 @@ async fn each_run_is_told_once_by_e_mail_and_a_mail_server_that_is_down_is_tried
     let data_dir = tempfile::tempdir().unwrap();
     let mut told = job("monthly", WindowRule::LastMonth);
     told.tell = vec!["finance@corp.example".to_owned(), "controller@corp.example".to_owned()];
-    let mut configured = config(&vendor.base_url(), data_dir.path(), &database, vec![told]);
+    // A second job, told only of a worklist longer than any month's: never, here.
+    let mut quiet = job("quiet", WindowRule::LastMonth);
+    quiet.tell = vec!["cfo@corp.example".to_owned()];
+    quiet.alert = AlertRule::ExceptionsOver { lines: 1_000_000 };
+    let mut configured = config(&vendor.base_url(), data_dir.path(), &database, vec![told, quiet]);
     configured.smtp = Some(mail_server(&smtp));
     let scheduler = Scheduler::open(configured).await.unwrap();
 
-    // The mail server is down: the run is kept, and nobody is told yet.
-    let [run] = scheduler.tick(day("2026-11-25")).await.try_into().unwrap();
-    assert_eq!(run.status, RunStatus::Succeeded);
+    // The mail server is down: the runs are kept, and nobody is told yet.
+    let [run, quiet_run] = scheduler.tick(day("2026-11-25")).await.try_into().unwrap();
+    assert_eq!(
+        (run.job.as_str(), run.status, quiet_run.status),
+        ("monthly", RunStatus::Succeeded, RunStatus::Succeeded)
+    );
     assert_eq!(scheduler.tell().await, 0);
     smtp.start_again().await;
     assert!(scheduler.tick(day("2026-11-25")).await.is_empty(), "the run is not run again");
@@ -291,6 +299,7 @@ async fn each_run_is_told_once_by_e_mail_and_a_mail_server_that_is_down_is_tried
         message.contains("multipart/alternative") && message.contains("text/html"),
         "plain text and HTML"
     );
+    assert!(!message.contains("cfo@corp.example"), "the quiet job's rule told nobody");
     let text = unfolded(&message);
     for total in &findings.totals {
         let line = format!(

@@ -23,7 +23,7 @@ use crate::hosts::HostPattern;
 mod schedule;
 mod smtp;
 
-pub use schedule::{Job, WindowRule};
+pub use schedule::{AlertRule, Job, WindowRule};
 pub use smtp::{Security, SmtpConfig};
 
 /// The relay's configuration, ready to serve with.

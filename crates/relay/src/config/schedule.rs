@@ -3,8 +3,15 @@
 
 use std::time::Duration;
 
-use billing::{Endpoint, Format, Generation, api::decisions::InvoiceMonth};
+use billing::{
+    Endpoint, Format, Generation,
+    api::{
+        decisions::InvoiceMonth,
+        runs::{RunRecord, RunStatus},
+    },
+};
 use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::{Profile, RelayConfig};
@@ -35,6 +42,48 @@ pub struct Job {
     /// Whom to e-mail each run that succeeded or failed (through `[smtp]`).
     #[serde(default)]
     pub tell: Vec<String>,
+    /// Which succeeded runs are worth telling; a failed one always is.
+    #[serde(default)]
+    pub alert: AlertRule,
+}
+
+/// When a succeeded run is told: always, only with more than `lines` on
+/// the worklist, or only when a currency's total moved more than `percent`
+/// from the month before.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "when", deny_unknown_fields)]
+pub enum AlertRule {
+    #[default]
+    Always,
+    ExceptionsOver {
+        lines: usize,
+    },
+    TotalMoves {
+        percent: u32,
+    },
+}
+
+impl AlertRule {
+    /// Whether `run` is worth telling under this rule.
+    pub fn tells(self, run: &RunRecord) -> bool {
+        let findings = match (run.status, &run.findings) {
+            (RunStatus::Failed, _) => return true,
+            (RunStatus::Succeeded, Some(findings)) => findings,
+            _ => return false,
+        };
+        match self {
+            Self::Always => true,
+            Self::ExceptionsOver { lines } => {
+                findings.exceptions.values().map(|count| count.lines).sum::<usize>() > lines
+            }
+            Self::TotalMoves { percent } => {
+                findings.change.iter().flat_map(|change| &change.per_currency).any(|currency| {
+                    let moved = currency.percent.as_deref().and_then(|moved| moved.parse::<Decimal>().ok());
+                    moved.is_some_and(|moved| moved.abs() > Decimal::from(percent))
+                })
+            }
+        }
+    }
 }
 
 fn default_retries() -> u32 {
@@ -153,6 +202,8 @@ impl Job {
 
 #[cfg(test)]
 mod tests {
+    use billing::api::runs::{CurrencyChange, Findings, KindCount, MonthChange};
+
     use super::*;
 
     fn day(text: &str) -> NaiveDate {
@@ -194,5 +245,72 @@ mod tests {
     fn toml_job(text: &str) -> Job {
         use figment::providers::Format as _;
         figment::Figment::from(figment::providers::Toml::string(text)).extract().unwrap()
+    }
+
+    fn succeeded(lines: usize, moved: Option<&str>) -> RunRecord {
+        let exceptions = if lines == 0 {
+            Default::default()
+        } else {
+            [(
+                billing::exceptions::ExceptionKind::NotBilled,
+                KindCount { lines, at_stake: Default::default() },
+            )]
+            .into()
+        };
+        let change = MonthChange {
+            earlier_month: "2026-09".parse().unwrap(),
+            earlier_document: 1,
+            per_currency: vec![CurrencyChange {
+                currency: "EUR".into(),
+                before: "100".into(),
+                after: "100".into(),
+                difference: "0".into(),
+                percent: moved.map(str::to_owned),
+            }],
+            charges_changed: 0,
+            charges_unchanged: 1,
+        };
+        RunRecord {
+            id: 1,
+            job: "j".into(),
+            profile: "p".into(),
+            endpoint: Endpoint::Invoices,
+            month: "2026-10".parse().unwrap(),
+            window: InvoiceMonth::containing(day("2026-10-01")).window(),
+            status: RunStatus::Succeeded,
+            attempts: 1,
+            started_at: chrono::Utc::now(),
+            finished_at: None,
+            documents: Vec::new(),
+            findings: Some(Findings {
+                totals: Vec::new(),
+                change: Some(change),
+                exceptions,
+                joined: true,
+                low_margin_percent: "10".into(),
+            }),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn alert_rules_tell_what_is_worth_telling_and_every_failure() {
+        let quiet = succeeded(3, Some("-2.5"));
+        assert!(AlertRule::Always.tells(&quiet));
+        assert!(!AlertRule::ExceptionsOver { lines: 3 }.tells(&quiet));
+        assert!(AlertRule::ExceptionsOver { lines: 2 }.tells(&quiet));
+        assert!(!AlertRule::TotalMoves { percent: 5 }.tells(&quiet));
+        assert!(AlertRule::TotalMoves { percent: 2 }.tells(&quiet), "a fall counts as a move");
+        assert!(!AlertRule::TotalMoves { percent: 0 }.tells(&succeeded(0, None)), "nothing before: no move");
+        let failed = RunRecord { status: RunStatus::Failed, findings: None, ..quiet.clone() };
+        assert!(AlertRule::ExceptionsOver { lines: 1000 }.tells(&failed));
+        let waiting = RunRecord { status: RunStatus::NotYetPublished, findings: None, ..quiet };
+        assert!(!AlertRule::Always.tells(&waiting));
+        let rule: AlertRule = figment::Figment::from(figment::providers::Serialized::defaults(
+            serde_json::json!({ "when": "total_moves", "percent": 5 }),
+        ))
+        .extract()
+        .unwrap();
+        assert_eq!(rule, AlertRule::TotalMoves { percent: 5 });
     }
 }

@@ -64,6 +64,10 @@ impl Scheduler {
             {
                 continue;
             }
+            if !job.alert.tells(&run) {
+                tracing::info!(job = %job.name, run = run.id, "nothing worth telling under the job's alert rule");
+                continue;
+            }
             match mailer.send(&job.tell, &run, job.version(profile), job.format).await {
                 Ok(()) => {
                     told += 1;
