@@ -28,3 +28,11 @@ mod xml_out;
 pub use api::{Endpoint, Generation, ProfileSummary, Role};
 pub use error::{Format, ParseError};
 pub use model::InvoiceDocument;
+
+/// A whole invoice document in `format`, read at once.
+pub fn parse_invoices(format: Format, bytes: &[u8]) -> Result<InvoiceDocument, ParseError> {
+    match format {
+        Format::Json => json::parse_invoices(bytes),
+        Format::Xml => xml::parse_invoices(bytes),
+    }
+}

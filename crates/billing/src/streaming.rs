@@ -226,10 +226,7 @@ impl InvoiceStream {
 
     fn read_the_rest(mut self) -> Result<InvoiceDocument, ParseError> {
         self.lose_track();
-        let read = match self.format {
-            Format::Json => json::parse_invoices(&self.kept),
-            Format::Xml => xml::parse_invoices(&self.kept),
-        };
+        let read = crate::parse_invoices(self.format, &self.kept);
         let mut document =
             read.map_err(|error| ParseError { location: self.locate(error.location), ..error })?;
         let stand_ins = document.invoices.iter_mut().zip(self.invoices);

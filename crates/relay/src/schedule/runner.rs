@@ -4,7 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use billing::{
-    Format, InvoiceDocument,
+    Endpoint, InvoiceDocument,
     api::{
         ArchiveReceipt, ArchivedDocument, DocumentRequest, Scope,
         decisions::{InvoiceMonth, Settings},
@@ -105,13 +105,20 @@ impl Runner {
             job.format,
             Scope::Window(month.window()),
         )?;
-        let outcome = self.attempt(job, month, &request).await;
+        let outcome = self.attempt(job, &profile.endpoints, month, &request).await;
         self.runs.finish(id, &outcome).await?;
         self.forwarding.metrics.run_ended(&job.name, outcome.status, outcome.at);
         Ok(self.runs.run(id).await?)
     }
 
-    async fn attempt(&self, job: &Job, month: InvoiceMonth, request: &DocumentRequest) -> Outcome {
+    /// `offered`: the profile's endpoints, where the other side is looked for.
+    async fn attempt(
+        &self,
+        job: &Job,
+        offered: &[Endpoint],
+        month: InvoiceMonth,
+        request: &DocumentRequest,
+    ) -> Outcome {
         let ended = |status, attempts, error: Option<String>| Outcome {
             status,
             attempts,
@@ -132,8 +139,6 @@ impl Runner {
             return ended(RunStatus::NotYetPublished, attempts, Some(waiting));
         }
         let mut documents: Vec<i64> = main.archived.into_iter().collect();
-        let offered =
-            &job.profile_in(&self.config).map(|profile| profile.endpoints.clone()).unwrap_or_default();
         let mut attempts = attempts;
         let other = match request.other_side(offered) {
             Some(other) if job.other_side => match self.fetch_with_retries(job, &other).await {
@@ -203,11 +208,7 @@ impl Runner {
             message: "the vendor broke off the document".to_owned(),
             passing: true,
         })?;
-        let parsed = match request.format() {
-            Format::Xml => billing::xml::parse_invoices(&bytes),
-            Format::Json => billing::json::parse_invoices(&bytes),
-        };
-        let document = parsed.map_err(|error| Failure {
+        let document = billing::parse_invoices(request.format(), &bytes).map_err(|error| Failure {
             message: format!("the vendor's document cannot be read: {error}"),
             passing: false,
         })?;
@@ -244,11 +245,7 @@ impl Runner {
                 && copy.request.window().and_then(InvoiceMonth::of_window) == Some(month)
         })?;
         let bytes = archive.read_whole(&copy).await.ok().flatten()?;
-        let document = match job.format {
-            Format::Xml => billing::xml::parse_invoices(&bytes),
-            Format::Json => billing::json::parse_invoices(&bytes),
-        }
-        .ok()?;
+        let document = billing::parse_invoices(job.format, &bytes).ok()?;
         Some((copy, document))
     }
 }

@@ -70,11 +70,16 @@ impl SqliteRecords {
     }
 }
 
+/// A time kept as milliseconds since 1970; out of range, record `id` is
+/// unreadable for `reason`.
+fn time_of(id: i64, millis: i64, reason: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::<Utc>::from_timestamp_millis(millis)
+        .ok_or_else(|| StoreError::Unreadable { id, reason: reason.to_owned() })
+}
+
 fn row(row: SqliteRow) -> Result<ArchivedDocument, StoreError> {
-    let fetched_at_ms: i64 = row.try_get("fetched_at_ms")?;
     let id: i64 = row.try_get("id")?;
-    let fetched_at = DateTime::<Utc>::from_timestamp_millis(fetched_at_ms)
-        .ok_or_else(|| StoreError::Unreadable { id, reason: "bad time".to_owned() })?;
+    let fetched_at = time_of(id, row.try_get("fetched_at_ms")?, "bad time")?;
     Row {
         id,
         profile: row.try_get("profile")?,
@@ -213,11 +218,7 @@ macro_rules! decision {
 }
 
 fn stamp(row: &SqliteRow, by: &str, at: &str) -> Result<Stamp, StoreError> {
-    let millis: i64 = row.try_get(at)?;
-    let at = DateTime::<Utc>::from_timestamp_millis(millis).ok_or_else(|| StoreError::Unreadable {
-        id: 0,
-        reason: "a decision's time is out of range".to_owned(),
-    })?;
+    let at = time_of(0, row.try_get(at)?, "a decision's time is out of range")?;
     Ok(Stamp { by: row.try_get(by)?, at })
 }
 
@@ -424,10 +425,7 @@ macro_rules! select_runs {
 
 fn run_row(row: SqliteRow) -> Result<billing::api::runs::RunRecord, StoreError> {
     let id: i64 = row.try_get("id")?;
-    let time = |millis: i64| {
-        DateTime::<Utc>::from_timestamp_millis(millis)
-            .ok_or_else(|| StoreError::Unreadable { id, reason: "run: bad time".to_owned() })
-    };
+    let time = |millis: i64| time_of(id, millis, "run: bad time");
     RunRow {
         id,
         job: row.try_get("job")?,
