@@ -11,6 +11,7 @@ use billing::{
             SharedSettings, SignOff, SignOffChange, paths,
         },
         routes,
+        runs::{RunsPage, RunsQuery},
     },
 };
 use gloo_net::http::Request;
@@ -196,6 +197,11 @@ pub async fn fetch_profiles() -> Result<Vec<ProfileSummary>, RelayProblem> {
 
 /// One page of the archive's list.
 pub async fn fetch_archive(query: &ArchiveQuery) -> Result<ArchivePage, RelayProblem> {
+    get_json(&query.path()).await
+}
+
+/// The scheduled runs the query asks for, newest first.
+pub async fn fetch_runs(query: &RunsQuery) -> Result<RunsPage, RelayProblem> {
     get_json(&query.path()).await
 }
 

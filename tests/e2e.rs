@@ -1570,3 +1570,64 @@ async fn a_month_the_vendor_reissues_after_sign_off_is_flagged_with_the_changed_
     assert_eq!(difference, change.difference());
     client.clone().close().await.unwrap();
 }
+
+/// The relay's one run of profile `demo`, once it has ended.
+async fn ended_run(relay: &Relay) -> billing::api::runs::RunRecord {
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    loop {
+        let page: billing::api::runs::RunsPage =
+            reqwest::get(format!("{}/api/runs?profile=demo", relay.url)).await.unwrap().json().await.unwrap();
+        if let [run] = page.runs.as_slice()
+            && run.status != billing::api::runs::RunStatus::Running
+        {
+            return run.clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the demo job never ended: {page:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_archive_tab_lists_the_scheduled_runs_and_one_opens_the_document_it_fetched() {
+    let relay = start_relay_with(&["--demo", "--demo-job", "--listen", "127.0.0.1:0"], &[]).await;
+    let run = ended_run(&relay).await;
+    assert_eq!(run.status, billing::api::runs::RunStatus::Succeeded, "{run:?}");
+    let browser = start_browser().await;
+    let client = &browser.client;
+    client.goto(&format!("{}/?profile=demo", relay.url)).await.unwrap();
+    let row = wait_for(client, ".runs-table tbody tr.run").await.text().await.unwrap();
+    assert!(
+        row.contains("demo-last-month") && row.contains(&run.month.to_string()) && row.contains("Succeeded"),
+        "{row}"
+    );
+    let findings = run.findings.as_ref().unwrap();
+    let worklist = text_of(client, ".run .run-worklist").await;
+    for (kind, count) in &findings.exceptions {
+        assert!(worklist.contains(&format!("{} {}", kind.label(), count.lines)), "{kind:?} in {worklist}");
+    }
+    let totals = text_of(client, ".run .run-totals").await;
+    assert_eq!(totals.split(" · ").count(), findings.totals.len(), "one total per currency: {totals}");
+
+    wait_for(client, ".open-run").await.click().await.unwrap();
+    wait_for(client, ".results").await;
+    wait_for_note(client, "Opened from the archive").await;
+    let opened = download(&browser, ".download[data-file$='.xml']").await;
+    let archived =
+        reqwest::get(format!("{}{}", relay.url, billing::api::routes::archived_document(run.documents[0])))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+    assert_eq!(opened, archived.to_vec(), "the run's own document is opened");
+    let document = billing::xml::parse_invoices(&opened).unwrap();
+    let expected = expected_totals(&document);
+    assert_eq!(page_totals(client).await, expected);
+    let recorded: Vec<(String, String, String)> = findings
+        .totals
+        .iter()
+        .map(|total| (total.currency.clone(), total.excluding_vat.clone(), total.vat.clone()))
+        .collect();
+    assert_eq!(recorded, expected, "the run's totals are the document's");
+    client.clone().close().await.unwrap();
+}

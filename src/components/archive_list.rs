@@ -4,10 +4,11 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     api,
     archived::{fetched_line, scope_words},
+    components::run_list::RunList,
     format,
 };
 
-/// The profile's archived documents, newest first, each opening at once.
+/// The profile's scheduled runs and archived documents, newest first, each opening at once.
 #[component]
 pub fn ArchiveList(
     profile: Signal<String>,
@@ -67,6 +68,7 @@ pub fn ArchiveList(
         }
     };
     view! {
+        <RunList profile refreshed on_open />
         <section class="archive" aria-labelledby="archive-heading">
             <h2 id="archive-heading">"Archive"</h2>
             <Transition fallback=|| view! { <p role="status">"Loading the archive…"</p> }>

@@ -27,6 +27,7 @@ pub mod query_panel;
 pub mod request_link;
 pub mod results;
 pub mod review_cell;
+pub mod run_list;
 pub mod sign_in_prompt;
 pub mod sign_off_panel;
 pub mod subscription_details_view;

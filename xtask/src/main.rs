@@ -86,6 +86,8 @@ fn serve(listen: SocketAddr, sign_in: bool) -> anyhow::Result<()> {
     let mut command = toolchain.command(relay);
     command
         .arg("--demo")
+        // A scheduled job's run for the Archive tab to show.
+        .arg("--demo-job")
         .arg("--listen")
         .arg(listen.to_string())
         .arg("--app-dir")

@@ -8,7 +8,10 @@ use billing::Generation;
 use secrecy::SecretString;
 use vendor_sim::{ApiKey, DataSpec, Fault, RunningVendor};
 
-use crate::Profile;
+use crate::{
+    Profile,
+    config::{AlertRule, Job, WindowRule},
+};
 
 /// Starts the emulator on an ephemeral loopback port and returns a profile
 /// for each API generation that reaches it, and with `faults` one per vendor
@@ -69,6 +72,25 @@ pub async fn start_vendor(faults: bool) -> std::io::Result<(RunningVendor, Vec<P
         profiles.push(profile("demo-down", Generation::Legacy, closed_port_url()?, demo_key));
     }
     Ok((vendor, profiles))
+}
+
+/// `--demo-job`: last month's purchase invoices of the demo profile with
+/// their sales side, so the Archive tab has a run to show.
+pub fn job() -> Job {
+    Job {
+        name: "demo-last-month".to_owned(),
+        profile: "demo".to_owned(),
+        endpoint: billing::Endpoint::Invoices,
+        version: None,
+        format: billing::Format::Xml,
+        window: WindowRule::LastMonth,
+        other_side: true,
+        retries: 3,
+        retry_wait: std::time::Duration::from_secs(10),
+        tell: Vec::new(),
+        webhooks: Vec::new(),
+        alert: AlertRule::Always,
+    }
 }
 
 /// A loopback URL where nothing listens.

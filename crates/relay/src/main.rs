@@ -34,6 +34,10 @@ struct Args {
     /// customer named with markup (for the browser tests).
     #[arg(long, requires = "demo")]
     demo_faults: bool,
+    /// With --demo: also a scheduled job, `demo-last-month`, that fetches
+    /// last month's purchases and sales of the demo profile at start.
+    #[arg(long, requires = "demo")]
+    demo_job: bool,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long)]
     listen: Option<SocketAddr>,
@@ -146,11 +150,14 @@ async fn purge(config: &RelayConfig) -> anyhow::Result<()> {
 }
 
 async fn run_job(config: RelayConfig, job: &str) -> anyhow::Result<()> {
-    let today = chrono::Local::now().date_naive();
-    let Some(run) = relay::schedule::run_now(config, job, today).await? else {
+    let now = chrono::Local::now().naive_local();
+    let Some(run) = relay::schedule::run_now(config, job, now).await? else {
         anyhow::bail!("another relay is running `{job}` now; try again when it has finished");
     };
     println!("{}", run.summary());
+    if !run.told.is_empty() {
+        println!("told: {}", run.told.join(", "));
+    }
     if run.status == billing::api::runs::RunStatus::Failed {
         std::process::exit(1);
     }
@@ -169,6 +176,10 @@ async fn main() -> anyhow::Result<()> {
     config.app_dir = args.app_dir.unwrap_or(config.app_dir);
     // Kept alive for as long as the relay serves.
     let _vendor = start_demo(args.demo, args.demo_faults, &mut config).await?;
+    #[cfg(feature = "demo")]
+    if args.demo_job {
+        config.schedule.push(relay::demo::job());
+    }
     if let Some(Command::Run { job }) = args.command {
         return run_job(config, &job).await;
     }

@@ -43,6 +43,7 @@ async fn start_binary_on(config: &str, listen: &str) -> RunningRelay {
         .env("RELAY_TEST_KEY", KEY)
         .env("RELAY_TEST_WRONG_KEY", WRONG_KEY)
         .env("RELAY_TEST_CLIENT_SECRET", support::oidc::CLIENT_SECRET)
+        .env("RELAY_TEST_SMTP_PASSWORD", support::smtp::PASSWORD)
         .env("RUST_LOG", "debug")
         .env("BILLING_LISTEN", listen)
         .env("BILLING_DATA_DIR", dir.path().join("data"))
@@ -584,5 +585,162 @@ async fn sign_in_keeps_every_secret_out_of_answers_and_logs_and_audits_what_happ
     assert!(
         !lines.iter().any(|line| line["profile"] == "production" && line["outcome"] == "abandoned_by_client"),
         "no complete transfer is logged as abandoned"
+    );
+}
+
+/// A `[[schedule]]` job for last month's invoices of `main`, told by e-mail
+/// and to the webhook `finance`, over `config_for`'s profiles.
+fn scheduled_config(vendor_url: &str, smtp: &str, webhook: &str, extra: &str) -> String {
+    format!(
+        r#"schedule_check_seconds = 1
+{extra}
+{base}
+{smtp}
+{webhook}
+[[schedule]]
+name = "monthly"
+profile = "main"
+endpoint = "invoices"
+format = "xml"
+window = {{ rule = "last_month" }}
+retries = 0
+tell = ["finance@corp.example"]
+webhooks = ["finance"]
+
+[metrics]
+allowlist = ["127.0.0.0/8"]
+"#,
+        base = config_for(vendor_url)
+    )
+}
+
+/// The one run a relay lists, once it has `status`.
+async fn the_run(relay_url: &str, status: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let page: serde_json::Value =
+            reqwest::get(format!("{relay_url}/api/runs")).await.unwrap().json().await.unwrap();
+        if let [run] = page["runs"].as_array().unwrap().as_slice()
+            && run["status"] == status
+        {
+            return run.clone();
+        }
+        assert!(Instant::now() < deadline, "no run came to {status}: {page}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// How many times the relay has looked for due jobs.
+async fn checks(relay_url: &str) -> f64 {
+    let metrics = scrape(&format!("{relay_url}/metrics")).await;
+    metrics.get("billing_relay_schedule_checks_total{}").copied().unwrap_or_default()
+}
+
+/// Waits until the relay has looked for due jobs `more` times after now.
+async fn checked_more(relay_url: &str, more: f64) {
+    let target = checks(relay_url).await + more;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while checks(relay_url).await < target {
+        assert!(Instant::now() < deadline, "the relay stopped looking for due jobs");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_run_is_told_over_starttls_once_the_mail_server_is_back_and_no_secret_reaches_a_log() {
+    let vendor = vendor().await;
+    let mut smtp = support::smtp::SmtpServer::start_with(relay::config::Security::Starttls).await;
+    smtp.stop();
+    // The webhook's receiver is not up yet: posting to it fails to connect.
+    let hook_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let hook_path = "/workflows/finance-7d41c0e2/triggers/manual/run";
+    let secrets = tempfile::tempdir().unwrap();
+    let url_file = secrets.path().join("webhook-url");
+    std::fs::write(&url_file, format!("http://127.0.0.1:{hook_port}{hook_path}")).unwrap();
+    let mail = format!(
+        r#"[smtp]
+host = "localhost"
+port = {}
+security = "starttls"
+username = "{}"
+password_env = "RELAY_TEST_SMTP_PASSWORD"
+ca_file = "{}"
+from = "Billing portal <billing@corp.example>"
+portal_url = "https://billing.corp.example"
+"#,
+        smtp.port,
+        support::smtp::USER,
+        smtp.ca_file.as_ref().unwrap().display()
+    );
+    let webhook = format!(
+        "[[webhook]]\nname = \"finance\"\nshape = \"teams\"\nurl_file = \"{}\"\n",
+        url_file.display()
+    );
+    let relay = start_binary(&scheduled_config(&vendor.base_url(), &mail, &webhook, "")).await;
+
+    // Both the mail server and the webhook are down: the run is kept.
+    let run = the_run(&relay.url, "succeeded").await;
+    checked_more(&relay.url, 2.0).await;
+    assert!(smtp.messages().is_empty());
+    smtp.start_again().await;
+    let receiver = support::webhook::Receiver::start_on(hook_port).await;
+    receiver.wait_for(1).await;
+    checked_more(&relay.url, 3.0).await;
+    let [message] = smtp.messages().try_into().expect("one message, once the server is back");
+    assert!(message.starts_with("X-Test-Arrived: tls=yes authenticated=yes"), "{message}");
+    assert_eq!(receiver.received(hook_path).len(), 1, "one card");
+    let told = the_run(&relay.url, "succeeded").await;
+    assert_eq!(told["id"], run["id"]);
+    assert_eq!(told["told"], serde_json::json!(["email", "webhook:finance"]));
+
+    send_sigterm(&relay.process);
+    let logs = all_output(relay.process).await;
+    assert!(logs.contains("cannot tell of the run; trying again later"), "the outage was logged: {logs}");
+    assert!(logs.contains("told of the run"), "{logs}");
+    for secret in [support::smtp::PASSWORD, "finance-7d41c0e2", KEY] {
+        assert!(!logs.contains(secret), "`{secret}` is in the logs");
+    }
+}
+
+/// Two relays on one PostgreSQL: the one holding a run's lease is killed
+/// mid-run (its vendor never answers), and the other takes the run over
+/// once the lease runs out, runs it and tells of it once.
+#[tokio::test]
+async fn a_relay_killed_mid_run_is_taken_over_and_the_run_told_once() {
+    let postgres = support::postgres::PostgresServer::start().await;
+    let database = postgres.database("archive").await;
+    let hanging = vendor_with(vec![ApiKey {
+        faults: vec!["latency=600000".parse().unwrap()],
+        ..ApiKey::new("relay", KEY.to_owned().into())
+    }])
+    .await;
+    let answering = vendor().await;
+    let smtp = support::smtp::SmtpServer::start().await;
+    let mail = format!(
+        "[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"billing@corp.example\"\n",
+        smtp.port
+    );
+    let receiver = support::webhook::Receiver::start().await;
+    let secrets = tempfile::tempdir().unwrap();
+    let url_file = secrets.path().join("webhook-url");
+    std::fs::write(&url_file, format!("{}/hook", receiver.base_url)).unwrap();
+    let webhook =
+        format!("[[webhook]]\nname = \"finance\"\nshape = \"json\"\nurl_file = \"{}\"\n", url_file.display());
+    let extra = format!("schedule_lease_seconds = 2\ndatabase_url = \"{database}\"");
+    let mut holder = start_binary(&scheduled_config(&hanging.base_url(), &mail, &webhook, &extra)).await;
+    let running = the_run(&holder.url, "running").await;
+    holder.process.start_kill().unwrap();
+    holder.process.wait().await.unwrap();
+
+    let taker = start_binary(&scheduled_config(&answering.base_url(), &mail, &webhook, &extra)).await;
+    let run = the_run(&taker.url, "succeeded").await;
+    assert_eq!(run["id"], running["id"], "the same run, taken over");
+    receiver.wait_for(1).await;
+    checked_more(&taker.url, 3.0).await;
+    assert_eq!(smtp.messages().len(), 1, "one e-mail");
+    assert_eq!(receiver.received("/hook").len(), 1, "one notice");
+    assert_eq!(
+        the_run(&taker.url, "succeeded").await["told"],
+        serde_json::json!(["email", "webhook:finance"])
     );
 }

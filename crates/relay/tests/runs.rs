@@ -21,7 +21,7 @@ use billing::{
 use chrono::NaiveDate;
 use relay::{
     ArchiveConfig, MetricsConfig, RelayConfig,
-    config::{AlertRule, Job, WindowRule},
+    config::{AlertRule, Job, WebhookConfig, WebhookShape, WindowRule},
     schedule::Scheduler,
 };
 use support::{database::Database, *};
@@ -33,6 +33,9 @@ on_both_databases!(
     relays_started_after_the_time_catch_up_and_run_the_month_once_between_them,
     each_run_is_told_once_by_e_mail_and_a_mail_server_that_is_down_is_tried_again,
     a_vendor_that_never_recovers_is_reported_once_as_failed,
+    a_vendor_that_refuses_and_then_recovers_succeeds_on_a_retry,
+    webhooks_get_the_run_as_the_openapi_schema_says_and_in_teams_and_slack_shapes_each_once,
+    a_cron_rule_fetches_its_fixed_window_at_each_time_and_compares_it_with_the_last,
 );
 
 fn job(name: &str, window: WindowRule) -> Job {
@@ -47,6 +50,7 @@ fn job(name: &str, window: WindowRule) -> Job {
         retries: 2,
         retry_wait: Duration::ZERO,
         tell: Vec::new(),
+        webhooks: Vec::new(),
         alert: AlertRule::Always,
     }
 }
@@ -66,8 +70,13 @@ fn day(text: &str) -> NaiveDate {
     text.parse().unwrap()
 }
 
+/// Noon of the day `text`, in the relay's local time, as a scheduler sees it.
+fn noon(text: &str) -> chrono::NaiveDateTime {
+    day(text).and_hms_opt(12, 0, 0).unwrap()
+}
+
 async fn run(config: RelayConfig, job: &str, today: &str) -> RunRecord {
-    relay::schedule::run_now(config, job, day(today)).await.unwrap().expect("nobody else runs it")
+    relay::schedule::run_now(config, job, noon(today)).await.unwrap().expect("nobody else runs it")
 }
 
 /// The emulator's document for `month`, fetched directly.
@@ -165,16 +174,17 @@ async fn a_month_not_yet_published_waits_for_the_next_day_and_a_failing_vendor_f
     let vendor = vendor().await;
     let data_dir = tempfile::tempdir().unwrap();
     let invoice_run = WindowRule::InvoiceRun { from_day: 20 };
-    let configured = || config(&vendor.base_url(), data_dir.path(), &database, vec![job("run", invoice_run)]);
+    let configured =
+        || config(&vendor.base_url(), data_dir.path(), &database, vec![job("run", invoice_run.clone())]);
     let scheduler = Scheduler::open(configured()).await.unwrap();
-    assert!(scheduler.tick(day("2026-12-19")).await.is_empty(), "not due before its day");
+    assert!(scheduler.tick(noon("2026-12-19")).await.is_empty(), "not due before its day");
     // The emulator's today is 2026-11-25: December's run is not out yet.
-    let [waiting] = scheduler.tick(day("2026-12-20")).await.try_into().unwrap();
+    let [waiting] = scheduler.tick(noon("2026-12-20")).await.try_into().unwrap();
     assert_eq!(waiting.status, RunStatus::NotYetPublished, "{waiting:?}");
     assert!(waiting.error.as_deref().unwrap().contains("not published the invoices dated 2026-12 yet"));
     assert!(waiting.findings.is_none());
-    assert!(scheduler.tick(day("2026-12-20")).await.is_empty(), "tried once a day");
-    let [next_day] = scheduler.tick(day("2026-12-21")).await.try_into().unwrap();
+    assert!(scheduler.tick(noon("2026-12-20")).await.is_empty(), "tried once a day");
+    let [next_day] = scheduler.tick(noon("2026-12-21")).await.try_into().unwrap();
     assert_eq!(
         (next_day.id, next_day.attempts, next_day.status),
         (waiting.id, 2, RunStatus::NotYetPublished)
@@ -273,17 +283,17 @@ async fn each_run_is_told_once_by_e_mail_and_a_mail_server_that_is_down_is_tried
     let scheduler = Scheduler::open(configured).await.unwrap();
 
     // The mail server is down: the runs are kept, and nobody is told yet.
-    let [run, quiet_run] = scheduler.tick(day("2026-11-25")).await.try_into().unwrap();
+    let [run, quiet_run] = scheduler.tick(noon("2026-11-25")).await.try_into().unwrap();
     assert_eq!(
         (run.job.as_str(), run.status, quiet_run.status),
         ("monthly", RunStatus::Succeeded, RunStatus::Succeeded)
     );
     assert_eq!(scheduler.tell().await, 0);
     smtp.start_again().await;
-    assert!(scheduler.tick(day("2026-11-25")).await.is_empty(), "the run is not run again");
+    assert!(scheduler.tick(noon("2026-11-25")).await.is_empty(), "the run is not run again");
     assert_eq!(smtp.messages().len(), 1, "told once the server is back");
     assert_eq!(scheduler.tell().await, 0, "and never twice");
-    assert!(scheduler.tick(day("2026-11-26")).await.is_empty());
+    assert!(scheduler.tick(noon("2026-11-26")).await.is_empty());
     let [message] = smtp.messages().try_into().unwrap();
 
     let findings = run.findings.unwrap();
@@ -328,7 +338,208 @@ fn mail_server(smtp: &support::smtp::SmtpServer) -> relay::config::SmtpConfig {
         credentials: None,
         from: "Billing portal <billing@corp.example>".to_owned(),
         portal_url: Some("https://billing.corp.example".to_owned()),
+        extra_root: None,
     }
+}
+
+async fn a_cron_rule_fetches_its_fixed_window_at_each_time_and_compares_it_with_the_last(database: Database) {
+    let vendor = vendor().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let rule = WindowRule::Cron {
+        cron: "0 6 * * *".to_owned().try_into().unwrap(),
+        start: day("2026-10-01"),
+        end: day("2026-10-15"),
+    };
+    let mut watch = job("watch", rule);
+    watch.other_side = false;
+    let scheduler =
+        Scheduler::open(config(&vendor.base_url(), data_dir.path(), &database, vec![watch])).await.unwrap();
+    let at = |text: &str| text.parse::<chrono::NaiveDateTime>().unwrap();
+
+    // Started before today's time: yesterday's is caught up, once.
+    let [first] = scheduler.tick(at("2026-11-24T05:00:00")).await.try_into().unwrap();
+    assert_eq!((first.status, first.slot.as_str()), (RunStatus::Succeeded, "2026-11-23T06:00"), "{first:?}");
+    assert_eq!((first.window.start(), first.window.end()), (day("2026-10-01"), day("2026-10-15")));
+    assert_eq!(first.period(), "2026-10-01 to 2026-10-15 (run of 2026-11-23 06:00)");
+    assert_eq!(first.findings.as_ref().unwrap().change, None, "nothing kept before it");
+    assert!(scheduler.tick(at("2026-11-24T05:59:00")).await.is_empty(), "the same time is not run twice");
+
+    let [second] = scheduler.tick(at("2026-11-24T06:00:00")).await.try_into().unwrap();
+    assert_eq!(second.slot, "2026-11-24T06:00");
+    assert_ne!(second.id, first.id);
+    let findings = second.findings.as_ref().unwrap();
+    let change = findings.change.as_ref().expect("compared with the last run's copy");
+    assert_eq!(change.earlier_document, first.documents[0]);
+    assert_eq!(change.charges_changed, 0, "the vendor did not re-issue");
+    assert!(change.per_currency.iter().all(|currency| currency.before == currency.after));
+    assert_eq!(findings.totals, first.findings.as_ref().unwrap().totals);
+    assert!(second.summary().contains("charges changed since the last run"), "{}", second.summary());
+    let direct_window = format!("{}/v3/invoices?startDate=20261001&endDate=20261015", vendor.base_url());
+    let response = reqwest::Client::new().get(direct_window).header("X-Api-Key", KEY).send().await.unwrap();
+    let document = billing::xml::parse_invoices(&response.bytes().await.unwrap()).unwrap();
+    let expected: Vec<String> =
+        totals_by_currency(&document).values().map(|(_, sums)| sums.excluding_vat.to_string()).collect();
+    let recorded: Vec<String> = findings.totals.iter().map(|total| total.excluding_vat.clone()).collect();
+    assert_eq!(recorded, expected, "the fixed window's totals");
+}
+
+async fn a_vendor_that_refuses_and_then_recovers_succeeds_on_a_retry(database: Database) {
+    let recovering = vendor_with(vec![ApiKey {
+        faults: vec!["status500=2".parse().unwrap()],
+        ..ApiKey::new("relay", KEY.to_owned().into())
+    }])
+    .await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut once = job("monthly", WindowRule::LastMonth);
+    once.other_side = false;
+    let configured = config(&recovering.base_url(), data_dir.path(), &database, vec![once]);
+    let run = run(configured, "monthly", "2026-11-25").await;
+    assert_eq!(
+        (run.status, run.attempts, run.error),
+        (RunStatus::Succeeded, 3, None),
+        "two refusals, then the document"
+    );
+    let month = "2026-10".parse().unwrap();
+    let expected = totals_by_currency(&direct(&recovering.base_url(), "invoices", month).await);
+    let totals = &run.findings.unwrap().totals;
+    assert_eq!(totals.len(), expected.len());
+    for total in totals {
+        assert_eq!(
+            total.excluding_vat,
+            expected[&total.currency].1.excluding_vat.to_string(),
+            "{}",
+            total.currency
+        );
+    }
+    assert_eq!(run.documents.len(), 1, "the recovered document is archived");
+}
+
+/// Mail over STARTTLS and over TLS from the first byte, each with a login,
+/// to a real server whose certificate an internal authority signed.
+#[tokio::test]
+async fn mail_goes_over_starttls_or_tls_with_a_login() {
+    let vendor = vendor().await;
+    for security in [relay::config::Security::Starttls, relay::config::Security::Tls] {
+        let smtp = support::smtp::SmtpServer::start_with(security).await;
+        let data_dir = tempfile::tempdir().unwrap();
+        let mut told = job("monthly", WindowRule::LastMonth);
+        told.tell = vec!["finance@corp.example".to_owned()];
+        let mut configured =
+            config(&vendor.base_url(), data_dir.path(), &Database::sqlite().await, vec![told]);
+        configured.smtp = Some(relay::config::SmtpConfig {
+            host: "localhost".to_owned(),
+            security,
+            credentials: Some((support::smtp::USER.to_owned(), support::smtp::PASSWORD.to_owned().into())),
+            extra_root: Some(std::fs::read(smtp.ca_file.as_ref().unwrap()).unwrap()),
+            ..mail_server(&smtp)
+        });
+        let scheduler = Scheduler::open(configured).await.unwrap();
+        let [run] = scheduler.tick(noon("2026-11-25")).await.try_into().unwrap();
+        let [message] = smtp.messages().try_into().unwrap_or_else(|messages: Vec<String>| {
+            panic!("one message over {security:?}, not {}", messages.len())
+        });
+        assert!(message.starts_with("X-Test-Arrived: tls=yes authenticated=yes"), "{security:?}: {message}");
+        assert!(message.contains("Subject: Billing invoices 2026-10 of p"), "{message}");
+        assert_eq!(run.status, RunStatus::Succeeded);
+    }
+}
+
+async fn webhooks_get_the_run_as_the_openapi_schema_says_and_in_teams_and_slack_shapes_each_once(
+    database: Database,
+) {
+    let vendor = vendor().await;
+    let smtp = support::smtp::SmtpServer::start().await;
+    let receiver = support::webhook::Receiver::start().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut told = job("monthly", WindowRule::LastMonth);
+    told.tell = vec!["finance@corp.example".to_owned()];
+    told.webhooks = vec!["ours".to_owned(), "teams".to_owned(), "slack".to_owned()];
+    let mut configured = config(&vendor.base_url(), data_dir.path(), &database, vec![told]);
+    configured.smtp = Some(mail_server(&smtp));
+    configured.webhooks =
+        [("ours", WebhookShape::Json), ("teams", WebhookShape::Teams), ("slack", WebhookShape::Slack)]
+            .into_iter()
+            .map(|(name, shape)| WebhookConfig {
+                name: name.to_owned(),
+                shape,
+                url: format!("{}/{name}", receiver.base_url).into(),
+            })
+            .collect();
+    let scheduler = Scheduler::open(configured).await.unwrap();
+
+    // Slack's receiver is down at first: the others are told once, Slack when it is back.
+    receiver.down("/slack");
+    let [run] = scheduler.tick(noon("2026-11-25")).await.try_into().unwrap();
+    receiver.wait_for(2).await;
+    assert!(receiver.received("/slack").is_empty());
+    receiver.up("/slack");
+    assert_eq!(scheduler.tell().await, 1, "only the channel that was down");
+    assert_eq!(scheduler.tell().await, 0, "and never twice");
+    assert_eq!(smtp.messages().len(), 1, "the e-mail went once");
+    let [ours] = receiver.received("/ours").try_into().unwrap();
+    let [teams] = receiver.received("/teams").try_into().unwrap();
+    let [slack] = receiver.received("/slack").try_into().unwrap();
+
+    let relay = relay_with(vec![profile("p", Legacy, vendor.base_url(), KEY)], |served| {
+        served.archive = ArchiveConfig::in_directory(data_dir.path().to_owned());
+        database.configure(served);
+    })
+    .await;
+    let openapi: serde_json::Value =
+        reqwest::get(relay.url("/api/openapi.json")).await.unwrap().json().await.unwrap();
+    let notice =
+        openapi["webhooks"]["runEnded"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+            .clone();
+    assert_eq!(notice["$ref"], "#/components/schemas/RunNotice", "the webhook is in the description");
+    let validator = schema_validator(&openapi, "RunNotice");
+    let errors: Vec<String> = validator.iter_errors(&ours).map(|error| error.to_string()).collect();
+    assert!(errors.is_empty(), "the JSON follows its schema: {errors:?}\n{ours:#}");
+    let mut undescribed = ours.clone();
+    undescribed["run"]["findings"]["surprise"] = serde_json::json!(1);
+    assert!(!validator.is_valid(&undescribed), "the schema refuses what it does not describe");
+
+    let page: RunsPage = reqwest::get(relay.url("/api/runs")).await.unwrap().json().await.unwrap();
+    let [listed] = page.runs.try_into().unwrap();
+    assert_eq!(listed.told, ["email", "webhook:ours", "webhook:teams", "webhook:slack"]);
+    let mut sent: RunRecord = serde_json::from_value(ours["run"].clone()).unwrap();
+    sent.told = listed.told.clone();
+    assert_eq!(sent, listed, "the run as recorded");
+    let link = "https://billing.corp.example/?profile=p&version=v3&endpoint=invoices&format=xml&start=2026-10-01&end=2026-10-31";
+    assert_eq!((ours["event"].as_str(), ours["link"].as_str()), (Some("run_ended"), Some(link)));
+    assert_eq!(ours["summary"].as_str(), Some(run.summary().as_str()));
+
+    let card = &teams["attachments"][0];
+    assert_eq!(card["contentType"], "application/vnd.microsoft.card.adaptive");
+    assert_eq!(
+        (card["content"]["type"].as_str(), card["content"]["version"].as_str()),
+        (Some("AdaptiveCard"), Some("1.4"))
+    );
+    assert_eq!(card["content"]["actions"][0]["type"], "Action.OpenUrl");
+    assert_eq!(card["content"]["actions"][0]["url"], link);
+    assert_eq!(card["content"]["body"][0]["text"], run.subject());
+    let card_text = card["content"].to_string();
+    for total in &run.findings.as_ref().unwrap().totals {
+        assert!(card_text.contains(&format!("{} {} excluding VAT", total.currency, total.excluding_vat)));
+    }
+
+    assert_eq!(slack["text"], run.subject());
+    let blocks = slack["blocks"].as_array().unwrap();
+    let kinds: Vec<&str> = blocks.iter().map(|block| block["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["header", "section", "actions"]);
+    assert_eq!(blocks[2]["elements"][0]["url"], link);
+    assert!(blocks[1]["text"]["text"].as_str().unwrap().len() <= 3000, "Slack's limit for a section");
+}
+
+/// A validator for the description's schema `name`, its references
+/// resolved within the description.
+fn schema_validator(openapi: &serde_json::Value, name: &str) -> jsonschema::Validator {
+    let mut root = openapi.clone();
+    root["$ref"] = serde_json::json!(format!("#/components/schemas/{name}"));
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&root)
+        .expect("the description's schemas compile")
 }
 
 async fn a_vendor_that_never_recovers_is_reported_once_as_failed(database: Database) {
@@ -344,10 +555,10 @@ async fn a_vendor_that_never_recovers_is_reported_once_as_failed(database: Datab
     let mut configured = config(&failing.base_url(), data_dir.path(), &database, vec![told]);
     configured.smtp = Some(mail_server(&smtp));
     let scheduler = Scheduler::open(configured).await.unwrap();
-    let [run] = scheduler.tick(day("2026-11-25")).await.try_into().unwrap();
+    let [run] = scheduler.tick(noon("2026-11-25")).await.try_into().unwrap();
     assert_eq!((run.status, run.attempts), (RunStatus::Failed, 3));
     for next_day in ["2026-11-26", "2026-11-27"] {
-        assert!(scheduler.tick(day(next_day)).await.is_empty(), "a failed month is not run again by itself");
+        assert!(scheduler.tick(noon(next_day)).await.is_empty(), "a failed month is not run again by itself");
     }
     let [message] = smtp.messages().try_into().expect("one failure report, no more");
     let text = unfolded(&message);

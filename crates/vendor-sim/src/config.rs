@@ -121,6 +121,9 @@ pub enum Fault {
     DropMidway,
     /// `status500`: a 500 with a JSON error.
     ServerError,
+    /// `status500=N`: the key's first N requests get the 500, later ones
+    /// their answer: a vendor that fails and then recovers.
+    ServerErrorFirst { requests: u32 },
     /// `html200`: an HTML error page with status 200, as a proxy in front of
     /// the vendor might send.
     HtmlWithOk,
@@ -148,6 +151,11 @@ impl std::str::FromStr for Fault {
             None if text.trim() == "truncate" => Self::Truncate,
             None if text.trim() == "malformed" => Self::Malformed,
             Some(("latency", value)) => Self::Latency(millis(value)?),
+            Some(("status500", value)) => Self::ServerErrorFirst {
+                requests: value
+                    .parse()
+                    .map_err(|_| format!("status500's `{value}` is not a count of requests"))?,
+            },
             Some(("reissue", value)) => Self::Reissue {
                 after: value
                     .parse()

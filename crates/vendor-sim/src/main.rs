@@ -40,7 +40,7 @@ struct Args {
     #[arg(long)]
     today: Option<NaiveDate>,
     /// Faults on every answer (repeatable): latency=MS, drip=BYTES:MS, drop,
-    /// status500, html200, truncate, malformed, reissue=N.
+    /// status500, status500=N, html200, truncate, malformed, reissue=N.
     #[arg(long = "fault")]
     faults: Vec<Fault>,
 }

@@ -54,18 +54,22 @@ pub struct Vendor {
     examples: Arc<Documents>,
     /// Documents answered per key, for `reissue`.
     answered: Vec<AtomicU32>,
+    /// Requests asked per key, for `status500=N`.
+    asked: Vec<AtomicU32>,
 }
 
 impl Vendor {
     pub fn new(config: Config) -> Self {
         let documents = Arc::new(Documents::new(config.data));
         let answered = config.keys.iter().map(|_| AtomicU32::new(0)).collect();
+        let asked = config.keys.iter().map(|_| AtomicU32::new(0)).collect();
         Self {
             config,
             documents,
             reissued: OnceLock::new(),
             examples: Arc::new(Documents::new(EXAMPLES)),
             answered,
+            asked,
         }
     }
 
@@ -215,7 +219,11 @@ async fn answer(
             tokio::time::sleep(*wait).await;
         }
     }
-    if faults.contains(&Fault::ServerError) {
+    let asked_before = vendor.asked[key_index.0].fetch_add(1, Ordering::Relaxed);
+    let failing_first = faults
+        .iter()
+        .any(|fault| matches!(fault, Fault::ServerErrorFirst { requests } if asked_before < *requests));
+    if failing_first || faults.contains(&Fault::ServerError) {
         return vendor_error(StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response();
     }
     if faults.contains(&Fault::HtmlWithOk) {

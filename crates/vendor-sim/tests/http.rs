@@ -454,6 +454,26 @@ async fn faults_configured_on_a_key_apply_to_every_answer() {
 }
 
 #[tokio::test]
+async fn a_vendor_failing_its_first_requests_recovers_after_them() {
+    let recovering = ApiKey {
+        faults: vec!["status500=2".parse().unwrap()],
+        ..ApiKey::new("recovering", KEY.to_owned().into())
+    };
+    let vendor = start_with(config(vec![recovering], 7)).await;
+    let month = "/v3/invoices?startDate=20261016&endDate=20261031";
+    for _ in 0..2 {
+        assert_eq!(get(&vendor, month, &[]).await.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    assert_eq!(get(&vendor, month, &[]).await.status(), StatusCode::OK, "the third request is answered");
+    assert_eq!(get(&vendor, month, &[]).await.status(), StatusCode::OK);
+    let (status, message) = error_of(with_fault(&vendor, "status500=later").await).await;
+    assert_eq!(
+        (status, message.as_str()),
+        (StatusCode::BAD_REQUEST, "status500's `later` is not a count of requests")
+    );
+}
+
+#[tokio::test]
 async fn a_reissue_changes_one_line_of_a_month_with_its_totals_after_the_keys_first_documents() {
     let reissuing = ApiKey {
         faults: vec!["reissue=1".parse().unwrap()],

@@ -175,7 +175,7 @@ pub mod routes {
     pub const DOCUMENTS: &str = "/api/documents";
     /// `GET ?profile&endpoint&from&to&before&limit`: archived documents, newest first.
     pub const ARCHIVE: &str = "/api/archive";
-    /// `GET ?job&limit`: scheduled runs, newest first.
+    /// `GET ?profile&job&limit`: scheduled runs, newest first.
     pub const RUNS: &str = "/api/runs";
     /// `GET ?return=PATH`: starts signing in, then comes back to PATH.
     pub const SIGN_IN: &str = "/auth/login";

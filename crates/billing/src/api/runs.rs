@@ -58,9 +58,11 @@ pub struct CurrencyChange {
     pub percent: Option<String>,
 }
 
-/// What changed since the month before's archived run.
+/// What changed since the month before's archived run; for a cron rule's
+/// fixed window, since the window's copy before this run's.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MonthChange {
+    /// The month compared with: the run's own for a fixed window.
     pub earlier_month: InvoiceMonth,
     /// The archived document compared with.
     pub earlier_document: i64,
@@ -100,6 +102,10 @@ pub struct RunRecord {
     pub job: String,
     pub profile: String,
     pub endpoint: Endpoint,
+    /// What makes it one run of its job: the month (`2026-10`), or a cron
+    /// rule's time (`2026-12-07T06:30`).
+    pub slot: String,
+    /// The invoice month of the window's start.
     pub month: InvoiceMonth,
     pub window: DateWindow,
     pub status: RunStatus,
@@ -112,9 +118,66 @@ pub struct RunRecord {
     pub findings: Option<Findings>,
     /// Why it failed or waits, in the vendor's or the relay's words.
     pub error: Option<String>,
+    /// The channels told of it so far: `email`, `webhook:NAME`.
+    #[serde(default)]
+    pub told: Vec<String>,
+}
+
+/// What a webhook of shape `json` receives when a run ends: the run, the
+/// same few lines an e-mail opens with, and the link that opens its month
+/// in the portal. Teams and Slack get their own shapes of the same.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunNotice {
+    /// Always `run_ended`, so a receiver can tell this notice from others.
+    pub event: String,
+    pub subject: String,
+    pub summary: String,
+    pub link: String,
+    pub run: RunRecord,
+}
+
+impl RunNotice {
+    pub const EVENT: &'static str = "run_ended";
+
+    pub fn new(run: RunRecord, link: String) -> Self {
+        Self { event: Self::EVENT.to_owned(), subject: run.subject(), summary: run.summary(), link, run }
+    }
 }
 
 impl RunRecord {
+    /// The period fetched in words: the month when the window is one,
+    /// else its dates and the cron time of this run.
+    pub fn period(&self) -> String {
+        if InvoiceMonth::of_window(self.window) == Some(self.month) && self.slot == self.month.to_string() {
+            self.month.to_string()
+        } else {
+            format!(
+                "{} to {} (run of {})",
+                self.window.start(),
+                self.window.end(),
+                self.slot.replace('T', " ")
+            )
+        }
+    }
+
+    /// One line for a message's subject: the job's month and its outcome.
+    pub fn subject(&self) -> String {
+        let lines: usize = self
+            .findings
+            .iter()
+            .flat_map(|findings| findings.exceptions.values())
+            .map(|count| count.lines)
+            .sum();
+        let outcome = match self.status {
+            RunStatus::Failed => "failed".to_owned(),
+            RunStatus::Running => "running".to_owned(),
+            RunStatus::NotYetPublished => "not published yet".to_owned(),
+            RunStatus::Succeeded if lines == 0 => "nothing on the worklist".to_owned(),
+            RunStatus::Succeeded => format!("{lines} lines on the worklist"),
+        };
+        format!("Billing {} {} of {}: {outcome}", self.endpoint.path(), self.period(), self.profile)
+    }
+
     /// A few lines of plain text: the outcome, the totals, the change from
     /// the month before, the worklist's counts.
     pub fn summary(&self) -> String {
@@ -125,7 +188,7 @@ impl RunRecord {
             self.job,
             self.profile,
             self.endpoint.path(),
-            self.month,
+            self.period(),
             self.status.label().to_lowercase()
         )];
         lines.extend(self.error.iter().map(|error| format!("  {error}")));
@@ -138,6 +201,12 @@ impl RunRecord {
         }
         match &findings.change {
             Some(change) => {
+                // A watched window compares with its own earlier copy.
+                let since = if change.earlier_month == self.month {
+                    "the last run".to_owned()
+                } else {
+                    change.earlier_month.to_string()
+                };
                 for currency in &change.per_currency {
                     let percent = currency
                         .percent
@@ -145,18 +214,11 @@ impl RunRecord {
                         .map(|percent| format!(" ({percent} %)"))
                         .unwrap_or_default();
                     lines.push(format!(
-                        "  {} since {}: {} to {}, {}{percent}",
-                        currency.currency,
-                        change.earlier_month,
-                        currency.before,
-                        currency.after,
-                        currency.difference
+                        "  {} since {since}: {} to {}, {}{percent}",
+                        currency.currency, currency.before, currency.after, currency.difference
                     ));
                 }
-                lines.push(format!(
-                    "  {} charges changed since {}",
-                    change.charges_changed, change.earlier_month
-                ));
+                lines.push(format!("  {} charges changed since {since}", change.charges_changed));
             }
             None => lines.push("  no archived run of the month before to compare with".to_owned()),
         }
@@ -178,9 +240,10 @@ pub struct RunsPage {
     pub runs: Vec<RunRecord>,
 }
 
-/// `GET /api/runs?job=…&limit=…`: both optional.
+/// `GET /api/runs?profile=…&job=…&limit=…`: each optional.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RunsQuery {
+    pub profile: Option<String>,
     pub job: Option<String>,
     pub limit: Option<u32>,
 }
@@ -194,6 +257,7 @@ impl RunsQuery {
         let mut parsed = Self::default();
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
             match name.as_ref() {
+                "profile" => parsed.profile = Some(value.into_owned()),
                 "job" => parsed.job = Some(value.into_owned()),
                 "limit" => {
                     let limit = value.parse().ok().filter(|limit| (1..=Self::MOST).contains(limit));
@@ -202,7 +266,10 @@ impl RunsQuery {
                     })?);
                 }
                 other => {
-                    return Err(format!("runs take job and limit, not `{}`", super::request::echoed(other)));
+                    return Err(format!(
+                        "runs take profile, job and limit, not `{}`",
+                        super::request::echoed(other)
+                    ));
                 }
             }
         }
@@ -216,6 +283,9 @@ impl RunsQuery {
     /// The route with this query.
     pub fn path(&self) -> String {
         let mut query = form_urlencoded::Serializer::new(String::new());
+        if let Some(profile) = &self.profile {
+            query.append_pair("profile", profile);
+        }
         if let Some(job) = &self.job {
             query.append_pair("job", job);
         }
@@ -244,11 +314,12 @@ mod tests {
 
     #[test]
     fn runs_queries_round_trip_and_refuse_what_they_cannot_read() {
-        let query = RunsQuery { job: Some("purchases run".into()), limit: Some(20) };
-        assert_eq!(query.path(), "/api/runs?job=purchases+run&limit=20");
-        assert_eq!(RunsQuery::parse("job=purchases+run&limit=20").unwrap(), query);
+        let query =
+            RunsQuery { profile: Some("demo".into()), job: Some("purchases run".into()), limit: Some(20) };
+        assert_eq!(query.path(), "/api/runs?profile=demo&job=purchases+run&limit=20");
+        assert_eq!(RunsQuery::parse("profile=demo&job=purchases+run&limit=20").unwrap(), query);
         assert_eq!(RunsQuery::parse("").unwrap().limit(), RunsQuery::DEFAULT_LIMIT);
         assert!(RunsQuery::parse("limit=0").unwrap_err().contains("limit must be 1 to 500"));
-        assert!(RunsQuery::parse("profile=x").unwrap_err().contains("not `profile`"));
+        assert!(RunsQuery::parse("month=x").unwrap_err().contains("not `month`"));
     }
 }

@@ -1,11 +1,14 @@
--- Scheduled runs: one per job and month. Retries and the days the vendor
--- had not published yet update the same run, so it is reported once.
+-- Scheduled runs: one per job and slot (the month, or a cron rule's time).
+-- Retries and the days the vendor had not published yet update the same
+-- run, so it is reported once.
 CREATE TABLE runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     job TEXT NOT NULL,
     profile TEXT NOT NULL,
     endpoint TEXT NOT NULL,
-    -- YYYY-MM
+    -- YYYY-MM for a month's rule, YYYY-MM-DDTHH:MM for a cron rule's time
+    slot TEXT NOT NULL,
+    -- YYYY-MM: the invoice month of the window's start
     month TEXT NOT NULL,
     window_start TEXT NOT NULL,
     window_end TEXT NOT NULL,
@@ -24,10 +27,13 @@ CREATE TABLE runs (
     error TEXT,
     -- when the people the job names were told; empty until they were
     reported_at_ms INTEGER,
+    -- JSON: the channels told so far (email, webhook:NAME), so a channel
+    -- that was down is tried again without telling the others twice
+    told TEXT NOT NULL DEFAULT '[]',
     -- the relay running it, until when
     lease_holder TEXT,
     lease_until_ms INTEGER,
-    UNIQUE (job, month)
+    UNIQUE (job, slot)
 );
 
 CREATE INDEX runs_by_profile ON runs (profile, id);

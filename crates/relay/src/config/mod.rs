@@ -22,9 +22,11 @@ use crate::hosts::HostPattern;
 
 mod schedule;
 mod smtp;
+mod webhook;
 
-pub use schedule::{AlertRule, Job, WindowRule};
+pub use schedule::{AlertRule, CronExpression, Job, Slot, WindowRule};
 pub use smtp::{Security, SmtpConfig};
+pub use webhook::{WebhookConfig, WebhookShape};
 
 /// The relay's configuration, ready to serve with.
 pub struct RelayConfig {
@@ -65,8 +67,13 @@ pub struct RelayConfig {
     pub schedule: Vec<Job>,
     /// How often the relay looks for jobs due (and at start).
     pub schedule_check: Duration,
+    /// How long a relay holds a run before another may take it over; the
+    /// holder renews it while it is still running.
+    pub schedule_lease: Duration,
     /// The mail server jobs tell people through.
     pub smtp: Option<SmtpConfig>,
+    /// Where jobs post their runs (`[[webhook]]`).
+    pub webhooks: Vec<WebhookConfig>,
 }
 
 /// The archive: records in a database, bytes in an object store.
@@ -373,7 +380,15 @@ struct Settings {
     schedule: Vec<Job>,
     #[serde(default = "default_schedule_check", with = "seconds")]
     schedule_check_seconds: Duration,
+    #[serde(default = "default_schedule_lease", with = "seconds")]
+    schedule_lease_seconds: Duration,
     smtp: Option<smtp::SmtpSettings>,
+    #[serde(default)]
+    webhook: Vec<webhook::WebhookSettings>,
+}
+
+fn default_schedule_lease() -> Duration {
+    Duration::from_secs(600)
 }
 
 fn default_schedule_check() -> Duration {
@@ -571,7 +586,7 @@ fn default_key_header() -> String {
 /// The settings the environment may set, as `BILLING_<NAME>`; nested ones
 /// with `__`, e.g. `BILLING_TIMEOUTS__RESPONSE=120`. Other `BILLING_*`
 /// variables (such as the ones holding keys) are not settings.
-const ENVIRONMENT_SETTINGS: [&str; 24] = [
+const ENVIRONMENT_SETTINGS: [&str; 26] = [
     "listen",
     "app_dir",
     "allowlist",
@@ -595,7 +610,9 @@ const ENVIRONMENT_SETTINGS: [&str; 24] = [
     "archive",
     "schedule",
     "schedule_check_seconds",
+    "schedule_lease_seconds",
     "smtp",
+    "webhook",
 ];
 
 impl RelayConfig {
@@ -622,7 +639,9 @@ impl RelayConfig {
             archive: ArchiveConfig::in_directory(default_data_dir()),
             schedule: Vec::new(),
             schedule_check: default_schedule_check(),
+            schedule_lease: default_schedule_lease(),
             smtp: None,
+            webhooks: Vec::new(),
         }
     }
 
@@ -651,6 +670,17 @@ impl RelayConfig {
         );
         let profiles =
             settings.profiles.into_iter().map(ProfileSettings::into_profile).collect::<Result<_, _>>()?;
+        let webhooks: Vec<WebhookConfig> = settings
+            .webhook
+            .into_iter()
+            .map(webhook::WebhookSettings::into_config)
+            .collect::<Result<_, _>>()?;
+        if let Some(twice) = webhooks
+            .iter()
+            .find(|webhook| webhooks.iter().filter(|other| other.name == webhook.name).count() > 1)
+        {
+            bail!("two [[webhook]]s are named `{}`", twice.name);
+        }
         Ok(Self {
             listen: settings.listen,
             app_dir: settings.app_dir,
@@ -677,7 +707,9 @@ impl RelayConfig {
             },
             schedule: settings.schedule,
             schedule_check: settings.schedule_check_seconds,
+            schedule_lease: settings.schedule_lease_seconds,
             smtp: settings.smtp.map(smtp::SmtpSettings::into_config).transpose()?,
+            webhooks,
         })
     }
 
@@ -899,6 +931,44 @@ mod tests {
     }
 
     #[test]
+    fn a_webhooks_url_is_a_secret_from_a_file_or_the_environment_and_must_be_https() {
+        figment::Jail::expect_with(|jail| {
+            let url =
+                "https://prod-12.westeurope.logic.azure.com/workflows/5e1f/triggers/manual?sig=s3cr3t-sig";
+            jail.create_file("hook-url", &format!("{url}\n"))?;
+            let hooks = "[[webhook]]\nname = \"teams\"\nshape = \"teams\"\nurl_file = \"hook-url\"\n\n\
+                         [[webhook]]\nname = \"ours\"\nshape = \"json\"\nurl_env = \"HOOK_TEST_URL\"\n";
+            jail.set_env("HOOK_TEST_URL", "http://127.0.0.1:9/runs");
+            jail.create_file("relay.toml", hooks)?;
+            let config =
+                RelayConfig::load(Some(Path::new("relay.toml"))).map_err(|error| format!("{error:#}"))?;
+            let [teams, ours] = config.webhooks.as_slice() else { panic!("two webhooks") };
+            assert_eq!((teams.shape, ours.shape), (WebhookShape::Teams, WebhookShape::Json));
+            assert_eq!(secrecy::ExposeSecret::expose_secret(&teams.url), url, "read whole, trimmed");
+            assert!(!format!("{:?}", teams.url).contains("s3cr3t-sig"), "a secret, never printed");
+
+            jail.set_env("HOOK_TEST_URL", "http://hooks.corp.example/runs?token=s3cr3t-token");
+            let error = RelayConfig::load(Some(Path::new("relay.toml"))).err().expect("refused");
+            let error = format!("{error:#}");
+            assert!(error.contains("webhook ours: the url must be https"), "{error}");
+            assert!(!error.contains("s3cr3t-token"), "the URL is not echoed: {error}");
+            jail.set_env("HOOK_TEST_URL", "not a URL s3cr3t-token");
+            let error =
+                format!("{:#}", RelayConfig::load(Some(Path::new("relay.toml"))).err().expect("refused"));
+            assert!(
+                error.contains("webhook ours: the url is not a URL") && !error.contains("s3cr3t"),
+                "{error}"
+            );
+            jail.set_env("HOOK_TEST_URL", "https://hooks.slack.com/services/T0/B0/x");
+            jail.create_file("relay.toml", &hooks.replace("\"ours\"", "\"teams\""))?;
+            let error =
+                format!("{:#}", RelayConfig::load(Some(Path::new("relay.toml"))).err().expect("refused"));
+            assert!(error.contains("two [[webhook]]s are named `teams`"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn the_documented_example_loads() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("relay.toml", include_str!("../../relay.example.toml"))?;
@@ -913,7 +983,8 @@ mod tests {
             let names: Vec<_> = config.profiles.iter().map(|profile| profile.name.as_str()).collect();
             assert_eq!(names, ["production", "production-current"]);
             assert_eq!(config.rate_limit.burst, 30);
-            let jobs: Vec<_> = config.schedule.iter().map(|job| (job.name.as_str(), job.window)).collect();
+            let jobs: Vec<_> =
+                config.schedule.iter().map(|job| (job.name.as_str(), job.window.clone())).collect();
             assert_eq!(jobs, [("invoice-run", WindowRule::InvoiceRun { from_day: 20 })]);
             for job in &config.schedule {
                 job.check(&config).map_err(|error| format!("{error:#}"))?;

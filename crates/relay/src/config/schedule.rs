@@ -6,11 +6,12 @@ use std::time::Duration;
 use billing::{
     Endpoint, Format, Generation,
     api::{
+        DateWindow,
         decisions::InvoiceMonth,
         runs::{RunRecord, RunStatus},
     },
 };
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -42,6 +43,9 @@ pub struct Job {
     /// Whom to e-mail each run that succeeded or failed (through `[smtp]`).
     #[serde(default)]
     pub tell: Vec<String>,
+    /// The `[[webhook]]`s to post each such run to, by name.
+    #[serde(default)]
+    pub webhooks: Vec<String>,
     /// Which succeeded runs are worth telling; a failed one always is.
     #[serde(default)]
     pub alert: AlertRule,
@@ -95,7 +99,7 @@ fn default_retry_wait() -> Duration {
 }
 
 /// Which month a job fetches, and from when.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "rule", deny_unknown_fields)]
 pub enum WindowRule {
     /// The run for the month just ended, dated in this month: tried daily
@@ -106,6 +110,73 @@ pub enum WindowRule {
     },
     /// Last month's invoices, from the first of this month.
     LastMonth,
+    /// The fixed window `start` to `end`, fetched at each time `cron`
+    /// gives (five fields, in the relay's local time): a watch on a period
+    /// the vendor may still re-issue, compared each time with the last.
+    Cron { cron: CronExpression, start: NaiveDate, end: NaiveDate },
+}
+
+/// A cron expression, read once when the configuration is.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(try_from = "String")]
+pub struct CronExpression {
+    text: String,
+    /// Boxed: a parsed expression is much larger than the other rules.
+    parsed: Box<croner::Cron>,
+}
+
+impl TryFrom<String> for CronExpression {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let parsed = text
+            .parse::<croner::Cron>()
+            .map_err(|error| format!("`{text}` is not a cron expression: {error}"))?;
+        Ok(Self { text, parsed: Box::new(parsed) })
+    }
+}
+
+impl PartialEq for CronExpression {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for CronExpression {}
+
+impl CronExpression {
+    /// The last time at or before `now` the expression gives.
+    pub fn latest(&self, now: NaiveDateTime) -> Option<NaiveDateTime> {
+        self.parsed.find_previous_occurrence(&now, true).ok()
+    }
+
+    /// The first time after `now` the expression gives.
+    pub fn next(&self, now: NaiveDateTime) -> Option<NaiveDateTime> {
+        self.parsed.find_next_occurrence(&now, false).ok()
+    }
+}
+
+/// One run's place in its job: the key that makes it one run (the month,
+/// or the cron time), its invoice month and the window fetched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slot {
+    pub key: String,
+    pub month: InvoiceMonth,
+    pub window: DateWindow,
+}
+
+impl Slot {
+    fn month(month: InvoiceMonth) -> Self {
+        Self { key: month.to_string(), month, window: month.window() }
+    }
+
+    /// `start` to `end` (checked in order when the configuration is read),
+    /// run for the cron time `at`.
+    fn fixed(start: NaiveDate, end: NaiveDate, at: NaiveDateTime) -> Self {
+        let month = InvoiceMonth::containing(start);
+        let window = DateWindow::new(start, end).unwrap_or_else(|_| month.window());
+        Self { key: at.format("%Y-%m-%dT%H:%M").to_string(), month, window }
+    }
 }
 
 fn default_from_day() -> u32 {
@@ -113,29 +184,46 @@ fn default_from_day() -> u32 {
 }
 
 impl WindowRule {
-    /// The invoice month a run on `today` fetches, or `None` before the
-    /// rule's first day of the month.
-    pub fn month_due(self, today: NaiveDate) -> Option<InvoiceMonth> {
-        let this_month = InvoiceMonth::containing(today);
+    /// The run due at `now` (local time), or `None` before the rule's first
+    /// day of the month or its first cron time.
+    pub fn due(&self, now: NaiveDateTime) -> Option<Slot> {
+        let this_month = InvoiceMonth::containing(now.date());
         match self {
-            Self::InvoiceRun { from_day } => (today.day() >= from_day).then_some(this_month),
-            Self::LastMonth => Some(this_month.back(1)),
+            Self::InvoiceRun { from_day } => (now.day() >= *from_day).then(|| Slot::month(this_month)),
+            Self::LastMonth => Some(Slot::month(this_month.back(1))),
+            Self::Cron { cron, start, end } => Some(Slot::fixed(*start, *end, cron.latest(now)?)),
         }
     }
 
-    /// The invoice month a person's `billing-relay run` fetches on `today`:
-    /// the rule's month, even before its first day.
-    pub fn month_of(self, today: NaiveDate) -> InvoiceMonth {
+    /// The run a person's `billing-relay run` makes at `now`: the rule's,
+    /// even before its first day or cron time.
+    pub fn slot_of(&self, now: NaiveDateTime) -> Slot {
         match self {
-            Self::InvoiceRun { .. } => InvoiceMonth::containing(today),
-            Self::LastMonth => InvoiceMonth::containing(today).back(1),
+            Self::InvoiceRun { .. } => Slot::month(InvoiceMonth::containing(now.date())),
+            Self::Cron { start, end, .. } => Slot::fixed(*start, *end, now),
+            Self::LastMonth => Slot::month(InvoiceMonth::containing(now.date()).back(1)),
+        }
+    }
+
+    /// When the rule next wants a look after `now`, if it keeps a time of
+    /// its own.
+    pub fn next_time(&self, now: NaiveDateTime) -> Option<NaiveDateTime> {
+        match self {
+            Self::Cron { cron, .. } => cron.next(now),
+            _ => None,
         }
     }
 
     /// Whether an empty document means "not published yet" rather than
     /// "nothing was invoiced".
-    pub fn waits_for_publication(self) -> bool {
+    pub fn waits_for_publication(&self) -> bool {
         matches!(self, Self::InvoiceRun { .. })
+    }
+
+    /// Whether a run compares with the last copy of its own window rather
+    /// than with the month before.
+    pub fn watches_a_fixed_window(&self) -> bool {
+        matches!(self, Self::Cron { .. })
     }
 }
 
@@ -165,8 +253,15 @@ impl Job {
             "schedule `{name}`: the {} API answers in JSON only",
             profile.generation.label()
         );
-        if let WindowRule::InvoiceRun { from_day } = self.window {
-            anyhow::ensure!((1..=28).contains(&from_day), "schedule `{name}`: from_day must be 1 to 28");
+        match &self.window {
+            WindowRule::InvoiceRun { from_day } => {
+                anyhow::ensure!((1..=28).contains(from_day), "schedule `{name}`: from_day must be 1 to 28");
+            }
+            WindowRule::Cron { start, end, .. } => {
+                DateWindow::new(*start, *end)
+                    .map_err(|error| anyhow::anyhow!("schedule `{name}`: {error}"))?;
+            }
+            WindowRule::LastMonth => {}
         }
         anyhow::ensure!(
             config.schedule.iter().filter(|job| &job.name == name).count() == 1,
@@ -176,6 +271,12 @@ impl Job {
             self.tell.is_empty() || config.smtp.is_some(),
             "schedule `{name}`: telling people by e-mail needs an [smtp] server"
         );
+        for webhook in &self.webhooks {
+            anyhow::ensure!(
+                config.webhooks.iter().any(|configured| &configured.name == webhook),
+                "schedule `{name}`: no [[webhook]] is named `{webhook}`"
+            );
+        }
         for address in &self.tell {
             address.parse::<lettre::Address>().map_err(|error| {
                 anyhow::anyhow!("schedule `{name}`: `{address}` is not an e-mail address: {error}")
@@ -210,14 +311,40 @@ mod tests {
         text.parse().unwrap()
     }
 
+    fn at(text: &str) -> NaiveDateTime {
+        text.parse().unwrap()
+    }
+
     #[test]
     fn an_invoice_run_is_due_from_its_day_and_last_month_at_once() {
         let run = WindowRule::InvoiceRun { from_day: 20 };
-        assert_eq!(run.month_due(day("2026-12-19")), None);
-        assert_eq!(run.month_due(day("2026-12-20")), Some("2026-12".parse().unwrap()));
-        assert_eq!(run.month_of(day("2026-12-02")), "2026-12".parse().unwrap());
-        assert_eq!(WindowRule::LastMonth.month_due(day("2026-01-01")), Some("2025-12".parse().unwrap()));
+        let key = |slot: Option<Slot>| slot.map(|slot| slot.key);
+        assert_eq!(key(run.due(at("2026-12-19T23:59:00"))), None);
+        assert_eq!(key(run.due(at("2026-12-20T00:00:00"))), Some("2026-12".to_owned()));
+        assert_eq!(run.slot_of(at("2026-12-02T08:00:00")).month, "2026-12".parse().unwrap());
+        let last_month = WindowRule::LastMonth.due(at("2026-01-01T00:00:00")).unwrap();
+        assert_eq!((last_month.key.as_str(), last_month.window.end()), ("2025-12", day("2025-12-31")));
         assert!(run.waits_for_publication() && !WindowRule::LastMonth.waits_for_publication());
+    }
+
+    #[test]
+    fn a_cron_rule_is_due_at_its_last_time_with_its_fixed_window() {
+        let rule = WindowRule::Cron {
+            cron: "30 6 * * 1".to_owned().try_into().unwrap(),
+            start: day("2026-10-01"),
+            end: day("2026-10-15"),
+        };
+        // 2026-12-07 is a Monday.
+        let slot = rule.due(at("2026-12-07T06:29:00")).unwrap();
+        assert_eq!(slot.key, "2026-11-30T06:30", "the Monday before");
+        let slot = rule.due(at("2026-12-07T06:30:00")).unwrap();
+        assert_eq!(slot.key, "2026-12-07T06:30");
+        assert_eq!((slot.window.start(), slot.window.end()), (day("2026-10-01"), day("2026-10-15")));
+        assert_eq!(slot.month, "2026-10".parse().unwrap());
+        assert_eq!(rule.next_time(at("2026-12-07T06:30:00")), Some(at("2026-12-14T06:30:00")));
+        assert!(rule.watches_a_fixed_window() && !rule.waits_for_publication());
+        let error = CronExpression::try_from("every monday".to_owned()).unwrap_err();
+        assert!(error.contains("`every monday` is not a cron expression"), "{error}");
     }
 
     #[test]
@@ -240,6 +367,14 @@ mod tests {
                other_side = true"#,
         );
         assert_eq!(job.window, WindowRule::LastMonth);
+        let job = toml_job(
+            r#"name = "watch"
+               profile = "demo"
+               endpoint = "invoices"
+               format = "xml"
+               window = { rule = "cron", cron = "30 6 * * 1", start = "2026-01-01", end = "2026-03-31" }"#,
+        );
+        assert_eq!(job.window.next_time(at("2026-12-07T06:00:00")), Some(at("2026-12-07T06:30:00")));
     }
 
     fn toml_job(text: &str) -> Job {
@@ -275,6 +410,7 @@ mod tests {
             job: "j".into(),
             profile: "p".into(),
             endpoint: Endpoint::Invoices,
+            slot: "2026-10".into(),
             month: "2026-10".parse().unwrap(),
             window: InvoiceMonth::containing(day("2026-10-01")).window(),
             status: RunStatus::Succeeded,
@@ -290,6 +426,7 @@ mod tests {
                 low_margin_percent: "10".into(),
             }),
             error: None,
+            told: Vec::new(),
         }
     }
 

@@ -31,6 +31,9 @@ pub struct SmtpConfig {
     pub from: String,
     /// Where the links in a message point: the portal as people reach it.
     pub portal_url: Option<String>,
+    /// A certificate authority trusted besides the system's, in PEM, for a
+    /// mail server with an internal certificate.
+    pub extra_root: Option<Vec<u8>>,
 }
 
 #[derive(Deserialize)]
@@ -47,6 +50,7 @@ pub(super) struct SmtpSettings {
     password_file: Option<PathBuf>,
     from: String,
     portal_url: Option<String>,
+    ca_file: Option<PathBuf>,
 }
 
 fn default_security() -> Security {
@@ -86,6 +90,18 @@ impl SmtpSettings {
             Security::None => 25,
         });
         let portal_url = self.portal_url.map(|url| url.trim_end_matches('/').to_owned());
+        let extra_root = self
+            .ca_file
+            .map(|file| {
+                std::fs::read(&file).map_err(|error| {
+                    anyhow::anyhow!("smtp: cannot read the ca_file {}: {error}", file.display())
+                })
+            })
+            .transpose()?;
+        anyhow::ensure!(
+            extra_root.is_none() || self.security != Security::None,
+            "smtp: a ca_file is for starttls or tls"
+        );
         Ok(SmtpConfig {
             host: self.host,
             port,
@@ -93,6 +109,7 @@ impl SmtpSettings {
             credentials,
             from: self.from,
             portal_url,
+            extra_root,
         })
     }
 }

@@ -450,6 +450,7 @@ pub fn document(served: Served) -> Value {
         },
         "security": security,
         "paths": paths,
+        "webhooks": runs::webhooks(),
         "components": {
             "securitySchemes": {
                 "session": { "type": "apiKey", "in": "cookie", "name": "__Host-billing_session", "description": "The session cookie set at sign-in (billing_session on plain http)" },

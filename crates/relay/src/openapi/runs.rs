@@ -25,6 +25,7 @@ pub fn paths(served: Served, paths: &mut Map<String, Value>) {
             "get": {
                 "summary": "The scheduled runs: when, how they went, and what they found",
                 "parameters": [
+                    { "name": "profile", "in": "query", "required": false, "description": "Only this profile's runs", "schema": { "type": "string" } },
                     { "name": "job", "in": "query", "required": false, "description": "Only this job's runs", "schema": { "type": "string" } },
                     { "name": "limit", "in": "query", "required": false, "description": "At most this many (default 50)", "schema": { "type": "integer", "minimum": 1, "maximum": billing::api::runs::RunsQuery::MOST } }
                 ],
@@ -32,6 +33,19 @@ pub fn paths(served: Served, paths: &mut Map<String, Value>) {
             }
         }),
     );
+}
+
+/// What the relay posts to a `[[webhook]]` of shape `json`.
+pub fn webhooks() -> Value {
+    json!({
+        "runEnded": {
+            "post": {
+                "summary": "A scheduled run ended (succeeded or failed) and its job's alert rule tells of it",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": schema("RunNotice") } } },
+                "responses": { "2XX": { "description": "Received; any other status is tried again at the relay's next check" } }
+            }
+        }
+    })
 }
 
 pub fn schemas() -> Map<String, Value> {
@@ -79,10 +93,12 @@ pub fn schemas() -> Map<String, Value> {
         },
         "RunRecord": {
             "type": "object",
-            "required": ["id", "job", "profile", "endpoint", "month", "window", "status", "attempts", "started_at", "documents"],
+            "required": ["id", "job", "profile", "endpoint", "slot", "month", "window", "status", "attempts", "started_at", "documents"],
             "properties": {
                 "id": { "type": "integer" }, "job": { "type": "string" }, "profile": { "type": "string" },
-                "endpoint": { "type": "string", "enum": endpoints }, "month": month,
+                "endpoint": { "type": "string", "enum": endpoints },
+                "slot": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}(-[0-9]{2}T[0-9]{2}:[0-9]{2})?$", "description": "What makes it one run of its job: the month, or a cron rule's time (local)" },
+                "month": month,
                 "window": { "type": "array", "items": { "type": "string", "format": "date" }, "minItems": 2, "maxItems": 2 },
                 "status": { "type": "string", "enum": ["running", "not_yet_published", "succeeded", "failed"] },
                 "attempts": { "type": "integer" },
@@ -90,7 +106,19 @@ pub fn schemas() -> Map<String, Value> {
                 "finished_at": { "type": ["string", "null"], "format": "date-time" },
                 "documents": { "type": "array", "items": { "type": "integer" }, "description": "The archived copies fetched" },
                 "findings": { "oneOf": [schema("Findings"), { "type": "null" }] },
-                "error": { "type": ["string", "null"] }
+                "error": { "type": ["string", "null"] },
+                "told": { "type": "array", "items": { "type": "string", "pattern": "^(email|webhook:.+)$" }, "description": "The channels told of the run so far" }
+            }
+        },
+        "RunNotice": {
+            "type": "object", "required": ["event", "subject", "summary", "link", "run"],
+            "description": "What a webhook of shape json receives when a run ends",
+            "properties": {
+                "event": { "const": billing::api::runs::RunNotice::EVENT },
+                "subject": { "type": "string", "description": "One line: the job's month and how it went" },
+                "summary": { "type": "string", "description": "The totals, the change and the worklist in a few lines of text" },
+                "link": { "type": "string", "format": "uri", "description": "Opens the run's month in the portal" },
+                "run": schema("RunRecord")
             }
         },
         "RunsPage": {
@@ -98,8 +126,13 @@ pub fn schemas() -> Map<String, Value> {
             "properties": { "runs": { "type": "array", "items": schema("RunRecord") } }
         }
     });
-    match schemas {
-        Value::Object(schemas) => schemas,
-        _ => unreachable!("a JSON object"),
+    let Value::Object(mut schemas) = schemas else { unreachable!("a JSON object") };
+    // A field the relay sends is a field described: receivers can rely on
+    // the description being whole.
+    for schema in schemas.values_mut() {
+        if let Some(object) = schema.as_object_mut().filter(|object| object.contains_key("properties")) {
+            object.insert("additionalProperties".to_owned(), Value::Bool(false));
+        }
     }
+    schemas
 }

@@ -9,7 +9,7 @@ pub mod tell;
 use std::{sync::Arc, time::Duration};
 
 use billing::api::runs::RunRecord;
-use chrono::NaiveDate;
+use chrono::NaiveDateTime;
 
 use crate::{
     config::RelayConfig, decisions::Shared, documents::Forwarding, observe::metrics::Metrics, store::Database,
@@ -21,17 +21,21 @@ pub struct Scheduler {
     runner: runner::Runner,
     every: Duration,
     mailer: Option<tell::Mailer>,
+    poster: tell::Poster,
+    /// The portal as people reach it, for links.
+    portal: String,
 }
 
 impl Scheduler {
     pub fn new(runner: runner::Runner, every: Duration) -> anyhow::Result<Self> {
         let config = &runner.config;
-        let portal = match &config.sign_in {
-            Some(sign_in) => sign_in.public_url.as_str().trim_end_matches('/').to_owned(),
-            None => format!("http://{}", config.listen),
+        let portal = match (&config.smtp, &config.sign_in) {
+            (Some(smtp), _) if smtp.portal_url.is_some() => smtp.portal_url.clone().unwrap_or_default(),
+            (_, Some(sign_in)) => sign_in.public_url.as_str().trim_end_matches('/').to_owned(),
+            _ => format!("http://{}", config.listen),
         };
-        let mailer = config.smtp.as_ref().map(|smtp| tell::Mailer::new(smtp, portal)).transpose()?;
-        Ok(Self { runner, every, mailer })
+        let mailer = config.smtp.as_ref().map(tell::Mailer::new).transpose()?;
+        Ok(Self { runner, every, mailer, poster: tell::Poster::new()?, portal })
     }
 
     /// A scheduler of its own over `config`'s database and archive, for
@@ -41,11 +45,11 @@ impl Scheduler {
         Self::new(open_runner(config).await?, every)
     }
 
-    /// Tells the people each ended run's job names, once: a telling that
-    /// fails (the mail server is down) is tried again at the next check.
-    /// How many messages went.
+    /// Tells each ended run's job's channels of it, once: the relay that
+    /// claims the telling tells every channel not told yet, and gives it
+    /// back when one failed (the mail server is down), so that channel is
+    /// tried again at the next check. How many channels were told.
     pub async fn tell(&self) -> usize {
-        let Some(mailer) = &self.mailer else { return 0 };
         let runs = match self.runner.runs.unreported(100).await {
             Ok(runs) => runs,
             Err(error) => {
@@ -55,43 +59,71 @@ impl Scheduler {
         };
         let mut told = 0;
         for run in runs {
-            let Some(job) = self.runner.config.schedule.iter().find(|job| job.name == run.job) else {
-                continue;
-            };
-            let Ok(profile) = job.profile_in(&self.runner.config) else { continue };
-            if job.tell.is_empty()
-                || !matches!(self.runner.runs.claim_report(run.id, chrono::Utc::now()).await, Ok(true))
-            {
+            if !matches!(self.runner.runs.claim_report(run.id, chrono::Utc::now()).await, Ok(true)) {
                 continue;
             }
+            let config = &self.runner.config;
+            let Some((job, profile)) = config
+                .schedule
+                .iter()
+                .find(|job| job.name == run.job)
+                .and_then(|job| Some((job, job.profile_in(config).ok()?)))
+            else {
+                tracing::info!(job = %run.job, run = run.id, "the run's job is no longer configured: nobody to tell");
+                continue;
+            };
             if !job.alert.tells(&run) {
                 tracing::info!(job = %job.name, run = run.id, "nothing worth telling under the job's alert rule");
                 continue;
             }
-            match mailer.send(&job.tell, &run, job.version(profile), job.format).await {
-                Ok(()) => {
-                    told += 1;
-                    tracing::info!(job = %job.name, run = run.id, people = job.tell.len(), "told of the run");
+            let link = tell::link(&self.portal, &run, job.version(profile), job.format);
+            let mut undelivered = false;
+            for channel in tell::Channel::of(job) {
+                let label = channel.label();
+                if run.told.contains(&label) {
+                    continue;
                 }
-                Err(error) => {
-                    tracing::warn!(job = %job.name, run = run.id, %error, "cannot tell of the run; trying again later");
-                    if let Err(error) = self.runner.runs.release_report(run.id).await {
-                        tracing::error!(%error, run = run.id, "cannot give the telling back");
+                let delivered = match channel {
+                    tell::Channel::Email => match &self.mailer {
+                        Some(mailer) => mailer.send(&job.tell, &run, &link).await,
+                        None => Err("no [smtp] server is configured".to_owned()),
+                    },
+                    tell::Channel::Webhook(name) => {
+                        match config.webhooks.iter().find(|webhook| webhook.name == name) {
+                            Some(webhook) => self.poster.post(webhook, &run, &link).await,
+                            None => Err("the webhook is no longer configured".to_owned()),
+                        }
+                    }
+                };
+                match delivered {
+                    Ok(()) => {
+                        told += 1;
+                        tracing::info!(job = %job.name, run = run.id, channel = %label, "told of the run");
+                        if let Err(error) = self.runner.runs.told(run.id, &label).await {
+                            tracing::error!(%error, run = run.id, channel = %label, "cannot note the telling");
+                        }
+                    }
+                    Err(error) => {
+                        undelivered = true;
+                        tracing::warn!(job = %job.name, run = run.id, channel = %label, %error, "cannot tell of the run; trying again later");
                     }
                 }
+            }
+            if undelivered && let Err(error) = self.runner.runs.release_report(run.id).await {
+                tracing::error!(%error, run = run.id, "cannot give the telling back");
             }
         }
         told
     }
 
-    /// Runs each job due on `today` that no relay has run or is running
-    /// (a month not yet published: that was not tried today); the runs
-    /// this relay made.
-    pub async fn tick(&self, today: NaiveDate) -> Vec<RunRecord> {
+    /// Runs each job due at `now` (local time) that no relay has run or is
+    /// running (a month not yet published: that was not tried today); the
+    /// runs this relay made.
+    pub async fn tick(&self, now: NaiveDateTime) -> Vec<RunRecord> {
         let mut ran = Vec::new();
         for job in &self.runner.config.schedule {
-            let Some(month) = job.window.month_due(today) else { continue };
-            match self.runner.run(job, month, false, today).await {
+            let Some(slot) = job.window.due(now) else { continue };
+            match self.runner.run(job, &slot, false, now.date()).await {
                 Ok(run) => ran.extend(run),
                 Err(error) => tracing::error!(job = %job.name, %error, "the scheduled run could not be kept"),
             }
@@ -102,11 +134,17 @@ impl Scheduler {
     }
 
     /// Ticks at once, so a relay that was down at a job's time catches up
-    /// when it starts, and then every `every`.
+    /// when it starts, and then every `every`, or sooner at a cron rule's
+    /// next time.
     pub async fn run(self) {
         loop {
-            self.tick(chrono::Local::now().date_naive()).await;
-            tokio::time::sleep(self.every).await;
+            let now = chrono::Local::now().naive_local();
+            self.tick(now).await;
+            let now = chrono::Local::now().naive_local();
+            let next_cron =
+                self.runner.config.schedule.iter().filter_map(|job| job.window.next_time(now)).min();
+            let until_cron = next_cron.and_then(|next| (next - now).to_std().ok());
+            tokio::time::sleep(until_cron.map_or(self.every, |wait| wait.min(self.every))).await;
         }
     }
 }
@@ -135,16 +173,24 @@ async fn open_runner(config: RelayConfig) -> anyhow::Result<runner::Runner> {
     Ok(runner(config, forwarding, &database, decisions))
 }
 
-/// `billing-relay run JOB`: the job's run for the month its rule gives on
-/// `today`, now, whatever has run before; `None` while another relay is
-/// on it.
-pub async fn run_now(config: RelayConfig, name: &str, today: NaiveDate) -> anyhow::Result<Option<RunRecord>> {
+/// `billing-relay run JOB`: the job's run for the month (or cron time)
+/// its rule gives at `now`, whatever has run before, and its telling;
+/// `None` while another relay is on it.
+pub async fn run_now(
+    config: RelayConfig,
+    name: &str,
+    now: NaiveDateTime,
+) -> anyhow::Result<Option<RunRecord>> {
     let job = config
         .schedule
         .iter()
         .find(|job| job.name == name)
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("no [[schedule]] job is named `{name}`"))?;
-    let runner = open_runner(config).await?;
-    runner.run(&job, job.window.month_of(today), true, today).await
+    let scheduler = Scheduler::open(config).await?;
+    let Some(run) = scheduler.runner.run(&job, &job.window.slot_of(now), true, now.date()).await? else {
+        return Ok(None);
+    };
+    scheduler.tell().await;
+    Ok(Some(scheduler.runner.runs.run(run.id).await?.unwrap_or(run)))
 }

@@ -24,11 +24,17 @@ pub async fn list(
 ) -> Result<Json<RunsPage>, RelayError> {
     let query = RunsQuery::parse(raw_query.as_deref().unwrap_or_default())
         .map_err(|detail| RelayError::BadParameter { detail })?;
-    let profiles = match caller {
+    let allowed: Option<Vec<String>> = match caller {
         Caller::Admitted => None,
         Caller::SignedIn(_) => {
             Some(auth.allowed_profiles(&caller).map(|(profile, _)| profile.name.clone()).collect())
         }
+    };
+    // A profile asked for that the caller may not use lists nothing, as an
+    // unknown one does.
+    let profiles = match (allowed, query.profile.clone()) {
+        (Some(allowed), Some(asked)) => Some(allowed.into_iter().filter(|name| *name == asked).collect()),
+        (allowed, asked) => asked.map(|asked| vec![asked]).or(allowed),
     };
     let filter = RunFilter { profiles, job: query.job.clone(), limit: query.limit() };
     let runs = runs.list(&filter).await.map_err(|error| {

@@ -1,4 +1,4 @@
-//! One run of a job: claim the month, fetch through the person's path with
+//! One run of a job: claim its month or cron time, fetch through the person's path with
 //! retries, wait for the archive's copy, compute what it finds, record it.
 
 use std::{sync::Arc, time::Duration};
@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use billing::{
     Endpoint, InvoiceDocument,
     api::{
-        ArchiveReceipt, ArchivedDocument, DocumentRequest, Scope,
+        ArchiveReceipt, ArchivedDocument, DateWindow, DocumentRequest, Scope,
         decisions::{InvoiceMonth, Settings},
         runs::{RunRecord, RunStatus},
     },
@@ -16,7 +16,7 @@ use chrono::{NaiveDate, Utc};
 use crate::{
     RelayConfig, RelayError,
     archive::Archive,
-    config::Job,
+    config::{Job, Slot},
     decisions::Shared,
     documents::{Forwarding, fetch_for_job},
     identity::User,
@@ -27,8 +27,6 @@ use crate::{
     },
 };
 
-/// How long a relay holds a run before another may take it over.
-const LEASE: chrono::Duration = chrono::Duration::minutes(30);
 /// How long a run waits for the archive to say it kept a document.
 const RECEIPT_WAIT: Duration = Duration::from_secs(60);
 
@@ -69,43 +67,61 @@ struct Fetched {
 }
 
 impl Runner {
-    /// Runs `job` for `month` unless another relay holds it or (without
+    /// Runs `job` for `slot` unless another relay holds it or (without
     /// `again`) it has ended or was tried `today`; the run as recorded, or
     /// `None` if not run.
     pub async fn run(
         &self,
         job: &Job,
-        month: InvoiceMonth,
+        slot: &Slot,
         again: bool,
         today: NaiveDate,
     ) -> anyhow::Result<Option<RunRecord>> {
+        let month = slot.month;
         let profile = job.profile_in(&self.config)?;
+        let lease = chrono::Duration::from_std(self.config.schedule_lease)?;
         let now = Utc::now();
         let claim = Claim {
             job: &job.name,
             profile: &profile.name,
             endpoint: job.endpoint,
+            slot: &slot.key,
             month,
-            window: month.window(),
+            window: slot.window,
             holder: &self.holder,
             now,
-            lease_until: now + LEASE,
+            lease_until: now + lease,
             today,
             again,
         };
         let Some(id) = self.runs.claim(&claim).await? else {
-            tracing::info!(job = %job.name, %month, "the run is another relay's or has ended");
+            tracing::info!(job = %job.name, slot = %slot.key, "the run is another relay's or has ended");
             return Ok(None);
         };
-        tracing::info!(job = %job.name, %month, run = id, "running");
+        tracing::info!(job = %job.name, slot = %slot.key, run = id, "running");
         let request = DocumentRequest::new(
             profile.name.clone(),
             job.version(profile),
             job.endpoint,
             job.format,
-            Scope::Window(month.window()),
+            Scope::Window(slot.window),
         )?;
-        let outcome = self.attempt(job, &profile.endpoints, month, &request).await;
+        // A relay that dies mid-run stops renewing, and another takes the
+        // run over once the lease has run out.
+        let attempt = self.attempt(job, &profile.endpoints, month, &request);
+        tokio::pin!(attempt);
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut attempt => break outcome,
+                () = tokio::time::sleep(self.config.schedule_lease / 3) => {
+                    match self.runs.renew_lease(id, &self.holder, Utc::now() + lease).await {
+                        Ok(true) => {}
+                        Ok(false) => tracing::warn!(job = %job.name, run = id, "the run's lease is another relay's now"),
+                        Err(error) => tracing::warn!(job = %job.name, run = id, %error, "cannot renew the run's lease"),
+                    }
+                }
+            }
+        };
         self.runs.finish(id, &outcome).await?;
         self.forwarding.metrics.run_ended(&job.name, outcome.status, outcome.at);
         Ok(self.runs.run(id).await?)
@@ -154,7 +170,24 @@ impl Runner {
             },
             _ => None,
         };
-        let earlier = self.earlier_run(job, request, month.back(1)).await;
+        let earlier = match request.window() {
+            Some(window) if job.window.watches_a_fixed_window() => self
+                .earlier_copy(job, request, window, |copied| copied == window, &documents)
+                .await
+                .map(|(copy, document)| (copy, document, month)),
+            _ => {
+                let before = month.back(1);
+                self.earlier_copy(
+                    job,
+                    request,
+                    before.window(),
+                    |copied| InvoiceMonth::of_window(copied) == Some(before),
+                    &[],
+                )
+                .await
+                .map(|(copy, document)| (copy, document, before))
+            }
+        };
         let threshold = match self.decisions.settings(request.profile()).await {
             Ok(shared) => shared.settings.low_margin_percent,
             Err(_) => Settings::default().low_margin_percent,
@@ -163,8 +196,8 @@ impl Runner {
             request.endpoint(),
             &main.document,
             other.as_ref(),
-            earlier.as_ref().map(|(archived, document)| analysis::runs::EarlierRun {
-                month: month.back(1),
+            earlier.as_ref().map(|(archived, document, month)| analysis::runs::EarlierRun {
+                month: *month,
                 document_id: archived.id,
                 document,
             }),
@@ -222,27 +255,31 @@ impl Runner {
         Ok(Fetched { document, archived })
     }
 
-    /// The archive's newest copy of the month before, fetched the same way,
-    /// and its document; `None` when there is none or it is damaged.
-    async fn earlier_run(
+    /// The archive's newest copy within `within` of a window that `fits`,
+    /// fetched the same way (but not one of `this_run`'s), and its
+    /// document; `None` when there is none or it is damaged.
+    async fn earlier_copy(
         &self,
         job: &Job,
         request: &DocumentRequest,
-        month: InvoiceMonth,
+        within: DateWindow,
+        fits: impl Fn(DateWindow) -> bool,
+        this_run: &[i64],
     ) -> Option<(ArchivedDocument, InvoiceDocument)> {
         let archive: &Archive = self.forwarding.archive.as_deref()?;
         let filter = ListFilter {
             profiles: Some(vec![request.profile().to_owned()]),
             endpoint: Some(request.endpoint()),
-            from: Some(month.first_day()),
-            to: Some(month.last_day()),
+            from: Some(within.start()),
+            to: Some(within.end()),
             before: None,
             limit: 100,
         };
         let listed = archive.records.list(&filter).await.ok()?;
         let copy = listed.into_iter().find(|copy| {
             copy.request.format() == job.format
-                && copy.request.window().and_then(InvoiceMonth::of_window) == Some(month)
+                && !this_run.contains(&copy.id)
+                && copy.request.window().is_some_and(&fits)
         })?;
         let bytes = archive.read_whole(&copy).await.ok().flatten()?;
         let document = billing::parse_invoices(job.format, &bytes).ok()?;

@@ -1,84 +1,197 @@
-//! Telling people what a run found: an e-mail in plain text and HTML with
-//! the totals, the change from last month, the worklist and a link that
-//! opens the month in the portal.
+//! Telling people what a run found: an e-mail in plain text and HTML, and
+//! webhooks in the relay's own JSON or the shapes Teams and Slack take;
+//! each with the totals, the change from last month, the worklist and a
+//! link that opens the month in the portal.
+
+use std::time::Duration;
 
 use billing::api::{
     DocumentRequest, Scope,
-    runs::{RunRecord, RunStatus},
+    runs::{RunNotice, RunRecord},
 };
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     message::{Mailbox, MultiPart},
-    transport::smtp::authentication::Credentials,
+    transport::smtp::{
+        authentication::Credentials,
+        client::{Certificate, Tls, TlsParameters},
+    },
 };
 use secrecy::ExposeSecret;
+use serde_json::{Value, json};
 
-use crate::config::{Security, SmtpConfig};
+use crate::config::{Job, Security, SmtpConfig, WebhookConfig, WebhookShape};
+
+/// How long a mail server or a webhook's receiver may take.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One way a job tells of its runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel<'a> {
+    Email,
+    Webhook(&'a str),
+}
+
+impl Channel<'_> {
+    /// As a run's `told` lists it.
+    pub fn label(self) -> String {
+        match self {
+            Self::Email => "email".to_owned(),
+            Self::Webhook(name) => format!("webhook:{name}"),
+        }
+    }
+
+    /// The channels `job` names.
+    pub fn of(job: &Job) -> Vec<Channel<'_>> {
+        let email = (!job.tell.is_empty()).then_some(Channel::Email);
+        email.into_iter().chain(job.webhooks.iter().map(|name| Channel::Webhook(name))).collect()
+    }
+}
 
 /// The mail server, connected to when a message goes.
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
-    /// The portal as people reach it, for links.
-    portal: String,
 }
 
 impl Mailer {
-    pub fn new(config: &SmtpConfig, portal: String) -> anyhow::Result<Self> {
-        let builder = match config.security {
-            Security::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host)?,
-            Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host)?,
-            Security::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host),
+    pub fn new(config: &SmtpConfig) -> anyhow::Result<Self> {
+        let protected = || -> anyhow::Result<TlsParameters> {
+            let mut parameters = TlsParameters::builder(config.host.clone());
+            if let Some(pem) = &config.extra_root {
+                parameters = parameters.add_root_certificate(Certificate::from_pem(pem)?);
+            }
+            Ok(parameters.build()?)
         };
-        let mut builder = builder.port(config.port).timeout(Some(std::time::Duration::from_secs(30)));
+        let tls = match config.security {
+            Security::Starttls => Tls::Required(protected()?),
+            Security::Tls => Tls::Wrapper(protected()?),
+            Security::None => Tls::None,
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
+            .tls(tls)
+            .port(config.port)
+            .timeout(Some(DELIVERY_TIMEOUT));
         if let Some((username, password)) = &config.credentials {
             builder =
                 builder.credentials(Credentials::new(username.clone(), password.expose_secret().to_owned()));
         }
-        Ok(Self {
-            transport: builder.build(),
-            from: config.from.parse()?,
-            portal: config.portal_url.clone().unwrap_or(portal),
-        })
+        Ok(Self { transport: builder.build(), from: config.from.parse()? })
     }
 
-    /// Sends one message about `run` (fetched with `request`) to `to`; the
-    /// server's refusal, or why it could not be reached, in words.
-    pub async fn send(
-        &self,
-        to: &[String],
-        run: &RunRecord,
-        version: &str,
-        format: billing::Format,
-    ) -> Result<(), String> {
-        let link = format!("{}{}", self.portal, page_of(run, version, format));
-        let mut message = Message::builder().from(self.from.clone()).subject(subject(run));
+    /// Sends one message about `run` to `to`; the server's refusal, or why
+    /// it could not be reached, in words.
+    pub async fn send(&self, to: &[String], run: &RunRecord, link: &str) -> Result<(), String> {
+        let mut message = Message::builder().from(self.from.clone()).subject(run.subject());
         for address in to {
             message = message.to(address.parse().map_err(|error| format!("`{address}`: {error}"))?);
         }
         let message = message
-            .multipart(MultiPart::alternative_plain_html(plain(run, &link), html(run, &link)))
+            .multipart(MultiPart::alternative_plain_html(plain(run, link), html(run, link)))
             .map_err(|error| error.to_string())?;
         self.transport.send(message).await.map(|_| ()).map_err(|error| error.to_string())
     }
 }
 
-/// The page's address for the run's month, as the job fetched it.
-fn page_of(run: &RunRecord, version: &str, format: billing::Format) -> String {
-    DocumentRequest::new(run.profile.clone(), version, run.endpoint, format, Scope::Window(run.window))
-        .map(|request| request.page_path())
-        .unwrap_or_else(|_| "/".to_owned())
+/// Posts runs to webhooks.
+pub struct Poster {
+    client: reqwest::Client,
 }
 
-pub fn subject(run: &RunRecord) -> String {
-    let lines: usize =
-        run.findings.iter().flat_map(|findings| findings.exceptions.values()).map(|count| count.lines).sum();
-    let outcome = match run.status {
-        RunStatus::Failed => "failed".to_owned(),
-        _ if lines == 0 => "nothing on the worklist".to_owned(),
-        _ => format!("{lines} lines on the worklist"),
-    };
-    format!("Billing {} {} of {}: {outcome}", run.endpoint.path(), run.month, run.profile)
+impl Poster {
+    pub fn new() -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(DELIVERY_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Self { client })
+    }
+
+    /// Posts `run` to `webhook` in its shape; why it did not arrive, in
+    /// words that never hold the URL.
+    pub async fn post(&self, webhook: &WebhookConfig, run: &RunRecord, link: &str) -> Result<(), String> {
+        let response = self
+            .client
+            .post(webhook.url.expose_secret())
+            .json(&body(webhook.shape, run, link))
+            .send()
+            .await
+            .map_err(|error| error.without_url().to_string())?;
+        let status = response.status();
+        if status.is_success() { Ok(()) } else { Err(format!("the receiver answered {status}")) }
+    }
+}
+
+/// The page's address for the run's month, as the job fetched it, under
+/// `portal` (the portal as people reach it).
+pub fn link(portal: &str, run: &RunRecord, version: &str, format: billing::Format) -> String {
+    let page =
+        DocumentRequest::new(run.profile.clone(), version, run.endpoint, format, Scope::Window(run.window))
+            .map(|request| request.page_path())
+            .unwrap_or_else(|_| "/".to_owned());
+    format!("{portal}{page}")
+}
+
+/// What a webhook of `shape` receives about `run`.
+pub fn body(shape: WebhookShape, run: &RunRecord, link: &str) -> Value {
+    let notice = RunNotice::new(run.clone(), link.to_owned());
+    match shape {
+        WebhookShape::Json => json!(notice),
+        WebhookShape::Teams => teams_card(&notice),
+        WebhookShape::Slack => slack_message(&notice),
+    }
+}
+
+/// The Adaptive Card a Teams workflow posts to its channel: the subject,
+/// the summary's lines, and a button that opens the month.
+fn teams_card(notice: &RunNotice) -> Value {
+    let mut lines = notice.summary.lines();
+    let headline = lines.next().unwrap_or_default();
+    let details: Vec<Value> = lines
+        .map(|line| json!({ "type": "TextBlock", "text": line.trim(), "wrap": true, "spacing": "None" }))
+        .collect();
+    json!({
+        "type": "message",
+        "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "contentUrl": null,
+            "content": {
+                "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                "type": "AdaptiveCard",
+                "version": "1.4",
+                "body": [
+                    { "type": "TextBlock", "text": notice.subject, "weight": "Bolder", "size": "Medium", "wrap": true },
+                    { "type": "TextBlock", "text": headline, "wrap": true },
+                    { "type": "Container", "items": details }
+                ],
+                "actions": [{ "type": "Action.OpenUrl", "title": "Open the month in the portal", "url": notice.link }]
+            }
+        }]
+    })
+}
+
+/// Slack's Block Kit: a header, the summary as preformatted text (Slack
+/// takes at most 3,000 characters in a section) and a button.
+fn slack_message(notice: &RunNotice) -> Value {
+    const SECTION_MOST: usize = 3000 - 6;
+    let escaped = notice.summary.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let mut summary: String = escaped.chars().take(SECTION_MOST - 1).collect();
+    if summary.len() < escaped.len() {
+        summary.push('…');
+    }
+    let header: String = notice.subject.chars().take(150).collect();
+    json!({
+        "text": notice.subject,
+        "blocks": [
+            { "type": "header", "text": { "type": "plain_text", "text": header } },
+            { "type": "section", "text": { "type": "mrkdwn", "text": format!("```{summary}```") } },
+            { "type": "actions", "elements": [{
+                "type": "button",
+                "text": { "type": "plain_text", "text": "Open the month in the portal" },
+                "url": notice.link
+            }] }
+        ]
+    })
 }
 
 fn plain(run: &RunRecord, link: &str) -> String {

@@ -434,8 +434,8 @@ impl Decisions for PostgresRecords {
 
 macro_rules! select_runs {
     ($rest:literal) => {
-        concat!("SELECT ", "id, job, profile, endpoint, month, window_start, window_end, status, attempts, \
-                          started_at, finished_at, documents::TEXT AS documents, findings::TEXT AS findings, error", " FROM runs ", $rest)
+        concat!("SELECT ", "id, job, profile, endpoint, slot, month, window_start, window_end, status, attempts, \
+                          started_at, finished_at, documents::TEXT AS documents, findings::TEXT AS findings, error, told::TEXT AS told", " FROM runs ", $rest)
     };
 }
 
@@ -445,6 +445,7 @@ fn run_row(row: PgRow) -> Result<billing::api::runs::RunRecord, StoreError> {
         job: row.try_get("job")?,
         profile: row.try_get("profile")?,
         endpoint: row.try_get("endpoint")?,
+        slot: row.try_get("slot")?,
         month: row.try_get("month")?,
         window_start: row.try_get("window_start")?,
         window_end: row.try_get("window_end")?,
@@ -455,6 +456,7 @@ fn run_row(row: PgRow) -> Result<billing::api::runs::RunRecord, StoreError> {
         documents: row.try_get("documents")?,
         findings: row.try_get("findings")?,
         error: row.try_get("error")?,
+        told: row.try_get("told")?,
     }
     .into_record()
 }
@@ -464,11 +466,12 @@ impl Runs for PostgresRecords {
     async fn claim(&self, claim: &Claim<'_>) -> Result<Option<i64>, StoreError> {
         let claimed = sqlx::query(
             "INSERT INTO runs (job, profile, endpoint, month, window_start, window_end, status, started_at, \
-             lease_holder, lease_until, tried_on) VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, $9, $11) \
-             ON CONFLICT (job, month) DO UPDATE SET status = 'running', window_start = excluded.window_start, \
+             lease_holder, lease_until, tried_on, slot) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, $9, $11, $12) \
+             ON CONFLICT (job, slot) DO UPDATE SET status = 'running', window_start = excluded.window_start, \
              window_end = excluded.window_end, started_at = excluded.started_at, finished_at = NULL, \
              error = NULL, lease_holder = excluded.lease_holder, lease_until = excluded.lease_until, \
-             tried_on = excluded.tried_on, reported_at = NULL \
+             tried_on = excluded.tried_on, reported_at = NULL, told = '[]' \
              WHERE (runs.status = 'not_yet_published' AND runs.tried_on < $11) \
              OR (runs.status = 'running' AND runs.lease_until < $7) \
              OR ($10 AND runs.status IN ('succeeded', 'failed', 'not_yet_published')) \
@@ -485,6 +488,7 @@ impl Runs for PostgresRecords {
         .bind(claim.lease_until)
         .bind(claim.again)
         .bind(claim.today)
+        .bind(claim.slot)
         .fetch_optional(&self.pool)
         .await?;
         Ok(claimed.map(|row| row.try_get("id")).transpose()?)
@@ -525,6 +529,27 @@ impl Runs for PostgresRecords {
     async fn release_report(&self, id: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE runs SET reported_at = NULL WHERE id = $1").bind(id).execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn told(&self, id: i64, channel: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE runs SET told = told || to_jsonb($1::TEXT) WHERE id = $2")
+            .bind(channel)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn renew_lease(&self, id: i64, holder: &str, until: DateTime<Utc>) -> Result<bool, StoreError> {
+        let renewed = sqlx::query(
+            "UPDATE runs SET lease_until = $1 WHERE id = $2 AND lease_holder = $3 AND status = 'running'",
+        )
+        .bind(until)
+        .bind(id)
+        .bind(holder)
+        .execute(&self.pool)
+        .await?;
+        Ok(renewed.rows_affected() == 1)
     }
 
     async fn unreported(&self, limit: u32) -> Result<Vec<billing::api::runs::RunRecord>, StoreError> {

@@ -19,6 +19,8 @@ pub struct Claim<'a> {
     pub job: &'a str,
     pub profile: &'a str,
     pub endpoint: Endpoint,
+    /// What makes it one run of the job: the month, or the cron time.
+    pub slot: &'a str,
     pub month: InvoiceMonth,
     pub window: DateWindow,
     /// Which relay, for the lease.
@@ -63,6 +65,11 @@ pub trait Runs: Send + Sync {
     /// Takes the telling of an ended run for this relay: `false` when it
     /// was told already or another relay is telling it.
     async fn claim_report(&self, id: i64, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Notes that `channel` was told of the run.
+    async fn told(&self, id: i64, channel: &str) -> Result<(), StoreError>;
+    /// Holds the run's lease longer while its holder is still on it;
+    /// `false` when the lease is no longer this holder's.
+    async fn renew_lease(&self, id: i64, holder: &str, until: DateTime<Utc>) -> Result<bool, StoreError>;
     /// Gives a telling up that could not be delivered, to be tried again.
     async fn release_report(&self, id: i64) -> Result<(), StoreError>;
     /// Ended runs nobody was told of yet, oldest first.
@@ -76,6 +83,7 @@ pub(super) struct RunRow {
     pub job: String,
     pub profile: String,
     pub endpoint: String,
+    pub slot: String,
     pub month: String,
     pub window_start: NaiveDate,
     pub window_end: NaiveDate,
@@ -86,6 +94,7 @@ pub(super) struct RunRow {
     pub documents: String,
     pub findings: Option<String>,
     pub error: Option<String>,
+    pub told: String,
 }
 
 pub(super) fn status_name(status: RunStatus) -> &'static str {
@@ -108,6 +117,7 @@ impl RunRow {
             job: self.job,
             profile: self.profile,
             endpoint: Endpoint::from_path(&self.endpoint).ok_or_else(|| unreadable("unknown endpoint"))?,
+            slot: self.slot,
             month: self.month.parse().map_err(|_| unreadable("bad month"))?,
             window: DateWindow::new(self.window_start, self.window_end)
                 .map_err(|_| unreadable("bad window"))?,
@@ -122,6 +132,7 @@ impl RunRow {
                 .transpose()
                 .map_err(|_| unreadable("bad findings"))?,
             error: self.error,
+            told: serde_json::from_str(&self.told).map_err(|_| unreadable("bad told"))?,
         })
     }
 }

@@ -415,8 +415,8 @@ macro_rules! select_runs {
     ($rest:literal) => {
         concat!(
             "SELECT ",
-            "id, job, profile, endpoint, month, window_start, window_end, status, attempts, \
-                          started_at_ms, finished_at_ms, documents, findings, error",
+            "id, job, profile, endpoint, slot, month, window_start, window_end, status, attempts, \
+                          started_at_ms, finished_at_ms, documents, findings, error, told",
             " FROM runs ",
             $rest
         )
@@ -431,6 +431,7 @@ fn run_row(row: SqliteRow) -> Result<billing::api::runs::RunRecord, StoreError> 
         job: row.try_get("job")?,
         profile: row.try_get("profile")?,
         endpoint: row.try_get("endpoint")?,
+        slot: row.try_get("slot")?,
         month: row.try_get("month")?,
         window_start: row.try_get("window_start")?,
         window_end: row.try_get("window_end")?,
@@ -441,6 +442,7 @@ fn run_row(row: SqliteRow) -> Result<billing::api::runs::RunRecord, StoreError> 
         documents: row.try_get("documents")?,
         findings: row.try_get("findings")?,
         error: row.try_get("error")?,
+        told: row.try_get("told")?,
     }
     .into_record()
 }
@@ -450,11 +452,12 @@ impl Runs for SqliteRecords {
     async fn claim(&self, claim: &Claim<'_>) -> Result<Option<i64>, StoreError> {
         let claimed = sqlx::query(
             "INSERT INTO runs (job, profile, endpoint, month, window_start, window_end, status, started_at_ms, \
-             lease_holder, lease_until_ms, tried_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8, ?9, ?11) \
-             ON CONFLICT (job, month) DO UPDATE SET status = 'running', window_start = excluded.window_start, \
+             lease_holder, lease_until_ms, tried_on, slot) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8, ?9, ?11, ?12) \
+             ON CONFLICT (job, slot) DO UPDATE SET status = 'running', window_start = excluded.window_start, \
              window_end = excluded.window_end, started_at_ms = excluded.started_at_ms, finished_at_ms = NULL, \
              error = NULL, lease_holder = excluded.lease_holder, lease_until_ms = excluded.lease_until_ms, \
-             tried_on = excluded.tried_on, reported_at_ms = NULL \
+             tried_on = excluded.tried_on, reported_at_ms = NULL, told = '[]' \
              WHERE (runs.status = 'not_yet_published' AND runs.tried_on < ?11) \
              OR (runs.status = 'running' AND runs.lease_until_ms < ?7) \
              OR (?10 AND runs.status IN ('succeeded', 'failed', 'not_yet_published')) \
@@ -471,6 +474,7 @@ impl Runs for SqliteRecords {
         .bind(claim.lease_until.timestamp_millis())
         .bind(claim.again)
         .bind(claim.today)
+        .bind(claim.slot)
         .fetch_optional(&self.pool)
         .await?;
         Ok(claimed.map(|row| row.try_get("id")).transpose()?)
@@ -514,6 +518,27 @@ impl Runs for SqliteRecords {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn told(&self, id: i64, channel: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE runs SET told = json_insert(told, '$[#]', ?) WHERE id = ?")
+            .bind(channel)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn renew_lease(&self, id: i64, holder: &str, until: DateTime<Utc>) -> Result<bool, StoreError> {
+        let renewed = sqlx::query(
+            "UPDATE runs SET lease_until_ms = ? WHERE id = ? AND lease_holder = ? AND status = 'running'",
+        )
+        .bind(until.timestamp_millis())
+        .bind(id)
+        .bind(holder)
+        .execute(&self.pool)
+        .await?;
+        Ok(renewed.rows_affected() == 1)
     }
 
     async fn unreported(&self, limit: u32) -> Result<Vec<billing::api::runs::RunRecord>, StoreError> {

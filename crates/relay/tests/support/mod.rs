@@ -8,6 +8,8 @@ pub mod oidc;
 pub mod postgres;
 pub mod redis;
 pub mod smtp;
+pub mod tls;
+pub mod webhook;
 
 use std::{
     net::SocketAddr,
