@@ -29,11 +29,18 @@ pub struct Scheduler {
 impl Scheduler {
     pub fn new(runner: runner::Runner, every: Duration) -> anyhow::Result<Self> {
         let config = &runner.config;
-        let portal = match (&config.smtp, &config.sign_in) {
-            (Some(smtp), _) if smtp.portal_url.is_some() => smtp.portal_url.clone().unwrap_or_default(),
-            (_, Some(sign_in)) => sign_in.public_url.as_str().trim_end_matches('/').to_owned(),
-            _ => format!("http://{}", config.listen),
+        let signed_in_portal = || {
+            config
+                .sign_in
+                .as_ref()
+                .map(|sign_in| sign_in.public_url.as_str().trim_end_matches('/').to_owned())
         };
+        let portal = config
+            .smtp
+            .as_ref()
+            .and_then(|smtp| smtp.portal_url.clone())
+            .or_else(signed_in_portal)
+            .unwrap_or_else(|| format!("http://{}", config.listen));
         let mailer = config.smtp.as_ref().map(tell::Mailer::new).transpose()?;
         Ok(Self { runner, every, mailer, poster: tell::Poster::new()?, portal })
     }
