@@ -113,11 +113,18 @@ fn run_steps(tally: &mut Tally) -> anyhow::Result<()> {
         cargo(&["test", "--package", "billing-portal", "--lib"]),
     )?;
     // The runner drives headless Chromium through chromedriver on its own.
-    step(
-        "wasm-bindgen tests in headless Chromium",
-        tally,
-        cargo(&["test", "--package", "billing-portal", "--target", WASM_TARGET]),
-    )?;
+    // On a loaded machine chromedriver is sometimes killed before it binds
+    // its port; that run tested nothing, so it is started once more.
+    let wasm_tests = || cargo(&["test", "--package", "billing-portal", "--target", WASM_TARGET]);
+    let name = "wasm-bindgen tests in headless Chromium";
+    if let Err(error) = step(name, tally, wasm_tests()) {
+        if !matches!(error.downcast_ref::<StepFailed>(), Some(failed) if failed.before_any_test && failed.said(DRIVER_STARTUP_FLAKE))
+        {
+            return Err(error);
+        }
+        println!("xtask: chromedriver did not start ({DRIVER_STARTUP_FLAKE}); starting the step once more");
+        step(name, tally, wasm_tests())?;
+    }
 
     toolchain.build_app()?;
     let root = workspace_root();
@@ -136,31 +143,88 @@ fn run_steps(tally: &mut Tally) -> anyhow::Result<()> {
     step("end-to-end tests in headless Chromium", tally, end_to_end)
 }
 
+/// What wasm-bindgen-test-runner says when chromedriver died before it
+/// bound its port.
+const DRIVER_STARTUP_FLAKE: &str = "driver failed to bind port during startup";
+
+/// A step that ran and failed: what it wrote to stderr, and whether any
+/// test had reported before.
+#[derive(Debug, thiserror::Error)]
+#[error("{name} failed ({status})")]
+struct StepFailed {
+    name: String,
+    status: std::process::ExitStatus,
+    stderr: String,
+    before_any_test: bool,
+}
+
+impl StepFailed {
+    fn said(&self, words: &str) -> bool {
+        self.stderr.contains(words)
+    }
+}
+
 /// Runs one step, echoing its output and counting the tests it reports.
 fn step(name: &str, tally: &mut Tally, mut command: Command) -> anyhow::Result<()> {
     println!("xtask: ── {name}");
     let started = Instant::now();
-    let mut child =
-        command.stdout(Stdio::piped()).spawn().with_context(|| format!("cannot start the {name} step"))?;
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start the {name} step"))?;
+    let stderr = child.stderr.take().expect("stderr is piped");
+    // Echoed as it comes, and kept to tell a known startup failure.
+    let stderr = std::thread::spawn(move || {
+        let mut kept = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("{line}");
+            kept.push_str(&line);
+            kept.push('\n');
+        }
+        kept
+    });
     let stdout = child.stdout.take().expect("stdout is piped");
+    let reported_before = tally.passed + tally.failed;
     for line in BufReader::new(stdout).lines() {
         let line = line.context("reading a step's output")?;
         println!("{line}");
         tally.count(&line);
     }
     let status = child.wait()?;
+    let stderr = stderr.join().unwrap_or_default();
     println!(
         "xtask: ── {name}: {} in {:.1?}",
         if status.success() { "ok" } else { "FAILED" },
         started.elapsed()
     );
-    anyhow::ensure!(status.success(), "{name} failed ({status})");
+    if !status.success() {
+        let before_any_test = tally.passed + tally.failed == reported_before;
+        return Err(StepFailed { name: name.to_owned(), status, stderr, before_any_test }.into());
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Tally;
+    use super::{DRIVER_STARTUP_FLAKE, StepFailed, Tally, step};
+
+    fn failing_step(script: &str) -> StepFailed {
+        let mut command = std::process::Command::new("sh");
+        command.args(["-c", script]);
+        let error = step("a step", &mut Tally::default(), command).expect_err("it fails");
+        error.downcast::<StepFailed>().expect("a step that ran and failed")
+    }
+
+    #[test]
+    fn a_failed_step_keeps_its_stderr_and_whether_a_test_had_reported() {
+        let flake = failing_step(&format!("echo '{DRIVER_STARTUP_FLAKE}' >&2; exit 1"));
+        assert!(flake.before_any_test && flake.said(DRIVER_STARTUP_FLAKE));
+        let failed_tests = failing_step(&format!(
+            "echo 'test result: FAILED. 1 passed; 1 failed; 0 ignored'; echo '{DRIVER_STARTUP_FLAKE}' >&2; exit 1"
+        ));
+        assert!(!failed_tests.before_any_test, "tests ran: not retried");
+    }
 
     #[test]
     fn counts_libtest_and_wasm_runner_result_lines() {
