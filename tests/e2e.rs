@@ -621,7 +621,8 @@ async fn clicking_a_customer_bar_filters_the_lines_table() {
     client.clone().close().await.unwrap();
 }
 
-/// Runs axe-core's audit in the page and fails with every violation.
+/// Runs axe-core's audit in the page, WCAG 2.2's target size (24 by 24 CSS
+/// px, or spaced so) included, and fails with every violation.
 async fn assert_no_axe_violations(client: &Client, state: &str) {
     let script_path = std::env::var_os("BILLING_AXE_SCRIPT").map(PathBuf::from).unwrap_or_else(|| {
         Path::new(&std::env::var("HOME").unwrap())
@@ -634,7 +635,7 @@ async fn assert_no_axe_violations(client: &Client, state: &str) {
     let result = client
         .execute_async(
             "const done = arguments[0];
-             axe.run(document, { resultTypes: ['violations'] })
+             axe.run(document, { resultTypes: ['violations'], rules: { 'target-size': { enabled: true } } })
                 .then(result => done(result.violations.map(v => ({ id: v.id, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')) }))))
                 .catch(error => done([{ id: 'axe failed', help: String(error), nodes: [] }]));",
             vec![],
