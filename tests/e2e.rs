@@ -111,6 +111,24 @@ async fn a_preset_fetch_renders_totals_and_downloads_that_match_the_source() {
     assert!(folded.starts_with("demo · invoices v3 · "), "the open document folds the panel: {folded}");
     let loader = reqwest::get(format!("{}/worker_loader.js", relay.url)).await.unwrap();
     assert_eq!(loader.headers()["cache-control"], "no-cache", "the worker's unhashed files are revalidated");
+    // The page's hashed wasm goes as `cargo xtask` compressed it, kept a year.
+    let app_dir = workspace_path("BILLING_APP_DIR", "dist");
+    let wasm = std::fs::read_dir(&app_dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .find(|name| name.starts_with("billing-portal-") && name.ends_with("_bg.wasm"))
+        .expect("the page's wasm");
+    let response = reqwest::Client::new()
+        .get(format!("{}/{wasm}", relay.url))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-encoding"], "br");
+    assert_eq!(response.headers()["cache-control"], "public, max-age=31536000, immutable");
+    let built =
+        std::fs::read(app_dir.join(format!("{wasm}.br"))).expect("cargo xtask precompresses the build");
+    assert_eq!(response.bytes().await.unwrap().to_vec(), built, "sent as built");
 
     let today = chrono::Local::now().date_naive();
     let (start, end) = billing_portal::query::Preset::LastQuarter.window(today);

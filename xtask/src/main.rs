@@ -7,6 +7,7 @@ mod cmd;
 mod hosting_bench;
 #[cfg(test)]
 mod modules;
+mod precompress;
 mod processes;
 mod relay_bench;
 mod sign_in_demo;

@@ -250,7 +250,12 @@ impl Toolchain {
     pub fn build_app(&self) -> anyhow::Result<()> {
         // trunk builds with `cargo --offline`: every crate must be here first.
         cmd::run(self.command("cargo").args(["fetch", "--quiet"]))?;
-        cmd::run(self.command("trunk").args(["build", "--release"]))
+        cmd::run(self.command("trunk").args(["build", "--release"]))?;
+        // The relay sends these as they are (ServeDir's precompressed files).
+        crate::precompress::precompress(
+            &cmd::workspace_root().join("dist"),
+            &tools_dir()?.join("precompressed"),
+        )
     }
 }
 

@@ -75,8 +75,12 @@ pub fn routers(
         .map(|issuer| issuer.origin().ascii_serialization())
         .collect();
     let security_headers = security::headers(&config.app_dir, &form_targets)?;
-    let app_files =
-        ServeDir::new(&config.app_dir).fallback(ServeFile::new(config.app_dir.join("index.html")));
+    // `cargo xtask` writes a .br and a .gz beside each file; a directory
+    // built without them is compressed per answer instead.
+    let app_files = ServeDir::new(&config.app_dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(ServeFile::new(config.app_dir.join("index.html")).precompressed_br().precompressed_gzip());
     let limiter = admission::Limiter::new(config.rate_limit);
     let sign_in =
         config.sign_in.take().map(|sign_in| SignIn::new(sign_in, config.timeouts.connect)).transpose()?;
@@ -205,7 +209,7 @@ pub fn routers(
             Router::new()
                 .fallback_service(app_files)
                 .layer(CompressionLayer::new())
-                .layer(middleware::from_fn(revalidate_unhashed_files)),
+                .layer(middleware::from_fn(cache_app_files)),
         )
         .layer(middleware::from_fn_with_state(state.admission.clone(), admission::admit));
     // The provider calls from wherever it runs, not from the allowlist;
@@ -301,17 +305,34 @@ async fn explain_failed_session_saves(
     response
 }
 
-/// trunk names the worker's files without a content hash, so a browser
-/// must ask each time whether they changed; the page's own files are hashed.
-async fn revalidate_unhashed_files(request: axum::extract::Request, next: middleware::Next) -> Response {
-    let unhashed = request.uri().path().starts_with("/worker");
+/// A file whose name holds its content's hash (trunk's `main-be810891b7b22ad2.css`)
+/// never changes under that name: kept a year without asking again. The
+/// rest (index.html, the worker's unhashed files) is asked about each time.
+async fn cache_app_files(request: axum::extract::Request, next: middleware::Next) -> Response {
+    let hashed = request.uri().path().rsplit('/').next().is_some_and(is_content_hashed);
     let mut response = next.run(request).await;
-    if unhashed {
-        response
-            .headers_mut()
-            .insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-cache"));
-    }
+    // A hashed name the build no longer has falls back to the page: not kept.
+    let the_file = response.status().is_success()
+        && !response
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .is_some_and(|media_type| media_type.as_bytes().starts_with(b"text/html"));
+    let policy = if hashed && the_file { "public, max-age=31536000, immutable" } else { "no-cache" };
     response
+        .headers_mut()
+        .insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static(policy));
+    response
+}
+
+/// Whether a file name carries trunk's content hash: `-` and 16 hex digits
+/// before its extension or `_bg`.
+fn is_content_hashed(name: &str) -> bool {
+    name.match_indices('-').any(|(at, _)| {
+        let rest = &name[at + 1..];
+        rest.len() > 16
+            && rest.as_bytes()[..16].iter().all(u8::is_ascii_hexdigit)
+            && matches!(rest.as_bytes()[16], b'.' | b'_')
+    })
 }
 
 /// The profiles the caller may use.
@@ -346,5 +367,31 @@ async fn ready(State(config): State<Arc<RelayConfig>>) -> Response {
     } else {
         let body = json!({ "ready": false, "unresolved_profiles": unresolved });
         (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_content_hashed;
+
+    #[test]
+    fn trunks_hashed_names_are_told_from_the_rest() {
+        for hashed in [
+            "billing-portal-d30663ca5173cb52.js",
+            "billing-portal-d30663ca5173cb52_bg.wasm",
+            "main-be810891b7b22ad2.css",
+        ] {
+            assert!(is_content_hashed(hashed), "{hashed}");
+        }
+        for unhashed in [
+            "index.html",
+            "worker.js",
+            "worker_bg.wasm",
+            "worker_loader.js",
+            "billing-portal-d30663.js",
+            "a-d30663ca5173cb5z.js",
+        ] {
+            assert!(!is_content_hashed(unhashed), "{unhashed}");
+        }
     }
 }

@@ -378,6 +378,48 @@ async fn fifty_concurrent_downloads_are_byte_identical_to_direct_ones() {
 }
 
 #[tokio::test]
+async fn the_apps_files_go_precompressed_as_built_and_hashed_ones_are_kept_a_year() {
+    let app = tempfile::tempdir().unwrap();
+    write_app(app.path());
+    let script = "console.log('billing portal');\n".repeat(200);
+    std::fs::write(app.path().join("app-0123456789abcdef.js"), &script).unwrap();
+    // The relay sends what the build wrote, as it is.
+    let (brotli, gzip) = (b"brotli as built".to_vec(), b"gzip as built".to_vec());
+    std::fs::write(app.path().join("app-0123456789abcdef.js.br"), &brotli).unwrap();
+    std::fs::write(app.path().join("app-0123456789abcdef.js.gz"), &gzip).unwrap();
+    let relay = relay_with(Vec::new(), |config| config.app_dir = app.path().to_owned()).await;
+    let client = reqwest::Client::new();
+    let get = |path: &str, encodings: &str| {
+        let request = client.get(relay.url(path));
+        let request =
+            if encodings.is_empty() { request } else { request.header(header::ACCEPT_ENCODING, encodings) };
+        async move { request.send().await.unwrap() }
+    };
+    for (encodings, expected_encoding, expected) in [
+        ("br, gzip", Some("br"), &brotli),
+        ("gzip", Some("gzip"), &gzip),
+        ("", None, &script.clone().into_bytes()),
+    ] {
+        let response = get("/app-0123456789abcdef.js", encodings).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let encoding =
+            response.headers().get(header::CONTENT_ENCODING).map(|value| value.to_str().unwrap().to_owned());
+        assert_eq!(encoding.as_deref(), expected_encoding, "asking for `{encodings}`");
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+        assert_eq!(response.bytes().await.unwrap().to_vec(), *expected, "asking for `{encodings}`");
+    }
+    let page = get("/", "br").await;
+    assert_eq!(page.headers()[header::CACHE_CONTROL], "no-cache", "the page is asked about each time");
+    assert_eq!(page.headers()[header::CONTENT_ENCODING], "br", "compressed per answer when not built so");
+    let gone = get("/app-fedcba9876543210.js", "").await;
+    assert_eq!(
+        gone.headers()[header::CACHE_CONTROL],
+        "no-cache",
+        "an old hashed name falls back to the page, not kept"
+    );
+}
+
+#[tokio::test]
 async fn the_app_is_served_with_security_headers_and_health_readiness_and_openapi() {
     let vendor = vendor().await;
     let relay = relay_with(vec![profile("p", Legacy, vendor.base_url(), KEY)], |_| {}).await;
