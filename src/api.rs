@@ -210,15 +210,12 @@ pub async fn archived_copy(request: &DocumentRequest) -> Result<Option<ArchivedD
     Ok(fetch_archive(&ArchiveQuery::matching(request)).await?.newest_copy_of(request).cloned())
 }
 
-/// The archived copy transfer `request_id` of `request` became, once the
-/// relay has kept it; `None` when it was not kept.
-pub async fn archived_transfer(
+/// The archive's copy number `id` of `request`; `None` when it is not
+/// among the archive's copies of that request.
+pub async fn archived_copy_numbered(
     request: &DocumentRequest,
-    request_id: u64,
+    id: i64,
 ) -> Result<Option<ArchivedDocument>, RelayProblem> {
-    let ArchiveReceipt::Archived { id } = fetch_receipt(request_id).await? else {
-        return Ok(None);
-    };
     let page = fetch_archive(&ArchiveQuery::matching(request)).await?;
     Ok(page.documents.into_iter().find(|document| document.id == id))
 }

@@ -1535,7 +1535,7 @@ async fn a_month_the_vendor_reissues_after_sign_off_is_flagged_with_the_changed_
     let vendor = VendorProcess::start_with(ARCHIVE_KEY, &["--fault", "reissue=1"]).await;
     let data_dir = tempfile::tempdir().unwrap();
     let relay = relay_archiving(&vendor, data_dir.path()).await;
-    let browser = start_browser().await;
+    let browser = start_browser_recording_requests().await;
     let client = &browser.client;
     let month = billing::api::decisions::InvoiceMonth::containing(chrono::Local::now().date_naive()).back(1);
     client
@@ -1570,6 +1570,9 @@ async fn a_month_the_vendor_reissues_after_sign_off_is_flagged_with_the_changed_
     );
     let reissued = download(&browser, ".download[data-file$='.xml']").await;
     assert_ne!(reissued, signed, "the vendor sent other bytes");
+    let receipts =
+        requested_urls(client).await.iter().filter(|url| url.contains("/api/archive/receipts/")).count();
+    assert_eq!(receipts, 2, "one receipt asked per fetch: the flag reads the archive note's");
 
     // What changed: the pinned copy against the new one, as crates/billing compares them.
     wait_for(client, ".see-changes-since-sign-off").await.click().await.unwrap();

@@ -2,37 +2,39 @@
 
 use std::sync::Arc;
 
+use billing::api::DocumentRequest;
 use leptos::prelude::*;
 
-use crate::{
-    api,
-    components::tab_bar::Tabs,
-    loaded::{Loaded, Origin},
-    month::Month,
-    tabs::Tab,
-};
+use crate::{api, archived::Kept, components::tab_bar::Tabs, loaded::Loaded, month::Month, tabs::Tab};
 
 /// The signed-off copy the Changes tab compares with, when asked.
 #[derive(Clone, Copy)]
 pub struct PinnedComparison(pub RwSignal<Option<i64>>);
 
+/// What the relay said it kept of the document open, as the archive note
+/// shows it: read here too, so the receipt is asked for once.
+#[derive(Clone, Copy)]
+pub struct OpenDocumentKept(pub RwSignal<Option<Kept>>);
+
 /// The SHA-256 of the bytes shown, as the archive keeps them: the copy
 /// this very transfer became, not whichever copy is newest.
-async fn hash_of(loaded: &Loaded) -> Option<String> {
-    match &loaded.origin {
-        Origin::Archive(document) => Some(document.sha256.clone()),
-        Origin::Vendor { request_id: Some(request_id) } => {
-            api::archived_transfer(&loaded.request, *request_id).await.ok().flatten().map(|copy| copy.sha256)
+async fn hash_of(request: &DocumentRequest, kept: Option<Kept>) -> Option<String> {
+    match kept? {
+        Kept::FromArchive(document) => Some(document.sha256),
+        Kept::Archived { id } => {
+            api::archived_copy_numbered(request, id).await.ok().flatten().map(|copy| copy.sha256)
         }
-        Origin::Vendor { request_id: None } => None,
+        Kept::Checking { .. } | Kept::NotArchived { .. } | Kept::Unknown { .. } => None,
     }
 }
 
 #[component]
 pub fn ChangedSinceSignOff(loaded: Arc<Loaded>, month: Month) -> impl IntoView {
+    let kept = use_context::<OpenDocumentKept>();
     let hash = LocalResource::new(move || {
-        let loaded = loaded.clone();
-        async move { hash_of(&loaded).await }
+        let request = loaded.request.clone();
+        let kept = kept.and_then(|OpenDocumentKept(kept)| kept.get());
+        async move { hash_of(&request, kept).await }
     });
     let tabs = use_context::<Tabs>();
     let comparison = use_context::<PinnedComparison>();

@@ -13,6 +13,7 @@ use crate::{
         archive_list::ArchiveList,
         archive_note::ArchiveNote,
         archive_offer::ArchiveOffer,
+        changed_since_sign_off::OpenDocumentKept,
         import_offer::ImportOffer,
         query_panel::QueryPanel,
         request_link::RequestLink,
@@ -75,6 +76,7 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
     // the first rows show without scrolling.
     let folded = RwSignal::new(false);
     let kept = RwSignal::new(None::<Kept>);
+    provide_context(OpenDocumentKept(kept));
     // Bumped when the archive gains a document, for the lists to ask again.
     let archive_grew = RwSignal::new(0u32);
 
