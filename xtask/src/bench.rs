@@ -3,7 +3,7 @@
 //! long the workbook takes at 100,000 lines, what the worker holds for
 //! them, and how fast the emulator streams a document.
 
-use std::{io::Write, path::Path};
+use std::path::Path;
 
 use anyhow::Context;
 
@@ -123,12 +123,11 @@ struct Sizes {
 }
 
 fn compressed_sizes(bytes: &[u8]) -> anyhow::Result<Sizes> {
-    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gzip.write_all(bytes)?;
-    let gzip = gzip.finish()?.len();
-    let mut brotli = Vec::new();
-    brotli::BrotliCompress(&mut &bytes[..], &mut brotli, &brotli::enc::BrotliEncoderParams::default())?;
-    Ok(Sizes { raw: bytes.len(), gzip, brotli: brotli.len() })
+    Ok(Sizes {
+        raw: bytes.len(),
+        gzip: crate::precompress::gzip(bytes)?.len(),
+        brotli: crate::precompress::brotli(bytes)?.len(),
+    })
 }
 
 /// index.html and the files it names: what a browser loads before any

@@ -55,14 +55,16 @@ fn files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-fn brotli(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+/// Brotli at its best (quality 11), as the relay sends and the bench weighs it.
+pub fn brotli(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
     let mut compressed = Vec::new();
     let params = brotli::enc::BrotliEncoderParams { quality: 11, ..Default::default() };
     brotli::BrotliCompress(&mut &bytes[..], &mut compressed, &params)?;
     Ok(compressed)
 }
 
-fn gzip(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+/// gzip -9.
+pub fn gzip(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(bytes)?;
     Ok(encoder.finish()?)
