@@ -85,7 +85,7 @@ impl Scheduler {
             }
             let link = tell::link(&self.portal, &run, job.version(profile), job.format);
             let mut undelivered = false;
-            for channel in tell::Channel::of(job) {
+            for channel in tell::Channel::of(job, &config.webhooks) {
                 let label = channel.label();
                 if run.told.contains(&label) {
                     continue;
@@ -95,12 +95,7 @@ impl Scheduler {
                         Some(mailer) => mailer.send(&job.tell, &run, &link).await,
                         None => Err("no [smtp] server is configured".to_owned()),
                     },
-                    tell::Channel::Webhook(name) => {
-                        match config.webhooks.iter().find(|webhook| webhook.name == name) {
-                            Some(webhook) => self.poster.post(webhook, &run, &link).await,
-                            None => Err("the webhook is no longer configured".to_owned()),
-                        }
-                    }
+                    tell::Channel::Webhook(webhook) => self.poster.post(webhook, &run, &link).await,
                 };
                 match delivered {
                     Ok(()) => {

@@ -20,31 +20,37 @@ use lettre::{
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::config::{Job, Security, SmtpConfig, WebhookConfig, WebhookShape};
+use crate::{
+    config::{Job, Security, SmtpConfig, WebhookConfig, WebhookShape},
+    pages::escape,
+};
 
 /// How long a mail server or a webhook's receiver may take.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One way a job tells of its runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub enum Channel<'a> {
     Email,
-    Webhook(&'a str),
+    Webhook(&'a WebhookConfig),
 }
 
-impl Channel<'_> {
+impl<'a> Channel<'a> {
     /// As a run's `told` lists it.
     pub fn label(self) -> String {
         match self {
             Self::Email => "email".to_owned(),
-            Self::Webhook(name) => format!("webhook:{name}"),
+            Self::Webhook(webhook) => format!("webhook:{}", webhook.name),
         }
     }
 
-    /// The channels `job` names.
-    pub fn of(job: &Job) -> Vec<Channel<'_>> {
+    /// The channels `job` names, its webhooks found among `webhooks` (each
+    /// name was checked against them when the configuration was read).
+    pub fn of(job: &Job, webhooks: &'a [WebhookConfig]) -> Vec<Self> {
         let email = (!job.tell.is_empty()).then_some(Channel::Email);
-        email.into_iter().chain(job.webhooks.iter().map(|name| Channel::Webhook(name))).collect()
+        let named =
+            job.webhooks.iter().filter_map(|name| webhooks.iter().find(|webhook| &webhook.name == name));
+        email.into_iter().chain(named.map(Channel::Webhook)).collect()
     }
 }
 
@@ -196,14 +202,6 @@ fn slack_message(notice: &RunNotice) -> Value {
 
 fn plain(run: &RunRecord, link: &str) -> String {
     format!("{}\n\nOpen the month in the portal: {link}\n", run.summary())
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 fn html(run: &RunRecord, link: &str) -> String {
