@@ -210,13 +210,13 @@ pub async fn archived_copy(request: &DocumentRequest) -> Result<Option<ArchivedD
     Ok(fetch_archive(&ArchiveQuery::matching(request)).await?.newest_copy_of(request).cloned())
 }
 
-/// The archive's copy number `id` of `request`; `None` when it is not
-/// among the archive's copies of that request.
+/// The archive's copy number `id` among those `query` lists; `None` when
+/// it is not on that first page.
 pub async fn archived_copy_numbered(
-    request: &DocumentRequest,
+    query: &ArchiveQuery,
     id: i64,
 ) -> Result<Option<ArchivedDocument>, RelayProblem> {
-    let page = fetch_archive(&ArchiveQuery::matching(request)).await?;
+    let page = fetch_archive(query).await?;
     Ok(page.documents.into_iter().find(|document| document.id == id))
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use billing::api::DocumentRequest;
+use billing::api::{ArchiveQuery, DocumentRequest};
 use leptos::prelude::*;
 
 use crate::{api, archived::Kept, components::tab_bar::Tabs, loaded::Loaded, month::Month, tabs::Tab};
@@ -22,7 +22,8 @@ async fn hash_of(request: &DocumentRequest, kept: Option<Kept>) -> Option<String
     match kept? {
         Kept::FromArchive(document) => Some(document.sha256),
         Kept::Archived { id } => {
-            api::archived_copy_numbered(request, id).await.ok().flatten().map(|copy| copy.sha256)
+            let query = ArchiveQuery::matching(request);
+            api::archived_copy_numbered(&query, id).await.ok().flatten().map(|copy| copy.sha256)
         }
         Kept::Checking { .. } | Kept::NotArchived { .. } | Kept::Unknown { .. } => None,
     }

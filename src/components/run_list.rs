@@ -35,14 +35,12 @@ pub fn RunList(
                 to: Some(run.window.end()),
                 ..ArchiveQuery::default()
             };
-            match api::fetch_archive(&query).await {
-                Ok(page) => match page.documents.into_iter().find(|document| document.id == id) {
-                    Some(document) => on_open.run(document),
-                    None => problem.set(Some(format!(
-                        "The document the run of {} fetched is not in the archive's newest copies of its month.",
-                        run.month
-                    ))),
-                },
+            match api::archived_copy_numbered(&query, id).await {
+                Ok(Some(document)) => on_open.run(document),
+                Ok(None) => problem.set(Some(format!(
+                    "The document the run of {} fetched is not in the archive's newest copies of its month.",
+                    run.month
+                ))),
                 Err(error) => problem.set(Some(format!("{}: {}", error.title, error.detail))),
             }
         });
