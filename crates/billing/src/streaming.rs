@@ -11,8 +11,8 @@
 //! judge.
 
 use crate::{
-    decode::MAX_NESTING,
     error::{Format, Location, ParseError},
+    fields::MAX_NESTING,
     json,
     model::{Invoice, InvoiceDocument},
     text::Interner,

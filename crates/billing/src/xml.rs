@@ -1,31 +1,32 @@
 //! The vendor's XML, read into the same model as its JSON.
 //!
-//! Each `<Invoice>` (or the whole of a small document) is transcoded on the fly into the JSON shape the model
-//! already reads exactly, so both formats share one set of field rules; the
-//! transcoder remembers where each element started so errors point into the
-//! XML, not into the intermediate JSON. Entities beyond XML's five and
-//! character references are never expanded, and a DOCTYPE is refused.
+//! Each element is read straight into the model's field of its name, from
+//! quick-xml's events, so both formats share one set of field rules
+//! (`fields`). A value's error names its element's path and line; a
+//! broken document's names the elements open where it broke. Entities
+//! beyond XML's five and character references are never expanded, and a
+//! DOCTYPE is refused.
 
 use std::borrow::Cow;
 
 use quick_xml::{Reader, events::Event};
-use serde::de::DeserializeOwned;
 
 use crate::{
-    decode::{MAX_NESTING, parse_with_path},
     error::{Format, Location, ParseError, require_utf8},
+    fields::{FieldFinder, List, MAX_NESTING, Record, Slot},
     model::{Invoice, InvoiceDocument, SubscriptionDetails},
     text::within_a_read,
     writer::write_document,
-    xml_out::{LISTS, LOCALISED_ITEM, RECORDS, close_root_element, item_name, members, open_root_element},
+    xml_out::{LOCALISED_ITEM, close_root_element, members, open_root_element},
 };
 
-/// Reads an `InvoiceResponse` document, one `Invoice` at a time so a large
-/// document is never held twice.
+/// Reads an `InvoiceResponse` document, its `Invoice` children in order.
 pub fn parse_invoices(bytes: &[u8]) -> Result<InvoiceDocument, ParseError> {
     let text = require_utf8(Format::Xml, bytes)?;
     let mut document = InvoiceDocument::default();
-    read(text, Unit::RootChild("Invoice"), Within::Nothing, |invoice| document.invoices.push(invoice))?;
+    within_a_read(|| {
+        read(text, Unit::RootChild("Invoice"), Within::Nothing, Target::Each(&mut document.invoices))
+    })?;
     Ok(document)
 }
 
@@ -34,17 +35,18 @@ pub fn parse_invoices(bytes: &[u8]) -> Result<InvoiceDocument, ParseError> {
 /// where it is.
 pub(crate) fn parse_invoice(bytes: &[u8]) -> Option<Invoice> {
     let text = std::str::from_utf8(bytes).ok()?;
-    let mut read_invoice = None;
-    read(text, Unit::RootChild("Invoice"), Within::Root, |invoice| read_invoice = Some(invoice)).ok()?;
-    read_invoice
+    let mut invoices: Vec<Invoice> = Vec::with_capacity(1);
+    within_a_read(|| read(text, Unit::RootChild("Invoice"), Within::Root, Target::Each(&mut invoices)))
+        .ok()?;
+    invoices.pop().filter(|_| invoices.is_empty())
 }
 
 /// Reads a `subscriptiondetails` answer: its root element is the object.
 pub fn parse_subscription_details(bytes: &[u8]) -> Result<SubscriptionDetails, ParseError> {
     let text = require_utf8(Format::Xml, bytes)?;
-    let mut details = None;
-    read(text, Unit::Root, Within::Nothing, |read| details = Some(read))?;
-    Ok(details.expect("a document with a root read its root"))
+    let mut details = SubscriptionDetails::default();
+    within_a_read(|| read(text, Unit::Root, Within::Nothing, Target::One(Some(&mut details))))?;
+    Ok(details)
 }
 
 /// Which elements are each read into one value of the model.
@@ -88,108 +90,337 @@ enum Within {
     Root,
 }
 
-fn read<T: DeserializeOwned>(
-    text: &str,
-    unit: Unit,
-    inside: Within,
-    found: impl FnMut(T),
-) -> Result<(), ParseError> {
-    within_a_read(|| read_units(text, unit, inside, found))
+/// Where the units read go.
+enum Target<'m> {
+    /// Each unit is a new item of the list.
+    Each(&'m mut dyn List),
+    /// The one unit (the root) fills the record.
+    One(Option<&'m mut dyn Record>),
 }
 
-fn read_units<T: DeserializeOwned>(
-    text: &str,
-    unit: Unit,
-    inside: Within,
-    mut found: impl FnMut(T),
-) -> Result<(), ParseError> {
-    let mut reader = Reader::from_str(text);
-    let mut current: Option<Transcoder> = None;
-    let mut open: Vec<Cow<'_, str>> = match inside {
-        Within::Nothing => Vec::new(),
-        Within::Root => vec![Cow::Borrowed("")],
-    };
+fn read(text: &str, unit: Unit, inside: Within, mut into: Target<'_>) -> Result<(), ParseError> {
+    let mut events = Events::new(text, inside);
     let mut units_read = 0;
-    let outermost = open.len();
-    let mut seen_root = outermost > 0;
     loop {
-        let offset = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
-        let event = reader.read_event().map_err(|error| {
-            let at = usize::try_from(reader.error_position()).unwrap_or(usize::MAX);
-            xml_error(text, at, error.to_string(), &open)
-        })?;
-        let (start, end) = match event {
-            Event::Start(ref element) => (Some(local_name(text, element)), false),
-            Event::Empty(ref element) => (Some(local_name(text, element)), true),
-            Event::End(_) => (None, true),
-            Event::Text(ref content) => {
-                feed_text(&mut current, within(text, content), text, offset, &open)?;
-                continue;
-            }
-            Event::CData(ref content) => {
-                feed_text(&mut current, within(text, content), text, offset, &open)?;
-                continue;
-            }
-            Event::GeneralRef(ref reference) => {
-                let name = &reference[..];
-                let resolved = match reference.resolve_char_ref() {
-                    Ok(Some(character)) => Some(character.to_string()),
-                    Ok(None) => quick_xml::escape::resolve_predefined_entity(name).map(str::to_owned),
-                    Err(_) => None,
+        match events.next()? {
+            Piece::Start { name, at } if unit.starts_at(events.open.len() - 1, &name) => {
+                let label = unit.label(&name, units_read);
+                let mut reading = Reading { events: &mut events };
+                let read = match &mut into {
+                    Target::Each(list) => reading.record(list.push_item(), at),
+                    Target::One(record) => record.take().map_or(Ok(()), |record| reading.record(record, at)),
                 };
-                let Some(resolved) = resolved else {
-                    return Err(xml_error(text, offset, format!("unknown entity `&{name};`"), &open));
-                };
-                feed_text(&mut current, Cow::Owned(resolved), text, offset, &open)?;
-                continue;
+                read.map_err(|failure| failure.into_error(text, &label))?;
+                units_read += 1;
             }
-            Event::DocType(_) => {
-                let message = "DOCTYPE declarations are refused: the vendor sends none, and entities are never expanded";
-                return Err(xml_error(text, offset, message.to_owned(), &open));
-            }
-            Event::Eof => break,
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => continue,
-        };
-        if let Some(name) = start {
-            if open.is_empty() && seen_root {
-                return Err(xml_error(text, offset, "a second root element".to_owned(), &open));
-            }
-            seen_root = true;
-            if open.len() >= MAX_NESTING {
-                let message = format!("nested more than {MAX_NESTING} levels deep");
-                return Err(xml_error(text, offset, message, &open));
-            }
-            match &mut current {
-                Some(transcoder) => transcoder
-                    .start(name.clone(), offset)
-                    .map_err(|message| xml_error(text, offset, message, &open))?,
-                None if unit.starts_at(open.len(), &name) => {
-                    current = Some(Transcoder::new(name.clone(), unit.label(&name, units_read), offset));
-                }
-                None => {}
-            }
-            open.push(name);
-        }
-        if end {
-            open.pop();
-            if let Some(transcoder) = &mut current {
-                if open.len() == unit.depth() {
-                    let transcoder = current.take().expect("a unit is open");
-                    found(transcoder.finish(text)?);
-                    units_read += 1;
-                } else {
-                    transcoder.end();
-                }
-            }
+            Piece::Eof => break,
+            Piece::Start { .. } | Piece::End | Piece::Text { .. } => {}
         }
     }
-    if let Some(unclosed) = open.get(outermost..).and_then(<[_]>::last) {
-        return Err(xml_error(text, text.len(), format!("the document ends inside <{unclosed}>"), &open));
-    }
-    if !seen_root {
-        return Err(xml_error(text, text.len(), "no root element".to_owned(), &open));
+    if let Target::Each(list) = into {
+        list.finish();
     }
     Ok(())
+}
+
+/// What the reading of a unit found wrong.
+enum Failure {
+    /// The document itself is broken; said with the elements open there.
+    Document(ParseError),
+    /// A field's content is not what the model allows; said at its element.
+    Field {
+        message: String,
+        at: usize,
+        /// The path from the unit down, innermost first.
+        steps: Vec<String>,
+    },
+}
+
+impl Failure {
+    fn field(message: impl Into<String>, at: usize) -> Box<Self> {
+        Box::new(Self::Field { message: message.into(), at, steps: Vec::new() })
+    }
+
+    fn within(mut self: Box<Self>, step: impl FnOnce() -> String) -> Box<Self> {
+        if let Self::Field { steps, .. } = &mut *self {
+            steps.push(step());
+        }
+        self
+    }
+
+    /// The error, in a unit labelled `label`.
+    fn into_error(self, text: &str, label: &str) -> ParseError {
+        match self {
+            Self::Document(error) => error,
+            Self::Field { message, at, steps } => {
+                let mut path = label.to_owned();
+                for step in steps.iter().rev() {
+                    path.push('/');
+                    path.push_str(step);
+                }
+                ParseError { format: Format::Xml, message, location: line_column(text, at), path: Some(path) }
+            }
+        }
+    }
+}
+
+impl From<ParseError> for Box<Failure> {
+    fn from(error: ParseError) -> Self {
+        Box::new(Failure::Document(error))
+    }
+}
+
+type Read<T> = Result<T, Box<Failure>>;
+
+/// One unit's elements, read into the model.
+struct Reading<'r, 'a> {
+    events: &'r mut Events<'a>,
+}
+
+impl<'a> Reading<'_, 'a> {
+    /// The content of the element just started at `at`, into `record`.
+    fn record(&mut self, record: &mut dyn Record, at: usize) -> Read<()> {
+        let mut finder = FieldFinder::default();
+        let text = self.children(|reading, name, child_at| match finder.find(record, &name) {
+            Some(index) => reading
+                .field(record.slot(index), child_at)
+                .map_err(|failure| failure.within(|| name.into_owned())),
+            None => reading.skip(),
+        })?;
+        only_elements(text, at)
+    }
+
+    /// The content of the element just started at `at`, each child a new
+    /// item of `list`.
+    fn list(&mut self, list: &mut dyn List, at: usize) -> Read<()> {
+        let mut index = 0;
+        let text = self.children(|reading, name, child_at| {
+            index += 1;
+            let item = list.push_item();
+            reading.record(item, child_at).map_err(|failure| failure.within(|| format!("{name}[{index}]")))
+        })?;
+        list.finish();
+        only_elements(text, at)
+    }
+
+    /// The content of the element of a field the model knows, started at
+    /// `at`.
+    fn field(&mut self, slot: Slot<'_>, at: usize) -> Read<()> {
+        match slot {
+            Slot::Value(value) => {
+                let text = self.children(|_, _, _| {
+                    Err(Failure::field("expected a value, found an object or a list", at))
+                })?;
+                value.set(text.as_deref()).map_err(|message| Failure::field(message, at))
+            }
+            Slot::Record(record) => self.record(record, at),
+            Slot::List(list) if list.is_empty() => self.list(list, at),
+            Slot::Localised(localised) if localised.0.is_empty() => {
+                let mut index = 0;
+                let text = self.children(|reading, name, child_at| {
+                    if name != LOCALISED_ITEM {
+                        let message = format!("expected <{LOCALISED_ITEM}> items or a name, found <{name}>");
+                        return Err(Failure::field(message, child_at));
+                    }
+                    index += 1;
+                    let item = localised.0.push_item();
+                    reading
+                        .record(item, child_at)
+                        .map_err(|failure| failure.within(|| format!("{name}[{index}]")))
+                })?;
+                localised.0.finish();
+                match text {
+                    Some(text) => localised.set_plain(&text).map_err(|message| Failure::field(message, at)),
+                    None => Ok(()),
+                }
+            }
+            Slot::List(_) | Slot::Localised(_) => {
+                self.skip()?;
+                Err(Failure::field("the field is given twice", at))
+            }
+        }
+    }
+
+    /// Reads to the end of the element just started, handing each child
+    /// element to `child` as it starts. Its own text, when it has no child:
+    /// the vendor's elements hold text or elements, never both.
+    fn children(
+        &mut self,
+        mut child: impl FnMut(&mut Self, Cow<'a, str>, usize) -> Read<()>,
+    ) -> Read<Option<Cow<'a, str>>> {
+        let mut own_text: Option<(Cow<'a, str>, usize)> = None;
+        let mut had_children = false;
+        loop {
+            match self.events.next()? {
+                Piece::Start { name, at } => {
+                    if let Some((text, _)) = own_text.as_ref().filter(|(text, _)| !text.trim().is_empty()) {
+                        // The child is open already; the text lies in its parent.
+                        return Err(self.mixed_content(text, at, self.events.open.len() - 1));
+                    }
+                    own_text = None;
+                    had_children = true;
+                    child(self, name, at)?;
+                }
+                Piece::Text { content, at } => {
+                    if had_children {
+                        if !content.trim().is_empty() {
+                            return Err(self.mixed_content(&content, at, self.events.open.len()));
+                        }
+                    } else {
+                        match &mut own_text {
+                            None => own_text = Some((content, at)),
+                            Some((text, _)) => text.to_mut().push_str(&content),
+                        }
+                    }
+                }
+                Piece::End => return Ok(own_text.map(|(text, _)| text)),
+                Piece::Eof => return Err(self.ends_early()),
+            }
+        }
+    }
+
+    /// Text beside child elements, found at `at` in the element that is
+    /// the `depth`th open.
+    fn mixed_content(&self, text: &str, at: usize, depth: usize) -> Box<Failure> {
+        let open = &self.events.open[..depth.min(self.events.open.len())];
+        let element = open.last().map_or("", |name| name.as_ref());
+        let message = format!("text `{}` beside child elements in <{element}>", text.trim());
+        xml_error(self.events.text, at, message, open).into()
+    }
+
+    /// The events cannot end inside an element; were they to, it is said.
+    fn ends_early(&self) -> Box<Failure> {
+        let text = self.events.text;
+        xml_error(text, text.len(), "the document ends early".to_owned(), &self.events.open).into()
+    }
+
+    /// Reads over the element just started, which the model does not know.
+    fn skip(&mut self) -> Read<()> {
+        let mut depth = 1;
+        while depth > 0 {
+            match self.events.next()? {
+                Piece::Start { .. } => depth += 1,
+                Piece::End => depth -= 1,
+                Piece::Text { .. } => {}
+                Piece::Eof => return Err(self.ends_early()),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A record's or list's element holds elements; text alone is a value
+/// where the model has none.
+fn only_elements(text: Option<Cow<'_, str>>, at: usize) -> Read<()> {
+    match text {
+        Some(text) if !text.trim().is_empty() => {
+            Err(Failure::field(format!("expected elements, found the text `{}`", text.trim()), at))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What the document holds, as the reading needs it.
+enum Piece<'a> {
+    Start { name: Cow<'a, str>, at: usize },
+    End,
+    Text { content: Cow<'a, str>, at: usize },
+    Eof,
+}
+
+/// quick-xml's events, checked: one root, nesting within bounds, no
+/// DOCTYPE, only XML's own entities; an empty element as a start and an
+/// end. It ends only once every element opened is closed.
+struct Events<'a> {
+    text: &'a str,
+    reader: Reader<&'a [u8]>,
+    /// The names of the elements open, outermost first.
+    open: Vec<Cow<'a, str>>,
+    outermost: usize,
+    seen_root: bool,
+    /// The end of the empty element just given as a start.
+    end_pending: bool,
+}
+
+impl<'a> Events<'a> {
+    fn new(text: &'a str, inside: Within) -> Self {
+        let open = match inside {
+            Within::Nothing => Vec::new(),
+            Within::Root => vec![Cow::Borrowed("")],
+        };
+        let outermost = open.len();
+        Self {
+            text,
+            reader: Reader::from_str(text),
+            seen_root: outermost > 0,
+            open,
+            outermost,
+            end_pending: false,
+        }
+    }
+
+    fn next(&mut self) -> Result<Piece<'a>, ParseError> {
+        let text = self.text;
+        if std::mem::take(&mut self.end_pending) {
+            self.open.pop();
+            return Ok(Piece::End);
+        }
+        loop {
+            let at = usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX);
+            let event = self.reader.read_event().map_err(|error| {
+                let at = usize::try_from(self.reader.error_position()).unwrap_or(usize::MAX);
+                xml_error(text, at, error.to_string(), &self.open)
+            })?;
+            let (element, empty) = match event {
+                Event::Start(element) => (element, false),
+                Event::Empty(element) => (element, true),
+                Event::End(_) => {
+                    self.open.pop();
+                    return Ok(Piece::End);
+                }
+                Event::Text(content) => return Ok(Piece::Text { content: within(text, &content), at }),
+                Event::CData(content) => return Ok(Piece::Text { content: within(text, &content), at }),
+                Event::GeneralRef(reference) => {
+                    let name = &reference[..];
+                    let resolved = match reference.resolve_char_ref() {
+                        Ok(Some(character)) => Some(character.to_string()),
+                        Ok(None) => quick_xml::escape::resolve_predefined_entity(name).map(str::to_owned),
+                        Err(_) => None,
+                    };
+                    let Some(resolved) = resolved else {
+                        return Err(xml_error(text, at, format!("unknown entity `&{name};`"), &self.open));
+                    };
+                    return Ok(Piece::Text { content: Cow::Owned(resolved), at });
+                }
+                Event::DocType(_) => {
+                    let message = "DOCTYPE declarations are refused: the vendor sends none, and entities are never expanded";
+                    return Err(xml_error(text, at, message.to_owned(), &self.open));
+                }
+                Event::Eof => {
+                    if let Some(unclosed) = self.open.get(self.outermost..).and_then(<[_]>::last) {
+                        let message = format!("the document ends inside <{unclosed}>");
+                        return Err(xml_error(text, text.len(), message, &self.open));
+                    }
+                    if !self.seen_root {
+                        return Err(xml_error(text, text.len(), "no root element".to_owned(), &self.open));
+                    }
+                    return Ok(Piece::Eof);
+                }
+                Event::Decl(_) | Event::PI(_) | Event::Comment(_) => continue,
+            };
+            if self.open.is_empty() && self.seen_root {
+                return Err(xml_error(text, at, "a second root element".to_owned(), &self.open));
+            }
+            self.seen_root = true;
+            if self.open.len() >= MAX_NESTING {
+                let message = format!("nested more than {MAX_NESTING} levels deep");
+                return Err(xml_error(text, at, message, &self.open));
+            }
+            self.open.push(local_name(text, &element));
+            self.end_pending = empty;
+            return Ok(Piece::Start { name: self.open.last().expect("just pushed").clone(), at });
+        }
+    }
 }
 
 fn local_name<'a>(text: &'a str, element: &quick_xml::events::BytesStart<'_>) -> Cow<'a, str> {
@@ -207,21 +438,6 @@ fn within<'a>(text: &'a str, part: &str) -> Cow<'a, str> {
     }
 }
 
-fn feed_text<'a>(
-    invoice: &mut Option<Transcoder<'a>>,
-    content: Cow<'a, str>,
-    text: &str,
-    offset: usize,
-    open: &[Cow<'_, str>],
-) -> Result<(), ParseError> {
-    match invoice {
-        Some(transcoder) => {
-            transcoder.text(content).map_err(|message| xml_error(text, offset, message, open))
-        }
-        None => Ok(()),
-    }
-}
-
 fn xml_error(text: &str, offset: usize, message: String, open: &[Cow<'_, str>]) -> ParseError {
     ParseError {
         format: Format::Xml,
@@ -233,149 +449,9 @@ fn xml_error(text: &str, offset: usize, message: String, open: &[Cow<'_, str>]) 
 
 fn line_column(text: &str, offset: usize) -> Location {
     let before = &text.as_bytes()[..offset.min(text.len())];
-    let line = before.iter().filter(|byte| **byte == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|byte| *byte == b'\n').map_or(0, |index| index + 1);
+    let line = memchr::memchr_iter(b'\n', before).count() + 1;
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |index| index + 1);
     Location::LineColumn { line, column: before.len() - line_start + 1 }
-}
-
-enum Shape {
-    /// No child yet: a leaf unless a child element arrives.
-    Pending,
-    Object,
-    List,
-}
-
-struct Frame<'a> {
-    name: Cow<'a, str>,
-    shape: Shape,
-    text: Cow<'a, str>,
-    children: usize,
-    in_list: bool,
-}
-
-/// Writes one invoice as JSON while remembering, for each element, where
-/// its JSON starts and where its XML started.
-struct Transcoder<'a> {
-    json: String,
-    frames: Vec<Frame<'a>>,
-    starts: Vec<(usize, usize)>,
-    /// How paths into this unit begin, e.g. `Invoice[3]`.
-    label: String,
-}
-
-impl<'a> Transcoder<'a> {
-    fn new(name: Cow<'a, str>, label: String, xml_offset: usize) -> Self {
-        let root = Frame { name, shape: Shape::Object, text: Cow::Borrowed(""), children: 0, in_list: true };
-        Self { json: "{".to_owned(), frames: vec![root], starts: vec![(0, xml_offset)], label }
-    }
-
-    fn start(&mut self, name: Cow<'a, str>, xml_offset: usize) -> Result<(), String> {
-        let parent = self.frames.last_mut().expect("the invoice frame stays open");
-        if let Shape::Pending = parent.shape {
-            if !parent.text.trim().is_empty() {
-                return Err(mixed_content(&parent.text, &parent.name));
-            }
-            let list = LISTS.contains(&parent.name.as_ref()) || name == LOCALISED_ITEM;
-            self.json.push(if list { '[' } else { '{' });
-            parent.shape = if list { Shape::List } else { Shape::Object };
-        }
-        if parent.children > 0 {
-            self.json.push(',');
-        }
-        parent.children += 1;
-        self.starts.push((self.json.len(), xml_offset));
-        if let Shape::Object = parent.shape {
-            push_json_string(&mut self.json, &name);
-            self.json.push(':');
-        }
-        let in_list = matches!(parent.shape, Shape::List);
-        self.frames.push(Frame {
-            name,
-            shape: Shape::Pending,
-            text: Cow::Borrowed(""),
-            children: 0,
-            in_list,
-        });
-        Ok(())
-    }
-
-    fn text(&mut self, content: Cow<'a, str>) -> Result<(), String> {
-        let frame = self.frames.last_mut().expect("the invoice frame stays open");
-        match frame.shape {
-            Shape::Pending if frame.text.is_empty() => frame.text = content,
-            Shape::Pending => frame.text.to_mut().push_str(&content),
-            _ if content.trim().is_empty() => {}
-            _ => return Err(mixed_content(&content, &frame.name)),
-        }
-        Ok(())
-    }
-
-    fn end(&mut self) {
-        let frame = self.frames.pop().expect("every end has its start");
-        match frame.shape {
-            Shape::Pending if LISTS.contains(&frame.name.as_ref()) => self.json.push_str("[]"),
-            Shape::Pending if frame.in_list || RECORDS.contains(&frame.name.as_ref()) => {
-                self.json.push_str("{}")
-            }
-            Shape::Pending if frame.text.trim().is_empty() => self.json.push_str("null"),
-            Shape::Pending => push_json_string(&mut self.json, &frame.text),
-            Shape::Object => self.json.push('}'),
-            Shape::List => self.json.push(']'),
-        }
-    }
-
-    /// Closes the invoice and reads it; a field error is reported at the
-    /// XML element it came from.
-    fn finish<T: DeserializeOwned>(mut self, text: &str) -> Result<T, ParseError> {
-        self.end();
-        parse_with_path::<T>(&self.json).map_err(|error| {
-            let json_offset = match error.location {
-                Location::LineColumn { column, .. } => column.saturating_sub(1),
-                Location::ByteOffset(offset) => offset,
-            };
-            let element = self.starts.partition_point(|(start, _)| *start <= json_offset).saturating_sub(1);
-            let xml_offset = self.starts.get(element).map_or(0, |(_, xml)| *xml);
-            ParseError {
-                format: Format::Xml,
-                message: error.message,
-                location: line_column(text, xml_offset),
-                path: Some(xml_path(&self.label, error.path.as_deref())),
-            }
-        })
-    }
-}
-
-/// The vendor's elements hold text or child elements, never both.
-fn mixed_content(text: &str, element: &str) -> String {
-    format!("text `{}` beside child elements in <{element}>", text.trim())
-}
-
-fn push_json_string(json: &mut String, value: &str) {
-    // Most of the vendor's text needs no escaping; it is copied as it is.
-    if value.bytes().all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\') {
-        json.push('"');
-        json.push_str(value);
-        json.push('"');
-    } else {
-        json.push_str(&serde_json::to_string(value).expect("a string always serialises"));
-    }
-}
-
-/// `Customers[1].PriceLines[0].UnitPrice` of `Invoice[3]` as
-/// `Invoice[3]/Customers/Customer[2]/PriceLines/PriceLine[1]/UnitPrice`.
-fn xml_path(unit: &str, json_path: Option<&str>) -> String {
-    let mut path = unit.to_owned();
-    for segment in json_path.unwrap_or_default().split('.').filter(|segment| !segment.is_empty()) {
-        path.push('/');
-        match segment.split_once('[') {
-            Some((list, index)) => {
-                let index: usize = index.trim_end_matches(']').parse().unwrap_or_default();
-                path.push_str(&format!("{list}/{}[{}]", item_name(list), index + 1));
-            }
-            None => path.push_str(segment),
-        }
-    }
-    path
 }
 
 /// Writes the document as the vendor's XML: `InvoiceResponse` with its

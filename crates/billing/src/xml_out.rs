@@ -9,19 +9,6 @@ pub(crate) const LISTS: [&str; 5] =
 /// The item of any other list: a localised name **(our choice of element
 /// name; the contract gives only the JSON shape)**.
 pub(crate) const LOCALISED_ITEM: &str = "LocalizedName";
-/// Elements that are records even when written empty (`<Sender/>`); every
-/// list item is one too.
-pub(crate) const RECORDS: [&str; 8] = [
-    "Header",
-    "Sender",
-    "Receiver",
-    "Totals",
-    "Subscription",
-    "ServicePlan",
-    "ServicePlanPeriod",
-    "ResourceRate",
-];
-
 /// The element name of one item of the list `list`.
 pub(crate) fn item_name(list: &str) -> &str {
     if LISTS.contains(&list) { list.strip_suffix('s').unwrap_or(list) } else { LOCALISED_ITEM }

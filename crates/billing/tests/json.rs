@@ -136,3 +136,47 @@ fn objects_where_values_belong_and_trailing_garbage_are_errors() {
     assert!(error.message.contains("trailing characters"), "{error}");
     assert_eq!(parse_invoices(b"{}").unwrap(), InvoiceDocument::default());
 }
+
+#[test]
+fn escapes_decode_and_broken_strings_and_numbers_say_what_is_wrong() {
+    let document = parse_invoices(
+        r#"{"Invoices": [{"Header": {"Description": "caf\u00e9 \ud83d\ude00 \"q\" \\ \/ \t", "Currency": "EUR"}}]}"#
+            .as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(document.invoices[0].header.description.as_deref(), Some("café 😀 \"q\" \\ / \t"));
+    assert_eq!(document.invoices[0].header.currency.as_deref(), Some("EUR"), "reading goes on after escapes");
+
+    for (json, said) in [
+        ("{\"Invoices\": [{\"Header\": {\"Description\": \"a\u{1}b\"}}]}", "control character"),
+        (r#"{"Invoices": [{"Header": {"Description": "\ud83d"}}]}"#, "lone leading surrogate"),
+        (r#"{"Invoices": [{"Header": {"Description": "\x"}}]}"#, "invalid escape"),
+        (r#"{"Invoices": [{"Totals": {"TotalVAT": 01}}]}"#, "invalid number"),
+        (r#"{"Invoices": [{"Totals": {"TotalVAT": 1.}}]}"#, "invalid number"),
+        (r#"{"Invoices": [{"Totals": {"TotalVAT": tru}}]}"#, "expected a value"),
+        (r#"{"Invoices": [{"Header": {"Description": "open"#, "ends inside a string"),
+        (r#"{"Invoices": [{"Header": {}},]}"#, "trailing comma"),
+        (r#"{"Invoices": [{"Header" {}}]}"#, "expected `:`"),
+    ] {
+        let error = error_of(json);
+        assert!(error.message.contains(said), "{json}: {error}");
+    }
+}
+
+#[test]
+fn a_field_given_twice_is_refused_and_a_record_or_list_written_null_is_absent() {
+    let error = error_of(r#"{"Invoices": [{"Header": {"Currency": "EUR", "Currency": "USD"}}]}"#);
+    assert_eq!(error.path.as_deref(), Some("Invoices[0].Header.Currency"));
+    assert!(error.message.contains("given twice"), "{error}");
+    let error = error_of(r#"{"Invoices": [{"Customers": [{}], "Customers": [{}]}]}"#);
+    assert_eq!(error.path.as_deref(), Some("Invoices[0].Customers"));
+
+    let document =
+        parse_invoices(br#"{"Invoices": [{"Header": null, "Customers": null, "Totals": {}}]}"#).unwrap();
+    assert_eq!(document.invoices, vec![billing::model::Invoice::default()]);
+    let error = error_of(r#"{"Invoices": [{}, null]}"#);
+    assert_eq!(error.path.as_deref(), Some("Invoices[1]"));
+    assert!(error.message.contains("expected an object, found null"), "{error}");
+    let error = error_of(r#"{"Invoices": [{"Customers": {"A": 1}}]}"#);
+    assert!(error.message.contains("expected a list, found an object"), "{error}");
+}

@@ -116,3 +116,32 @@ fn json_to_xml_to_json_keeps_the_model() {
     let through_xml = parse_invoices(&billing::xml::write_invoices(&from_json)).unwrap();
     assert_eq!(json::parse_invoices(&json::write_invoices(&through_xml)).unwrap(), from_json);
 }
+
+#[test]
+fn a_record_holding_text_and_a_value_holding_elements_are_errors_at_their_element() {
+    let error = error_of("<InvoiceResponse><Invoice>\n<Header>EUR</Header></Invoice></InvoiceResponse>");
+    assert!(error.message.contains("expected elements, found the text `EUR`"), "{error}");
+    assert_eq!(error.path.as_deref(), Some("Invoice[1]/Header"));
+    assert_eq!(error.location, Location::LineColumn { line: 2, column: 1 });
+
+    let error = error_of(
+        "<InvoiceResponse><Invoice><Header><Currency><Code>EUR</Code></Currency></Header></Invoice></InvoiceResponse>",
+    );
+    assert!(error.message.contains("expected a value"), "{error}");
+    assert_eq!(error.path.as_deref(), Some("Invoice[1]/Header/Currency"));
+
+    let error = error_of(
+        "<InvoiceResponse><Invoice><Header><Currency>EUR</Currency><Currency>USD</Currency></Header></Invoice></InvoiceResponse>",
+    );
+    assert!(error.message.contains("given twice"), "{error}");
+}
+
+#[test]
+fn unknown_elements_are_read_over_whatever_they_hold() {
+    let document = parse_invoices(
+        b"<InvoiceResponse><Extra><Invoice/></Extra><Invoice><Header><Unknown><Deep a=\"1\">x<y/></Deep></Unknown><Currency>EUR</Currency></Header></Invoice></InvoiceResponse>",
+    )
+    .unwrap();
+    assert_eq!(document.invoices.len(), 1, "only the root's own Invoice children are invoices");
+    assert_eq!(document.invoices[0].header.currency.as_deref(), Some("EUR"));
+}
