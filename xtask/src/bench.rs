@@ -9,26 +9,28 @@ use anyhow::Context;
 
 use crate::{
     cmd::{self, workspace_root},
+    goals::{Goal, Goals},
     tools::{Needs, Toolchain},
 };
 
 pub fn run(relay_only: bool) -> anyhow::Result<()> {
     let toolchain = Toolchain::ensure(Needs::BuildAndBrowser)?;
+    let mut goals = Goals::default();
     // The relay only serves the app's files, so any built app will do.
-    if relay_only && workspace_root().join("dist/index.html").is_file() {
-        return crate::relay_bench::run(&toolchain, false);
+    if !(relay_only && workspace_root().join("dist/index.html").is_file()) {
+        toolchain.build_app()?;
     }
-    toolchain.build_app()?;
-    if relay_only {
-        return crate::relay_bench::run(&toolchain, false);
+    if !relay_only {
+        first_load_bytes(&workspace_root().join("dist"), &mut goals)?;
+        parse_throughput(&toolchain, &mut goals)?;
+        workbook_time(&toolchain)?;
+        // It prints what the worker holds for the 100,087-line document itself.
+        cmd::run(toolchain.command("cargo").args(["bench", "--package", "analysis", "--bench", "memory"]))?;
+        emulator_throughput(&toolchain)?;
     }
-    first_load_bytes(&workspace_root().join("dist"))?;
-    parse_throughput(&toolchain)?;
-    workbook_time(&toolchain)?;
-    // It prints what the worker holds for the 100,087-line document itself.
-    cmd::run(toolchain.command("cargo").args(["bench", "--package", "analysis", "--bench", "memory"]))?;
-    emulator_throughput(&toolchain)?;
-    crate::relay_bench::run(&toolchain, true)
+    crate::relay_bench::run(&toolchain, !relay_only, &mut goals)?;
+    goals.print();
+    Ok(())
 }
 
 /// Runs the emulator's streaming benchmark: a document of more than 100 MB
@@ -54,7 +56,7 @@ the workbook at 100,000 lines, natively (criterion mean): {milliseconds:.0} ms"
 }
 
 /// Runs the criterion benchmark and sets each parser beside its floor.
-fn parse_throughput(toolchain: &Toolchain) -> anyhow::Result<()> {
+fn parse_throughput(toolchain: &Toolchain, goals: &mut Goals) -> anyhow::Result<()> {
     cmd::run(toolchain.command("cargo").args(["bench", "--package", "billing", "--bench", "parse"]))?;
     let results = workspace_root().join("target/criterion/parse");
     println!("\nparse throughput (criterion mean of 10 samples)");
@@ -71,6 +73,18 @@ fn parse_throughput(toolchain: &Toolchain) -> anyhow::Result<()> {
             "{format:<6} {megabytes:>10.1} {model:>14.1} {:>8.2} {streamed:>16.1} {:>8.2} {floor:>14.1}",
             model / floor,
             streamed / floor
+        );
+        goals.record(
+            format!("{format} parse, whole, over its floor"),
+            model / floor,
+            "×",
+            Goal::AtLeast(0.5),
+        );
+        goals.record(
+            format!("{format} parse, streamed, over its floor"),
+            streamed / floor,
+            "×",
+            Goal::AtLeast(0.5),
         );
     }
     println!("\nlines table at 100,000 lines, natively (criterion mean)");
@@ -115,6 +129,8 @@ fn throughput(benchmark: &Path) -> anyhow::Result<(u64, f64)> {
 /// swagger-ui-dist 5.35's bundle, standalone preset and CSS, gzipped: what
 /// the vendor's own page loads.
 const SWAGGER_UI_GZIP: usize = 565_000;
+/// 200 KB, counted in thousands.
+const FIRST_LOAD_GOAL: f64 = 200_000.0;
 
 struct Sizes {
     raw: usize,
@@ -132,7 +148,7 @@ fn compressed_sizes(bytes: &[u8]) -> anyhow::Result<Sizes> {
 
 /// index.html and the files it names: what a browser loads before any
 /// fetch. The worker's files, which nothing in index.html names, come later.
-fn first_load_bytes(dist: &Path) -> anyhow::Result<()> {
+fn first_load_bytes(dist: &Path, goals: &mut Goals) -> anyhow::Result<()> {
     let index = std::fs::read_to_string(dist.join("index.html"))
         .with_context(|| format!("cannot read {}/index.html: build the app first", dist.display()))?;
     let mut files: Vec<_> = std::fs::read_dir(dist)
@@ -162,5 +178,6 @@ fn first_load_bytes(dist: &Path) -> anyhow::Result<()> {
         "against Swagger UI's {SWAGGER_UI_GZIP} bytes gzip: {:.2} of it (goal: under 200 KB gzip)",
         total.gzip as f64 / SWAGGER_UI_GZIP as f64
     );
+    goals.record("first load, gzip -9", total.gzip as f64, "B", Goal::AtMost(FIRST_LOAD_GOAL));
     Ok(())
 }

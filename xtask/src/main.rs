@@ -4,6 +4,7 @@
 mod archive_bench;
 mod bench;
 mod cmd;
+mod goals;
 mod hosting_bench;
 #[cfg(test)]
 mod modules;

@@ -36,6 +36,27 @@ impl Drop for Running {
 }
 
 impl Running {
+    /// CPU time (user and system, in clock ticks) this process and its
+    /// children spent so far: nginx's master and its workers, say.
+    pub fn cpu_ticks(&self) -> anyhow::Result<u64> {
+        let pid = self.0.id();
+        let mut ticks = 0;
+        for entry in std::fs::read_dir("/proc")? {
+            let Ok(stat) = std::fs::read_to_string(entry?.path().join("stat")) else { continue };
+            // Fields after the command, whose name may hold spaces and parentheses.
+            let Some((head, fields)) = stat.rsplit_once(')') else { continue };
+            let fields: Vec<&str> = fields.split_whitespace().collect();
+            let own_pid = head.split_whitespace().next().and_then(|pid| pid.parse::<u32>().ok());
+            let parent = fields.get(1).and_then(|pid| pid.parse::<u32>().ok());
+            if own_pid == Some(pid) || parent == Some(pid) {
+                let field = |index: usize| fields.get(index).and_then(|ticks| ticks.parse::<u64>().ok());
+                // utime and stime: fields 14 and 15 of stat, 12 and 13 after the command.
+                ticks += field(11).context("no utime")? + field(12).context("no stime")?;
+            }
+        }
+        Ok(ticks)
+    }
+
     pub fn peak_resident_megabytes(&self) -> anyhow::Result<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id()))?;
         let line = status.lines().find(|line| line.starts_with("VmHWM:")).context("no VmHWM")?;

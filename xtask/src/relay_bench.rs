@@ -13,7 +13,8 @@ use anyhow::{Context, bail};
 
 use crate::{
     cmd::{self, workspace_root},
-    processes::{KEY, free_port, nginx_config_in, start_announcing, start_nginx, start_relay},
+    goals::{Goal, Goals},
+    processes::{KEY, Running, free_port, nginx_config_in, start_announcing, start_nginx, start_relay},
     tools::Toolchain,
 };
 
@@ -30,7 +31,7 @@ const VAST_CUSTOMERS: usize = 9000;
 const YEAR: (&str, &str) = ("20251125", "20261124");
 
 /// `browser`: also the app's figures in Chromium through this relay.
-pub fn run(toolchain: &Toolchain, browser: bool) -> anyhow::Result<()> {
+pub fn run(toolchain: &Toolchain, browser: bool, goals: &mut Goals) -> anyhow::Result<()> {
     toolchain.ensure_debian_programs(&[
         ("nginx", "nginx"),
         ("wrk", "wrk"),
@@ -74,14 +75,14 @@ pub fn run(toolchain: &Toolchain, browser: bool) -> anyhow::Result<()> {
     std::fs::write(&config, &base_config)?;
     let (relay, relay_url) = start_relay(&binaries, &config, &scratch.join("data"), &[])?;
     // The same relay keeping no archive, for what archiving costs.
-    let (_unarchived, unarchived_url) =
+    let (unarchived, unarchived_url) =
         start_relay(&binaries, &config, &scratch.join("data-off"), &[("BILLING_ARCHIVE", "false")])?;
 
     let nginx_port = free_port()?;
     let nginx_dir = scratch.join("nginx");
     std::fs::create_dir_all(&nginx_dir)?;
     std::fs::write(nginx_dir.join("nginx.conf"), nginx_config(&nginx_dir, nginx_port, &vendor_url))?;
-    let _nginx = start_nginx(toolchain, &nginx_dir)?;
+    let nginx = start_nginx(toolchain, &nginx_dir)?;
     std::thread::sleep(Duration::from_millis(500));
     let nginx_url = format!("http://127.0.0.1:{nginx_port}");
 
@@ -108,7 +109,19 @@ pub fn run(toolchain: &Toolchain, browser: bool) -> anyhow::Result<()> {
     ];
     let no_cookie = String::new();
     println!("\nthe relay beside nginx (wrk, 2 threads; relay logging at warn, nginx access log off)");
-    println!("{:<46} {:>10} {:>10} {:>10} {:>10}", "route", "req/s", "MB/s", "p50 ms", "p99 ms");
+    println!(
+        "{:<46} {:>10} {:>10} {:>10} {:>10} {:>12}",
+        "route", "req/s", "MB/s", "p50 ms", "p99 ms", "CPU µs/req"
+    );
+    let ticks_per_second = clock_ticks_per_second()?;
+    let process_of = |via: &str| -> Option<&Running> {
+        match via {
+            "nginx" => Some(&nginx),
+            "relay" => Some(&relay),
+            "relay, archive off" => Some(&unarchived),
+            _ => None,
+        }
+    };
     let mut table = Vec::new();
     for (label, vendor_path, relay_path, connections, seconds) in &documents {
         let vias: [(&str, String, &String); 8] = [
@@ -141,14 +154,21 @@ pub fn run(toolchain: &Toolchain, browser: bool) -> anyhow::Result<()> {
             );
         }
         for (via, url, header) in vias {
-            let result = wrk(&url, header, *connections, *seconds)?;
+            let process = process_of(via);
+            let ticks_before = process.map(Running::cpu_ticks).transpose()?;
+            let mut result = wrk(&url, header, *connections, *seconds)?;
+            if let (Some(process), Some(before)) = (process, ticks_before) {
+                let seconds = (process.cpu_ticks()? - before) as f64 / ticks_per_second;
+                result.cpu_microseconds = Some(seconds * 1e6 / result.requests.max(1) as f64);
+            }
             println!(
-                "{:<46} {:>10.1} {:>10.1} {:>10.2} {:>10.2}",
+                "{:<46} {:>10.1} {:>10.1} {:>10.2} {:>10.2} {:>12}",
                 format!("{label} ({bytes} B) {via}"),
                 result.requests_per_second,
                 result.requests_per_second * bytes as f64 / 1e6,
                 result.p50_ms,
-                result.p99_ms
+                result.p99_ms,
+                result.cpu_microseconds.map(|cpu| format!("{cpu:.1}")).unwrap_or_default(),
             );
             table.push((*label, via, result));
         }
@@ -171,6 +191,36 @@ pub fn run(toolchain: &Toolchain, browser: bool) -> anyhow::Result<()> {
                 archiving.requests_per_second / off.requests_per_second,
                 archiving.p99_ms - off.p99_ms
             );
+            if *label == "50 MB" {
+                let kept = archiving.requests_per_second / off.requests_per_second;
+                goals.record(
+                    "50 MB: archiving relay over archive off, throughput",
+                    kept,
+                    "×",
+                    Goal::AtLeast(0.9),
+                );
+            }
+        }
+        if *label == "small" {
+            for via in ["relay, archive off", "relay"] {
+                let Some(relay) = find(via) else { continue };
+                let throughput = relay.requests_per_second / nginx.requests_per_second;
+                goals.record(
+                    format!("small: {via} over nginx, throughput"),
+                    throughput,
+                    "×",
+                    Goal::AtLeast(1.0),
+                );
+                if let (Some(relay_cpu), Some(nginx_cpu)) = (relay.cpu_microseconds, nginx.cpu_microseconds) {
+                    let cpu = relay_cpu / nginx_cpu;
+                    goals.record(
+                        format!("small: {via} over nginx, CPU per request"),
+                        cpu,
+                        "×",
+                        Goal::AtMost(1.2),
+                    );
+                }
+            }
         }
     }
 
@@ -186,20 +236,35 @@ pub fn run(toolchain: &Toolchain, browser: bool) -> anyhow::Result<()> {
         huge_bytes as f64 / 1e6
     );
     crate::archive_bench::run(toolchain, &binaries, &scratch, &config, &documents[0].2)?;
-    if browser { browser_figures(toolchain, &relay_url) } else { Ok(()) }
+    if browser { browser_figures(toolchain, &relay_url, &scratch, goals) } else { Ok(()) }
+}
+
+/// The kernel's clock ticks per second, in which /proc counts CPU time.
+fn clock_ticks_per_second() -> anyhow::Result<f64> {
+    let output = Command::new("getconf").arg("CLK_TCK").output().context("cannot run getconf")?;
+    Ok(String::from_utf8_lossy(&output.stdout).trim().parse()?)
 }
 
 /// The app in headless Chromium on a document of about 20 MB, through the
 /// relay started above (`tests/measure.rs`).
-fn browser_figures(toolchain: &Toolchain, relay_url: &str) -> anyhow::Result<()> {
+fn browser_figures(
+    toolchain: &Toolchain,
+    relay_url: &str,
+    scratch: &Path,
+    goals: &mut Goals,
+) -> anyhow::Result<()> {
+    let phases = scratch.join("browser-phases.jsonl");
+    let _ = std::fs::remove_file(&phases);
     cmd::run(
         toolchain
             .command("cargo")
             .args(["test", "--package", "billing-portal", "--test", "measure"])
             // One browser at a time, so neither run's frames pay for the other's.
             .args(["--", "--ignored", "--nocapture", "--test-threads=1"])
-            .env("BILLING_MEASURE_URL", relay_url),
-    )
+            .env("BILLING_MEASURE_URL", relay_url)
+            .env("BILLING_MEASURE_PHASES", &phases),
+    )?;
+    goals.record_browser_phases(&phases)
 }
 
 #[derive(Clone, Copy)]
@@ -209,6 +274,8 @@ struct WrkResult {
     requests_per_second: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// The serving process's CPU time per request, where it is ours to count.
+    cpu_microseconds: Option<f64>,
 }
 
 /// How many documents of each size the archiving relay kept, against the
@@ -268,6 +335,7 @@ fn wrk(url: &str, header: &str, connections: u32, seconds: u32) -> anyhow::Resul
         requests_per_second: number_after("Requests/sec:")?.parse()?,
         p50_ms: milliseconds(number_after("50%")?)?,
         p99_ms: milliseconds(number_after("99%")?)?,
+        cpu_microseconds: None,
     })
 }
 

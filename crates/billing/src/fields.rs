@@ -47,7 +47,7 @@ impl Value<'_> {
     /// numbers as they stand; `None` (JSON's `null`) and blank text leave
     /// it absent. A field given twice is refused: which one would be meant?
     pub(crate) fn set(self, text: Option<&str>) -> Result<(), String> {
-        let text = text.filter(|text| !text.trim().is_empty());
+        let text = text.filter(|text| !is_blank(text));
         match self {
             Self::Text(field) => fill(field, text.map(Text::interned)),
             Self::UniqueText(field) => fill(field, text.map(Text::from)),
@@ -62,6 +62,15 @@ impl Value<'_> {
             Self::Id(field) => fill(field, text.map(id)),
             Self::Flag(field) => fill(field, text.map(flag).transpose()?),
         }
+    }
+}
+
+/// Whether `text` is empty or only whitespace; most values begin with a
+/// letter or digit, which says so at once.
+fn is_blank(text: &str) -> bool {
+    match text.as_bytes().first() {
+        Some(byte) if byte.is_ascii_alphanumeric() => false,
+        _ => text.trim().is_empty(),
     }
 }
 
