@@ -493,14 +493,17 @@ impl XmlScanner {
                     tag.slash = false;
                     index += found;
                 }
+                // Below the root's children no name matters: straight on
+                // to where the tag ends.
+                XmlState::Tag(tag) if !tag.name_read && self.depth > 1 => {
+                    tag.name_read = true;
+                    continue;
+                }
                 XmlState::Tag(tag) if !tag.name_read => {
                     let name_ends = |byte: &u8| byte.is_ascii_whitespace() || b"/>\"'".contains(byte);
                     let length = rest.iter().position(name_ends).unwrap_or(rest.len());
-                    // Only where an invoice may begin does the name matter.
-                    if self.depth <= 1 {
-                        let room = LONGEST_NAME.saturating_sub(tag.name.len());
-                        tag.name.extend_from_slice(&rest[..length.min(room)]);
-                    }
+                    let room = LONGEST_NAME.saturating_sub(tag.name.len());
+                    tag.name.extend_from_slice(&rest[..length.min(room)]);
                     tag.slash = false;
                     tag.name_read = length < rest.len();
                     index += length;
