@@ -493,7 +493,7 @@ impl<'a> Reader<'a> {
 
 /// The index of the first `"`, `\` or control character at or after
 /// `from`, eight bytes at a time: a string's end, most often.
-fn special_byte(bytes: &[u8], from: usize) -> usize {
+pub(crate) fn special_byte(bytes: &[u8], from: usize) -> usize {
     const ONES: u64 = u64::from_le_bytes([1; 8]);
     const HIGHS: u64 = ONES * 0x80;
     let mut at = from;
