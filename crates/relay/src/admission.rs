@@ -1,6 +1,9 @@
 //! Who the client is and whether it may come in: the socket peer, or behind
 //! a trusted proxy the rightmost `X-Forwarded-For` hop that is not one;
-//! then the allowlist and the per-client rate limit.
+//! then the allowlist and the per-client rate limit. One layer does all a
+//! request needs before its route (each layer costs every request a
+//! little): the allowlist, the rate, the caller when nobody signs in, and
+//! no caching of the API's and sign-in's answers.
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -10,14 +13,15 @@ use std::{
 
 use axum::{
     extract::{ConnectInfo, Request, State},
-    http::HeaderMap,
+    http::{HeaderMap, HeaderValue, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use billing::api::routes;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
 use ipnet::IpNet;
 
-use crate::{RelayError, config::RateLimit};
+use crate::{RelayError, config::RateLimit, identity::Caller};
 
 /// The client's address as the relay decided it.
 #[derive(Clone, Copy, Debug)]
@@ -53,10 +57,42 @@ pub struct Admission {
     pub allowlist: Vec<IpNet>,
     pub trusted_proxies: Vec<IpNet>,
     pub limiter: Limiter,
+    /// Whether people sign in; if not, every admitted client is a caller.
+    pub sign_in: bool,
 }
 
-/// Refuses clients outside the allowlist; every other route sees
-/// [`ClientAddr`].
+/// The relay's paths as admission treats them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Part {
+    App,
+    Api {
+        /// What reaches the vendor is rationed; the relay's own records are
+        /// read as often as the page needs them.
+        rationed: bool,
+    },
+    /// Each step there costs the provider a call: rationed as a whole.
+    SignIn,
+}
+
+impl Part {
+    fn of(path: &str) -> Self {
+        let under = |prefix: &str| {
+            path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        };
+        if under("/api") {
+            Self::Api { rationed: under(routes::DOCUMENTS) }
+        } else if under("/auth") {
+            Self::SignIn
+        } else {
+            Self::App
+        }
+    }
+}
+
+/// Refuses clients outside the allowlist, and clients over their rate where
+/// it is rationed; every route sees [`ClientAddr`], and with sign-in off
+/// the API's see [`Caller::Admitted`]. The API's and sign-in's answers go
+/// out marked not to be kept by any cache.
 pub async fn admit(State(admission): State<Arc<Admission>>, mut request: Request, next: Next) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
     let client = peer.and_then(|peer| client_address(peer, request.headers(), &admission.trusted_proxies));
@@ -69,7 +105,22 @@ pub async fn admit(State(admission): State<Arc<Admission>>, mut request: Request
     };
     tracing::Span::current().record("client", tracing::field::display(client));
     request.extensions_mut().insert(ClientAddr(client));
-    next.run(request).await
+    let part = Part::of(request.uri().path());
+    let mut response = match part {
+        Part::App => return next.run(request).await,
+        Part::Api { rationed: true } | Part::SignIn if let Err(refused) = admission.limiter.admit(client) => {
+            refused.into_response()
+        }
+        Part::Api { .. } => {
+            if !admission.sign_in {
+                request.extensions_mut().insert(Caller::Admitted);
+            }
+            next.run(request).await
+        }
+        Part::SignIn => next.run(request).await,
+    };
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 pub struct Limiter(DefaultKeyedRateLimiter<IpAddr>);
@@ -82,21 +133,20 @@ impl Limiter {
     }
 }
 
-/// Refuses a client that exceeds its rate, saying when to come back.
-pub async fn limit(State(admission): State<Arc<Admission>>, request: Request, next: Next) -> Response {
-    let Some(ClientAddr(client)) = request.extensions().get::<ClientAddr>().copied() else {
-        return next.run(request).await;
-    };
-    if let Err(not_until) = admission.limiter.0.check_key(&client) {
-        let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
-        tracing::warn!(%client, "refused: rate limit");
-        return RelayError::RateLimited { retry_after_seconds: wait.as_secs().max(1) }.into_response();
+impl Limiter {
+    /// Counts one request of `client`, or says when it may come back.
+    fn admit(&self, client: IpAddr) -> Result<(), RelayError> {
+        if let Err(not_until) = self.0.check_key(&client) {
+            let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+            tracing::warn!(%client, "refused: rate limit");
+            return Err(RelayError::RateLimited { retry_after_seconds: wait.as_secs().max(1) });
+        }
+        // Idle clients' counters are dropped now and then so the map stays small.
+        if self.0.len() > 10_000 {
+            self.0.retain_recent();
+        }
+        Ok(())
     }
-    // Idle clients' counters are dropped now and then so the map stays small.
-    if admission.limiter.0.len() > 10_000 {
-        admission.limiter.0.retain_recent();
-    }
-    next.run(request).await
 }
 
 #[cfg(test)]
@@ -128,6 +178,19 @@ mod tests {
         assert_eq!(client_address(ip("10.0.0.2"), &headers, &trusted), Some(ip("198.51.100.4")));
         assert_eq!(client_address(ip("10.0.0.2"), &forwarded("10.0.0.9, garbage, 10.0.0.3"), &trusted), None);
         assert_eq!(client_address(ip("10.0.0.2"), &HeaderMap::new(), &trusted), Some(ip("10.0.0.2")));
+    }
+
+    #[test]
+    fn the_api_its_vendor_route_and_sign_in_are_told_apart_by_whole_segments() {
+        assert_eq!(Part::of("/api/documents/demo/v3/invoices"), Part::Api { rationed: true });
+        assert_eq!(Part::of("/api/documents"), Part::Api { rationed: true });
+        assert_eq!(Part::of("/api/documentsX"), Part::Api { rationed: false });
+        assert_eq!(Part::of("/api/archive"), Part::Api { rationed: false });
+        assert_eq!(Part::of("/api"), Part::Api { rationed: false });
+        assert_eq!(Part::of("/apix"), Part::App);
+        assert_eq!(Part::of("/auth/login"), Part::SignIn);
+        assert_eq!(Part::of("/authority"), Part::App);
+        assert_eq!(Part::of("/index.html"), Part::App);
     }
 
     #[test]

@@ -5,15 +5,16 @@
 
 use std::{io, sync::Arc, time::Instant};
 
+use anyhow::Context;
 use axum::{
     Extension,
     body::Body,
     extract::{Path, RawQuery, State},
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderName, HeaderValue, StatusCode, header},
     response::Response,
 };
 use billing::{
-    Format,
+    Format, ProfileSummary, Role,
     api::{DocumentRequest, RelayQuery, Scope, request::echoed, routes},
 };
 use bytes::Bytes;
@@ -39,6 +40,8 @@ const MAX_QUERY_BYTES: usize = 256;
 /// vendor, and the metrics.
 pub struct Forwarding {
     pub config: Arc<RelayConfig>,
+    /// One per profile, in the configuration's order.
+    upstreams: Vec<Upstream>,
     /// No proxies from the environment, no redirects (a redirect could
     /// carry the key elsewhere).
     pub client: reqwest::Client,
@@ -58,13 +61,51 @@ impl Forwarding {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.timeouts.connect)
             .build()?;
-        Ok(Self { config, client, metrics, archive })
+        let upstreams = config.profiles.iter().map(Upstream::of).collect::<anyhow::Result<_>>()?;
+        Ok(Self { config, upstreams, client, metrics, archive })
+    }
+
+    /// The profile called `name`, and what forwarding to it needs.
+    fn profile(&self, name: &str) -> Option<(&Profile, &Upstream)> {
+        self.config.profiles.iter().zip(&self.upstreams).find(|(profile, _)| profile.name == name)
+    }
+}
+
+/// What each request to a profile's vendor needs, worked out once at start:
+/// the base URL parsed, the key as a header, what each role is offered.
+struct Upstream {
+    base: reqwest::Url,
+    key_header: HeaderName,
+    /// Marked sensitive, so that no debug output of a request shows it.
+    key: HeaderValue,
+    /// In the order of [`Role::ALL`].
+    summaries: [ProfileSummary; Role::ALL.len()],
+}
+
+impl Upstream {
+    fn of(profile: &Profile) -> anyhow::Result<Self> {
+        let name = &profile.name;
+        let base = reqwest::Url::parse(&profile.base_url)
+            .with_context(|| format!("profile {name}: bad base_url"))?;
+        let key_header = HeaderName::from_bytes(profile.key_header.as_bytes())
+            .with_context(|| format!("profile {name}: key_header is not a header name"))?;
+        // The key itself is never part of the message.
+        let mut key = HeaderValue::from_str(profile.key.expose_secret())
+            .map_err(|_| anyhow::anyhow!("profile {name}: the key holds characters a header cannot carry"))?;
+        key.set_sensitive(true);
+        Ok(Self { base, key_header, key, summaries: Role::ALL.map(|role| profile.summary(role)) })
+    }
+
+    fn summary(&self, role: Role) -> &ProfileSummary {
+        let index = Role::ALL.iter().position(|each| *each == role).unwrap_or_default();
+        &self.summaries[index]
     }
 }
 
 /// A request the relay has read against its profile and may forward.
 struct Checked<'a> {
     profile: &'a Profile,
+    upstream: &'a Upstream,
     request: DocumentRequest,
     download: bool,
 }
@@ -95,12 +136,12 @@ pub async fn document(
         });
     }
     let query = RelayQuery::parse(&raw_query)?;
-    let Some(profile) = state.config.profile(&profile) else {
+    let Some((profile, upstream)) = state.profile(&profile) else {
         return Err(RelayError::UnknownProfile { profile: echoed(&profile) });
     };
     let today = chrono::Local::now().date_naive();
-    let request = DocumentRequest::from_relay(&profile.summary(role), &version, &endpoint, &query, today)?;
-    let checked = Checked { profile, request, download: query.download };
+    let request = DocumentRequest::from_relay(upstream.summary(role), &version, &endpoint, &query, today)?;
+    let checked = Checked { profile, upstream, request, download: query.download };
     tracing::info!(%client, profile = %profile.name, endpoint = checked.request.endpoint().path(), "forwarding");
     let asked = checked.audit_record(request_id, &caller);
     let started = Instant::now();
@@ -119,10 +160,10 @@ pub async fn fetch_for_job(
     request: DocumentRequest,
     request_id: RequestId,
 ) -> Result<Response, RelayError> {
-    let Some(profile) = state.config.profile(request.profile()) else {
+    let Some((profile, upstream)) = state.profile(request.profile()) else {
         return Err(RelayError::UnknownProfile { profile: echoed(request.profile()) });
     };
-    let checked = Checked { profile, request, download: false };
+    let checked = Checked { profile, upstream, request, download: false };
     let asked = checked.audit_record(request_id, &Caller::SignedIn(job));
     let started = Instant::now();
     forward(state, checked, asked.clone(), started).await.inspect_err(|error| {
@@ -154,9 +195,13 @@ impl Checked<'_> {
     /// The vendor's URL for this request, from configuration and checked
     /// values only.
     fn upstream_url(&self) -> reqwest::Url {
-        let path = format!("{}{}", self.profile.base_url, self.request.vendor_path(self.profile.generation));
-        let mut url =
-            reqwest::Url::parse(&path).expect("a base URL checked at start-up and known path segments");
+        let mut url = self.upstream.base.clone();
+        let path = format!(
+            "{}{}",
+            self.upstream.base.path().trim_end_matches('/'),
+            self.request.vendor_path(self.profile.generation)
+        );
+        url.set_path(&path);
         url.query_pairs_mut().extend_pairs(self.request.vendor_query());
         url
     }
@@ -170,13 +215,11 @@ async fn forward(
 ) -> Result<Response, RelayError> {
     let profile = checked.profile;
     let timeouts = state.config.timeouts;
-    let mut key = HeaderValue::from_str(profile.key.expose_secret())
-        .map_err(|_| RelayError::VendorRejectedKey { profile: profile.name.clone() })?;
-    key.set_sensitive(true);
+    let upstream = checked.upstream;
     let request = state
         .client
         .get(checked.upstream_url())
-        .header(profile.key_header.as_str(), key)
+        .header(upstream.key_header.clone(), upstream.key.clone())
         .header(header::ACCEPT, checked.request.format().media_type());
     let too_slow = || RelayError::VendorTooSlow { profile: profile.name.clone(), waited: timeouts.response };
     let asked_at = Instant::now();

@@ -40,7 +40,7 @@ use crate::{
         metrics::{self, Metrics, MetricsAccess},
     },
     openapi, schedule, security,
-    state::RelayState,
+    state::{RelayState, StateParts},
     store::Database,
 };
 
@@ -111,6 +111,7 @@ pub fn routers(
         allowlist: config.allowlist.clone(),
         trusted_proxies: config.trusted_proxies.clone(),
         limiter,
+        sign_in: sign_in.is_some(),
     });
     let auth = Arc::new(Auth { config: config.clone(), sign_in, sessions: store, metrics: metrics.clone() });
     let forwarding = Arc::new(Forwarding::new(config.clone(), metrics.clone(), archive.clone())?);
@@ -124,8 +125,15 @@ pub fn routers(
             schedule::Scheduler::new(runner, config.schedule_check)
         })
         .transpose()?;
-    let state =
-        RelayState { config, admission, auth, forwarding, archive, decisions, runs: database.runs.clone() };
+    let state = RelayState::new(StateParts {
+        config,
+        admission,
+        auth,
+        forwarding,
+        archive,
+        decisions,
+        runs: database.runs.clone(),
+    });
     if state.auth.sign_in.is_some()
         && let Ok(runtime) = tokio::runtime::Handle::try_current()
     {
@@ -144,13 +152,7 @@ pub fn routers(
     let api = Router::new()
         .route("/profiles", get(profiles))
         .route("/me", get(sign_in::me))
-        // Only what reaches the vendor is rationed: the relay's own records are
-        // read as often as the page needs them.
-        .route(
-            "/documents/{profile}/{version}/{endpoint}",
-            get(documents::document)
-                .route_layer(middleware::from_fn_with_state(state.admission.clone(), admission::limit)),
-        )
+        .route("/documents/{profile}/{version}/{endpoint}", get(documents::document))
         .route("/archive", get(archive::routes::list))
         .route("/archive/receipts/{request_id}", get(archive::routes::receipt))
         .route("/archive/{id}", get(archive::routes::open))
@@ -186,13 +188,10 @@ pub fn routers(
                 .layer(sessions)
                 .layer(middleware::from_fn_with_state(true, explain_failed_session_saves)),
         ),
-        None => (api.layer(middleware::from_fn(sign_in::admit_without_sign_in)), Router::new()),
+        // Admission tells the routes the caller, and rations and marks their
+        // answers, in its one layer.
+        None => (api, Router::new()),
     };
-    let api = api.layer(middleware::from_fn(sign_in::no_store));
-    // Sign-in is rationed as a whole: each step there costs the provider a call.
-    let auth = auth
-        .layer(middleware::from_fn(sign_in::no_store))
-        .layer(middleware::from_fn_with_state(state.admission.clone(), admission::limit));
     // Sign-in's and the metrics' paths are the relay's, configured or not:
     // never the app's page.
     let mut unconfigured = Router::new().route("/auth/{*rest}", any(unknown_api_route));

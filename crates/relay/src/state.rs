@@ -2,7 +2,7 @@
 //! the part it needs (axum's `FromRef`), so the rooms never import the
 //! whole.
 
-use std::sync::Arc;
+use std::{ops::Deref, sync::Arc};
 
 use axum::extract::FromRef;
 
@@ -11,8 +11,26 @@ use crate::{
     documents::Forwarding, store::Runs,
 };
 
+/// axum clones the state for every request: behind one `Arc`, that is one
+/// count up and down rather than one per part.
 #[derive(Clone)]
-pub struct RelayState {
+pub struct RelayState(Arc<StateParts>);
+
+impl RelayState {
+    pub fn new(parts: StateParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl Deref for RelayState {
+    type Target = StateParts;
+
+    fn deref(&self) -> &StateParts {
+        &self.0
+    }
+}
+
+pub struct StateParts {
     pub config: Arc<RelayConfig>,
     pub admission: Arc<Admission>,
     pub auth: Arc<Auth>,
