@@ -56,8 +56,11 @@ impl Goals {
             };
             let verdict = if ratio >= 1.0 { "met" } else { "NOT MET" };
             met += usize::from(ratio >= 1.0);
+            // A ceiling of nothing measured (no task long enough to be
+            // reported) is met by any margin.
+            let ratio = if ratio.is_finite() { format!("{ratio:.2}") } else { "any".to_owned() };
             println!(
-                "{:<58} {:>14} {:>14} {ratio:>7.2}  {verdict}",
+                "{:<58} {:>14} {:>14} {ratio:>7}  {verdict}",
                 figure.name,
                 format!("{} {}", amount(figure.measured), figure.unit),
                 format!("{goal} {}", figure.unit),

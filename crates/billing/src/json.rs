@@ -182,6 +182,21 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// After a member of an object or list: whether another follows (its
+    /// comma passed over) or `close` ends it (left for the caller).
+    fn more(&mut self, close: u8) -> Read<bool> {
+        match self.peek() {
+            Some(b',') => {
+                self.at += 1;
+                Ok(true)
+            }
+            Some(byte) if byte == close => Ok(false),
+            None => Err(self.fail("the document ends early")),
+            Some(_) if close == b'}' => Err(self.fail("expected `,` or `}` after a field")),
+            Some(_) => Err(self.fail("expected `,` or `]` after a list item")),
+        }
+    }
+
     /// Enters an object or list at the current byte.
     fn open(&mut self) -> Read<()> {
         self.depth += 1;
@@ -222,11 +237,8 @@ impl<'a> Reader<'a> {
                     None => self.skip(),
                 };
                 read.map_err(|failure| failure.within(Step::Key(key.into_owned())))?;
-                match self.peek() {
-                    Some(b',') => self.at += 1,
-                    Some(b'}') => break,
-                    None => return Err(self.fail("the document ends early")),
-                    Some(_) => return Err(self.fail("expected `,` or `}` after a field")),
+                if !self.more(b'}')? {
+                    break;
                 }
             }
         }
@@ -247,11 +259,8 @@ impl<'a> Reader<'a> {
                     _ => Err(self.unexpected("an object")),
                 };
                 item.map_err(|failure| failure.within(Step::Index(index)))?;
-                match self.peek() {
-                    Some(b',') => self.at += 1,
-                    Some(b']') => break,
-                    None => return Err(self.fail("the document ends early")),
-                    Some(_) => return Err(self.fail("expected `,` or `]` after a list item")),
+                if !self.more(b']')? {
+                    break;
                 }
                 index += 1;
             }
@@ -307,11 +316,8 @@ impl<'a> Reader<'a> {
                         self.string()?;
                         self.expect(b':', "`:` after a field name")?;
                         self.skip()?;
-                        match self.peek() {
-                            Some(b',') => self.at += 1,
-                            Some(b'}') => break,
-                            None => return Err(self.fail("the document ends early")),
-                            Some(_) => return Err(self.fail("expected `,` or `}` after a field")),
+                        if !self.more(b'}')? {
+                            break;
                         }
                     }
                 }
@@ -321,11 +327,8 @@ impl<'a> Reader<'a> {
                 if self.peek() != Some(b']') {
                     loop {
                         self.skip()?;
-                        match self.peek() {
-                            Some(b',') => self.at += 1,
-                            Some(b']') => break,
-                            None => return Err(self.fail("the document ends early")),
-                            Some(_) => return Err(self.fail("expected `,` or `]` after a list item")),
+                        if !self.more(b']')? {
+                            break;
                         }
                     }
                 }
