@@ -58,7 +58,12 @@ impl Goals {
             met += usize::from(ratio >= 1.0);
             // A ceiling of nothing measured (no task long enough to be
             // reported) is met by any margin.
-            let ratio = if ratio.is_finite() { format!("{ratio:.2}") } else { "any".to_owned() };
+            // Rounded down, so a goal just missed never shows as 1.00.
+            let ratio = if ratio.is_finite() {
+                format!("{:.2}", (ratio * 100.0).floor() / 100.0)
+            } else {
+                "any".to_owned()
+            };
             println!(
                 "{:<58} {:>14} {:>14} {ratio:>7}  {verdict}",
                 figure.name,
