@@ -21,6 +21,10 @@ use crate::{
 /// attack or a broken writer, refused before it can exhaust the stack.
 pub const MAX_NESTING: usize = 64;
 
+/// Why a field is refused when the document gives it twice: which one
+/// would be meant?
+pub(crate) const GIVEN_TWICE: &str = "the field is given twice";
+
 /// What a field of a record holds.
 pub(crate) enum Slot<'m> {
     Value(Value<'m>),
@@ -76,7 +80,7 @@ fn is_blank(text: &str) -> bool {
 
 fn fill<T>(field: &mut Option<T>, value: Option<T>) -> Result<(), String> {
     if field.is_some() && value.is_some() {
-        return Err("the field is given twice".to_owned());
+        return Err(GIVEN_TWICE.to_owned());
     }
     if value.is_some() {
         *field = value;
@@ -168,7 +172,7 @@ impl Localised {
     /// particular language.
     pub(crate) fn set_plain(&mut self, text: &str) -> Result<(), String> {
         if !self.0.is_empty() {
-            return Err("the field is given twice".to_owned());
+            return Err(GIVEN_TWICE.to_owned());
         }
         if !text.trim().is_empty() {
             self.0.push(LocalisedName { name: None, value: Some(Text::interned(text)) });

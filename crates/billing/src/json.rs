@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use crate::{
     error::{Format, Location, ParseError, require_utf8},
-    fields::{FieldFinder, List, MAX_NESTING, Record, Slot},
+    fields::{FieldFinder, GIVEN_TWICE, List, MAX_NESTING, Record, Slot},
     model::{Invoice, InvoiceDocument, SubscriptionDetails},
     text::within_a_read,
     writer::write_document,
@@ -294,7 +294,7 @@ impl<'a> Reader<'a> {
                 let text = self.string()?;
                 localised.set_plain(&text).map_err(|message| self.fail(message))
             }
-            (Slot::List(_) | Slot::Localised(_), Some(b'[')) => Err(self.fail("the field is given twice")),
+            (Slot::List(_) | Slot::Localised(_), Some(b'[')) => Err(self.fail(GIVEN_TWICE)),
             // A record or list written as null is one the vendor left out.
             (Slot::Record(_) | Slot::List(_) | Slot::Localised(_), Some(b'n')) => self.scalar().map(|_| ()),
             (Slot::Record(_), _) => Err(self.unexpected("an object")),

@@ -13,7 +13,7 @@ use quick_xml::{Reader, events::Event};
 
 use crate::{
     error::{Format, Location, ParseError, require_utf8},
-    fields::{FieldFinder, List, MAX_NESTING, Record, Slot},
+    fields::{FieldFinder, GIVEN_TWICE, List, MAX_NESTING, Record, Slot},
     model::{Invoice, InvoiceDocument, SubscriptionDetails},
     text::within_a_read,
     writer::write_document,
@@ -190,17 +190,24 @@ impl<'a> Reading<'_, 'a> {
         only_elements(text, at)
     }
 
-    /// The content of the element just started at `at`, each child a new
-    /// item of `list`.
-    fn list(&mut self, list: &mut dyn List, at: usize) -> Read<()> {
+    /// The content of the element just started, each child a new item of
+    /// `list`, named `item` when that is given. Its own text, when it has
+    /// no child.
+    fn items(&mut self, list: &mut dyn List, item: Option<&str>) -> Read<Option<Cow<'a, str>>> {
         let mut index = 0;
         let text = self.children(|reading, name, child_at| {
+            if let Some(item) = item.filter(|item| *item != name) {
+                return Err(Failure::field(
+                    format!("expected <{item}> items or a name, found <{name}>"),
+                    child_at,
+                ));
+            }
             index += 1;
-            let item = list.push_item();
-            reading.record(item, child_at).map_err(|failure| failure.within(|| format!("{name}[{index}]")))
+            let record = list.push_item();
+            reading.record(record, child_at).map_err(|failure| failure.within(|| format!("{name}[{index}]")))
         })?;
         list.finish();
-        only_elements(text, at)
+        Ok(text)
     }
 
     /// The content of the element of a field the model knows, started at
@@ -214,30 +221,17 @@ impl<'a> Reading<'_, 'a> {
                 value.set(text.as_deref()).map_err(|message| Failure::field(message, at))
             }
             Slot::Record(record) => self.record(record, at),
-            Slot::List(list) if list.is_empty() => self.list(list, at),
+            Slot::List(list) if list.is_empty() => {
+                let text = self.items(list, None)?;
+                only_elements(text, at)
+            }
             Slot::Localised(localised) if localised.0.is_empty() => {
-                let mut index = 0;
-                let text = self.children(|reading, name, child_at| {
-                    if name != LOCALISED_ITEM {
-                        let message = format!("expected <{LOCALISED_ITEM}> items or a name, found <{name}>");
-                        return Err(Failure::field(message, child_at));
-                    }
-                    index += 1;
-                    let item = localised.0.push_item();
-                    reading
-                        .record(item, child_at)
-                        .map_err(|failure| failure.within(|| format!("{name}[{index}]")))
-                })?;
-                localised.0.finish();
-                match text {
+                match self.items(&mut localised.0, Some(LOCALISED_ITEM))? {
                     Some(text) => localised.set_plain(&text).map_err(|message| Failure::field(message, at)),
                     None => Ok(()),
                 }
             }
-            Slot::List(_) | Slot::Localised(_) => {
-                self.skip()?;
-                Err(Failure::field("the field is given twice", at))
-            }
+            Slot::List(_) | Slot::Localised(_) => Err(Failure::field(GIVEN_TWICE, at)),
         }
     }
 

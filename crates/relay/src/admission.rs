@@ -131,9 +131,7 @@ impl Limiter {
         let burst = NonZeroU32::new(limit.burst.max(1)).expect("at least one");
         Self(RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)))
     }
-}
 
-impl Limiter {
     /// Counts one request of `client`, or says when it may come back.
     fn admit(&self, client: IpAddr) -> Result<(), RelayError> {
         if let Err(not_until) = self.0.check_key(&client) {
