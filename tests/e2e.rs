@@ -111,13 +111,10 @@ async fn a_preset_fetch_renders_totals_and_downloads_that_match_the_source() {
     assert!(folded.starts_with("demo · invoices v3 · "), "the open document folds the panel: {folded}");
     let loader = reqwest::get(format!("{}/worker_loader.js", relay.url)).await.unwrap();
     assert_eq!(loader.headers()["cache-control"], "no-cache", "the worker's unhashed files are revalidated");
-    // The page's hashed wasm goes as `cargo xtask` compressed it, kept a year.
+    // The page's wasm, under a directory named by its hash, goes as
+    // `cargo xtask` compressed it, kept a year.
     let app_dir = workspace_path("BILLING_APP_DIR", "dist");
-    let wasm = std::fs::read_dir(&app_dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
-        .find(|name| name.starts_with("billing-portal-") && name.ends_with("_bg.wasm"))
-        .expect("the page's wasm");
+    let wasm = format!("{}/app_bg.wasm", split_app_dir(&app_dir));
     let response = reqwest::Client::new()
         .get(format!("{}/{wasm}", relay.url))
         .header("accept-encoding", "br")
@@ -703,6 +700,62 @@ async fn the_page_passes_an_axe_core_audit_in_light_and_dark() {
             .await;
         }
     }
+    client.clone().close().await.unwrap();
+}
+
+/// The app as `cargo xtask` builds it, split: the first screen fetches
+/// none of the document's parts; opening a document and going through
+/// every tab and view fetches every file of the build, and each part draws.
+#[tokio::test]
+async fn every_file_of_the_split_app_loads_and_draws_on_its_tab() {
+    let relay = start_relay().await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    let files = split_app_wasm(&workspace_path("BILLING_APP_DIR", "dist"));
+    let fetched = |file: &str| relay.logs.lock().unwrap().contains(&format!(r#"path="{file}""#));
+    let part = |name: &str| {
+        files
+            .iter()
+            .find(|file| file.ends_with(&format!("/split_{name}.wasm")))
+            .cloned()
+            .unwrap_or_else(|| panic!("the build has no file for {name}: {files:?}"))
+    };
+    client.goto(&relay.url).await.unwrap();
+    wait_for(client, ".fetch").await;
+    // Before any document, the archive's list is drawn below the query.
+    wait_for(client, "section.archive").await;
+    assert!(
+        files.iter().any(|file| file.ends_with("/app_bg.wasm") && fetched(file)),
+        "the first screen's module"
+    );
+    for name in
+        ["document_part", "lines_part", "invoices_part", "margin_part", "changes_part", "exceptions_part"]
+    {
+        assert!(!fetched(&part(name)), "{name} is not part of the first screen");
+    }
+
+    open_last_three_months(&relay, client, "invoices", "xml").await;
+    wait_for(client, ".summary .currency-total").await;
+    wait_for(client, ".publishers summary").await;
+    show_tab(client, "invoices").await;
+    wait_for(client, ".invoice-row button").await.click().await.unwrap();
+    wait_for(client, ".invoice-detail").await;
+    show_tab(client, "lines").await;
+    wait_for(client, ".line-row").await;
+    wait_for(client, ".column-choice summary").await.click().await.unwrap();
+    choose(client, "#line-group", "publisher").await;
+    wait_for(client, ".group-row").await;
+    join_the_other_side(client).await;
+    compare_with_the_window_before(client).await;
+    show_tab(client, "exceptions").await;
+    wait_for(client, ".exception-row").await;
+    show_tab(client, "archive").await;
+    wait_for(client, "#panel-archive .archive-table").await;
+
+    let missing: Vec<&String> = files.iter().filter(|file| !fetched(file)).collect();
+    assert!(missing.is_empty(), "never fetched, so never run: {missing:?}");
+    let page = client.source().await.unwrap();
+    assert!(!page.contains("could not be loaded"), "a part of the page failed to load");
     client.clone().close().await.unwrap();
 }
 

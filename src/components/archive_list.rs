@@ -6,6 +6,7 @@ use crate::{
     archived::{fetched_line, scope_words},
     components::run_list::RunList,
     format,
+    split::split_point,
 };
 
 /// The profile's scheduled runs and archived documents, newest first, each opening at once.
@@ -113,5 +114,12 @@ pub fn ArchiveList(
             })}
             {move || problem.get().map(|problem| view! { <p class="problem-detail" role="alert">{problem}</p> })}
         </section>
+    }
+}
+
+split_point! {
+    /// The Archive tab, and the list below the query before a document is open.
+    pub fn archive_part(profile: Signal<String>, refreshed: Signal<u32>, on_open: Callback<ArchivedDocument>) -> AnyView {
+        view! { <ArchiveList profile refreshed on_open /> }.into_any()
     }
 }

@@ -19,6 +19,7 @@ use crate::{
     format,
     loaded::Loaded,
     query::earlier_window,
+    split::split_point,
     tabs::Tab,
 };
 
@@ -382,5 +383,12 @@ fn window_lines(title: &'static str, lines: Vec<WindowLine>) -> impl IntoView {
                 <th scope="col" class="number">"Amount"</th></tr></thead>
             <tbody>{rows}</tbody>
         </table>
+    }
+}
+
+split_point! {
+    /// The Changes tab.
+    pub fn changes_part(loaded: Arc<Loaded>, filter: RwSignal<LineFilter>, joined: Signal<bool>) -> AnyView {
+        view! { <ChangesPanel loaded filter joined /> }.into_any()
     }
 }

@@ -21,6 +21,7 @@ use crate::{
     fetch::{OUT_OF_TURN, ask},
     format,
     month::Month,
+    split::split_point,
     tabs::Tab,
     team::Team,
 };
@@ -297,5 +298,12 @@ fn flagged_table(
                 <For each=move || lines.get() key=|line| line.item.key() children=row />
             </tbody>
         </table>
+    }
+}
+
+split_point! {
+    /// The Exceptions tab.
+    pub fn exceptions_part(request: DocumentRequest, beside: Signal<(bool, bool)>) -> AnyView {
+        view! { <ExceptionsPanel request beside /> }.into_any()
     }
 }

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use worker_protocol::InvoiceRow;
 
-use crate::{components::invoice_detail::InvoiceDetail, format, loaded::Loaded};
+use crate::{components::invoice_detail::InvoiceDetail, format, loaded::Loaded, split::split_point};
 
 /// One row per invoice; choosing one opens its detail below the table.
 #[component]
@@ -66,5 +66,12 @@ pub fn InvoiceList(loaded: Arc<Loaded>, invoices: Vec<InvoiceRow>) -> impl IntoV
             </div>
             {move || selected.get().map(|index| view! { <InvoiceDetail loaded=loaded.clone() index /> })}
         </section>
+    }
+}
+
+split_point! {
+    /// The Invoices tab.
+    pub fn invoices_part(loaded: Arc<Loaded>, invoices: Vec<InvoiceRow>) -> AnyView {
+        view! { <InvoiceList loaded invoices /> }.into_any()
     }
 }

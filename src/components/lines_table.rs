@@ -23,6 +23,7 @@ use crate::{
     filter_chips::{FilterChip, filter_chips},
     format,
     scrolling::{OVERSCAN, window_to_ask},
+    split::split_point,
     storage,
     tabs::Tab,
 };
@@ -417,5 +418,22 @@ pub fn LinesTable(
                 </table>
             </div>
         </section>
+    }
+}
+
+split_point! {
+    /// The Lines tab.
+    #[allow(clippy::too_many_arguments)]
+    pub fn lines_part(
+        choices: Choices,
+        total: usize,
+        file_stem: String,
+        format: Format,
+        view: TableView,
+        joined: Signal<bool>,
+        publishers: Signal<Vec<String>>,
+        told: Signal<u32>,
+    ) -> AnyView {
+        view! { <LinesTable choices total file_stem format view joined publishers told /> }.into_any()
     }
 }

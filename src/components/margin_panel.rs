@@ -4,7 +4,9 @@ use billing::{Endpoint, ProfileSummary, api::DocumentRequest};
 use leptos::prelude::*;
 use worker_protocol::{ComparisonView, Listed, MarginRow, MarginView, OneSidedView, Opened, Slot};
 
-use crate::{components::document_loader::DocumentLoader, fetched::Fetched, format, loaded::Loaded};
+use crate::{
+    components::document_loader::DocumentLoader, fetched::Fetched, format, loaded::Loaded, split::split_point,
+};
 
 /// The column headings over [`margin_cells`].
 fn margin_headings() -> impl IntoView {
@@ -222,5 +224,16 @@ fn consolidated_report(comparison: ComparisonView) -> impl IntoView {
             {capped_list("Lines listed more than once".to_owned(), duplicated)}
             {capped_list("Joined lines it leaves out (by InvoiceRowHash)".to_owned(), missing)}
         </section>
+    }
+}
+
+split_point! {
+    /// The Margin tab.
+    pub fn margin_part(
+        loaded: Arc<Loaded>,
+        other: RwSignal<Fetched<MarginView>>,
+        consolidated: RwSignal<Fetched<ComparisonView>>,
+    ) -> AnyView {
+        view! { <MarginPanel loaded other consolidated /> }.into_any()
     }
 }

@@ -10,20 +10,21 @@ use crate::{
     api,
     archived::Kept,
     components::{
-        archive_list::ArchiveList,
+        archive_list::archive_part,
         archive_note::ArchiveNote,
         archive_offer::ArchiveOffer,
         changed_since_sign_off::OpenDocumentKept,
         import_offer::ImportOffer,
         query_panel::QueryPanel,
         request_link::RequestLink,
-        results::{ArchiveView, Results},
+        results::{ArchiveView, Results, preload_document},
         tab_bar::Tabs,
         transfer_status::TransferStatus,
     },
     fetch::{Arrived, FetchError, Stage, open},
     loaded::{Loaded, Origin},
     query::Query,
+    split::when_loaded,
     storage,
     tabs::Tab,
     team::Team,
@@ -135,6 +136,10 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
             reading: false,
         });
         set_timeout(crate::format::prepare, std::time::Duration::ZERO);
+        // The document's part of the page comes while the document does.
+        spawn_local(async {
+            let _ = preload_document().await;
+        });
         spawn_local(async move {
             let progress = move |stage: Stage| {
                 if current() {
@@ -221,7 +226,7 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
         <Results transfer tabs archive />
         {move || {
             (!tabbed.get()).then(|| {
-                view! { <ArchiveList profile=archive.profile refreshed=archive.refreshed on_open=archive.on_open /> }
+                when_loaded(archive_part(archive.profile, archive.refreshed, archive.on_open))
             })
         }}
     }

@@ -1,18 +1,20 @@
+use std::sync::Arc;
+
 use billing::api::ArchivedDocument;
 use leptos::{prelude::*, task::spawn_local};
 use worker_protocol::{Answer, ComparisonView, MarginView, Opened, ProductRow, Question};
 
 use crate::{
     components::{
-        archive_list::ArchiveList,
+        archive_list::archive_part,
         changed_since_sign_off::{ChangedSinceSignOff, PinnedComparison},
-        changes_panel::ChangesPanel,
+        changes_panel::changes_part,
         charts::Charts,
         downloads::Downloads,
-        exceptions_panel::ExceptionsPanel,
-        invoice_list::InvoiceList,
-        lines_table::{LinesTable, TableView},
-        margin_panel::MarginPanel,
+        exceptions_panel::exceptions_part,
+        invoice_list::invoices_part,
+        lines_table::{TableView, lines_part},
+        margin_panel::margin_part,
         problem_view::ProblemView,
         publisher_editor::PublisherEditor,
         subscription_details_view::SubscriptionDetailsView,
@@ -22,8 +24,9 @@ use crate::{
     fetch::ask,
     fetched::Fetched,
     format,
-    loaded::empty_window_advice,
+    loaded::{Loaded, empty_window_advice},
     month::Month,
+    split::{split_point, when_loaded},
     tabs::{Part, Tab},
     team::{self, Team},
     transfer::Transfer,
@@ -83,117 +86,7 @@ pub struct ArchiveView {
 pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs, archive: ArchiveView) -> impl IntoView {
     move || {
         match transfer.get() {
-        Transfer::Done(loaded, raw) => {
-            let mut table = None;
-            let body = match &loaded.opened {
-                Opened::Invoices(overview) if overview.invoices.is_empty() => view! {
-                    <p class="empty" role="status">{empty_window_advice(&loaded.request)}</p>
-                }
-                .into_any(),
-                Opened::Invoices(overview) => {
-                    let month = use_context::<Team>().and_then(|team| Month::follow(&loaded.request, team));
-                    provide_context(month);
-                    provide_context(PinnedComparison(RwSignal::new(None)));
-                    let flag = month.map(|month| view! { <ChangedSinceSignOff loaded=loaded.clone() month /> });
-                    let publishers = RwSignal::new(overview.choices.publishers.clone());
-                    let products = RwSignal::new(overview.products.clone());
-                    let told = RwSignal::new(0u32);
-                    tell_corrections(publishers, products, told);
-                    let other = RwSignal::new(Fetched::<MarginView>::Idle);
-                    let consolidated = RwSignal::new(Fetched::<ComparisonView>::Idle);
-                    tabs.forget_counts();
-                    tabs.set_count(Tab::Invoices, Some(overview.invoices.len()));
-                    tabs.set_count(Tab::Lines, Some(overview.summary.lines));
-                    Effect::new(move |_| {
-                        let margins = other.with(|other| match other {
-                            Fetched::Loaded(margin) => Some(margin.per_customer.len()),
-                            _ => None,
-                        });
-                        tabs.set_count(Tab::Margin, margins);
-                    });
-                    // The lines and the charts are asked for again once joined.
-                    let joined = Signal::derive(move || other.with(Fetched::is_loaded));
-                    // The worklist is asked for again once either is loaded.
-                    let looked_at = Signal::derive(move || (joined.get(), consolidated.with(Fetched::is_loaded)));
-                    let view = TableView::new(joined);
-                    table = Some(view);
-                    let filter = view.filter;
-                    // The summary first, then each part a frame after the one
-                    // before, the open tab's first.
-                    let stage = RwSignal::new(0u8);
-                    advance(stage);
-                    let open = tabs.current.get_untracked();
-                    let shown_from = move |part: Part| {
-                        let frame = part.frame(open);
-                        Memo::new(move |_| stage.get() >= frame)
-                    };
-                    let (charts_shown, editor_shown, lines_shown, invoices_shown, analysis_shown, worklist_shown) = (
-                        shown_from(Part::Charts),
-                        shown_from(Part::PublisherEditor),
-                        shown_from(Part::Lines),
-                        shown_from(Part::Invoices),
-                        shown_from(Part::Analysis),
-                        shown_from(Part::Worklist),
-                    );
-                    let editor = move || editor_shown.get().then(|| view! { <PublisherEditor products /> });
-                    let shown = overview.clone();
-                    let charts = move || {
-                        charts_shown.get().then(|| {
-                            view! { <Charts currencies=shown.currencies.clone() filter joined told=told.into() /> }
-                        })
-                    };
-                    let drawn = loaded.clone();
-                    let margin = move || analysis_shown.get().then(|| view! { <MarginPanel loaded=drawn.clone() other consolidated /> });
-                    let drawn = loaded.clone();
-                    let exceptions = move || {
-                        worklist_shown.get().then(|| {
-                            view! { <ExceptionsPanel request=drawn.request.clone() beside=looked_at /> }
-                        })
-                    };
-                    let drawn = loaded.clone();
-                    let changes = move || analysis_shown.get().then(|| view! { <ChangesPanel loaded=drawn.clone() filter joined /> });
-                    let (drawn, shown) = (loaded.clone(), overview.clone());
-                    let lines = move || {
-                        lines_shown.get().then(|| {
-                            view! {
-                                <LinesTable choices=shown.choices.clone() total=shown.summary.lines
-                                    file_stem=drawn.request.file_stem() format=drawn.request.format() view joined
-                                    publishers=publishers.into() told=told.into() />
-                            }
-                        })
-                    };
-                    let (summary, invoices, listed) =
-                        (overview.summary.clone(), overview.invoices.clone(), loaded.clone());
-                    let invoices = move || {
-                        invoices_shown.get().then(|| view! { <InvoiceList loaded=listed.clone() invoices=invoices.clone() /> })
-                    };
-                    view! {
-                        {flag}
-                        <TabBar tabs />
-                        <TabPanel tabs tab=Tab::Overview>
-                            <SummaryView summary />
-                            {editor}
-                            {charts}
-                        </TabPanel>
-                        <TabPanel tabs tab=Tab::Invoices>{invoices}</TabPanel>
-                        <TabPanel tabs tab=Tab::Lines>{lines}</TabPanel>
-                        <TabPanel tabs tab=Tab::Margin>{margin}</TabPanel>
-                        <TabPanel tabs tab=Tab::Changes>{changes}</TabPanel>
-                        <TabPanel tabs tab=Tab::Exceptions>{exceptions}</TabPanel>
-                        <TabPanel tabs tab=Tab::Archive>
-                            <ArchiveList profile=archive.profile refreshed=archive.refreshed on_open=archive.on_open />
-                        </TabPanel>
-                    }
-                    .into_any()
-                }
-                Opened::SubscriptionDetails(details) => {
-                    view! { <SubscriptionDetailsView details=details.clone() /> }.into_any()
-                }
-                Opened::Margin(_) | Opened::Comparison(_) | Opened::Changes(_) => ().into_any(),
-            };
-            let downloads = view! { <Downloads loaded=loaded.clone() raw table /> };
-            view! { <section class="results">{downloads}{body}</section> }.into_any()
-        }
+        Transfer::Done(loaded, raw) => when_loaded(document_part(loaded, raw, tabs, archive)).into_any(),
         Transfer::Refused(problem) => view! { <ProblemView problem /> }.into_any(),
         Transfer::Broken { received, message } => view! {
             <div class="problem" role="alert">
@@ -214,4 +107,131 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs, archive: ArchiveView) -
         _ => ().into_any(),
     }
     }
+}
+
+split_point! {
+    /// The opened document: its downloads, and its tabs with the overview
+    /// drawn first.
+    pub fn document_part(loaded: Arc<Loaded>, raw: web_sys::Blob, tabs: Tabs, archive: ArchiveView) -> AnyView, preload preload_document {
+        document(loaded, raw, tabs, archive)
+    }
+}
+
+fn document(loaded: Arc<Loaded>, raw: web_sys::Blob, tabs: Tabs, archive: ArchiveView) -> AnyView {
+    let mut table = None;
+    let body = match &loaded.opened {
+        Opened::Invoices(overview) if overview.invoices.is_empty() => view! {
+            <p class="empty" role="status">{empty_window_advice(&loaded.request)}</p>
+        }
+        .into_any(),
+        Opened::Invoices(overview) => {
+            let month = use_context::<Team>().and_then(|team| Month::follow(&loaded.request, team));
+            provide_context(month);
+            provide_context(PinnedComparison(RwSignal::new(None)));
+            let flag = month.map(|month| view! { <ChangedSinceSignOff loaded=loaded.clone() month /> });
+            let publishers = RwSignal::new(overview.choices.publishers.clone());
+            let products = RwSignal::new(overview.products.clone());
+            let told = RwSignal::new(0u32);
+            tell_corrections(publishers, products, told);
+            let other = RwSignal::new(Fetched::<MarginView>::Idle);
+            let consolidated = RwSignal::new(Fetched::<ComparisonView>::Idle);
+            tabs.forget_counts();
+            tabs.set_count(Tab::Invoices, Some(overview.invoices.len()));
+            tabs.set_count(Tab::Lines, Some(overview.summary.lines));
+            Effect::new(move |_| {
+                let margins = other.with(|other| match other {
+                    Fetched::Loaded(margin) => Some(margin.per_customer.len()),
+                    _ => None,
+                });
+                tabs.set_count(Tab::Margin, margins);
+            });
+            // The lines and the charts are asked for again once joined.
+            let joined = Signal::derive(move || other.with(Fetched::is_loaded));
+            // The worklist is asked for again once either is loaded.
+            let looked_at = Signal::derive(move || (joined.get(), consolidated.with(Fetched::is_loaded)));
+            let view = TableView::new(joined);
+            table = Some(view);
+            let filter = view.filter;
+            // The summary first, then each part a frame after the one
+            // before, the open tab's first.
+            let stage = RwSignal::new(0u8);
+            advance(stage);
+            let open = tabs.current.get_untracked();
+            let shown_from = move |part: Part| {
+                let frame = part.frame(open);
+                Memo::new(move |_| stage.get() >= frame)
+            };
+            let (charts_shown, editor_shown, lines_shown, invoices_shown, analysis_shown, worklist_shown) = (
+                shown_from(Part::Charts),
+                shown_from(Part::PublisherEditor),
+                shown_from(Part::Lines),
+                shown_from(Part::Invoices),
+                shown_from(Part::Analysis),
+                shown_from(Part::Worklist),
+            );
+            let editor = move || editor_shown.get().then(|| view! { <PublisherEditor products /> });
+            let shown = overview.clone();
+            let charts = move || {
+                charts_shown.get().then(|| {
+                    view! { <Charts currencies=shown.currencies.clone() filter joined told=told.into() /> }
+                })
+            };
+            let drawn = loaded.clone();
+            let margin = move || {
+                analysis_shown.get().then(|| when_loaded(margin_part(drawn.clone(), other, consolidated)))
+            };
+            let drawn = loaded.clone();
+            let exceptions = move || {
+                worklist_shown.get().then(|| when_loaded(exceptions_part(drawn.request.clone(), looked_at)))
+            };
+            let drawn = loaded.clone();
+            let changes = move || {
+                analysis_shown.get().then(|| when_loaded(changes_part(drawn.clone(), filter, joined)))
+            };
+            let (drawn, shown) = (loaded.clone(), overview.clone());
+            let lines = move || {
+                lines_shown.get().then(|| {
+                    when_loaded(lines_part(
+                        shown.choices.clone(),
+                        shown.summary.lines,
+                        drawn.request.file_stem(),
+                        drawn.request.format(),
+                        view,
+                        joined,
+                        publishers.into(),
+                        told.into(),
+                    ))
+                })
+            };
+            let (summary, invoices, listed) =
+                (overview.summary.clone(), overview.invoices.clone(), loaded.clone());
+            let invoices = move || {
+                invoices_shown.get().then(|| when_loaded(invoices_part(listed.clone(), invoices.clone())))
+            };
+            view! {
+                {flag}
+                <TabBar tabs />
+                <TabPanel tabs tab=Tab::Overview>
+                    <SummaryView summary />
+                    {editor}
+                    {charts}
+                </TabPanel>
+                <TabPanel tabs tab=Tab::Invoices>{invoices}</TabPanel>
+                <TabPanel tabs tab=Tab::Lines>{lines}</TabPanel>
+                <TabPanel tabs tab=Tab::Margin>{margin}</TabPanel>
+                <TabPanel tabs tab=Tab::Changes>{changes}</TabPanel>
+                <TabPanel tabs tab=Tab::Exceptions>{exceptions}</TabPanel>
+                <TabPanel tabs tab=Tab::Archive>
+                    {when_loaded(archive_part(archive.profile, archive.refreshed, archive.on_open))}
+                </TabPanel>
+            }
+            .into_any()
+        }
+        Opened::SubscriptionDetails(details) => {
+            view! { <SubscriptionDetailsView details=details.clone() /> }.into_any()
+        }
+        Opened::Margin(_) | Opened::Comparison(_) | Opened::Changes(_) => ().into_any(),
+    };
+    let downloads = view! { <Downloads loaded=loaded.clone() raw table /> };
+    view! { <section class="results">{downloads}{body}</section> }.into_any()
 }

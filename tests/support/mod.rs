@@ -43,6 +43,28 @@ pub fn workspace_path(variable: &str, default: &str) -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(default))
 }
 
+/// The directory `cargo xtask` put the split app in, `app-<hash>`.
+pub fn split_app_dir(app_dir: &Path) -> String {
+    std::fs::read_dir(app_dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .find(|name| name.starts_with("app-") && app_dir.join(name).is_dir())
+        .expect("the split app's directory: build the app with `cargo xtask test`")
+}
+
+/// Every wasm file of the split app, as paths the relay serves.
+pub fn split_app_wasm(app_dir: &Path) -> Vec<String> {
+    let dir = split_app_dir(app_dir);
+    let mut files: Vec<String> = std::fs::read_dir(app_dir.join(&dir))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".wasm"))
+        .map(|name| format!("/{dir}/{name}"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// Starts `billing-relay ARGS --app-dir dist` with `environment` added,
 /// and waits for the address it prints.
 pub async fn start_relay_with(args: &[&str], environment: &[(&str, &str)]) -> Relay {

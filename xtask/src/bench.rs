@@ -18,7 +18,7 @@ pub fn run(relay_only: bool) -> anyhow::Result<()> {
     let mut goals = Goals::default();
     // The relay only serves the app's files, so any built app will do.
     if !(relay_only && workspace_root().join("dist/index.html").is_file()) {
-        toolchain.build_app()?;
+        crate::page::build_app(&toolchain)?;
     }
     if !relay_only {
         first_load_bytes(&workspace_root().join("dist"), &mut goals)?;
@@ -148,17 +148,30 @@ fn compressed_sizes(bytes: &[u8]) -> anyhow::Result<Sizes> {
 
 /// index.html and the files it names: what a browser loads before any
 /// fetch. The worker's files, which nothing in index.html names, come later.
+/// Every file under `dir`, in its subdirectories too.
+fn files_under(dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            found.extend(files_under(&path)?);
+        } else {
+            found.push(path);
+        }
+    }
+    Ok(found)
+}
+
 fn first_load_bytes(dist: &Path, goals: &mut Goals) -> anyhow::Result<()> {
     let index = std::fs::read_to_string(dist.join("index.html"))
         .with_context(|| format!("cannot read {}/index.html: build the app first", dist.display()))?;
-    let mut files: Vec<_> = std::fs::read_dir(dist)
-        .with_context(|| format!("cannot read {}", dist.display()))?
-        .map(|entry| entry.map(|entry| entry.path()))
-        .collect::<Result<Vec<_>, _>>()?
+    // What index.html names (the styles, the split app's entry module, its
+    // loader and its wasm): the parts and the worker come later.
+    let mut files: Vec<_> = files_under(dist)?
         .into_iter()
         .filter(|file| {
-            let name = file.file_name().unwrap_or_default().to_string_lossy();
-            name == "index.html" || index.contains(&format!("/{name}"))
+            let relative = file.strip_prefix(dist).unwrap_or(file).to_string_lossy().into_owned();
+            relative == "index.html" || index.contains(&format!("/{relative}"))
         })
         .collect();
     files.sort();
@@ -167,7 +180,7 @@ fn first_load_bytes(dist: &Path, goals: &mut Goals) -> anyhow::Result<()> {
     let mut total = Sizes { raw: 0, gzip: 0, brotli: 0 };
     for file in files.iter().filter(|file| file.is_file()) {
         let sizes = compressed_sizes(&std::fs::read(file)?)?;
-        let name = file.file_name().unwrap_or_default().to_string_lossy();
+        let name = file.strip_prefix(dist).unwrap_or(file).to_string_lossy();
         println!("{name:<48} {:>10} {:>10} {:>10}", sizes.raw, sizes.gzip, sizes.brotli);
         total.raw += sizes.raw;
         total.gzip += sizes.gzip;

@@ -8,6 +8,7 @@ mod goals;
 mod hosting_bench;
 #[cfg(test)]
 mod modules;
+mod page;
 mod precompress;
 mod processes;
 mod relay_bench;
@@ -71,7 +72,7 @@ fn serve(listen: SocketAddr, sign_in: bool) -> anyhow::Result<()> {
     if sign_in {
         toolchain.ensure_oidc_provider()?;
     }
-    toolchain.build_app()?;
+    crate::page::build_app(&toolchain)?;
     cmd::run(toolchain.command("cargo").args([
         "build",
         "--release",

@@ -97,6 +97,9 @@ fn run_steps(tally: &mut Tally) -> anyhow::Result<()> {
             "--target",
             WASM_TARGET,
             "--all-targets",
+            // The page as built: its parts behind split points.
+            "--features",
+            "billing-portal/split",
             "--",
             "-D",
             "warnings",
@@ -126,7 +129,7 @@ fn run_steps(tally: &mut Tally) -> anyhow::Result<()> {
         step(name, tally, wasm_tests())?;
     }
 
-    toolchain.build_app()?;
+    crate::page::build_app(&toolchain)?;
     let root = workspace_root();
     // The native tests built it for the relay's own binary tests, with the
     // features they unify; building it again alone would rebuild its

@@ -21,6 +21,20 @@ const AXE_CORE_NPM: &str = "axe-core@4.14.1";
 /// The OpenID Connect provider of `serve --sign-in` and the sign-in tests.
 const OIDC_PROVIDER_NPM: &str = "oidc-provider@9.13.3";
 const WASM_OPT_VERSION: &str = "version 132";
+/// What cuts the app's wasm into parts loaded as needed (xtask/src/page.rs).
+const WASM_SPLIT_CRATE: &str = "wasm_split_cli_support";
+const WASM_SPLIT_VERSION: &str = "0.2.4";
+/// wasm-opt validates against the wasm MVP unless told which features
+/// rustc emits by default; index.html gives trunk the same for the worker.
+pub const WASM_OPT_FEATURES: [&str; 7] = [
+    "--enable-bulk-memory",
+    "--enable-bulk-memory-opt",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
 
 /// What the task at hand needs installed.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -31,19 +45,22 @@ pub enum Needs {
     BuildAndBrowser,
 }
 
-/// The installed tools and the PATH that reaches them.
+/// The installed tools, the PATH that reaches them, and the temporary
+/// directory the commands they run are given.
 pub struct Toolchain {
     path: OsString,
+    scratch: PathBuf,
 }
 
 impl Toolchain {
     pub fn ensure(needs: Needs) -> anyhow::Result<Self> {
-        let toolchain = Self { path: search_path()? };
+        let toolchain = Self { path: search_path()?, scratch: scratch_dir()? };
         toolchain.ensure_wasm_target()?;
         toolchain.ensure_trunk()?;
         toolchain.ensure_wasm_bindgen()?;
         toolchain.ensure_wasm_opt()?;
         toolchain.cache_wasm_opt()?;
+        toolchain.ensure_wasm_split()?;
         if needs == Needs::BuildAndBrowser {
             toolchain.ensure_chromium()?;
             toolchain.ensure_npm_package(AXE_CORE_NPM)?;
@@ -59,7 +76,7 @@ impl Toolchain {
     /// A command run from the workspace root with the tools on its PATH.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut command = Command::new(program);
-        command.current_dir(workspace_root()).env("PATH", &self.path);
+        command.current_dir(workspace_root()).env("PATH", &self.path).env("TMPDIR", &self.scratch);
         command
     }
 
@@ -112,6 +129,31 @@ impl Toolchain {
             "--version",
             &version,
             "--force",
+        ]))
+    }
+
+    fn ensure_wasm_split(&self) -> anyhow::Result<()> {
+        let wanted = format!("{WASM_SPLIT_CRATE} v{WASM_SPLIT_VERSION}:");
+        let listed = self
+            .command("cargo")
+            .args(["install", "--list"])
+            .output()
+            .context("cannot run cargo install --list")?;
+        if String::from_utf8_lossy(&listed.stdout).lines().any(|line| line == wanted) {
+            println!("xtask: ok   wasm-split-cli ({WASM_SPLIT_CRATE} {WASM_SPLIT_VERSION})");
+            return Ok(());
+        }
+        println!(
+            "xtask: installing wasm-split-cli ({WASM_SPLIT_CRATE} {WASM_SPLIT_VERSION}, cargo install, about 2 minutes)"
+        );
+        cmd::run(self.command("cargo").args([
+            "install",
+            WASM_SPLIT_CRATE,
+            "--version",
+            WASM_SPLIT_VERSION,
+            "--features",
+            "build-binary",
+            "--locked",
         ]))
     }
 
@@ -245,18 +287,6 @@ impl Toolchain {
                 .env("DEBIAN_FRONTEND", "noninteractive"),
         )
     }
-
-    /// `trunk build --release` into `dist/`, fully offline.
-    pub fn build_app(&self) -> anyhow::Result<()> {
-        // trunk builds with `cargo --offline`: every crate must be here first.
-        cmd::run(self.command("cargo").args(["fetch", "--quiet"]))?;
-        cmd::run(self.command("trunk").args(["build", "--release"]))?;
-        // The relay sends these as they are (ServeDir's precompressed files).
-        crate::precompress::precompress(
-            &cmd::workspace_root().join("dist"),
-            &tools_dir()?.join("precompressed"),
-        )
-    }
 }
 
 /// Who the tests' PostgreSQL clusters run as (crates/relay/tests/support/postgres.rs).
@@ -281,7 +311,8 @@ pub fn postgres_bin() -> anyhow::Result<PathBuf> {
 /// A `wasm-opt` that keeps each output under a hash of the input, the
 /// arguments (paths aside) and the real wasm-opt's version, and copies it
 /// back for the same again; anything it does not recognise goes straight
-/// to the real one. The newest 16 outputs are kept.
+/// to the real one. The newest 256 outputs are kept (the split app alone
+/// is some 60 files).
 const WASM_OPT_CACHE_SCRIPT: &str = r#"#!/bin/sh
 # Written by `cargo xtask` (xtask/src/tools.rs): wasm-opt with a cache.
 set -eu
@@ -312,7 +343,7 @@ fi
 mkdir -p "$cache"
 cp "$output" "$cache/$key.wasm.$$"
 mv "$cache/$key.wasm.$$" "$cache/$key.wasm"
-ls -t "$cache"/*.wasm | tail -n +17 | xargs -r rm -f
+ls -t "$cache"/*.wasm | tail -n +257 | xargs -r rm -f
 "#;
 
 /// The cached wasm-opt in front of `real`, keeping its outputs in `cache`.
@@ -320,6 +351,35 @@ fn cached_wasm_opt_script(real: &Path, cache: &Path) -> String {
     WASM_OPT_CACHE_SCRIPT
         .replace("@REAL@", &real.display().to_string())
         .replace("@CACHE@", &cache.display().to_string())
+}
+
+impl Drop for Toolchain {
+    fn drop(&mut self) {
+        // Best effort: a run stopped before this is cleared by the next one.
+        let _ = std::fs::remove_dir_all(&self.scratch);
+    }
+}
+
+/// A temporary directory of this run's own under `target/tmp`, after
+/// clearing those of runs whose process is gone. A browser the tests stop
+/// leaves its profile (up to 130 MB) in the temporary directory, and a
+/// dozen test runs filled the disk with them under `/tmp`.
+fn scratch_dir() -> anyhow::Result<PathBuf> {
+    let parent = workspace_root().join("target/tmp");
+    for entry in std::fs::read_dir(&parent).into_iter().flatten().flatten() {
+        let pid = entry.file_name().to_str().and_then(|name| name.parse::<u32>().ok());
+        if pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let dir = parent.join(std::process::id().to_string());
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Where the built app's compressed copies are cached (xtask/src/precompress.rs).
+pub fn precompressed_cache() -> anyhow::Result<PathBuf> {
+    Ok(tools_dir()?.join("precompressed"))
 }
 
 /// Where the cached wasm-opt keeps its outputs.

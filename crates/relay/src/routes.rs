@@ -304,11 +304,12 @@ async fn explain_failed_session_saves(
     response
 }
 
-/// A file whose name holds its content's hash (trunk's `main-be810891b7b22ad2.css`)
-/// never changes under that name: kept a year without asking again. The
-/// rest (index.html, the worker's unhashed files) is asked about each time.
+/// A file whose path holds its content's hash (trunk's `main-be810891b7b22ad2.css`,
+/// the split app's `app-0a1b2c3d4e5f6a7b/chunk_8.wasm`) never changes under
+/// that path: kept a year without asking again. The rest (index.html, the
+/// worker's unhashed files) is asked about each time.
 async fn cache_app_files(request: axum::extract::Request, next: middleware::Next) -> Response {
-    let hashed = request.uri().path().rsplit('/').next().is_some_and(is_content_hashed);
+    let hashed = request.uri().path().split('/').any(is_content_hashed);
     let mut response = next.run(request).await;
     // A hashed name the build no longer has falls back to the page: not kept.
     let the_file = response.status().is_success()
@@ -323,14 +324,14 @@ async fn cache_app_files(request: axum::extract::Request, next: middleware::Next
     response
 }
 
-/// Whether a file name carries trunk's content hash: `-` and 16 hex digits
-/// before its extension or `_bg`.
+/// Whether a file or directory name carries a content hash: `-` and 16 hex
+/// digits at its end or before its extension or `_bg`.
 fn is_content_hashed(name: &str) -> bool {
     name.match_indices('-').any(|(at, _)| {
-        let rest = &name[at + 1..];
-        rest.len() > 16
-            && rest.as_bytes()[..16].iter().all(u8::is_ascii_hexdigit)
-            && matches!(rest.as_bytes()[16], b'.' | b'_')
+        let rest = &name.as_bytes()[at + 1..];
+        rest.len() >= 16
+            && rest[..16].iter().all(u8::is_ascii_hexdigit)
+            && matches!(rest.get(16), None | Some(b'.' | b'_'))
     })
 }
 
@@ -374,8 +375,9 @@ mod tests {
     use super::is_content_hashed;
 
     #[test]
-    fn trunks_hashed_names_are_told_from_the_rest() {
+    fn hashed_names_are_told_from_the_rest() {
         for hashed in [
+            "app-0a1b2c3d4e5f6a7b",
             "billing-portal-d30663ca5173cb52.js",
             "billing-portal-d30663ca5173cb52_bg.wasm",
             "main-be810891b7b22ad2.css",
@@ -389,6 +391,9 @@ mod tests {
             "worker_loader.js",
             "billing-portal-d30663.js",
             "a-d30663ca5173cb5z.js",
+            "app-0a1b2c3d4e5f6a7b9",
+            "chunk_8.wasm",
+            "__wasm_split.js",
         ] {
             assert!(!is_content_hashed(unhashed), "{unhashed}");
         }
