@@ -31,14 +31,16 @@ pub enum Needs {
     BuildAndBrowser,
 }
 
-/// The installed tools and the PATH that reaches them.
+/// The installed tools, the PATH that reaches them, and the temporary
+/// directory the commands they run are given.
 pub struct Toolchain {
     path: OsString,
+    scratch: PathBuf,
 }
 
 impl Toolchain {
     pub fn ensure(needs: Needs) -> anyhow::Result<Self> {
-        let toolchain = Self { path: search_path()? };
+        let toolchain = Self { path: search_path()?, scratch: scratch_dir()? };
         toolchain.ensure_wasm_target()?;
         toolchain.ensure_trunk()?;
         toolchain.ensure_wasm_bindgen()?;
@@ -59,7 +61,7 @@ impl Toolchain {
     /// A command run from the workspace root with the tools on its PATH.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut command = Command::new(program);
-        command.current_dir(workspace_root()).env("PATH", &self.path);
+        command.current_dir(workspace_root()).env("PATH", &self.path).env("TMPDIR", &self.scratch);
         command
     }
 
@@ -320,6 +322,30 @@ fn cached_wasm_opt_script(real: &Path, cache: &Path) -> String {
     WASM_OPT_CACHE_SCRIPT
         .replace("@REAL@", &real.display().to_string())
         .replace("@CACHE@", &cache.display().to_string())
+}
+
+impl Drop for Toolchain {
+    fn drop(&mut self) {
+        // Best effort: a run stopped before this is cleared by the next one.
+        let _ = std::fs::remove_dir_all(&self.scratch);
+    }
+}
+
+/// A temporary directory of this run's own under `target/tmp`, after
+/// clearing those of runs whose process is gone. A browser the tests stop
+/// leaves its profile (up to 130 MB) in the temporary directory, and a
+/// dozen test runs filled the disk with them under `/tmp`.
+fn scratch_dir() -> anyhow::Result<PathBuf> {
+    let parent = workspace_root().join("target/tmp");
+    for entry in std::fs::read_dir(&parent).into_iter().flatten().flatten() {
+        let pid = entry.file_name().to_str().and_then(|name| name.parse::<u32>().ok());
+        if pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let dir = parent.join(std::process::id().to_string());
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
 }
 
 /// Where the cached wasm-opt keeps its outputs.
