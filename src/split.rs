@@ -1,8 +1,8 @@
 //! The parts of the page that are not on its first screen. The split build
 //! (`cargo xtask`'s page build, `--features split`) puts each in a wasm file
 //! of its own, fetched the first time the part is drawn, so the first load
-//! carries only the query panel. Without the feature (trunk alone, the wasm
-//! tests) they are plain functions, called the same way.
+//! carries only the query panel. Without the feature (the wasm tests,
+//! `cargo check`) they are plain functions, called the same way.
 
 use std::future::Future;
 
@@ -24,7 +24,9 @@ impl From<leptos::wasm_split::SplitLoaderError> for PartMissing {
 /// Defines `async fn $name(…) -> Result<AnyView, PartMissing>`, a split
 /// point in the split build: its body and all it alone calls go to a wasm
 /// file of their own. A failed fetch is an error for the page to show, not
-/// a panic, and the next call fetches again. With `preload $preload`, also
+/// a panic, and the next call fetches again. The body runs untracked, as a
+/// component's does: the caller is not drawn again when a signal the part
+/// reads changes, the part's own closures are. With `preload $preload`, also
 /// `async fn $preload()`, which fetches the part's files ahead of its first
 /// use; a failure there is the first call's to report.
 macro_rules! split_point {
@@ -41,13 +43,13 @@ macro_rules! split_point {
             $(, preload($preload))?
         )]
         pub fn $name($($argument: $type),*) -> Result<AnyView, $crate::split::PartMissing> {
-            Ok($body)
+            Ok(::leptos::prelude::untrack(|| $body))
         }
 
         $(#[$doc])*
         #[cfg(not(feature = "split"))]
         pub async fn $name($($argument: $type),*) -> Result<AnyView, $crate::split::PartMissing> {
-            Ok($body)
+            Ok(::leptos::prelude::untrack(|| $body))
         }
 
         $(
@@ -61,26 +63,31 @@ macro_rules! split_point {
 pub(crate) use split_point;
 
 /// Draws a split part once its file has come: a short note while it
-/// comes, and what to do if it cannot.
-pub fn when_loaded(
-    part: impl Future<Output = Result<AnyView, PartMissing>> + Send + 'static,
-) -> impl IntoView {
-    let fallback = || view! { <p class="part-loading" role="status">"Loading this part of the page…"</p> };
-    view! {
-        <Suspense fallback>
-            {Suspend::new(async move {
-                part.await.unwrap_or_else(|PartMissing| {
-                    view! {
-                        <div class="problem" role="alert">
-                            <p class="problem-title">"This part of the page could not be loaded"</p>
-                            <p class="problem-advice">
-                                "The connection to the portal may have dropped, or a newer version of it was installed. Reload the page."
-                            </p>
-                        </div>
-                    }
-                    .into_any()
-                })
-            })}
-        </Suspense>
+/// comes, and what to do if it cannot. Not a `<Suspense>`: inside one, a
+/// part's inputs were drawn anew when a signal changed under them (a
+/// publisher being typed lost focus and was saved as "undefined"). Here the
+/// part is built once, under the caller's owner, and then lives like any
+/// other view; the task ends with that owner.
+pub fn when_loaded(part: impl Future<Output = Result<AnyView, PartMissing>> + 'static) -> impl IntoView {
+    let loaded = RwSignal::new_local(None::<Result<AnyView, PartMissing>>);
+    leptos::task::spawn_local_scoped_with_cancellation(async move {
+        let part = part.await;
+        loaded.set(Some(part));
+    });
+    move || {
+        loaded.track();
+        match loaded.try_update_untracked(Option::take).flatten() {
+            None => view! { <p class="part-loading" role="status">"Loading this part of the page…"</p> }.into_any(),
+            Some(Ok(part)) => part,
+            Some(Err(PartMissing)) => view! {
+                <div class="problem" role="alert">
+                    <p class="problem-title">"This part of the page could not be loaded"</p>
+                    <p class="problem-advice">
+                        "The connection to the portal may have dropped, or a newer version of it was installed. Reload the page."
+                    </p>
+                </div>
+            }
+            .into_any(),
+        }
     }
 }

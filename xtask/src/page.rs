@@ -16,6 +16,8 @@ use std::{
 use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
 
+mod data;
+
 use crate::{
     cmd::{self, workspace_root},
     tools::{Toolchain, WASM_OPT_FEATURES},
@@ -79,6 +81,13 @@ fn build_split_page(toolchain: &Toolchain, dist: &Path) -> anyhow::Result<()> {
             .arg(&linked)
             .arg(&split),
     )?;
+    let parts: Vec<PathBuf> = files_in(&split)?
+        .into_iter()
+        .filter(|file| {
+            file.extension().is_some_and(|e| e == "wasm") && !file.ends_with(format!("{ENTRY}.wasm"))
+        })
+        .collect();
+    data::gather_into_main(&split.join(format!("{ENTRY}.wasm")), &parts)?;
     cmd::run(
         toolchain
             .command("wasm-bindgen")
