@@ -1,11 +1,11 @@
 //! The split app's static data, all in the first module. wasm-split-cli
-//! gives each part the data segments of the statics it thinks only that
-//! part uses, and a part writes them into the shared memory when it is
-//! instantiated. Some of those statics are main's too (tachys's render
-//! queue, the app's thread-locals): loading a part then reset them under
-//! the running page, and a corrected publisher was drawn and saved as
-//! "undefined". With every segment in the first module, memory starts as
-//! the unsplit app's does, and a part brings only code.
+//! gives each part the data segments of the statics it takes to be that
+//! part's alone, and a part writes them into the shared memory when it is
+//! instantiated. Some are the first module's too (the document part carried
+//! the initial bytes of tachys's render queue), so loading a part would
+//! reset them under the running page. With every segment in the first
+//! module, memory starts as the unsplit app's does and a part brings only
+//! code.
 
 use std::path::Path;
 
