@@ -388,7 +388,7 @@ fn window_lines(title: &'static str, lines: Vec<WindowLine>) -> impl IntoView {
 
 split_point! {
     /// The Changes tab.
-    pub fn changes_part(loaded: Arc<Loaded>, filter: RwSignal<LineFilter>, joined: Signal<bool>) -> AnyView {
+    pub fn changes_part(loaded: Arc<Loaded>, filter: RwSignal<LineFilter>, joined: Signal<bool>) -> AnyView, preload preload_changes {
         view! { <ChangesPanel loaded filter joined /> }.into_any()
     }
 }

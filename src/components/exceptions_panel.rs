@@ -303,7 +303,7 @@ fn flagged_table(
 
 split_point! {
     /// The Exceptions tab.
-    pub fn exceptions_part(request: DocumentRequest, beside: Signal<(bool, bool)>) -> AnyView {
+    pub fn exceptions_part(request: DocumentRequest, beside: Signal<(bool, bool)>) -> AnyView, preload preload_exceptions {
         view! { <ExceptionsPanel request beside /> }.into_any()
     }
 }

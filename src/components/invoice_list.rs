@@ -71,7 +71,7 @@ pub fn InvoiceList(loaded: Arc<Loaded>, invoices: Vec<InvoiceRow>) -> impl IntoV
 
 split_point! {
     /// The Invoices tab.
-    pub fn invoices_part(loaded: Arc<Loaded>, invoices: Vec<InvoiceRow>) -> AnyView {
+    pub fn invoices_part(loaded: Arc<Loaded>, invoices: Vec<InvoiceRow>) -> AnyView, preload preload_invoices {
         view! { <InvoiceList loaded invoices /> }.into_any()
     }
 }

@@ -433,7 +433,7 @@ split_point! {
         joined: Signal<bool>,
         publishers: Signal<Vec<String>>,
         told: Signal<u32>,
-    ) -> AnyView {
+    ) -> AnyView, preload preload_lines {
         view! { <LinesTable choices total file_stem format view joined publishers told /> }.into_any()
     }
 }

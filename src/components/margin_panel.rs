@@ -233,7 +233,7 @@ split_point! {
         loaded: Arc<Loaded>,
         other: RwSignal<Fetched<MarginView>>,
         consolidated: RwSignal<Fetched<ComparisonView>>,
-    ) -> AnyView {
+    ) -> AnyView, preload preload_margin {
         view! { <MarginPanel loaded other consolidated /> }.into_any()
     }
 }

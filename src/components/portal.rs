@@ -17,7 +17,7 @@ use crate::{
         import_offer::ImportOffer,
         query_panel::QueryPanel,
         request_link::RequestLink,
-        results::{ArchiveView, Results, preload_document},
+        results::{ArchiveView, Results, preload_parts},
         tab_bar::Tabs,
         transfer_status::TransferStatus,
     },
@@ -136,10 +136,7 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
             reading: false,
         });
         set_timeout(crate::format::prepare, std::time::Duration::ZERO);
-        // The document's part of the page comes while the document does.
-        spawn_local(async {
-            let _ = preload_document().await;
-        });
+        preload_parts();
         spawn_local(async move {
             let progress = move |stage: Stage| {
                 if current() {

@@ -1,4 +1,4 @@
-use std::sync::Arc;
+use std::{future::Future, sync::Arc};
 
 use billing::api::ArchivedDocument;
 use leptos::{prelude::*, task::spawn_local};
@@ -8,13 +8,13 @@ use crate::{
     components::{
         archive_list::archive_part,
         changed_since_sign_off::{ChangedSinceSignOff, PinnedComparison},
-        changes_panel::changes_part,
+        changes_panel::{changes_part, preload_changes},
         charts::Charts,
         downloads::Downloads,
-        exceptions_panel::exceptions_part,
-        invoice_list::invoices_part,
-        lines_table::{TableView, lines_part},
-        margin_panel::margin_part,
+        exceptions_panel::{exceptions_part, preload_exceptions},
+        invoice_list::{invoices_part, preload_invoices},
+        lines_table::{TableView, lines_part, preload_lines},
+        margin_panel::{margin_part, preload_margin},
         problem_view::ProblemView,
         publisher_editor::PublisherEditor,
         subscription_details_view::SubscriptionDetailsView,
@@ -107,6 +107,23 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs, archive: ArchiveView) -
         _ => ().into_any(),
     }
     }
+}
+
+/// Fetches the opened document's parts, all at once, while the document
+/// comes: each tab's content is drawn a frame or two after it opens.
+pub fn preload_parts() {
+    // A part that could not be fetched says so when it is drawn.
+    fn fetch<T>(preload: impl Future<Output = T> + 'static) {
+        spawn_local(async {
+            let _ = preload.await;
+        });
+    }
+    fetch(preload_document());
+    fetch(preload_lines());
+    fetch(preload_invoices());
+    fetch(preload_margin());
+    fetch(preload_changes());
+    fetch(preload_exceptions());
 }
 
 split_point! {
