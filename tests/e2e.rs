@@ -69,6 +69,15 @@ async fn join_the_other_side(client: &Client) {
     wait_for(client, ".margin-row").await;
 }
 
+/// Shows the Lines tab grouped by publisher and waits for the subtotals.
+async fn group_lines_by_publisher(client: &Client) {
+    show_tab(client, "lines").await;
+    wait_for(client, ".line-row").await;
+    wait_for(client, ".column-choice summary").await.click().await.unwrap();
+    choose(client, "#line-group", "publisher").await;
+    wait_for(client, ".group-row").await;
+}
+
 /// Fetches the window before on the Changes tab and waits for the comparison.
 async fn compare_with_the_window_before(client: &Client) {
     show_tab(client, "changes").await;
@@ -678,11 +687,7 @@ async fn the_page_passes_an_axe_core_audit_in_light_and_dark() {
     join_the_other_side(client).await;
     wait_for(client, ".load-consolidated").await.click().await.unwrap();
     wait_for(client, ".consolidated-counts").await;
-    show_tab(client, "lines").await;
-    wait_for(client, ".line-row").await;
-    wait_for(client, ".column-choice summary").await.click().await.unwrap();
-    choose(client, "#line-group", "publisher").await;
-    wait_for(client, ".group-row").await;
+    group_lines_by_publisher(client).await;
     show_tab(client, "invoices").await;
     wait_for(client, ".invoice-row button").await.click().await.unwrap();
     wait_for(client, ".invoice-detail").await;
@@ -740,11 +745,7 @@ async fn every_file_of_the_split_app_loads_and_draws_on_its_tab() {
     show_tab(client, "invoices").await;
     wait_for(client, ".invoice-row button").await.click().await.unwrap();
     wait_for(client, ".invoice-detail").await;
-    show_tab(client, "lines").await;
-    wait_for(client, ".line-row").await;
-    wait_for(client, ".column-choice summary").await.click().await.unwrap();
-    choose(client, "#line-group", "publisher").await;
-    wait_for(client, ".group-row").await;
+    group_lines_by_publisher(client).await;
     join_the_other_side(client).await;
     compare_with_the_window_before(client).await;
     show_tab(client, "exceptions").await;

@@ -423,17 +423,7 @@ pub fn LinesTable(
 
 split_point! {
     /// The Lines tab.
-    #[allow(clippy::too_many_arguments)]
-    pub fn lines_part(
-        choices: Choices,
-        total: usize,
-        file_stem: String,
-        format: Format,
-        view: TableView,
-        joined: Signal<bool>,
-        publishers: Signal<Vec<String>>,
-        told: Signal<u32>,
-    ) -> AnyView, preload preload_lines {
-        view! { <LinesTable choices total file_stem format view joined publishers told /> }.into_any()
+    pub fn lines_part(props: LinesTableProps) -> AnyView, preload preload_lines {
+        LinesTable(props).into_any()
     }
 }

@@ -13,7 +13,7 @@ use crate::{
         downloads::Downloads,
         exceptions_panel::{exceptions_part, preload_exceptions},
         invoice_list::{invoices_part, preload_invoices},
-        lines_table::{TableView, lines_part, preload_lines},
+        lines_table::{LinesTableProps, TableView, lines_part, preload_lines},
         margin_panel::{margin_part, preload_margin},
         problem_view::ProblemView,
         publisher_editor::PublisherEditor,
@@ -209,14 +209,16 @@ fn document(loaded: Arc<Loaded>, raw: web_sys::Blob, tabs: Tabs, archive: Archiv
             let lines = move || {
                 lines_shown.get().then(|| {
                     when_loaded(lines_part(
-                        shown.choices.clone(),
-                        shown.summary.lines,
-                        drawn.request.file_stem(),
-                        drawn.request.format(),
-                        view,
-                        joined,
-                        publishers.into(),
-                        told.into(),
+                        LinesTableProps::builder()
+                            .choices(shown.choices.clone())
+                            .total(shown.summary.lines)
+                            .file_stem(drawn.request.file_stem())
+                            .format(drawn.request.format())
+                            .view(view)
+                            .joined(joined)
+                            .publishers(publishers.into())
+                            .told(told.into())
+                            .build(),
                     ))
                 })
             };
