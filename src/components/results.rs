@@ -134,6 +134,8 @@ split_point! {
     }
 }
 
+/// [`document_part`]'s view, a function of its own because rustfmt leaves a
+/// macro's body as it is.
 fn document(loaded: Arc<Loaded>, raw: web_sys::Blob, tabs: Tabs, archive: ArchiveView) -> AnyView {
     let mut table = None;
     let body = match &loaded.opened {

@@ -148,26 +148,12 @@ fn compressed_sizes(bytes: &[u8]) -> anyhow::Result<Sizes> {
 
 /// index.html and the files it names: what a browser loads before any
 /// fetch. The worker's files, which nothing in index.html names, come later.
-/// Every file under `dir`, in its subdirectories too.
-fn files_under(dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            found.extend(files_under(&path)?);
-        } else {
-            found.push(path);
-        }
-    }
-    Ok(found)
-}
-
 fn first_load_bytes(dist: &Path, goals: &mut Goals) -> anyhow::Result<()> {
     let index = std::fs::read_to_string(dist.join("index.html"))
         .with_context(|| format!("cannot read {}/index.html: build the app first", dist.display()))?;
     // What index.html names (the styles, the split app's entry module, its
     // loader and its wasm): the parts and the worker come later.
-    let mut files: Vec<_> = files_under(dist)?
+    let mut files: Vec<_> = cmd::files_under(dist)?
         .into_iter()
         .filter(|file| {
             let relative = file.strip_prefix(dist).unwrap_or(file).to_string_lossy().into_owned();

@@ -56,9 +56,9 @@ impl Goals {
             };
             let verdict = if ratio >= 1.0 { "met" } else { "NOT MET" };
             met += usize::from(ratio >= 1.0);
-            // A ceiling of nothing measured (no task long enough to be
+            // Rounded down, so a goal just missed never shows as 1.00; a
+            // ceiling over nothing measured (no task long enough to be
             // reported) is met by any margin.
-            // Rounded down, so a goal just missed never shows as 1.00.
             let ratio = if ratio.is_finite() {
                 format!("{:.2}", (ratio * 100.0).floor() / 100.0)
             } else {

@@ -42,12 +42,13 @@ pub fn build_app(toolchain: &Toolchain) -> anyhow::Result<()> {
 
 fn build_split_page(toolchain: &Toolchain, dist: &Path) -> anyhow::Result<()> {
     let root = workspace_root();
-    // Without reference types: wasm-bindgen then rewrites the main module's
-    // calls to JavaScript to pass `externref`s, and the parts, which it never
-    // sees, would pass their `JsValue`s as bare numbers (an input's value
-    // read in a part came back as "undefined"). Cargo adds this to
-    // .cargo/config.toml's flags; `cargo rustc` adds `--emit-relocs`, which
-    // the splitter needs, to the app's own link only.
+    // Without reference types: with them wasm-bindgen rewrites the main
+    // module's calls into JavaScript to pass `externref`s, and the parts,
+    // which it never sees, would pass their `JsValue`s as bare numbers
+    // (wasm-split-cli 0.2.4 leaves out what externref would need, by its
+    // own note in split_point.rs). Cargo adds this to .cargo/config.toml's
+    // flags; `cargo rustc` adds `--emit-relocs`, which the splitter needs,
+    // to the app's own link only.
     cmd::run(toolchain.command("cargo").args([
         "rustc",
         "--offline",

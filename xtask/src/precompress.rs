@@ -39,20 +39,14 @@ pub fn precompress(dir: &Path, cache: &Path) -> anyhow::Result<()> {
     prune(cache)
 }
 
+/// The files under `dir` a browser may be sent compressed.
 fn files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            found.extend(files(&path)?);
-        } else if path
-            .extension()
+    let mut found = crate::cmd::files_under(dir)?;
+    found.retain(|path| {
+        path.extension()
             .and_then(|extension| extension.to_str())
             .is_some_and(|extension| COMPRESSIBLE.contains(&extension))
-        {
-            found.push(path);
-        }
-    }
+    });
     Ok(found)
 }
 
