@@ -5,32 +5,35 @@
 
 use std::{io, sync::Arc, time::Instant};
 
-use anyhow::Context;
 use axum::{
     Extension,
     body::Body,
     extract::{Path, RawQuery, State},
-    http::{HeaderName, HeaderValue, StatusCode, header},
+    http::{HeaderValue, StatusCode, header},
     response::Response,
 };
 use billing::{
-    Format, ProfileSummary, Role,
+    Format,
     api::{DocumentRequest, RelayQuery, Scope, request::echoed, routes},
 };
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt, stream};
-use secrecy::ExposeSecret;
+use http_body::Body as _;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
 
 use crate::{
     Profile, RelayConfig, RelayError,
     admission::ClientAddr,
     archive::{Archive, Feed},
     auth::state::Auth,
+    error::with_causes,
     identity::{Caller, User},
     observe::{
         audit::{self, AskedDocument, RequestId, TransferOutcome},
         metrics::Metrics,
     },
+    upstream::{self, Upstream, VendorClient},
 };
 
 /// Longer query strings are refused before they are read.
@@ -42,9 +45,7 @@ pub struct Forwarding {
     pub config: Arc<RelayConfig>,
     /// One per profile, in the configuration's order.
     upstreams: Vec<Upstream>,
-    /// No proxies from the environment, no redirects (a redirect could
-    /// carry the key elsewhere).
-    pub client: reqwest::Client,
+    client: VendorClient,
     pub metrics: Arc<Metrics>,
     /// Keeps every complete document, when the relay archives.
     pub archive: Option<Arc<Archive>>,
@@ -56,11 +57,7 @@ impl Forwarding {
         metrics: Arc<Metrics>,
         archive: Option<Arc<Archive>>,
     ) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(config.timeouts.connect)
-            .build()?;
+        let client = VendorClient::new(config.timeouts.connect)?;
         let upstreams = config.profiles.iter().map(Upstream::of).collect::<anyhow::Result<_>>()?;
         Ok(Self { config, upstreams, client, metrics, archive })
     }
@@ -68,37 +65,6 @@ impl Forwarding {
     /// The profile called `name`, and what forwarding to it needs.
     fn profile(&self, name: &str) -> Option<(&Profile, &Upstream)> {
         self.config.profiles.iter().zip(&self.upstreams).find(|(profile, _)| profile.name == name)
-    }
-}
-
-/// What each request to a profile's vendor needs, worked out once at start:
-/// the base URL parsed, the key as a header, what each role is offered.
-struct Upstream {
-    base: reqwest::Url,
-    key_header: HeaderName,
-    /// Marked sensitive, so that no debug output of a request shows it.
-    key: HeaderValue,
-    /// In the order of [`Role::ALL`].
-    summaries: [ProfileSummary; Role::ALL.len()],
-}
-
-impl Upstream {
-    fn of(profile: &Profile) -> anyhow::Result<Self> {
-        let name = &profile.name;
-        let base = reqwest::Url::parse(&profile.base_url)
-            .with_context(|| format!("profile {name}: bad base_url"))?;
-        let key_header = HeaderName::from_bytes(profile.key_header.as_bytes())
-            .with_context(|| format!("profile {name}: key_header is not a header name"))?;
-        // The key itself is never part of the message.
-        let mut key = HeaderValue::from_str(profile.key.expose_secret())
-            .map_err(|_| anyhow::anyhow!("profile {name}: the key holds characters a header cannot carry"))?;
-        key.set_sensitive(true);
-        Ok(Self { base, key_header, key, summaries: Role::ALL.map(|role| profile.summary(role)) })
-    }
-
-    fn summary(&self, role: Role) -> &ProfileSummary {
-        let index = Role::ALL.iter().position(|each| *each == role).unwrap_or_default();
-        &self.summaries[index]
     }
 }
 
@@ -191,20 +157,6 @@ impl Checked<'_> {
             at: chrono::Utc::now(),
         }
     }
-
-    /// The vendor's URL for this request, from configuration and checked
-    /// values only.
-    fn upstream_url(&self) -> reqwest::Url {
-        let mut url = self.upstream.base.clone();
-        let path = format!(
-            "{}{}",
-            self.upstream.base.path().trim_end_matches('/'),
-            self.request.vendor_path(self.profile.generation)
-        );
-        url.set_path(&path);
-        url.query_pairs_mut().extend_pairs(self.request.vendor_query());
-        url
-    }
 }
 
 async fn forward(
@@ -215,19 +167,14 @@ async fn forward(
 ) -> Result<Response, RelayError> {
     let profile = checked.profile;
     let timeouts = state.config.timeouts;
-    let upstream = checked.upstream;
-    let request = state
-        .client
-        .get(checked.upstream_url())
-        .header(upstream.key_header.clone(), upstream.key.clone())
-        .header(header::ACCEPT, checked.request.format().media_type());
     let too_slow = || RelayError::VendorTooSlow { profile: profile.name.clone(), waited: timeouts.response };
     let asked_at = Instant::now();
-    let response = match tokio::time::timeout(timeouts.response, request.send()).await {
+    let vendor_call = state.client.get(checked.upstream, &checked.request);
+    let response = match tokio::time::timeout(timeouts.response, vendor_call).await {
         Err(_) => return Err(too_slow()),
-        Ok(Err(error)) if error.is_timeout() => return Err(too_slow()),
+        Ok(Err(error)) if upstream::timed_out(&error) => return Err(too_slow()),
         Ok(Err(error)) => {
-            tracing::warn!(profile = %profile.name, error = %error.without_url(), "vendor unreachable");
+            tracing::warn!(profile = %profile.name, error = with_causes(&error), "vendor unreachable");
             return Err(RelayError::VendorUnreachable { profile: profile.name.clone() });
         }
         Ok(Ok(response)) => response,
@@ -251,7 +198,7 @@ async fn forward(
             });
         }
         status if !status.is_success() => {
-            let said = vendor_message(response).await;
+            let said = vendor_message(response.into_body()).await;
             return Err(RelayError::VendorFailed {
                 status,
                 detail: format!("the vendor answered {status}{said}; try again later"),
@@ -260,7 +207,7 @@ async fn forward(
         _ => {}
     }
     let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
-    let content_length = response.content_length();
+    let content_length = response.body().size_hint().exact();
     let wrong_format = |what: String| RelayError::VendorWrongFormat {
         status,
         detail: format!("the vendor answered {status} with {what} instead of {}", checked.request.format()),
@@ -269,12 +216,12 @@ async fn forward(
     if !declares(declared, checked.request.format()) {
         return Err(wrong_format(declared.to_owned()));
     }
-    let mut body = response.bytes_stream();
+    let mut body = response.into_body().into_data_stream();
     let first = match tokio::time::timeout(timeouts.idle, body.next()).await {
         Err(_) => return Err(too_slow()),
         Ok(None) => return Err(wrong_format("an empty body".to_owned())),
         Ok(Some(Err(error))) => {
-            tracing::warn!(profile = %profile.name, error = %error.without_url(), "vendor broke off the body");
+            tracing::warn!(profile = %profile.name, error = with_causes(&error), "vendor broke off the body");
             return Err(RelayError::VendorUnreachable { profile: profile.name.clone() });
         }
         Ok(Some(Ok(first))) => first,
@@ -304,8 +251,8 @@ async fn forward(
 }
 
 /// The vendor's own `{"error"}` message, briefly, when it sent one.
-async fn vendor_message(response: reqwest::Response) -> String {
-    let Ok(bytes) = response.bytes().await else { return String::new() };
+async fn vendor_message(body: Incoming) -> String {
+    let bytes = upstream::start_of(body).await;
     let said = serde_json::from_slice::<serde_json::Value>(&bytes)
         .ok()
         .and_then(|body| body.get("error").and_then(|error| error.as_str()).map(echoed));
@@ -408,7 +355,7 @@ impl Drop for Passage {
 /// connection ends the client's body in an error too, never in a clean end.
 fn relay_body(
     first: Bytes,
-    rest: impl Stream<Item = reqwest::Result<Bytes>> + Send + Unpin + 'static,
+    rest: impl Stream<Item = hyper::Result<Bytes>> + Send + Unpin + 'static,
     idle: std::time::Duration,
     passage: Passage,
 ) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
@@ -433,7 +380,7 @@ fn relay_body(
                 }
                 Ok(Some(Err(error))) => {
                     let (profile, bytes) = (&passage.asked.profile, passage.sent);
-                    tracing::warn!(%profile, bytes, error = %error.without_url(), "vendor broke off the body");
+                    tracing::warn!(%profile, bytes, error = with_causes(&error), "vendor broke off the body");
                     passage.end(TransferOutcome::BrokenByVendor);
                     Err(io::Error::other("the vendor broke off the document"))
                 }

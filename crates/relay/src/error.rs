@@ -341,3 +341,17 @@ fn sign_in_problem_page(title: &str, detail: &str) -> Html<String> {
         &format!("<p>{}</p>{}", crate::pages::escape(detail), crate::pages::sign_in_link("Sign in again")),
     )
 }
+
+/// An error in words with its causes after it, for the log. Ours and our
+/// libraries' errors name no secret; a vendor's connect error names its
+/// host, not the URL.
+pub fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut words = error.to_string();
+    let mut cause = error.source();
+    while let Some(each) = cause {
+        words.push_str(": ");
+        words.push_str(&each.to_string());
+        cause = each.source();
+    }
+    words
+}

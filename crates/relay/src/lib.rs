@@ -21,6 +21,7 @@ mod security;
 mod server;
 mod state;
 pub mod store;
+mod upstream;
 
 use std::{net::SocketAddr, sync::Arc};
 

@@ -242,15 +242,8 @@ async fn complete_sign_in(
 }
 
 /// The error's kind and the provider's own words, never a request's secrets.
-fn describe<E: std::error::Error>(error: &E) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text.chars().take(300).collect()
+fn describe<E: std::error::Error + 'static>(error: &E) -> String {
+    crate::error::with_causes(error).chars().take(300).collect()
 }
 
 /// The claims of the userinfo endpoint, when it answers for the same subject.
