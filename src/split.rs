@@ -13,6 +13,9 @@ use leptos::prelude::*;
 #[derive(Clone, Copy, Debug)]
 pub struct PartMissing;
 
+/// [`PartMissing`] in words, where a sentence is shown.
+pub const PART_MISSING: &str = "a part of the page could not be loaded: the connection to the portal may have dropped, or a newer version of it was installed; reload the page";
+
 #[cfg(feature = "split")]
 impl From<leptos::wasm_split::SplitLoaderError> for PartMissing {
     fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
@@ -61,6 +64,47 @@ macro_rules! split_point {
     };
 }
 pub(crate) use split_point;
+
+/// Defines `async fn $name(…) -> Result<$output, PartMissing>`: work (not
+/// a view) that the first screen does not need, split off like a part.
+/// The split function starts the body and hands back its future, which
+/// lives in the part's file; the caller awaits both. `preload $preload`
+/// as for [`split_point!`].
+macro_rules! split_task {
+    (
+        $(#[$doc:meta])*
+        pub fn $name:ident($($argument:ident: $type:ty),* $(,)?) -> $output:ty $(, preload $preload:ident)? $body:block
+    ) => {
+        $(#[$doc])*
+        #[cfg(feature = "split")]
+        #[::leptos::wasm_split::wasm_split(
+            $name,
+            wasm_split_path = ::leptos::wasm_split,
+            fallible,
+            return_wrapper(let started = _; { Ok(started?.await) } -> Result<$output, $crate::split::PartMissing>)
+            $(, preload($preload))?
+        )]
+        pub fn $name(
+            $($argument: $type),*
+        ) -> Result<::std::pin::Pin<Box<dyn ::std::future::Future<Output = $output>>>, $crate::split::PartMissing> {
+            Ok(Box::pin(async move $body))
+        }
+
+        $(#[$doc])*
+        #[cfg(not(feature = "split"))]
+        pub async fn $name($($argument: $type),*) -> Result<$output, $crate::split::PartMissing> {
+            Ok(async move $body.await)
+        }
+
+        $(
+            #[cfg(not(feature = "split"))]
+            pub async fn $preload() -> Result<(), $crate::split::PartMissing> {
+                Ok(())
+            }
+        )?
+    };
+}
+pub(crate) use split_task;
 
 /// Draws a split part once its file has come: a short note while it
 /// comes, and what to do if it cannot. Not a `<Suspense>`: inside one, a

@@ -9,11 +9,17 @@ use billing::{
     Role,
     api::decisions::{DecisionEvent, Settings, SharedSettings, paths},
 };
-use leptos::{prelude::*, task::spawn_local};
+use leptos::{
+    prelude::*,
+    task::{spawn_local, spawn_local_scoped_with_cancellation},
+};
 use rust_decimal::Decimal;
 use wasm_bindgen::{JsCast, closure::Closure};
 
-use crate::api;
+use crate::{
+    api,
+    split::{PART_MISSING, PartMissing, split_task},
+};
 
 thread_local! {
     /// The settings in force, for the code that is not a component: the
@@ -96,8 +102,14 @@ impl Team {
             let name = profile.get();
             listening.set_value(None);
             team.settings.set(None);
-            team.reload_settings();
-            listening.set_value(Listening::open(&name, team));
+            // Ended with this run of the effect: a task for a profile no
+            // longer shown never sets its events up.
+            spawn_local_scoped_with_cancellation(async move {
+                match start_following(name, team).await {
+                    Ok(events) => listening.set_value(events),
+                    Err(PartMissing) => team.show(Err(PART_MISSING.to_owned())),
+                }
+            });
         });
         on_cleanup(move || listening.set_value(None));
         team
@@ -150,8 +162,17 @@ impl Team {
     }
 }
 
+split_task! {
+    /// Loads `profile`'s settings and opens its events; in a file of its
+    /// own, since the first screen has no use for them.
+    pub fn start_following(profile: String, team: Team) -> Option<Listening> {
+        team.reload_settings();
+        Listening::open(&profile, team)
+    }
+}
+
 /// The relay's event stream for one profile, closed when dropped.
-struct Listening {
+pub struct Listening {
     source: web_sys::EventSource,
     _handlers: Vec<Closure<dyn Fn(web_sys::MessageEvent)>>,
 }

@@ -709,8 +709,9 @@ async fn the_page_passes_an_axe_core_audit_in_light_and_dark() {
 }
 
 /// The app as `cargo xtask` builds it, split: the first screen fetches
-/// none of the document's parts; opening a document and going through
-/// every tab and view fetches every file of the build, and each part draws.
+/// none of the document's parts; opening a document, going through every
+/// tab and view, and the offer of corrections kept in the browser fetch
+/// every file of the build, and each part draws.
 #[tokio::test]
 async fn every_file_of_the_split_app_loads_and_draws_on_its_tab() {
     let relay = start_relay().await;
@@ -752,6 +753,15 @@ async fn every_file_of_the_split_app_loads_and_draws_on_its_tab() {
     wait_for(client, ".exception-row").await;
     show_tab(client, "archive").await;
     wait_for(client, "#panel-archive .archive-table").await;
+    // Only a browser that kept corrections before the team shared them
+    // is offered to import them.
+    assert!(!fetched(&part("import_offer_part")), "no offer without kept corrections");
+    client
+        .execute("localStorage.setItem('billing-portal.publishers', 'Telephony\\tKPN\\n')", vec![])
+        .await
+        .unwrap();
+    client.refresh().await.unwrap();
+    wait_for(client, ".import-offer .import-kept").await;
 
     let missing: Vec<&String> = files.iter().filter(|file| !fetched(file)).collect();
     assert!(missing.is_empty(), "never fetched, so never run: {missing:?}");

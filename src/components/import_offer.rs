@@ -6,8 +6,17 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     api::{self, Refused},
     kept_here,
+    split::split_point,
     team::Team,
 };
+
+split_point! {
+    /// The offer, in a file of its own: only a browser that kept settings
+    /// before the team shared them needs it.
+    pub fn import_offer_part() -> AnyView {
+        view! { <ImportOffer /> }.into_any()
+    }
+}
 
 #[component]
 pub fn ImportOffer() -> impl IntoView {

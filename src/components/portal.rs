@@ -4,7 +4,7 @@ use billing::{ProfileSummary, api::ArchivedDocument};
 use chrono::NaiveDate;
 use leptos::{prelude::*, task::spawn_local};
 use web_sys::AbortController;
-use worker_protocol::{Opened, Slot, Source};
+use worker_protocol::{Opened, Source};
 
 use crate::{
     api,
@@ -14,17 +14,18 @@ use crate::{
         archive_note::ArchiveNote,
         archive_offer::ArchiveOffer,
         changed_since_sign_off::OpenDocumentKept,
-        import_offer::ImportOffer,
+        import_offer::import_offer_part,
         query_panel::QueryPanel,
         request_link::RequestLink,
         results::{ArchiveView, Results, preload_parts},
         tab_bar::Tabs,
         transfer_status::TransferStatus,
     },
-    fetch::{Arrived, FetchError, Stage, open},
+    fetch::{Arrived, FetchError, Stage, open_main, preload_opening},
+    kept_here,
     loaded::{Loaded, Origin},
     query::Query,
-    split::when_loaded,
+    split::{PART_MISSING, PartMissing, split_task, when_loaded},
     storage,
     tabs::Tab,
     team::Team,
@@ -159,7 +160,9 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
                     });
                 }
             };
-            let result = open(&asked, source, Slot::Main, &signal, progress).await;
+            let result = open_main(asked.clone(), source, signal, Box::new(progress)).await.unwrap_or_else(
+                |PartMissing| Err(FetchError::Broken { received: 0, message: PART_MISSING.to_owned() }),
+            );
             if !current() {
                 return;
             }
@@ -189,6 +192,11 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
     };
     if fetch_at_once && query.with_untracked(|query| query.problems(today).is_empty()) {
         fetch(None);
+    } else {
+        // The first screen is drawn meanwhile.
+        spawn_local(async {
+            let _ = preload_opening().await;
+        });
     }
     let on_cancel = move || {
         cancel();
@@ -217,7 +225,7 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
             (!folded.get() && !running())
                 .then(|| view! { <ArchiveOffer query refreshed=archive.refreshed on_open /> })
         }}
-        <ImportOffer />
+        {(!kept_here::recall().is_empty()).then(|| when_loaded(import_offer_part()))}
         <TransferStatus transfer on_cancel />
         <ArchiveNote kept />
         <Results transfer tabs archive />
@@ -242,10 +250,9 @@ fn check_archived(origin: &Origin, kept: RwSignal<Option<Kept>>, archive_grew: R
             let request_id = *request_id;
             kept.set(Some(Kept::Checking { request_id }));
             spawn_local(async move {
-                let said = match api::fetch_receipt(request_id).await {
-                    Ok(receipt) => Kept::from_receipt(receipt),
-                    Err(problem) => Kept::Unknown { why: problem.title.to_lowercase() },
-                };
+                let said = receipt(request_id)
+                    .await
+                    .unwrap_or_else(|PartMissing| Kept::Unknown { why: PART_MISSING.to_owned() });
                 if matches!(said, Kept::Archived { .. }) {
                     archive_grew.update(|grew| *grew += 1);
                 }
@@ -254,6 +261,16 @@ fn check_archived(origin: &Origin, kept: RwSignal<Option<Kept>>, archive_grew: R
                     kept.set(Some(said));
                 }
             });
+        }
+    }
+}
+
+split_task! {
+    /// Whether the relay archived the transfer `request_id`.
+    pub fn receipt(request_id: u64) -> Kept {
+        match api::fetch_receipt(request_id).await {
+            Ok(receipt) => Kept::from_receipt(receipt),
+            Err(problem) => Kept::Unknown { why: problem.title.to_lowercase() },
         }
     }
 }
