@@ -59,7 +59,7 @@ impl Kept {
 
 /// `fetched 2026-12-03 10:15 UTC by alice@corp.example`.
 pub fn fetched_line(document: &ArchivedDocument) -> String {
-    let when = document.fetched_at.format("%Y-%m-%d %H:%M UTC");
+    let when = billing::api::minute_utc(document.fetched_at);
     match &document.fetched_by {
         Some(account) => format!("fetched {when} by {account}"),
         None => format!("fetched {when}"),

@@ -17,6 +17,14 @@ pub fn recall() -> KeptHere {
     }
 }
 
+/// Whether this browser kept anything to offer, without reading it: the
+/// reading (and its decimal parser) is the offer's, in a file of its own.
+pub fn anything_kept() -> bool {
+    [CORRECTIONS, LOW_MARGIN]
+        .into_iter()
+        .any(|key| storage::recall(key).is_some_and(|text| !text.trim().is_empty()))
+}
+
 /// Once imported or declined, never offered again.
 pub fn forget() {
     storage::forget(CORRECTIONS);

@@ -113,6 +113,23 @@ pub(crate) use split_task;
 /// part is built once, under the caller's owner, and then lives like any
 /// other view; the task ends with that owner.
 pub fn when_loaded(part: impl Future<Output = Result<AnyView, PartMissing>> + 'static) -> impl IntoView {
+    drawn_when_loaded(part, || {
+        view! { <p class="part-loading" role="status">"Loading this part of the page…"</p> }.into_any()
+    })
+}
+
+/// [`when_loaded`] with nothing shown while the part comes: for a part that
+/// adds to a screen already usable, such as an offer.
+pub fn when_loaded_quietly(
+    part: impl Future<Output = Result<AnyView, PartMissing>> + 'static,
+) -> impl IntoView {
+    drawn_when_loaded(part, || ().into_any())
+}
+
+fn drawn_when_loaded(
+    part: impl Future<Output = Result<AnyView, PartMissing>> + 'static,
+    loading: fn() -> AnyView,
+) -> impl IntoView {
     let loaded = RwSignal::new_local(None::<Result<AnyView, PartMissing>>);
     leptos::task::spawn_local_scoped_with_cancellation(async move {
         let part = part.await;
@@ -121,7 +138,7 @@ pub fn when_loaded(part: impl Future<Output = Result<AnyView, PartMissing>> + 's
     move || {
         loaded.track();
         match loaded.try_update_untracked(Option::take).flatten() {
-            None => view! { <p class="part-loading" role="status">"Loading this part of the page…"</p> }.into_any(),
+            None => loading(),
             Some(Ok(part)) => part,
             Some(Err(PartMissing)) => view! {
                 <div class="problem" role="alert">

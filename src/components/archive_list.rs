@@ -50,7 +50,7 @@ pub fn ArchiveList(
             scope_words(&document),
             fetched_line(&document)
         );
-        let when = document.fetched_at.format("%Y-%m-%d %H:%M UTC").to_string();
+        let when = billing::api::minute_utc(document.fetched_at);
         let opened = document.clone();
         view! {
             <tr>

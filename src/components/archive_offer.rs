@@ -1,7 +1,15 @@
 use billing::api::ArchivedDocument;
 use leptos::prelude::*;
 
-use crate::{api, archived::fetched_line, query::Query};
+use crate::{api, archived::fetched_line, query::Query, split::split_point};
+
+split_point! {
+    /// The offer, in a file of its own: the archive's answer and its dates
+    /// are read there, after the first screen is drawn.
+    pub fn archive_offer_part(query: RwSignal<Query>, refreshed: Signal<u32>, on_open: Callback<ArchivedDocument>) -> AnyView {
+        view! { <ArchiveOffer query refreshed on_open /> }.into_any()
+    }
+}
 
 /// Says when the archive holds exactly the query's document, and opens it at once.
 #[component]

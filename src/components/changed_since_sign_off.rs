@@ -57,8 +57,8 @@ pub fn ChangedSinceSignOff(loaded: Arc<Loaded>, month: Month) -> impl IntoView {
                     <p class="problem-title">"The vendor's data changed since sign-off"</p>
                     <p class="problem-detail">{format!(
                         "{} was signed off by {} on {} holding to a copy fetched {}; the document shown now has other bytes.",
-                        sign_off.month, sign_off.changed.by, sign_off.changed.at.format("%Y-%m-%d %H:%M UTC"),
-                        pinned.fetched_at.format("%Y-%m-%d %H:%M UTC"))}</p>
+                        sign_off.month, sign_off.changed.by, billing::api::minute_utc(sign_off.changed.at),
+                        billing::api::minute_utc(pinned.fetched_at))}</p>
                     <button type="button" class="button see-changes-since-sign-off" on:click=see>"See what changed"</button>
                 </div>
             }

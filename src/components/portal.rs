@@ -1,10 +1,13 @@
 use std::sync::Arc;
 
-use billing::{ProfileSummary, api::ArchivedDocument};
+use billing::{
+    ProfileSummary,
+    api::{ArchivedDocument, DocumentRequest},
+};
 use chrono::NaiveDate;
 use leptos::{prelude::*, task::spawn_local};
-use web_sys::AbortController;
-use worker_protocol::{Opened, Source};
+use web_sys::{AbortController, AbortSignal};
+use worker_protocol::{Opened, Slot, Source};
 
 use crate::{
     api,
@@ -12,7 +15,7 @@ use crate::{
     components::{
         archive_list::archive_part,
         archive_note::ArchiveNote,
-        archive_offer::ArchiveOffer,
+        archive_offer::archive_offer_part,
         changed_since_sign_off::OpenDocumentKept,
         import_offer::import_offer_part,
         query_panel::QueryPanel,
@@ -21,11 +24,11 @@ use crate::{
         tab_bar::Tabs,
         transfer_status::TransferStatus,
     },
-    fetch::{Arrived, FetchError, Stage, open_main, preload_opening},
+    fetch::{Arrived, FetchError, Stage, open},
     kept_here,
     loaded::{Loaded, Origin},
     query::Query,
-    split::{PART_MISSING, PartMissing, split_task, when_loaded},
+    split::{PART_MISSING, split_point, split_task, when_loaded, when_loaded_quietly},
     storage,
     tabs::Tab,
     team::Team,
@@ -138,56 +141,23 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
         });
         set_timeout(crate::format::prepare, std::time::Duration::ZERO);
         preload_parts();
+        let run = FetchRun {
+            asked,
+            source,
+            archived,
+            signal,
+            transfer,
+            kept,
+            archive_grew,
+            folded,
+            controller,
+            generation,
+            this_fetch,
+        };
         spawn_local(async move {
-            let progress = move |stage: Stage| {
-                if current() {
-                    if let Stage::Reading { .. } = stage {
-                        crate::format::mark("billing:received");
-                    }
-                    transfer.update(|transfer| {
-                        if let Transfer::Running { received, total, reading, .. } = transfer {
-                            match stage {
-                                Stage::Receiving { received: seen, total: known } => {
-                                    *received = seen;
-                                    *total = known;
-                                }
-                                Stage::Reading { received: seen } => {
-                                    *received = seen;
-                                    *reading = true;
-                                }
-                            }
-                        }
-                    });
-                }
-            };
-            let result = open_main(asked.clone(), source, signal, Box::new(progress)).await.unwrap_or_else(
-                |PartMissing| Err(FetchError::Broken { received: 0, message: PART_MISSING.to_owned() }),
-            );
-            if !current() {
-                return;
+            if run_fetch(run).await.is_err() && current() {
+                transfer.set(Transfer::Broken { received: 0, message: PART_MISSING.to_owned() });
             }
-            transfer.set(match result {
-                Err(FetchError::Cancelled { received }) => Transfer::Cancelled { received },
-                Err(FetchError::Broken { received, message }) => Transfer::Broken { received, message },
-                Err(FetchError::Relay(problem)) => Transfer::Refused(problem),
-                Err(FetchError::Unreadable { message }) => Transfer::Unreadable { message },
-                Ok(Arrived { opened, received, raw: Some(raw), worker_memory, request_id }) => {
-                    crate::format::mark("billing:parsed");
-                    let origin = match archived {
-                        Some(document) => Origin::Archive(document),
-                        None => Origin::Vendor { request_id },
-                    };
-                    check_archived(&origin, kept, archive_grew);
-                    folded.set(true);
-                    let loaded = Loaded { request: asked, raw_size: received, opened, worker_memory, origin };
-                    Transfer::Done(Arc::new(loaded), raw)
-                }
-                Ok(Arrived { .. }) => Transfer::Broken {
-                    received: 0,
-                    message: "the background worker kept the document as received".to_owned(),
-                },
-            });
-            controller.set_value(None);
         });
     };
     if fetch_at_once && query.with_untracked(|query| query.problems(today).is_empty()) {
@@ -195,7 +165,7 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
     } else {
         // The first screen is drawn meanwhile.
         spawn_local(async {
-            let _ = preload_opening().await;
+            let _ = preload_fetching().await;
         });
     }
     let on_cancel = move || {
@@ -223,12 +193,10 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
         {move || (!folded.get()).then(|| view! { <RequestLink query /> })}
         {move || {
             (!folded.get() && !running())
-                .then(|| view! { <ArchiveOffer query refreshed=archive.refreshed on_open /> })
+                .then(|| when_loaded_quietly(archive_offer_part(query, archive.refreshed, on_open)))
         }}
-        {(!kept_here::recall().is_empty()).then(|| when_loaded(import_offer_part()))}
-        <TransferStatus transfer on_cancel />
-        <ArchiveNote kept />
-        <Results transfer tabs archive />
+        {kept_here::anything_kept().then(|| when_loaded_quietly(import_offer_part()))}
+        {when_loaded_quietly(outcome_part(transfer, Callback::new(move |()| on_cancel()), kept, tabs, archive))}
         {move || {
             (!tabbed.get()).then(|| {
                 when_loaded(archive_part(archive.profile, archive.refreshed, archive.on_open))
@@ -236,6 +204,101 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
         }}
     }
     .into_any()
+}
+
+/// A fetch under way, and where its outcome goes.
+pub struct FetchRun {
+    asked: DocumentRequest,
+    source: Source,
+    /// The archived document opened, when it came from the archive.
+    archived: Option<ArchivedDocument>,
+    signal: AbortSignal,
+    transfer: RwSignal<Transfer>,
+    kept: RwSignal<Option<Kept>>,
+    archive_grew: RwSignal<u32>,
+    folded: RwSignal<bool>,
+    controller: StoredValue<Option<AbortController>, LocalStorage>,
+    /// The portal's count of fetches, and this one's number in it: an
+    /// outcome for an earlier fetch is dropped.
+    generation: StoredValue<u64>,
+    this_fetch: u64,
+}
+
+split_task! {
+    /// Runs `run` through the worker, its progress and outcome into the
+    /// portal's signals. The worker's client, its messages and the archive's
+    /// receipt come in a file of their own: the first screen needs none.
+    pub fn run_fetch(run: FetchRun) -> (), preload preload_fetching {
+        let FetchRun { asked, source, archived, signal, transfer, kept, archive_grew, folded, controller, generation, this_fetch } = run;
+        let current = move || generation.get_value() == this_fetch;
+        let progress = move |stage: Stage| {
+            if current() {
+                if let Stage::Reading { .. } = stage {
+                    crate::format::mark("billing:received");
+                }
+                transfer.update(|transfer| {
+                    if let Transfer::Running { received, total, reading, .. } = transfer {
+                        match stage {
+                            Stage::Receiving { received: seen, total: known } => {
+                                *received = seen;
+                                *total = known;
+                            }
+                            Stage::Reading { received: seen } => {
+                                *received = seen;
+                                *reading = true;
+                            }
+                        }
+                    }
+                });
+            }
+        };
+        let result = open(&asked, source, Slot::Main, &signal, progress).await;
+        if !current() {
+            return;
+        }
+        transfer.set(match result {
+            Err(FetchError::Cancelled { received }) => Transfer::Cancelled { received },
+            Err(FetchError::Broken { received, message }) => Transfer::Broken { received, message },
+            Err(FetchError::Relay(problem)) => Transfer::Refused(problem),
+            Err(FetchError::Unreadable { message }) => Transfer::Unreadable { message },
+            Ok(Arrived { opened, received, raw: Some(raw), worker_memory, request_id }) => {
+                crate::format::mark("billing:parsed");
+                let origin = match archived {
+                    Some(document) => Origin::Archive(document),
+                    None => Origin::Vendor { request_id },
+                };
+                check_archived(&origin, kept, archive_grew);
+                folded.set(true);
+                let loaded = Loaded { request: asked, raw_size: received, opened, worker_memory, origin };
+                Transfer::Done(Arc::new(loaded), raw)
+            }
+            Ok(Arrived { .. }) => Transfer::Broken {
+                received: 0,
+                message: "the background worker kept the document as received".to_owned(),
+            },
+        });
+        controller.set_value(None);
+    }
+}
+
+split_point! {
+    /// What a fetch shows once it starts: its progress, whether the relay
+    /// kept the document, and the document. In a file of its own, fetched
+    /// while the first screen is read.
+    pub fn outcome_part(
+        transfer: RwSignal<Transfer>,
+        on_cancel: Callback<()>,
+        kept: RwSignal<Option<Kept>>,
+        tabs: Tabs,
+        archive: ArchiveView,
+    ) -> AnyView {
+        view! {
+            <TransferStatus transfer on_cancel=move || on_cancel.run(()) />
+            <ArchiveNote kept />
+            <Results transfer tabs archive />
+        }
+        .into_any()
+    }
 }
 
 /// Says where an opened document came from; for one fetched from the
@@ -250,9 +313,10 @@ fn check_archived(origin: &Origin, kept: RwSignal<Option<Kept>>, archive_grew: R
             let request_id = *request_id;
             kept.set(Some(Kept::Checking { request_id }));
             spawn_local(async move {
-                let said = receipt(request_id)
-                    .await
-                    .unwrap_or_else(|PartMissing| Kept::Unknown { why: PART_MISSING.to_owned() });
+                let said = match api::fetch_receipt(request_id).await {
+                    Ok(receipt) => Kept::from_receipt(receipt),
+                    Err(problem) => Kept::Unknown { why: problem.title.to_lowercase() },
+                };
                 if matches!(said, Kept::Archived { .. }) {
                     archive_grew.update(|grew| *grew += 1);
                 }
@@ -261,16 +325,6 @@ fn check_archived(origin: &Origin, kept: RwSignal<Option<Kept>>, archive_grew: R
                     kept.set(Some(said));
                 }
             });
-        }
-    }
-}
-
-split_task! {
-    /// Whether the relay archived the transfer `request_id`.
-    pub fn receipt(request_id: u64) -> Kept {
-        match api::fetch_receipt(request_id).await {
-            Ok(receipt) => Kept::from_receipt(receipt),
-            Err(problem) => Kept::Unknown { why: problem.title.to_lowercase() },
         }
     }
 }

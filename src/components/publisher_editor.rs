@@ -87,7 +87,7 @@ pub fn PublisherEditor(
     let changed_by = move || {
         team.settings.with(|settings| {
             let changed = settings.as_ref()?.as_ref().ok()?.changed.clone()?;
-            Some(format!("Last changed by {} on {}.", changed.by, changed.at.format("%Y-%m-%d %H:%M UTC")))
+            Some(format!("Last changed by {} on {}.", changed.by, billing::api::minute_utc(changed.at)))
         })
     };
     let problem = move || {

@@ -18,7 +18,7 @@ fn said(review: &Review) -> String {
         "{}{note} ({}, {})",
         review.mark.status.label(),
         review.changed.by,
-        review.changed.at.format("%Y-%m-%d %H:%M UTC")
+        billing::api::minute_utc(review.changed.at)
     )
 }
 

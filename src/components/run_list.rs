@@ -78,7 +78,7 @@ pub fn RunList(
         let opened = run.clone();
         view! {
             <tr class="run" data-status=format!("{status:?}")>
-                <td>{run.started_at.format("%Y-%m-%d %H:%M UTC").to_string()}</td>
+                <td>{billing::api::minute_utc(run.started_at)}</td>
                 <td>{run.job.clone()}</td>
                 <td>{run.period()}</td>
                 <td class="run-status">

@@ -16,7 +16,7 @@ use crate::{
 };
 
 fn stamped(sign_off: &SignOff) -> String {
-    format!("{} on {}", sign_off.changed.by, sign_off.changed.at.format("%Y-%m-%d %H:%M UTC"))
+    format!("{} on {}", sign_off.changed.by, billing::api::minute_utc(sign_off.changed.at))
 }
 
 /// The archive ids a sign-off holds to: this document's newest archived
@@ -98,7 +98,7 @@ pub fn SignOffPanel(month: Month, request: DocumentRequest) -> impl IntoView {
                     .iter()
                     .map(|document| view! {
                         <li>{format!("{} (archived {}, fetched {}, SHA-256 {}…)", document.endpoint.path(), document.id,
-                            document.fetched_at.format("%Y-%m-%d %H:%M UTC"), &document.sha256[..12.min(document.sha256.len())])}</li>
+                            billing::api::minute_utc(document.fetched_at), &document.sha256[..12.min(document.sha256.len())])}</li>
                     })
                     .collect_view();
                 let reopen = may_approve().then(|| view! {

@@ -15,7 +15,7 @@ use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{DateWindow, Endpoint, routes};
+use super::{DateWindow, Endpoint, minute_utc, routes};
 use crate::{
     exceptions::ExceptionKind,
     rows::{LineRow, invoice_rows},
@@ -397,7 +397,7 @@ impl Decided {
             format!("{}{from}", review.mark.status.label()),
             review.mark.note.clone(),
             review.changed.by.clone(),
-            review.changed.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            minute_utc(review.changed.at),
         ]
     }
 }
@@ -475,7 +475,7 @@ impl SignOff {
             "{} signed off by {} on {}, holding to {}",
             self.month,
             self.changed.by,
-            self.changed.at.format("%Y-%m-%d %H:%M UTC"),
+            minute_utc(self.changed.at),
             held.join(" and ")
         ))
     }

@@ -2,6 +2,7 @@
 //! between the relay and the app: routes, error codes and bodies, and what
 //! the relay says about a profile and the person signed in.
 
+use chrono::{DateTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 pub mod archive;
@@ -384,8 +385,23 @@ impl Person {
     }
 }
 
+/// A moment as the page and the relay's files write it, to the minute:
+/// `2026-12-03 10:15 UTC`. Written out rather than with chrono's format
+/// strings, whose interpreter the page's first screen would carry.
+pub fn minute_utc(at: DateTime<Utc>) -> String {
+    format!("{} {:02}:{:02} UTC", at.date_naive(), at.hour(), at.minute())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_moment_is_written_as_chrono_would_to_the_minute() {
+        for text in ["2026-12-03T10:15:59Z", "2001-01-01T00:00:00Z", "2026-07-31T23:09:00Z"] {
+            let at: DateTime<Utc> = text.parse().unwrap();
+            assert_eq!(minute_utc(at), at.format("%Y-%m-%d %H:%M UTC").to_string());
+        }
+    }
+
     use super::*;
 
     #[test]
