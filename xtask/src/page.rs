@@ -88,7 +88,7 @@ fn build_split_page(toolchain: &Toolchain, dist: &Path) -> anyhow::Result<()> {
             file.extension().is_some_and(|e| e == "wasm") && !file.ends_with(format!("{ENTRY}.wasm"))
         })
         .collect();
-    data::gather_into_main(&split.join(format!("{ENTRY}.wasm")), &parts)?;
+    data::gather_into_main(&split.join(format!("{ENTRY}.wasm")), &parts, &linked)?;
     cmd::run(
         toolchain
             .command("wasm-bindgen")
