@@ -24,52 +24,14 @@ impl From<leptos::wasm_split::SplitLoaderError> for PartMissing {
     }
 }
 
-/// Defines `async fn $name(…) -> Result<AnyView, PartMissing>`, a split
+/// Defines `async fn $name(…) -> Result<$output, PartMissing>`, a split
 /// point in the split build: its body and all it alone calls go to a wasm
-/// file of their own. A failed fetch is an error for the page to show, not
-/// a panic, and the next call fetches again. The body runs untracked, as a
-/// component's does: the caller is not drawn again when a signal the part
-/// reads changes, the part's own closures are. With `preload $preload`, also
-/// `async fn $preload()`, which fetches the part's files ahead of its first
-/// use; a failure there is the first call's to report.
-macro_rules! split_point {
-    (
-        $(#[$doc:meta])*
-        pub fn $name:ident($($argument:ident: $type:ty),* $(,)?) -> AnyView $(, preload $preload:ident)? $body:block
-    ) => {
-        $(#[$doc])*
-        #[cfg(feature = "split")]
-        #[::leptos::wasm_split::wasm_split(
-            $name,
-            wasm_split_path = ::leptos::wasm_split,
-            fallible
-            $(, preload($preload))?
-        )]
-        pub fn $name($($argument: $type),*) -> Result<AnyView, $crate::split::PartMissing> {
-            Ok(::leptos::prelude::untrack(|| $body))
-        }
-
-        $(#[$doc])*
-        #[cfg(not(feature = "split"))]
-        pub async fn $name($($argument: $type),*) -> Result<AnyView, $crate::split::PartMissing> {
-            Ok(::leptos::prelude::untrack(|| $body))
-        }
-
-        $(
-            #[cfg(not(feature = "split"))]
-            pub async fn $preload() -> Result<(), $crate::split::PartMissing> {
-                Ok(())
-            }
-        )?
-    };
-}
-pub(crate) use split_point;
-
-/// Defines `async fn $name(…) -> Result<$output, PartMissing>`: work (not
-/// a view) that the first screen does not need, split off like a part.
-/// The split function starts the body and hands back its future, which
-/// lives in the part's file; the caller awaits both. `preload $preload`
-/// as for [`split_point!`].
+/// file of their own. The split function starts the body and hands back
+/// its future, which lives in the part's file; the caller awaits both. A
+/// failed fetch is an error for the page to show, not a panic, and the next
+/// call fetches again. With `preload $preload`, also `async fn $preload()`,
+/// which fetches the part's files ahead of its first use; a failure there
+/// is the first call's to report.
 macro_rules! split_task {
     (
         $(#[$doc:meta])*
@@ -105,6 +67,25 @@ macro_rules! split_task {
     };
 }
 pub(crate) use split_task;
+
+/// [`split_task!`] for a part of the page: `async fn $name(…) ->
+/// Result<AnyView, PartMissing>`. The body runs untracked, as a component's
+/// does: the caller is not drawn again when a signal the part reads
+/// changes, the part's own closures are.
+macro_rules! split_point {
+    (
+        $(#[$doc:meta])*
+        pub fn $name:ident($($argument:ident: $type:ty),* $(,)?) -> AnyView $(, preload $preload:ident)? $body:block
+    ) => {
+        $crate::split::split_task! {
+            $(#[$doc])*
+            pub fn $name($($argument: $type),*) -> ::leptos::prelude::AnyView $(, preload $preload)? {
+                ::leptos::prelude::untrack(|| $body)
+            }
+        }
+    };
+}
+pub(crate) use split_point;
 
 /// Draws a split part once its file has come: a short note while it
 /// comes, and what to do if it cannot. Not a `<Suspense>`: inside one, a

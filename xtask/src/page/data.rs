@@ -233,8 +233,8 @@ mod tests {
 
     use super::*;
 
-    /// A module with one memory, `segments` and a custom section after them.
-    fn module(segments: &[(i32, &[u8])]) -> Vec<u8> {
+    /// A module with one memory and nothing else yet.
+    fn with_memory() -> Module {
         let mut module = Module::new();
         let mut memories = MemorySection::new();
         memories.memory(MemoryType {
@@ -245,6 +245,12 @@ mod tests {
             page_size_log2: None,
         });
         module.section(&memories);
+        module
+    }
+
+    /// A module with one memory, `segments` and a custom section after them.
+    fn module(segments: &[(i32, &[u8])]) -> Vec<u8> {
+        let mut module = with_memory();
         if !segments.is_empty() {
             let mut data = DataSection::new();
             for (offset, bytes) in segments {
@@ -260,16 +266,7 @@ mod tests {
     /// size), in a `linking` section as the linker writes it (every number
     /// here fits one byte of LEB128).
     fn linked(segments: &[(i32, &[u8], &str)], symbols: &[(u8, u8, u8)]) -> Vec<u8> {
-        let mut module = Module::new();
-        let mut memories = MemorySection::new();
-        memories.memory(MemoryType {
-            minimum: 1,
-            maximum: None,
-            memory64: false,
-            shared: false,
-            page_size_log2: None,
-        });
-        module.section(&memories);
+        let mut module = with_memory();
         let mut data = DataSection::new();
         for (offset, bytes, _) in segments {
             data.active(0, &ConstExpr::i32_const(*offset), bytes.iter().copied());
