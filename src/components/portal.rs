@@ -229,56 +229,74 @@ split_task! {
     /// portal's signals. The worker's client, its messages and the archive's
     /// receipt come in a file of their own: the first screen needs none.
     pub fn run_fetch(run: FetchRun) -> (), preload preload_fetching {
-        let FetchRun { asked, source, archived, signal, transfer, kept, archive_grew, folded, controller, generation, this_fetch } = run;
-        let current = move || generation.get_value() == this_fetch;
-        let progress = move |stage: Stage| {
-            if current() {
-                if let Stage::Reading { .. } = stage {
-                    crate::format::mark("billing:received");
-                }
-                transfer.update(|transfer| {
-                    if let Transfer::Running { received, total, reading, .. } = transfer {
-                        match stage {
-                            Stage::Receiving { received: seen, total: known } => {
-                                *received = seen;
-                                *total = known;
-                            }
-                            Stage::Reading { received: seen } => {
-                                *received = seen;
-                                *reading = true;
-                            }
+        fetch_run(run).await
+    }
+}
+
+/// [`run_fetch`]'s work, a function of its own because rustfmt leaves a
+/// macro's body as it is.
+async fn fetch_run(run: FetchRun) {
+    let FetchRun {
+        asked,
+        source,
+        archived,
+        signal,
+        transfer,
+        kept,
+        archive_grew,
+        folded,
+        controller,
+        generation,
+        this_fetch,
+    } = run;
+    let current = move || generation.get_value() == this_fetch;
+    let progress = move |stage: Stage| {
+        if current() {
+            if let Stage::Reading { .. } = stage {
+                crate::format::mark("billing:received");
+            }
+            transfer.update(|transfer| {
+                if let Transfer::Running { received, total, reading, .. } = transfer {
+                    match stage {
+                        Stage::Receiving { received: seen, total: known } => {
+                            *received = seen;
+                            *total = known;
+                        }
+                        Stage::Reading { received: seen } => {
+                            *received = seen;
+                            *reading = true;
                         }
                     }
-                });
-            }
-        };
-        let result = open(&asked, source, Slot::Main, &signal, progress).await;
-        if !current() {
-            return;
+                }
+            });
         }
-        transfer.set(match result {
-            Err(FetchError::Cancelled { received }) => Transfer::Cancelled { received },
-            Err(FetchError::Broken { received, message }) => Transfer::Broken { received, message },
-            Err(FetchError::Relay(problem)) => Transfer::Refused(problem),
-            Err(FetchError::Unreadable { message }) => Transfer::Unreadable { message },
-            Ok(Arrived { opened, received, raw: Some(raw), worker_memory, request_id }) => {
-                crate::format::mark("billing:parsed");
-                let origin = match archived {
-                    Some(document) => Origin::Archive(document),
-                    None => Origin::Vendor { request_id },
-                };
-                check_archived(&origin, kept, archive_grew);
-                folded.set(true);
-                let loaded = Loaded { request: asked, raw_size: received, opened, worker_memory, origin };
-                Transfer::Done(Arc::new(loaded), raw)
-            }
-            Ok(Arrived { .. }) => Transfer::Broken {
-                received: 0,
-                message: "the background worker kept the document as received".to_owned(),
-            },
-        });
-        controller.set_value(None);
+    };
+    let result = open(&asked, source, Slot::Main, &signal, progress).await;
+    if !current() {
+        return;
     }
+    transfer.set(match result {
+        Err(FetchError::Cancelled { received }) => Transfer::Cancelled { received },
+        Err(FetchError::Broken { received, message }) => Transfer::Broken { received, message },
+        Err(FetchError::Relay(problem)) => Transfer::Refused(problem),
+        Err(FetchError::Unreadable { message }) => Transfer::Unreadable { message },
+        Ok(Arrived { opened, received, raw: Some(raw), worker_memory, request_id }) => {
+            crate::format::mark("billing:parsed");
+            let origin = match archived {
+                Some(document) => Origin::Archive(document),
+                None => Origin::Vendor { request_id },
+            };
+            check_archived(&origin, kept, archive_grew);
+            folded.set(true);
+            let loaded = Loaded { request: asked, raw_size: received, opened, worker_memory, origin };
+            Transfer::Done(Arc::new(loaded), raw)
+        }
+        Ok(Arrived { .. }) => Transfer::Broken {
+            received: 0,
+            message: "the background worker kept the document as received".to_owned(),
+        },
+    });
+    controller.set_value(None);
 }
 
 split_point! {
