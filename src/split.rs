@@ -87,6 +87,14 @@ macro_rules! split_point {
 }
 pub(crate) use split_point;
 
+/// Starts fetching a part's files with its `preload` function, and leaves
+/// them to come: a part that could not be fetched says so when it is used.
+pub fn preload_soon<T>(preload: impl Future<Output = T> + 'static) {
+    leptos::task::spawn_local(async {
+        let _ = preload.await;
+    });
+}
+
 /// Draws a split part once its file has come: a short note while it
 /// comes, and what to do if it cannot. Not a `<Suspense>`: inside one, a
 /// part's inputs were drawn anew when a signal changed under them (a

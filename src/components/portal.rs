@@ -28,7 +28,7 @@ use crate::{
     kept_here,
     loaded::{Loaded, Origin},
     query::Query,
-    split::{PART_MISSING, split_point, split_task, when_loaded, when_loaded_quietly},
+    split::{PART_MISSING, preload_soon, split_point, split_task, when_loaded, when_loaded_quietly},
     storage,
     tabs::Tab,
     team::Team,
@@ -76,7 +76,7 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
     provide_context(Team::follow(profile, role));
     let transfer = RwSignal::new(Transfer::Idle);
     let controller = StoredValue::new_local(None::<AbortController>);
-    let generation = StoredValue::new(0u64);
+    let fetches = StoredValue::new(0u64);
     // Once a document is open the panel folds to one line, so the tabs and
     // the first rows show without scrolling.
     let folded = RwSignal::new(false);
@@ -119,9 +119,7 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
         let Ok(abort) = AbortController::new() else { return };
         let signal = abort.signal();
         controller.set_value(Some(abort));
-        generation.update_value(|generation| *generation += 1);
-        let this_fetch = generation.get_value();
-        let current = move || generation.get_value() == this_fetch;
+        let this_fetch = FetchNumber::next(fetches);
         let (asked, source) = match &archived {
             Some(document) => {
                 query.set(Query::from_request(&document.request, today));
@@ -151,11 +149,10 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
             archive_grew,
             folded,
             controller,
-            generation,
             this_fetch,
         };
         spawn_local(async move {
-            if run_fetch(run).await.is_err() && current() {
+            if run_fetch(run).await.is_err() && this_fetch.is_current() {
                 transfer.set(Transfer::Broken { received: 0, message: PART_MISSING.to_owned() });
             }
         });
@@ -164,9 +161,7 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
         fetch(None);
     } else {
         // The first screen is drawn meanwhile.
-        spawn_local(async {
-            let _ = preload_fetching().await;
-        });
+        preload_soon(preload_fetching());
     }
     let on_cancel = move || {
         cancel();
@@ -218,10 +213,28 @@ pub struct FetchRun {
     archive_grew: RwSignal<u32>,
     folded: RwSignal<bool>,
     controller: StoredValue<Option<AbortController>, LocalStorage>,
-    /// The portal's count of fetches, and this one's number in it: an
-    /// outcome for an earlier fetch is dropped.
-    generation: StoredValue<u64>,
-    this_fetch: u64,
+    this_fetch: FetchNumber,
+}
+
+/// A fetch's number in the portal's count of them: an outcome for an
+/// earlier fetch is dropped.
+#[derive(Clone, Copy)]
+struct FetchNumber {
+    count: StoredValue<u64>,
+    number: u64,
+}
+
+impl FetchNumber {
+    /// Counts one more fetch in `count`.
+    fn next(count: StoredValue<u64>) -> Self {
+        count.update_value(|count| *count += 1);
+        Self { count, number: count.get_value() }
+    }
+
+    /// Whether no fetch has started since this one.
+    fn is_current(self) -> bool {
+        self.count.get_value() == self.number
+    }
 }
 
 split_task! {
@@ -236,22 +249,9 @@ split_task! {
 /// [`run_fetch`]'s work, a function of its own because rustfmt leaves a
 /// macro's body as it is.
 async fn fetch_run(run: FetchRun) {
-    let FetchRun {
-        asked,
-        source,
-        archived,
-        signal,
-        transfer,
-        kept,
-        archive_grew,
-        folded,
-        controller,
-        generation,
-        this_fetch,
-    } = run;
-    let current = move || generation.get_value() == this_fetch;
+    let (transfer, this_fetch) = (run.transfer, run.this_fetch);
     let progress = move |stage: Stage| {
-        if current() {
+        if this_fetch.is_current() {
             if let Stage::Reading { .. } = stage {
                 crate::format::mark("billing:received");
             }
@@ -271,8 +271,8 @@ async fn fetch_run(run: FetchRun) {
             });
         }
     };
-    let result = open(&asked, source, Slot::Main, &signal, progress).await;
-    if !current() {
+    let result = open(&run.asked, run.source, Slot::Main, &run.signal, progress).await;
+    if !this_fetch.is_current() {
         return;
     }
     transfer.set(match result {
@@ -282,13 +282,13 @@ async fn fetch_run(run: FetchRun) {
         Err(FetchError::Unreadable { message }) => Transfer::Unreadable { message },
         Ok(Arrived { opened, received, raw: Some(raw), worker_memory, request_id }) => {
             crate::format::mark("billing:parsed");
-            let origin = match archived {
+            let origin = match run.archived {
                 Some(document) => Origin::Archive(document),
                 None => Origin::Vendor { request_id },
             };
-            check_archived(&origin, kept, archive_grew);
-            folded.set(true);
-            let loaded = Loaded { request: asked, raw_size: received, opened, worker_memory, origin };
+            check_archived(&origin, run.kept, run.archive_grew);
+            run.folded.set(true);
+            let loaded = Loaded { request: run.asked, raw_size: received, opened, worker_memory, origin };
             Transfer::Done(Arc::new(loaded), raw)
         }
         Ok(Arrived { .. }) => Transfer::Broken {
@@ -296,7 +296,7 @@ async fn fetch_run(run: FetchRun) {
             message: "the background worker kept the document as received".to_owned(),
         },
     });
-    controller.set_value(None);
+    run.controller.set_value(None);
 }
 
 split_point! {

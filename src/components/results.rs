@@ -1,4 +1,4 @@
-use std::{future::Future, sync::Arc};
+use std::sync::Arc;
 
 use billing::api::ArchivedDocument;
 use leptos::{prelude::*, task::spawn_local};
@@ -26,7 +26,7 @@ use crate::{
     format,
     loaded::{Loaded, empty_window_advice},
     month::Month,
-    split::{split_point, when_loaded},
+    split::{preload_soon, split_point, when_loaded},
     tabs::{Part, Tab},
     team::{self, Team},
     transfer::Transfer,
@@ -112,18 +112,12 @@ pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs, archive: ArchiveView) -
 /// Fetches the opened document's parts, all at once, while the document
 /// comes: each tab's content is drawn a frame or two after it opens.
 pub fn preload_parts() {
-    // A part that could not be fetched says so when it is drawn.
-    fn fetch<T>(preload: impl Future<Output = T> + 'static) {
-        spawn_local(async {
-            let _ = preload.await;
-        });
-    }
-    fetch(preload_document());
-    fetch(preload_lines());
-    fetch(preload_invoices());
-    fetch(preload_margin());
-    fetch(preload_changes());
-    fetch(preload_exceptions());
+    preload_soon(preload_document());
+    preload_soon(preload_lines());
+    preload_soon(preload_invoices());
+    preload_soon(preload_margin());
+    preload_soon(preload_changes());
+    preload_soon(preload_exceptions());
 }
 
 split_point! {

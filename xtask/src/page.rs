@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 mod data;
 
 use crate::{
-    cmd::{self, workspace_root},
+    cmd::{self, files_under, workspace_root},
     tools::{Toolchain, WASM_OPT_FEATURES},
 };
 
@@ -82,13 +82,12 @@ fn build_split_page(toolchain: &Toolchain, dist: &Path) -> anyhow::Result<()> {
             .arg(&linked)
             .arg(&split),
     )?;
-    let parts: Vec<PathBuf> = files_in(&split)?
+    let entry = split.join(format!("{ENTRY}.wasm"));
+    let parts: Vec<PathBuf> = files_under(&split)?
         .into_iter()
-        .filter(|file| {
-            file.extension().is_some_and(|e| e == "wasm") && !file.ends_with(format!("{ENTRY}.wasm"))
-        })
+        .filter(|file| file.extension().is_some_and(|e| e == "wasm") && *file != entry)
         .collect();
-    data::gather_into_main(&split.join(format!("{ENTRY}.wasm")), &parts, &linked)?;
+    data::gather_into_main(&entry, &parts, &linked)?;
     cmd::run(
         toolchain
             .command("wasm-bindgen")
@@ -102,19 +101,20 @@ fn build_split_page(toolchain: &Toolchain, dist: &Path) -> anyhow::Result<()> {
                 "--out-dir",
             ])
             .arg(&bound)
-            .arg(split.join(format!("{ENTRY}.wasm"))),
+            .arg(&entry),
     )?;
-    for file in files_in(&split)? {
-        let name = file.file_name().unwrap_or_default().to_string_lossy();
-        if name != format!("{ENTRY}.wasm") {
-            std::fs::copy(&file, bound.join(&*name))?;
+    for file in files_under(&split)? {
+        if file != entry {
+            std::fs::copy(&file, bound.join(file.file_name().unwrap_or_default()))?;
         }
     }
-    let wasm: Vec<PathBuf> =
-        files_in(&bound)?.into_iter().filter(|file| file.extension().is_some_and(|e| e == "wasm")).collect();
+    let wasm: Vec<PathBuf> = files_under(&bound)?
+        .into_iter()
+        .filter(|file| file.extension().is_some_and(|e| e == "wasm"))
+        .collect();
     optimise(toolchain, &wasm)?;
 
-    let mut files = files_in(&bound)?;
+    let mut files = files_under(&bound)?;
     files.sort();
     let mut hasher = Sha256::new();
     for file in &files {
@@ -186,11 +186,4 @@ fn optimise(toolchain: &Toolchain, files: &[PathBuf]) -> anyhow::Result<()> {
             }
         }
     }
-}
-
-fn files_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    Ok(std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .map(|entry| entry.map(|entry| entry.path()))
-        .collect::<Result<_, _>>()?)
 }

@@ -105,7 +105,7 @@ impl Toolchain {
             return Ok(());
         }
         println!("xtask: installing {wanted} (cargo install, about 10 minutes on a cold machine)");
-        cmd::run(self.command("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))
+        self.cargo_install("trunk", TRUNK_VERSION, &["--locked"])
     }
 
     fn ensure_wasm_bindgen(&self) -> anyhow::Result<()> {
@@ -123,13 +123,7 @@ impl Toolchain {
             "xtask: installing wasm-bindgen-cli {version}, the version in Cargo.lock (cargo install, about 4 minutes)"
         );
         // Not --locked: one of its locked dependencies is missing from the registry mirror.
-        cmd::run(self.command("cargo").args([
-            "install",
-            "wasm-bindgen-cli",
-            "--version",
-            &version,
-            "--force",
-        ]))
+        self.cargo_install("wasm-bindgen-cli", &version, &["--force"])
     }
 
     fn ensure_wasm_split(&self) -> anyhow::Result<()> {
@@ -146,15 +140,12 @@ impl Toolchain {
         println!(
             "xtask: installing wasm-split-cli ({WASM_SPLIT_CRATE} {WASM_SPLIT_VERSION}, cargo install, about 2 minutes)"
         );
-        cmd::run(self.command("cargo").args([
-            "install",
-            WASM_SPLIT_CRATE,
-            "--version",
-            WASM_SPLIT_VERSION,
-            "--features",
-            "build-binary",
-            "--locked",
-        ]))
+        self.cargo_install(WASM_SPLIT_CRATE, WASM_SPLIT_VERSION, &["--features", "build-binary", "--locked"])
+    }
+
+    /// `cargo install` of `krate` at `version`, with `flags`.
+    fn cargo_install(&self, krate: &str, version: &str, flags: &[&str]) -> anyhow::Result<()> {
+        cmd::run(self.command("cargo").args(["install", krate, "--version", version]).args(flags))
     }
 
     fn ensure_wasm_opt(&self) -> anyhow::Result<()> {

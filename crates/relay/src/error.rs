@@ -347,11 +347,16 @@ fn sign_in_problem_page(title: &str, detail: &str) -> Html<String> {
 /// host, not the URL.
 pub fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
     let mut words = error.to_string();
-    let mut cause = error.source();
-    while let Some(each) = cause {
+    for cause in causes(error) {
         words.push_str(": ");
-        words.push_str(&each.to_string());
-        cause = each.source();
+        words.push_str(&cause.to_string());
     }
     words
+}
+
+/// What `error` says it was caused by, nearest first.
+pub fn causes<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(error.source(), |cause| cause.source())
 }

@@ -1,7 +1,7 @@
 //! The relay's side of the vendor's HTTP: one client for every profile, and
 //! what each profile's requests need, worked out once at start.
 
-use std::{error::Error as _, io, sync::Arc, time::Duration};
+use std::{io, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::http::{HeaderName, HeaderValue, Request, Uri, header};
@@ -74,14 +74,8 @@ fn tls_config() -> anyhow::Result<rustls::ClientConfig> {
 /// Whether the vendor call failed because a time limit passed: connecting,
 /// or the vendor's answer.
 pub fn timed_out(error: &Error) -> bool {
-    let mut cause = error.source();
-    while let Some(each) = cause {
-        if each.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::TimedOut) {
-            return true;
-        }
-        cause = each.source();
-    }
-    false
+    crate::error::causes(error)
+        .any(|cause| cause.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::TimedOut))
 }
 
 /// The start of a vendor's error body, for its message; what cannot be

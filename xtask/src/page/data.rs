@@ -148,8 +148,7 @@ pub fn gather_into_main(main: &Path, parts: &[std::path::PathBuf], linked: &Path
     let read = |path: &Path| std::fs::read(path).with_context(|| format!("cannot read {}", path.display()));
     let statics = Statics::of(&read(linked)?)?;
     let main_bytes = read(main)?;
-    let (_, held) = rewrite(&main_bytes, |_| true, Vec::new())?;
-    let held: Vec<Range<u32>> = held.iter().map(Segment::range).collect();
+    let held: Vec<Range<u32>> = segments(&main_bytes)?.iter().map(Segment::range).collect();
     let mut gathered = Vec::new();
     for part in parts {
         let stays = |segment: &Segment| statics.stays_in_part(&segment.range(), &held);
@@ -164,6 +163,23 @@ pub fn gather_into_main(main: &Path, parts: &[std::path::PathBuf], linked: &Path
     Ok(())
 }
 
+/// The data segments of `module` that hold any bytes.
+fn segments(module: &[u8]) -> anyhow::Result<Vec<Segment>> {
+    let mut found = Vec::new();
+    for payload in Parser::new(0).parse_all(module) {
+        if let Payload::DataSection(reader) = payload? {
+            for data in reader {
+                let data = data?;
+                let offset = active_offset(&data.kind)?;
+                if !data.data.is_empty() {
+                    found.push(Segment { offset, bytes: data.data.to_vec() });
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// `module` keeping the data segments `stays` holds for, with `added`
 /// after them; and all the segments it had. Every other section is copied
 /// as it is.
@@ -172,25 +188,14 @@ fn rewrite(
     stays: impl Fn(&Segment) -> bool,
     added: Vec<Segment>,
 ) -> anyhow::Result<(Vec<u8>, Vec<Segment>)> {
-    let mut own = Vec::new();
-    for payload in Parser::new(0).parse_all(module) {
-        if let Payload::DataSection(reader) = payload? {
-            for data in reader {
-                let data = data?;
-                let offset = active_offset(&data.kind)?;
-                if !data.data.is_empty() {
-                    own.push(Segment { offset, bytes: data.data.to_vec() });
-                }
-            }
-        }
-    }
-    let segments: Vec<&Segment> = own.iter().filter(|segment| stays(segment)).chain(&added).collect();
+    let own = segments(module)?;
+    let written: Vec<&Segment> = own.iter().filter(|segment| stays(segment)).chain(&added).collect();
     let mut out = Module::new();
     let mut data_written = false;
     let write_data = |out: &mut Module| {
-        if !segments.is_empty() {
+        if !written.is_empty() {
             let mut section = DataSection::new();
-            for segment in &segments {
+            for segment in &written {
                 section.active(0, &ConstExpr::i32_const(segment.offset), segment.bytes.iter().copied());
             }
             out.section(&section);
@@ -204,13 +209,13 @@ fn rewrite(
                 data_written = true;
             }
             Payload::DataCountSection { .. } => {
-                if !segments.is_empty() {
-                    out.section(&DataCountSection { count: segments.len() as u32 });
+                if !written.is_empty() {
+                    out.section(&DataCountSection { count: written.len() as u32 });
                 }
             }
             // Custom sections come after the data section; a module without
             // one gets it where it would be.
-            Payload::CustomSection(_) | Payload::End(_) if !data_written && !segments.is_empty() => {
+            Payload::CustomSection(_) | Payload::End(_) if !data_written && !written.is_empty() => {
                 write_data(&mut out);
                 data_written = true;
                 if let Some((id, range)) = payload.as_section() {
@@ -317,10 +322,6 @@ mod tests {
         assert!(!statics.stays_in_part(&(160..170), &[]), "of no static the linker told of");
     }
 
-    fn segments_of(module: &[u8]) -> Vec<Segment> {
-        rewrite(module, |_| true, Vec::new()).unwrap().1
-    }
-
     #[test]
     fn a_parts_segments_move_to_the_main_module_and_the_rest_is_kept() {
         let main = module(&[(16, b"main")]);
@@ -332,7 +333,7 @@ mod tests {
         assert_eq!(moved, vec![Segment { offset: 32, bytes: b"part".to_vec() }]);
         assert_eq!(part_after, module(&[(64, b"stays")]), "the part keeps its memory and custom section");
         let (main_after, own) = rewrite(&main, |_| true, moved).unwrap();
-        assert_eq!(own, segments_of(&main));
+        assert_eq!(own, segments(&main).unwrap());
         assert_eq!(main_after, module(&[(16, b"main"), (32, b"part")]));
         wasmparser::Validator::new().validate_all(&main_after).expect("a valid module");
     }
