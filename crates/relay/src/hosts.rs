@@ -3,17 +3,9 @@
 //! attacker points at 127.0.0.1 is same-origin with a relay on loopback,
 //! but its requests still carry the attacker's name in `Host`.
 
-use std::{
-    net::{IpAddr, SocketAddr},
-    sync::Arc,
-};
+use std::net::{IpAddr, SocketAddr};
 
-use axum::{
-    extract::{Request, State},
-    http::header,
-    middleware::Next,
-    response::{IntoResponse, Response},
-};
+use axum::http::{Request, header};
 
 use anyhow::Context;
 use serde::Deserialize;
@@ -119,31 +111,31 @@ pub fn split_authority(authority: &str) -> Option<(String, Option<u16>)> {
     (!name.is_empty() && (ipv6 || name.bytes().all(plain))).then_some((name, port))
 }
 
-/// Refuses, with 421 and its own code, a request whose `Host` or request
-/// target names anything but the relay, before anything else sees it.
-pub async fn check(State(hosts): State<Arc<AllowedHosts>>, request: Request, next: Next) -> Response {
-    let Some(local) = request.extensions().get::<LocalAddr>().map(|local| local.0) else {
-        tracing::error!("a request without its connection's address: refused");
-        return RelayError::HostNotAllowed { host: String::new() }.into_response();
-    };
-    let mut named = false;
-    let target = request.uri().authority().map(|authority| Some(authority.as_str()));
-    let headers = request.headers().get_all(header::HOST).iter().map(|value| value.to_str().ok());
-    for authority in target.into_iter().chain(headers) {
-        named = true;
-        match authority {
-            Some(authority) if hosts.allows(authority, local) => {}
-            refused => {
-                let host: String = refused.unwrap_or("?").chars().take(100).collect();
-                tracing::warn!(%host, "refused: a name that is not the relay's");
-                return RelayError::HostNotAllowed { host }.into_response();
+impl AllowedHosts {
+    /// Why `request` is refused, with 421 and its own code, when its `Host`
+    /// or request target names anything but the relay; `None` when it
+    /// names only the relay.
+    pub fn refusal<B>(&self, request: &Request<B>) -> Option<RelayError> {
+        let Some(local) = request.extensions().get::<LocalAddr>().map(|local| local.0) else {
+            tracing::error!("a request without its connection's address: refused");
+            return Some(RelayError::HostNotAllowed { host: String::new() });
+        };
+        let mut named = false;
+        let target = request.uri().authority().map(|authority| Some(authority.as_str()));
+        let headers = request.headers().get_all(header::HOST).iter().map(|value| value.to_str().ok());
+        for authority in target.into_iter().chain(headers) {
+            named = true;
+            match authority {
+                Some(authority) if self.allows(authority, local) => {}
+                refused => {
+                    let host: String = refused.unwrap_or("?").chars().take(100).collect();
+                    tracing::warn!(%host, "refused: a name that is not the relay's");
+                    return Some(RelayError::HostNotAllowed { host });
+                }
             }
         }
+        (!named).then(|| RelayError::HostNotAllowed { host: String::new() })
     }
-    if !named {
-        return RelayError::HostNotAllowed { host: String::new() }.into_response();
-    }
-    next.run(request).await
 }
 
 /// One `allowed_hosts` entry: `billing.corp.example` (any port),

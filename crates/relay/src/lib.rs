@@ -9,6 +9,7 @@ mod decisions;
 #[cfg(feature = "demo")]
 pub mod demo;
 mod documents;
+mod entry;
 mod error;
 mod hosts;
 mod identity;

@@ -3,7 +3,7 @@ use std::{sync::Arc, time::Duration};
 use axum::{
     Extension, Json, Router,
     extract::{OriginalUri, State},
-    http::{Request, StatusCode, header},
+    http::{StatusCode, header},
     middleware,
     response::{IntoResponse, Response},
     routing::{any, get, post, put},
@@ -15,10 +15,8 @@ use serde_json::json;
 use tower_http::{
     compression::CompressionLayer,
     services::{ServeDir, ServeFile},
-    trace::{DefaultOnResponse, TraceLayer},
 };
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
-use tracing::Level;
 
 use crate::{
     RelayConfig, RelayError,
@@ -33,12 +31,10 @@ use crate::{
     },
     decisions,
     documents::{self, Forwarding},
-    hosts::{self, AllowedHosts},
+    entry::Entry,
+    hosts::AllowedHosts,
     identity::Caller,
-    observe::{
-        audit::{self, RequestId},
-        metrics::{self, Metrics, MetricsAccess},
-    },
+    observe::metrics::{self, Metrics, MetricsAccess},
     openapi, schedule, security,
     state::{RelayState, StateParts},
     store::Database,
@@ -96,9 +92,11 @@ pub fn routers(
             let access =
                 MetricsAccess { metrics: metrics.clone(), allowlist: settings.allowlist.clone().into() };
             if settings.listen.is_some() {
-                let own = metrics_routes(access)
-                    .layer(middleware::from_fn_with_state(hosts.clone(), hosts::check))
-                    .layer(middleware::from_fn_with_state(metrics.clone(), metrics::count_requests));
+                let own = metrics_routes(access).layer(Entry::new(
+                    hosts.clone(),
+                    security_headers.clone(),
+                    metrics.clone(),
+                ));
                 (None, Some(own))
             } else {
                 (Some(metrics_routes(access)), None)
@@ -223,26 +221,7 @@ pub fn routers(
         .merge(metrics_here.unwrap_or_default())
         .merge(admitted)
         .with_state(state);
-    let router = router.layer(middleware::from_fn_with_state(hosts, hosts::check));
-    // One layer for all of them: each layer costs every request a little.
-    let router = router.layer(middleware::map_response_with_state(security_headers, security::add_headers));
-    let router = router
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request<_>| {
-                    let id = request.extensions().get::<RequestId>().map_or(0, |id| id.0);
-                    tracing::info_span!(
-                        "request",
-                        id,
-                        method = %request.method(),
-                        path = request.uri().path(),
-                        client = tracing::field::Empty,
-                    )
-                })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
-        .layer(middleware::from_fn(audit::number_requests))
-        .layer(middleware::from_fn_with_state(metrics, metrics::count_requests));
+    let router = router.layer(Entry::new(hosts, security_headers, metrics));
     Ok(Serving { app: router, metrics: metrics_router, scheduler })
 }
 

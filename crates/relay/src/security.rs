@@ -5,7 +5,6 @@
 use std::{path::Path, sync::Arc};
 
 use axum::{
-    extract::State,
     http::{HeaderName, HeaderValue, header},
     response::Response,
 };
@@ -33,14 +32,13 @@ pub fn headers(app_dir: &Path, form_targets: &[String]) -> anyhow::Result<Securi
 /// Sets `headers` on `response`, over any the handler set, except a
 /// page's own Content-Security-Policy (the sign-out page's, which allows
 /// its one script and its form to the provider).
-pub async fn add_headers(State(headers): State<SecurityHeaders>, mut response: Response) -> Response {
-    for (name, value) in headers.iter() {
+pub fn add_headers(headers: &[(HeaderName, HeaderValue)], response: &mut Response) {
+    for (name, value) in headers {
         if name == header::CONTENT_SECURITY_POLICY && response.headers().contains_key(name) {
             continue;
         }
         response.headers_mut().insert(name.clone(), value.clone());
     }
-    response
 }
 
 /// Scripts from the relay itself or inline ones whose exact text is in

@@ -10,12 +10,6 @@ use std::{
     time::Duration,
 };
 
-use axum::{
-    extract::Request,
-    http::{HeaderName, HeaderValue},
-    middleware::Next,
-    response::Response,
-};
 use billing::api::ErrorCode;
 
 use crate::identity::User;
@@ -45,15 +39,6 @@ impl RequestId {
     pub fn next() -> Self {
         Self(NEXT_REQUEST.fetch_add(1, Ordering::Relaxed))
     }
-}
-
-/// Gives each request its id before anything else sees it.
-pub async fn number_requests(mut request: Request, next: Next) -> Response {
-    let id = RequestId::next();
-    request.extensions_mut().insert(id);
-    let mut response = next.run(request).await;
-    response.headers_mut().insert(HeaderName::from_static("x-request-id"), HeaderValue::from(id.0));
-    response
 }
 
 /// Issuer, subject, e-mail and (for a service account) client id.

@@ -8,7 +8,6 @@ use std::{net::SocketAddr, sync::Arc, time::Instant};
 use axum::{
     extract::{ConnectInfo, Request, State},
     http::{HeaderValue, Method, header},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 use billing::api::{ErrorCode, routes, runs::RunStatus};
@@ -403,20 +402,43 @@ impl Metrics {
     }
 }
 
-/// Counts every answer by route and status, times it, and counts refusals
-/// by the code the relay answered with.
-pub async fn count_requests(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let route = route_of(request.uri().path());
-    let method = method_of(request.method());
-    let response = next.run(request).await;
-    metrics.request_seconds.get_or_create(&RouteLabels { route }).observe(started.elapsed().as_secs_f64());
-    let status = response.status().as_u16();
-    metrics.requests.get_or_create(&RequestLabels { route, method, status }).inc();
-    if let Some(code) = response.extensions().get::<ErrorCode>().copied().filter(|code| is_refusal(*code)) {
-        metrics.refusals.get_or_create(&CodeLabels { code: code.name() }).inc();
+/// A request being answered, as the metrics count it: its route and
+/// method as bounded labels, and when it came.
+pub struct Answering {
+    route: &'static str,
+    method: &'static str,
+    started: Instant,
+}
+
+impl Answering {
+    pub fn start<B>(request: &Request<B>) -> Self {
+        Self {
+            route: route_of(request.uri().path()),
+            method: method_of(request.method()),
+            started: Instant::now(),
+        }
     }
-    response
+
+    /// Counts the answer by route and status, times it, and counts a
+    /// refusal by the code the relay answered with.
+    pub fn answered(self, metrics: &Metrics, response: &Response) {
+        let Self { route, method, started } = self;
+        metrics
+            .request_seconds
+            .get_or_create(&RouteLabels { route })
+            .observe(started.elapsed().as_secs_f64());
+        let status = response.status().as_u16();
+        metrics.requests.get_or_create(&RequestLabels { route, method, status }).inc();
+        if let Some(code) = response.extensions().get::<ErrorCode>().copied().filter(|code| is_refusal(*code))
+        {
+            metrics.refusals.get_or_create(&CodeLabels { code: code.name() }).inc();
+        }
+    }
+
+    /// How long the answer has taken so far.
+    pub fn elapsed(&self) -> std::time::Duration {
+        self.started.elapsed()
+    }
 }
 
 /// Who may read the metrics, and the metrics themselves.
