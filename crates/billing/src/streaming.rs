@@ -428,6 +428,8 @@ enum XmlState {
         matched: usize,
     },
     Tag(Tag),
+    /// Inside an invoice, looking only for its closing tag.
+    InvoiceBody(Box<InvoiceBody>),
 }
 
 #[derive(Default)]
@@ -438,6 +440,61 @@ struct Tag {
     quote: Option<u8>,
     /// The last byte outside quotes was `/`.
     slash: bool,
+}
+
+/// An invoice's content, passed over to its closing tag: the invoice's
+/// reader checks everything in it. A `</Invoice` inside a comment or CDATA
+/// section is taken for the end all the same, and the invoice then fails
+/// to read, so the document is read whole from there: slower, never wrong.
+struct InvoiceBody {
+    /// `</` and the invoice's own name.
+    closing: memchr::memmem::Finder<'static>,
+    /// The content's last bytes, as many as the closing tag's beginning
+    /// has, in case it began in an earlier chunk.
+    tail: Vec<u8>,
+}
+
+impl InvoiceBody {
+    fn new(name: &[u8]) -> Self {
+        let closing = [b"</", name].concat();
+        Self { closing: memchr::memmem::Finder::new(&closing).into_owned(), tail: Vec::new() }
+    }
+
+    /// Where in `rest` the closing tag's name ends, when it is there;
+    /// otherwise `rest` is passed over.
+    fn closing_name_end(&mut self, rest: &[u8]) -> Option<usize> {
+        let length = self.closing.needle().len();
+        // A name ends where a space or `>` follows it: `</Invoice` is also
+        // the beginning of `</InvoiceLine>`.
+        let ends_here = |byte: u8| byte == b'>' || byte.is_ascii_whitespace();
+        let mut joined = std::mem::take(&mut self.tail);
+        let tail_length = joined.len();
+        joined.extend_from_slice(&rest[..rest.len().min(length)]);
+        let across = self
+            .closing
+            .find_iter(&joined)
+            .take_while(|&start| start < tail_length)
+            .find(|&start| joined.get(start + length).is_some_and(|&byte| ends_here(byte)));
+        if let Some(start) = across {
+            return Some(start + length - tail_length);
+        }
+        let within = self
+            .closing
+            .find_iter(rest)
+            .find(|&start| rest.get(start + length).is_some_and(|&byte| ends_here(byte)));
+        if let Some(start) = within {
+            return Some(start + length);
+        }
+        // Not found whole: its beginning may lie in the last bytes.
+        if rest.len() >= length {
+            joined.clear();
+            joined.extend_from_slice(&rest[rest.len() - length..]);
+        } else {
+            joined.drain(..joined.len().saturating_sub(length));
+        }
+        self.tail = joined;
+        None
+    }
 }
 
 /// Longer than any name the scanner needs to recognise.
@@ -497,6 +554,15 @@ impl XmlScanner {
                         self.state = XmlState::Text;
                     }
                 }
+                XmlState::InvoiceBody(body) => {
+                    let Some(name_end) = body.closing_name_end(rest) else { return };
+                    let XmlState::InvoiceBody(body) = std::mem::take(&mut self.state) else { unreachable!() };
+                    let name = body.closing.needle()[2..].to_vec();
+                    self.state =
+                        XmlState::Tag(Tag { closing: true, name, name_read: true, ..Tag::default() });
+                    index += name_end;
+                    continue;
+                }
                 XmlState::Tag(tag) if tag.quote.is_some() => {
                     let quote = tag.quote.unwrap_or_default();
                     let Some(found) = memchr::memchr(quote, rest) else { return };
@@ -533,6 +599,9 @@ impl XmlScanner {
                         let XmlState::Tag(tag) = std::mem::take(&mut self.state) else { unreachable!() };
                         if self.tag_ends(&tag, index, events).is_err() {
                             return events.push(Event::Lost(index));
+                        }
+                        if self.in_invoice && self.depth == 2 && !tag.closing {
+                            self.state = XmlState::InvoiceBody(Box::new(InvoiceBody::new(&tag.name)));
                         }
                     } else {
                         tag.quote = Some(rest[found]);

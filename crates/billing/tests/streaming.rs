@@ -82,6 +82,25 @@ fn invoices_are_read_as_soon_as_they_are_in() {
     }
 }
 
+/// The closing tag is told from longer names it begins, wherever the
+/// chunks cut it, and may have spaces before its `>`.
+#[test]
+fn an_invoice_ends_at_its_own_closing_tag() {
+    let document = "<InvoiceResponse><ns:Invoice><ns:InvoiceLines><Line/></ns:InvoiceLines>\
+                    <Header><Currency>EUR</Currency></Header></ns:Invoice \n><ns:Invoice><Header><Currency>USD</Currency></Header></ns:Invoice>\
+                    </InvoiceResponse>";
+    let closing = document.rfind("</").unwrap();
+    for chunk in [1, 2, 5, 9, 64] {
+        let mut stream = InvoiceStream::new(Format::Xml);
+        for part in document.as_bytes()[..closing].chunks(chunk) {
+            stream.feed(part);
+        }
+        let currencies: Vec<_> =
+            stream.invoices().iter().map(|invoice| invoice.header.currency.as_deref()).collect();
+        assert_eq!(currencies, [Some("EUR"), Some("USD")], "in chunks of {chunk}");
+    }
+}
+
 #[test]
 fn hostile_documents_fail_as_they_fail_whole() {
     let deep_json = format!(r#"{{"Invoices": [{{"Unknown": {}{}}}]}}"#, "[".repeat(500), "]".repeat(500));
@@ -121,6 +140,9 @@ fn hostile_documents_fail_as_they_fail_whole() {
         "<InvoiceResponse><Invoice><Header><Currency>EUR</Currency></Header></Invoice><Other/></InvoiceResponse>",
         "<InvoiceResponse><Invoice><Header><Currency>EUR</Currency></Header></Invoice></InvoiceResponse><Second/>",
         "<InvoiceResponse><Invoice></InvoiceResponse>",
+        "<InvoiceResponse><Invoice><Header><Currency>EUR</Currency></Header><!-- </Invoice> --></Invoice><Invoice/></InvoiceResponse>",
+        "<InvoiceResponse><Invoice><Header><Description><![CDATA[</Invoice>]]></Description></Header></Invoice></InvoiceResponse>",
+        "<InvoiceResponse><Invoice><Header><Currency>EUR</Currency></Header></Invoice\n><Invoice></Invoice x></InvoiceResponse>",
         "<InvoiceResponse/><Other/>",
         "<InvoiceResponse/>",
         "</Invoice>",
