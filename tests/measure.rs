@@ -93,17 +93,22 @@ const VAST_WINDOW: (&str, &str) = ("2023-05-25", "2026-11-24");
 const SCROLL_STEPS: usize = 120;
 
 /// Page-side helpers. Every main-thread task over 50 ms (the longtask
-/// observer) and every frame's length (a requestAnimationFrame loop) is
-/// recorded; `phase()` hands over and clears what was recorded since the
-/// last phase. Actions are timed to the page's own mark that their answer
+/// observer), every frame's length (a requestAnimationFrame loop) and
+/// every frame over 50 ms with what filled it (the long-animation-frame
+/// observer: scripts, the layout they forced, then style, layout and
+/// paint) is recorded; `phase()` hands over and clears what was recorded
+/// since the last phase. Actions are timed to the page's own mark that their answer
 /// was applied, then the frame after.
 const HELPERS: &str = r#"
 window.billingBench = {
-    tasks: [], frames: [],
+    tasks: [], frames: [], longFrames: [],
     start() {
         new PerformanceObserver(list => {
             for (const entry of list.getEntries()) this.tasks.push(entry);
         }).observe({ type: 'longtask' });
+        new PerformanceObserver(list => {
+            for (const entry of list.getEntries()) this.longFrames.push(entry);
+        }).observe({ type: 'long-animation-frame' });
         let last = null;
         const tick = now => {
             if (last !== null) this.frames.push(now - last);
@@ -113,13 +118,27 @@ window.billingBench = {
         requestAnimationFrame(tick);
     },
     phase() {
-        const { tasks, frames } = this;
-        this.tasks = []; this.frames = [];
+        const { tasks, frames, longFrames } = this;
+        this.tasks = []; this.frames = []; this.longFrames = [];
         const durations = tasks.map(task => task.duration);
         return { longestTask: Math.max(0, ...durations), tasksOver50: tasks.length,
                  taskStarts: tasks.map(task => Math.round(task.startTime)),
                  longestFrame: Math.max(0, ...frames), framesOver16: frames.filter(f => f > 16.7).length,
-                 frames: frames.length };
+                 frames: frames.length, longFrames: longFrames.map(this.anatomy) };
+    },
+    /// A long animation frame in parts (ms): its scripts (the three
+    /// longest by what started them), the style and layout they forced,
+    /// then the frame's own rendering, style and layout within it.
+    anatomy(frame) {
+        const end = frame.startTime + frame.duration;
+        const scripts = [...frame.scripts].sort((a, b) => b.duration - a.duration);
+        const sum = key => Math.round(scripts.reduce((total, script) => total + script[key], 0));
+        return { at: Math.round(frame.startTime), duration: Math.round(frame.duration),
+                 scripts: sum('duration'), forcedLayout: sum('forcedStyleAndLayoutDuration'),
+                 rendering: frame.renderStart ? Math.round(end - frame.renderStart) : 0,
+                 styleAndLayout: frame.styleAndLayoutStart ? Math.round(end - frame.styleAndLayoutStart) : 0,
+                 longest: scripts.slice(0, 3).map(script =>
+                     `${script.invokerType} ${script.invoker || ''} ${Math.round(script.duration)}`) };
     },
     settle: () => new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve, 0))),
     count: name => performance.getEntriesByName(name).length,
@@ -217,6 +236,20 @@ fn phase_line(name: &str, took: Option<f64>, phase: &serde_json::Value) {
         number("framesOver16"),
         number("frames"),
     );
+    for frame in phase["longFrames"].as_array().into_iter().flatten() {
+        let part = |key: &str| frame[key].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "  a {:.0} ms frame at {:.0} ms: scripts {:.0} (forced style and layout {:.0}), rendering {:.0} \
+             (style and layout {:.0}); longest scripts: {}",
+            part("duration"),
+            part("at"),
+            part("scripts"),
+            part("forcedLayout"),
+            part("rendering"),
+            part("styleAndLayout"),
+            frame["longest"],
+        );
+    }
 }
 
 /// The relay's URL, and a browser with the time a large document takes.
