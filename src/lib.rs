@@ -15,6 +15,7 @@ pub mod loaded;
 pub mod month;
 pub mod query;
 pub mod scrolling;
+pub mod slices;
 pub mod split;
 pub mod storage;
 pub mod tabs;

@@ -247,3 +247,28 @@ async fn cancel_while_the_worker_reads_stops_the_worker_and_says_cancelled() {
     );
     assert_eq!(result.err(), Some(FetchError::Cancelled { received: 1024 }));
 }
+
+#[wasm_bindgen_test]
+async fn a_long_list_draws_its_first_slice_at_once_and_the_rest_in_the_frames_after() {
+    use billing_portal::slices::{ROWS_A_FRAME, drawn_slices, slice};
+    let total = 3 * ROWS_A_FRAME + 20;
+    let container = fresh_container();
+    let _mounted = leptos::mount::mount_to(container.clone(), move || {
+        let drawn = drawn_slices(total);
+        view! {
+            <ul>
+                <For each=move || 0..drawn.get() key=|index| *index
+                    children=move |index| slice(index, total).map(|row| view! { <li>{row}</li> }).collect_view() />
+            </ul>
+        }
+    });
+    assert_eq!(texts(&container, "li").len(), ROWS_A_FRAME, "the first slice, at once");
+    for _ in 0..100 {
+        if texts(&container, "li").len() == total {
+            break;
+        }
+        pause(20).await;
+    }
+    let rows: Vec<String> = (0..total).map(|row| row.to_string()).collect();
+    assert_eq!(texts(&container, "li"), rows, "every row, once, in order");
+}

@@ -128,16 +128,20 @@ window.billingBench = {
     },
     /// A long animation frame in parts (ms): its scripts (the three
     /// longest by what started them), the style and layout they forced,
-    /// then the frame's own rendering, style and layout within it.
+    /// then the frame's own rendering, style and layout within it; and the
+    /// page's marks within it, which say what it drew.
     anatomy(frame) {
         const end = frame.startTime + frame.duration;
         const scripts = [...frame.scripts].sort((a, b) => b.duration - a.duration);
         const sum = key => Math.round(scripts.reduce((total, script) => total + script[key], 0));
+        const marks = performance.getEntriesByType('mark')
+            .filter(mark => mark.startTime >= frame.startTime && mark.startTime <= end)
+            .map(mark => mark.name);
         return { at: Math.round(frame.startTime), duration: Math.round(frame.duration),
                  scripts: sum('duration'), forcedLayout: sum('forcedStyleAndLayoutDuration'),
                  rendering: frame.renderStart ? Math.round(end - frame.renderStart) : 0,
                  styleAndLayout: frame.styleAndLayoutStart ? Math.round(end - frame.styleAndLayoutStart) : 0,
-                 longest: scripts.slice(0, 3).map(script =>
+                 marks, longest: scripts.slice(0, 3).map(script =>
                      `${script.invokerType} ${script.invoker || ''} ${Math.round(script.duration)}`) };
     },
     settle: () => new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve, 0))),
@@ -240,7 +244,7 @@ fn phase_line(name: &str, took: Option<f64>, phase: &serde_json::Value) {
         let part = |key: &str| frame[key].as_f64().unwrap_or(f64::NAN);
         println!(
             "  a {:.0} ms frame at {:.0} ms: scripts {:.0} (forced style and layout {:.0}), rendering {:.0} \
-             (style and layout {:.0}); longest scripts: {}",
+             (style and layout {:.0}); longest scripts: {}; marks: {}",
             part("duration"),
             part("at"),
             part("scripts"),
@@ -248,6 +252,7 @@ fn phase_line(name: &str, took: Option<f64>, phase: &serde_json::Value) {
             part("rendering"),
             part("styleAndLayout"),
             frame["longest"],
+            frame["marks"],
         );
     }
 }
