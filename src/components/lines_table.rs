@@ -10,6 +10,7 @@ use billing::{
 };
 use chrono::NaiveDate;
 use leptos::{prelude::*, task::spawn_local};
+use wasm_bindgen::{JsCast, closure::Closure};
 use worker_protocol::{Answer, Choices, DownloadFile, GroupRow, LineWindow, Question};
 
 use crate::{
@@ -106,21 +107,27 @@ pub fn LinesTable(
     let scroll_top = RwSignal::new(0_usize);
     let viewport = NodeRef::<leptos::html::Div>::new();
     let viewport_pixels = RwSignal::new(FIRST_VIEWPORT_PIXELS);
-    let measure = move || {
+    let scrolled = move || {
         if let Some(element) = viewport.get_untracked() {
             scroll_top.set(usize::try_from(element.scroll_top()).unwrap_or_default());
-            viewport_pixels.set(usize::try_from(element.client_height()).unwrap_or_default());
         }
     };
-    // Measured in the next frame: measuring now would lay out the page in
-    // the task that has just built the table.
+    // The view's height as the browser's own layout finds it: measured in
+    // a task, it would lay out the whole page there and then.
     Effect::new(move |_| {
-        if viewport.get().is_some() {
-            request_animation_frame(measure);
-        }
+        let Some(element) = viewport.get() else { return };
+        let resized = Closure::<dyn Fn(js_sys::Array)>::new(move |entries: js_sys::Array| {
+            if let Ok(entry) = entries.get(0).dyn_into::<web_sys::ResizeObserverEntry>() {
+                viewport_pixels.set(entry.content_rect().height() as usize);
+            }
+        });
+        let Ok(observer) = web_sys::ResizeObserver::new(resized.as_ref().unchecked_ref()) else { return };
+        observer.observe(&element);
+        let observing = StoredValue::new_local((observer, resized));
+        on_cleanup(move || {
+            observing.try_with_value(|(observer, _)| observer.disconnect());
+        });
     });
-    let resizing = window_event_listener(leptos::ev::resize, move |_| measure());
-    on_cleanup(move || resizing.remove());
 
     let wanted = Memo::new(move |asked: Option<&(usize, usize)>| {
         window_to_ask(
@@ -407,7 +414,7 @@ pub fn LinesTable(
                 <p class="problem-detail" role="alert">{format!("The lines cannot be shown: {message}")}</p>
             })}
             {groups}
-            <div class="viewport" tabindex="0" aria-label="Price lines" node_ref=viewport on:scroll=move |_| measure()>
+            <div class="viewport" tabindex="0" aria-label="Price lines" node_ref=viewport on:scroll=move |_| scrolled()>
                 <table class="line-table" style:width=move || {
                     format!("{}rem", shown_columns.with(|columns| columns.iter().copied().map(width_rem).sum::<u32>()))
                 }>
