@@ -73,7 +73,7 @@ enum ArchiveAction {
 /// The log on stderr; the audit log too, unless it has a file of its own,
 /// where it goes as JSON lines.
 fn init_logging(audit_log: Option<&Path>) -> anyhow::Result<()> {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=info".into());
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let audit_file = audit_log
         .map(|path| {
             std::fs::OpenOptions::new()
