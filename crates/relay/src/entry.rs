@@ -98,12 +98,12 @@ where
                 response
                     .headers_mut()
                     .insert(HeaderName::from_static("x-request-id"), HeaderValue::from(id.0));
+                let took = answering.answered(&entry.metrics, &response);
                 tracing::info!(
                     status = response.status().as_u16(),
-                    latency_ms = answering.elapsed().as_secs_f64() * 1e3,
+                    latency_ms = took.as_secs_f64() * 1e3,
                     "answered"
                 );
-                answering.answered(&entry.metrics, &response);
                 Ok(response)
             }
             .instrument(span),

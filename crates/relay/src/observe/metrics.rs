@@ -420,24 +420,18 @@ impl Answering {
     }
 
     /// Counts the answer by route and status, times it, and counts a
-    /// refusal by the code the relay answered with.
-    pub fn answered(self, metrics: &Metrics, response: &Response) {
+    /// refusal by the code the relay answered with; gives the time taken.
+    pub fn answered(self, metrics: &Metrics, response: &Response) -> std::time::Duration {
         let Self { route, method, started } = self;
-        metrics
-            .request_seconds
-            .get_or_create(&RouteLabels { route })
-            .observe(started.elapsed().as_secs_f64());
+        let took = started.elapsed();
+        metrics.request_seconds.get_or_create(&RouteLabels { route }).observe(took.as_secs_f64());
         let status = response.status().as_u16();
         metrics.requests.get_or_create(&RequestLabels { route, method, status }).inc();
         if let Some(code) = response.extensions().get::<ErrorCode>().copied().filter(|code| is_refusal(*code))
         {
             metrics.refusals.get_or_create(&CodeLabels { code: code.name() }).inc();
         }
-    }
-
-    /// How long the answer has taken so far.
-    pub fn elapsed(&self) -> std::time::Duration {
-        self.started.elapsed()
+        took
     }
 }
 
