@@ -1,6 +1,7 @@
-//! Long lists drawn a slice a frame: the first slice at once, each next
-//! one in the frame after, so that no one task draws thousands of rows
-//! and every row is still on the page soon after.
+//! Work spread over frames: a count moved on a step a frame, and with it
+//! long lists drawn a slice a frame (the first slice at once, each next one
+//! in the frame after), so that no one task draws thousands of rows and
+//! every row is still on the page soon after.
 
 use std::ops::Range;
 
@@ -22,20 +23,29 @@ pub fn slice(index: usize, total: usize) -> Range<usize> {
 pub fn drawn_slices(total: usize) -> ReadSignal<usize> {
     let all = total.div_ceil(ROWS_A_FRAME);
     let drawn = RwSignal::new(all.min(1));
-    if all > 1 {
-        draw_next(drawn, all);
-    }
+    count_a_frame(drawn, all, |_| {});
     drawn.read_only()
 }
 
-fn draw_next(drawn: RwSignal<usize>, all: usize) {
+/// Adds one to `count` in each frame until it reaches `last` or its owner
+/// is gone, telling `each` every new count.
+pub fn count_a_frame(count: RwSignal<usize>, last: usize, each: fn(usize)) {
+    if count.get_untracked() < last {
+        count_in_next_frame(count, last, each);
+    }
+}
+
+fn count_in_next_frame(count: RwSignal<usize>, last: usize, each: fn(usize)) {
     request_animation_frame(move || {
-        let now = drawn.try_update(|drawn| {
-            *drawn += 1;
-            *drawn
-        });
-        if now.is_some_and(|now| now < all) {
-            draw_next(drawn, all);
+        let Some(now) = count.try_update(|count| {
+            *count += 1;
+            *count
+        }) else {
+            return;
+        };
+        each(now);
+        if now < last {
+            count_in_next_frame(count, last, each);
         }
     });
 }

@@ -105,6 +105,12 @@ impl Part {
     /// The last frame a part is drawn in.
     pub const LAST_FRAME: u8 = Part::ORDER.len() as u8;
 
+    /// The page's performance mark of the frame `frame` (from 1), set as
+    /// its parts are drawn; the page's bench waits for the last.
+    pub fn frame_mark(frame: usize) -> String {
+        format!("billing:part-{frame}")
+    }
+
     fn tab(self) -> Tab {
         match self {
             Part::Charts | Part::PublisherEditor => Tab::Overview,

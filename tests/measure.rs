@@ -227,7 +227,7 @@ async fn ready_to_fetch(client: &fantoccini::Client, url: &str, query: &str) {
     let profile = client.execute("return document.getElementById('profile').value", vec![]).await.unwrap();
     assert!(query.starts_with(&format!("profile={}&", profile.as_str().unwrap())), "{profile} for {query}");
     client.execute(HELPERS, vec![]).await.unwrap();
-    let last_part = format!("billing:part-{}", Part::LAST_FRAME);
+    let last_part = Part::frame_mark(usize::from(Part::LAST_FRAME));
     client.execute("window.billingBench.lastPart = arguments[0];", vec![last_part.into()]).await.unwrap();
     step(client, "bench.start(); await bench.settle(); return bench.phase();").await;
 }

@@ -26,28 +26,12 @@ use crate::{
     format,
     loaded::{Loaded, empty_window_advice},
     month::Month,
+    slices::count_a_frame,
     split::{preload_soon, split_point, when_loaded},
     tabs::{Part, Tab},
     team::{self, Team},
     transfer::Transfer,
 };
-
-/// Moves `stage` on a step a frame, to its last, marking each step so a
-/// trace shows which part a long task drew.
-fn advance(stage: RwSignal<u8>) {
-    request_animation_frame(move || {
-        let Some(now) = stage.try_update(|stage| {
-            *stage += 1;
-            *stage
-        }) else {
-            return;
-        };
-        format::mark(&format!("billing:part-{now}"));
-        if now < Part::LAST_FRAME {
-            advance(stage);
-        }
-    });
-}
 
 /// Tells the worker the team's corrections whenever they change (here or
 /// through a colleague), so the lines, filters and charts follow.
@@ -167,11 +151,12 @@ fn document(loaded: Arc<Loaded>, raw: web_sys::Blob, tabs: Tabs, archive: Archiv
             let filter = view.filter;
             // The summary first, then each part a frame after the one
             // before, the open tab's first.
-            let stage = RwSignal::new(0u8);
-            advance(stage);
+            // Each step is marked, so a trace shows which part a long task drew.
+            let stage = RwSignal::new(0);
+            count_a_frame(stage, usize::from(Part::LAST_FRAME), |now| format::mark(&Part::frame_mark(now)));
             let open = tabs.current.get_untracked();
             let shown_from = move |part: Part| {
-                let frame = part.frame(open);
+                let frame = usize::from(part.frame(open));
                 Memo::new(move |_| stage.get() >= frame)
             };
             let (charts_shown, editor_shown, lines_shown, invoices_shown, analysis_shown, worklist_shown) = (
