@@ -23,19 +23,36 @@ pub fn slice(index: usize, total: usize) -> Range<usize> {
 pub fn drawn_slices(total: usize) -> ReadSignal<usize> {
     let all = total.div_ceil(ROWS_A_FRAME);
     let drawn = RwSignal::new(all.min(1));
-    count_a_frame(drawn, all, |_| {});
+    count_a_frame(drawn, move || all, |_| {});
     drawn.read_only()
 }
 
-/// Adds one to `count` in each frame until it reaches `last` or its owner
+/// How many slices are drawn of a list shown `wanted` slices at a time
+/// (more after each "Show more"): one at once, then one more each frame
+/// until the wanted are, and on from there whenever more are wanted.
+pub fn drawn_slices_up_to(wanted: Memo<usize>) -> ReadSignal<usize> {
+    let drawn = RwSignal::new(wanted.get_untracked().min(1));
+    Effect::new(move |before: Option<usize>| {
+        let now = wanted.get();
+        // A count still under way reads the new wanted in its next frame.
+        let under_way = before.is_some_and(|before| drawn.get_untracked() < before);
+        if !under_way {
+            count_a_frame(drawn, move || wanted.get_untracked(), |_| {});
+        }
+        now
+    });
+    drawn.read_only()
+}
+
+/// Adds one to `count` in each frame until it reaches `last()` or its owner
 /// is gone, telling `each` every new count.
-pub fn count_a_frame(count: RwSignal<usize>, last: usize, each: fn(usize)) {
-    if count.get_untracked() < last {
+pub fn count_a_frame(count: RwSignal<usize>, last: impl Fn() -> usize + Copy + 'static, each: fn(usize)) {
+    if count.get_untracked() < last() {
         count_in_next_frame(count, last, each);
     }
 }
 
-fn count_in_next_frame(count: RwSignal<usize>, last: usize, each: fn(usize)) {
+fn count_in_next_frame(count: RwSignal<usize>, last: impl Fn() -> usize + Copy + 'static, each: fn(usize)) {
     request_animation_frame(move || {
         let Some(now) = count.try_update(|count| {
             *count += 1;
@@ -44,7 +61,7 @@ fn count_in_next_frame(count: RwSignal<usize>, last: usize, each: fn(usize)) {
             return;
         };
         each(now);
-        if now < last {
+        if now < last() {
             count_in_next_frame(count, last, each);
         }
     });

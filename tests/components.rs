@@ -272,3 +272,145 @@ async fn a_long_list_draws_its_first_slice_at_once_and_the_rest_in_the_frames_af
     let rows: Vec<String> = (0..total).map(|row| row.to_string()).collect();
     assert_eq!(texts(&container, "li"), rows, "every row, once, in order");
 }
+
+#[wasm_bindgen_test]
+async fn scrolling_writes_the_rows_now_in_view_into_the_same_row_elements() {
+    use billing_portal::{components::line_rows::LineRows, scrolling::OVERSCAN};
+    use worker_protocol::{Cell, Column, LineCells, LineWindow};
+    let sent = |first: usize, count: usize| LineWindow {
+        shown: 1_000,
+        first,
+        rows: (first..first + count)
+            .map(|row| LineCells {
+                currency: "EUR".to_owned(),
+                negative: row % 2 == 1,
+                cells: vec![Cell::Text(format!("line {row}")), Cell::Number(row.to_string())],
+            })
+            .collect(),
+    };
+    let columns = vec![Column::Description, Column::Quantity];
+    let window = RwSignal::new(Some((columns.clone(), sent(0, 105))));
+    let top = RwSignal::new(0_usize);
+    let container = fresh_container();
+    let _mounted = leptos::mount::mount_to(container.clone(), move || {
+        view! { <table><tbody><LineRows window top in_view=5_usize /></tbody></table> }
+    });
+    let shown =
+        |container: &web_sys::HtmlElement| texts(container, "tr.line-row:not([hidden]) td:first-child");
+    let lines = |rows: std::ops::Range<usize>| rows.map(|row| format!("line {row}")).collect::<Vec<_>>();
+    let places = 5 + 2 * OVERSCAN;
+    assert_eq!(shown(&container), lines(0..5 + OVERSCAN));
+    let elements = container.query_selector_all("tr.line-row").unwrap();
+    assert_eq!(elements.length() as usize, places, "a row element for each place in the view");
+    for index in 0..elements.length() {
+        elements
+            .item(index)
+            .unwrap()
+            .unchecked_into::<web_sys::Element>()
+            .set_attribute("data-kept", "")
+            .unwrap();
+    }
+    let kept = |container: &web_sys::HtmlElement| {
+        container.query_selector_all("tr.line-row[data-kept]").unwrap().length() as usize
+    };
+
+    top.set(50);
+    pause(0).await;
+    assert_eq!(shown(&container), lines(50 - OVERSCAN..50 + 5 + OVERSCAN));
+    assert_eq!(kept(&container), places, "the same elements, their cells written anew");
+    let above: web_sys::HtmlElement =
+        container.query_selector("tr.spacer").unwrap().unwrap().unchecked_into();
+    assert_eq!(above.style().get_property_value("height").unwrap(), format!("{}px", (50 - OVERSCAN) * 32));
+    let negative = texts(&container, "tr.line-row.negative:not([hidden]) td:first-child");
+    assert_eq!(
+        negative,
+        lines(50 - OVERSCAN..50 + 5 + OVERSCAN).into_iter().skip(1).step_by(2).collect::<Vec<_>>()
+    );
+
+    // A jump beyond the rows sent shows none until their window comes.
+    top.set(500);
+    pause(0).await;
+    assert_eq!(shown(&container), Vec::<String>::new());
+    window.set(Some((columns, sent(480, 105))));
+    pause(0).await;
+    assert_eq!(shown(&container), lines(500 - OVERSCAN..500 + 5 + OVERSCAN));
+    assert_eq!(kept(&container), places);
+
+    // Other columns build the rows anew, a cell for each.
+    window.set(Some((vec![Column::Description], sent(480, 105))));
+    pause(0).await;
+    assert_eq!(kept(&container), 0);
+    assert_eq!(texts(&container, "tr.line-row:not([hidden]) td").len(), 5 + 2 * OVERSCAN);
+}
+
+#[wasm_bindgen_test]
+async fn subtotals_come_a_slice_a_frame_and_show_more_adds_to_those_drawn() {
+    use billing_portal::{components::subtotal_table::SubtotalTable, slices::ROWS_A_FRAME};
+    use worker_protocol::GroupRow;
+    let answer = |count: usize, prefix: &str| {
+        (0..count)
+            .map(|index| GroupRow {
+                key: format!("{prefix} {index}"),
+                lines: index + 1,
+                currency: "EUR".to_owned(),
+                excluding_vat: "10.00".to_owned(),
+                vat: "2.10".to_owned(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let groups = RwSignal::new(answer(500, "customer"));
+    let container = fresh_container();
+    let _mounted = leptos::mount::mount_to(container.clone(), move || view! { <SubtotalTable groups /> });
+    let rows = |container: &web_sys::HtmlElement| texts(container, ".group-row th");
+    let drawn_until = |count: usize| {
+        let container = container.clone();
+        async move {
+            for _ in 0..200 {
+                if rows(&container).len() >= count {
+                    break;
+                }
+                pause(20).await;
+            }
+            rows(&container)
+        }
+    };
+    assert_eq!(rows(&container).len(), ROWS_A_FRAME, "the first slice, at once");
+    let first = 7 * ROWS_A_FRAME;
+    assert_eq!(
+        drawn_until(first).await,
+        answer(first, "customer").into_iter().map(|row| row.key).collect::<Vec<_>>()
+    );
+    pause(100).await;
+    assert_eq!(rows(&container).len(), first, "no more than a first screen's");
+    assert_eq!(texts(&container, ".more-groups"), [format!("Show {first} more of 500 subtotals")]);
+    container.query_selector(".group-row").unwrap().unwrap().set_attribute("data-kept", "").unwrap();
+
+    let more: web_sys::HtmlElement =
+        container.query_selector(".more-groups").unwrap().unwrap().unchecked_into();
+    more.click();
+    assert_eq!(drawn_until(2 * first).await.len(), 2 * first);
+    assert!(container.query_selector(".group-row[data-kept]").unwrap().is_some(), "those drawn stay");
+    let more: web_sys::HtmlElement =
+        container.query_selector(".more-groups").unwrap().unwrap().unchecked_into();
+    assert_eq!(more.text_content().unwrap(), format!("Show {} more of 500 subtotals", 500 - 2 * first));
+    more.click();
+    assert_eq!(
+        drawn_until(500).await,
+        answer(500, "customer").into_iter().map(|row| row.key).collect::<Vec<_>>()
+    );
+    pause(0).await;
+    assert!(texts(&container, ".more-groups").is_empty(), "all are shown");
+
+    groups.set(answer(40, "publisher"));
+    // The page's effects run in microtasks, before any next frame.
+    for _ in 0..3 {
+        wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&wasm_bindgen::JsValue::NULL))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        rows(&container),
+        answer(ROWS_A_FRAME, "publisher").into_iter().map(|row| row.key).collect::<Vec<_>>()
+    );
+    assert_eq!(drawn_until(40).await.len(), 40, "a new answer is drawn from its first slice");
+}

@@ -72,7 +72,7 @@ async fn join_the_other_side(client: &Client) {
 /// Shows the Lines tab grouped by publisher and waits for the subtotals.
 async fn group_lines_by_publisher(client: &Client) {
     show_tab(client, "lines").await;
-    wait_for(client, ".line-row").await;
+    wait_for(client, ".line-row:not([hidden])").await;
     wait_for(client, ".column-choice summary").await.click().await.unwrap();
     choose(client, "#line-group", "publisher").await;
     wait_for(client, ".group-row").await;
@@ -454,7 +454,7 @@ async fn filtering_lines_by_a_customer_agrees_with_its_subtotals_its_csv_and_cra
     wait_for(client, ".column-choice summary").await.click().await.unwrap();
     wait_for(client, ".column-choice input[data-column='VAT']").await.click().await.unwrap();
     assert!(!headers(client).await.contains(&"VAT".to_owned()), "the VAT column is hidden");
-    let first_row = wait_for(client, ".line-row").await;
+    let first_row = wait_for(client, ".line-row:not([hidden])").await;
     let cells = first_row.find_all(Locator::Css("td")).await.unwrap().len();
     assert_eq!(cells, headers(client).await.len(), "rows have a cell per shown column");
     open_last_three_months(&relay, client, "invoices", "xml").await;
@@ -538,7 +538,7 @@ async fn the_margin_view_matches_a_join_computed_here() {
     margin_header.click().await.unwrap();
     wait_for(client, "th[aria-sort='ascending']").await;
     let description_column = headers.iter().position(|header| header == "Description").unwrap();
-    let first_row = wait_for(client, ".line-row").await;
+    let first_row = wait_for(client, ".line-row:not([hidden])").await;
     let first_description =
         first_row.find_all(Locator::Css("td")).await.unwrap()[description_column].text().await.unwrap();
     assert!(smallest.contains(&first_description), "{first_description:?} is not among {smallest:?}");
@@ -815,7 +815,7 @@ async fn a_corrected_publisher_filters_the_lines_and_is_remembered() {
 
     // Fetched again, the correction holds from the start.
     client.refresh().await.unwrap();
-    wait_for(client, "#panel-lines:not([hidden]) .line-row").await;
+    wait_for(client, "#panel-lines:not([hidden]) .line-row:not([hidden])").await;
     show_tab(client, "overview").await;
     wait_for(client, ".publishers summary").await.click().await.unwrap();
     let field = wait_for(client, &format!(".publisher-row[data-product='{product}'] .publisher-input")).await;
@@ -1182,11 +1182,11 @@ async fn at_laptop_width_chart_text_is_readable_and_no_number_is_cut() {
         assert!(tokio::time::Instant::now() < deadline, "no margin columns in {headers:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    wait_for(client, ".line-row td.number").await;
+    wait_for(client, ".line-row:not([hidden]) td.number").await;
     let cut: Vec<String> = serde_json::from_value(
         client
             .execute(
-                "return [...document.querySelectorAll('.line-row td.number')].filter(td => td.scrollWidth > td.clientWidth).map(td => td.textContent)",
+                "return [...document.querySelectorAll('.line-row:not([hidden]) td.number')].filter(td => td.scrollWidth > td.clientWidth).map(td => td.textContent)",
                 vec![],
             )
             .await
@@ -1195,7 +1195,7 @@ async fn at_laptop_width_chart_text_is_readable_and_no_number_is_cut() {
     .unwrap();
     let checked: u64 = serde_json::from_value(
         client
-            .execute("return document.querySelectorAll('.line-row td.number').length", vec![])
+            .execute("return document.querySelectorAll('.line-row:not([hidden]) td.number').length", vec![])
             .await
             .unwrap(),
     )
@@ -1532,7 +1532,7 @@ async fn an_archived_document_opens_with_every_tab_while_the_vendor_is_down() {
     let document = billing::xml::parse_invoices(&archived).unwrap();
     assert_eq!(page_totals(client).await, expected_totals(&document), "every tab works on the archived copy");
     show_tab(client, "lines").await;
-    wait_for(client, ".line-row").await;
+    wait_for(client, ".line-row:not([hidden])").await;
 
     // Changes compares with the archived earlier window, the vendor still down.
     compare_with_the_window_before(client).await;

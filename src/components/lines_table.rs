@@ -19,23 +19,21 @@ use crate::{
         status_line, width_rem, write_hidden,
     },
     components::tab_bar::Tabs,
-    components::{choice_search::ChoiceSearch, generated_download::GeneratedDownload},
+    components::{
+        choice_search::ChoiceSearch, generated_download::GeneratedDownload, line_rows::LineRows,
+        subtotal_table::SubtotalTable,
+    },
     fetch::{OUT_OF_TURN, ask},
     filter_chips::{FilterChip, filter_chips},
     format,
-    scrolling::{OVERSCAN, window_to_ask},
+    scrolling::{ROW_PIXELS, window_to_ask},
     split::split_point,
     storage,
     tabs::Tab,
 };
 
-/// Rows are this tall (CSS keeps them so); only those in view are rendered.
-/// Pixels are whole numbers, so no float is ever formatted.
-const ROW_PIXELS: usize = 32;
 /// The viewport's height until it is measured, as the CSS sets it.
 const FIRST_VIEWPORT_PIXELS: usize = 480;
-/// Group rows shown at first, and added by each "Show more".
-const GROUPS_AT_ONCE: usize = 200;
 
 /// Numbers the questions of one kind, so an answer to a question since
 /// replaced is dropped.
@@ -170,7 +168,6 @@ pub fn LinesTable(
         });
     });
     let groups = RwSignal::new(Vec::<GroupRow>::new());
-    let groups_shown = RwSignal::new(GROUPS_AT_ONCE);
     let latest_groups = StoredValue::new(0u64);
     Effect::new(move |_| {
         told.track();
@@ -183,7 +180,6 @@ pub fn LinesTable(
             Question::Groups { filter: filter.get(), by },
             move |answer| match answer {
                 Ok(Answer::Groups { groups: answered }) => {
-                    groups_shown.set(GROUPS_AT_ONCE);
                     groups.set(answered);
                     format::mark("billing:groups");
                 }
@@ -264,84 +260,7 @@ pub fn LinesTable(
             </th>
         }
     };
-    let rows = move || {
-        let top = scroll_top.get() / ROW_PIXELS;
-        let in_view = viewport_pixels.get().div_ceil(ROW_PIXELS);
-        window.with(|window| {
-            let Some((columns, lines)) = window else { return ().into_any() };
-            // Of the rows the worker sent, those in view and a few around.
-            let sent_end = lines.first + lines.rows.len();
-            let start = top.saturating_sub(OVERSCAN).clamp(lines.first, sent_end);
-            let end = (top + in_view + OVERSCAN).clamp(start, sent_end);
-            let above = start * ROW_PIXELS;
-            let below = lines.shown.saturating_sub(end) * ROW_PIXELS;
-            let visible = lines.rows[start - lines.first..end - lines.first]
-                .iter()
-                .map(|row| {
-                    let cells = columns
-                        .iter()
-                        .zip(&row.cells)
-                        .map(|(column, cell)| {
-                            let text = format::cell(cell, &row.currency);
-                            // Text may be cut to its column; its whole is on hover.
-                            let whole = (!column.numeric()).then(|| text.clone());
-                            view! { <td class:number=column.numeric() title=whole>{text}</td> }
-                        })
-                        .collect_view();
-                    view! { <tr class="line-row" class:negative=row.negative>{cells}</tr> }
-                })
-                .collect_view();
-            view! {
-                <tr class="spacer" aria-hidden="true" style:height=format!("{above}px")></tr>
-                {visible}
-                <tr class="spacer" aria-hidden="true" style:height=format!("{below}px")></tr>
-            }
-            .into_any()
-        })
-    };
-    let groups = move || {
-        grouping.get().map(|_| {
-            view! {
-                <table class="groups">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Group"</th>
-                            <th scope="col" class="number">"Lines"</th>
-                            <th scope="col">"Currency"</th>
-                            <th scope="col" class="number">"Excl. VAT"</th>
-                            <th scope="col" class="number">"VAT"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || groups.with(|groups| groups
-                            .iter()
-                            .take(groups_shown.get())
-                            .map(|group| {
-                                view! {
-                                    <tr class="group-row" data-group=group.key.clone() data-currency=group.currency.clone()
-                                        data-excluding=group.excluding_vat.clone()>
-                                        <th scope="row">{group.key.clone()}</th>
-                                        <td class="number">{group.lines}</td>
-                                        <td>{group.currency.clone()}</td>
-                                        <td class="number">{format::amount(&group.excluding_vat, &group.currency)}</td>
-                                        <td class="number">{format::amount(&group.vat, &group.currency)}</td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view())}
-                    </tbody>
-                </table>
-                {move || {
-                    let (total, shown) = (groups.with(Vec::len), groups_shown.get());
-                    (total > shown).then(|| view! {
-                        <button type="button" class="button more-groups" on:click=move |_| groups_shown.update(|shown| *shown += GROUPS_AT_ONCE)>
-                            {format!("Show {} more of {total} subtotals", GROUPS_AT_ONCE.min(total - shown))}
-                        </button>
-                    })
-                }}
-            }
-        })
-    };
+    let subtotals = move || grouping.get().map(|_| view! { <SubtotalTable groups /> });
     let shown_lines =
         move || DownloadFile::ShownLines { filter: filter.get_untracked(), sort: sort.get_untracked() };
     let csv_name = shown_lines().file_name(&file_stem, format);
@@ -413,7 +332,7 @@ pub fn LinesTable(
             {move || failed.get().map(|message| view! {
                 <p class="problem-detail" role="alert">{format!("The lines cannot be shown: {message}")}</p>
             })}
-            {groups}
+            {subtotals}
             <div class="viewport" tabindex="0" aria-label="Price lines" node_ref=viewport on:scroll=move |_| scrolled()>
                 <table class="line-table" style:width=move || {
                     format!("{}rem", shown_columns.with(|columns| columns.iter().copied().map(width_rem).sum::<u32>()))
@@ -421,7 +340,10 @@ pub fn LinesTable(
                     <thead>
                         <tr>{move || shown_columns.get().into_iter().map(header).collect_view()}</tr>
                     </thead>
-                    <tbody>{rows}</tbody>
+                    <tbody>
+                        <LineRows window top=Signal::derive(move || scroll_top.get() / ROW_PIXELS)
+                            in_view=Signal::derive(move || viewport_pixels.get().div_ceil(ROW_PIXELS)) />
+                    </tbody>
                 </table>
             </div>
         </section>

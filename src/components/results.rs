@@ -153,7 +153,11 @@ fn document(loaded: Arc<Loaded>, raw: web_sys::Blob, tabs: Tabs, archive: Archiv
             // before, the open tab's first.
             // Each step is marked, so a trace shows which part a long task drew.
             let stage = RwSignal::new(0);
-            count_a_frame(stage, usize::from(Part::LAST_FRAME), |now| format::mark(&Part::frame_mark(now)));
+            count_a_frame(
+                stage,
+                || usize::from(Part::LAST_FRAME),
+                |now| format::mark(&Part::frame_mark(now)),
+            );
             let open = tabs.current.get_untracked();
             let shown_from = move |part: Part| {
                 let frame = usize::from(part.frame(open));
