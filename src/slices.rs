@@ -47,7 +47,7 @@ pub fn drawn_slices_up_to(wanted: Memo<usize>) -> ReadSignal<usize> {
 /// Adds one to `count` in each frame until it reaches `last()` or its owner
 /// is gone, telling `each` every new count.
 pub fn count_a_frame(count: RwSignal<usize>, last: impl Fn() -> usize + Copy + 'static, each: fn(usize)) {
-    if count.get_untracked() < last() {
+    if count.try_get_untracked().is_some_and(|now| now < last()) {
         count_in_next_frame(count, last, each);
     }
 }

@@ -149,15 +149,18 @@ fn document(loaded: Arc<Loaded>, raw: web_sys::Blob, tabs: Tabs, archive: Archiv
             let view = TableView::new(joined);
             table = Some(view);
             let filter = view.filter;
-            // The summary first, then each part a frame after the one
-            // before, the open tab's first.
+            // The summary first, in a frame of its own, then each part a
+            // frame after the one before, the open tab's first. (Drawn in
+            // the summary's frame, the first part made it 100 ms long.)
             // Each step is marked, so a trace shows which part a long task drew.
             let stage = RwSignal::new(0);
-            count_a_frame(
-                stage,
-                || usize::from(Part::LAST_FRAME),
-                |now| format::mark(&Part::frame_mark(now)),
-            );
+            request_animation_frame(move || {
+                count_a_frame(
+                    stage,
+                    || usize::from(Part::LAST_FRAME),
+                    |now| format::mark(&Part::frame_mark(now)),
+                )
+            });
             let open = tabs.current.get_untracked();
             let shown_from = move |part: Part| {
                 let frame = usize::from(part.frame(open));
