@@ -2,7 +2,7 @@ use std::sync::{Arc, OnceLock};
 
 use leptos::prelude::*;
 
-/// A real `<a download>` to `blob`, its object URL made once the page is idle (or at a click before) and revoked when the link goes.
+/// A real `<a download>` to `blob`, its object URL made when the page is idle or at a first click.
 #[component]
 pub fn BlobLink(blob: web_sys::Blob, file_name: String, label: String) -> impl IntoView {
     // Making the URL of a document of 100 MB held the page for 10 to 18 ms:
