@@ -22,9 +22,7 @@ pub fn slice(index: usize, total: usize) -> Range<usize> {
 /// each frame until all are, or until the list is gone.
 pub fn drawn_slices(total: usize) -> ReadSignal<usize> {
     let all = total.div_ceil(ROWS_A_FRAME);
-    let drawn = RwSignal::new(all.min(1));
-    count_a_frame(drawn, move || all, |_| {});
-    drawn.read_only()
+    drawn_slices_up_to(Memo::new(move |_| all))
 }
 
 /// How many slices are drawn of a list shown `wanted` slices at a time

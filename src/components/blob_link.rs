@@ -12,14 +12,18 @@ pub fn BlobLink(blob: web_sys::Blob, file_name: String, label: String) -> impl I
     let make = {
         let url = url.clone();
         move || {
-            if url.get().is_some() {
-                return;
-            }
-            let Ok(made) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+            let made = match url.get() {
+                Some(made) => made.clone(),
+                None => {
+                    let Ok(made) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+                    url.get_or_init(|| made).clone()
+                }
+            };
+            // Set whenever asked, so a URL made before the link was on the
+            // page still reaches it.
             if let Some(link) = link.get_untracked() {
                 link.set_href(&made);
             }
-            let _ = url.set(made);
         }
     };
     request_idle_callback({

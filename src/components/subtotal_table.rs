@@ -26,7 +26,7 @@ pub fn SubtotalTable(
                 format::mark("billing:groups-drawn");
             }
         });
-        let row = move |group: GroupRow| {
+        let row = |group: &GroupRow| {
             view! {
                 <tr class="group-row" data-group=group.key.clone() data-currency=group.currency.clone()
                     data-excluding=group.excluding_vat.clone()>
@@ -39,13 +39,9 @@ pub fn SubtotalTable(
             }
         };
         let rows = move |index: usize| {
-            groups
-                .with_untracked(|groups| {
-                    slice(index, total).filter_map(|at| groups.get(at).cloned()).collect::<Vec<_>>()
-                })
-                .into_iter()
-                .map(row)
-                .collect_view()
+            groups.with_untracked(|groups| {
+                slice(index, total).filter_map(|at| groups.get(at)).map(row).collect_view()
+            })
         };
         let more = move || {
             let now = shown.get();
