@@ -14,7 +14,7 @@ use crate::{
         SubscriptionDetails, SubscriptionTerms, Totals,
     },
     scalars::{Id, parse_amount, parse_date},
-    text::Text,
+    text::{FieldKey, Text, same},
 };
 
 /// The vendor's documents nest about eight levels deep; far deeper is an
@@ -35,8 +35,9 @@ pub(crate) enum Slot<'m> {
 
 /// A value field, set from its text.
 pub(crate) enum Value<'m> {
-    /// Text that repeats from line to line: shared with its equals.
-    Text(&'m mut Option<Text>),
+    /// Text that repeats from line to line: shared with its equals, and
+    /// first compared with the field's value on the line before.
+    Text(&'m mut Option<Text>, FieldKey),
     /// Text that differs on every line (row ids and hashes): looking each
     /// up among the others would only cost time and room.
     UniqueText(&'m mut Option<Text>),
@@ -53,7 +54,7 @@ impl Value<'_> {
     pub(crate) fn set(self, text: Option<&str>) -> Result<(), String> {
         let text = text.filter(|text| !is_blank(text));
         match self {
-            Self::Text(field) => fill(field, text.map(Text::interned)),
+            Self::Text(field, key) => fill(field, text.map(|text| Text::interned_for(key, text))),
             Self::UniqueText(field) => fill(field, text.map(Text::from)),
             Self::Amount(field) => {
                 let amount = text.map(parse_amount).transpose().map_err(|error| error.to_string())?;
@@ -122,23 +123,31 @@ pub(crate) struct FieldFinder {
 }
 
 impl FieldFinder {
+    /// The name of the field most likely next, with its index: a reader
+    /// that finds exactly this name where the next name begins may take it
+    /// (and say so by [`Self::found`]) without reading the name as a string.
+    pub(crate) fn likely(&self, record: &dyn Record) -> Option<(usize, &'static str)> {
+        record.names().get(self.next).map(|name| (self.next, *name))
+    }
+
+    pub(crate) fn found(&mut self, index: usize) {
+        self.next = index + 1;
+    }
+
     /// The index of the field `name` of `record`, if it has one.
     pub(crate) fn find(&mut self, record: &dyn Record, name: &str) -> Option<usize> {
         let names = record.names();
         let found = match names.get(self.next) {
-            Some(expected) if same(expected, name) => self.next,
-            _ => names.iter().position(|known| same(known, name))?,
+            Some(expected) if same(expected.as_bytes(), name.as_bytes()) => self.next,
+            _ => names.iter().position(|known| same(known.as_bytes(), name.as_bytes()))?,
         };
         self.next = found + 1;
         Some(found)
     }
 }
 
-/// Field names are short: compared in place, they cost less than a call
-/// to the C library's `memcmp`.
-fn same(known: &str, name: &str) -> bool {
-    known.len() == name.len() && known.bytes().zip(name.bytes()).all(|(known, byte)| known == byte)
-}
+/// The room a list has once its first item is read.
+const ROOM_AT_FIRST: usize = 16;
 
 /// A list of records, filled one item at a time.
 pub(crate) trait List {
@@ -150,7 +159,12 @@ pub(crate) trait List {
 }
 
 impl<T: Record + Default> List for Vec<T> {
+    /// A list's first item makes room for sixteen: grown from four by
+    /// doubling, a subscription's ten lines were moved twice on the way.
     fn push_item(&mut self) -> &mut dyn Record {
+        if self.capacity() == 0 {
+            self.reserve_exact(ROOM_AT_FIRST);
+        }
         self.push(T::default());
         self.last_mut().expect("an item was just pushed")
     }
@@ -159,9 +173,8 @@ impl<T: Record + Default> List for Vec<T> {
         <[T]>::is_empty(self)
     }
 
-    /// Read item by item, a list's room grows to four items and then
-    /// doubles, and most subscriptions have one line: kept as read, the
-    /// room would outweigh the lines.
+    /// Most subscriptions have one line: kept as read, a list's room would
+    /// outweigh its items.
     fn finish(&mut self) {
         self.shrink_to_fit();
     }
@@ -194,21 +207,24 @@ macro_rules! record {
                 #[allow(non_camel_case_types, clippy::enum_variant_names)]
                 enum Field { $($field),* }
                 $(if index == Field::$field as usize {
-                    return record!(@make $kind, self.$field);
+                    return record!(@make $kind, self.$field, FieldKey::of(&self.names()[index]));
                 })*
                 unreachable!("a field index is one of names()'s")
             }
         }
     };
-    (@make record, $place:expr) => { Slot::Record(&mut $place) };
-    (@make list, $place:expr) => { Slot::List(&mut $place) };
-    (@make localised, $place:expr) => { Slot::Localised(&mut $place) };
-    (@make text, $place:expr) => { Slot::Value(Value::Text(&mut $place)) };
-    (@make unique_text, $place:expr) => { Slot::Value(Value::UniqueText(&mut $place)) };
-    (@make amount, $place:expr) => { Slot::Value(Value::Amount(&mut $place)) };
-    (@make date, $place:expr) => { Slot::Value(Value::Date(&mut $place)) };
-    (@make id, $place:expr) => { Slot::Value(Value::Id(&mut $place)) };
-    (@make flag, $place:expr) => { Slot::Value(Value::Flag(&mut $place)) };
+    (@make record, $place:expr, $key:expr) => { Slot::Record(&mut $place) };
+    (@make list, $place:expr, $key:expr) => { Slot::List(&mut $place) };
+    (@make localised, $place:expr, $key:expr) => { Slot::Localised(&mut $place) };
+    (@make text, $place:expr, $key:expr) => {{
+        let key = $key;
+        Slot::Value(Value::Text(&mut $place, key))
+    }};
+    (@make unique_text, $place:expr, $key:expr) => { Slot::Value(Value::UniqueText(&mut $place)) };
+    (@make amount, $place:expr, $key:expr) => { Slot::Value(Value::Amount(&mut $place)) };
+    (@make date, $place:expr, $key:expr) => { Slot::Value(Value::Date(&mut $place)) };
+    (@make id, $place:expr, $key:expr) => { Slot::Value(Value::Id(&mut $place)) };
+    (@make flag, $place:expr, $key:expr) => { Slot::Value(Value::Flag(&mut $place)) };
 }
 
 record!(InvoiceDocument { "Invoices" => invoices: list });

@@ -230,13 +230,20 @@ impl<'a> Reader<'a> {
                         _ => self.unexpected("a field name"),
                     });
                 }
-                let key = self.string()?;
-                self.expect(b':', "`:` after a field name")?;
-                let read = match finder.find(record, &key) {
-                    Some(index) => self.field(record.slot(index)),
-                    None => self.skip(),
-                };
-                read.map_err(|failure| failure.within(Step::Key(key.into_owned())))?;
+                if let Some((index, name)) = self.likely_name(&finder, record) {
+                    finder.found(index);
+                    self.expect(b':', "`:` after a field name")
+                        .and_then(|()| self.field(record.slot(index)))
+                        .map_err(|failure| failure.within(Step::Key(name.to_owned())))?;
+                } else {
+                    let key = self.string()?;
+                    self.expect(b':', "`:` after a field name")?;
+                    let read = match finder.find(record, &key) {
+                        Some(index) => self.field(record.slot(index)),
+                        None => self.skip(),
+                    };
+                    read.map_err(|failure| failure.within(Step::Key(key.into_owned())))?;
+                }
                 if !self.more(b'}')? {
                     break;
                 }
@@ -245,6 +252,21 @@ impl<'a> Reader<'a> {
         self.at += 1;
         self.depth -= 1;
         Ok(())
+    }
+
+    /// The field the finder expects next, passed over when its name comes
+    /// next exactly as written in the contract: the vendor writes a
+    /// record's fields in one order, so most names are found so, compared
+    /// in place rather than read as strings.
+    fn likely_name(&mut self, finder: &FieldFinder, record: &dyn Record) -> Option<(usize, &'static str)> {
+        let (index, name) = finder.likely(record)?;
+        let quoted = self.bytes().get(self.at + 1..self.at + name.len() + 2)?;
+        let (closing, written) = quoted.split_last()?;
+        if *closing != b'"' || written != name.as_bytes() {
+            return None;
+        }
+        self.at += name.len() + 2;
+        Some((index, name))
     }
 
     /// The list at the current byte, each item an object into a new record.

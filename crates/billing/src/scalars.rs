@@ -22,6 +22,9 @@ pub enum ScalarError {
 /// sign, no thousands separators. Exponents are accepted because JSON
 /// writers may use them; precision is never silently lost.
 pub fn parse_amount(text: &str) -> Result<Decimal, ScalarError> {
+    if let Some(amount) = plain_amount(text.as_bytes()) {
+        return Ok(amount);
+    }
     let text = text.trim();
     let well_formed = !text.is_empty()
         && text.bytes().all(|byte| byte.is_ascii_digit() || matches!(byte, b'.' | b'-' | b'+' | b'e' | b'E'))
@@ -44,6 +47,36 @@ pub fn parse_amount(text: &str) -> Result<Decimal, ScalarError> {
     })
 }
 
+/// The form nearly every amount takes, `-123.45` with at most 18 digits,
+/// read in one pass; anything else (`None`) goes to rust_decimal's parser,
+/// which reads this form to the same value and scale.
+fn plain_amount(text: &[u8]) -> Option<Decimal> {
+    const MOST_DIGITS: usize = 18;
+    let (negative, digits) = match text {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, text),
+    };
+    let mut mantissa: i64 = 0;
+    let mut count = 0;
+    let mut point = None;
+    for (at, &byte) in digits.iter().enumerate() {
+        match byte {
+            b'0'..=b'9' if count < MOST_DIGITS => {
+                mantissa = mantissa * 10 + i64::from(byte - b'0');
+                count += 1;
+            }
+            b'.' if point.is_none() && at > 0 && at + 1 < digits.len() => point = Some(at),
+            _ => return None,
+        }
+    }
+    // `-0` keeps its sign in rust_decimal's reading, and is left to it.
+    if count == 0 || (negative && mantissa == 0) {
+        return None;
+    }
+    let scale = point.map_or(0, |point| digits.len() - point - 1);
+    Some(Decimal::new(if negative { -mantissa } else { mantissa }, scale as u32))
+}
+
 fn is_out_of_range(error: &rust_decimal::Error) -> bool {
     use rust_decimal::Error;
     match error {
@@ -62,12 +95,13 @@ fn is_out_of_range(error: &rust_decimal::Error) -> bool {
 /// A `YYYYMMDD` date; nothing else, and only real calendar days.
 pub fn parse_date(text: &str) -> Result<NaiveDate, ScalarError> {
     let not_a_date = || ScalarError::NotADate { text: text.to_owned() };
-    if text.len() != 8 || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+    let digits: &[u8; 8] = text.as_bytes().try_into().map_err(|_| not_a_date())?;
+    if !digits.iter().all(u8::is_ascii_digit) {
         return Err(not_a_date());
     }
-    let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().map_err(|_| not_a_date());
-    let year = i32::try_from(number(0..4)?).map_err(|_| not_a_date())?;
-    NaiveDate::from_ymd_opt(year, number(4..6)?, number(6..8)?).ok_or_else(not_a_date)
+    let number = |digits: &[u8]| digits.iter().fold(0, |number, digit| number * 10 + u32::from(digit - b'0'));
+    let year = number(&digits[..4]) as i32;
+    NaiveDate::from_ymd_opt(year, number(&digits[4..6]), number(&digits[6..])).ok_or_else(not_a_date)
 }
 
 /// A date as the vendor writes it.
@@ -121,6 +155,32 @@ mod tests {
             parse_amount("12345678901234567890.12345678").unwrap(),
             decimal("12345678901234567890.12345678")
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_plain_form_reads_as_rust_decimal_reads_it(
+            text in "-?[0-9]{0,12}(\\.[0-9]{0,9})?|[-+.0-9eE ]{0,8}",
+        ) {
+            if let Some(amount) = plain_amount(text.as_bytes()) {
+                let exact = Decimal::from_str_exact(&text).expect("the plain form is a decimal");
+                proptest::prop_assert_eq!(amount, exact);
+                proptest::prop_assert_eq!(amount.scale(), exact.scale());
+                proptest::prop_assert_eq!(amount.is_sign_negative(), exact.is_sign_negative());
+            }
+        }
+    }
+
+    #[test]
+    fn the_plain_form_leaves_what_it_cannot_read_exactly_to_the_full_parser() {
+        for text in ["-0", "-0.00", "1.", ".5", "+5", "1e2", " 7", "1234567890123456789", "1.2.3", ""] {
+            assert_eq!(plain_amount(text.as_bytes()), None, "{text}");
+        }
+        assert_eq!(
+            plain_amount(b"-12.50").map(|amount| (amount, amount.scale())),
+            Some((decimal("-12.50"), 2))
+        );
+        assert_eq!(plain_amount(b"007"), Some(decimal("7")));
     }
 
     #[test]

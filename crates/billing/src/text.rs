@@ -33,6 +33,16 @@ impl Text {
         })
     }
 
+    /// As [`Text::interned`], for the value of one field of the model:
+    /// the same field's last value is tried before the interner's set, as
+    /// most fields say on a line what they said on the line before.
+    pub(crate) fn interned_for(field: FieldKey, value: &str) -> Self {
+        CURRENT.with_borrow_mut(|current| match current {
+            Some(interner) => interner.intern_for(field, value),
+            None => Text::from(value),
+        })
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -94,14 +104,54 @@ impl Serialize for Text {
     }
 }
 
+/// One field of one record of the model, told apart by where its name is
+/// kept (the record's list of names is one static array).
+#[derive(Clone, Copy)]
+pub(crate) struct FieldKey(usize);
+
+impl FieldKey {
+    pub(crate) fn of(name: &'static &'static str) -> Self {
+        FieldKey(std::ptr::from_ref(name) as usize)
+    }
+
+    /// Its place among the recent values: the names of a record lie side
+    /// by side, so a record's fields never share a place.
+    fn place(self) -> usize {
+        (self.0 / size_of::<&str>()) % RECENT_PLACES
+    }
+}
+
+/// Room for the last value of more fields than any record has.
+const RECENT_PLACES: usize = 64;
+
 /// The distinct values one document's read has met so far. Kept by a
 /// reader that reads in parts (a transfer as it arrives), so the parts share.
-#[derive(Default)]
 pub struct Interner {
     values: HashSet<Text, foldhash::fast::FixedState>,
+    /// The last value of each field, by its key's place.
+    recent: [Option<(usize, Text)>; RECENT_PLACES],
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Self { values: HashSet::default(), recent: std::array::from_fn(|_| None) }
+    }
 }
 
 impl Interner {
+    fn intern_for(&mut self, field: FieldKey, value: &str) -> Text {
+        let recent = &mut self.recent[field.place()];
+        if let Some((key, text)) = recent
+            && *key == field.0
+            && same(text.as_bytes(), value.as_bytes())
+        {
+            return text.clone();
+        }
+        let text = self.intern(value);
+        self.recent[field.place()] = Some((field.0, text.clone()));
+        text
+    }
+
     fn intern(&mut self, value: &str) -> Text {
         if let Some(known) = self.values.get(value) {
             return known.clone();
@@ -120,6 +170,12 @@ impl Interner {
         drop(restore);
         result
     }
+}
+
+/// Names and values are short: compared in place, they cost less than a
+/// call to the C library's `memcmp`.
+pub(crate) fn same(known: &[u8], value: &[u8]) -> bool {
+    known.len() == value.len() && known.iter().zip(value).all(|(known, byte)| known == byte)
 }
 
 /// Runs `read` with the interner of the read going on, or with one of its
@@ -166,6 +222,30 @@ mod tests {
         assert_eq!(interner.len(), 2);
         let later = interner.reading(|| Text::interned("EUR"));
         assert!(Arc::ptr_eq(&first.0, &later.0), "an interner kept between parts shares across them");
+    }
+
+    #[test]
+    fn a_fields_last_value_is_shared_and_a_new_one_is_looked_up_among_all() {
+        static NAMES: [&str; 2] = ["ChargeType", "SKU"];
+        let (charge, sku) = (FieldKey::of(&NAMES[0]), FieldKey::of(&NAMES[1]));
+        let mut interner = Interner::default();
+        let read = interner.reading(|| {
+            [
+                Text::interned_for(charge, "Usage Fee"),
+                Text::interned_for(charge, "Usage Fee"),
+                Text::interned_for(sku, "Usage Fee"),
+                Text::interned_for(charge, "Correction"),
+                Text::interned_for(charge, "Usage Fee"),
+            ]
+        });
+        assert_eq!(
+            read.each_ref().map(|text| text.as_str()),
+            ["Usage Fee", "Usage Fee", "Usage Fee", "Correction", "Usage Fee"]
+        );
+        for same in [&read[1], &read[2], &read[4]] {
+            assert!(Arc::ptr_eq(&read[0].0, &same.0));
+        }
+        assert_eq!(interner.len(), 2);
     }
 
     #[test]

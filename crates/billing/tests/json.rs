@@ -180,3 +180,45 @@ fn a_field_given_twice_is_refused_and_a_record_or_list_written_null_is_absent() 
     let error = error_of(r#"{"Invoices": [{"Customers": {"A": 1}}]}"#);
     assert!(error.message.contains("expected a list, found an object"), "{error}");
 }
+
+#[test]
+fn a_field_name_is_found_however_it_is_written_and_only_when_whole() {
+    // `Dat` and `DateX` begin like the expected `Date`; an escaped name is
+    // the name all the same.
+    let document = parse_invoices(
+        br#"{"Invoices": [{"Header": {"InvoiceID": 1, "Dat": "x", "DateX": "y", "D\u0061te": "20260123", "Currency": "EUR"}}]}"#,
+    )
+    .unwrap();
+    let header = &document.invoices[0].header;
+    assert_eq!(header.date, NaiveDate::from_ymd_opt(2026, 1, 23));
+    assert_eq!(header.currency.as_deref(), Some("EUR"));
+    let error = error_of(r#"{"Invoices": [{"Header": {"Date": "20260123", "Date": "20260124"}}]}"#);
+    assert_eq!(error.path.as_deref(), Some("Invoices[0].Header.Date"), "{error}");
+}
+
+#[test]
+fn a_field_that_repeats_its_last_value_or_changes_it_reads_each_line_as_written() {
+    let lines = ["Usage Fee", "Usage Fee", "Correction", "Usage Fee", "", "Correction"]
+        .iter()
+        .map(|charge| format!(r#"{{"ChargeType": "{charge}", "SKU": "{charge}"}}"#))
+        .collect::<Vec<_>>()
+        .join(",");
+    let document = parse_invoices(
+        format!(r#"[{{"Customers": [{{"Subscriptions": [{{"PriceLines": [{lines}]}}]}}]}}]"#).as_bytes(),
+    )
+    .unwrap();
+    let read: Vec<_> = document.invoices[0].customers[0].subscriptions[0]
+        .price_lines
+        .iter()
+        .map(|line| (line.charge_type.as_deref(), line.sku.as_deref()))
+        .collect();
+    let expected = [
+        Some("Usage Fee"),
+        Some("Usage Fee"),
+        Some("Correction"),
+        Some("Usage Fee"),
+        None,
+        Some("Correction"),
+    ];
+    assert_eq!(read, expected.map(|charge| (charge, charge)));
+}
