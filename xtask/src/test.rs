@@ -1,9 +1,11 @@
 //! `cargo xtask test`: every check in order, stopping at the first failure,
-//! ending with one line of passed and failed counts.
+//! ending with one line of passed and failed counts. The native tests run
+//! beside the end-to-end tests, their output shown when they are done.
 
 use std::{
     io::{BufRead, BufReader},
-    process::{Command, ExitCode, Stdio},
+    process::{Child, Command, ExitCode, Stdio},
+    thread::JoinHandle,
     time::Instant,
 };
 
@@ -105,11 +107,10 @@ fn run_steps(tally: &mut Tally) -> anyhow::Result<()> {
             "warnings",
         ]),
     )?;
-    step(
-        "native tests",
-        tally,
-        cargo(&["test", "--workspace", "--exclude", "billing-portal", "--exclude", "worker"]),
-    )?;
+    // Built now, run beside the end-to-end tests: they wait on processes
+    // and sockets more than they use the processor.
+    let native_tests = ["test", "--workspace", "--exclude", "billing-portal", "--exclude", "worker"];
+    step("native tests' build", tally, cargo(&[&native_tests[..], &["--no-run"]].concat()))?;
     step(
         "native tests of the app's pure code",
         tally,
@@ -136,14 +137,19 @@ fn run_steps(tally: &mut Tally) -> anyhow::Result<()> {
     // dependencies with fewer features, for nothing.
     let relay = root.join("target/debug/billing-relay");
     anyhow::ensure!(relay.is_file(), "the native tests did not build {}", relay.display());
-    let mut end_to_end =
-        cargo(&["test", "--package", "billing-portal", "--test", "e2e", "--test", "sign_in"]);
+    let end_to_end_tests = ["test", "--package", "billing-portal", "--test", "e2e", "--test", "sign_in"];
+    step("end-to-end tests' build", tally, cargo(&[&end_to_end_tests[..], &["--no-run"]].concat()))?;
+    let native = Running::start("native tests", cargo(&native_tests), Echo::WhenDone)?;
+    let mut end_to_end = cargo(&end_to_end_tests);
     end_to_end
         .env("BILLING_RELAY_BIN", &relay)
         .env("BILLING_VENDOR_BIN", root.join("target/debug/vendor-sim"))
         .env("BILLING_APP_DIR", root.join("dist"))
         .env("BILLING_AXE_SCRIPT", crate::tools::axe_core_script()?);
-    step("end-to-end tests in headless Chromium", tally, end_to_end)
+    let end_to_end = step("end-to-end tests in headless Chromium", tally, end_to_end);
+    // Either may have failed: both are reported before the first failure ends the run.
+    let native = native.finish(tally);
+    end_to_end.and(native)
 }
 
 /// What wasm-bindgen-test-runner says when chromedriver died before it
@@ -168,49 +174,113 @@ impl StepFailed {
 }
 
 /// Runs one step, echoing its output and counting the tests it reports.
-fn step(name: &str, tally: &mut Tally, mut command: Command) -> anyhow::Result<()> {
-    println!("xtask: ── {name}");
-    let started = Instant::now();
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("cannot start the {name} step"))?;
-    let stderr = child.stderr.take().expect("stderr is piped");
-    // Echoed as it comes, and kept to tell a known startup failure.
-    let stderr = std::thread::spawn(move || {
-        let mut kept = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            eprintln!("{line}");
-            kept.push_str(&line);
-            kept.push('\n');
+fn step(name: &str, tally: &mut Tally, command: Command) -> anyhow::Result<()> {
+    Running::start(name, command, Echo::AsItComes)?.finish(tally)
+}
+
+/// When a running step's output is shown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Echo {
+    AsItComes,
+    /// Kept until the step is waited for: it runs beside other steps,
+    /// whose output it would break into.
+    WhenDone,
+}
+
+/// A step's command, started; stopped if dropped before it is waited for.
+struct Running {
+    name: String,
+    started: Instant,
+    echo: Echo,
+    child: Option<Child>,
+    stdout: Option<JoinHandle<Vec<String>>>,
+    stderr: Option<JoinHandle<String>>,
+}
+
+impl Running {
+    fn start(name: &str, mut command: Command, echo: Echo) -> anyhow::Result<Self> {
+        match echo {
+            Echo::AsItComes => println!("xtask: ── {name}"),
+            Echo::WhenDone => println!("xtask: ── {name}: started, shown when done"),
         }
-        kept
-    });
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let reported_before = tally.passed + tally.failed;
-    for line in BufReader::new(stdout).lines() {
-        let line = line.context("reading a step's output")?;
-        println!("{line}");
-        tally.count(&line);
+        let started = Instant::now();
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot start the {name} step"))?;
+        let stderr = child.stderr.take().expect("stderr is piped");
+        // Kept to tell a known startup failure, and to show a step run beside others.
+        let stderr = std::thread::spawn(move || {
+            let mut kept = String::new();
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if echo == Echo::AsItComes {
+                    eprintln!("{line}");
+                }
+                kept.push_str(&line);
+                kept.push('\n');
+            }
+            kept
+        });
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stdout = std::thread::spawn(move || {
+            let mut kept = Vec::new();
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if echo == Echo::AsItComes {
+                    println!("{line}");
+                }
+                kept.push(line);
+            }
+            kept
+        });
+        Ok(Self {
+            name: name.to_owned(),
+            started,
+            echo,
+            child: Some(child),
+            stdout: Some(stdout),
+            stderr: Some(stderr),
+        })
     }
-    let status = child.wait()?;
-    let stderr = stderr.join().unwrap_or_default();
-    println!(
-        "xtask: ── {name}: {} in {:.1?}",
-        if status.success() { "ok" } else { "FAILED" },
-        started.elapsed()
-    );
-    if !status.success() {
-        let before_any_test = tally.passed + tally.failed == reported_before;
-        return Err(StepFailed { name: name.to_owned(), status, stderr, before_any_test }.into());
+
+    /// Waits for the step, counting the tests it reports.
+    fn finish(mut self, tally: &mut Tally) -> anyhow::Result<()> {
+        let status = self.child.take().expect("waited for once").wait()?;
+        let stdout = self.stdout.take().expect("waited for once").join().unwrap_or_default();
+        let stderr = self.stderr.take().expect("waited for once").join().unwrap_or_default();
+        let name = &self.name;
+        if self.echo == Echo::WhenDone {
+            println!("xtask: ── {name}, run beside the steps above:");
+            eprint!("{stderr}");
+            stdout.iter().for_each(|line| println!("{line}"));
+        }
+        let reported_before = tally.passed + tally.failed;
+        stdout.iter().for_each(|line| tally.count(line));
+        println!(
+            "xtask: ── {name}: {} in {:.1?}",
+            if status.success() { "ok" } else { "FAILED" },
+            self.started.elapsed()
+        );
+        if !status.success() {
+            let before_any_test = tally.passed + tally.failed == reported_before;
+            return Err(StepFailed { name: name.clone(), status, stderr, before_any_test }.into());
+        }
+        Ok(())
     }
-    Ok(())
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{DRIVER_STARTUP_FLAKE, StepFailed, Tally, step};
+    use super::{DRIVER_STARTUP_FLAKE, Echo, Running, StepFailed, Tally, step};
 
     fn failing_step(script: &str) -> StepFailed {
         let mut command = std::process::Command::new("sh");
@@ -227,6 +297,25 @@ mod tests {
             "echo 'test result: FAILED. 1 passed; 1 failed; 0 ignored'; echo '{DRIVER_STARTUP_FLAKE}' >&2; exit 1"
         ));
         assert!(!failed_tests.before_any_test, "tests ran: not retried");
+    }
+
+    #[test]
+    fn a_step_run_beside_others_is_counted_when_done_and_stopped_if_left() {
+        let mut tally = Tally::default();
+        let mut command = std::process::Command::new("sh");
+        command.args(["-c", "echo 'test result: ok. 3 passed; 0 failed'; echo 'a warning' >&2"]);
+        let running = Running::start("beside", command, Echo::WhenDone).unwrap();
+        assert_eq!(tally.passed, 0);
+        running.finish(&mut tally).unwrap();
+        assert_eq!((tally.passed, tally.failed), (3, 0));
+
+        let mut command = std::process::Command::new("sleep");
+        command.arg("600");
+        let running = Running::start("left", command, Echo::WhenDone).unwrap();
+        let pid = running.child.as_ref().unwrap().id();
+        drop(running);
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        assert!(!status.contains("State:\tS"), "the left step's process is gone: {status}");
     }
 
     #[test]
