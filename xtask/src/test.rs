@@ -3,7 +3,7 @@
 //! beside the end-to-end tests, their output shown when they are done.
 
 use std::{
-    io::{BufRead, BufReader},
+    io::{BufRead, BufReader, Read},
     process::{Child, Command, ExitCode, Stdio},
     thread::JoinHandle,
     time::Instant,
@@ -194,7 +194,7 @@ struct Running {
     echo: Echo,
     child: Option<Child>,
     stdout: Option<JoinHandle<Vec<String>>>,
-    stderr: Option<JoinHandle<String>>,
+    stderr: Option<JoinHandle<Vec<String>>>,
 }
 
 impl Running {
@@ -209,30 +209,13 @@ impl Running {
             .stderr(Stdio::piped())
             .spawn()
             .with_context(|| format!("cannot start the {name} step"))?;
-        let stderr = child.stderr.take().expect("stderr is piped");
+        let (on_stdout, on_stderr): (fn(&str), fn(&str)) = match echo {
+            Echo::AsItComes => (|line| println!("{line}"), |line| eprintln!("{line}")),
+            Echo::WhenDone => (|_| {}, |_| {}),
+        };
+        let stdout = keep_lines(child.stdout.take().expect("stdout is piped"), on_stdout);
         // Kept to tell a known startup failure, and to show a step run beside others.
-        let stderr = std::thread::spawn(move || {
-            let mut kept = String::new();
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if echo == Echo::AsItComes {
-                    eprintln!("{line}");
-                }
-                kept.push_str(&line);
-                kept.push('\n');
-            }
-            kept
-        });
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let stdout = std::thread::spawn(move || {
-            let mut kept = Vec::new();
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if echo == Echo::AsItComes {
-                    println!("{line}");
-                }
-                kept.push(line);
-            }
-            kept
-        });
+        let stderr = keep_lines(child.stderr.take().expect("stderr is piped"), on_stderr);
         Ok(Self {
             name: name.to_owned(),
             started,
@@ -247,7 +230,15 @@ impl Running {
     fn finish(mut self, tally: &mut Tally) -> anyhow::Result<()> {
         let status = self.child.take().expect("waited for once").wait()?;
         let stdout = self.stdout.take().expect("waited for once").join().unwrap_or_default();
-        let stderr = self.stderr.take().expect("waited for once").join().unwrap_or_default();
+        let stderr: String = self
+            .stderr
+            .take()
+            .expect("waited for once")
+            .join()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|line| line + "\n")
+            .collect();
         let name = &self.name;
         if self.echo == Echo::WhenDone {
             println!("xtask: ── {name}, run beside the steps above:");
@@ -267,6 +258,19 @@ impl Running {
         }
         Ok(())
     }
+}
+
+/// Reads `output` line by line on a thread of its own, each line given to
+/// `echo` as it comes and all of them kept.
+fn keep_lines(output: impl Read + Send + 'static, echo: fn(&str)) -> JoinHandle<Vec<String>> {
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        for line in BufReader::new(output).lines().map_while(Result::ok) {
+            echo(&line);
+            kept.push(line);
+        }
+        kept
+    })
 }
 
 impl Drop for Running {
