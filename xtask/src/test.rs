@@ -209,7 +209,7 @@ impl Running {
             .stderr(Stdio::piped())
             .spawn()
             .with_context(|| format!("cannot start the {name} step"))?;
-        let (on_stdout, on_stderr): (fn(&str), fn(&str)) = match echo {
+        let (on_stdout, on_stderr): (OnLine, OnLine) = match echo {
             Echo::AsItComes => (|line| println!("{line}"), |line| eprintln!("{line}")),
             Echo::WhenDone => (|_| {}, |_| {}),
         };
@@ -260,9 +260,12 @@ impl Running {
     }
 }
 
+/// What is done with a line of a step's output as it comes.
+type OnLine = fn(&str);
+
 /// Reads `output` line by line on a thread of its own, each line given to
 /// `echo` as it comes and all of them kept.
-fn keep_lines(output: impl Read + Send + 'static, echo: fn(&str)) -> JoinHandle<Vec<String>> {
+fn keep_lines(output: impl Read + Send + 'static, echo: OnLine) -> JoinHandle<Vec<String>> {
     std::thread::spawn(move || {
         let mut kept = Vec::new();
         for line in BufReader::new(output).lines().map_while(Result::ok) {
