@@ -352,12 +352,6 @@ impl JsonScanner {
                     self.expecting_key = false;
                     self.value_is_invoices = self.key.take().as_deref() == Some(INVOICES_KEY);
                 }
-                // Below the root's own fields (inside an invoice, nearly
-                // always) only strings and brackets matter.
-                _ if self.depth != 1 => {
-                    index = structural_byte(chunk, index + 1);
-                    continue;
-                }
                 _ => {}
             }
             index += 1;
@@ -408,33 +402,6 @@ impl JsonScanner {
             }
         }
     }
-}
-
-/// The index of the first `"`, `{`, `}`, `[` or `]` at or after `from`,
-/// eight bytes at a time: between them lie numbers, `:` and `,`.
-fn structural_byte(bytes: &[u8], from: usize) -> usize {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGHS: u64 = ONES * 0x80;
-    // `[` and `{`, `]` and `}` differ only by the bit 0x20.
-    const CASE: u64 = ONES * 0x20;
-    let zero_at = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
-    let mut at = from;
-    while let Some(word) = bytes.get(at..at + 8) {
-        let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        // A byte's high bit is set where it matched; bits above the lowest
-        // may be false alarms, the lowest never is.
-        let found = zero_at(word ^ (ONES * u64::from(b'"')))
-            | zero_at((word | CASE) ^ (ONES * u64::from(b'{')))
-            | zero_at((word | CASE) ^ (ONES * u64::from(b'}')));
-        if found != 0 {
-            return at + (found.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
-    at + bytes[at.min(bytes.len())..]
-        .iter()
-        .take_while(|byte| !matches!(byte, b'"' | b'{' | b'}' | b'[' | b']'))
-        .count()
 }
 
 /// Follows an XML document's elements to find the invoices: the root's
@@ -673,29 +640,5 @@ impl XmlScanner {
             }
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_structural_byte_is_found_wherever_it_lies_in_a_word() {
-        for length in 0..40 {
-            for structural in *b"\"{}[]" {
-                for at in 0..length {
-                    // Bytes a bit away from the brackets must not be taken for them.
-                    let mut bytes: Vec<u8> = b":,0-9e.;=".iter().copied().cycle().take(length).collect();
-                    bytes.iter_mut().skip(1).step_by(4).for_each(|byte| *byte = b'\\');
-                    bytes.iter_mut().skip(2).step_by(5).for_each(|byte| *byte = b'Y');
-                    bytes[at] = structural;
-                    assert_eq!(structural_byte(&bytes, 0), at, "{} at {at} of {length}", structural as char);
-                }
-            }
-            for near in *b"|\\\x7f;=" {
-                assert_eq!(structural_byte(&vec![near; length], 0), length, "{}", near as char);
-            }
-        }
     }
 }
