@@ -139,13 +139,14 @@ fn run_steps(tally: &mut Tally) -> anyhow::Result<()> {
     anyhow::ensure!(relay.is_file(), "the native tests did not build {}", relay.display());
     let end_to_end_tests = ["test", "--package", "billing-portal", "--test", "e2e", "--test", "sign_in"];
     step("end-to-end tests' build", tally, cargo(&[&end_to_end_tests[..], &["--no-run"]].concat()))?;
-    let native = Running::start("native tests", cargo(&native_tests), Echo::WhenDone)?;
     let mut end_to_end = cargo(&end_to_end_tests);
     end_to_end
         .env("BILLING_RELAY_BIN", &relay)
         .env("BILLING_VENDOR_BIN", root.join("target/debug/vendor-sim"))
         .env("BILLING_APP_DIR", root.join("dist"))
         .env("BILLING_AXE_SCRIPT", crate::tools::axe_core_script()?);
+    // Started only once nothing can fail before both are waited for.
+    let native = Running::start("native tests", cargo(&native_tests), Echo::WhenDone)?;
     let end_to_end = step("end-to-end tests in headless Chromium", tally, end_to_end);
     // Either may have failed: both are reported before the first failure ends the run.
     let native = native.finish(tally);

@@ -140,15 +140,15 @@ impl Default for Interner {
 
 impl Interner {
     fn intern_for(&mut self, field: FieldKey, value: &str) -> Text {
-        let recent = &mut self.recent[field.place()];
-        if let Some((key, text)) = recent
+        let place = field.place();
+        if let Some((key, text)) = &self.recent[place]
             && *key == field.0
             && same(text.as_bytes(), value.as_bytes())
         {
             return text.clone();
         }
         let text = self.intern(value);
-        self.recent[field.place()] = Some((field.0, text.clone()));
+        self.recent[place] = Some((field.0, text.clone()));
         text
     }
 
