@@ -77,8 +77,12 @@ struct Request {
     /// Set once the worker reads the document: cancelling then stops the
     /// worker itself, since it reads without pausing for messages.
     reading: Cell<Option<u64>>,
-    /// Resolves the request's promise with the worker's final message.
+    /// Resolves the request's promise, with the Blob the worker posted
+    /// beside its last word, if any.
     finish: Function,
+    /// The last word, read once here for the request to take when its
+    /// promise resolves: an opened document's can be megabytes.
+    answer: Rc<Cell<Option<FromWorker>>>,
 }
 
 struct Connection {
@@ -97,12 +101,9 @@ thread_local! {
 }
 
 /// A message as the worker posts it: its bytes, with nothing beside.
-fn parts_of(message: &FromWorker) -> Array {
-    Array::of1(&Uint8Array::from(encode(message).as_slice()))
-}
-
-fn finish(request: &Request, message: &FromWorker) {
-    let _ = request.finish.call1(&JsValue::NULL, &parts_of(message));
+fn finish(request: Request, message: FromWorker, parts: &JsValue) {
+    request.answer.set(Some(message));
+    let _ = request.finish.call1(&JsValue::NULL, parts);
 }
 
 /// The message at the head of what the worker posted.
@@ -157,7 +158,7 @@ impl Connection {
                 let finished =
                     ended.generation().and_then(|generation| self.requests.borrow_mut().remove(&generation));
                 if let Some(request) = finished {
-                    let _ = request.finish.call1(&JsValue::NULL, &parts);
+                    finish(request, message, &parts);
                 }
             }
         }
@@ -176,7 +177,7 @@ impl Connection {
         CONNECTION.with_borrow_mut(|connection| *connection = None);
         self.worker.terminate();
         for (generation, request) in self.requests.take() {
-            finish(&request, &ending(generation));
+            finish(request, ending(generation), &JsValue::UNDEFINED);
         }
     }
 
@@ -266,10 +267,10 @@ async fn request(
     let mut resolve = None;
     let ended = Promise::new(&mut |done, _| resolve = Some(done));
     let finish = resolve.expect("a promise calls its executor at once");
-    connection
-        .requests
-        .borrow_mut()
-        .insert(generation, Request { progress: Rc::new(progress), reading: Cell::new(None), finish });
+    let answer = Rc::new(Cell::new(None));
+    let request =
+        Request { progress: Rc::new(progress), reading: Cell::new(None), finish, answer: answer.clone() };
+    connection.requests.borrow_mut().insert(generation, request);
     connection.send(&message(generation));
     let cancelling = Rc::downgrade(&connection);
     let on_abort = Closure::<dyn FnMut()>::new(move || {
@@ -280,11 +281,13 @@ async fn request(
     if let Some(signal) = signal {
         let _ = signal.add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
     }
-    let parts: Array = JsFuture::from(ended).await.unwrap_or_default().unchecked_into();
+    let parts = JsFuture::from(ended).await.unwrap_or_default();
     if let Some(signal) = signal {
         let _ = signal.remove_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
     }
-    Ok((message_in(&parts)?, parts.get(1).dyn_into().ok()))
+    let message = answer.take().ok_or("the background worker gave no answer")?;
+    let blob = parts.dyn_ref::<Array>().and_then(|parts| parts.get(1).dyn_into().ok());
+    Ok((message, blob))
 }
 
 /// A document the worker has read.
