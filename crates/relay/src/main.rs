@@ -8,7 +8,11 @@ use anyhow::Context;
 use clap::Parser;
 use relay::{Application, RelayConfig, audit};
 use tracing_subscriber::{
-    EnvFilter, Layer, filter::filter_fn, fmt, layer::SubscriberExt, util::SubscriberInitExt,
+    EnvFilter, Layer,
+    filter::{FilterExt, LevelFilter, Targets},
+    fmt,
+    layer::SubscriberExt,
+    util::SubscriberInitExt,
 };
 
 /// Each request allocates a few hundred small objects; glibc's malloc took
@@ -83,22 +87,33 @@ fn init_logging(audit_log: Option<&Path>) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot open the audit log {}", path.display()))
         })
         .transpose()?;
-    let separate_audit = audit_file.is_some();
+    // Targets rather than filter functions: a function is asked at every
+    // span and event, so each request's span was made and entered though
+    // the level left it out; targets say so once per call site.
+    let mut shown = Targets::new().with_default(LevelFilter::TRACE);
+    if audit_file.is_some() {
+        shown = shown.with_target(audit::TARGET, LevelFilter::OFF);
+    }
     let stderr = fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_filter(filter)
-        .with_filter(filter_fn(move |metadata| !(separate_audit && metadata.target() == audit::TARGET)));
-    let audit = audit_file.map(|file| {
-        fmt::layer()
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_span_list(false)
-            .with_writer(std::sync::Mutex::new(file))
-            .with_filter(filter_fn(|metadata| metadata.target() == audit::TARGET))
-    });
-    tracing_subscriber::registry().with(stderr).with(audit).init();
+        .with_filter(filter.and(shown));
+    let logging = tracing_subscriber::registry().with(stderr);
+    // No audit layer rather than an empty one, which would say yes to every span.
+    match audit_file {
+        Some(file) => logging
+            .with(
+                fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(false)
+                    .with_span_list(false)
+                    .with_writer(std::sync::Mutex::new(file))
+                    .with_filter(Targets::new().with_target(audit::TARGET, LevelFilter::TRACE)),
+            )
+            .init(),
+        None => logging.init(),
+    }
     Ok(())
 }
 
