@@ -100,7 +100,8 @@ thread_local! {
     static NEXT_GENERATION: Cell<u64> = const { Cell::new(1) };
 }
 
-/// A message as the worker posts it: its bytes, with nothing beside.
+/// Ends `request` with its last word, and the Blob in `parts` if the
+/// worker posted one beside it.
 fn finish(request: Request, message: FromWorker, parts: &JsValue) {
     request.answer.set(Some(message));
     let _ = request.finish.call1(&JsValue::NULL, parts);
