@@ -165,20 +165,47 @@ async fn twenty_parallel_fetches_store_one_file_and_twenty_records(database: Dat
     let relay = relay_archiving(vendor.base_url(), &database).await;
     let fetches: Vec<_> = (0..20).map(|_| fetch(&relay, DOCUMENT)).collect();
     let fetched = futures_util::future::join_all(fetches).await;
-    let mut ids = Vec::new();
+    let mut receipts = Vec::new();
     for (bytes, request_id, _) in &fetched {
         assert_eq!(bytes, &fetched[0].0);
-        ids.push(archived_id(&relay, *request_id).await);
+        receipts.push((archived_id(&relay, *request_id).await, *request_id));
     }
-    ids.sort_unstable();
-    ids.dedup();
-    assert_eq!(ids.len(), 20, "twenty records");
+    receipts.sort_unstable();
     let page = list(&relay, "").await;
-    assert_eq!(page.documents.len(), 20);
+    let mut records: Vec<(i64, u64)> =
+        page.documents.iter().map(|document| (document.id, document.request_id)).collect();
+    records.sort_unstable();
+    assert_eq!(receipts, records, "twenty records, each the one its transfer's receipt names");
     assert!(page.documents.iter().all(|document| document.sha256 == sha256(&fetched[0].0)));
     let files = stored_files(&relay);
     assert_eq!(files.len(), 1, "one stored file: {files:?}");
     assert_eq!(std::fs::read(&files[0]).unwrap(), fetched[0].0);
+}
+
+#[tokio::test]
+async fn a_document_too_large_to_hold_streams_to_the_store_and_is_kept_once_like_a_small_one() {
+    let vendor = vendor().await;
+    let relay = relay_archiving(vendor.base_url(), &Database::sqlite().await).await;
+    let large = "/api/documents/p/v3/invoices?start=2025-01-01&end=2026-09-30";
+    let mut fetched = Vec::new();
+    for path in [large, DOCUMENT, large, DOCUMENT] {
+        let (bytes, request_id, _) = fetch(&relay, path).await;
+        fetched.push((archived_id(&relay, request_id).await, bytes));
+    }
+    assert!(fetched[0].1.len() > 1_000_000 && fetched[1].1.len() < 300_000, "one held, one streamed");
+
+    let mut files: Vec<Vec<u8>> =
+        stored_files(&relay).iter().map(|file| std::fs::read(file).unwrap()).collect();
+    files.sort_by_key(Vec::len);
+    assert_eq!(
+        files,
+        [fetched[1].1.clone(), fetched[0].1.clone()],
+        "each document's bytes once, nothing else"
+    );
+    for (id, bytes) in &fetched {
+        let opened = reqwest::get(relay.url(&format!("/api/archive/{id}"))).await.unwrap();
+        assert_eq!(&opened.bytes().await.unwrap(), bytes, "record {id}");
+    }
 }
 
 async fn broken_and_abandoned_transfers_leave_no_record_and_no_file(database: Database) {

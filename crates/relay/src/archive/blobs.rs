@@ -18,16 +18,29 @@ use sha2::{Digest, Sha256};
 /// here is ever served.
 const INCOMING: &str = "incoming";
 
+/// A transfer up to this size is held in memory and stored in one write
+/// once complete, or not at all when the store has its bytes already: a
+/// small document fetched again costs one look at the store instead of a
+/// file opened, written, closed and deleted.
+const HELD_AT_MOST: usize = 512 * 1024;
+
 pub struct Blobs {
     store: Arc<dyn ObjectStore>,
 }
 
 /// An upload in progress; dropped or aborted, it leaves nothing.
 pub struct Upload {
-    writer: WriteMultipart,
+    store: Arc<dyn ObjectStore>,
     location: Path,
+    written: Written,
     hasher: Sha256,
     bytes: u64,
+}
+
+enum Written {
+    /// Nothing in the store yet: the transfer is still small.
+    Held(Vec<Bytes>),
+    Streaming(WriteMultipart),
 }
 
 /// A finished upload's fingerprint.
@@ -65,20 +78,39 @@ impl Blobs {
         Ok(Self { store })
     }
 
-    /// Starts writing a transfer under a name of its own.
-    pub async fn begin(&self, name: &str) -> object_store::Result<Upload> {
-        let location = Path::from(format!("{INCOMING}/{name}"));
-        let upload = self.store.put_multipart(&location).await?;
-        Ok(Upload { writer: WriteMultipart::new(upload), location, hasher: Sha256::new(), bytes: 0 })
+    /// Starts a transfer under a name of its own; the store sees it once
+    /// it outgrows what is held in memory.
+    pub fn begin(&self, name: &str) -> Upload {
+        Upload {
+            store: self.store.clone(),
+            location: Path::from(format!("{INCOMING}/{name}")),
+            written: Written::Held(Vec::new()),
+            hasher: Sha256::new(),
+            bytes: 0,
+        }
     }
 
     /// Finishes `upload` and files it under its hash, once however many
     /// transfers carried the same bytes.
     pub async fn finish(&self, upload: Upload) -> object_store::Result<Stored> {
-        let Upload { writer, location, hasher, bytes } = upload;
-        writer.finish().await?;
+        let Upload { location, written, hasher, bytes, .. } = upload;
         let sha256 = format!("{:x}", hasher.finalize());
         let kept = kept_at(&sha256);
+        let writer = match written {
+            Written::Streaming(writer) => writer,
+            Written::Held(chunks) => {
+                let new = match self.store.head(&kept).await {
+                    Ok(existing) if existing.size == bytes => false,
+                    Ok(_) | Err(object_store::Error::NotFound { .. }) => {
+                        self.store.put(&kept, chunks.into_iter().collect()).await?;
+                        true
+                    }
+                    Err(error) => return Err(error),
+                };
+                return Ok(Stored { sha256, bytes, new });
+            }
+        };
+        writer.finish().await?;
         let placed = async {
             match self.store.head(&kept).await {
                 Ok(existing) if existing.size == bytes => {
@@ -151,17 +183,33 @@ impl Blobs {
 impl Upload {
     /// Adds a chunk, waiting only while earlier parts are still being sent
     /// to the store.
-    pub async fn write(&mut self, chunk: &[u8]) -> object_store::Result<()> {
-        self.writer.wait_for_capacity(4).await?;
+    pub async fn write(&mut self, chunk: &Bytes) -> object_store::Result<()> {
         self.hasher.update(chunk);
         self.bytes += chunk.len() as u64;
-        self.writer.write(chunk);
+        match &mut self.written {
+            Written::Held(chunks) if self.bytes <= HELD_AT_MOST as u64 => chunks.push(chunk.clone()),
+            Written::Held(chunks) => {
+                let held = std::mem::take(chunks);
+                let mut writer = WriteMultipart::new(self.store.put_multipart(&self.location).await?);
+                for earlier in &held {
+                    writer.write(earlier);
+                }
+                writer.write(chunk);
+                self.written = Written::Streaming(writer);
+            }
+            Written::Streaming(writer) => {
+                writer.wait_for_capacity(4).await?;
+                writer.write(chunk);
+            }
+        }
         Ok(())
     }
 
     /// Throws the transfer away, leaving nothing in the store.
     pub async fn abort(self) {
-        if let Err(error) = self.writer.abort().await {
+        if let Written::Streaming(writer) = self.written
+            && let Err(error) = writer.abort().await
+        {
             tracing::warn!(%error, location = %self.location, "cannot remove an abandoned archive upload");
         }
     }

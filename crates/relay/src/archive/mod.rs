@@ -48,6 +48,9 @@ const BEHIND_AT_MOST: usize = 16 * 1024 * 1024;
 const BATCH_AT_MOST: usize = 512;
 const QUEUED_AT_MOST: usize = 8192;
 
+/// The shortest time between two commits while records keep coming.
+const COMMIT_EVERY: Duration = Duration::from_millis(5);
+
 /// A record to commit, and where its id (or `None`: not committed) goes.
 type Commit = (NewRecord, oneshot::Sender<Option<i64>>);
 
@@ -156,14 +159,8 @@ impl Archive {
         let request_id = asked.request.0;
         // A name no other transfer has, on this relay or another.
         let name = format!("{request_id}-{}", Utc::now().timestamp_nanos_opt().unwrap_or_default());
-        let mut upload = match self.blobs.begin(&name).await {
-            Ok(upload) => Some(upload),
-            Err(error) => {
-                tracing::error!(%error, "cannot start writing to the archive's store");
-                None
-            }
-        };
-        let mut store_failed = upload.is_none();
+        let mut upload = Some(self.blobs.begin(&name));
+        let mut store_failed = false;
         while let Some(chunk) = chunks.recv().await {
             if let Some(writing) = upload.as_mut()
                 && let Err(error) = writing.write(&chunk).await
@@ -291,10 +288,23 @@ impl Archive {
 /// Commits the records that arrived while the last batch was written, in
 /// one transaction: one flush to disk for a burst of small documents
 /// instead of one each, which left them queueing for a connection until
-/// they timed out.
+/// they timed out. Under a steady stream of documents it commits at most
+/// once a `COMMIT_EVERY`, so each flush carries many; a record arriving
+/// after a quiet spell is committed at once.
 async fn commit_batches(records: Arc<dyn Records>, mut waiting: mpsc::Receiver<Commit>) {
     let mut batch = Vec::with_capacity(BATCH_AT_MOST);
+    let mut last_commit = tokio::time::Instant::now();
     while waiting.recv_many(&mut batch, BATCH_AT_MOST).await > 0 {
+        let next_commit = last_commit + COMMIT_EVERY;
+        if batch.len() < BATCH_AT_MOST && tokio::time::Instant::now() < next_commit {
+            tokio::time::sleep_until(next_commit).await;
+            while batch.len() < BATCH_AT_MOST
+                && let Ok(commit) = waiting.try_recv()
+            {
+                batch.push(commit);
+            }
+        }
+        last_commit = tokio::time::Instant::now();
         let (new, replies): (Vec<NewRecord>, Vec<_>) = batch.drain(..).unzip();
         match records.insert_all(&new).await {
             Ok(ids) => {

@@ -3,7 +3,7 @@
 //! while; a transfer another relay served is looked up in the records.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, VecDeque},
     sync::Mutex,
     time::{Duration, Instant},
 };
@@ -17,12 +17,19 @@ const KEPT_AT_MOST: usize = 10_000;
 
 #[derive(Default)]
 pub struct Receipts {
-    entries: Mutex<HashMap<u64, Entry>>,
+    kept: Mutex<Kept>,
     settled: Notify,
 }
 
+/// The receipts, and their ids oldest first, so making room looks only at
+/// the ones that go rather than at all of them on every transfer.
+#[derive(Default)]
+struct Kept {
+    entries: HashMap<u64, Entry>,
+    oldest_first: VecDeque<(Instant, u64)>,
+}
+
 struct Entry {
-    since: Instant,
     profile: String,
     /// `None` once the transfer broke or was abandoned and its copy thrown away.
     receipt: Option<ArchiveReceipt>,
@@ -43,21 +50,19 @@ pub enum Lookup {
 
 impl Receipts {
     pub fn pending(&self, request_id: u64, profile: &str) {
-        let mut entries = self.entries.lock().expect("receipts lock");
-        if entries.len() >= KEPT_AT_MOST {
-            entries.retain(|_, entry| entry.since.elapsed() < KEPT_FOR);
-            if entries.len() >= KEPT_AT_MOST
-                && let Some(oldest) = entries.iter().min_by_key(|(_, entry)| entry.since).map(|(id, _)| *id)
-            {
-                entries.remove(&oldest);
-            }
+        let mut kept = self.kept.lock().expect("receipts lock");
+        let Kept { entries, oldest_first } = &mut *kept;
+        let now = Instant::now();
+        while let Some(&(since, id)) = oldest_first.front()
+            && (oldest_first.len() >= KEPT_AT_MOST || now.duration_since(since) >= KEPT_FOR)
+        {
+            oldest_first.pop_front();
+            entries.remove(&id);
         }
-        let entry = Entry {
-            since: Instant::now(),
-            profile: profile.to_owned(),
-            receipt: Some(ArchiveReceipt::Pending),
-        };
-        entries.insert(request_id, entry);
+        let entry = Entry { profile: profile.to_owned(), receipt: Some(ArchiveReceipt::Pending) };
+        if entries.insert(request_id, entry).is_none() {
+            oldest_first.push_back((now, request_id));
+        }
     }
 
     pub fn settle(&self, request_id: u64, receipt: ArchiveReceipt) {
@@ -69,7 +74,7 @@ impl Receipts {
     }
 
     fn set(&self, request_id: u64, receipt: Option<ArchiveReceipt>) {
-        if let Some(entry) = self.entries.lock().expect("receipts lock").get_mut(&request_id) {
+        if let Some(entry) = self.kept.lock().expect("receipts lock").entries.get_mut(&request_id) {
             entry.receipt = receipt;
         }
         self.settled.notify_waiters();
@@ -82,8 +87,8 @@ impl Receipts {
             // Registered before looking, so a settlement in between is not missed.
             let settled = self.settled.notified();
             let current = {
-                let entries = self.entries.lock().expect("receipts lock");
-                match entries.get(&request_id) {
+                let kept = self.kept.lock().expect("receipts lock");
+                match kept.entries.get(&request_id) {
                     None => Lookup::Unknown,
                     Some(Entry { receipt: None, .. }) => Lookup::ThrownAway,
                     Some(Entry { profile, receipt: Some(receipt), .. }) => {
@@ -100,5 +105,44 @@ impl Receipts {
                 other => return other,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known(receipts: &Receipts, request_id: u64) -> bool {
+        receipts.kept.lock().unwrap().entries.contains_key(&request_id)
+    }
+
+    #[test]
+    fn a_full_list_makes_room_by_dropping_the_oldest_receipt() {
+        let receipts = Receipts::default();
+        for request_id in 0..KEPT_AT_MOST as u64 {
+            receipts.pending(request_id, "demo");
+        }
+        receipts.settle(0, ArchiveReceipt::Archived { id: 7 });
+        receipts.pending(u64::MAX, "demo");
+
+        assert!(!known(&receipts, 0), "the oldest receipt stays past the limit");
+        assert!(known(&receipts, 1) && known(&receipts, u64::MAX));
+        let kept = receipts.kept.lock().unwrap();
+        assert_eq!((kept.entries.len(), kept.oldest_first.len()), (KEPT_AT_MOST, KEPT_AT_MOST));
+    }
+
+    #[tokio::test]
+    async fn a_settled_receipt_is_told_and_an_unknown_one_is_not() {
+        let receipts = Receipts::default();
+        receipts.pending(5, "demo");
+        receipts.settle(5, ArchiveReceipt::Archived { id: 9 });
+        receipts.pending(6, "demo");
+        receipts.throw_away(6);
+
+        let wait = Duration::from_millis(1);
+        let archived = Lookup::Known { profile: "demo".into(), receipt: ArchiveReceipt::Archived { id: 9 } };
+        assert_eq!(receipts.wait(5, wait).await, archived);
+        assert_eq!(receipts.wait(6, wait).await, Lookup::ThrownAway);
+        assert_eq!(receipts.wait(7, wait).await, Lookup::Unknown);
     }
 }

@@ -9,7 +9,7 @@ mod postgres;
 pub mod runs;
 mod sqlite;
 
-use std::{borrow::Cow, path::Path, sync::Arc, time::Duration};
+use std::{borrow::Cow, collections::HashMap, path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use async_trait::async_trait;
@@ -64,7 +64,7 @@ pub enum StoreError {
 /// The archive's records, in SQLite or PostgreSQL.
 #[async_trait]
 pub trait Records: Send + Sync {
-    /// Stores the records in one transaction and returns their ids, in order.
+    /// Stores the records at once (all or none) and returns their ids, in order.
     async fn insert_all(&self, records: &[NewRecord]) -> Result<Vec<i64>, StoreError>;
     async fn get(&self, id: i64) -> Result<Option<ArchivedDocument>, StoreError>;
     /// The record the transfer `request_id` left, if it was fetched since `since`.
@@ -199,6 +199,17 @@ impl Row {
             request_id: u64::try_from(self.request_id).map_err(|_| unreadable("bad request id"))?,
         })
     }
+}
+
+/// The ids of `records` in their order, from the `(id, request_id)` rows
+/// one insert of them all returned: neither database promises the rows'
+/// order, so each is found by its request id, which is the transfer's own.
+fn ids_in_order(records: &[NewRecord], returned: Vec<(i64, i64)>) -> Result<Vec<i64>, StoreError> {
+    let ids: HashMap<i64, i64> = returned.into_iter().map(|(id, request_id)| (request_id, id)).collect();
+    records
+        .iter()
+        .map(|record| ids.get(&record.columns().request_id).copied().ok_or(sqlx::Error::RowNotFound.into()))
+        .collect()
 }
 
 /// The columns a new record fills, in both databases' order.

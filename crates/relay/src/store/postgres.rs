@@ -6,7 +6,7 @@ use billing::api::ArchivedDocument;
 use billing::api::decisions::Stamp;
 use chrono::{DateTime, Utc};
 use sqlx::{
-    Row as _,
+    Postgres, QueryBuilder, Row as _,
     postgres::{PgListener, PgPool, PgPoolOptions, PgRow},
 };
 use tokio::sync::broadcast;
@@ -17,6 +17,7 @@ use super::{
         CHANGES_BUFFERED, Changed, Decisions, MonthState, NewState, Stored, StoredChange, Subject, Topic,
         Write, WriteError, Written, lock_keys, refusal,
     },
+    ids_in_order,
     runs::{Claim, Outcome, RunFilter, RunRow, Runs, status_name},
 };
 
@@ -96,35 +97,31 @@ fn row(row: PgRow) -> Result<ArchivedDocument, StoreError> {
 #[async_trait]
 impl Records for PostgresRecords {
     async fn insert_all(&self, records: &[NewRecord]) -> Result<Vec<i64>, StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        let mut ids = Vec::with_capacity(records.len());
-        for record in records {
-            let columns = record.columns();
-            let id = sqlx::query_scalar(
+        // One statement for the batch: one round trip to the server.
+        let mut insert = QueryBuilder::<Postgres>::new(
             "INSERT INTO archived_documents (profile, version, endpoint, window_start, window_end, subscription, \
-             format, vendor_status, content_type, bytes, sha256, fetched_by, fetched_at, request_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-        )
-        .bind(columns.profile)
-        .bind(columns.version)
-        .bind(columns.endpoint)
-        .bind(columns.window_start)
-        .bind(columns.window_end)
-        .bind(columns.subscription)
-        .bind(columns.format)
-        .bind(i32::try_from(columns.vendor_status).unwrap_or(i32::MAX))
-        .bind(&record.content_type)
-        .bind(columns.bytes)
-        .bind(&record.sha256)
-        .bind(&record.fetched_by)
-        .bind(record.fetched_at)
-        .bind(columns.request_id)
-        .fetch_one(&mut *transaction)
-        .await?;
-            ids.push(id);
-        }
-        transaction.commit().await?;
-        Ok(ids)
+             format, vendor_status, content_type, bytes, sha256, fetched_by, fetched_at, request_id) ",
+        );
+        insert.push_values(records, |mut row, record| {
+            let columns = record.columns();
+            row.push_bind(columns.profile)
+                .push_bind(columns.version)
+                .push_bind(columns.endpoint)
+                .push_bind(columns.window_start)
+                .push_bind(columns.window_end)
+                .push_bind(columns.subscription)
+                .push_bind(columns.format)
+                .push_bind(i32::try_from(columns.vendor_status).unwrap_or(i32::MAX))
+                .push_bind(&record.content_type)
+                .push_bind(columns.bytes)
+                .push_bind(&record.sha256)
+                .push_bind(&record.fetched_by)
+                .push_bind(record.fetched_at)
+                .push_bind(columns.request_id);
+        });
+        insert.push(" RETURNING id, request_id");
+        let returned = insert.build_query_as().fetch_all(&self.pool).await?;
+        ids_in_order(records, returned)
     }
 
     async fn get(&self, id: i64) -> Result<Option<ArchivedDocument>, StoreError> {

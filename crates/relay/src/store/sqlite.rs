@@ -8,7 +8,7 @@ use billing::api::ArchivedDocument;
 use billing::api::decisions::Stamp;
 use chrono::{DateTime, Utc};
 use sqlx::{
-    Row as _,
+    QueryBuilder, Row as _, Sqlite,
     sqlite::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
     },
@@ -21,6 +21,7 @@ use super::{
         CHANGES_BUFFERED, Changed, Decisions, MonthState, NewState, Stored, StoredChange, Subject, Topic,
         Write, WriteError, Written, refusal,
     },
+    ids_in_order,
     runs::{Claim, Outcome, RunFilter, RunRow, Runs, status_name},
 };
 
@@ -103,35 +104,32 @@ fn row(row: SqliteRow) -> Result<ArchivedDocument, StoreError> {
 #[async_trait]
 impl Records for SqliteRecords {
     async fn insert_all(&self, records: &[NewRecord]) -> Result<Vec<i64>, StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        let mut ids = Vec::with_capacity(records.len());
-        for record in records {
-            let columns = record.columns();
-            let id = sqlx::query_scalar(
+        // One statement for the batch: each statement is a round trip to
+        // SQLite's own thread.
+        let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO archived_documents (profile, version, endpoint, window_start, window_end, subscription, \
-             format, vendor_status, content_type, bytes, sha256, fetched_by, fetched_at_ms, request_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(columns.profile)
-        .bind(columns.version)
-        .bind(columns.endpoint)
-        .bind(columns.window_start)
-        .bind(columns.window_end)
-        .bind(columns.subscription)
-        .bind(columns.format)
-        .bind(columns.vendor_status)
-        .bind(&record.content_type)
-        .bind(columns.bytes)
-        .bind(&record.sha256)
-        .bind(&record.fetched_by)
-        .bind(record.fetched_at.timestamp_millis())
-        .bind(columns.request_id)
-        .fetch_one(&mut *transaction)
-        .await?;
-            ids.push(id);
-        }
-        transaction.commit().await?;
-        Ok(ids)
+             format, vendor_status, content_type, bytes, sha256, fetched_by, fetched_at_ms, request_id) ",
+        );
+        insert.push_values(records, |mut row, record| {
+            let columns = record.columns();
+            row.push_bind(columns.profile)
+                .push_bind(columns.version)
+                .push_bind(columns.endpoint)
+                .push_bind(columns.window_start)
+                .push_bind(columns.window_end)
+                .push_bind(columns.subscription)
+                .push_bind(columns.format)
+                .push_bind(columns.vendor_status)
+                .push_bind(&record.content_type)
+                .push_bind(columns.bytes)
+                .push_bind(&record.sha256)
+                .push_bind(&record.fetched_by)
+                .push_bind(record.fetched_at.timestamp_millis())
+                .push_bind(columns.request_id);
+        });
+        insert.push(" RETURNING id, request_id");
+        let returned = insert.build_query_as().fetch_all(&self.pool).await?;
+        ids_in_order(records, returned)
     }
 
     async fn get(&self, id: i64) -> Result<Option<ArchivedDocument>, StoreError> {
