@@ -448,7 +448,10 @@ struct Tag {
 /// to read, so the document is read whole from there: slower, never wrong.
 struct InvoiceBody {
     /// `</` and the invoice's own name.
-    closing: memchr::memmem::Finder<'static>,
+    closing: Vec<u8>,
+    /// The name alone: searching for `</` first would stop at every
+    /// closing tag, the name's letters are rarer.
+    name: memchr::memmem::Finder<'static>,
     /// The content's last bytes, as many as the closing tag's beginning
     /// has, in case it began in an earlier chunk.
     tail: Vec<u8>,
@@ -456,32 +459,34 @@ struct InvoiceBody {
 
 impl InvoiceBody {
     fn new(name: &[u8]) -> Self {
-        let closing = [b"</", name].concat();
-        Self { closing: memchr::memmem::Finder::new(&closing).into_owned(), tail: Vec::new() }
+        Self {
+            closing: [b"</", name].concat(),
+            name: memchr::memmem::Finder::new(name).into_owned(),
+            tail: Vec::new(),
+        }
     }
 
     /// Where in `rest` the closing tag's name ends, when it is there;
     /// otherwise `rest` is passed over.
     fn closing_name_end(&mut self, rest: &[u8]) -> Option<usize> {
-        let length = self.closing.needle().len();
+        let length = self.closing.len();
         // A name ends where a space or `>` follows it: `</Invoice` is also
         // the beginning of `</InvoiceLine>`.
-        let ends_here = |byte: u8| byte == b'>' || byte.is_ascii_whitespace();
+        let closes_at = |bytes: &[u8], start: usize| {
+            bytes[start..].starts_with(&self.closing)
+                && bytes.get(start + length).is_some_and(|&byte| byte == b'>' || byte.is_ascii_whitespace())
+        };
         let mut joined = std::mem::take(&mut self.tail);
         let tail_length = joined.len();
         joined.extend_from_slice(&rest[..rest.len().min(length)]);
-        let across = self
-            .closing
-            .find_iter(&joined)
-            .take_while(|&start| start < tail_length)
-            .find(|&start| joined.get(start + length).is_some_and(|&byte| ends_here(byte)));
-        if let Some(start) = across {
+        if let Some(start) = (0..tail_length).find(|&start| closes_at(&joined, start)) {
             return Some(start + length - tail_length);
         }
         let within = self
-            .closing
+            .name
             .find_iter(rest)
-            .find(|&start| rest.get(start + length).is_some_and(|&byte| ends_here(byte)));
+            .filter_map(|name| name.checked_sub(2))
+            .find(|&start| closes_at(rest, start));
         if let Some(start) = within {
             return Some(start + length);
         }
@@ -557,7 +562,7 @@ impl XmlScanner {
                 XmlState::InvoiceBody(body) => {
                     let Some(name_end) = body.closing_name_end(rest) else { return };
                     let XmlState::InvoiceBody(body) = std::mem::take(&mut self.state) else { unreachable!() };
-                    let name = body.closing.needle()[2..].to_vec();
+                    let name = body.closing[2..].to_vec();
                     self.state =
                         XmlState::Tag(Tag { closing: true, name, name_read: true, ..Tag::default() });
                     index += name_end;
