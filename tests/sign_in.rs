@@ -338,13 +338,19 @@ http {{
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("nginx starts: run `cargo xtask test`, which installs it");
-    let nginx = Nginx(nginx);
+    let mut nginx = Nginx(nginx);
     let deadline = tokio::time::Instant::now() + STARTUP;
     while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
         assert!(tokio::time::Instant::now() < deadline, "nginx did not listen on {port}");
+        let exited = nginx.0.try_wait().unwrap();
+        assert!(exited.is_none(), "nginx stopped ({exited:?}): {}", nginx_errors(dir));
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     nginx
+}
+
+fn nginx_errors(dir: &std::path::Path) -> String {
+    std::fs::read_to_string(dir.join("nginx-error.log")).unwrap_or_default()
 }
 
 /// The relay's audit lines for transfers, as JSON.

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::{
+    hash::{BuildHasher, Hasher},
     net::TcpListener,
     path::{Path, PathBuf},
     process::Stdio,
@@ -168,8 +169,17 @@ pub struct Browser {
     _driver: Child,
 }
 
+/// A free loopback port below the kernel's range for port 0 (from 32768 on
+/// Linux): the native tests run beside these start servers on port 0, and
+/// one of them took a port handed out here before nginx could bind it.
 pub fn free_loopback_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    loop {
+        let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+        let port = 20_000 + u16::try_from(random % 12_000).expect("below 12,000");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 pub async fn start_browser() -> Browser {
