@@ -159,14 +159,13 @@ impl Archive {
         let request_id = asked.request.0;
         // A name no other transfer has, on this relay or another.
         let name = format!("{request_id}-{}", Utc::now().timestamp_nanos_opt().unwrap_or_default());
+        // `None` once the store refused a chunk.
         let mut upload = Some(self.blobs.begin(&name));
-        let mut store_failed = false;
         while let Some(chunk) = chunks.recv().await {
             if let Some(writing) = upload.as_mut()
                 && let Err(error) = writing.write(&chunk).await
             {
                 tracing::error!(%error, "cannot write to the archive's store");
-                store_failed = true;
                 if let Some(failed) = upload.take() {
                     failed.abort().await;
                 }
@@ -190,7 +189,7 @@ impl Archive {
                 return;
             }
         };
-        let Some(upload) = upload.filter(|_| !store_failed) else {
+        let Some(upload) = upload else {
             return self.not_archived(&asked, NotArchived::Store);
         };
         let stored = match self.blobs.finish(upload).await {
