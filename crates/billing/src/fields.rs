@@ -70,13 +70,19 @@ impl Value<'_> {
     }
 }
 
-/// Whether `text` is empty or only whitespace; most values begin with a
-/// letter or digit, which says so at once.
-fn is_blank(text: &str) -> bool {
-    match text.as_bytes().first() {
-        Some(byte) if byte.is_ascii_alphanumeric() => false,
-        _ => text.trim().is_empty(),
+/// Whether `text` is empty or only whitespace. Decided byte by byte while
+/// it is ASCII: most values begin with a letter or digit, and most of an
+/// XML document's blank text is a line break and its indentation.
+pub(crate) fn is_blank(text: &str) -> bool {
+    for byte in text.bytes() {
+        if !byte.is_ascii() {
+            return text.trim().is_empty();
+        }
+        if !byte.is_ascii_whitespace() {
+            return false;
+        }
     }
+    true
 }
 
 fn fill<T>(field: &mut Option<T>, value: Option<T>) -> Result<(), String> {

@@ -2,7 +2,9 @@
 //!
 //! Each element is read straight into the model's field of its name, from
 //! quick-xml's events, so both formats share one set of field rules
-//! (`fields`). A value's error names its element's path and line; a
+//! (`fields`). A field written plainly, `<Name>text</Name>`, is most of a
+//! document: it is read from the bytes where the events stand, as its
+//! events would give it, and the reader moved past it. A value's error names its element's path and line; a
 //! broken document's names the elements open where it broke. Entities
 //! beyond XML's five and character references are never expanded, and a
 //! DOCTYPE is refused.
@@ -13,7 +15,7 @@ use quick_xml::{Reader, events::Event};
 
 use crate::{
     error::{Format, Location, ParseError, require_utf8},
-    fields::{FieldFinder, GIVEN_TWICE, List, MAX_NESTING, Record, Slot},
+    fields::{FieldFinder, GIVEN_TWICE, List, MAX_NESTING, Record, Slot, is_blank},
     model::{Invoice, InvoiceDocument, SubscriptionDetails},
     text::within_a_read,
     writer::write_document,
@@ -181,13 +183,41 @@ impl<'a> Reading<'_, 'a> {
     /// The content of the element just started at `at`, into `record`.
     fn record(&mut self, record: &mut dyn Record, at: usize) -> Read<()> {
         let mut finder = FieldFinder::default();
-        let text = self.children(|reading, name, child_at| match finder.find(record, &name) {
-            Some(index) => reading
-                .field(record.slot(index), child_at)
-                .map_err(|failure| failure.within(|| name.into_owned())),
-            None => reading.skip(),
+        let had_children = self.plain_fields(record, &mut finder)?;
+        let text = self.children(had_children, |reading, name, child_at| {
+            match finder.find(record, &name) {
+                Some(index) => reading
+                    .field(record.slot(index), child_at)
+                    .map_err(|failure| failure.within(|| name.into_owned()))?,
+                None => reading.skip()?,
+            }
+            reading.plain_fields(record, &mut finder).map(drop)
         })?;
         only_elements(text, at)
+    }
+
+    /// Reads the fields of `record` coming next that are plain elements
+    /// (text alone, or nothing) into their values, without their events:
+    /// most of a document is such fields, each three events or four. Stops
+    /// at anything else, left to the events; says whether it read any.
+    fn plain_fields(&mut self, record: &mut dyn Record, finder: &mut FieldFinder) -> Read<bool> {
+        let mut read_any = false;
+        while let Some(plain) = self.events.plain_element() {
+            match finder.find(record, plain.name) {
+                Some(index) => {
+                    let Slot::Value(value) = record.slot(index) else {
+                        break;
+                    };
+                    self.events.pass(&plain);
+                    value.set(Some(plain.text)).map_err(|message| {
+                        Failure::field(message, plain.at).within(|| plain.name.to_owned())
+                    })?;
+                }
+                None => self.events.pass(&plain),
+            }
+            read_any = true;
+        }
+        Ok(read_any)
     }
 
     /// The content of the element just started, each child a new item of
@@ -195,7 +225,7 @@ impl<'a> Reading<'_, 'a> {
     /// no child.
     fn items(&mut self, list: &mut dyn List, item: Option<&str>) -> Read<Option<Cow<'a, str>>> {
         let mut index = 0;
-        let text = self.children(|reading, name, child_at| {
+        let text = self.children(false, |reading, name, child_at| {
             if let Some(item) = item.filter(|item| *item != name) {
                 return Err(Failure::field(
                     format!("expected <{item}> items or a name, found <{name}>"),
@@ -215,7 +245,7 @@ impl<'a> Reading<'_, 'a> {
     fn field(&mut self, slot: Slot<'_>, at: usize) -> Read<()> {
         match slot {
             Slot::Value(value) => {
-                let text = self.children(|_, _, _| {
+                let text = self.children(false, |_, _, _| {
                     Err(Failure::field("expected a value, found an object or a list", at))
                 })?;
                 value.set(text.as_deref()).map_err(|message| Failure::field(message, at))
@@ -238,16 +268,17 @@ impl<'a> Reading<'_, 'a> {
     /// Reads to the end of the element just started, handing each child
     /// element to `child` as it starts. Its own text, when it has no child:
     /// the vendor's elements hold text or elements, never both.
+    /// `had_children` says whether plain fields were read already.
     fn children(
         &mut self,
+        mut had_children: bool,
         mut child: impl FnMut(&mut Self, Cow<'a, str>, usize) -> Read<()>,
     ) -> Read<Option<Cow<'a, str>>> {
         let mut own_text: Option<(Cow<'a, str>, usize)> = None;
-        let mut had_children = false;
         loop {
             match self.events.next()? {
                 Piece::Start { name, at } => {
-                    if let Some((text, _)) = own_text.as_ref().filter(|(text, _)| !text.trim().is_empty()) {
+                    if let Some((text, _)) = own_text.as_ref().filter(|(text, _)| !is_blank(text)) {
                         // The child is open already; the text lies in its parent.
                         return Err(self.mixed_content(text, at, self.events.open.len() - 1));
                     }
@@ -257,7 +288,7 @@ impl<'a> Reading<'_, 'a> {
                 }
                 Piece::Text { content, at } => {
                     if had_children {
-                        if !content.trim().is_empty() {
+                        if !is_blank(&content) {
                             return Err(self.mixed_content(&content, at, self.events.open.len()));
                         }
                     } else {
@@ -307,7 +338,7 @@ impl<'a> Reading<'_, 'a> {
 /// where the model has none.
 fn only_elements(text: Option<Cow<'_, str>>, at: usize) -> Read<()> {
     match text {
-        Some(text) if !text.trim().is_empty() => {
+        Some(text) if !is_blank(&text) => {
             Err(Failure::field(format!("expected elements, found the text `{}`", text.trim()), at))
         }
         _ => Ok(()),
@@ -322,6 +353,18 @@ enum Piece<'a> {
     Eof,
 }
 
+/// An element holding plain text or nothing, found where the events are:
+/// `<Name>text</Name>` or `<Name/>`, the name only letters, digits and
+/// `_-.`, the text without `<` or `&`, the end tag exactly its start's name.
+struct PlainElement<'a> {
+    name: &'a str,
+    text: &'a str,
+    /// Where its `<` is.
+    at: usize,
+    /// Its bytes, with the whitespace before it.
+    length: usize,
+}
+
 /// quick-xml's events, checked: one root, nesting within bounds, no
 /// DOCTYPE, only XML's own entities; an empty element as a start and an
 /// end. It ends only once every element opened is closed.
@@ -334,6 +377,11 @@ struct Events<'a> {
     seen_root: bool,
     /// The end of the empty element just given as a start.
     end_pending: bool,
+    /// Whether the reader stands just after a tag's `>`, where plain
+    /// elements may be passed over without it.
+    after_tag: bool,
+    /// The bytes passed over so, which the reader's positions leave out.
+    passed: usize,
 }
 
 impl<'a> Events<'a> {
@@ -350,7 +398,53 @@ impl<'a> Events<'a> {
             open,
             outermost,
             end_pending: false,
+            after_tag: false,
+            passed: 0,
         }
+    }
+
+    /// The plain element coming next, if one does, as the events would
+    /// give it: only where a child element may start, after the whitespace
+    /// the events would give as text.
+    fn plain_element(&self) -> Option<PlainElement<'a>> {
+        if !self.after_tag || self.end_pending {
+            return None;
+        }
+        let rest: &'a [u8] = self.reader.get_ref();
+        let indent = rest.iter().position(|byte| !matches!(byte, b' ' | b'\t' | b'\r' | b'\n'))?;
+        let tag = rest[indent..].strip_prefix(b"<")?;
+        let name_length = tag
+            .iter()
+            .position(|byte| !(byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.')))?;
+        let after_name = &tag[name_length..];
+        let name_at = self.text.len() - rest.len() + indent + 1;
+        let name = self.text.get(name_at..name_at + name_length).filter(|name| !name.is_empty())?;
+        let at = self.position() + indent;
+        if after_name.starts_with(b"/>") {
+            return Some(PlainElement { name, text: "", at, length: indent + name_length + 3 });
+        }
+        let content = after_name.strip_prefix(b">")?;
+        let content_length = memchr::memchr2(b'<', b'&', content)?;
+        let end_tag = content[content_length..].strip_prefix(b"</")?.strip_prefix(name.as_bytes())?;
+        if !end_tag.starts_with(b">") {
+            return None;
+        }
+        let content_at = name_at + name_length + 1;
+        let text = self.text.get(content_at..content_at + content_length)?;
+        let length = indent + 2 * name_length + content_length + 5;
+        Some(PlainElement { name, text, at, length })
+    }
+
+    /// Moves the reader past `plain`, just found by [`Self::plain_element`].
+    fn pass(&mut self, plain: &PlainElement<'_>) {
+        let rest = self.reader.get_mut();
+        *rest = &rest[plain.length..];
+        self.passed += plain.length;
+    }
+
+    /// Where the reader stands, counted as its own positions are.
+    fn position(&self) -> usize {
+        usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX).saturating_add(self.passed)
     }
 
     fn next(&mut self) -> Result<Piece<'a>, ParseError> {
@@ -360,11 +454,15 @@ impl<'a> Events<'a> {
             return Ok(Piece::End);
         }
         loop {
-            let at = usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX);
+            let at = self.position();
+            let passed = self.passed;
             let event = self.reader.read_event().map_err(|error| {
-                let at = usize::try_from(self.reader.error_position()).unwrap_or(usize::MAX);
+                let at = usize::try_from(self.reader.error_position())
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(passed);
                 xml_error(text, at, error.to_string(), &self.open)
             })?;
+            self.after_tag = matches!(event, Event::Start(_) | Event::Empty(_) | Event::End(_));
             let (element, empty) = match event {
                 Event::Start(element) => (element, false),
                 Event::Empty(element) => (element, true),

@@ -145,3 +145,58 @@ fn unknown_elements_are_read_over_whatever_they_hold() {
     assert_eq!(document.invoices.len(), 1, "only the root's own Invoice children are invoices");
     assert_eq!(document.invoices[0].header.currency.as_deref(), Some("EUR"));
 }
+
+/// A header with `currency` written between two other fields.
+fn with_currency(currency: &str) -> InvoiceDocument {
+    let xml = format!(
+        "<InvoiceResponse><Invoice><Header>\n  <InvoiceID>7</InvoiceID>{currency}<Description>x</Description>\n</Header></Invoice></InvoiceResponse>"
+    );
+    parse_invoices(xml.as_bytes()).unwrap_or_else(|error| panic!("{currency}: {error}"))
+}
+
+#[test]
+fn a_value_reads_alike_however_its_element_is_written() {
+    // Plain elements are read without their events; every other way of
+    // writing the same value goes through the events and must agree.
+    let plain = with_currency("<Currency>EUR</Currency>");
+    assert_eq!(plain.invoices[0].header.currency.as_deref(), Some("EUR"));
+    assert_eq!(plain.invoices[0].header.description.as_deref(), Some("x"));
+    for way in [
+        "<Currency><![CDATA[EUR]]></Currency>",
+        "<Currency>E<!-- a comment -->UR</Currency>",
+        "<Currency>EUR</Currency >",
+        "<x:Currency xmlns:x=\"urn:x\">EUR</x:Currency>",
+        "<Currency>&#69;U&#x52;</Currency>",
+        "<Currency code=\"iso\">EUR</Currency>",
+        "\r\n\t <Currency>EUR</Currency>\r\n",
+        "<?note?><Currency>EUR</Currency>",
+    ] {
+        assert_eq!(with_currency(way), plain, "{way}");
+    }
+    let absent = with_currency("");
+    assert_eq!(absent.invoices[0].header.currency, None);
+    for way in ["<Currency/>", "<Currency />", "<Currency></Currency>", "<Currency> \n </Currency>"] {
+        assert_eq!(with_currency(way), absent, "{way}");
+    }
+}
+
+#[test]
+fn plain_elements_keep_the_document_checked_around_them() {
+    let error = error_of(
+        "<InvoiceResponse><Invoice><Header><Currency>EUR</Currency>stray</Header></Invoice></InvoiceResponse>",
+    );
+    assert!(error.message.contains("text `stray` beside child elements"), "{error}");
+
+    let error = error_of(
+        "<InvoiceResponse><Invoice><Header><Currency>EUR</Currency>\n<Type>A</Type></Heder></Invoice></InvoiceResponse>",
+    );
+    assert_eq!(error.location, Location::LineColumn { line: 2, column: 15 }, "{error}");
+
+    let error = error_of(
+        "<InvoiceResponse><Invoice><Header><Currency>EUR</Currencies></Header></Invoice></InvoiceResponse>",
+    );
+    assert_eq!(error.path.as_deref(), Some("InvoiceResponse/Invoice/Header/Currency"), "{error}");
+
+    let error = error_of("<InvoiceResponse><Invoice><Header><Currency>EUR</Currency>");
+    assert!(error.message.contains("ends inside <Header>"), "{error}");
+}
