@@ -264,31 +264,6 @@ pub fn LinesTable(
     let shown_lines =
         move || DownloadFile::ShownLines { filter: filter.get_untracked(), sort: sort.get_untracked() };
     let csv_name = shown_lines().file_name(&file_stem, format);
-    // The controls in this frame, the table in the next: built in one, with
-    // the style and layout after, they made a frame of 60-100 ms.
-    let table_drawn = RwSignal::new(false);
-    request_animation_frame(move || {
-        table_drawn.try_set(true);
-    });
-    let table = move || {
-        table_drawn.get().then(|| {
-            view! {
-                <div class="viewport" tabindex="0" aria-label="Price lines" node_ref=viewport on:scroll=move |_| scrolled()>
-                    <table class="line-table" style:width=move || {
-                        format!("{}rem", shown_columns.with(|columns| columns.iter().copied().map(width_rem).sum::<u32>()))
-                    }>
-                        <thead>
-                            <tr>{move || shown_columns.get().into_iter().map(header).collect_view()}</tr>
-                        </thead>
-                        <tbody>
-                            <LineRows window top=Signal::derive(move || scroll_top.get() / ROW_PIXELS)
-                                in_view=Signal::derive(move || viewport_pixels.get().div_ceil(ROW_PIXELS)) />
-                        </tbody>
-                    </table>
-                </div>
-            }
-        })
-    };
     view! {
         <section class="lines" aria-labelledby="lines-heading">
             <h2 id="lines-heading">"All lines"</h2>
@@ -358,7 +333,19 @@ pub fn LinesTable(
                 <p class="problem-detail" role="alert">{format!("The lines cannot be shown: {message}")}</p>
             })}
             {subtotals}
-            {table}
+            <div class="viewport" tabindex="0" aria-label="Price lines" node_ref=viewport on:scroll=move |_| scrolled()>
+                <table class="line-table" style:width=move || {
+                    format!("{}rem", shown_columns.with(|columns| columns.iter().copied().map(width_rem).sum::<u32>()))
+                }>
+                    <thead>
+                        <tr>{move || shown_columns.get().into_iter().map(header).collect_view()}</tr>
+                    </thead>
+                    <tbody>
+                        <LineRows window top=Signal::derive(move || scroll_top.get() / ROW_PIXELS)
+                            in_view=Signal::derive(move || viewport_pixels.get().div_ceil(ROW_PIXELS)) />
+                    </tbody>
+                </table>
+            </div>
         </section>
     }
 }
