@@ -78,7 +78,8 @@ pub(crate) fn is_blank(text: &str) -> bool {
         if !byte.is_ascii() {
             return text.trim().is_empty();
         }
-        if !byte.is_ascii_whitespace() {
+        // `char::is_whitespace`'s ASCII: `\t` to `\r` (with the vertical tab) and the space.
+        if !matches!(byte, b'\t'..=b'\r' | b' ') {
             return false;
         }
     }
@@ -412,3 +413,19 @@ record!(LocalisedName {
     "Name" => name: text,
     "Value" => value: text,
 });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_is_what_trimming_leaves_empty() {
+        let mut texts: Vec<String> = (0..=0x7f_u8).map(|byte| char::from(byte).to_string()).collect();
+        texts.extend(
+            ["", " \r\n\t", "\u{a0}", " \u{2003} ", " a ", "\u{b}\u{c}", "é", " \u{85}x"].map(str::to_owned),
+        );
+        for text in texts {
+            assert_eq!(is_blank(&text), text.trim().is_empty(), "{text:?}");
+        }
+    }
+}
