@@ -4,8 +4,9 @@
 //! quick-xml's events, so both formats share one set of field rules
 //! (`fields`). A field written plainly, `<Name>text</Name>`, is most of a
 //! document: it is read from the bytes where the events stand, as its
-//! events would give it, and the reader moved past it. A value's error names its element's path and line; a
-//! broken document's names the elements open where it broke. Entities
+//! events would give it, and the reader moved past it. A value's error
+//! names its element's path and line; a broken document's names the
+//! elements open where it broke. Entities
 //! beyond XML's five and character references are never expanded, and a
 //! DOCTYPE is refused.
 
