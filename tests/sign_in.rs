@@ -18,6 +18,8 @@ mod postgres;
 #[path = "../crates/relay/tests/support/redis.rs"]
 mod redis;
 mod support;
+// The Redis and PostgreSQL servers' files find their ports through it.
+use support::ports;
 
 use billing::api::decisions::LineIdentity;
 use fantoccini::{Client, Locator};

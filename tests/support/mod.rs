@@ -3,9 +3,10 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
+#[path = "../../crates/relay/tests/support/ports.rs"]
+pub mod ports;
+
 use std::{
-    hash::{BuildHasher, Hasher},
-    net::TcpListener,
     path::{Path, PathBuf},
     process::Stdio,
     sync::{Arc, Mutex},
@@ -13,6 +14,7 @@ use std::{
 };
 
 use fantoccini::{Client, ClientBuilder, Locator};
+pub use ports::free_loopback_port;
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::{Child, Command},
@@ -176,19 +178,6 @@ impl Drop for Browser {
     fn drop(&mut self) {
         if let Some(group) = self.driver.id() {
             let _ = std::process::Command::new("kill").args(["-KILL", "--", &format!("-{group}")]).status();
-        }
-    }
-}
-
-/// A free loopback port below the kernel's range for port 0 (from 32768 on
-/// Linux): the native tests run beside these start servers on port 0, and
-/// one of them took a port handed out here before nginx could bind it.
-pub fn free_loopback_port() -> u16 {
-    loop {
-        let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
-        let port = 20_000 + u16::try_from(random % 12_000).expect("below 12,000");
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
         }
     }
 }

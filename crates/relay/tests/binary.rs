@@ -10,7 +10,7 @@ use std::{
 };
 
 use reqwest::StatusCode;
-use support::*;
+use support::{ports::free_loopback_port, *};
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, BufReader},
     process::{Child, Command},
@@ -419,7 +419,7 @@ async fn sign_in_keeps_every_secret_out_of_answers_and_logs_and_audits_what_happ
         },
     ])
     .await;
-    let port = free_port();
+    let port = free_loopback_port();
     let public_url = format!("http://localhost:{port}");
     let provider = OidcProvider::start(&public_url).await;
     let config = signed_in_config(&whole, &faulty.base_url(), &provider.issuer, &public_url);
@@ -652,7 +652,7 @@ async fn a_run_is_told_over_starttls_once_the_mail_server_is_back_and_no_secret_
     let mut smtp = support::smtp::SmtpServer::start_with(relay::config::Security::Starttls).await;
     smtp.stop();
     // The webhook's receiver is not up yet: posting to it fails to connect.
-    let hook_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let hook_port = free_loopback_port();
     let hook_path = "/workflows/finance-7d41c0e2/triggers/manual/run";
     let secrets = tempfile::tempdir().unwrap();
     let url_file = secrets.path().join("webhook-url");

@@ -12,6 +12,7 @@ use relay::HostPattern;
 use reqwest::StatusCode;
 use support::{
     hostile_provider::{Forgery, HostileProvider},
+    ports::free_loopback_port,
     *,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -41,7 +42,7 @@ fn http2_as(name: &str, address: SocketAddr) -> reqwest::Client {
 async fn only_the_relays_own_names_are_answered_on_every_route_and_the_vendor_is_never_called_otherwise() {
     let provider = HostileProvider::start(support::oidc::CLIENT_ID, support::oidc::CLIENT_SECRET).await;
     let (vendor_url, vendor_calls, _vendor) = counting_vendor().await;
-    let port = free_port();
+    let port = free_loopback_port();
     let public_url = format!("http://portal.corp.example:{port}");
     let relay = relay_with(vec![profile("production", Legacy, vendor_url, KEY)], |config| {
         config.listen = SocketAddr::from(([127, 0, 0, 1], port));

@@ -14,6 +14,7 @@ use billing::{
 use reqwest::{StatusCode, header};
 use support::{
     oidc::{Browser, EXPORT_CLIENT, OidcProvider},
+    ports::free_loopback_port,
     redis::RedisServer,
     *,
 };
@@ -33,7 +34,7 @@ struct Pair {
 /// first (the provider knows its callback), as through a load balancer.
 async fn pair(redis: &RedisServer) -> Pair {
     let vendor = vendor().await;
-    let ports = [free_port(), free_port()];
+    let ports = [free_loopback_port(), free_loopback_port()];
     let urls = ports.map(|port| format!("http://localhost:{port}"));
     let provider = OidcProvider::start(&urls[0]).await;
     let mut relays = Vec::new();

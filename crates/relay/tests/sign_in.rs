@@ -25,6 +25,7 @@ use reqwest::{StatusCode, cookie::CookieStore, header};
 use support::{
     hostile_provider::{Forgery, HostileProvider},
     oidc::{Browser, OidcProvider, location, query_value},
+    ports::free_loopback_port,
     *,
 };
 
@@ -48,7 +49,7 @@ impl Portal {
 
 async fn portal_with(adjust: impl FnOnce(&mut RelayConfig)) -> Portal {
     let (vendor_url, vendor_calls, vendor) = counting_vendor().await;
-    let port = free_port();
+    let port = free_loopback_port();
     let url = format!("http://localhost:{port}");
     let provider = OidcProvider::start(&url).await;
     let profiles = vec![
@@ -665,7 +666,7 @@ async fn relay_trusting_with(
     adjust: impl FnOnce(&mut RelayConfig),
 ) -> (String, TestRelay) {
     let vendor = vendor().await;
-    let port = free_port();
+    let port = free_loopback_port();
     let url = format!("http://localhost:{port}");
     let relay = relay_with(vec![profile("production", Legacy, vendor.base_url(), KEY)], |config| {
         config.listen = SocketAddr::from(([127, 0, 0, 1], port));

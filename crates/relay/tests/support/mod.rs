@@ -5,6 +5,7 @@
 pub mod database;
 pub mod hostile_provider;
 pub mod oidc;
+pub mod ports;
 pub mod postgres;
 pub mod redis;
 pub mod smtp;
@@ -162,12 +163,6 @@ pub async fn error_of(response: reqwest::Response) -> (reqwest::StatusCode, Stri
     let body: serde_json::Value = response.json().await.expect("a JSON error");
     let field = |name: &str| body[name].as_str().unwrap_or_else(|| panic!("no {name} in {body}")).to_owned();
     (status, field("error"), field("detail"))
-}
-
-/// A loopback port free a moment ago, for a relay whose address the
-/// provider must know before the relay starts.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Sign-in against `issuer` for a relay browsers reach at `public_url`.

@@ -95,7 +95,7 @@ impl PostgresServer {
         copy.arg("-a").arg(&template).arg(dir.path().join("data"));
         run(copy, "copying the template cluster");
         chown_to_owner(dir.path());
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = super::ports::free_loopback_port();
         let mut server = Self { port, dir, running: false };
         server.start_again().await;
         server

@@ -15,8 +15,7 @@ pub struct RedisServer {
 
 impl RedisServer {
     pub async fn start() -> Self {
-        // This file is also the browser tests' (by #[path]), so it finds its own port.
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = super::ports::free_loopback_port();
         let mut server = Self { port, process: None };
         server.start_again().await;
         server

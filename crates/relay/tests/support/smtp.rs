@@ -4,7 +4,6 @@
 //! stop it as an outage would and start it again on the same port.
 
 use std::{
-    net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::Duration,
@@ -33,7 +32,7 @@ impl SmtpServer {
 
     /// A server with `security`; a protected one asks for [`USER`]'s login.
     pub async fn start_with(security: Security) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = super::ports::free_loopback_port();
         let maildir = tempfile::tempdir().unwrap();
         let ca_file = (security != Security::None).then(|| super::tls::certificate(maildir.path()));
         let mut server = Self { port, security, maildir, ca_file, process: None };
