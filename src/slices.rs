@@ -43,7 +43,8 @@ pub fn drawn_slices_up_to(wanted: Memo<usize>) -> ReadSignal<usize> {
 }
 
 /// Adds one to `count` in each frame until it reaches `last()` or its owner
-/// is gone, telling `each` every new count.
+/// is gone, telling `each` every new count. Each step takes its turn among
+/// the page's other draws ([`in_a_frame_of_its_own`]).
 pub fn count_a_frame(count: RwSignal<usize>, last: impl Fn() -> usize + Copy + 'static, each: fn(usize)) {
     if count.try_get_untracked().is_some_and(|now| now < last()) {
         count_in_next_frame(count, last, each);
@@ -51,7 +52,7 @@ pub fn count_a_frame(count: RwSignal<usize>, last: impl Fn() -> usize + Copy + '
 }
 
 fn count_in_next_frame(count: RwSignal<usize>, last: impl Fn() -> usize + Copy + 'static, each: fn(usize)) {
-    request_animation_frame(move || {
+    in_a_frame_of_its_own(move || {
         let Some(now) = count.try_update(|count| {
             *count += 1;
             *count
@@ -63,6 +64,60 @@ fn count_in_next_frame(count: RwSignal<usize>, last: impl Fn() -> usize + Copy +
             count_in_next_frame(count, last, each);
         }
     });
+}
+
+thread_local! {
+    static TURNS: std::cell::RefCell<Turns> = std::cell::RefCell::default();
+}
+
+/// Runs `draw` in a coming frame in which no other draw given here runs:
+/// after every draw given before it, one a frame. The parts of an opened
+/// document, their slices and its first rows each draw so, and none lands
+/// in the frame of another.
+pub fn in_a_frame_of_its_own(draw: impl FnOnce() + 'static) {
+    if TURNS.with_borrow_mut(|turns| turns.push(Box::new(draw))) {
+        request_animation_frame(draw_the_next);
+    }
+}
+
+fn draw_the_next() {
+    // Taken out first: the draw may give more.
+    let draw = TURNS.with_borrow_mut(Turns::take);
+    if let Some(draw) = draw {
+        draw();
+    }
+    if TURNS.with_borrow_mut(Turns::another_frame) {
+        request_animation_frame(draw_the_next);
+    }
+}
+
+/// Draws waiting for a frame of their own, in the order given.
+#[derive(Default)]
+struct Turns {
+    waiting: std::collections::VecDeque<Box<dyn FnOnce()>>,
+    /// Whether a frame is asked for and has not come yet.
+    frame_asked: bool,
+}
+
+impl Turns {
+    /// Adds `draw`; whether a frame must be asked for it.
+    fn push(&mut self, draw: Box<dyn FnOnce()>) -> bool {
+        self.waiting.push_back(draw);
+        self.another_frame()
+    }
+
+    /// The draw whose frame this is, the frame asked for having come.
+    fn take(&mut self) -> Option<Box<dyn FnOnce()>> {
+        self.frame_asked = false;
+        self.waiting.pop_front()
+    }
+
+    /// Whether a frame must be asked for the draws still waiting.
+    fn another_frame(&mut self) -> bool {
+        let ask = !self.frame_asked && !self.waiting.is_empty();
+        self.frame_asked |= ask;
+        ask
+    }
 }
 
 #[cfg(test)]
@@ -77,5 +132,59 @@ mod tests {
             assert_eq!(rows, (0..total).collect::<Vec<_>>(), "{total} rows");
         }
         assert_eq!(slice(3, 2 * ROWS_A_FRAME), 2 * ROWS_A_FRAME..2 * ROWS_A_FRAME, "past the end: none");
+    }
+
+    /// Frames as the browser gives them: each asked-for frame runs the
+    /// next draw, which may give more.
+    #[test]
+    fn draws_take_a_frame_each_in_the_order_given_and_one_frame_is_asked_at_a_time() {
+        use std::{
+            cell::{Cell, RefCell},
+            rc::Rc,
+        };
+        let turns = Rc::new(RefCell::new(Turns::default()));
+        let drawn = Rc::new(RefCell::new(Vec::<(usize, &str)>::new()));
+        let frames_asked = Rc::new(Cell::new(0));
+        let frames = Rc::new(Cell::new(0));
+        let give = {
+            let (turns, frames_asked) = (turns.clone(), frames_asked.clone());
+            move |draw: Box<dyn FnOnce()>| {
+                if turns.borrow_mut().push(draw) {
+                    frames_asked.set(frames_asked.get() + 1);
+                }
+            }
+        };
+        let draw = |name: &'static str| {
+            let (drawn, frames, give) = (drawn.clone(), frames.clone(), give.clone());
+            Box::new(move || {
+                drawn.borrow_mut().push((frames.get(), name));
+                // A part that gives its second half a frame of its own.
+                if name == "lines" {
+                    let (drawn, frames) = (drawn.clone(), frames.clone());
+                    give(Box::new(move || drawn.borrow_mut().push((frames.get(), "lines' table"))));
+                }
+            }) as Box<dyn FnOnce()>
+        };
+        for name in ["the first part", "lines", "charts"] {
+            give(draw(name));
+        }
+        assert_eq!(frames_asked.get(), 1, "one frame asked while others wait");
+        while frames_asked.get() > 0 {
+            frames_asked.set(frames_asked.get() - 1);
+            frames.set(frames.get() + 1);
+            let next = turns.borrow_mut().take();
+            if let Some(next) = next {
+                next();
+            }
+            if turns.borrow_mut().another_frame() {
+                frames_asked.set(frames_asked.get() + 1);
+            }
+            assert!(frames_asked.get() <= 1, "never two frames asked at once");
+        }
+        assert_eq!(
+            *drawn.borrow(),
+            [(1, "the first part"), (2, "lines"), (3, "charts"), (4, "lines' table")],
+            "one draw a frame, each after those given before it"
+        );
     }
 }

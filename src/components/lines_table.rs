@@ -27,6 +27,7 @@ use crate::{
     filter_chips::{FilterChip, filter_chips},
     format,
     scrolling::{ROW_PIXELS, window_to_ask},
+    slices::in_a_frame_of_its_own,
     split::split_point,
     storage,
     tabs::Tab,
@@ -152,15 +153,23 @@ pub fn LinesTable(
         ask_latest(latest_lines, question, move |answer| match answer {
             Ok(Answer::Lines(lines)) => {
                 failed.set(None);
-                let first = window.with_untracked(Option::is_none);
                 if let Some(tabs) = tabs {
                     tabs.set_count(Tab::Lines, Some(lines.shown));
                 }
-                window.set(Some((columns, lines)));
-                format::mark("billing:lines-window");
-                if first {
-                    // The frame after the first rows are laid out shows them.
-                    request_animation_frame(|| format::mark("billing:lines-shown"));
+                let show = move || {
+                    window.set(Some((columns, lines)));
+                    format::mark("billing:lines-window");
+                };
+                if window.with_untracked(Option::is_some) {
+                    show();
+                } else {
+                    // The first rows are drawn in a frame of their own, not
+                    // in one drawing another part of the document; the frame
+                    // after the one they are laid out in shows them.
+                    in_a_frame_of_its_own(move || {
+                        show();
+                        request_animation_frame(|| format::mark("billing:lines-shown"));
+                    });
                 }
             }
             Ok(_) => failed.set(Some(OUT_OF_TURN.to_owned())),
@@ -264,6 +273,68 @@ pub fn LinesTable(
     let shown_lines =
         move || DownloadFile::ShownLines { filter: filter.get_untracked(), sort: sort.get_untracked() };
     let csv_name = shown_lines().file_name(&file_stem, format);
+    // The table and its column choice come a frame after the controls:
+    // drawn at once, the part held one frame for over 50 ms.
+    let table_drawn = RwSignal::new(false);
+    in_a_frame_of_its_own(move || {
+        table_drawn.try_set(true);
+    });
+    let table = move || {
+        table_drawn.get().then(|| {
+            let csv_name = csv_name.clone();
+            view! {
+                <details class="column-choice">
+                    <summary>"Columns"</summary>
+                    <fieldset>
+                        <legend>"Show these columns"</legend>
+                        {Column::ALL
+                            .into_iter()
+                            .map(|column| {
+                                let available = move || !column.needs_margin() || joined.get();
+                                view! {
+                                    <label class="choice" class:muted=move || !available()>
+                                        <input type="checkbox" data-column=column.label()
+                                            prop:checked=move || hidden.with(|hidden| !hidden.contains(&column))
+                                            on:change=move |event| {
+                                                let show = event_target_checked(&event);
+                                                hidden.update(|hidden| {
+                                                    if show { hidden.remove(&column); } else { hidden.insert(column); }
+                                                });
+                                                hidden.with_untracked(|hidden| storage::remember(HIDDEN_COLUMNS, &write_hidden(hidden)));
+                                            } />
+                                        {column.label()}
+                                        {column.needs_margin().then_some(" (with the margin)")}
+                                    </label>
+                                }
+                            })
+                            .collect_view()}
+                    </fieldset>
+                </details>
+                <p class="lines-shown" role="status" aria-live="polite">{move || status_line(shown_count(), total, sort.get(), grouping.get())}</p>
+                <div class="line-export">
+                    <GeneratedDownload file_name=csv_name label="Download these lines as CSV".to_owned()
+                        question=move || Question::Download { file: shown_lines() } />
+                </div>
+                {move || failed.get().map(|message| view! {
+                    <p class="problem-detail" role="alert">{format!("The lines cannot be shown: {message}")}</p>
+                })}
+                {subtotals}
+                <div class="viewport" tabindex="0" aria-label="Price lines" node_ref=viewport on:scroll=move |_| scrolled()>
+                    <table class="line-table" style:width=move || {
+                        format!("{}rem", shown_columns.with(|columns| columns.iter().copied().map(width_rem).sum::<u32>()))
+                    }>
+                        <thead>
+                            <tr>{move || shown_columns.get().into_iter().map(header).collect_view()}</tr>
+                        </thead>
+                        <tbody>
+                            <LineRows window top=Signal::derive(move || scroll_top.get() / ROW_PIXELS)
+                                in_view=Signal::derive(move || viewport_pixels.get().div_ceil(ROW_PIXELS)) />
+                        </tbody>
+                    </table>
+                </div>
+            }
+        })
+    };
     view! {
         <section class="lines" aria-labelledby="lines-heading">
             <h2 id="lines-heading">"All lines"</h2>
@@ -297,55 +368,7 @@ pub fn LinesTable(
                 </div>
             </div>
             {chips}
-            <details class="column-choice">
-                <summary>"Columns"</summary>
-                <fieldset>
-                    <legend>"Show these columns"</legend>
-                    {Column::ALL
-                        .into_iter()
-                        .map(|column| {
-                            let available = move || !column.needs_margin() || joined.get();
-                            view! {
-                                <label class="choice" class:muted=move || !available()>
-                                    <input type="checkbox" data-column=column.label()
-                                        prop:checked=move || hidden.with(|hidden| !hidden.contains(&column))
-                                        on:change=move |event| {
-                                            let show = event_target_checked(&event);
-                                            hidden.update(|hidden| {
-                                                if show { hidden.remove(&column); } else { hidden.insert(column); }
-                                            });
-                                            hidden.with_untracked(|hidden| storage::remember(HIDDEN_COLUMNS, &write_hidden(hidden)));
-                                        } />
-                                    {column.label()}
-                                    {column.needs_margin().then_some(" (with the margin)")}
-                                </label>
-                            }
-                        })
-                        .collect_view()}
-                </fieldset>
-            </details>
-            <p class="lines-shown" role="status" aria-live="polite">{move || status_line(shown_count(), total, sort.get(), grouping.get())}</p>
-            <div class="line-export">
-                <GeneratedDownload file_name=csv_name label="Download these lines as CSV".to_owned()
-                    question=move || Question::Download { file: shown_lines() } />
-            </div>
-            {move || failed.get().map(|message| view! {
-                <p class="problem-detail" role="alert">{format!("The lines cannot be shown: {message}")}</p>
-            })}
-            {subtotals}
-            <div class="viewport" tabindex="0" aria-label="Price lines" node_ref=viewport on:scroll=move |_| scrolled()>
-                <table class="line-table" style:width=move || {
-                    format!("{}rem", shown_columns.with(|columns| columns.iter().copied().map(width_rem).sum::<u32>()))
-                }>
-                    <thead>
-                        <tr>{move || shown_columns.get().into_iter().map(header).collect_view()}</tr>
-                    </thead>
-                    <tbody>
-                        <LineRows window top=Signal::derive(move || scroll_top.get() / ROW_PIXELS)
-                            in_view=Signal::derive(move || viewport_pixels.get().div_ceil(ROW_PIXELS)) />
-                    </tbody>
-                </table>
-            </div>
+            {table}
         </section>
     }
 }
