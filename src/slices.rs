@@ -80,6 +80,17 @@ pub fn in_a_frame_of_its_own(draw: impl FnOnce() + 'static) {
     }
 }
 
+/// The view `draw` gives, drawn in a frame of its own
+/// ([`in_a_frame_of_its_own`]); nothing until then.
+pub fn drawn_in_turn<V: IntoView + 'static>(draw: impl FnOnce() -> V + 'static) -> impl IntoView {
+    let turn_come = RwSignal::new(false);
+    let draw = StoredValue::new_local(Some(draw));
+    in_a_frame_of_its_own(move || {
+        turn_come.try_set(true);
+    });
+    move || turn_come.get().then(|| draw.try_update_value(Option::take).flatten().map(|draw| draw()))
+}
+
 fn draw_the_next() {
     // Taken out first: the draw may give more.
     let draw = TURNS.with_borrow_mut(Turns::take);

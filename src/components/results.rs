@@ -26,7 +26,7 @@ use crate::{
     format,
     loaded::{Loaded, empty_window_advice},
     month::Month,
-    slices::count_a_frame,
+    slices::{count_a_frame, drawn_in_turn},
     split::{preload_soon, split_point, when_loaded},
     tabs::{Part, Tab},
     team::{self, Team},
@@ -70,7 +70,11 @@ pub struct ArchiveView {
 pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs, archive: ArchiveView) -> impl IntoView {
     move || {
         match transfer.get() {
-        Transfer::Done(loaded, raw) => when_loaded(document_part(loaded, raw, tabs, archive)).into_any(),
+        // In a frame of its own: not in the one the page's own views
+        // change in as the fetch ends.
+        Transfer::Done(loaded, raw) => {
+            drawn_in_turn(move || when_loaded(document_part(loaded, raw, tabs, archive))).into_any()
+        }
         Transfer::Refused(problem) => view! { <ProblemView problem /> }.into_any(),
         Transfer::Broken { received, message } => view! {
             <div class="problem" role="alert">
@@ -154,13 +158,11 @@ fn document(loaded: Arc<Loaded>, raw: web_sys::Blob, tabs: Tabs, archive: Archiv
             // the summary's frame, the first part made it 100 ms long.)
             // Each step is marked, so a trace shows which part a long task drew.
             let stage = RwSignal::new(0);
-            request_animation_frame(move || {
-                count_a_frame(
-                    stage,
-                    || usize::from(Part::LAST_FRAME),
-                    |now| format::mark(&Part::frame_mark(now)),
-                )
-            });
+            count_a_frame(
+                stage,
+                || usize::from(Part::LAST_FRAME),
+                |now| format::mark(&Part::frame_mark(now)),
+            );
             let open = tabs.current.get_untracked();
             let shown_from = move |part: Part| {
                 let frame = usize::from(part.frame(open));
@@ -229,7 +231,9 @@ fn document(loaded: Arc<Loaded>, raw: web_sys::Blob, tabs: Tabs, archive: Archiv
                 <TabPanel tabs tab=Tab::Changes>{changes}</TabPanel>
                 <TabPanel tabs tab=Tab::Exceptions>{exceptions}</TabPanel>
                 <TabPanel tabs tab=Tab::Archive>
-                    {when_loaded(archive_part(archive.profile, archive.refreshed, archive.on_open))}
+                    {drawn_in_turn(move || {
+                        when_loaded(archive_part(archive.profile, archive.refreshed, archive.on_open))
+                    })}
                 </TabPanel>
             }
             .into_any()
