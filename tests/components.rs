@@ -107,6 +107,15 @@ fn a_relay_without_profiles_says_so_instead_of_rendering_nothing() {
     assert!(message[0].contains("offers no API profiles"), "{message:?}");
 }
 
+/// Returns in the next frame, once its other callbacks have run.
+async fn next_frame() {
+    let frame = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().request_animation_frame(&resolve).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(frame).await.unwrap();
+    pause(0).await;
+}
+
 /// Lets the page's tasks run for `milliseconds`.
 async fn pause(milliseconds: i32) {
     let waited = js_sys::Promise::new(&mut |resolve, _| {
@@ -132,6 +141,12 @@ async fn the_lines_table_takes_the_search_at_once_and_says_when_its_rows_cannot_
                 publishers=Signal::derive(Vec::new) told=Signal::derive(|| 0) />
         }
     });
+    // The controls at once; the table, its status and its column choice a
+    // frame later, each part of the page drawing in a frame of its own.
+    assert!(container.query_selector("#line-search").unwrap().is_some());
+    assert!(container.query_selector(".line-table").unwrap().is_none());
+    next_frame().await;
+    assert!(container.query_selector(".line-table").unwrap().is_some());
     assert_eq!(texts(&container, ".lines-shown"), ["3 of 3 lines"]);
     let search: web_sys::HtmlInputElement =
         container.query_selector("#line-search").unwrap().unwrap().unchecked_into();
