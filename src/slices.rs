@@ -57,12 +57,13 @@ fn count_in_next_frame(count: RwSignal<usize>, last: impl Fn() -> usize + Copy +
             *count += 1;
             *count
         }) else {
-            return;
+            return false;
         };
         each(now);
         if now < last() {
             count_in_next_frame(count, last, each);
         }
+        true
     });
 }
 
@@ -73,8 +74,9 @@ thread_local! {
 /// Runs `draw` in a coming frame in which no other draw given here runs:
 /// after every draw given before it, one a frame. The parts of an opened
 /// document, their slices and its first rows each draw so, and none lands
-/// in the frame of another.
-pub fn in_a_frame_of_its_own(draw: impl FnOnce() + 'static) {
+/// in the frame of another. `draw` says whether it drew: one whose view
+/// has gone meanwhile draws nothing and leaves its frame to the next.
+pub fn in_a_frame_of_its_own(draw: impl FnOnce() -> bool + 'static) {
     if TURNS.with_borrow_mut(|turns| turns.push(Box::new(draw))) {
         request_animation_frame(draw_the_next);
     }
@@ -85,40 +87,46 @@ pub fn in_a_frame_of_its_own(draw: impl FnOnce() + 'static) {
 pub fn drawn_in_turn<V: IntoView + 'static>(draw: impl FnOnce() -> V + 'static) -> impl IntoView {
     let turn_come = RwSignal::new(false);
     let draw = StoredValue::new_local(Some(draw));
-    in_a_frame_of_its_own(move || {
-        turn_come.try_set(true);
-    });
+    in_a_frame_of_its_own(move || turn_come.try_set(true).is_none());
     move || turn_come.get().then(|| draw.try_update_value(Option::take).flatten().map(|draw| draw()))
 }
 
 fn draw_the_next() {
-    // Taken out first: the draw may give more.
-    let draw = TURNS.with_borrow_mut(Turns::take);
-    if let Some(draw) = draw {
-        draw();
-    }
-    if TURNS.with_borrow_mut(Turns::another_frame) {
+    if TURNS.with(frame_came) {
         request_animation_frame(draw_the_next);
     }
+}
+
+/// The frame asked for has come: runs the draws waiting until one draws;
+/// whether another frame must be asked for those left.
+fn frame_came(turns: &std::cell::RefCell<Turns>) -> bool {
+    loop {
+        // Not borrowed while it runs: it may give more.
+        let Some(draw) = turns.borrow_mut().take() else { break };
+        if draw() {
+            break;
+        }
+    }
+    turns.borrow_mut().another_frame()
 }
 
 /// Draws waiting for a frame of their own, in the order given.
 #[derive(Default)]
 struct Turns {
-    waiting: std::collections::VecDeque<Box<dyn FnOnce()>>,
+    waiting: std::collections::VecDeque<Box<dyn FnOnce() -> bool>>,
     /// Whether a frame is asked for and has not come yet.
     frame_asked: bool,
 }
 
 impl Turns {
     /// Adds `draw`; whether a frame must be asked for it.
-    fn push(&mut self, draw: Box<dyn FnOnce()>) -> bool {
+    fn push(&mut self, draw: Box<dyn FnOnce() -> bool>) -> bool {
         self.waiting.push_back(draw);
         self.another_frame()
     }
 
     /// The draw whose frame this is, the frame asked for having come.
-    fn take(&mut self) -> Option<Box<dyn FnOnce()>> {
+    fn take(&mut self) -> Option<Box<dyn FnOnce() -> bool>> {
         self.frame_asked = false;
         self.waiting.pop_front()
     }
@@ -146,48 +154,53 @@ mod tests {
     }
 
     /// Frames as the browser gives them: each asked-for frame runs the
-    /// next draw, which may give more.
+    /// draws waiting until one draws, and they may give more.
     #[test]
     fn draws_take_a_frame_each_in_the_order_given_and_one_frame_is_asked_at_a_time() {
         use std::{
             cell::{Cell, RefCell},
             rc::Rc,
         };
+        type Draw = Box<dyn FnOnce() -> bool>;
         let turns = Rc::new(RefCell::new(Turns::default()));
         let drawn = Rc::new(RefCell::new(Vec::<(usize, &str)>::new()));
         let frames_asked = Rc::new(Cell::new(0));
-        let frames = Rc::new(Cell::new(0));
+        let frame = Rc::new(Cell::new(0));
         let give = {
             let (turns, frames_asked) = (turns.clone(), frames_asked.clone());
-            move |draw: Box<dyn FnOnce()>| {
+            move |draw: Draw| {
                 if turns.borrow_mut().push(draw) {
                     frames_asked.set(frames_asked.get() + 1);
                 }
             }
         };
         let draw = |name: &'static str| {
-            let (drawn, frames, give) = (drawn.clone(), frames.clone(), give.clone());
+            let (drawn, frame, give) = (drawn.clone(), frame.clone(), give.clone());
             Box::new(move || {
-                drawn.borrow_mut().push((frames.get(), name));
+                // A part whose view went before its turn draws nothing.
+                if name == "gone" {
+                    return false;
+                }
+                drawn.borrow_mut().push((frame.get(), name));
                 // A part that gives its second half a frame of its own.
                 if name == "lines" {
-                    let (drawn, frames) = (drawn.clone(), frames.clone());
-                    give(Box::new(move || drawn.borrow_mut().push((frames.get(), "lines' table"))));
+                    let (drawn, frame) = (drawn.clone(), frame.clone());
+                    give(Box::new(move || {
+                        drawn.borrow_mut().push((frame.get(), "lines' table"));
+                        true
+                    }));
                 }
-            }) as Box<dyn FnOnce()>
+                true
+            }) as Draw
         };
-        for name in ["the first part", "lines", "charts"] {
+        for name in ["the first part", "lines", "gone", "charts", "gone"] {
             give(draw(name));
         }
         assert_eq!(frames_asked.get(), 1, "one frame asked while others wait");
         while frames_asked.get() > 0 {
             frames_asked.set(frames_asked.get() - 1);
-            frames.set(frames.get() + 1);
-            let next = turns.borrow_mut().take();
-            if let Some(next) = next {
-                next();
-            }
-            if turns.borrow_mut().another_frame() {
+            frame.set(frame.get() + 1);
+            if frame_came(&turns) {
                 frames_asked.set(frames_asked.get() + 1);
             }
             assert!(frames_asked.get() <= 1, "never two frames asked at once");
@@ -195,7 +208,8 @@ mod tests {
         assert_eq!(
             *drawn.borrow(),
             [(1, "the first part"), (2, "lines"), (3, "charts"), (4, "lines' table")],
-            "one draw a frame, each after those given before it"
+            "one draw a frame, each after those given before it, none for a view gone"
         );
+        assert_eq!(frame.get(), 4);
     }
 }

@@ -156,9 +156,13 @@ pub fn LinesTable(
                 if let Some(tabs) = tabs {
                     tabs.set_count(Tab::Lines, Some(lines.shown));
                 }
+                // Whether the table was still there to take them.
                 let show = move || {
-                    window.set(Some((columns, lines)));
-                    format::mark("billing:lines-window");
+                    let taken = window.try_set(Some((columns, lines))).is_none();
+                    if taken {
+                        format::mark("billing:lines-window");
+                    }
+                    taken
                 };
                 if window.with_untracked(Option::is_some) {
                     show();
@@ -167,8 +171,11 @@ pub fn LinesTable(
                     // in one drawing another part of the document; the frame
                     // after the one they are laid out in shows them.
                     in_a_frame_of_its_own(move || {
-                        show();
-                        request_animation_frame(|| format::mark("billing:lines-shown"));
+                        let taken = show();
+                        if taken {
+                            request_animation_frame(|| format::mark("billing:lines-shown"));
+                        }
+                        taken
                     });
                 }
             }
@@ -276,9 +283,7 @@ pub fn LinesTable(
     // The table and its column choice come a frame after the controls:
     // drawn at once, the part held one frame for over 50 ms.
     let table_drawn = RwSignal::new(false);
-    in_a_frame_of_its_own(move || {
-        table_drawn.try_set(true);
-    });
+    in_a_frame_of_its_own(move || table_drawn.try_set(true).is_none());
     let table = move || {
         table_drawn.get().then(|| {
             let csv_name = csv_name.clone();
