@@ -1,9 +1,10 @@
 //! Work spread over frames: a count moved on a step a frame, and with it
 //! long lists drawn a slice a frame (the first slice at once, each next one
 //! in the frame after), so that no one task draws thousands of rows and
-//! every row is still on the page soon after.
+//! every row is still on the page soon after. The steps of every count, and
+//! the other draws given here, take turns: one a frame, in the order given.
 
-use std::ops::Range;
+use std::{cell::RefCell, collections::VecDeque, ops::Range};
 
 use leptos::prelude::*;
 
@@ -68,7 +69,7 @@ fn count_in_next_frame(count: RwSignal<usize>, last: impl Fn() -> usize + Copy +
 }
 
 thread_local! {
-    static TURNS: std::cell::RefCell<Turns> = std::cell::RefCell::default();
+    static TURNS: RefCell<Turns> = RefCell::default();
 }
 
 /// Runs `draw` in a coming frame in which no other draw given here runs:
@@ -99,7 +100,7 @@ fn draw_the_next() {
 
 /// The frame asked for has come: runs the draws waiting until one draws;
 /// whether another frame must be asked for those left.
-fn frame_came(turns: &std::cell::RefCell<Turns>) -> bool {
+fn frame_came(turns: &RefCell<Turns>) -> bool {
     loop {
         // Not borrowed while it runs: it may give more.
         let Some(draw) = turns.borrow_mut().take() else { break };
@@ -113,7 +114,7 @@ fn frame_came(turns: &std::cell::RefCell<Turns>) -> bool {
 /// Draws waiting for a frame of their own, in the order given.
 #[derive(Default)]
 struct Turns {
-    waiting: std::collections::VecDeque<Box<dyn FnOnce() -> bool>>,
+    waiting: VecDeque<Box<dyn FnOnce() -> bool>>,
     /// Whether a frame is asked for and has not come yet.
     frame_asked: bool,
 }
@@ -157,10 +158,7 @@ mod tests {
     /// draws waiting until one draws, and they may give more.
     #[test]
     fn draws_take_a_frame_each_in_the_order_given_and_one_frame_is_asked_at_a_time() {
-        use std::{
-            cell::{Cell, RefCell},
-            rc::Rc,
-        };
+        use std::{cell::Cell, rc::Rc};
         type Draw = Box<dyn FnOnce() -> bool>;
         let turns = Rc::new(RefCell::new(Turns::default()));
         let drawn = Rc::new(RefCell::new(Vec::<(usize, &str)>::new()));
