@@ -84,11 +84,13 @@ pub fn in_a_frame_of_its_own(draw: impl FnOnce() -> bool + 'static) {
 }
 
 /// The view `draw` gives, drawn in a frame of its own
-/// ([`in_a_frame_of_its_own`]); nothing until then.
+/// ([`in_a_frame_of_its_own`]) and never in the frame of the task that asks
+/// for it (a worker's answer, say, with its own work to lay out): its turn
+/// is given as the next frame begins. Nothing until then.
 pub fn drawn_in_turn<V: IntoView + 'static>(draw: impl FnOnce() -> V + 'static) -> impl IntoView {
     let turn_come = RwSignal::new(false);
     let draw = StoredValue::new_local(Some(draw));
-    in_a_frame_of_its_own(move || turn_come.try_set(true).is_none());
+    request_animation_frame(move || in_a_frame_of_its_own(move || turn_come.try_set(true).is_none()));
     move || turn_come.get().then(|| draw.try_update_value(Option::take).flatten().map(|draw| draw()))
 }
 

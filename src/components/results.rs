@@ -70,8 +70,8 @@ pub struct ArchiveView {
 pub fn Results(transfer: RwSignal<Transfer>, tabs: Tabs, archive: ArchiveView) -> impl IntoView {
     move || {
         match transfer.get() {
-        // In a frame of its own: not in the one the page's own views
-        // change in as the fetch ends.
+        // In a frame of its own, after the one the page's own views change
+        // in as the fetch ends.
         Transfer::Done(loaded, raw) => {
             drawn_in_turn(move || when_loaded(document_part(loaded, raw, tabs, archive))).into_any()
         }
