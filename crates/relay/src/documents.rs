@@ -14,7 +14,7 @@ use axum::{
 };
 use billing::{
     Format,
-    api::{DocumentRequest, RelayQuery, Scope, request::echoed, routes},
+    api::{DocumentRequest, Endpoint, RelayQuery, Scope, request::echoed, routes},
 };
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt, stream};
@@ -31,7 +31,7 @@ use crate::{
     identity::{Caller, User},
     observe::{
         audit::{self, AskedDocument, RequestId, TransferOutcome},
-        metrics::Metrics,
+        metrics::{Metrics, ProfileSeries},
     },
     upstream::{self, Upstream, VendorClient},
 };
@@ -44,7 +44,7 @@ const MAX_QUERY_BYTES: usize = 256;
 pub struct Forwarding {
     pub config: Arc<RelayConfig>,
     /// One per profile, in the configuration's order.
-    upstreams: Vec<Upstream>,
+    profiles: Vec<ProfileForwarding>,
     client: VendorClient,
     pub metrics: Arc<Metrics>,
     /// Keeps every complete document, when the relay archives.
@@ -58,20 +58,38 @@ impl Forwarding {
         archive: Option<Arc<Archive>>,
     ) -> anyhow::Result<Self> {
         let client = VendorClient::new(config.timeouts.connect)?;
-        let upstreams = config.profiles.iter().map(Upstream::of).collect::<anyhow::Result<_>>()?;
-        Ok(Self { config, upstreams, client, metrics, archive })
+        let profiles = config
+            .profiles
+            .iter()
+            .map(|profile| {
+                Ok(ProfileForwarding {
+                    upstream: Upstream::of(profile)?,
+                    name: profile.name.as_str().into(),
+                    series: Arc::new(metrics.profile_series(&profile.name)),
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self { config, profiles, client, metrics, archive })
     }
 
     /// The profile called `name`, and what forwarding to it needs.
-    fn profile(&self, name: &str) -> Option<(&Profile, &Upstream)> {
-        self.config.profiles.iter().zip(&self.upstreams).find(|(profile, _)| profile.name == name)
+    fn profile(&self, name: &str) -> Option<(&Profile, &ProfileForwarding)> {
+        self.config.profiles.iter().zip(&self.profiles).find(|(profile, _)| profile.name == name)
     }
+}
+
+/// What forwarding to one profile needs, made once rather than per request.
+struct ProfileForwarding {
+    upstream: Upstream,
+    /// The name each audit record carries.
+    name: Arc<str>,
+    series: Arc<ProfileSeries>,
 }
 
 /// A request the relay has read against its profile and may forward.
 struct Checked<'a> {
     profile: &'a Profile,
-    upstream: &'a Upstream,
+    forwarding: &'a ProfileForwarding,
     request: DocumentRequest,
     download: bool,
 }
@@ -102,18 +120,20 @@ pub async fn document(
         });
     }
     let query = RelayQuery::parse(&raw_query)?;
-    let Some((profile, upstream)) = state.profile(&profile) else {
+    let Some((profile, forwarding)) = state.profile(&profile) else {
         return Err(RelayError::UnknownProfile { profile: echoed(&profile) });
     };
     let today = chrono::Local::now().date_naive();
-    let request = DocumentRequest::from_relay(upstream.summary(role), &version, &endpoint, &query, today)?;
-    let checked = Checked { profile, upstream, request, download: query.download };
+    let request =
+        DocumentRequest::from_relay(forwarding.upstream.summary(role), &version, &endpoint, &query, today)?;
+    let requested = request.endpoint();
+    let checked = Checked { profile, forwarding, request, download: query.download };
     tracing::info!(%client, profile = %profile.name, endpoint = checked.request.endpoint().path(), "forwarding");
     let asked = checked.audit_record(request_id, &caller);
     let started = Instant::now();
     forward(&state, checked, asked.clone(), started).await.inspect_err(|error| {
         audit::document_failed(&asked, error.code(), started.elapsed());
-        state.metrics.document_failed(&asked.profile, asked.endpoint, error.code());
+        forwarding.series.document_failed(requested, error.code());
     })
 }
 
@@ -126,15 +146,16 @@ pub async fn fetch_for_job(
     request: DocumentRequest,
     request_id: RequestId,
 ) -> Result<Response, RelayError> {
-    let Some((profile, upstream)) = state.profile(request.profile()) else {
+    let Some((profile, forwarding)) = state.profile(request.profile()) else {
         return Err(RelayError::UnknownProfile { profile: echoed(request.profile()) });
     };
-    let checked = Checked { profile, upstream, request, download: false };
+    let requested = request.endpoint();
+    let checked = Checked { profile, forwarding, request, download: false };
     let asked = checked.audit_record(request_id, &Caller::SignedIn(job));
     let started = Instant::now();
     forward(state, checked, asked.clone(), started).await.inspect_err(|error| {
         audit::document_failed(&asked, error.code(), started.elapsed());
-        state.metrics.document_failed(&asked.profile, asked.endpoint, error.code());
+        forwarding.series.document_failed(requested, error.code());
     })
 }
 
@@ -150,7 +171,7 @@ impl Checked<'_> {
                 Caller::SignedIn(user) => Some(user.clone()),
                 Caller::Admitted => None,
             },
-            profile: self.profile.name.clone(),
+            profile: self.forwarding.name.clone(),
             endpoint: self.request.endpoint().path(),
             window,
             format: self.request.media_type(),
@@ -169,7 +190,8 @@ async fn forward(
     let timeouts = state.config.timeouts;
     let too_slow = || RelayError::VendorTooSlow { profile: profile.name.clone(), waited: timeouts.response };
     let asked_at = Instant::now();
-    let vendor_call = state.client.get(checked.upstream, &checked.request);
+    let forwarding = checked.forwarding;
+    let vendor_call = state.client.get(&forwarding.upstream, &checked.request);
     let response = match tokio::time::timeout(timeouts.response, vendor_call).await {
         Err(_) => return Err(too_slow()),
         Ok(Err(error)) if upstream::timed_out(&error) => return Err(too_slow()),
@@ -179,7 +201,7 @@ async fn forward(
         }
         Ok(Ok(response)) => response,
     };
-    state.metrics.vendor_answered(&profile.name, checked.request.endpoint().path(), asked_at.elapsed());
+    forwarding.series.vendor_answered(checked.request.endpoint(), asked_at.elapsed());
     let status = response.status();
     match status {
         StatusCode::UNAUTHORIZED => {
@@ -235,7 +257,8 @@ async fn forward(
         vendor_status: status.as_u16(),
         content_type: content_type.to_str().unwrap_or_default().to_owned(),
     });
-    let passage = Passage::new(asked, content_length, started, state.metrics.clone(), archiving);
+    let series = (forwarding.series.clone(), checked.request.endpoint());
+    let passage = Passage::new(asked, content_length, started, series, archiving);
     let passed = relay_body(first, body, timeouts.idle, passage);
     let mut response = Response::new(Body::from_stream(passed));
     let headers = response.headers_mut();
@@ -289,7 +312,7 @@ struct Passage {
     sent: u64,
     started: Instant,
     ended: bool,
-    metrics: Arc<Metrics>,
+    series: (Arc<ProfileSeries>, Endpoint),
     archiving: Option<Archiving>,
 }
 
@@ -306,11 +329,11 @@ impl Passage {
         asked: AskedDocument,
         expected: Option<u64>,
         started: Instant,
-        metrics: Arc<Metrics>,
+        series: (Arc<ProfileSeries>, Endpoint),
         archiving: Option<Archiving>,
     ) -> Self {
-        metrics.transfer_started();
-        Self { asked, expected, sent: 0, started, ended: false, metrics, archiving }
+        series.0.transfer_started();
+        Self { asked, expected, sent: 0, started, ended: false, series, archiving }
     }
 
     fn add(&mut self, chunk: &Bytes) {
@@ -334,13 +357,8 @@ impl Passage {
             }
             let duration = self.started.elapsed();
             audit::transfer(&self.asked, outcome, self.sent, duration);
-            self.metrics.transfer_ended(
-                &self.asked.profile,
-                self.asked.endpoint,
-                outcome,
-                self.sent,
-                duration,
-            );
+            let (series, endpoint) = &self.series;
+            series.transfer_ended(*endpoint, outcome, self.sent, duration);
         }
     }
 }

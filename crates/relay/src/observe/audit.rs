@@ -126,7 +126,7 @@ pub fn refused(request: RequestId, user: Option<&User>, code: ErrorCode, path: &
 pub struct AskedDocument {
     pub request: RequestId,
     pub user: Option<std::sync::Arc<User>>,
-    pub profile: String,
+    pub profile: std::sync::Arc<str>,
     pub endpoint: &'static str,
     /// `2026-01-01..2026-03-31`, or `subscription 123`.
     pub window: String,
@@ -147,6 +147,8 @@ pub enum TransferOutcome {
 }
 
 impl TransferOutcome {
+    pub const ALL: [TransferOutcome; 3] = [Self::Complete, Self::BrokenByVendor, Self::AbandonedByClient];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Complete => "complete",
@@ -176,7 +178,7 @@ fn document_line(asked: &AskedDocument, outcome: &str, bytes: u64, duration: Dur
         subject,
         email,
         client,
-        profile = asked.profile,
+        profile = &*asked.profile,
         endpoint = asked.endpoint,
         window = asked.window,
         format = asked.format,
@@ -206,7 +208,7 @@ pub fn archived(asked: &AskedDocument, outcome: Result<i64, &str>, sha256: &str)
         subject,
         email,
         client,
-        profile = asked.profile,
+        profile = &*asked.profile,
         endpoint = asked.endpoint,
         window = asked.window,
         format = asked.format,

@@ -3,14 +3,18 @@
 //! Labels name routes, profiles, endpoints, outcomes and error codes only:
 //! never a person, a client address, a token or a key.
 
-use std::{net::SocketAddr, sync::Arc, time::Instant};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, OnceLock},
+    time::{Duration, Instant},
+};
 
 use axum::{
     extract::{ConnectInfo, Request, State},
     http::{HeaderValue, Method, header},
     response::{IntoResponse, Response},
 };
-use billing::api::{ErrorCode, routes, runs::RunStatus};
+use billing::api::{Endpoint, ErrorCode, routes, runs::RunStatus};
 use ipnet::IpNet;
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
@@ -334,20 +338,6 @@ impl Metrics {
         self.sign_ins.get_or_create(&OutcomeLabels { outcome }).inc();
     }
 
-    pub fn vendor_answered(&self, profile: &str, endpoint: &'static str, waited: std::time::Duration) {
-        let labels = DocumentLabels { profile: profile.to_owned(), endpoint };
-        self.vendor_response_seconds.get_or_create(&labels).observe(waited.as_secs_f64());
-    }
-
-    /// A document request that failed before any byte, as `code` says.
-    pub fn document_failed(&self, profile: &str, endpoint: &'static str, code: ErrorCode) {
-        let outcome = DocumentOutcomeLabels { profile: profile.to_owned(), endpoint, outcome: "failed" };
-        self.documents.get_or_create(&outcome).inc();
-        if let Some(kind) = vendor_error_kind(code) {
-            self.vendor_errors.get_or_create(&VendorErrorLabels { profile: profile.to_owned(), kind }).inc();
-        }
-    }
-
     /// A completed document the archive kept (`reason` empty) or did not.
     pub fn archive_outcome(&self, archived: bool, reason: &'static str) {
         let outcome = if archived { "archived" } else { "not_archived" };
@@ -376,28 +366,94 @@ impl Metrics {
         self.archive_damaged.inc();
     }
 
+    /// The series of `profile`'s documents, which its forwarding holds.
+    pub fn profile_series(self: &Arc<Self>, profile: &str) -> ProfileSeries {
+        ProfileSeries { metrics: self.clone(), profile: profile.to_owned(), endpoints: Default::default() }
+    }
+}
+
+/// One profile's document series, held by its forwarding: each is made
+/// with its labels on the profile's first document that needs it, then
+/// counted with no label built or looked up.
+pub struct ProfileSeries {
+    metrics: Arc<Metrics>,
+    profile: String,
+    /// In the order of [`Endpoint::ALL`].
+    endpoints: [EndpointSeries; Endpoint::ALL.len()],
+}
+
+#[derive(Default)]
+struct EndpointSeries {
+    vendor_response_seconds: OnceLock<Histogram>,
+    bytes: OnceLock<Counter>,
+    seconds: OnceLock<Histogram>,
+    /// In the order of [`TransferOutcome::ALL`].
+    outcomes: [OnceLock<Counter>; TransferOutcome::ALL.len()],
+}
+
+impl ProfileSeries {
+    fn series(&self, endpoint: Endpoint) -> &EndpointSeries {
+        let index = Endpoint::ALL.iter().position(|each| *each == endpoint).unwrap_or_default();
+        &self.endpoints[index]
+    }
+
+    fn labels(&self, endpoint: Endpoint) -> DocumentLabels {
+        DocumentLabels { profile: self.profile.clone(), endpoint: endpoint.path() }
+    }
+
+    pub fn vendor_answered(&self, endpoint: Endpoint, waited: Duration) {
+        let family = &self.metrics.vendor_response_seconds;
+        self.series(endpoint)
+            .vendor_response_seconds
+            .get_or_init(|| family.get_or_create(&self.labels(endpoint)).clone())
+            .observe(waited.as_secs_f64());
+    }
+
+    /// A document request that failed before any byte, as `code` says.
+    pub fn document_failed(&self, endpoint: Endpoint, code: ErrorCode) {
+        let DocumentLabels { profile, endpoint } = self.labels(endpoint);
+        let labels = DocumentOutcomeLabels { profile, endpoint, outcome: "failed" };
+        self.metrics.documents.get_or_create(&labels).inc();
+        if let Some(kind) = vendor_error_kind(code) {
+            self.vendor_error(kind);
+        }
+    }
+
+    fn vendor_error(&self, kind: &'static str) {
+        let labels = VendorErrorLabels { profile: self.profile.clone(), kind };
+        self.metrics.vendor_errors.get_or_create(&labels).inc();
+    }
+
     pub fn transfer_started(&self) {
-        self.transfers_in_progress.inc();
+        self.metrics.transfers_in_progress.inc();
     }
 
     pub fn transfer_ended(
         &self,
-        profile: &str,
-        endpoint: &'static str,
+        endpoint: Endpoint,
         outcome: TransferOutcome,
         bytes: u64,
-        duration: std::time::Duration,
+        duration: Duration,
     ) {
-        self.transfers_in_progress.dec();
-        let labels = DocumentLabels { profile: profile.to_owned(), endpoint };
-        self.document_bytes.get_or_create(&labels).inc_by(bytes);
-        self.document_seconds.get_or_create(&labels).observe(duration.as_secs_f64());
-        let outcome_labels =
-            DocumentOutcomeLabels { profile: profile.to_owned(), endpoint, outcome: outcome.as_str() };
-        self.documents.get_or_create(&outcome_labels).inc();
+        let metrics = &self.metrics;
+        metrics.transfers_in_progress.dec();
+        let series = self.series(endpoint);
+        let labels = || self.labels(endpoint);
+        series.bytes.get_or_init(|| metrics.document_bytes.get_or_create(&labels()).clone()).inc_by(bytes);
+        series
+            .seconds
+            .get_or_init(|| metrics.document_seconds.get_or_create(&labels()).clone())
+            .observe(duration.as_secs_f64());
+        let index = TransferOutcome::ALL.iter().position(|each| *each == outcome).unwrap_or_default();
+        series.outcomes[index]
+            .get_or_init(|| {
+                let DocumentLabels { profile, endpoint } = labels();
+                let labels = DocumentOutcomeLabels { profile, endpoint, outcome: outcome.as_str() };
+                metrics.documents.get_or_create(&labels).clone()
+            })
+            .inc();
         if outcome == TransferOutcome::BrokenByVendor {
-            let kind = VendorErrorLabels { profile: profile.to_owned(), kind: "broke_off_mid_document" };
-            self.vendor_errors.get_or_create(&kind).inc();
+            self.vendor_error("broke_off_mid_document");
         }
     }
 }
