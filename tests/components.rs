@@ -141,13 +141,17 @@ async fn the_lines_table_takes_the_search_at_once_and_says_when_its_rows_cannot_
                 publishers=Signal::derive(Vec::new) told=Signal::derive(|| 0) />
         }
     });
-    // The controls at once; the table, its status and its column choice a
-    // frame later, each part of the page drawing in a frame of its own.
+    // The controls at once; the status and the column choice a frame
+    // later, the table a frame after those: each part of the page draws in
+    // a frame of its own.
     assert!(container.query_selector("#line-search").unwrap().is_some());
+    assert!(container.query_selector(".lines-shown").unwrap().is_none());
+    next_frame().await;
+    assert_eq!(texts(&container, ".lines-shown"), ["3 of 3 lines"]);
+    assert!(container.query_selector(".column-choice").unwrap().is_some());
     assert!(container.query_selector(".line-table").unwrap().is_none());
     next_frame().await;
     assert!(container.query_selector(".line-table").unwrap().is_some());
-    assert_eq!(texts(&container, ".lines-shown"), ["3 of 3 lines"]);
     let search: web_sys::HtmlInputElement =
         container.query_selector("#line-search").unwrap().unwrap().unchecked_into();
     search.set_value("SEAT");
@@ -314,6 +318,10 @@ async fn scrolling_writes_the_rows_now_in_view_into_the_same_row_elements() {
         |container: &web_sys::HtmlElement| texts(container, "tr.line-row:not([hidden]) td:first-child");
     let lines = |rows: std::ops::Range<usize>| rows.map(|row| format!("line {row}")).collect::<Vec<_>>();
     let places = 5 + 2 * OVERSCAN;
+    // The rows in view first, the overscan's a frame later.
+    assert_eq!(shown(&container), lines(0..5));
+    assert_eq!(container.query_selector_all("tr.line-row").unwrap().length(), 5);
+    next_frame().await;
     assert_eq!(shown(&container), lines(0..5 + OVERSCAN));
     let elements = container.query_selector_all("tr.line-row").unwrap();
     assert_eq!(elements.length() as usize, places, "a row element for each place in the view");

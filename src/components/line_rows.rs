@@ -5,6 +5,7 @@ use crate::{
     columns::Column,
     format,
     scrolling::{ROW_PIXELS, RowsShown, places},
+    slices::in_a_frame_of_its_own,
 };
 
 /// The lines table's rows: an element per place in the view, its cells rewritten as it scrolls.
@@ -30,9 +31,23 @@ pub fn LineRows(
             })
         })
     });
+    // The rows in view are built first, and the places of their overscan
+    // in a frame of their own after: each frame lays out half as many.
+    let overscan_built = RwSignal::new(false);
+    Effect::new(move |queued: Option<bool>| {
+        if queued == Some(true) {
+            return true;
+        }
+        let rows_came = window.with(Option::is_some);
+        if rows_came {
+            in_a_frame_of_its_own(move || overscan_built.try_set(true).is_none());
+        }
+        rows_came
+    });
     let place_count = Memo::new(move |_| {
         let in_view = in_view.get();
-        window.with(|window| window.as_ref().map_or(0, |(_, lines)| places(in_view, lines.shown)))
+        let built = if overscan_built.get() { usize::MAX } else { in_view };
+        window.with(|window| window.as_ref().map_or(0, |(_, lines)| places(in_view, lines.shown).min(built)))
     });
     let spacer = move |height: fn(&RowsShown) -> usize| {
         let pixels =

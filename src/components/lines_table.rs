@@ -280,12 +280,14 @@ pub fn LinesTable(
     let shown_lines =
         move || DownloadFile::ShownLines { filter: filter.get_untracked(), sort: sort.get_untracked() };
     let csv_name = shown_lines().file_name(&file_stem, format);
-    // The table and its column choice come a frame after the controls:
+    // The column choice, the status and the export come a frame after the
+    // controls, the table a frame after those and its first rows after it:
     // drawn at once, the part held one frame for over 50 ms.
-    let table_drawn = RwSignal::new(false);
+    let (above_drawn, table_drawn) = (RwSignal::new(false), RwSignal::new(false));
+    in_a_frame_of_its_own(move || above_drawn.try_set(true).is_none());
     in_a_frame_of_its_own(move || table_drawn.try_set(true).is_none());
-    let table = move || {
-        table_drawn.get().then(|| {
+    let above_table = move || {
+        above_drawn.get().then(|| {
             let csv_name = csv_name.clone();
             view! {
                 <details class="column-choice">
@@ -324,6 +326,12 @@ pub fn LinesTable(
                     <p class="problem-detail" role="alert">{format!("The lines cannot be shown: {message}")}</p>
                 })}
                 {subtotals}
+            }
+        })
+    };
+    let table = move || {
+        table_drawn.get().then(|| {
+            view! {
                 <div class="viewport" tabindex="0" aria-label="Price lines" node_ref=viewport on:scroll=move |_| scrolled()>
                     <table class="line-table" style:width=move || {
                         format!("{}rem", shown_columns.with(|columns| columns.iter().copied().map(width_rem).sum::<u32>()))
@@ -373,6 +381,7 @@ pub fn LinesTable(
                 </div>
             </div>
             {chips}
+            {above_table}
             {table}
         </section>
     }
