@@ -28,6 +28,7 @@ use crate::{
     kept_here,
     loaded::{Loaded, Origin},
     query::Query,
+    slices::in_a_frame_of_its_own,
     split::{PART_MISSING, preload_soon, split_point, split_task, when_loaded, when_loaded_quietly},
     storage,
     tabs::Tab,
@@ -287,7 +288,10 @@ async fn fetch_run(run: FetchRun) {
                 None => Origin::Vendor { request_id },
             };
             check_archived(&origin, run.kept, run.archive_grew);
-            run.folded.set(true);
+            // In a frame of its own: folded in the task of the worker's
+            // message, the panel's layout held that frame for over 50 ms.
+            let folded = run.folded;
+            in_a_frame_of_its_own(move || folded.try_set(true).is_none());
             let loaded = Loaded { request: run.asked, raw_size: received, opened, worker_memory, origin };
             Transfer::Done(Arc::new(loaded), raw)
         }
