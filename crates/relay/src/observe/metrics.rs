@@ -4,6 +4,7 @@
 //! never a person, a client address, a token or a key.
 
 use std::{
+    hash::Hash,
     net::SocketAddr,
     sync::{Arc, OnceLock},
     time::{Duration, Instant},
@@ -401,19 +402,19 @@ impl ProfileSeries {
         DocumentLabels { profile: self.profile.clone(), endpoint: endpoint.path() }
     }
 
+    fn outcome_labels(&self, endpoint: Endpoint, outcome: &'static str) -> DocumentOutcomeLabels {
+        DocumentOutcomeLabels { profile: self.profile.clone(), endpoint: endpoint.path(), outcome }
+    }
+
     pub fn vendor_answered(&self, endpoint: Endpoint, waited: Duration) {
-        let family = &self.metrics.vendor_response_seconds;
-        self.series(endpoint)
-            .vendor_response_seconds
-            .get_or_init(|| family.get_or_create(&self.labels(endpoint)).clone())
+        let series = &self.series(endpoint).vendor_response_seconds;
+        held(series, &self.metrics.vendor_response_seconds, || self.labels(endpoint))
             .observe(waited.as_secs_f64());
     }
 
     /// A document request that failed before any byte, as `code` says.
     pub fn document_failed(&self, endpoint: Endpoint, code: ErrorCode) {
-        let DocumentLabels { profile, endpoint } = self.labels(endpoint);
-        let labels = DocumentOutcomeLabels { profile, endpoint, outcome: "failed" };
-        self.metrics.documents.get_or_create(&labels).inc();
+        self.metrics.documents.get_or_create(&self.outcome_labels(endpoint, "failed")).inc();
         if let Some(kind) = vendor_error_kind(code) {
             self.vendor_error(kind);
         }
@@ -438,24 +439,26 @@ impl ProfileSeries {
         let metrics = &self.metrics;
         metrics.transfers_in_progress.dec();
         let series = self.series(endpoint);
-        let labels = || self.labels(endpoint);
-        series.bytes.get_or_init(|| metrics.document_bytes.get_or_create(&labels()).clone()).inc_by(bytes);
-        series
-            .seconds
-            .get_or_init(|| metrics.document_seconds.get_or_create(&labels()).clone())
+        held(&series.bytes, &metrics.document_bytes, || self.labels(endpoint)).inc_by(bytes);
+        held(&series.seconds, &metrics.document_seconds, || self.labels(endpoint))
             .observe(duration.as_secs_f64());
         let index = TransferOutcome::ALL.iter().position(|each| *each == outcome).unwrap_or_default();
-        series.outcomes[index]
-            .get_or_init(|| {
-                let DocumentLabels { profile, endpoint } = labels();
-                let labels = DocumentOutcomeLabels { profile, endpoint, outcome: outcome.as_str() };
-                metrics.documents.get_or_create(&labels).clone()
-            })
+        held(&series.outcomes[index], &metrics.documents, || self.outcome_labels(endpoint, outcome.as_str()))
             .inc();
         if outcome == TransferOutcome::BrokenByVendor {
             self.vendor_error("broke_off_mid_document");
         }
     }
+}
+
+/// `family`'s series for `labels`, made on first use and then kept in `kept`.
+fn held<'a, L, M, C>(kept: &'a OnceLock<M>, family: &Family<L, M, C>, labels: impl FnOnce() -> L) -> &'a M
+where
+    L: Clone + Hash + Eq,
+    M: Clone,
+    C: MetricConstructor<M>,
+{
+    kept.get_or_init(|| family.get_or_create(&labels()).clone())
 }
 
 /// A request being answered, as the metrics count it: its route and
