@@ -20,6 +20,11 @@ use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rust_decimal::Decimal;
 
+/// The relay reads archived documents natively for its runs, on mimalloc:
+/// the reader is timed on the allocator it runs on.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const AT_LEAST_BYTES: usize = 50 * 1024 * 1024;
 const CHARGE_TYPES: [&str; 6] =
     ["Purchase Fee", "Cycle Fee", "Correction", "Usage Fee", "One Time Fee", "Item Fee"];

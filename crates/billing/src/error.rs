@@ -83,8 +83,10 @@ impl fmt::Display for Location {
 }
 
 /// Documents must be UTF-8; the error names the first offending byte.
+/// Checked a vector of bytes at a time: the check is a pass over the whole
+/// document before its reading.
 pub(crate) fn require_utf8(format: Format, bytes: &[u8]) -> Result<&str, ParseError> {
-    std::str::from_utf8(bytes).map_err(|error| ParseError {
+    simdutf8::compat::from_utf8(bytes).map_err(|error| ParseError {
         format,
         message: "the document is not valid UTF-8".to_owned(),
         location: Location::ByteOffset(error.valid_up_to()),

@@ -4,6 +4,8 @@
 //! (from quick-xml's events) both walk a document through this, so a field
 //! means the same whichever format it came in.
 
+use std::{any::TypeId, cell::RefCell};
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -153,8 +155,14 @@ impl FieldFinder {
     }
 }
 
-/// The room a list has once its first item is read.
+/// The room a list has once its first item is read, before any list of its
+/// kind has been read on this thread.
 const ROOM_AT_FIRST: usize = 16;
+
+thread_local! {
+    /// How many items the last list of each kind held, by its items' type.
+    static LAST_LENGTHS: RefCell<Vec<(TypeId, usize)>> = const { RefCell::new(Vec::new()) };
+}
 
 /// A list of records, filled one item at a time.
 pub(crate) trait List {
@@ -165,12 +173,17 @@ pub(crate) trait List {
     fn finish(&mut self);
 }
 
-impl<T: Record + Default> List for Vec<T> {
-    /// A list's first item makes room for sixteen: grown from four by
-    /// doubling, a subscription's ten lines were moved twice on the way.
+impl<T: Record + Default + 'static> List for Vec<T> {
+    /// A list's first item makes room for as many as the last list of its
+    /// kind held: a document's lists of one kind are mostly alike, and
+    /// room made once for all of them spares both the moves of growing
+    /// and the memory a list would keep beyond its items.
     fn push_item(&mut self) -> &mut dyn Record {
         if self.capacity() == 0 {
-            self.reserve_exact(ROOM_AT_FIRST);
+            let last = LAST_LENGTHS.with_borrow(|lengths| {
+                lengths.iter().find(|(kind, _)| *kind == TypeId::of::<T>()).map(|(_, length)| *length)
+            });
+            self.reserve_exact(last.unwrap_or(ROOM_AT_FIRST));
         }
         self.push(T::default());
         self.last_mut().expect("an item was just pushed")
@@ -180,9 +193,17 @@ impl<T: Record + Default> List for Vec<T> {
         <[T]>::is_empty(self)
     }
 
-    /// Most subscriptions have one line: kept as read, a list's room would
-    /// outweigh its items.
+    /// Kept as read, a list that came out shorter than its room would
+    /// hold the rest for good.
     fn finish(&mut self) {
+        if !self.is_empty() {
+            LAST_LENGTHS.with_borrow_mut(|lengths| {
+                match lengths.iter_mut().find(|(kind, _)| *kind == TypeId::of::<T>()) {
+                    Some((_, length)) => *length = self.len(),
+                    None => lengths.push((TypeId::of::<T>(), self.len())),
+                }
+            });
+        }
         self.shrink_to_fit();
     }
 }

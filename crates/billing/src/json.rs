@@ -8,7 +8,7 @@ use crate::{
     error::{Format, Location, ParseError, require_utf8},
     fields::{FieldFinder, GIVEN_TWICE, List, MAX_NESTING, Record, Slot},
     model::{Invoice, InvoiceDocument, SubscriptionDetails},
-    text::within_a_read,
+    text::{same, within_a_read},
     writer::write_document,
 };
 
@@ -30,7 +30,7 @@ pub fn parse_invoices(bytes: &[u8]) -> Result<InvoiceDocument, ParseError> {
 /// Reads one invoice of a document on its own; `None` leaves saying what
 /// is wrong to the reader of the whole document, which knows where it is.
 pub(crate) fn parse_invoice(bytes: &[u8]) -> Option<Invoice> {
-    let text = std::str::from_utf8(bytes).ok()?;
+    let text = simdutf8::basic::from_utf8(bytes).ok()?;
     within_a_read(|| {
         let mut invoice = Invoice::default();
         Reader::new(text).whole(|reader| reader.object(&mut invoice)).ok()?;
@@ -262,7 +262,7 @@ impl<'a> Reader<'a> {
         let (index, name) = finder.likely(record)?;
         let quoted = self.bytes().get(self.at + 1..self.at + name.len() + 2)?;
         let (closing, written) = quoted.split_last()?;
-        if *closing != b'"' || written != name.as_bytes() {
+        if *closing != b'"' || !same(written, name.as_bytes()) {
             return None;
         }
         self.at += name.len() + 2;

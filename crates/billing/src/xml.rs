@@ -37,7 +37,7 @@ pub fn parse_invoices(bytes: &[u8]) -> Result<InvoiceDocument, ParseError> {
 /// saying what is wrong to the reader of the whole document, which knows
 /// where it is.
 pub(crate) fn parse_invoice(bytes: &[u8]) -> Option<Invoice> {
-    let text = std::str::from_utf8(bytes).ok()?;
+    let text = simdutf8::basic::from_utf8(bytes).ok()?;
     let mut invoices: Vec<Invoice> = Vec::with_capacity(1);
     within_a_read(|| read(text, Unit::RootChild("Invoice"), Within::Root, Target::Each(&mut invoices)))
         .ok()?;
