@@ -58,10 +58,17 @@ impl Value<'_> {
         match self {
             Self::Text(field, key) => fill(field, text.map(|text| Text::interned_for(key, text))),
             Self::UniqueText(field) => fill(field, text.map(Text::from)),
-            Self::Amount(field) => {
-                let amount = text.map(parse_amount).transpose().map_err(|error| error.to_string())?;
-                fill(field, amount)
-            }
+            // Set in place from the parse: moved through `fill`, the amount
+            // went through the stack in pieces of other widths than it was
+            // read back in, each time a stall.
+            Self::Amount(field) => match text {
+                None => Ok(()),
+                Some(_) if field.is_some() => Err(GIVEN_TWICE.to_owned()),
+                Some(text) => {
+                    *field = Some(parse_amount(text).map_err(|error| error.to_string())?);
+                    Ok(())
+                }
+            },
             Self::Date(field) => {
                 let date = text.map(parse_date).transpose().map_err(|error| error.to_string())?;
                 fill(field, date)

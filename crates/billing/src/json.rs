@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use crate::{
     error::{Format, Location, ParseError, require_utf8},
-    fields::{FieldFinder, GIVEN_TWICE, List, MAX_NESTING, Record, Slot},
+    fields::{FieldFinder, GIVEN_TWICE, List, MAX_NESTING, Record, Slot, Value},
     model::{Invoice, InvoiceDocument, SubscriptionDetails},
     text::{same, within_a_read},
     writer::write_document,
@@ -301,13 +301,23 @@ impl<'a> Reader<'a> {
             (Slot::Value(_), Some(b'{' | b'[')) => {
                 Err(self.fail("expected a value, found an object or a list"))
             }
+            // Strings without escapes and numbers, nearly every value, are
+            // set straight from the text; a `Cow` handed back through the
+            // stack cost a stall on each.
+            (Slot::Value(value), Some(b'"')) => match self.plain_string() {
+                Some(text) => self.set(value, Some(text), start),
+                None => {
+                    let text = self.string()?;
+                    self.set(value, Some(&text), start)
+                }
+            },
+            (Slot::Value(value), Some(b'-' | b'0'..=b'9')) => {
+                let number = self.number()?;
+                self.set(value, Some(number), start)
+            }
             (Slot::Value(value), _) => {
                 let text = self.scalar()?;
-                value.set(text.as_deref()).map_err(|message| {
-                    let mut failure = self.fail(message);
-                    failure.at = start;
-                    failure
-                })
+                self.set(value, text.as_deref(), start)
             }
             (Slot::Record(record), Some(b'{')) => self.record(record),
             (Slot::List(list), Some(b'[')) if list.is_empty() => self.list(list),
@@ -323,6 +333,15 @@ impl<'a> Reader<'a> {
             (Slot::List(_), _) => Err(self.unexpected("a list")),
             (Slot::Localised(_), _) => Err(self.unexpected("a list of names or a name")),
         }
+    }
+
+    /// Sets a value read from `start`, where a refusal is told.
+    fn set(&self, value: Value<'_>, text: Option<&str>, start: usize) -> Read<()> {
+        value.set(text).map_err(|message| {
+            let mut failure = self.fail(message);
+            failure.at = start;
+            failure
+        })
     }
 
     /// A value nothing reads: checked, then passed over.
@@ -416,14 +435,15 @@ impl<'a> Reader<'a> {
     /// The string at the current byte, unescaped; borrowed from the text
     /// when it holds no escape, as nearly all the vendor's strings do.
     fn string(&mut self) -> Read<Cow<'a, str>> {
+        if let Some(text) = self.plain_string() {
+            return Ok(Cow::Borrowed(text));
+        }
         let bytes = self.bytes();
         let start = self.at + 1;
+        // Not a plain string: it ends at an escape, a control character or
+        // the end of the text, never at a quote.
         let end = special_byte(bytes, start);
         match bytes.get(end) {
-            Some(b'"') => {
-                self.at = end + 1;
-                Ok(Cow::Borrowed(&self.text[start..end]))
-            }
             Some(b'\\') => {
                 self.at = end;
                 let mut unescaped = self.text[start..end].to_owned();
@@ -439,6 +459,18 @@ impl<'a> Reader<'a> {
                 Err(self.fail("the document ends inside a string"))
             }
         }
+    }
+
+    /// The string at the current byte when it holds no escape and no
+    /// control character, passed over; `None` leaves the reader where it was.
+    fn plain_string(&mut self) -> Option<&'a str> {
+        let start = self.at + 1;
+        let end = special_byte(self.bytes(), start);
+        if self.bytes().get(end) != Some(&b'"') {
+            return None;
+        }
+        self.at = end + 1;
+        Some(&self.text[start..end])
     }
 
     /// The rest of a string from its first escape, onto `unescaped`.

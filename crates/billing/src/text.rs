@@ -172,10 +172,20 @@ impl Interner {
     }
 }
 
-/// Names and values are short: compared in place, they cost less than a
-/// call to the C library's `memcmp`.
+/// Names and values are short: compared in place, eight bytes at a time,
+/// they cost less than a call to the C library's `memcmp`.
 pub(crate) fn same(known: &[u8], value: &[u8]) -> bool {
-    known.len() == value.len() && known.iter().zip(value).all(|(known, byte)| known == byte)
+    if known.len() != value.len() {
+        return false;
+    }
+    let (known_words, value_words) = (known.chunks_exact(8), value.chunks_exact(8));
+    let rest_same =
+        known_words.remainder().iter().zip(value_words.remainder()).all(|(known, byte)| known == byte);
+    rest_same && known_words.zip(value_words).all(|(known, word)| word_of(known) == word_of(word))
+}
+
+fn word_of(bytes: &[u8]) -> u64 {
+    u64::from_ne_bytes(bytes.try_into().expect("eight bytes"))
 }
 
 /// Runs `read` with the interner of the read going on, or with one of its
@@ -209,6 +219,20 @@ mod tests {
     impl Interner {
         fn len(&self) -> usize {
             self.values.len()
+        }
+    }
+
+    #[test]
+    fn same_is_equality_whatever_the_length_and_wherever_a_difference_lies() {
+        for length in 0..24 {
+            let known: Vec<u8> = (0..length).map(|at| b'a' + at as u8).collect();
+            assert!(same(&known, &known.clone()), "{length}");
+            for at in 0..length {
+                let mut other = known.clone();
+                other[at] ^= 0x20;
+                assert!(!same(&known, &other), "a difference at {at} of {length}");
+            }
+            assert!(!same(&known, &known[..length.saturating_sub(1)]) || length == 0);
         }
     }
 
