@@ -21,18 +21,10 @@ pub enum ScalarError {
 /// An amount as the vendor writes it: `.` as decimal separator, an optional
 /// sign, no thousands separators. Exponents are accepted because JSON
 /// writers may use them; precision is never silently lost.
-#[inline]
 pub fn parse_amount(text: &str) -> Result<Decimal, ScalarError> {
-    match plain_amount(text.as_bytes()) {
-        Some(amount) => Ok(amount),
-        None => parse_unusual_amount(text),
+    if let Some(amount) = plain_amount(text.as_bytes()) {
+        return Ok(amount);
     }
-}
-
-/// Kept out of line, so that the plain form's reading inlines where
-/// amounts are read and its decimal stays in registers.
-#[cold]
-fn parse_unusual_amount(text: &str) -> Result<Decimal, ScalarError> {
     let text = text.trim();
     let well_formed = !text.is_empty()
         && text.bytes().all(|byte| byte.is_ascii_digit() || matches!(byte, b'.' | b'-' | b'+' | b'e' | b'E'))
@@ -58,7 +50,6 @@ fn parse_unusual_amount(text: &str) -> Result<Decimal, ScalarError> {
 /// The form nearly every amount takes, `-123.45` with at most 18 digits,
 /// read in one pass; anything else (`None`) goes to rust_decimal's parser,
 /// which reads this form to the same value and scale.
-#[inline]
 fn plain_amount(text: &[u8]) -> Option<Decimal> {
     const MOST_DIGITS: usize = 18;
     let (negative, digits) = match text {
