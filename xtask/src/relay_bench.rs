@@ -19,11 +19,11 @@ use crate::{
 };
 
 const SMALL_SECONDS: u32 = 10;
-/// wrk runs of the small document through nginx and each relay its goals
-/// compare with nginx.
-const SMALL_ROUNDS: usize = 3;
+/// wrk runs of what each goal compares: the small document through nginx
+/// and each relay its goals compare with nginx, the large one through the
+/// relay archiving and not.
+const GOAL_ROUNDS: usize = 3;
 const SMALL_GOAL_VIAS: [&str; 3] = ["nginx", "relay", "relay, archive off"];
-const LARGE_ROUNDS: usize = 3;
 const LARGE_GOAL_VIAS: [&str; 2] = ["relay", "relay, archive off"];
 const LARGE_SECONDS: u32 = 20;
 /// Customers of the invented reseller: a year of their purchase invoices is
@@ -185,12 +185,8 @@ pub fn run(toolchain: &Toolchain, browser: bool, goals: &mut Goals) -> anyhow::R
         // The goals' ratios move from one wrk run to the next on a shared
         // machine: what each goal compares is taken again, in turn, and
         // the goal is the median round.
-        let (rounds, goal_vias) = if *label == "small" {
-            (SMALL_ROUNDS, &SMALL_GOAL_VIAS[..])
-        } else {
-            (LARGE_ROUNDS, &LARGE_GOAL_VIAS[..])
-        };
-        for _ in 1..rounds {
+        let goal_vias = if *label == "small" { &SMALL_GOAL_VIAS[..] } else { &LARGE_GOAL_VIAS[..] };
+        for _ in 1..GOAL_ROUNDS {
             for (via, url, header) in vias.iter().filter(|(via, ..)| goal_vias.contains(via)) {
                 table.push((*label, *via, measure(via, url, header, *connections, *seconds)?));
             }
