@@ -9,7 +9,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
 use object_store::{
-    ObjectStore, WriteMultipart, aws::AmazonS3Builder, azure::MicrosoftAzureBuilder,
+    ObjectStore, PutPayload, WriteMultipart, aws::AmazonS3Builder, azure::MicrosoftAzureBuilder,
     gcp::GoogleCloudStorageBuilder, local::LocalFileSystem, path::Path,
 };
 use sha2::{Digest, Sha256};
@@ -18,29 +18,22 @@ use sha2::{Digest, Sha256};
 /// here is ever served.
 const INCOMING: &str = "incoming";
 
-/// A transfer up to this size is held in memory and stored in one write
-/// once complete, or not at all when the store has its bytes already: a
-/// small document fetched again costs one look at the store instead of a
-/// file opened, written, closed and deleted.
-const HELD_AT_MOST: usize = 512 * 1024;
-
+#[derive(Clone)]
 pub struct Blobs {
     store: Arc<dyn ObjectStore>,
+    /// The same store when it is the local file system, whose files are
+    /// looked at in place.
+    local: Option<Arc<LocalFileSystem>>,
 }
 
 /// An upload in progress; dropped or aborted, it leaves nothing.
 pub struct Upload {
     store: Arc<dyn ObjectStore>,
     location: Path,
-    written: Written,
+    /// `None` until the first chunk.
+    writer: Option<WriteMultipart>,
     hasher: Sha256,
     bytes: u64,
-}
-
-enum Written {
-    /// Nothing in the store yet: the transfer is still small.
-    Held(Vec<Bytes>),
-    Streaming(WriteMultipart),
 }
 
 /// A finished upload's fingerprint.
@@ -58,12 +51,12 @@ impl Blobs {
     /// under `data_dir`.
     pub fn open(url: Option<&str>, data_dir: &FilePath) -> anyhow::Result<Self> {
         let store: Arc<dyn ObjectStore> = match url {
-            None => Arc::new(local(&data_dir.join("documents"))?),
+            None => return Ok(Self::local(local(&data_dir.join("documents"))?)),
             Some(url) => {
                 let parsed = reqwest::Url::parse(url)
                     .with_context(|| format!("archive_store `{url}` is not a URL"))?;
                 match parsed.scheme() {
-                    "file" => Arc::new(local(FilePath::new(parsed.path()))?),
+                    "file" => return Ok(Self::local(local(FilePath::new(parsed.path()))?)),
                     "s3" | "s3a" => Arc::new(AmazonS3Builder::from_env().with_url(url).build()?),
                     "az" | "azure" | "abfs" | "abfss" => {
                         Arc::new(MicrosoftAzureBuilder::from_env().with_url(url).build()?)
@@ -75,16 +68,54 @@ impl Blobs {
                 }
             }
         };
-        Ok(Self { store })
+        Ok(Self { store, local: None })
     }
 
-    /// Starts a transfer under a name of its own; the store sees it once
-    /// it outgrows what is held in memory.
+    fn local(store: LocalFileSystem) -> Self {
+        let store = Arc::new(store);
+        Self { store: store.clone(), local: Some(store) }
+    }
+
+    /// Files a whole document's `chunks` under `sha256`, their hash,
+    /// unless the store has them already; whether they were new to it.
+    pub async fn keep_whole(&self, sha256: &str, chunks: Vec<Bytes>) -> object_store::Result<bool> {
+        let kept = kept_at(sha256);
+        let bytes: u64 = chunks.iter().map(|chunk| chunk.len() as u64).sum();
+        if self.size_of(&kept).await? == Some(bytes) {
+            return Ok(false);
+        }
+        // Missing, or a damaged copy of another size: this one takes its place.
+        self.store.put(&kept, chunks.into_iter().collect()).await?;
+        Ok(true)
+    }
+
+    /// The size of what is stored at `location`, if anything is.
+    async fn size_of(&self, location: &Path) -> object_store::Result<Option<u64>> {
+        let found = match &self.local {
+            // A look at a local file takes microseconds, less than handing
+            // it to a blocking thread as the store would for each document.
+            Some(local) => match std::fs::metadata(local.path_to_filesystem(location)?) {
+                Ok(metadata) => Ok(metadata.len()),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(error) => {
+                    Err(object_store::Error::Generic { store: "LocalFileSystem", source: error.into() })
+                }
+            },
+            None => self.store.head(location).await.map(|meta| meta.size),
+        };
+        match found {
+            Ok(size) => Ok(Some(size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Starts a transfer under a name of its own.
     pub fn begin(&self, name: &str) -> Upload {
         Upload {
             store: self.store.clone(),
             location: Path::from(format!("{INCOMING}/{name}")),
-            written: Written::Held(Vec::new()),
+            writer: None,
             hasher: Sha256::new(),
             bytes: 0,
         }
@@ -93,32 +124,22 @@ impl Blobs {
     /// Finishes `upload` and files it under its hash, once however many
     /// transfers carried the same bytes.
     pub async fn finish(&self, upload: Upload) -> object_store::Result<Stored> {
-        let Upload { location, written, hasher, bytes, .. } = upload;
+        let Upload { store, location, writer, hasher, bytes } = upload;
         let sha256 = format!("{:x}", hasher.finalize());
         let kept = kept_at(&sha256);
-        let writer = match written {
-            Written::Streaming(writer) => writer,
-            Written::Held(chunks) => {
-                let new = match self.store.head(&kept).await {
-                    Ok(existing) if existing.size == bytes => false,
-                    Ok(_) | Err(object_store::Error::NotFound { .. }) => {
-                        self.store.put(&kept, chunks.into_iter().collect()).await?;
-                        true
-                    }
-                    Err(error) => return Err(error),
-                };
-                return Ok(Stored { sha256, bytes, new });
-            }
+        match writer {
+            Some(writer) => writer.finish().await?,
+            // Nothing was written: an empty transfer.
+            None => store.put(&location, PutPayload::default()).await?,
         };
-        writer.finish().await?;
         let placed = async {
-            match self.store.head(&kept).await {
-                Ok(existing) if existing.size == bytes => {
+            match self.size_of(&kept).await {
+                Ok(Some(size)) if size == bytes => {
                     self.store.delete(&location).await?;
                     Ok(false)
                 }
                 // Missing, or a damaged copy of another size: this one takes its place.
-                Ok(_) | Err(object_store::Error::NotFound { .. }) => {
+                Ok(_) => {
                     self.store.rename(&location, &kept).await?;
                     Ok(true)
                 }
@@ -186,28 +207,20 @@ impl Upload {
     pub async fn write(&mut self, chunk: &Bytes) -> object_store::Result<()> {
         self.hasher.update(chunk);
         self.bytes += chunk.len() as u64;
-        match &mut self.written {
-            Written::Held(chunks) if self.bytes <= HELD_AT_MOST as u64 => chunks.push(chunk.clone()),
-            Written::Held(chunks) => {
-                let held = std::mem::take(chunks);
-                let mut writer = WriteMultipart::new(self.store.put_multipart(&self.location).await?);
-                for earlier in &held {
-                    writer.write(earlier);
-                }
-                writer.write(chunk);
-                self.written = Written::Streaming(writer);
-            }
-            Written::Streaming(writer) => {
+        let writer = match &mut self.writer {
+            Some(writer) => {
                 writer.wait_for_capacity(4).await?;
-                writer.write(chunk);
+                writer
             }
-        }
+            None => self.writer.insert(WriteMultipart::new(self.store.put_multipart(&self.location).await?)),
+        };
+        writer.write(chunk);
         Ok(())
     }
 
     /// Throws the transfer away, leaving nothing in the store.
     pub async fn abort(self) {
-        if let Written::Streaming(writer) = self.written
+        if let Some(writer) = self.writer
             && let Err(error) = writer.abort().await
         {
             tracing::warn!(%error, location = %self.location, "cannot remove an abandoned archive upload");

@@ -1,7 +1,8 @@
 //! The archive: every document the relay streams to completion, kept
 //! exactly as the vendor sent it. Bytes go to an object store under their
-//! SHA-256, written while the document streams; the record goes to the
-//! database only once the transfer is known to be complete.
+//! SHA-256: a small document's once it is complete, a large one's while it
+//! streams; the record goes to the database only once the transfer is
+//! known to be complete, with the others of its moment in one transaction.
 
 mod blobs;
 pub mod purge;
@@ -9,6 +10,7 @@ mod receipts;
 pub mod routes;
 
 use std::{
+    collections::{HashMap, HashSet},
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -19,7 +21,7 @@ use std::{
 use billing::api::{ArchiveReceipt, ArchivedDocument, DocumentRequest};
 use bytes::Bytes;
 use chrono::Utc;
-use futures_util::StreamExt;
+use futures_util::{StreamExt, future::join_all};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
@@ -38,29 +40,44 @@ use crate::{
 const ELSEWHERE_WAIT: Duration = Duration::from_secs(2);
 const ELSEWHERE_POLL: Duration = Duration::from_millis(100);
 
-/// Bytes the archive may be behind the client before it gives up on the
-/// document: the client never waits for it, and this bounds what each
-/// transfer can hold in memory.
+/// A document up to this size is held in memory while it passes and
+/// stored in one write once complete, or not at all when the store has its
+/// bytes already; a larger one streams to the store as it passes.
+const HELD_AT_MOST: usize = 512 * 1024;
+
+/// Bytes of complete small documents waiting for the archive at most, all
+/// transfers together; past it a document is not archived rather than
+/// held without bound.
+const HELD_WAITING_AT_MOST: usize = 256 * 1024 * 1024;
+
+/// Bytes the archive may be behind the client before it gives up on a
+/// streaming document: the client never waits for it, and this bounds
+/// what each transfer can hold in memory.
 const BEHIND_AT_MOST: usize = 16 * 1024 * 1024;
 
-/// Records waiting for their batch: at most this many in one transaction,
-/// and this many queued behind it.
+/// Documents kept in one batch at most: one transaction, one look at the
+/// store for each distinct content.
 const BATCH_AT_MOST: usize = 512;
-const QUEUED_AT_MOST: usize = 8192;
 
-/// The shortest time between two commits while records keep coming.
+/// The shortest time between two batches while documents keep coming.
 const COMMIT_EVERY: Duration = Duration::from_millis(5);
-
-/// A record to commit, and where its id (or `None`: not committed) goes.
-type Commit = (NewRecord, oneshot::Sender<Option<i64>>);
 
 /// The database and the store, and what became of recent transfers.
 pub struct Archive {
     pub records: Arc<dyn Records>,
     pub blobs: Blobs,
+    keeper: Arc<Keeper>,
+    arrivals: mpsc::UnboundedSender<Arrival>,
+    /// Bytes of held documents sent to the keeper and not yet stored.
+    held_waiting: Arc<AtomicUsize>,
+}
+
+/// What keeps complete documents, in batches, on a task of its own.
+struct Keeper {
+    records: Arc<dyn Records>,
+    blobs: Blobs,
     receipts: Receipts,
     metrics: Arc<Metrics>,
-    committing: mpsc::Sender<Commit>,
 }
 
 /// Why a completed document was not archived: a reason a person can act on.
@@ -91,13 +108,28 @@ impl NotArchived {
     }
 }
 
-/// What the document's passage tells the archive: its chunks as they go
-/// by, and at the end whether it was complete.
+/// What a passing document tells the archive: its chunks as they go by,
+/// and at the end whether it was complete. Dropped without `complete`, it
+/// throws away what it was given.
 pub struct Feed {
-    chunks: Option<mpsc::UnboundedSender<Bytes>>,
-    /// Bytes handed on and not yet written.
-    behind: Arc<AtomicUsize>,
-    ending: Option<oneshot::Sender<Ending>>,
+    archive: Arc<Archive>,
+    request: DocumentRequest,
+    asked: AskedDocument,
+    passing: Passing,
+}
+
+enum Passing {
+    /// Small so far: the chunks and their length, held without a task.
+    Held(Vec<Bytes>, usize),
+    /// Outgrown what is held: a task writes the chunks as they come.
+    Streaming {
+        chunks: mpsc::UnboundedSender<Bytes>,
+        /// Bytes handed on and not yet written.
+        behind: Arc<AtomicUsize>,
+        ending: oneshot::Sender<Ending>,
+    },
+    /// Given up on, or handed on whole.
+    Over,
 }
 
 enum Ending {
@@ -105,50 +137,134 @@ enum Ending {
     FellBehind,
 }
 
+/// Documents of a batch whose bytes are in the store, with their
+/// transfers and whether each brought its bytes to the store.
+#[derive(Default)]
+struct Stored {
+    records: Vec<NewRecord>,
+    transfers: Vec<(AskedDocument, bool)>,
+}
+
+impl Stored {
+    fn push(&mut self, record: NewRecord, asked: AskedDocument, new: bool) {
+        self.records.push(record);
+        self.transfers.push((asked, new));
+    }
+}
+
+/// A complete document on its way to the keeper.
+enum Arrival {
+    /// Its bytes, not yet in the store.
+    Held { record: NewRecord, asked: AskedDocument, chunks: Vec<Bytes> },
+    /// Its bytes already in the store; `new` when they were not there before.
+    Stored { record: NewRecord, asked: AskedDocument, new: bool },
+}
+
 impl Feed {
     /// Hands a chunk on without waiting; if the archive is a whole buffer
     /// behind, it gives up on this document instead.
     pub fn push(&mut self, chunk: &Bytes) {
-        let Some(chunks) = &self.chunks else { return };
-        let behind = self.behind.fetch_add(chunk.len(), Ordering::Relaxed) + chunk.len();
-        if behind > BEHIND_AT_MOST || chunks.send(chunk.clone()).is_err() {
-            self.chunks = None;
-            if let Some(ending) = self.ending.take() {
-                let _ = ending.send(Ending::FellBehind);
+        match &mut self.passing {
+            Passing::Held(chunks, held) if *held + chunk.len() <= HELD_AT_MOST => {
+                *held += chunk.len();
+                chunks.push(chunk.clone());
             }
+            Passing::Held(chunks, held) => {
+                let (sending, receiving) = mpsc::unbounded_channel();
+                for earlier in chunks.drain(..).chain([chunk.clone()]) {
+                    let _ = sending.send(earlier);
+                }
+                let behind = Arc::new(AtomicUsize::new(*held + chunk.len()));
+                let (ending, ended) = oneshot::channel();
+                let (archive, written) = (self.archive.clone(), behind.clone());
+                let (request, asked) = (self.request.clone(), self.asked.clone());
+                tokio::spawn(async move { archive.stream(request, asked, receiving, written, ended).await });
+                self.passing = Passing::Streaming { chunks: sending, behind, ending };
+            }
+            Passing::Streaming { chunks, behind, .. } => {
+                let now_behind = behind.fetch_add(chunk.len(), Ordering::Relaxed) + chunk.len();
+                if now_behind > BEHIND_AT_MOST || chunks.send(chunk.clone()).is_err() {
+                    self.fall_behind();
+                }
+            }
+            Passing::Over => {}
+        }
+    }
+
+    fn fall_behind(&mut self) {
+        if let Passing::Streaming { ending, .. } = std::mem::replace(&mut self.passing, Passing::Over) {
+            let _ = ending.send(Ending::FellBehind);
         }
     }
 
     /// The client has every byte: the archive may keep them.
     pub fn complete(mut self, vendor_status: u16, content_type: String) {
-        self.chunks = None;
-        if let Some(ending) = self.ending.take() {
-            let _ = ending.send(Ending::Complete { vendor_status, content_type });
+        match std::mem::replace(&mut self.passing, Passing::Over) {
+            Passing::Held(chunks, held) => {
+                let archive = &self.archive;
+                let waiting = archive.held_waiting.fetch_add(held, Ordering::Relaxed) + held;
+                let record = self.record(vendor_status, content_type, held);
+                let arrival = Arrival::Held { record, asked: self.asked.clone(), chunks };
+                if waiting > HELD_WAITING_AT_MOST || archive.arrivals.send(arrival).is_err() {
+                    archive.held_waiting.fetch_sub(held, Ordering::Relaxed);
+                    archive.keeper.not_archived(&self.asked, NotArchived::FellBehind);
+                }
+            }
+            Passing::Streaming { ending, .. } => {
+                let _ = ending.send(Ending::Complete { vendor_status, content_type });
+            }
+            Passing::Over => {}
+        }
+    }
+
+    /// The record of this document, once its bytes are known; the store's
+    /// fingerprint is filled in when they are stored.
+    fn record(&self, vendor_status: u16, content_type: String, bytes: usize) -> NewRecord {
+        NewRecord {
+            request: self.request.clone(),
+            vendor_status,
+            content_type,
+            bytes: bytes as u64,
+            sha256: String::new(),
+            fetched_by: self.asked.user.as_ref().map(|user| user.account().to_owned()),
+            fetched_at: self.asked.at,
+            request_id: self.asked.request.0,
+        }
+    }
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        // A streaming transfer's task learns of it from its closed channels.
+        if let Passing::Held(..) = self.passing {
+            self.archive.keeper.receipts.throw_away(self.asked.request.0);
         }
     }
 }
 
 impl Archive {
     pub fn new(records: Arc<dyn Records>, blobs: Blobs, metrics: Arc<Metrics>) -> Self {
-        let (committing, waiting) = mpsc::channel(QUEUED_AT_MOST);
-        tokio::spawn(commit_batches(records.clone(), waiting));
-        Self { records, blobs, receipts: Receipts::default(), metrics, committing }
+        let keeper = Arc::new(Keeper {
+            records: records.clone(),
+            blobs: blobs.clone(),
+            receipts: Receipts::default(),
+            metrics,
+        });
+        let (arrivals, arriving) = mpsc::unbounded_channel();
+        let held_waiting = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(keeper.clone().keep(arriving, held_waiting.clone()));
+        Self { records, blobs, keeper, arrivals, held_waiting }
     }
 
-    /// Starts archiving a document about to stream; dropping the feed
-    /// without `complete` throws away what was written.
+    /// Starts archiving a document about to stream.
     pub fn feed(self: &Arc<Self>, request: DocumentRequest, asked: AskedDocument) -> Feed {
-        let (chunks, receiving) = mpsc::unbounded_channel();
-        let behind = Arc::new(AtomicUsize::new(0));
-        let (ending, ended) = oneshot::channel();
-        self.receipts.pending(asked.request.0, request.profile());
-        let archive = self.clone();
-        let written = behind.clone();
-        tokio::spawn(async move { archive.write(request, asked, receiving, written, ended).await });
-        Feed { chunks: Some(chunks), behind, ending: Some(ending) }
+        self.keeper.receipts.pending(asked.request.0, request.profile());
+        Feed { archive: self.clone(), request, asked, passing: Passing::Held(Vec::new(), 0) }
     }
 
-    async fn write(
+    /// Writes a document too large to hold to the store as it streams, and
+    /// hands it to the keeper once complete.
+    async fn stream(
         &self,
         request: DocumentRequest,
         asked: AskedDocument,
@@ -172,31 +288,32 @@ impl Archive {
             }
             behind.fetch_sub(chunk.len(), Ordering::Relaxed);
         }
+        let keeper = &self.keeper;
         let (vendor_status, content_type) = match ended.await {
             Ok(Ending::Complete { vendor_status, content_type }) => (vendor_status, content_type),
             Ok(Ending::FellBehind) => {
                 if let Some(upload) = upload {
                     upload.abort().await;
                 }
-                return self.not_archived(&asked, NotArchived::FellBehind);
+                return keeper.not_archived(&asked, NotArchived::FellBehind);
             }
             // Broken or abandoned: nothing to keep, nothing to report.
             Err(_) => {
                 if let Some(upload) = upload {
                     upload.abort().await;
                 }
-                self.receipts.throw_away(request_id);
+                keeper.receipts.throw_away(request_id);
                 return;
             }
         };
         let Some(upload) = upload else {
-            return self.not_archived(&asked, NotArchived::Store);
+            return keeper.not_archived(&asked, NotArchived::Store);
         };
         let stored = match self.blobs.finish(upload).await {
             Ok(stored) => stored,
             Err(error) => {
                 tracing::error!(%error, "cannot finish writing to the archive's store");
-                return self.not_archived(&asked, NotArchived::Store);
+                return keeper.not_archived(&asked, NotArchived::Store);
             }
         };
         let record = NewRecord {
@@ -204,38 +321,15 @@ impl Archive {
             vendor_status,
             content_type,
             bytes: stored.bytes,
-            sha256: stored.sha256.clone(),
+            sha256: stored.sha256,
             fetched_by: asked.user.as_ref().map(|user| user.account().to_owned()),
             fetched_at: asked.at,
             request_id,
         };
-        let (reply, committed) = oneshot::channel();
-        let id = match self.committing.send((record, reply)).await {
-            Ok(()) => committed.await.ok().flatten(),
-            Err(_) => None,
-        };
-        match id {
-            Some(id) => {
-                audit::archived(&asked, Ok(id), &stored.sha256);
-                self.metrics.archive_outcome(true, "");
-                self.receipts.settle(request_id, ArchiveReceipt::Archived { id });
-            }
-            None => {
-                // Bytes no record points to would stay forever; a record
-                // another relay wrote meanwhile would point to them.
-                if stored.new && !matches!(self.records.hash_in_use(&stored.sha256).await, Ok(true)) {
-                    let _ = self.blobs.remove(&stored.sha256).await;
-                }
-                self.not_archived(&asked, NotArchived::Database);
-            }
+        let arrival = Arrival::Stored { record, asked, new: stored.new };
+        if let Err(mpsc::error::SendError(Arrival::Stored { asked, .. })) = self.arrivals.send(arrival) {
+            keeper.not_archived(&asked, NotArchived::Database);
         }
-    }
-
-    fn not_archived(&self, asked: &AskedDocument, reason: NotArchived) {
-        audit::archived(asked, Err(reason.explanation()), "");
-        self.metrics.archive_outcome(false, reason.label());
-        let receipt = ArchiveReceipt::NotArchived { reason: reason.explanation().to_owned() };
-        self.receipts.settle(asked.request.0, receipt);
     }
 
     /// The whole of an archived document, hashed again: `None` when its
@@ -262,7 +356,7 @@ impl Archive {
         request_id: u64,
         wait: Duration,
     ) -> Result<Option<(String, ArchiveReceipt)>, StoreError> {
-        match self.receipts.wait(request_id, wait).await {
+        match self.keeper.receipts.wait(request_id, wait).await {
             Lookup::Known { profile, receipt } => return Ok(Some((profile, receipt))),
             Lookup::ThrownAway => return Ok(None),
             Lookup::Unknown => {}
@@ -284,39 +378,115 @@ impl Archive {
     }
 }
 
-/// Commits the records that arrived while the last batch was written, in
-/// one transaction: one flush to disk for a burst of small documents
-/// instead of one each, which left them queueing for a connection until
-/// they timed out. Under a steady stream of documents it commits at most
-/// once a `COMMIT_EVERY`, so each flush carries many; a record arriving
-/// after a quiet spell is committed at once.
-async fn commit_batches(records: Arc<dyn Records>, mut waiting: mpsc::Receiver<Commit>) {
-    let mut batch = Vec::with_capacity(BATCH_AT_MOST);
-    let mut last_commit = tokio::time::Instant::now();
-    while waiting.recv_many(&mut batch, BATCH_AT_MOST).await > 0 {
-        let next_commit = last_commit + COMMIT_EVERY;
-        if batch.len() < BATCH_AT_MOST && tokio::time::Instant::now() < next_commit {
-            tokio::time::sleep_until(next_commit).await;
-            while batch.len() < BATCH_AT_MOST
-                && let Ok(commit) = waiting.try_recv()
-            {
-                batch.push(commit);
+impl Keeper {
+    /// Keeps the documents that arrived while the last batch was kept,
+    /// together: one look at the store for each distinct content, and one
+    /// transaction, so one flush to disk for a burst of small documents
+    /// instead of one each. Under a steady stream of documents it keeps a
+    /// batch at most once a `COMMIT_EVERY`, so each carries many; a
+    /// document arriving after a quiet spell is kept at once.
+    async fn keep(
+        self: Arc<Self>,
+        mut arriving: mpsc::UnboundedReceiver<Arrival>,
+        held_waiting: Arc<AtomicUsize>,
+    ) {
+        let mut batch = Vec::with_capacity(BATCH_AT_MOST);
+        let mut last_batch = tokio::time::Instant::now();
+        while arriving.recv_many(&mut batch, BATCH_AT_MOST).await > 0 {
+            let next_batch = last_batch + COMMIT_EVERY;
+            if batch.len() < BATCH_AT_MOST && tokio::time::Instant::now() < next_batch {
+                tokio::time::sleep_until(next_batch).await;
+                while batch.len() < BATCH_AT_MOST
+                    && let Ok(arrival) = arriving.try_recv()
+                {
+                    batch.push(arrival);
+                }
+            }
+            last_batch = tokio::time::Instant::now();
+            let stored = self.store_held(&mut batch, &held_waiting).await;
+            self.commit(stored).await;
+        }
+    }
+
+    /// Stores the held documents of `batch`, each distinct content once,
+    /// and gives back every document whose bytes are in the store.
+    async fn store_held(&self, batch: &mut Vec<Arrival>, held_waiting: &AtomicUsize) -> Stored {
+        let mut stored = Stored::default();
+        let mut contents: HashMap<String, Vec<Bytes>> = HashMap::new();
+        let mut held = Vec::new();
+        for arrival in batch.drain(..) {
+            match arrival {
+                Arrival::Stored { record, asked, new } => stored.push(record, asked, new),
+                Arrival::Held { mut record, asked, chunks } => {
+                    held_waiting
+                        .fetch_sub(usize::try_from(record.bytes).unwrap_or_default(), Ordering::Relaxed);
+                    let mut hasher = Sha256::new();
+                    for chunk in &chunks {
+                        hasher.update(chunk);
+                    }
+                    record.sha256 = format!("{:x}", hasher.finalize());
+                    contents.entry(record.sha256.clone()).or_insert(chunks);
+                    held.push((record, asked));
+                }
             }
         }
-        last_commit = tokio::time::Instant::now();
-        let (new, replies): (Vec<NewRecord>, Vec<_>) = batch.drain(..).unzip();
-        match records.insert_all(&new).await {
-            Ok(ids) => {
-                for (reply, id) in replies.into_iter().zip(ids) {
-                    let _ = reply.send(Some(id));
+        let written = join_all(contents.into_iter().map(|(sha256, chunks)| async move {
+            let written = self.blobs.keep_whole(&sha256, chunks).await;
+            (sha256, written)
+        }))
+        .await;
+        let written: HashMap<String, object_store::Result<bool>> = written.into_iter().collect();
+        // Only the first document of a content that was new to the store
+        // brought it; the rest found it there.
+        let mut brought = HashSet::new();
+        for (record, asked) in held {
+            match &written[&record.sha256] {
+                Ok(new) => {
+                    let new = *new && brought.insert(record.sha256.clone());
+                    stored.push(record, asked, new);
                 }
+                Err(error) => {
+                    tracing::error!(%error, "cannot write to the archive's store");
+                    self.not_archived(&asked, NotArchived::Store);
+                }
+            }
+        }
+        stored
+    }
+
+    /// Records the stored documents in one transaction and tells each
+    /// transfer's receipt what became of it.
+    async fn commit(&self, Stored { records, transfers }: Stored) {
+        if records.is_empty() {
+            return;
+        }
+        match self.records.insert_all(&records).await {
+            Ok(ids) => {
+                for ((record, (asked, _)), &id) in records.iter().zip(&transfers).zip(&ids) {
+                    audit::archived(asked, Ok(id), &record.sha256);
+                    self.metrics.archive_outcome(true, "");
+                }
+                let settled = transfers.iter().zip(ids).map(|((asked, _), id)| (asked.request.0, id));
+                self.receipts.settle_archived(settled);
             }
             Err(error) => {
-                tracing::error!(%error, records = new.len(), "cannot record archived documents");
-                for reply in replies {
-                    let _ = reply.send(None);
+                tracing::error!(%error, records = records.len(), "cannot record archived documents");
+                for (record, (asked, new)) in records.iter().zip(&transfers) {
+                    // Bytes no record points to would stay forever; a record
+                    // another relay wrote meanwhile would point to them.
+                    if *new && !matches!(self.records.hash_in_use(&record.sha256).await, Ok(true)) {
+                        let _ = self.blobs.remove(&record.sha256).await;
+                    }
+                    self.not_archived(asked, NotArchived::Database);
                 }
             }
         }
+    }
+
+    fn not_archived(&self, asked: &AskedDocument, reason: NotArchived) {
+        audit::archived(asked, Err(reason.explanation()), "");
+        self.metrics.archive_outcome(false, reason.label());
+        let receipt = ArchiveReceipt::NotArchived { reason: reason.explanation().to_owned() };
+        self.receipts.settle(asked.request.0, receipt);
     }
 }

@@ -69,6 +69,18 @@ impl Receipts {
         self.set(request_id, Some(receipt));
     }
 
+    /// Settles each transfer of `archived` with its record's id, at once.
+    pub fn settle_archived(&self, archived: impl IntoIterator<Item = (u64, i64)>) {
+        let mut kept = self.kept.lock().expect("receipts lock");
+        for (request_id, id) in archived {
+            if let Some(entry) = kept.entries.get_mut(&request_id) {
+                entry.receipt = Some(ArchiveReceipt::Archived { id });
+            }
+        }
+        drop(kept);
+        self.settled.notify_waiters();
+    }
+
     pub fn throw_away(&self, request_id: u64) {
         self.set(request_id, None);
     }

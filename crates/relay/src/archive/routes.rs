@@ -118,7 +118,7 @@ pub async fn open(
     }
     let damaged = || {
         audit::damaged(request_id, caller.user(), number, profile);
-        archive.metrics.archive_damaged();
+        archive.keeper.metrics.archive_damaged();
         RelayError::ArchivedDocumentDamaged { id: number }
     };
     match archive.blobs.intact(&document.sha256, document.bytes).await {
