@@ -155,10 +155,15 @@ fn hostile_documents_fail_as_they_fail_whole() {
     // The root, its list and the invoice are three of the 64 levels a
     // document may nest: an invoice read on its own could go two deeper.
     for inside in [61, 62] {
-        let nested = format!(r#"{{"Invoices": [{{"Unknown": {}{}}}]}}"#, "[".repeat(inside), "]".repeat(inside));
+        let nested =
+            format!(r#"{{"Invoices": [{{"Unknown": {}{}}}]}}"#, "[".repeat(inside), "]".repeat(inside));
         let expected = whole(Format::Json, nested.as_bytes());
         assert_eq!(expected.is_ok(), inside == 61, "{inside} levels inside an invoice");
-        assert_streams_like_whole(Format::Json, nested.as_bytes(), &format!("{inside} levels inside an invoice"));
+        assert_streams_like_whole(
+            Format::Json,
+            nested.as_bytes(),
+            &format!("{inside} levels inside an invoice"),
+        );
     }
     let mut not_utf8 = br#"{"Invoices": [{"Header": {"Description": "caf"#.to_vec();
     not_utf8.push(0xE9);

@@ -214,7 +214,8 @@ impl Upload {
             }
             None => self.writer.insert(WriteMultipart::new(self.store.put_multipart(&self.location).await?)),
         };
-        writer.write(chunk);
+        // Taken as it is, not copied into the part's buffer.
+        writer.put(chunk.clone());
         Ok(())
     }
 
