@@ -9,7 +9,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
 use object_store::{
-    ObjectStore, PutPayload, WriteMultipart, aws::AmazonS3Builder, azure::MicrosoftAzureBuilder,
+    ObjectStore, WriteMultipart, aws::AmazonS3Builder, azure::MicrosoftAzureBuilder,
     gcp::GoogleCloudStorageBuilder, local::LocalFileSystem, path::Path,
 };
 use sha2::{Digest, Sha256};
@@ -28,10 +28,8 @@ pub struct Blobs {
 
 /// An upload in progress; dropped or aborted, it leaves nothing.
 pub struct Upload {
-    store: Arc<dyn ObjectStore>,
     location: Path,
-    /// `None` until the first chunk.
-    writer: Option<WriteMultipart>,
+    writer: WriteMultipart,
     hasher: Sha256,
     bytes: u64,
 }
@@ -111,27 +109,19 @@ impl Blobs {
     }
 
     /// Starts a transfer under a name of its own.
-    pub fn begin(&self, name: &str) -> Upload {
-        Upload {
-            store: self.store.clone(),
-            location: Path::from(format!("{INCOMING}/{name}")),
-            writer: None,
-            hasher: Sha256::new(),
-            bytes: 0,
-        }
+    pub async fn begin(&self, name: &str) -> object_store::Result<Upload> {
+        let location = Path::from(format!("{INCOMING}/{name}"));
+        let writer = WriteMultipart::new(self.store.put_multipart(&location).await?);
+        Ok(Upload { location, writer, hasher: Sha256::new(), bytes: 0 })
     }
 
     /// Finishes `upload` and files it under its hash, once however many
     /// transfers carried the same bytes.
     pub async fn finish(&self, upload: Upload) -> object_store::Result<Stored> {
-        let Upload { store, location, writer, hasher, bytes } = upload;
+        let Upload { location, writer, hasher, bytes } = upload;
         let sha256 = format!("{:x}", hasher.finalize());
         let kept = kept_at(&sha256);
-        match writer {
-            Some(writer) => writer.finish().await?,
-            // Nothing was written: an empty transfer.
-            None => store.put(&location, PutPayload::default()).await?,
-        };
+        writer.finish().await?;
         let placed = async {
             match self.size_of(&kept).await {
                 Ok(Some(size)) if size == bytes => {
@@ -207,23 +197,15 @@ impl Upload {
     pub async fn write(&mut self, chunk: &Bytes) -> object_store::Result<()> {
         self.hasher.update(chunk);
         self.bytes += chunk.len() as u64;
-        let writer = match &mut self.writer {
-            Some(writer) => {
-                writer.wait_for_capacity(4).await?;
-                writer
-            }
-            None => self.writer.insert(WriteMultipart::new(self.store.put_multipart(&self.location).await?)),
-        };
+        self.writer.wait_for_capacity(4).await?;
         // Taken as it is, not copied into the part's buffer.
-        writer.put(chunk.clone());
+        self.writer.put(chunk.clone());
         Ok(())
     }
 
     /// Throws the transfer away, leaving nothing in the store.
     pub async fn abort(self) {
-        if let Some(writer) = self.writer
-            && let Err(error) = writer.abort().await
-        {
+        if let Err(error) = self.writer.abort().await {
             tracing::warn!(%error, location = %self.location, "cannot remove an abandoned archive upload");
         }
     }

@@ -275,8 +275,14 @@ impl Archive {
         let request_id = asked.request.0;
         // A name no other transfer has, on this relay or another.
         let name = format!("{request_id}-{}", Utc::now().timestamp_nanos_opt().unwrap_or_default());
-        // `None` once the store refused a chunk.
-        let mut upload = Some(self.blobs.begin(&name));
+        // `None` once the store refused the transfer or a chunk.
+        let mut upload = match self.blobs.begin(&name).await {
+            Ok(upload) => Some(upload),
+            Err(error) => {
+                tracing::error!(%error, "cannot write to the archive's store");
+                None
+            }
+        };
         while let Some(chunk) = chunks.recv().await {
             if let Some(writing) = upload.as_mut()
                 && let Err(error) = writing.write(&chunk).await
