@@ -140,12 +140,12 @@ enum Ending {
 /// Documents of a batch whose bytes are in the store, with their
 /// transfers and whether each brought its bytes to the store.
 #[derive(Default)]
-struct Stored {
+struct InStore {
     records: Vec<NewRecord>,
     transfers: Vec<(AskedDocument, bool)>,
 }
 
-impl Stored {
+impl InStore {
     fn push(&mut self, record: NewRecord, asked: AskedDocument, new: bool) {
         self.records.push(record);
         self.transfers.push((asked, new));
@@ -203,7 +203,10 @@ impl Feed {
             Passing::Held(chunks, held) => {
                 let archive = &self.archive;
                 let waiting = archive.held_waiting.fetch_add(held, Ordering::Relaxed) + held;
-                let record = self.record(vendor_status, content_type, held);
+                // Its hash is filled in by the keeper, which hashes it.
+                let (request, bytes) = (self.request.clone(), held as u64);
+                let record =
+                    record_of(request, &self.asked, vendor_status, content_type, bytes, String::new());
                 let arrival = Arrival::Held { record, asked: self.asked.clone(), chunks };
                 if waiting > HELD_WAITING_AT_MOST || archive.arrivals.send(arrival).is_err() {
                     archive.held_waiting.fetch_sub(held, Ordering::Relaxed);
@@ -216,20 +219,26 @@ impl Feed {
             Passing::Over => {}
         }
     }
+}
 
-    /// The record of this document, once its bytes are known; the store's
-    /// fingerprint is filled in when they are stored.
-    fn record(&self, vendor_status: u16, content_type: String, bytes: usize) -> NewRecord {
-        NewRecord {
-            request: self.request.clone(),
-            vendor_status,
-            content_type,
-            bytes: bytes as u64,
-            sha256: String::new(),
-            fetched_by: self.asked.user.as_ref().map(|user| user.account().to_owned()),
-            fetched_at: self.asked.at,
-            request_id: self.asked.request.0,
-        }
+/// The record of a complete document of `bytes` bytes hashing to `sha256`.
+fn record_of(
+    request: DocumentRequest,
+    asked: &AskedDocument,
+    vendor_status: u16,
+    content_type: String,
+    bytes: u64,
+    sha256: String,
+) -> NewRecord {
+    NewRecord {
+        request,
+        vendor_status,
+        content_type,
+        bytes,
+        sha256,
+        fetched_by: asked.user.as_ref().map(|user| user.account().to_owned()),
+        fetched_at: asked.at,
+        request_id: asked.request.0,
     }
 }
 
@@ -322,16 +331,7 @@ impl Archive {
                 return keeper.not_archived(&asked, NotArchived::Store);
             }
         };
-        let record = NewRecord {
-            request,
-            vendor_status,
-            content_type,
-            bytes: stored.bytes,
-            sha256: stored.sha256,
-            fetched_by: asked.user.as_ref().map(|user| user.account().to_owned()),
-            fetched_at: asked.at,
-            request_id,
-        };
+        let record = record_of(request, &asked, vendor_status, content_type, stored.bytes, stored.sha256);
         let arrival = Arrival::Stored { record, asked, new: stored.new };
         if let Err(mpsc::error::SendError(Arrival::Stored { asked, .. })) = self.arrivals.send(arrival) {
             keeper.not_archived(&asked, NotArchived::Database);
@@ -416,8 +416,8 @@ impl Keeper {
 
     /// Stores the held documents of `batch`, each distinct content once,
     /// and gives back every document whose bytes are in the store.
-    async fn store_held(&self, batch: &mut Vec<Arrival>, held_waiting: &AtomicUsize) -> Stored {
-        let mut stored = Stored::default();
+    async fn store_held(&self, batch: &mut Vec<Arrival>, held_waiting: &AtomicUsize) -> InStore {
+        let mut stored = InStore::default();
         let mut contents: HashMap<String, Vec<Bytes>> = HashMap::new();
         let mut held = Vec::new();
         for arrival in batch.drain(..) {
@@ -462,7 +462,7 @@ impl Keeper {
 
     /// Records the stored documents in one transaction and tells each
     /// transfer's receipt what became of it.
-    async fn commit(&self, Stored { records, transfers }: Stored) {
+    async fn commit(&self, InStore { records, transfers }: InStore) {
         if records.is_empty() {
             return;
         }

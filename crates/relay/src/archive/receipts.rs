@@ -71,14 +71,9 @@ impl Receipts {
 
     /// Settles each transfer of `archived` with its record's id, at once.
     pub fn settle_archived(&self, archived: impl IntoIterator<Item = (u64, i64)>) {
-        let mut kept = self.kept.lock().expect("receipts lock");
-        for (request_id, id) in archived {
-            if let Some(entry) = kept.entries.get_mut(&request_id) {
-                entry.receipt = Some(ArchiveReceipt::Archived { id });
-            }
-        }
-        drop(kept);
-        self.settled.notify_waiters();
+        self.set_each(
+            archived.into_iter().map(|(request_id, id)| (request_id, Some(ArchiveReceipt::Archived { id }))),
+        );
     }
 
     pub fn throw_away(&self, request_id: u64) {
@@ -86,9 +81,18 @@ impl Receipts {
     }
 
     fn set(&self, request_id: u64, receipt: Option<ArchiveReceipt>) {
-        if let Some(entry) = self.kept.lock().expect("receipts lock").entries.get_mut(&request_id) {
-            entry.receipt = receipt;
+        self.set_each([(request_id, receipt)]);
+    }
+
+    /// Sets each receipt under one lock, then tells the waiters once.
+    fn set_each(&self, receipts: impl IntoIterator<Item = (u64, Option<ArchiveReceipt>)>) {
+        let mut kept = self.kept.lock().expect("receipts lock");
+        for (request_id, receipt) in receipts {
+            if let Some(entry) = kept.entries.get_mut(&request_id) {
+                entry.receipt = receipt;
+            }
         }
+        drop(kept);
         self.settled.notify_waiters();
     }
 
