@@ -27,14 +27,43 @@ pub fn parse_invoices(bytes: &[u8]) -> Result<InvoiceDocument, ParseError> {
     })
 }
 
-/// Reads one invoice of a document on its own; `None` leaves saying what
-/// is wrong to the reader of the whole document, which knows where it is.
-pub(crate) fn parse_invoice(bytes: &[u8]) -> Option<Invoice> {
-    let text = simdutf8::basic::from_utf8(bytes).ok()?;
+/// What reading an invoice from the start of a document's bytes, as many
+/// as have come, came to.
+pub(crate) enum InvoiceRead {
+    /// The invoice, and how many bytes it took.
+    Read(Box<Invoice>, usize),
+    /// The bytes may end before the invoice does: more may complete it.
+    Incomplete,
+    /// The invoice cannot be read, whatever follows: the reader of the
+    /// whole document says why.
+    Failed,
+}
+
+/// A failure this close to the end of the bytes may be only their end: a
+/// `null` or a `\u` escape cut short fails before its last byte.
+const MENDABLE_WITHIN: usize = 16;
+
+/// Reads the invoice that begins at the first of `bytes`, inside `depth`
+/// levels of the document, without knowing whether all of it has come:
+/// it has when the reader gets to its closing brace.
+pub(crate) fn read_leading_invoice(bytes: &[u8], depth: usize) -> InvoiceRead {
+    let (text, mendable) = match simdutf8::compat::from_utf8(bytes) {
+        Ok(text) => (text, true),
+        // The end may cut a character in two; an invalid byte stops the
+        // read for good.
+        Err(error) => match std::str::from_utf8(&bytes[..error.valid_up_to()]) {
+            Ok(text) => (text, error.error_len().is_none()),
+            Err(_) => return InvoiceRead::Failed,
+        },
+    };
     within_a_read(|| {
         let mut invoice = Invoice::default();
-        Reader::new(text).whole(|reader| reader.object(&mut invoice)).ok()?;
-        Some(invoice)
+        let mut reader = Reader { text, at: 0, depth };
+        match reader.object(&mut invoice) {
+            Ok(()) => InvoiceRead::Read(Box::new(invoice), reader.at),
+            Err(failure) if mendable && failure.at + MENDABLE_WITHIN >= text.len() => InvoiceRead::Incomplete,
+            Err(_) => InvoiceRead::Failed,
+        }
     })
 }
 

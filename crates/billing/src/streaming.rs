@@ -1,6 +1,13 @@
-//! An invoice document read as its bytes arrive. Each invoice is read the
-//! moment its last byte is in, so only the invoice in progress is ever held
-//! as bytes and little is left to read after the last one.
+//! An invoice document read as its bytes arrive. Each invoice is read soon
+//! after its last byte is in, so only about the invoice in progress is ever
+//! held as bytes and little is left to read after the last one.
+//!
+//! XML invoices are found by a scanner and read once whole. A JSON
+//! document's invoice list is read by the invoice reader itself, straight
+//! from the bytes come so far: an invoice is tried once about as many bytes
+//! as the one before it have come, which reads it when it is whole and the
+//! vendor's invoices are alike. One found longer is followed to its
+//! closing brace by a scanner and tried again then.
 //!
 //! What lies around the invoices (the root, any other fields, the XML
 //! declaration) is kept, each invoice in it reduced to an empty one, and
@@ -42,7 +49,94 @@ pub struct InvoiceStream {
     whole_from_here: bool,
     /// Shared by every invoice of the document, and what lies around them.
     interner: Interner,
+    /// A JSON document's invoice list, while its items are being read.
+    list: Option<ListReading>,
+    /// Set at the end: nothing is worth waiting for any more.
+    all_in: bool,
 }
+
+/// A JSON invoice list's bytes from the first not read yet.
+struct ListReading {
+    bytes: Vec<u8>,
+    start: usize,
+    /// How deep in the document the list's items lie.
+    depth: usize,
+    next: ListPart,
+    /// How many unread bytes to wait for before trying the next invoice.
+    want: usize,
+    /// Follows the invoice in progress once a try found it incomplete.
+    closing: Option<ClosingFinder>,
+}
+
+/// Follows an invoice's nesting, strings apart, from its opening brace to
+/// its closing one.
+#[derive(Default)]
+struct ClosingFinder {
+    scanned: usize,
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+    closed: bool,
+}
+
+impl ClosingFinder {
+    /// Scans on through `invoice`, the invoice's bytes so far: whether it
+    /// has closed.
+    fn closed(&mut self, invoice: &[u8]) -> bool {
+        while !self.closed && self.scanned < invoice.len() {
+            let byte = invoice[self.scanned];
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if byte == b'\\' {
+                    self.escaped = true;
+                } else if byte == b'"' {
+                    self.in_string = false;
+                } else {
+                    // Straight on to the string's next quote or escape.
+                    self.scanned = json::special_byte(invoice, self.scanned + 1);
+                    continue;
+                }
+            } else {
+                match byte {
+                    b'"' => self.in_string = true,
+                    b'{' | b'[' => self.depth += 1,
+                    b'}' | b']' => {
+                        self.depth = self.depth.saturating_sub(1);
+                        self.closed = self.depth == 0;
+                    }
+                    _ => {}
+                }
+            }
+            self.scanned += 1;
+        }
+        self.closed
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ListPart {
+    /// Just inside the list: an invoice, or its end.
+    FirstItem,
+    /// After a comma: an invoice.
+    Item,
+    /// At an invoice's opening brace.
+    Invoice,
+    /// After an invoice: a comma, or the list's end.
+    AfterItem,
+}
+
+/// Whether `bytes` end with a closing brace or bracket, perhaps the
+/// invoice's own or the document's: then the invoice is tried at once, not
+/// only when as many bytes as the last one had have come, so the last
+/// invoice is not left to the end.
+fn may_have_closed(bytes: &[u8]) -> bool {
+    let last = bytes.iter().rev().find(|byte| !matches!(byte, b' ' | b'\n' | b'\r' | b'\t'));
+    matches!(last, Some(b'}' | b']'))
+}
+
+/// When the first invoice is tried: most are smaller.
+const FIRST_TRY_BYTES: usize = 64 * 1024;
 
 /// A place in the document: byte offset, and 1-based line and byte column.
 #[derive(Clone, Copy, Debug)]
@@ -75,9 +169,12 @@ struct Cut {
     resumes: Point,
 }
 
-/// What the scanner found in a chunk, by index into it.
+/// What a scanner found in a chunk, by index into it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Event {
+    /// A JSON invoice list opens before this index, its items `depth`
+    /// levels deep: the invoice reader goes on from here.
+    ListOpens { at: usize, depth: usize },
     /// A tag or value here may begin an invoice.
     Mark(usize),
     /// The last mark began an invoice.
@@ -112,6 +209,8 @@ impl InvoiceStream {
             next: Point::START,
             whole_from_here: false,
             interner: Interner::default(),
+            list: None,
+            all_in: false,
         }
     }
 
@@ -126,23 +225,129 @@ impl InvoiceStream {
     }
 
     fn read_chunk(&mut self, chunk: &[u8]) {
-        let mut done = 0;
-        if !self.whole_from_here {
-            let mut events = std::mem::take(&mut self.events);
-            events.clear();
-            match &mut self.scanner {
-                Scanner::Json(scanner) => scanner.scan(chunk, &mut events),
-                Scanner::Xml(scanner) => scanner.scan(chunk, &mut events),
+        let mut after_list;
+        let mut bytes = chunk;
+        loop {
+            let mut done = 0;
+            if !self.whole_from_here && self.list.is_none() {
+                done = self.scan(bytes);
             }
-            for &event in &events {
-                self.follow(event, chunk, &mut done);
-                if self.whole_from_here {
-                    break;
+            let Some(list) = &mut self.list else {
+                return self.route(&bytes[done..]);
+            };
+            list.bytes.extend_from_slice(&bytes[done..]);
+            match self.read_list() {
+                Some(rest) => {
+                    after_list = rest;
+                    bytes = &after_list;
                 }
+                None => return,
             }
-            self.events = events;
         }
-        self.route(&chunk[done..]);
+    }
+
+    /// Follows what the scanner finds in `chunk`; returns how much of it
+    /// was routed.
+    fn scan(&mut self, chunk: &[u8]) -> usize {
+        let mut done = 0;
+        let mut events = std::mem::take(&mut self.events);
+        events.clear();
+        match &mut self.scanner {
+            Scanner::Json(scanner) => scanner.scan(chunk, &mut events),
+            Scanner::Xml(scanner) => scanner.scan(chunk, &mut events),
+        }
+        for &event in &events {
+            self.follow(event, chunk, &mut done);
+            if self.whole_from_here || self.list.is_some() {
+                break;
+            }
+        }
+        self.events = events;
+        done
+    }
+
+    /// Reads the list's items from the bytes come so far. Returns what
+    /// follows the list, from its closing bracket on, once it is there;
+    /// the scanner goes on with it.
+    fn read_list(&mut self) -> Option<Vec<u8>> {
+        loop {
+            let list = self.list.as_mut()?;
+            let unread = &list.bytes[list.start..];
+            if list.next == ListPart::Invoice {
+                let whole = match &mut list.closing {
+                    Some(closing) => closing.closed(unread),
+                    None => unread.len() >= list.want || may_have_closed(unread),
+                };
+                if !whole && !self.all_in {
+                    return self.wait_for_more();
+                }
+                match json::read_leading_invoice(unread, list.depth) {
+                    json::InvoiceRead::Read(invoice, length) => {
+                        list.start += length;
+                        list.next = ListPart::AfterItem;
+                        list.want = length + length / 8;
+                        list.closing = None;
+                        self.next = self.next.after(&unread[..length]);
+                        self.invoices.push(*invoice);
+                        self.kept.extend_from_slice(b"{}");
+                        self.cuts.push(Cut { kept_end: self.kept.len(), resumes: self.next });
+                    }
+                    json::InvoiceRead::Incomplete if list.closing.is_none() && !self.all_in => {
+                        list.closing = Some(ClosingFinder::default());
+                    }
+                    json::InvoiceRead::Incomplete => return self.wait_for_more(),
+                    json::InvoiceRead::Failed => {
+                        self.lose_track();
+                        return None;
+                    }
+                }
+                continue;
+            }
+            let blank = unread.iter().take_while(|byte| matches!(byte, b' ' | b'\n' | b'\r' | b'\t')).count();
+            let Some(&byte) = unread.get(blank) else {
+                let start = list.start;
+                list.start += blank;
+                self.route_kept(start, blank);
+                return self.wait_for_more();
+            };
+            let next = match (list.next, byte) {
+                (ListPart::FirstItem | ListPart::Item, b'{') => ListPart::Invoice,
+                (ListPart::AfterItem, b',') => ListPart::Item,
+                (ListPart::FirstItem | ListPart::AfterItem, b']') => {
+                    let after = unread[blank..].to_vec();
+                    let start = list.start;
+                    self.route_kept(start, blank);
+                    self.list = None;
+                    return Some(after);
+                }
+                // Left for the reader of the whole document to say.
+                _ => {
+                    self.lose_track();
+                    return None;
+                }
+            };
+            let start = list.start;
+            let taken = if next == ListPart::Invoice { blank } else { blank + 1 };
+            list.start += taken;
+            list.next = next;
+            self.route_kept(start, taken);
+        }
+    }
+
+    /// Keeps `length` bytes of the list from `start`, those around its
+    /// invoices.
+    fn route_kept(&mut self, start: usize, length: usize) {
+        let Some(list) = &self.list else { return };
+        self.kept.extend_from_slice(&list.bytes[start..start + length]);
+        self.next = self.next.after(&list.bytes[start..start + length]);
+    }
+
+    /// Drops the list's bytes read so far, keeping their room.
+    fn wait_for_more(&mut self) -> Option<Vec<u8>> {
+        let list = self.list.as_mut()?;
+        list.bytes.drain(..list.start);
+        list.start = 0;
+        None
     }
 
     /// The invoices read so far, in document order.
@@ -153,11 +358,24 @@ impl InvoiceStream {
     /// How many of the document's bytes are held now: what lies around the
     /// invoices, and the invoice in progress.
     pub fn held(&self) -> usize {
-        self.kept.len() + if self.in_invoice { self.invoice.len() } else { 0 }
+        let list = self.list.as_ref().map_or(0, |list| list.bytes.len() - list.start);
+        self.kept.len() + if self.in_invoice { self.invoice.len() } else { 0 } + list
     }
 
     fn follow(&mut self, event: Event, chunk: &[u8], done: &mut usize) {
         match event {
+            Event::ListOpens { at, depth } => {
+                self.route(&chunk[*done..at]);
+                *done = at;
+                self.list = Some(ListReading {
+                    bytes: Vec::new(),
+                    start: 0,
+                    depth,
+                    next: ListPart::FirstItem,
+                    want: FIRST_TRY_BYTES,
+                    closing: None,
+                });
+            }
             Event::Mark(at) => {
                 self.route(&chunk[*done..at]);
                 *done = at;
@@ -172,14 +390,11 @@ impl InvoiceStream {
             Event::Ends(at) => {
                 self.route(&chunk[*done..at]);
                 *done = at;
-                match self.read_invoice(&self.invoice) {
+                match xml::parse_invoice(&self.invoice) {
                     Some(invoice) => {
                         self.in_invoice = false;
                         self.invoices.push(invoice);
-                        self.kept.extend_from_slice(match self.format {
-                            Format::Json => b"{}",
-                            Format::Xml => b"<Invoice/>",
-                        });
+                        self.kept.extend_from_slice(b"<Invoice/>");
                         self.cuts.push(Cut { kept_end: self.kept.len(), resumes: self.next });
                     }
                     None => self.lose_track(),
@@ -195,6 +410,9 @@ impl InvoiceStream {
 
     /// From here on, everything is kept whole.
     fn lose_track(&mut self) {
+        if let Some(list) = self.list.take() {
+            self.route(&list.bytes[list.start..]);
+        }
         if self.in_invoice {
             self.in_invoice = false;
             self.kept.extend_from_slice(&self.invoice);
@@ -210,13 +428,6 @@ impl InvoiceStream {
         self.next = self.next.after(bytes);
     }
 
-    fn read_invoice(&self, bytes: &[u8]) -> Option<Invoice> {
-        match self.format {
-            Format::Json => json::parse_invoice(bytes),
-            Format::Xml => xml::parse_invoice(bytes),
-        }
-    }
-
     /// Reads what is left and puts the document together. A document that
     /// ends early is an error, said as the whole-document reader says it.
     pub fn finish(mut self) -> Result<InvoiceDocument, ParseError> {
@@ -225,6 +436,10 @@ impl InvoiceStream {
     }
 
     fn read_the_rest(mut self) -> Result<InvoiceDocument, ParseError> {
+        self.all_in = true;
+        if let Some(after_list) = self.read_list() {
+            self.read_chunk(&after_list);
+        }
         self.lose_track();
         let read = crate::parse_invoices(self.format, &self.kept);
         let mut document =
@@ -277,8 +492,10 @@ fn offset_of(text: &[u8], line: usize, column: usize) -> usize {
     (line_start + column.saturating_sub(1)).min(text.len())
 }
 
-/// Follows a JSON document's structure to find the invoices: the items of
-/// the root's `Invoices` list, or of the root itself when it is a list.
+/// Follows a JSON document's structure to find the invoice list: the root's
+/// `Invoices`, or the root itself when it is a list. The scanner stops
+/// where the list opens and goes on from where it closes: its items are
+/// the invoice reader's.
 #[derive(Default)]
 struct JsonScanner {
     depth: usize,
@@ -291,9 +508,6 @@ struct JsonScanner {
     key: Option<Vec<u8>>,
     /// Whether the value being read at depth 1 is `Invoices`'.
     value_is_invoices: bool,
-    /// Depth of the list whose items are invoices, while inside it.
-    list_depth: Option<usize>,
-    in_invoice: bool,
 }
 
 const INVOICES_KEY: &[u8] = b"Invoices";
@@ -315,21 +529,16 @@ impl JsonScanner {
                     }
                 }
                 b'{' | b'[' => {
-                    if self.list_depth == Some(self.depth) && byte == b'{' && !self.in_invoice {
-                        self.in_invoice = true;
-                        events.push(Event::Mark(index));
-                        events.push(Event::Begins);
-                    }
-                    if self.depth == 0 && byte == b'[' {
-                        self.root_is_list = true;
-                        self.list_depth = Some(1);
-                    } else if self.depth == 1 && byte == b'[' && self.value_is_invoices {
-                        self.list_depth = Some(2);
-                    }
+                    let opens_invoices =
+                        byte == b'[' && (self.depth == 0 || self.depth == 1 && self.value_is_invoices);
+                    self.root_is_list |= self.depth == 0 && byte == b'[';
                     self.depth += 1;
                     self.expecting_key = self.depth == 1 && byte == b'{';
                     if self.depth > MAX_NESTING {
                         return events.push(Event::Lost(index));
+                    }
+                    if opens_invoices {
+                        return events.push(Event::ListOpens { at: index + 1, depth: self.depth });
                     }
                 }
                 b'}' | b']' => {
@@ -337,12 +546,6 @@ impl JsonScanner {
                         return events.push(Event::Lost(index));
                     };
                     self.depth = depth;
-                    if self.list_depth == Some(depth) && byte == b'}' && self.in_invoice {
-                        self.in_invoice = false;
-                        events.push(Event::Ends(index + 1));
-                    } else if self.list_depth == Some(depth + 1) && byte == b']' {
-                        self.list_depth = None;
-                    }
                 }
                 b',' if self.depth == 1 => {
                     self.expecting_key = !self.root_is_list;

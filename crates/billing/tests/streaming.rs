@@ -82,6 +82,40 @@ fn invoices_are_read_as_soon_as_they_are_in() {
     }
 }
 
+/// Invoices far larger than a chunk, of sizes that grow and shrink, are
+/// each read once they are whole, holding little more than the largest.
+#[test]
+fn large_invoices_of_any_size_are_read_as_they_close() {
+    let fixture = json::parse_invoices(DOCUMENTS[0].1).unwrap();
+    let invoice_with = |copies: usize| {
+        let mut invoice = fixture.invoices[0].clone();
+        invoice.customers = std::iter::repeat_n(invoice.customers.clone(), copies).flatten().collect();
+        invoice
+    };
+    let sizes = [40, 400, 90, 900, 3, 300, 310, 1];
+    let document = InvoiceDocument { invoices: sizes.into_iter().map(invoice_with).collect() };
+    let bytes = json::write_invoices(&document);
+    let largest = json::write_invoices(&InvoiceDocument { invoices: vec![invoice_with(900)] }).len();
+    assert!(largest > 8 * 64 * 1024, "the largest invoice spans many chunks: {largest} bytes");
+    let closing = bytes.iter().rposition(|&byte| byte == b']').unwrap();
+    for chunk in [1000, 4096, 65536, 300_000] {
+        let mut stream = InvoiceStream::new(Format::Json);
+        let mut most_held = 0;
+        for part in bytes[..closing].chunks(chunk) {
+            stream.feed(part);
+            most_held = most_held.max(stream.held());
+        }
+        assert_eq!(
+            stream.invoices().len(),
+            sizes.len(),
+            "in chunks of {chunk}: all read before the root closes"
+        );
+        assert!(most_held < largest * 5 / 4 + chunk, "in chunks of {chunk}: {most_held} bytes held");
+        stream.feed(&bytes[closing..]);
+        assert_eq!(stream.finish(), Ok(document.clone()), "in chunks of {chunk}");
+    }
+}
+
 /// The closing tag is told from longer names it begins, wherever the
 /// chunks cut it, and may have spaces before its `>`.
 #[test]
@@ -122,6 +156,9 @@ fn hostile_documents_fail_as_they_fail_whole() {
         r#"[{"Header": {"Currency": "EUR"}}, {"Header": {"Date": "x"}}]"#,
         r#"{"Invoices": [{"Header": {"Description": "}]}\"{["}}]}"#,
         r#"{"Invoices": [{}]}]"#,
+        r#"{"Invoices": [{"Header": {"Description": "café € 😀 \u00e9"}}, {"Header": {"Currency": "EUR", "Description": null}}]}"#,
+        r#"{"Invoices": [{"Header": {"Currency": "EUR"}} {"Header": {}}]}"#,
+        r#"{"Invoices": [{"Header": {"Currency": "EUR"}},]}"#,
         "{}",
         "",
         "[",
