@@ -175,7 +175,7 @@ enum Event {
     /// A JSON invoice list opens before this index, its items `depth`
     /// levels deep: the invoice reader goes on from here.
     ListOpens { at: usize, depth: usize },
-    /// A tag or value here may begin an invoice.
+    /// An XML tag here may begin an invoice.
     Mark(usize),
     /// The last mark began an invoice.
     Begins,
