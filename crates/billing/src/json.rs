@@ -173,7 +173,7 @@ impl<'a> Reader<'a> {
     /// The next byte that is not whitespace, moved up to.
     fn peek(&mut self) -> Option<u8> {
         while let Some(&byte) = self.bytes().get(self.at) {
-            if !matches!(byte, b' ' | b'\n' | b'\r' | b'\t') {
+            if !is_whitespace(byte) {
                 return Some(byte);
             }
             self.at += 1;
@@ -575,6 +575,11 @@ impl<'a> Reader<'a> {
         self.at += 4;
         Ok(code)
     }
+}
+
+/// JSON's whitespace between tokens.
+pub(crate) fn is_whitespace(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\n' | b'\r' | b'\t')
 }
 
 /// The index of the first `"`, `\` or control character at or after

@@ -131,7 +131,7 @@ enum ListPart {
 /// only when as many bytes as the last one had have come, so the last
 /// invoice is not left to the end.
 fn may_have_closed(bytes: &[u8]) -> bool {
-    let last = bytes.iter().rev().find(|byte| !matches!(byte, b' ' | b'\n' | b'\r' | b'\t'));
+    let last = bytes.iter().rev().find(|byte| !json::is_whitespace(**byte));
     matches!(last, Some(b'}' | b']'))
 }
 
@@ -303,11 +303,9 @@ impl InvoiceStream {
                 }
                 continue;
             }
-            let blank = unread.iter().take_while(|byte| matches!(byte, b' ' | b'\n' | b'\r' | b'\t')).count();
+            let blank = unread.iter().take_while(|byte| json::is_whitespace(**byte)).count();
             let Some(&byte) = unread.get(blank) else {
-                let start = list.start;
-                list.start += blank;
-                self.route_kept(start, blank);
+                self.keep_unread(blank);
                 return self.wait_for_more();
             };
             let next = match (list.next, byte) {
@@ -315,8 +313,7 @@ impl InvoiceStream {
                 (ListPart::AfterItem, b',') => ListPart::Item,
                 (ListPart::FirstItem | ListPart::AfterItem, b']') => {
                     let after = unread[blank..].to_vec();
-                    let start = list.start;
-                    self.route_kept(start, blank);
+                    self.keep_unread(blank);
                     self.list = None;
                     return Some(after);
                 }
@@ -326,20 +323,19 @@ impl InvoiceStream {
                     return None;
                 }
             };
-            let start = list.start;
-            let taken = if next == ListPart::Invoice { blank } else { blank + 1 };
-            list.start += taken;
             list.next = next;
-            self.route_kept(start, taken);
+            self.keep_unread(if next == ListPart::Invoice { blank } else { blank + 1 });
         }
     }
 
-    /// Keeps `length` bytes of the list from `start`, those around its
+    /// Keeps the list's next `length` unread bytes, those around its
     /// invoices.
-    fn route_kept(&mut self, start: usize, length: usize) {
-        let Some(list) = &self.list else { return };
-        self.kept.extend_from_slice(&list.bytes[start..start + length]);
-        self.next = self.next.after(&list.bytes[start..start + length]);
+    fn keep_unread(&mut self, length: usize) {
+        let Some(list) = &mut self.list else { return };
+        let bytes = &list.bytes[list.start..list.start + length];
+        self.kept.extend_from_slice(bytes);
+        self.next = self.next.after(bytes);
+        list.start += length;
     }
 
     /// Drops the list's bytes read so far, keeping their room.
