@@ -8,6 +8,8 @@
 
 use std::{borrow::Cow, collections::BTreeMap, sync::LazyLock};
 
+use aho_corasick::AhoCorasick;
+
 use serde::{Deserialize, Serialize};
 
 use crate::model::{PriceLine, Subscription};
@@ -116,25 +118,50 @@ pub fn read(subscription: &Subscription, line: &PriceLine) -> Option<&'static st
         .or_else(|| line.sku.as_deref().and_then(by_sku))
 }
 
-/// The names [`named_in`] looks for, lowercased once: it runs for every
-/// line of a document.
-static NAMES: LazyLock<Vec<(String, &'static str)>> = LazyLock::new(|| {
-    let known = KNOWN.iter().map(|(publisher, _)| (publisher.to_lowercase(), *publisher));
-    let microsoft = MICROSOFT_FAMILY.iter().map(|product| (product.to_lowercase(), "Microsoft"));
-    known.chain(microsoft).collect()
+/// Every name [`named_in`] looks for, each with its publisher, in the
+/// order they win in: the publishers' own names, then Microsoft's products.
+/// One pass of an automaton finds them all in a text; the text is read for
+/// every line of a document, and searching it once a name was the worker's
+/// largest cost after a large document opened.
+static NAMES: LazyLock<(AhoCorasick, Vec<&'static str>)> = LazyLock::new(|| {
+    let known = KNOWN.iter().map(|(publisher, _)| (*publisher, *publisher));
+    let microsoft = MICROSOFT_FAMILY.iter().map(|product| (*product, "Microsoft"));
+    let (names, publishers): (Vec<&str>, Vec<&str>) = known.chain(microsoft).unzip();
+    let searcher = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(names)
+        .expect("a few dozen short names always make an automaton");
+    (searcher, publishers)
 });
 
+/// The publisher of the first name, in [`NAMES`]' order, that `text`
+/// holds as whole words, whatever their case.
 fn named_in(text: &str) -> Option<&'static str> {
-    let text = text.to_lowercase();
-    NAMES.iter().find(|(words, _)| contains_words(&text, words)).map(|(_, publisher)| *publisher)
-}
-
-/// Whether `words` occurs in `text` as whole words; both are lowercased.
-fn contains_words(text: &str, words: &str) -> bool {
+    // Lowercasing moves no byte of ASCII text, so it is searched as it is.
+    let lowered;
+    let text = if text.is_ascii() {
+        text
+    } else {
+        lowered = text.to_lowercase();
+        &lowered
+    };
+    let (searcher, publishers) = &*NAMES;
     let is_word = |character: Option<char>| character.is_some_and(char::is_alphanumeric);
-    text.match_indices(words).any(|(at, _)| {
-        !is_word(text[..at].chars().next_back()) && !is_word(text[at + words.len()..].chars().next())
-    })
+    let mut first = None::<usize>;
+    for found in searcher.find_overlapping_iter(text) {
+        let name = found.pattern().as_usize();
+        if first.is_none_or(|first| name < first)
+            && !is_word(text[..found.start()].chars().next_back())
+            && !is_word(text[found.end()..].chars().next())
+        {
+            first = Some(name);
+            // No name comes before the first: the rest of the text is not read.
+            if name == 0 {
+                break;
+            }
+        }
+    }
+    first.map(|first| publishers[first])
 }
 
 /// Microsoft's CSP SKUs are a twelve-character product id and a four-digit
@@ -152,6 +179,74 @@ fn by_sku(sku: &str) -> Option<&'static str> {
     }
     let lead = sku.split(['-', '_', ' ', ':']).next()?.to_uppercase();
     KNOWN.iter().find_map(|(publisher, short)| {
-        (publisher.to_uppercase() == lead || short.contains(&lead.as_str())).then_some(*publisher)
+        (publisher.eq_ignore_ascii_case(&lead) || short.contains(&lead.as_str())).then_some(*publisher)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain reading `named_in` must agree with: the text lowercased,
+    /// then each name in turn looked for as whole words.
+    fn named_in_turn(text: &str) -> Option<&'static str> {
+        let text = text.to_lowercase();
+        let is_word = |character: Option<char>| character.is_some_and(char::is_alphanumeric);
+        let names = KNOWN.iter().map(|(publisher, _)| (*publisher, *publisher));
+        let products = MICROSOFT_FAMILY.iter().map(|product| (*product, "Microsoft"));
+        names.chain(products).find_map(|(name, publisher)| {
+            let name = name.to_lowercase();
+            text.match_indices(&name)
+                .any(|(at, _)| {
+                    !is_word(text[..at].chars().next_back())
+                        && !is_word(text[at + name.len()..].chars().next())
+                })
+                .then_some(publisher)
+        })
+    }
+
+    #[test]
+    fn one_search_finds_what_looking_for_each_name_in_turn_finds() {
+        // Names in any case, overlapping names, names inside words, word
+        // characters and separators on either side, and non-ASCII text:
+        // the Kelvin sign lowercases to an ASCII `k`, `İ` to two characters.
+        let pieces = [
+            "",
+            " ",
+            "-",
+            "_",
+            "1",
+            "x",
+            "é",
+            "É",
+            "İ",
+            "\u{212A}PN",
+            "microsoft",
+            "MICROSOFT 365",
+            "Microsoft",
+            "teams",
+            "Steamship",
+            "VMware",
+            "red hat",
+            "Red  Hat",
+            "N-able",
+            "n-ABLE",
+            "office 365",
+            "Azure",
+            "kpn",
+            "trend micro",
+            "ZOOM",
+        ];
+        let mut texts = 0;
+        for first in pieces {
+            for second in pieces {
+                for third in pieces {
+                    let text = format!("{first}{second}{third}");
+                    assert_eq!(named_in(&text), named_in_turn(&text), "{text:?}");
+                    texts += 1;
+                }
+            }
+        }
+        assert_eq!(texts, pieces.len().pow(3));
+    }
 }
