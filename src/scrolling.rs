@@ -8,6 +8,13 @@ use std::ops::Range;
 /// Rows are this tall (CSS keeps them so); only those in view are rendered.
 /// Pixels are whole numbers, so no float is ever formatted.
 pub const ROW_PIXELS: usize = 32;
+/// The view's height as style/main.css sets it, in pixels of a 16-pixel
+/// rem: 70 % of the window's height, within 20 and 48 rem.
+pub fn viewport_pixels_in(window_pixels: usize) -> usize {
+    const REM: usize = 16;
+    (window_pixels * 70 / 100).clamp(20 * REM, 48 * REM)
+}
+
 /// Windows start at multiples of this many rows and reach this far beyond
 /// the view on each side.
 pub const BLOCK: usize = 30;
@@ -55,6 +62,14 @@ pub fn places(in_view: usize, shown: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_view_is_most_of_the_window_within_its_bounds() {
+        assert_eq!(viewport_pixels_in(900), 630);
+        assert_eq!(viewport_pixels_in(300), 320, "never under 20 rem");
+        assert_eq!(viewport_pixels_in(2000), 768, "never over 48 rem");
+        assert_eq!(viewport_pixels_in(0), 320, "a window not measured");
+    }
 
     #[test]
     fn the_rows_shown_are_the_view_and_its_overscan_among_those_sent() {

@@ -111,6 +111,11 @@ async fn a_preset_fetch_renders_totals_and_downloads_that_match_the_source() {
     let page = String::from_utf8(direct(&relay, "/").await).unwrap();
     assert!(page.contains(r#"id="starting""#), "a page whose app cannot start says so");
     assert!(client.find(Locator::Id("starting")).await.is_err(), "the app replaces it as it starts");
+    assert!(page.contains(r#"id="type-samples""#), "the page sets type while the app loads");
+    assert!(
+        client.find(Locator::Id("type-samples")).await.is_err(),
+        "and the app takes it away as it starts"
+    );
     click_button(client, "Last quarter").await;
     let worker_loaded = || relay.logs.lock().unwrap().contains(r#"path="/worker_bg.wasm""#);
     assert!(!worker_loaded(), "the worker is not part of the first load");

@@ -26,15 +26,12 @@ use crate::{
     fetch::{OUT_OF_TURN, ask},
     filter_chips::{FilterChip, filter_chips},
     format,
-    scrolling::{ROW_PIXELS, window_to_ask},
+    scrolling::{ROW_PIXELS, viewport_pixels_in, window_to_ask},
     slices::in_a_frame_of_its_own,
     split::split_point,
     storage,
     tabs::Tab,
 };
-
-/// The viewport's height until it is measured, as the CSS sets it.
-const FIRST_VIEWPORT_PIXELS: usize = 480;
 
 /// Numbers the questions of one kind, so an answer to a question since
 /// replaced is dropped.
@@ -105,7 +102,11 @@ pub fn LinesTable(
     let grouping = RwSignal::new(None::<GroupBy>);
     let scroll_top = RwSignal::new(0_usize);
     let viewport = NodeRef::<leptos::html::Div>::new();
-    let viewport_pixels = RwSignal::new(FIRST_VIEWPORT_PIXELS);
+    // Until the browser measures the view, the height its CSS gives it in
+    // this window: the first rows are then as many as it shows, and not
+    // built again in the frame that measures it.
+    let window_pixels = window().inner_height().ok().and_then(|height| height.as_f64()).unwrap_or_default();
+    let viewport_pixels = RwSignal::new(viewport_pixels_in(window_pixels as usize));
     let scrolled = move || {
         if let Some(element) = viewport.get_untracked() {
             scroll_top.set(usize::try_from(element.scroll_top()).unwrap_or_default());
@@ -117,7 +118,10 @@ pub fn LinesTable(
         let Some(element) = viewport.get() else { return };
         let resized = Closure::<dyn Fn(js_sys::Array)>::new(move |entries: js_sys::Array| {
             if let Ok(entry) = entries.get(0).dyn_into::<web_sys::ResizeObserverEntry>() {
-                viewport_pixels.set(entry.content_rect().height() as usize);
+                let measured = entry.content_rect().height() as usize;
+                if viewport_pixels.get_untracked() != measured {
+                    viewport_pixels.set(measured);
+                }
             }
         });
         let Ok(observer) = web_sys::ResizeObserver::new(resized.as_ref().unchecked_ref()) else { return };
