@@ -121,7 +121,7 @@ pub fn read(subscription: &Subscription, line: &PriceLine) -> Option<&'static st
 /// Every name [`named_in`] looks for, each with its publisher, in the
 /// order they win in: the publishers' own names, then Microsoft's products.
 /// One pass of an automaton finds them all in a text; the text is read for
-/// every line of a document, and searching it once a name was the worker's
+/// every line of a document, and searching it once for each name was the worker's
 /// largest cost after a large document opened.
 static NAMES: LazyLock<(AhoCorasick, Vec<&'static str>)> = LazyLock::new(|| {
     let known = KNOWN.iter().map(|(publisher, _)| (*publisher, *publisher));
