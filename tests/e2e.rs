@@ -1410,6 +1410,29 @@ async fn the_workbook_read_back_has_the_pages_totals_and_the_tables_lines() {
     client.clone().close().await.unwrap();
 }
 
+/// A document of several of the worker's Blob parts and a rest downloads
+/// byte for byte as the relay sent it: the parts are joined in order.
+#[tokio::test]
+async fn a_document_of_several_parts_downloads_exactly_as_received() {
+    let vendor = VendorProcess::start_with(ARCHIVE_KEY, &["--customers", "800"]).await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let relay = relay_archiving(&vendor, data_dir.path()).await;
+    let today = chrono::Local::now().date_naive();
+    let window = format!("start={}&end={today}", today - chrono::Months::new(24));
+    let sent = direct(&relay, &format!("/api/documents/archived/v3/invoices?format=json&{window}")).await;
+    let parts = sent.len() / worker_protocol::BLOB_PART_BYTES;
+    assert!(parts >= 2 && sent.len() % worker_protocol::BLOB_PART_BYTES > 0, "{} bytes", sent.len());
+    let browser = start_browser().await;
+    let client = &browser.client;
+    client
+        .goto(&format!("{}/?profile=archived&version=v3&endpoint=invoices&format=json&{window}", relay.url))
+        .await
+        .unwrap();
+    let raw = download(&browser, ".download[data-file^='invoices'][data-file$='.json']").await;
+    assert!(raw == sent, "the raw file, {} bytes, is the {} bytes the relay sent", raw.len(), sent.len());
+    client.clone().close().await.unwrap();
+}
+
 /// A relay in front of `vendor`, archiving into `data_dir`.
 async fn relay_archiving(vendor: &VendorProcess, data_dir: &Path) -> Relay {
     let config = data_dir.join("relay.toml");

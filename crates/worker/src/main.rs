@@ -18,7 +18,7 @@ use web_sys::{
     AbortController, Blob, BlobPropertyBag, DedicatedWorkerGlobalScope, MessageEvent,
     ReadableStreamDefaultReader, RequestInit, Response,
 };
-use worker_protocol::{FromWorker, Slot, ToWorker, VERSION, decode, encode};
+use worker_protocol::{BLOB_PART_BYTES, FromWorker, Slot, ToWorker, VERSION, decode, encode};
 
 /// What the worker keeps between messages.
 struct State {
@@ -213,7 +213,14 @@ async fn transfer(
     let total =
         response.headers().get("content-length").ok().flatten().and_then(|length| length.parse::<u64>().ok());
     post(scope, &FromWorker::Progress { generation, received: 0, total }, None);
-    let chunks = Array::new();
+    // The body goes into Blobs of `BLOB_PART_BYTES` as it comes, and the
+    // download's Blob is made of those. Made of every chunk at the end, it
+    // had the browser take in the whole document at once, busy on both
+    // cores just as the page drew the results, and the chunks were all
+    // held here until then.
+    let parts = Array::new();
+    let mut chunks = Array::new();
+    let mut chunks_bytes = 0usize;
     let mut received = 0u64;
     // One chunk at a time in wasm memory, its room reused.
     let mut chunk_bytes = Vec::new();
@@ -231,6 +238,12 @@ async fn transfer(
                 Reflect::get(&chunk, &"value".into()).map_err(broken(received))?.unchecked_into();
             received += u64::from(value.length());
             chunks.push(&value);
+            chunks_bytes += value.length() as usize;
+            if chunks_bytes >= BLOB_PART_BYTES {
+                let part = Blob::new_with_u8_array_sequence(&chunks).map_err(broken(received))?;
+                parts.push(&part);
+                (chunks, chunks_bytes) = (Array::new(), 0);
+            }
             chunk_bytes.resize(value.length() as usize, 0);
             value.copy_to(&mut chunk_bytes);
             read(&chunk_bytes);
@@ -244,6 +257,9 @@ async fn transfer(
     // Typed as the relay sent it, so the download opens as what it is.
     let options = BlobPropertyBag::new();
     options.set_type(&response.headers().get("content-type").ok().flatten().unwrap_or_default());
-    let blob = Blob::new_with_u8_array_sequence_and_options(&chunks, &options).map_err(broken(received))?;
+    chunks.for_each(&mut |chunk, _, _| {
+        parts.push(&chunk);
+    });
+    let blob = Blob::new_with_blob_sequence_and_options(&parts, &options).map_err(broken(received))?;
     Ok((received, blob, request_id))
 }
