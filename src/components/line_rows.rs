@@ -5,8 +5,13 @@ use crate::{
     columns::Column,
     format,
     scrolling::{ROW_PIXELS, RowsShown, places},
-    slices::in_a_frame_of_its_own,
+    slices::drawn_slices_up_to,
 };
+
+/// Places of the table built in one frame: a line's row (a dozen cells,
+/// each with its text and its title) took about 1.6 ms to build in the
+/// page's bench, and laying out the new rows as long again.
+pub const PLACES_A_FRAME: usize = 6;
 
 /// The lines table's rows: an element per place in the view, its cells rewritten as it scrolls.
 #[component]
@@ -31,24 +36,14 @@ pub fn LineRows(
             })
         })
     });
-    // The rows in view are built first, and the places of their overscan
-    // in a frame of their own after: each frame lays out half as many.
-    let overscan_built = RwSignal::new(false);
-    Effect::new(move |queued: Option<bool>| {
-        if queued == Some(true) {
-            return true;
-        }
-        let rows_came = window.with(Option::is_some);
-        if rows_came {
-            in_a_frame_of_its_own(move || overscan_built.try_set(true).is_none());
-        }
-        rows_came
-    });
-    let place_count = Memo::new(move |_| {
+    let all_places = Memo::new(move |_| {
         let in_view = in_view.get();
-        let built = if overscan_built.get() { usize::MAX } else { in_view };
-        window.with(|window| window.as_ref().map_or(0, |(_, lines)| places(in_view, lines.shown).min(built)))
+        window.with(|window| window.as_ref().map_or(0, |(_, lines)| places(in_view, lines.shown)))
     });
+    // The places are built a few a frame from the top, the first few at
+    // once: built together, the first rows held their frame for 50 ms.
+    let steps = drawn_slices_up_to(Memo::new(move |_| all_places.get().div_ceil(PLACES_A_FRAME)));
+    let place_count = Memo::new(move |_| all_places.get().min(steps.get().max(1) * PLACES_A_FRAME));
     let spacer = move |height: fn(&RowsShown) -> usize| {
         let pixels =
             move || format!("{}px", shown.with(|shown| shown.as_ref().map_or(0, height)) * ROW_PIXELS);
