@@ -257,9 +257,7 @@ async fn transfer(
     // Typed as the relay sent it, so the download opens as what it is.
     let options = BlobPropertyBag::new();
     options.set_type(&response.headers().get("content-type").ok().flatten().unwrap_or_default());
-    chunks.for_each(&mut |chunk, _, _| {
-        parts.push(&chunk);
-    });
-    let blob = Blob::new_with_blob_sequence_and_options(&parts, &options).map_err(broken(received))?;
+    let blob = Blob::new_with_blob_sequence_and_options(&parts.concat(&chunks), &options)
+        .map_err(broken(received))?;
     Ok((received, blob, request_id))
 }
