@@ -32,9 +32,10 @@ pub fn number(value: &str) -> String {
     amount(value, "")
 }
 
-/// Has the browser load its number formatting data now, while a transfer
-/// runs: the first `Intl.NumberFormat` of a page costs tens of milliseconds,
-/// which would otherwise fall in the task that draws the results.
+/// Has the browser load its number formatting data now, while the page
+/// waits or a transfer runs: the first `Intl.NumberFormat` of a page costs
+/// tens of milliseconds, which would otherwise fall in the task that draws
+/// the results.
 pub fn prepare() {
     number("0");
 }
