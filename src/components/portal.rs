@@ -163,8 +163,8 @@ pub fn Portal(profiles: Vec<ProfileSummary>) -> impl IntoView {
     } else {
         // The first screen is drawn meanwhile.
         preload_soon(preload_fetching());
-        // Its tens of milliseconds are spent while the page waits, not in
-        // the frames of a fetch.
+        // The first number format's tens of milliseconds are spent while
+        // the page waits, not in the frames of a fetch.
         request_idle_callback(crate::format::prepare);
     }
     let on_cancel = move || {
