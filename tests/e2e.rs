@@ -1210,6 +1210,57 @@ async fn at_laptop_width_chart_text_is_readable_and_no_number_is_cut() {
     client.clone().close().await.unwrap();
 }
 
+#[tokio::test]
+async fn a_scroll_faster_than_the_worker_answers_ends_on_the_rows_where_it_stops() {
+    let relay = start_relay().await;
+    let browser = start_browser().await;
+    let client = &browser.client;
+    // Three years of lines: thousands, many windows of rows.
+    let today = chrono::Local::now().date_naive();
+    let start = today.checked_sub_months(chrono::Months::new(36)).unwrap();
+    let page = format!(
+        "{}/?profile=demo&version=v3&endpoint=invoices&format=json&start={start}&end={today}",
+        relay.url
+    );
+    client.goto(&page).await.unwrap();
+    show_tab(client, "lines").await;
+    wait_for(client, ".line-row:not([hidden])").await;
+    // Jumps of more than a window a frame: each window the worker sends
+    // answers a place the view has already left. Where it stops, its rows come.
+    let stopped = client
+        .execute_async(
+            "const done = arguments[0];
+             (async () => {
+                 const viewport = document.querySelector('.viewport');
+                 const frame = () => new Promise(resolve => requestAnimationFrame(resolve));
+                 const distance = viewport.scrollHeight - viewport.clientHeight;
+                 for (let step = 1; step <= 10; step++) {
+                     await frame();
+                     viewport.scrollTop = Math.round(distance * 0.9 * step / 10);
+                 }
+                 const covered = () => {
+                     const rows = [...viewport.querySelectorAll('tr.line-row:not([hidden])')];
+                     const header = viewport.querySelector('thead th').getBoundingClientRect().bottom;
+                     return rows.length > 0 && rows[0].getBoundingClientRect().top <= header + 1
+                         && rows.at(-1).getBoundingClientRect().bottom >= viewport.getBoundingClientRect().bottom - 1;
+                 };
+                 // About ten seconds of frames.
+                 for (let waited = 0; waited < 600 && !covered(); waited++) await frame();
+                 done({ covered: covered(), top: viewport.scrollTop, lines: viewport.scrollHeight / 32,
+                        in_view: viewport.clientHeight / 32,
+                        status: document.querySelector('.lines-shown').textContent });
+             })();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let jump = stopped["lines"].as_f64().unwrap() * 0.9 / 10.0;
+    let window = stopped["in_view"].as_f64().unwrap() + 3.0 * billing_portal::scrolling::BLOCK as f64;
+    assert!(jump > window, "each jump passes more than a window of rows: {stopped}");
+    assert_eq!(stopped["covered"], true, "the rows where the view stopped: {stopped}");
+    client.clone().close().await.unwrap();
+}
+
 /// The number a tab shows beside its name, without its digit grouping.
 async fn tab_count(client: &Client, tab: &str) -> usize {
     let text = text_of(client, &format!("#tab-{tab} .tab-count")).await;

@@ -26,7 +26,7 @@ use crate::{
     fetch::{OUT_OF_TURN, ask},
     filter_chips::{FilterChip, filter_chips},
     format,
-    scrolling::{ROW_PIXELS, viewport_pixels_in, window_to_ask},
+    scrolling::{ROW_PIXELS, RowsShown, viewport_pixels_in, window_to_ask},
     slices::in_a_frame_of_its_own,
     split::split_point,
     storage,
@@ -160,6 +160,7 @@ pub fn LinesTable(
                 if let Some(tabs) = tabs {
                     tabs.set_count(Tab::Lines, Some(lines.shown));
                 }
+                let behind = left_behind(window, viewport, viewport_pixels, &columns, &lines);
                 // Whether the table was still there to take them.
                 let show = move || {
                     let taken = window.try_set(Some((columns, lines))).is_none();
@@ -169,7 +170,9 @@ pub fn LinesTable(
                     taken
                 };
                 if window.with_untracked(Option::is_some) {
-                    show();
+                    if !behind {
+                        show();
+                    }
                 } else {
                     // The first rows are drawn in a frame of their own, not
                     // in one drawing another part of the document; the frame
@@ -396,4 +399,28 @@ split_point! {
     pub fn lines_part(props: LinesTableProps) -> AnyView, preload preload_lines {
         LinesTable(props).into_any()
     }
+}
+
+/// Whether `lines`, answering where the view was, hold none of the rows
+/// it shows now: a fast scroll's window, its scroll event still to come.
+/// Taken, its rows would be laid out unseen, and that layout forced by the
+/// next frame's read of the scroll; that event asks again instead. Only a
+/// window that moves the rows of the same lines and columns is passed over:
+/// one that changes them (a search, another column) is taken wherever the
+/// view is, so the table's height follows.
+fn left_behind(
+    window: RwSignal<Option<(Vec<Column>, LineWindow)>>,
+    viewport: NodeRef<leptos::html::Div>,
+    viewport_pixels: RwSignal<usize>,
+    columns: &[Column],
+    lines: &LineWindow,
+) -> bool {
+    let same_lines = window.with_untracked(|now| {
+        now.as_ref().is_some_and(|(now_columns, now)| now.shown == lines.shown && now_columns == columns)
+    });
+    let Some(element) = viewport.get_untracked().filter(|_| same_lines) else { return false };
+    let top = usize::try_from(element.scroll_top()).unwrap_or_default() / ROW_PIXELS;
+    let in_view = viewport_pixels.get_untracked().div_ceil(ROW_PIXELS);
+    let sent = lines.first..lines.first + lines.rows.len();
+    RowsShown::of(top, in_view, sent, lines.shown).rows.is_empty()
 }
